@@ -1,0 +1,120 @@
+"""Settings from environment variables (and an optional `.env`), validated once at start."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+REAL_TWILIO_API = "https://api.twilio.com"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Everything the processes read from the environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    var_dir: Path = Field(default=Path("var"), alias="VAR_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    twilio_api_base: str | None = Field(default=None, alias="TWILIO_API_BASE")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
+    recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
+    secret_key: str | None = Field(default=None, alias="SECRET_KEY")
+    ivr_flow: Path | None = Field(default=None, alias="IVR_FLOW")
+    offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0)
+    default_region: str = Field(default="CN", alias="DEFAULT_REGION")
+    demo_password: str | None = Field(default=None, alias="DEMO_PASSWORD")
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if value and not ACCOUNT_SID.match(value):
+            raise ValueError("must look like AC followed by 32 lowercase hex characters")
+        return value
+
+    @field_validator("public_base_url", "twilio_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an absolute http(s) URL such as https://hotline.example.com")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError("must start with sqlite:/// or postgresql:// (e.g. postgresql://user@host/db)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^(redis|rediss|unix)://", value):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with a driver SQLAlchemy can load; SQLite under var/ by default."""
+        if not self.database_url:
+            return f"sqlite:///{(self.var_dir / 'contactcenter.db').resolve()}"
+        url = self.database_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @property
+    def twilio_api(self) -> str:
+        """Base URL of Twilio's REST API: the real one unless TWILIO_API_BASE points elsewhere."""
+        return self.twilio_api_base or REAL_TWILIO_API
+
+    @property
+    def recordings_path(self) -> Path:
+        """Where recording media are stored."""
+        return self.recordings_dir or self.var_dir / "recordings"
+
+    @property
+    def flow_path(self) -> Path:
+        """The IVR flow file; the bundled after-sales hotline by default."""
+        if self.ivr_flow:
+            return self.ivr_flow
+        return Path(__file__).resolve().parent.parent / "ivr" / "flows" / "hotline.yaml"
+
+    def session_secret(self) -> str:
+        """SECRET_KEY, or one generated once and kept under var/ for development."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            field = Settings.model_fields.get(name)
+            env = field.alias if field and field.alias else name.upper()
+            lines.append(f"  {env}: {error['msg']} (got {error.get('input')!r})")
+        raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,51 @@
+"""Users of the product: agents, supervisors, QA staff, managers, admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contactcenter.db import Base
+from contactcenter.timeutil import utcnow
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    QA = "qa"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+queue_members = Table(
+    "queue_members",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("queue_id", ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
+    skills: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    queues: Mapped[list[Queue]] = relationship(secondary=queue_members, back_populates="members")
+
+    @property
+    def client_identity(self) -> str:
+        """The Twilio Client identity the agent's phone registers as."""
+        return f"agent-{self.id}"
+
+
+from queues.models import Queue  # noqa: E402  (the two tables refer to each other)

@@ -1,0 +1,152 @@
+"""The routing engine: atomic contact ↔ agent matching on Redis, with offers as leases.
+
+Each operation is one Lua script (see `lua/`), so a contact and an agent are reserved
+together or not at all, whichever side arrives first, however many processes call it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+from redis.commands.core import Script
+
+LUA = Path(__file__).resolve().parent / "lua"
+PREFIX = "cc:{rt}:"
+AGENT_STATES = ("available", "not_ready", "offline")
+
+
+class RoutingError(Exception):
+    """An operation the current routing state does not allow (e.g. accepting an expired offer)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    offer_timeout_ms: int = 15_000
+    missed_limit: int = 2
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    agent: dict[str, str]
+    contact: dict[str, str]
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds: shared by every process, unlike a monotonic clock."""
+    return int(time.time() * 1000)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _pairs(flat: list[Any]) -> dict[str, str]:
+    flat = _decode(flat)
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+MESSAGES = {
+    "not_offered": "This contact is not offered to you (it may have been taken back or ended).",
+    "expired": "The offer expired before it was accepted; the contact went back to its queue.",
+    "busy": "Finish the current contact before changing state.",
+    "not_in_wrap_up": "You are not in wrap-up.",
+    "unknown": "No such contact in routing.",
+}
+
+
+class RoutingEngine:
+    """Queues, agents and offers in Redis; every change also goes out on the event stream."""
+
+    def __init__(self, redis: Redis, config: RoutingConfig | None = None, prefix: str = PREFIX) -> None:
+        self.redis = redis
+        self.config = config or RoutingConfig()
+        self.prefix = prefix
+        common = (LUA / "common.lua").read_text()
+        self._scripts: dict[str, Script] = {
+            path.stem: redis.register_script(common + "\n" + path.read_text())
+            for path in LUA.glob("*.lua")
+            if path.stem != "common"
+        }
+
+    @property
+    def events_key(self) -> str:
+        return self.prefix + "events"
+
+    def _run(self, name: str, *args: object) -> Any:
+        result = _decode(self._scripts[name](keys=[self.prefix + "seq"], args=[self.prefix, now_ms(), *args]))
+        if isinstance(result, list) and result and result[0] == "err":
+            raise RoutingError(result[1], MESSAGES.get(result[1], result[1]))
+        return result
+
+    def enqueue(self, *, contact_id: str, queue: str, priority: int = 0, info: dict[str, Any]) -> tuple[bool, str]:
+        """Put a contact in a queue (idempotent per id) and offer it if an agent is free."""
+        if not 0 <= priority <= 9:
+            raise ValueError("priority must be between 0 and 9")
+        created, state, _agent = self._run(
+            "enqueue", contact_id, queue, priority, self.config.offer_timeout_ms, json.dumps(info, ensure_ascii=False)
+        )
+        return bool(created), state
+
+    def set_agent_state(self, *, agent_id: str, state: str, queues: list[str], reason: str = "") -> str:
+        """Change an agent's state; becoming available takes the best waiting contact."""
+        if state not in AGENT_STATES:
+            raise ValueError(f"state must be one of {', '.join(AGENT_STATES)}")
+        _ok, new_state = self._run(
+            "agent_state", agent_id, state, reason, ",".join(queues), self.config.offer_timeout_ms
+        )
+        return new_state
+
+    def accept(self, *, contact_id: str, agent_id: str) -> None:
+        """Turn the agent's offer into an assignment, if the lease is still live."""
+        self._run("accept", contact_id, agent_id)
+
+    def reject(self, *, contact_id: str, agent_id: str) -> None:
+        """Give the offer back: the contact keeps its place and goes to the next agent."""
+        self._run("reject", contact_id, agent_id, "rejected", self.config.offer_timeout_ms, self.config.missed_limit)
+
+    def reap(self) -> int:
+        """Return every offer whose lease has run out; the count of leases looked at."""
+        return int(self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit))
+
+    def finish(self, *, contact_id: str, reason: str) -> str:
+        """The caller left or the call ended: abandoned if not yet connected, else ended."""
+        _ok, state = self._run("finish", contact_id, reason, self.config.offer_timeout_ms)
+        return state
+
+    def end_wrap_up(self, *, agent_id: str, state: str = "available", reason: str = "") -> str:
+        """Close the agent's wrap-up and move on to the next state."""
+        _ok, new_state = self._run("wrapup_done", agent_id, state, reason, self.config.offer_timeout_ms)
+        return new_state
+
+    def snapshot(self, *, agent_id: str) -> Snapshot:
+        """The agent and its current contact as of one sequence number."""
+        seq, agent, contact = self._run("snapshot", agent_id)
+        return Snapshot(seq=int(seq), agent=_pairs(agent), contact=_pairs(contact))
+
+    def contact(self, contact_id: str) -> dict[str, str]:
+        """A contact's routing record (empty if unknown)."""
+        raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)
+        return {_decode(k): _decode(v) for k, v in raw.items()}  # type: ignore[union-attr]
+
+    def position(self, *, contact_id: str, queue: str) -> tuple[int | None, int]:
+        """1-based place of a waiting contact in its queue (None if not waiting), and queue size."""
+        key = self.prefix + "waiting:" + queue
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrank(key, contact_id)
+            pipe.zcard(key)
+            rank, size = pipe.execute()
+        return (None if rank is None else rank + 1), int(size)

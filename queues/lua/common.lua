@@ -1,0 +1,104 @@
+-- Shared by every routing script. Every key shares the hash tag in PREFIX, so the
+-- scripts run unchanged on Redis Cluster. ARGV[1] = prefix, ARGV[2] = now (ms).
+local P = ARGV[1]
+local NOW = tonumber(ARGV[2])
+
+local function ckey(id) return P .. 'contact:' .. id end
+local function akey(id) return P .. 'agent:' .. id end
+local function waiting(q) return P .. 'waiting:' .. q end
+local function idle(q) return P .. 'idle:' .. q end
+local LEASES = P .. 'leases'
+
+local function split(csv)
+  local out = {}
+  for part in string.gmatch(csv or '', '[^,]+') do out[#out + 1] = part end
+  return out
+end
+
+-- Every state change goes out on the stream; the stream id's first part is the sequence.
+local function emit(kind, data)
+  local seq = redis.call('INCR', P .. 'seq')
+  data.seq = seq
+  data.type = kind
+  data.at = NOW
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', 50000, seq .. '-0', 'e', cjson.encode(data))
+  return seq
+end
+
+local function agent_queues(agent)
+  return split(redis.call('HGET', akey(agent), 'queues'))
+end
+
+local function leave_idle(agent)
+  for _, q in ipairs(agent_queues(agent)) do redis.call('ZREM', idle(q), agent) end
+end
+
+local function join_idle(agent, since)
+  for _, q in ipairs(agent_queues(agent)) do redis.call('ZADD', idle(q), since, agent) end
+end
+
+local function set_agent(agent, state, reason)
+  redis.call('HSET', akey(agent), 'state', state, 'reason', reason or '', 'since', NOW)
+  emit('agent.state', {agent = agent, state = state, reason = reason or ''})
+end
+
+-- Reserve contact and agent together: the offer is a lease that ends at the deadline.
+local function offer(cid, agent, timeout_ms)
+  local c = ckey(cid)
+  local q = redis.call('HGET', c, 'queue')
+  local deadline = NOW + timeout_ms
+  redis.call('ZREM', waiting(q), cid)
+  redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
+  redis.call('ZADD', LEASES, deadline, cid)
+  leave_idle(agent)
+  redis.call('HSET', akey(agent), 'state', 'reserved', 'reason', '', 'since', NOW, 'contact', cid)
+  emit('offer.created', {
+    contact = cid, agent = agent, queue = q, deadline = deadline,
+    enqueued_at = tonumber(redis.call('HGET', c, 'enqueued_at')),
+    info = cjson.decode(redis.call('HGET', c, 'info')),
+  })
+  emit('agent.state', {agent = agent, state = 'reserved', reason = '', contact = cid})
+  return agent
+end
+
+-- A new or returned contact takes the longest-idle available agent of its queue.
+local function match_contact(cid, timeout_ms)
+  local q = redis.call('HGET', ckey(cid), 'queue')
+  local best = redis.call('ZRANGE', idle(q), 0, 0)
+  if #best == 0 then return false end
+  return offer(cid, best[1], timeout_ms)
+end
+
+-- An agent becoming free takes the best waiting contact across all its queues.
+local function match_agent(agent, timeout_ms)
+  local best, best_score = nil, nil
+  for _, q in ipairs(agent_queues(agent)) do
+    local head = redis.call('ZRANGE', waiting(q), 0, 0, 'WITHSCORES')
+    if #head > 0 then
+      local score = tonumber(head[2])
+      if best_score == nil or score < best_score then best, best_score = head[1], score end
+    end
+  end
+  if best == nil then return false end
+  offer(best, agent, timeout_ms)
+  return best
+end
+
+-- Put an offered contact back in its queue with its original score (its place).
+local function return_contact(cid, reason)
+  local c = ckey(cid)
+  local q = redis.call('HGET', c, 'queue')
+  local agent = redis.call('HGET', c, 'agent')
+  redis.call('ZREM', LEASES, cid)
+  redis.call('HSET', c, 'state', 'waiting', 'agent', '', 'deadline', '')
+  redis.call('ZADD', waiting(q), tonumber(redis.call('HGET', c, 'score')), cid)
+  emit('offer.returned', {contact = cid, agent = agent, queue = q, reason = reason})
+end
+
+-- Agent goes back to available at the back of the idle line.
+local function make_available(agent, timeout_ms)
+  redis.call('HSET', akey(agent), 'contact', '', 'missed', 0)
+  set_agent(agent, 'available', '')
+  join_idle(agent, NOW)
+  return match_agent(agent, timeout_ms)
+end

@@ -1,0 +1,14 @@
+-- ARGV: prefix, now, contact id, queue, priority (0-9, higher first), offer timeout ms, info json
+local cid, q, priority, timeout_ms, info = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local c = ckey(cid)
+if redis.call('EXISTS', c) == 1 then
+  -- Idempotent per provider id: a retried webhook changes nothing.
+  return {0, redis.call('HGET', c, 'state'), redis.call('HGET', c, 'agent') or ''}
+end
+local score = (9 - priority) * 1e13 + NOW
+redis.call('HSET', c, 'id', cid, 'queue', q, 'priority', priority, 'enqueued_at', NOW,
+  'score', score, 'state', 'waiting', 'agent', '', 'info', info)
+redis.call('ZADD', waiting(q), score, cid)
+emit('contact.queued', {contact = cid, queue = q, priority = priority, info = cjson.decode(info)})
+local agent = match_contact(cid, timeout_ms)
+return {1, redis.call('HGET', c, 'state'), agent or ''}

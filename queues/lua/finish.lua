@@ -1,0 +1,32 @@
+-- ARGV: prefix, now, contact id, reason (abandoned|ended), offer timeout ms.
+-- The caller left: waiting → abandoned; offered → abandoned and the agent freed;
+-- assigned → ended and the agent goes to wrap-up.
+local cid, reason, timeout_ms = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local c = ckey(cid)
+local state = redis.call('HGET', c, 'state')
+if not state then return {'err', 'unknown'} end
+if state == 'abandoned' or state == 'ended' then return {'ok', state} end
+local q = redis.call('HGET', c, 'queue')
+local agent = redis.call('HGET', c, 'agent') or ''
+redis.call('EXPIRE', c, 86400)
+if state == 'waiting' then
+  redis.call('ZREM', waiting(q), cid)
+  redis.call('HSET', c, 'state', 'abandoned')
+  emit('contact.abandoned', {contact = cid, queue = q, reason = reason})
+  return {'ok', 'abandoned'}
+end
+if state == 'offered' then
+  redis.call('ZREM', LEASES, cid)
+  redis.call('HSET', c, 'state', 'abandoned', 'agent', '')
+  emit('offer.revoked', {contact = cid, agent = agent, queue = q, reason = 'caller_hung_up'})
+  emit('contact.abandoned', {contact = cid, queue = q, reason = reason})
+  make_available(agent, timeout_ms)
+  return {'ok', 'abandoned'}
+end
+-- assigned
+redis.call('HSET', c, 'state', 'ended', 'ended_at', NOW)
+emit('contact.ended', {contact = cid, agent = agent, queue = q, reason = reason})
+if agent ~= '' and redis.call('HGET', akey(agent), 'contact') == cid then
+  set_agent(agent, 'wrap_up', '')
+end
+return {'ok', 'ended'}
