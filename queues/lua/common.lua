@@ -8,6 +8,9 @@ local function akey(id) return P .. 'agent:' .. id end
 local function waiting(q) return P .. 'waiting:' .. q end
 local function idle(q) return P .. 'idle:' .. q end
 local LEASES = P .. 'leases'
+local RETRY = P .. 'retry'
+-- An agent who passed on a contact is not offered it again for this long.
+local SKIP_MS = 5000
 
 local function split(csv)
   local out = {}
@@ -61,27 +64,46 @@ local function offer(cid, agent, timeout_ms)
   return agent
 end
 
+-- The agent who last passed on a contact, while that still counts.
+local function skipped_by(cid)
+  local until_ms = tonumber(redis.call('HGET', ckey(cid), 'skip_until') or '0') or 0
+  if until_ms > NOW then return redis.call('HGET', ckey(cid), 'skip_agent') end
+  return nil
+end
+
 -- A new or returned contact takes the longest-idle available agent of its queue.
 local function match_contact(cid, timeout_ms)
   local q = redis.call('HGET', ckey(cid), 'queue')
-  local best = redis.call('ZRANGE', idle(q), 0, 0)
-  if #best == 0 then return false end
-  return offer(cid, best[1], timeout_ms)
+  local skip = skipped_by(cid)
+  local best = redis.call('ZRANGE', idle(q), 0, 1)
+  for _, agent in ipairs(best) do
+    if agent ~= skip then return offer(cid, agent, timeout_ms) end
+  end
+  return false
 end
 
 -- An agent becoming free takes the best waiting contact across all its queues.
 local function match_agent(agent, timeout_ms)
   local best, best_score = nil, nil
   for _, q in ipairs(agent_queues(agent)) do
-    local head = redis.call('ZRANGE', waiting(q), 0, 0, 'WITHSCORES')
-    if #head > 0 then
-      local score = tonumber(head[2])
-      if best_score == nil or score < best_score then best, best_score = head[1], score end
+    local head = redis.call('ZRANGE', waiting(q), 0, 4, 'WITHSCORES')
+    for i = 1, #head, 2 do
+      if skipped_by(head[i]) ~= agent then
+        local score = tonumber(head[i + 1])
+        if best_score == nil or score < best_score then best, best_score = head[i], score end
+        break
+      end
     end
   end
   if best == nil then return false end
   offer(best, agent, timeout_ms)
   return best
+end
+
+-- Remember who passed on the contact; the reaper matches it again when that lapses.
+local function skip_for_a_while(cid, agent)
+  redis.call('HSET', ckey(cid), 'skip_agent', agent, 'skip_until', NOW + SKIP_MS)
+  redis.call('ZADD', RETRY, NOW + SKIP_MS, cid)
 end
 
 -- Put an offered contact back in its queue with its original score (its place).
@@ -101,4 +123,24 @@ local function make_available(agent, timeout_ms)
   set_agent(agent, 'available', '')
   join_idle(agent, NOW)
   return match_agent(agent, timeout_ms)
+end
+
+-- The agent did not take the offer (rejected it, or the lease ran out): the contact goes
+-- back with its place to the next agent; the agent rejoins at the back of the idle line,
+-- or goes not-ready after too many missed offers in a row.
+local function pass_on(cid, agent, reason, timeout_ms, missed_limit)
+  return_contact(cid, reason)
+  skip_for_a_while(cid, agent)
+  local a = akey(agent)
+  local missed = 0
+  if reason == 'timeout' then missed = redis.call('HINCRBY', a, 'missed', 1) end
+  redis.call('HSET', a, 'contact', '', 'missed', missed)
+  if missed >= missed_limit then
+    set_agent(agent, 'not_ready', 'missed')
+  else
+    set_agent(agent, 'available', '')
+    join_idle(agent, NOW)
+  end
+  match_contact(cid, timeout_ms)
+  if redis.call('HGET', a, 'state') == 'available' then match_agent(agent, timeout_ms) end
 end

@@ -2,21 +2,17 @@
 local timeout_ms, missed_limit = tonumber(ARGV[3]), tonumber(ARGV[4])
 local expired = redis.call('ZRANGEBYSCORE', LEASES, '-inf', NOW, 'LIMIT', 0, 200)
 for _, cid in ipairs(expired) do
-  local c = ckey(cid)
-  local agent = redis.call('HGET', c, 'agent')
-  if redis.call('HGET', c, 'state') ~= 'offered' or not agent or agent == '' then
+  local agent = redis.call('HGET', ckey(cid), 'agent')
+  if redis.call('HGET', ckey(cid), 'state') ~= 'offered' or not agent or agent == '' then
     redis.call('ZREM', LEASES, cid)
   else
-    return_contact(cid, 'timeout')
-    local missed = redis.call('HINCRBY', akey(agent), 'missed', 1)
-    redis.call('HSET', akey(agent), 'contact', '')
-    if missed >= missed_limit then
-      set_agent(agent, 'not_ready', 'missed')
-    else
-      set_agent(agent, 'available', '')
-      join_idle(agent, NOW)
-    end
-    match_contact(cid, timeout_ms)
+    pass_on(cid, agent, 'timeout', timeout_ms, missed_limit)
   end
 end
-return #expired
+-- Contacts whose skip has lapsed get matched again (their agent may be the only one free).
+local due = redis.call('ZRANGEBYSCORE', RETRY, '-inf', NOW, 'LIMIT', 0, 200)
+for _, cid in ipairs(due) do
+  redis.call('ZREM', RETRY, cid)
+  if redis.call('HGET', ckey(cid), 'state') == 'waiting' then match_contact(cid, timeout_ms) end
+end
+return #expired + #due

@@ -1,0 +1,84 @@
+"""The agent console page and its HTTP actions; state reaches the page only over the websocket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from agents import service
+from contactcenter.users.auth import AGENT_ROLES, current_user, require_user
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+async def console_page(request: Request) -> Response:
+    if await current_user(request) is None:
+        return RedirectResponse("/login?next=/console", status_code=303)
+    return FileResponse(STATIC / "console.html")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise service.AgentActionError("The body must be JSON.", 400) from exc
+    if not isinstance(body, dict):
+        raise service.AgentActionError("The body must be a JSON object.", 400)
+    return body
+
+
+def _contact_id(request: Request) -> int:
+    return int(request.path_params["contact_id"])
+
+
+async def _act(request: Request, action: Any, **kwargs: Any) -> Response:
+    agent = await require_user(request, AGENT_ROLES)
+    try:
+        result = await run_in_threadpool(action, request.app.state.services, agent=agent, **kwargs)
+    except service.AgentActionError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return JSONResponse({"ok": True, **({"state": result} if isinstance(result, str) else {})})
+
+
+async def set_state(request: Request) -> Response:
+    try:
+        body = await _json_body(request)
+    except service.AgentActionError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return await _act(request, service.set_state, state=str(body.get("state", "")), reason=str(body.get("reason", "")))
+
+
+async def accept(request: Request) -> Response:
+    return await _act(request, service.accept, contact_id=_contact_id(request))
+
+
+async def reject(request: Request) -> Response:
+    return await _act(request, service.reject, contact_id=_contact_id(request))
+
+
+async def end(request: Request) -> Response:
+    return await _act(request, service.end, contact_id=_contact_id(request))
+
+
+async def wrap_up(request: Request) -> Response:
+    try:
+        body = await _json_body(request)
+    except service.AgentActionError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return await _act(request, service.wrap_up, contact_id=_contact_id(request),
+                      note=str(body.get("note", "")), next_state=str(body.get("next_state", "available")))
+
+
+routes = [
+    Route("/console", console_page, methods=["GET"]),
+    Route("/api/agent/state", set_state, methods=["POST"]),
+    Route("/api/agent/offers/{contact_id:int}/accept", accept, methods=["POST"]),
+    Route("/api/agent/offers/{contact_id:int}/reject", reject, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
+]

@@ -1,0 +1,118 @@
+"""What an agent does from the console: change state, accept or reject offers, end, write up."""
+
+from __future__ import annotations
+
+import logging
+
+from contactcenter.audit.service import record_event
+from contactcenter.contacts import service as contacts
+from contactcenter.contacts.lifecycle import finish_contact
+from contactcenter.contacts.models import Contact
+from contactcenter.context import Services
+from contactcenter.telephony import TelephonyError
+from contactcenter.tickets.models import Ticket
+from contactcenter.tickets.service import add_note
+from contactcenter.users.auth import CurrentUser
+from contactcenter.users.models import User
+from queues.engine import RoutingError
+
+log = logging.getLogger(__name__)
+MAX_NOTE_LENGTH = 10_000
+
+
+class AgentActionError(Exception):
+    """The action cannot be done now; the message tells the agent why."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str = "") -> str:
+    """Go available, not ready (with a reason) or offline."""
+    if not agent.queues and state == "available":
+        raise AgentActionError("You are in no queue; ask a supervisor to add you to one.")
+    try:
+        new_state = services.routing.set_agent_state(
+            agent_id=str(agent.id), state=state, queues=list(agent.queues), reason=reason
+        )
+    except ValueError as exc:
+        raise AgentActionError(str(exc), 400) from exc
+    except RoutingError as exc:
+        raise AgentActionError(str(exc)) from exc
+    with services.db.session() as session:
+        record_event(session, actor=f"user:{agent.id}", subject_type="agent", subject_id=agent.id,
+                     kind="state_changed", state=new_state, reason=reason)
+    return new_state
+
+
+def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
+    """Take the offered contact and have Twilio bridge the caller to the agent's phone."""
+    try:
+        services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
+    except RoutingError as exc:
+        raise AgentActionError(str(exc)) from exc
+    with services.db.session() as session:
+        contact = session.get_one(Contact, contact_id)
+        contacts.mark_connected(session, contact=contact, agent_id=agent.id)
+        call_sid = contact.provider_id
+    try:
+        services.telephony.redirect_call(
+            call_sid=call_sid, url=services.url(f"/twilio/voice/connect?contact={contact_id}")
+        )
+    except TelephonyError as exc:
+        # The caller is gone (hung up between offer and accept): end it so the agent can move on.
+        log.warning("bridging contact %s failed: %s", contact_id, exc)
+        finish_contact(services, contact_id=contact_id, reason="bridge_failed")
+        raise AgentActionError(f"The caller could not be connected: {exc}", 502) from exc
+
+
+def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
+    """Pass on the offer; the caller keeps their place and goes to the next agent."""
+    try:
+        services.routing.reject(contact_id=str(contact_id), agent_id=str(agent.id))
+    except RoutingError as exc:
+        raise AgentActionError(str(exc)) from exc
+    with services.db.session() as session:
+        record_event(session, actor=f"user:{agent.id}", subject_type="contact", subject_id=contact_id,
+                     kind="offer_rejected", agent_id=agent.id)
+
+
+def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
+    """Hang up the agent's current call; the agent goes to wrap-up."""
+    routing = services.routing.contact(str(contact_id))
+    if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
+        raise AgentActionError("This call is not yours, or it has already ended.")
+    call_sid = _call_sid(services, contact_id)
+    try:
+        services.telephony.end_call(call_sid=call_sid)
+    except TelephonyError as exc:
+        log.warning("hanging up contact %s failed (already over?): %s", contact_id, exc)
+    finish_contact(services, contact_id=contact_id, reason="agent_ended")
+
+
+def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: str, next_state: str) -> None:
+    """Save the note on the contact's ticket and leave wrap-up."""
+    note = note.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise AgentActionError(f"The note is longer than {MAX_NOTE_LENGTH} characters.", 400)
+    if next_state not in ("available", "not_ready"):
+        raise AgentActionError("After wrap-up go 'available' or 'not_ready'.", 400)
+    with services.db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.agent_id != agent.id:
+            raise AgentActionError("This contact is not yours.", 403)
+        if note and contact.ticket_id:
+            author = session.get_one(User, agent.id)
+            add_note(session, ticket=session.get_one(Ticket, contact.ticket_id), body=note, author=author,
+                     contact_id=contact.id)
+    try:
+        services.routing.end_wrap_up(agent_id=str(agent.id), state=next_state,
+                                     reason="" if next_state == "available" else "after_call_work")
+    except RoutingError as exc:
+        raise AgentActionError(str(exc)) from exc
+
+
+def _call_sid(services: Services, contact_id: int) -> str:
+    with services.db.session() as session:
+        return session.get_one(Contact, contact_id).provider_id

@@ -1,0 +1,100 @@
+"""The console websocket: a snapshot or catch-up on connect, then the agent's routing events.
+
+Protocol (see agents/events.md): the client sends {"type": "hello", "last_seq": N | null};
+the server answers with the missed events, or {"type": "snapshot", ...} when it cannot,
+then streams events. {"type": "ping"} is answered with {"type": "pong"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from contactcenter.context import Services
+from contactcenter.users.auth import AGENT_ROLES, current_user
+from queues.stream import EventHub, Subscription
+
+HELLO_TIMEOUT = 10.0
+
+
+def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
+    """The agent's state and current offer or contact, as of one sequence number."""
+    snap = services.routing.snapshot(agent_id=str(agent_id))
+    agent = snap.agent
+    contact = None
+    if snap.contact:
+        c = snap.contact
+        contact = {
+            "contact": c.get("id"), "state": c.get("state"), "queue": c.get("queue"),
+            "deadline": int(c["deadline"]) if c.get("deadline") else None,
+            "enqueued_at": int(c.get("enqueued_at", 0)), "info": json.loads(c.get("info") or "{}"),
+        }
+    return {
+        "type": "snapshot", "seq": snap.seq,
+        "agent": {"state": agent.get("state", "offline"), "reason": agent.get("reason", ""),
+                  "since": int(agent["since"]) if agent.get("since") else None},
+        "contact": contact,
+    }
+
+
+async def _send_events(ws: WebSocket, sub: Subscription, after: int) -> None:
+    while True:
+        event = await sub.get()
+        if sub.overflowed:
+            await ws.close(code=4000, reason="fell behind; reconnect to resync")
+            return
+        if event["seq"] > after:
+            await ws.send_json(event)
+
+
+async def _receive(ws: WebSocket) -> None:
+    while True:
+        message = await ws.receive_json()
+        if isinstance(message, dict) and message.get("type") == "ping":
+            await ws.send_json({"type": "pong"})
+
+
+async def console_socket(ws: WebSocket) -> None:
+    user = await current_user(ws)
+    if user is None or user.role not in AGENT_ROLES:
+        await ws.close(code=4401 if user is None else 4403)
+        return
+    services: Services = ws.app.state.services
+    hub: EventHub = ws.app.state.hub
+    await ws.accept()
+    try:
+        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        await ws.close(code=4400, reason="send hello first")
+        return
+    last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
+    async with hub.subscribe(str(user.id)) as sub:
+        missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
+        if missed is None:
+            message = await run_in_threadpool(snapshot_message, services, user.id)
+            await ws.send_json(message)
+            after = message["seq"]
+        else:
+            mine = [e for e in missed if str(e.get("agent")) == str(user.id)]
+            for event in mine:
+                await ws.send_json(event)
+            after = missed[-1]["seq"] if missed else last_seq
+            await ws.send_json({"type": "caught_up", "seq": after})
+        tasks = [asyncio.create_task(_send_events(ws, sub, after)), asyncio.create_task(_receive(ws))]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, Exception):
+                    await task
+
+
+routes = [WebSocketRoute("/agents/ws", console_socket)]

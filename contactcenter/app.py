@@ -1,0 +1,100 @@
+"""The web application factory: routes of every domain, sessions, and per-process background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from redis.asyncio import Redis as AsyncRedis
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from agents import routes as agent_routes
+from agents import ws as agent_ws
+from contactcenter.context import Services, build_services
+from contactcenter.settings import Settings
+from contactcenter.tickets import routes as ticket_routes
+from contactcenter.users import routes as user_routes
+from ivr import routes as ivr_routes
+from queues.stream import EventHub
+from recordings import routes as recording_routes
+
+log = logging.getLogger(__name__)
+REAP_INTERVAL = 0.5
+AGENT_STATIC = Path(__file__).resolve().parent.parent / "agents" / "static"
+
+
+async def _reap_forever(services: Services) -> None:
+    """Return expired offers; every process runs this, the script makes it safe."""
+    while True:
+        try:
+            await run_in_threadpool(services.routing.reap)
+        except Exception:
+            log.exception("reaping expired offers failed")
+        await asyncio.sleep(REAP_INTERVAL)
+
+
+async def healthz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    await run_in_threadpool(services.redis.ping)
+    return JSONResponse({"ok": True})
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/console", status_code=303)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the ASGI app; connections open in the lifespan, not at import or here."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = build_services(settings)
+        hub = EventHub(AsyncRedis.from_url(settings.redis_url or ""), services.routing.events_key)
+        app.state.services = services
+        app.state.hub = hub
+        hub.start()
+        reaper = asyncio.create_task(_reap_forever(services), name="offer-reaper")
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
+            await hub.stop()
+            services.close()
+
+    routes = [
+        Route("/", home),
+        Route("/healthz", healthz),
+        *user_routes.routes,
+        *ivr_routes.routes,
+        *agent_routes.routes,
+        *agent_ws.routes,
+        *ticket_routes.routes,
+        *recording_routes.routes,
+        Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
+    ]
+    middleware = [
+        Middleware(
+            SessionMiddleware, secret_key=settings.session_secret(), session_cookie="cc_session",
+            same_site="lax", https_only=settings.public_base_url.startswith("https://"), max_age=12 * 3600,
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                     exception_handlers={HTTPException: http_error})

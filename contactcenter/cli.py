@@ -1,0 +1,191 @@
+"""The `contactcenter` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+
+from contactcenter.settings import SettingsError, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from contactcenter.db import Database
+
+    settings = load_settings()
+    if not settings.redis_url:
+        print("serve needs REDIS_URL (use `contactcenter run` for an all-in-one start).", file=sys.stderr)
+        return 2
+    if not args.no_migrate:
+        db = Database(settings.sqlalchemy_url)
+        db.upgrade()
+        db.dispose()
+    uvicorn.run("contactcenter.asgi:app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                ws="websockets", log_level=args.log_level, proxy_headers=True)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from contactcenter.worker import run_worker
+
+    if not load_settings().redis_url:
+        print("worker needs REDIS_URL (use `contactcenter run` for an all-in-one start).", file=sys.stderr)
+        return 2
+    run_worker(burst=args.burst)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from contactcenter.runner import RunOptions, run
+
+    return run(RunOptions(host=args.host, port=args.port, sandbox_port=args.sandbox_port,
+                          sandbox=not args.no_sandbox, demo=args.demo))
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from contactcenter.db import Database
+
+    db = Database(load_settings().sqlalchemy_url)
+    db.upgrade()
+    db.dispose()
+    print("Database is at the latest schema.")
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from contactcenter.db import Database
+    from contactcenter.users.service import UserError, create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            print("The passwords differ.", file=sys.stderr)
+            return 2
+    queues = [q for q in (args.queues or "").split(",") if q]
+    db = Database(load_settings().sqlalchemy_url)
+    try:
+        db.upgrade()
+        with db.session() as session:
+            user = create_user(session, username=args.username, password=password, role=args.role,
+                               display_name=args.display_name, queues=queues, actor="cli")
+            print(f"Created {user.role} {user.username!r} (id {user.id}).")
+    except UserError as exc:
+        print(f"Cannot add user: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+def _sandbox_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from contactcenter.sandbox import create_sandbox_app
+    from contactcenter.sandbox_runtime import sandbox_config
+
+    settings = load_settings()
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        print("sandbox serve needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (run sets them).", file=sys.stderr)
+        return 2
+    app = create_sandbox_app(sandbox_config(settings, port=args.port, hotline=args.hotline))
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    return 0
+
+
+def _sandbox_call(args: argparse.Namespace) -> int:
+    import httpx
+
+    from contactcenter.sandbox import place_call, wait_for_call
+
+    digits = [d for d in (args.digits or "").split(",") if d]
+    try:
+        sid = place_call(args.sandbox_url, from_=args.from_, to=args.to, digits=digits,
+                         hangup_after_queue=args.hangup_after, talk_seconds=args.talk)
+        outcome = wait_for_call(args.sandbox_url, sid, timeout=args.timeout)
+    except httpx.HTTPStatusError as exc:
+        print(f"The sandbox refused the call: {exc.response.text}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"Cannot reach the sandbox at {args.sandbox_url} ({exc}); is `contactcenter run` running?",
+              file=sys.stderr)
+        return 2
+    except TimeoutError:
+        print(f"The call did not end within {args.timeout:.0f} s (is an agent available to take it?).",
+              file=sys.stderr)
+        return 1
+    print(json.dumps(outcome, ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from contactcenter.sandbox_runtime import DEFAULT_HOTLINE
+    from contactcenter.users.models import Role
+
+    parser = argparse.ArgumentParser(prog="contactcenter", description="Contact center: IVR, routing, console, QA.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start everything on this machine (web, worker, sandbox, Redis)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--sandbox-port", type=int, default=8001)
+    run.add_argument("--demo", action="store_true", help="create demo users, queues and customers on an empty DB")
+    run.add_argument("--no-sandbox", action="store_true", help="use real Twilio (TWILIO_* settings) instead")
+    run.set_defaults(handler=_run)
+
+    serve = commands.add_parser("serve", help="run the web app (production: several behind a load balancer)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-migrate", action="store_true", help="skip applying migrations at start")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run an RQ worker with its scheduler")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.set_defaults(handler=_worker)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="add a user (password asked, or read from stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--display-name")
+    add.add_argument("--queues", help="comma-separated queue names, e.g. general,repair")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(handler=_users_add)
+
+    sandbox = commands.add_parser("sandbox", help="the offline Twilio stand-in")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    sserve = sandbox_commands.add_parser("serve", help="run the sandbox (run starts it for you)")
+    sserve.add_argument("--port", type=int, default=8001)
+    sserve.add_argument("--hotline", default=DEFAULT_HOTLINE)
+    sserve.set_defaults(handler=_sandbox_serve)
+    call = sandbox_commands.add_parser("call", help="place a scripted call and print its outcome as JSON")
+    call.add_argument("--sandbox-url", default="http://127.0.0.1:8001")
+    call.add_argument("--from", dest="from_", default="+8613800138000")
+    call.add_argument("--to", default=DEFAULT_HOTLINE)
+    call.add_argument("--digits", default="1", help="comma-separated key presses, one per menu (e.g. 1 or 9,2)")
+    call.add_argument("--hangup-after", type=float, help="hang up after this many seconds in the queue")
+    call.add_argument("--talk", type=float, default=5.0, help="seconds to talk once connected, then hang up")
+    call.add_argument("--timeout", type=float, default=120.0)
+    call.set_defaults(handler=_sandbox_call)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

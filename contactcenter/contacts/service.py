@@ -1,0 +1,90 @@
+"""The life of a contact in SQL: registered, queued, connected, ended or abandoned."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contactcenter.audit.service import record_event
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.customers.service import find_or_create_by_phone, normalize_phone
+from contactcenter.tickets.models import Ticket
+from contactcenter.tickets.service import categorize, open_ticket
+from contactcenter.timeutil import utcnow
+
+TWILIO = "twilio"
+
+
+def by_provider_id(session: Session, provider_id: str) -> Contact | None:
+    """The contact of a CallSid, if any."""
+    return session.scalar(select(Contact).where(Contact.provider_id == provider_id))
+
+
+def register_inbound_call(
+    session: Session, *, call_sid: str, from_number: str, to_number: str, region: str
+) -> tuple[Contact, bool]:
+    """The contact of this call, created with its customer and ticket on the first webhook only."""
+    existing = by_provider_id(session, call_sid)
+    if existing:
+        return existing, False
+    phone = normalize_phone(from_number, region=region)
+    customer = find_or_create_by_phone(session, phone=phone, actor=TWILIO) if phone else None
+    try:
+        with session.begin_nested():
+            ticket = open_ticket(
+                session, subject=f"Call from {phone or from_number}", customer_id=customer and customer.id, actor=TWILIO
+            )
+            contact = Contact(
+                provider_id=call_sid, from_number=phone or from_number, to_number=to_number,
+                customer_id=customer and customer.id, ticket_id=ticket.id,
+            )
+            session.add(contact)
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry of the same webhook won the race; use its contact.
+        return session.scalars(select(Contact).where(Contact.provider_id == call_sid)).one(), False
+    record_event(session, actor=TWILIO, subject_type="contact", subject_id=contact.id, kind="created",
+                 call_sid=call_sid, ticket=ticket.number)
+    return contact, True
+
+
+def _transition(session: Session, contact: Contact, status: ContactStatus, actor: str, **data: object) -> None:
+    contact.status = status
+    record_event(session, actor=actor, subject_type="contact", subject_id=contact.id, kind=status.value, **data)
+
+
+def mark_queued(session: Session, *, contact: Contact, queue: str, choice: str, category: str | None) -> bool:
+    """The caller chose a queue; False if the contact had already been queued."""
+    if contact.status != ContactStatus.IVR:
+        return False
+    contact.queue = queue
+    contact.menu_choice = choice
+    contact.queued_at = utcnow()
+    if category and contact.ticket_id:
+        categorize(session, ticket=session.get_one(Ticket, contact.ticket_id), category=category, actor=TWILIO)
+    _transition(session, contact, ContactStatus.QUEUED, TWILIO, queue=queue, choice=choice)
+    return True
+
+
+def mark_connected(session: Session, *, contact: Contact, agent_id: int) -> bool:
+    """The agent accepted and the caller is being bridged to them."""
+    if contact.status not in (ContactStatus.QUEUED, ContactStatus.IVR):
+        return False
+    contact.agent_id = agent_id
+    contact.answered_at = utcnow()
+    ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
+    if ticket and ticket.assignee_id is None:
+        ticket.assignee_id = agent_id
+    _transition(session, contact, ContactStatus.CONNECTED, f"user:{agent_id}", agent_id=agent_id)
+    return True
+
+
+def mark_finished(session: Session, *, contact: Contact, reason: str) -> bool:
+    """The call is over: ended if it reached an agent, else abandoned. Idempotent."""
+    if contact.status in (ContactStatus.ENDED, ContactStatus.ABANDONED):
+        return False
+    contact.ended_at = utcnow()
+    status = ContactStatus.ENDED if contact.status == ContactStatus.CONNECTED else ContactStatus.ABANDONED
+    _transition(session, contact, status, TWILIO, reason=reason)
+    return True

@@ -1,0 +1,41 @@
+"""Demo data for `contactcenter run --demo`: queues, agents, a supervisor, a QA user, customers."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contactcenter.customers.models import Customer
+from contactcenter.users.models import Role, User
+from contactcenter.users.service import create_user
+from queues.service import create_queue
+
+QUEUES = [("general", "咨询 General enquiries"), ("repair", "报修 Repairs"), ("complaints", "投诉 Complaints")]
+USERS = [
+    ("agent1", "王芳 Wang Fang", Role.AGENT, ["general", "repair", "complaints"]),
+    ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"]),
+    ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"]),
+    ("qa", "陈静 Chen Jing", Role.QA, []),
+]
+CUSTOMERS = [("+8613800138000", "赵女士 Ms Zhao", "key"), ("+8613900139000", "钱先生 Mr Qian", "normal")]
+
+
+def needs_demo_data(session: Session) -> bool:
+    """True on an empty database (no users yet)."""
+    return session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def create_demo_data(session: Session, *, password: str | None = None) -> dict[str, str]:
+    """Create the demo records; returns each user's password (to print once)."""
+    for name, display in QUEUES:
+        create_queue(session, name=name, display_name=display, actor="demo")
+    passwords = {}
+    for username, display, role, queues in USERS:
+        passwords[username] = password or secrets.token_urlsafe(9)
+        create_user(session, username=username, password=passwords[username], role=role, display_name=display,
+                    queues=queues, actor="demo")
+    for phone, name, grade in CUSTOMERS:
+        session.add(Customer(phone=phone, name=name, grade=grade))
+    return passwords

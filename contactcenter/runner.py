@@ -1,0 +1,137 @@
+"""`contactcenter run`: every piece on one machine, as one process group that stops together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from contactcenter.db import Database
+from contactcenter.demo import create_demo_data, needs_demo_data
+from contactcenter.embedded_redis import EmbeddedRedis
+from contactcenter.sandbox_runtime import DEFAULT_HOTLINE, sandbox_credentials
+from contactcenter.settings import load_settings
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    host: str
+    port: int
+    sandbox_port: int
+    sandbox: bool
+    demo: bool
+
+
+def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError("a process exited during start-up; see the messages above")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def run(options: RunOptions) -> int:
+    """Start Redis (if needed), migrate, seed the demo, then web, worker and sandbox; stop all on exit."""
+    settings = load_settings()
+    var = settings.var_dir.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    os.environ["VAR_DIR"] = str(var)
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{options.host}:{options.port}")
+    redis = None
+    if not settings.redis_url:
+        redis = EmbeddedRedis(var / "redis")
+        os.environ["REDIS_URL"] = redis.start()
+    if options.sandbox:
+        sid, token = sandbox_credentials(var)
+        os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"] = sid, token
+        os.environ["TWILIO_API_BASE"] = f"http://127.0.0.1:{options.sandbox_port}"
+    settings = load_settings()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        db = Database(settings.sqlalchemy_url)
+        db.upgrade()
+        passwords: dict[str, str] = {}
+        if options.demo:
+            with db.session() as session:
+                if needs_demo_data(session):
+                    passwords = create_demo_data(session, password=settings.demo_password)
+        db.dispose()
+        python = [sys.executable, "-m", "contactcenter"]
+        commands = [
+            [*python, "serve", "--host", options.host, "--port", str(options.port), "--no-migrate"],
+            [*python, "worker"],
+        ]
+        if options.sandbox:
+            commands.append([*python, "sandbox", "serve", "--port", str(options.sandbox_port)])
+        processes = [subprocess.Popen(cmd) for cmd in commands]
+        _wait_healthy(f"http://127.0.0.1:{options.port}/healthz", processes)
+        if options.sandbox:
+            _wait_healthy(f"http://127.0.0.1:{options.sandbox_port}/sandbox/calls", processes)
+        _print_banner(options, settings.public_base_url, passwords, settings.sqlalchemy_url, os.environ["REDIS_URL"])
+        return _supervise(processes)
+    finally:
+        _stop(processes)
+        if redis:
+            redis.stop()
+
+
+def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_url: str, redis_url: str) -> None:
+    lines = [
+        "", "Contact center is running.",
+        f"  Agent console:   {base}/console",
+        f"  QA recordings:   {base}/qa",
+        f"  Twilio webhooks: {base}/twilio/voice  (status: {base}/twilio/voice/status)",
+        f"  Database:        {db_url}",
+        f"  Redis:           {redis_url}",
+    ]
+    if options.sandbox:
+        sandbox = f"http://127.0.0.1:{options.sandbox_port}"
+        lines += [
+            f"  Twilio sandbox:  {sandbox}/sandbox/calls  (hotline {DEFAULT_HOTLINE})",
+            f"  Place a call:    contactcenter sandbox call --digits 1 --talk 5 --sandbox-url {sandbox}",
+        ]
+    if passwords:
+        lines += ["", "Demo users (passwords shown once):"]
+        lines += [f"  {user:<11} {password}" for user, password in passwords.items()]
+    lines += ["", "Press Ctrl-C to stop.", ""]
+    print("\n".join(lines), flush=True)
+
+
+def _supervise(processes: list[subprocess.Popen[bytes]]) -> int:
+    stopping = False
+
+    def _stop_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop_signal)
+    signal.signal(signal.SIGINT, _stop_signal)
+    while not stopping:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"{' '.join(process.args[3:4])} exited with {process.returncode}; stopping.", flush=True)  # type: ignore[index]
+                return 1
+        time.sleep(0.3)
+    return 0
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,182 @@
+"""The sandbox's own JSON control API: place calls, watch them, inject faults."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .calls import AgentHangup
+from .config import E164_RE
+from .sandbox import Sandbox
+
+DIGITS_RE = re.compile(r"^[0-9*#]+$")
+
+
+class BadRequest(ValueError):
+    """The control request is malformed; the message is shown to the client."""
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A validated POST /sandbox/calls body."""
+
+    from_: str
+    to: str
+    digits: tuple[str, ...]
+    hangup_after_queue: float | None
+    talk_seconds: float | None
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    """A control API error body."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _seconds(body: dict[str, Any], key: str) -> float | None:
+    """An optional non-negative number of seconds."""
+    value = body.get(key)
+    if value is None:
+        return None
+    # bool is an int subclass; "true" seconds is surely a mistake.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise BadRequest(f"'{key}' must be a number of seconds or null")
+    if value < 0:
+        raise BadRequest(f"'{key}' must not be negative")
+    return float(value)
+
+
+def _phone(body: dict[str, Any], key: str) -> str:
+    """A required E.164 phone number."""
+    value = body.get(key)
+    if not isinstance(value, str) or not E164_RE.match(value):
+        raise BadRequest(f"'{key}' must be an E.164 phone number such as +8613800138000")
+    return value
+
+
+def parse_call_request(body: object, numbers: set[str]) -> CallRequest:
+    """Validate a POST /sandbox/calls body; raise BadRequest with a readable message."""
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    unknown = set(body) - {"from", "to", "digits", "hangup_after_queue", "talk_seconds"}
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
+    from_, to = _phone(body, "from"), _phone(body, "to")
+    if to not in numbers:
+        known = ", ".join(sorted(numbers)) or "none"
+        raise BadRequest(f"'to' {to} is not a sandbox number (configured: {known})")
+    digits = body.get("digits") or []
+    if not isinstance(digits, list) or not all(
+        isinstance(entry, str) and DIGITS_RE.match(entry) for entry in digits
+    ):
+        raise BadRequest("'digits' must be a list of keypad strings such as [\"1\", \"1234#\"]")
+    return CallRequest(
+        from_=from_,
+        to=to,
+        digits=tuple(digits),
+        hangup_after_queue=_seconds(body, "hangup_after_queue"),
+        talk_seconds=_seconds(body, "talk_seconds"),
+    )
+
+
+class ControlApi:
+    """Request handlers for /sandbox/*, bound to one sandbox."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def routes(self) -> list[Route]:
+        """Starlette routes of the control API."""
+        return [
+            Route("/sandbox/calls", self.place_call, methods=["POST"]),
+            Route("/sandbox/calls", self.list_calls, methods=["GET"]),
+            Route("/sandbox/calls/{call_sid}", self.get_call, methods=["GET"]),
+            Route("/sandbox/calls/{call_sid}/hangup", self.hang_up, methods=["POST"]),
+            Route("/sandbox/queues", self.list_queues, methods=["GET"]),
+            Route("/sandbox/faults", self.faults, methods=["GET", "POST"]),
+        ]
+
+    async def _json(self, request: Request) -> object:
+        """Decoded JSON body (an empty body counts as {})."""
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise BadRequest(f"body is not valid JSON: {exc}") from exc
+
+    async def place_call(self, request: Request) -> Response:
+        """POST /sandbox/calls: start an inbound call."""
+        try:
+            req = parse_call_request(await self._json(request), set(self.sandbox.config.numbers))
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        try:
+            call = self.sandbox.place_call(
+                from_=req.from_,
+                to=req.to,
+                digits=req.digits,
+                hangup_after_queue=req.hangup_after_queue,
+                talk_seconds=req.talk_seconds,
+            )
+        except RuntimeError as exc:
+            return _error(503, str(exc))
+        return JSONResponse({"call_sid": call.sid}, status_code=201,
+                            headers={"Location": f"/sandbox/calls/{call.sid}"})
+
+    async def list_calls(self, request: Request) -> Response:
+        """GET /sandbox/calls: every call, newest first."""
+        calls = sorted(self.sandbox.calls.values(), key=lambda c: c.created_at, reverse=True)
+        return JSONResponse({"calls": [call.to_json() for call in calls]})
+
+    async def get_call(self, request: Request) -> Response:
+        """GET /sandbox/calls/{sid}: one call with its log."""
+        call = self.sandbox.calls.get(request.path_params["call_sid"])
+        if call is None:
+            return _error(404, "no such call")
+        return JSONResponse(call.to_json())
+
+    async def hang_up(self, request: Request) -> Response:
+        """POST /sandbox/calls/{sid}/hangup {"side": "caller"|"agent"}: a party hangs up."""
+        call = self.sandbox.calls.get(request.path_params["call_sid"])
+        if call is None:
+            return _error(404, "no such call")
+        try:
+            body = await self._json(request)
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        side = body.get("side", "caller") if isinstance(body, dict) else None
+        if side == "caller":
+            accepted = self.sandbox.hang_up(call, by="caller")
+        elif side == "agent":
+            accepted = self.sandbox.signal(call, AgentHangup("agent hung up"))
+        else:
+            return _error(400, "'side' must be \"caller\" or \"agent\"")
+        if not accepted:
+            return _error(409, f"call cannot be hung up by the {side} now (status {call.status})")
+        return JSONResponse(call.to_json(), status_code=202)
+
+    async def list_queues(self, request: Request) -> Response:
+        """GET /sandbox/queues: queues and who is waiting."""
+        return JSONResponse({"queues": self.sandbox.queues.snapshot()})
+
+    async def faults(self, request: Request) -> Response:
+        """GET/POST /sandbox/faults: inspect or set injected failures."""
+        if request.method == "POST":
+            try:
+                body = await self._json(request)
+            except BadRequest as exc:
+                return _error(400, str(exc))
+            count = body.get("recording_fetch_failures") if isinstance(body, dict) else None
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                return _error(400, "'recording_fetch_failures' must be a non-negative integer")
+            self.sandbox.faults.recording_fetch_failures = count
+        return JSONResponse({"recording_fetch_failures":
+                             self.sandbox.faults.recording_fetch_failures})

@@ -1,0 +1,118 @@
+"""The sandbox's state: calls, queues, recordings, faults and the running call tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from .calls import Call, Fetch, HangupRequested, Interrupt, RedirectRequested
+from .config import SandboxConfig
+from .engine import Interpreter
+from .ids import new_sid, queue_sid
+from .queues import QueueRegistry
+from .recording import Recording
+from .webhooks import WebhookSender
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Faults:
+    """Failures injected on purpose, to exercise the app's retry logic."""
+
+    recording_fetch_failures: int = 0
+
+    def take_recording_fetch_failure(self) -> bool:
+        """Consume one injected media failure; True if this fetch must fail."""
+        if self.recording_fetch_failures > 0:
+            self.recording_fetch_failures -= 1
+            return True
+        return False
+
+
+class Sandbox:
+    """One sandbox Twilio account; created per app, so tests never share state."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.calls: dict[str, Call] = {}
+        self.queues = QueueRegistry(config.account_sid)
+        self.recordings: dict[str, Recording] = {}
+        self.faults = Faults()
+        self._webhooks: WebhookSender | None = None
+        self._task_group: asyncio.TaskGroup | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Own the HTTP client and the task group the calls run in (the app's lifespan)."""
+        self.config.recordings_dir.mkdir(parents=True, exist_ok=True)
+        # trust_env=False: webhooks go straight to the app, never through an env-configured proxy.
+        async with (
+            httpx.AsyncClient(timeout=self.config.http_timeout, trust_env=False) as http,
+            asyncio.TaskGroup() as task_group,
+        ):
+            self._webhooks = WebhookSender(http, self.config.auth_token)
+            self._task_group = task_group
+            try:
+                yield
+            finally:
+                self._task_group = None
+                for task in list(self._tasks):
+                    task.cancel()
+
+    def queue_sid(self, name: str) -> str:
+        """QueueSid of a named queue."""
+        return queue_sid(self.config.account_sid, name)
+
+    def place_call(
+        self,
+        *,
+        from_: str,
+        to: str,
+        digits: Sequence[str] = (),
+        hangup_after_queue: float | None = None,
+        talk_seconds: float | None = None,
+    ) -> Call:
+        """Start an inbound call to one of the sandbox numbers."""
+        if self._task_group is None or self._webhooks is None:
+            raise RuntimeError("the sandbox is not running (app lifespan not started)")
+        call = Call(
+            new_sid("CA"),
+            from_,
+            to,
+            self.config.numbers[to],
+            digits,
+            hangup_after_queue=hangup_after_queue,
+            talk_seconds=talk_seconds,
+        )
+        self.calls[call.sid] = call
+        task = self._task_group.create_task(
+            Interpreter(self, call, self._webhooks).run(), name=f"sandbox-call-{call.sid}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return call
+
+    def redirect(self, call: Call, fetch: Fetch) -> bool:
+        """Give a live call new TwiML; False if the call is not in progress."""
+        accepted = call.interrupt(RedirectRequested(fetch))
+        if accepted:
+            call.record("rest-update", url=fetch.url, inline=fetch.twiml is not None)
+        return accepted
+
+    def hang_up(self, call: Call, *, by: str, status: str = "completed") -> bool:
+        """End a live call (REST Status=completed/canceled, or the scripted caller)."""
+        accepted = call.interrupt(HangupRequested(by, status))
+        if accepted:
+            call.record("hangup-requested", by=by, status=status)
+        return accepted
+
+    def signal(self, call: Call, signal: Interrupt) -> bool:
+        """Deliver any other interrupt (e.g. the agent leaving the bridge)."""
+        return call.interrupt(signal)

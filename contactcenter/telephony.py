@@ -1,0 +1,73 @@
+"""Talking to Twilio's REST API through the `twilio` package, at a configurable base URL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from contactcenter.settings import REAL_TWILIO_API, Settings
+
+log = logging.getLogger(__name__)
+
+
+class TelephonyError(Exception):
+    """Twilio refused or could not be reached; the message is safe to show an agent."""
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Sends twilio-python's requests to another base URL (the sandbox) instead of api.twilio.com."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        if url.startswith(REAL_TWILIO_API):
+            url = self.base_url + url.removeprefix(REAL_TWILIO_API)
+        return super().request(method, url, *args, **kwargs)
+
+
+class Telephony:
+    """The few REST operations the contact center needs from Twilio."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.account_sid = settings.twilio_account_sid or ""
+        self.auth_token = settings.twilio_auth_token or ""
+        self.api_base = settings.twilio_api
+        http_client = BaseUrlHttpClient(self.api_base) if self.api_base != REAL_TWILIO_API else None
+        self.client = Client(self.account_sid, self.auth_token, http_client=http_client)
+
+    def redirect_call(self, *, call_sid: str, url: str) -> None:
+        """Make a live call fetch new TwiML from `url` (e.g. to bridge it to an agent)."""
+        self._call(lambda: self.client.calls(call_sid).update(url=url, method="POST"))
+
+    def end_call(self, *, call_sid: str) -> None:
+        """Hang up a live call."""
+        self._call(lambda: self.client.calls(call_sid).update(status="completed"))
+
+    def _call(self, operation: Any) -> None:
+        try:
+            operation()
+        except TwilioRestException as exc:
+            raise TelephonyError(f"Twilio refused: {exc.msg} (code {exc.code})") from exc
+        except Exception as exc:  # network errors surface from requests under many names
+            raise TelephonyError(f"Twilio could not be reached: {exc}") from exc
+
+    def recording_media_url(self, recording_sid: str) -> str:
+        """Where the WAV of a recording is served; built from our own base URL, never from a webhook."""
+        return f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.wav"
+
+    def download_recording(self, recording_sid: str) -> bytes:
+        """The recording's audio bytes. httpx, because twilio's http client decodes bodies as text."""
+        response = httpx.get(
+            self.recording_media_url(recording_sid), auth=(self.account_sid, self.auth_token),
+            timeout=30.0, follow_redirects=True,
+        )
+        response.raise_for_status()
+        return response.content

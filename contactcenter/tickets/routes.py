@@ -1,0 +1,32 @@
+"""Reading tickets over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contactcenter.context import Services
+from contactcenter.tickets.models import Ticket
+from contactcenter.tickets.service import ticket_view
+from contactcenter.users.auth import require_user
+
+
+def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
+    with services.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket_view(session, ticket=ticket) if ticket else None
+
+
+async def get_ticket(request: Request) -> Response:
+    await require_user(request)
+    view = await run_in_threadpool(_view, request.app.state.services, request.path_params["ticket_id"])
+    if view is None:
+        return JSONResponse({"error": "No such ticket."}, status_code=404)
+    return JSONResponse(view)
+
+
+routes = [Route("/api/tickets/{ticket_id:int}", get_ticket, methods=["GET"])]

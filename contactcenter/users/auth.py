@@ -1,0 +1,51 @@
+"""Who is calling: the session cookie names a user; endpoints state the roles they allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import selectinload
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+
+from contactcenter.context import Services
+from contactcenter.users.models import Role, User
+
+QA_ROLES = frozenset({Role.QA, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
+AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    queues: tuple[str, ...]
+
+
+def _load(services: Services, user_id: int) -> CurrentUser | None:
+    with services.db.session() as session:
+        user = session.get(User, user_id, options=[selectinload(User.queues)])
+        if user is None or not user.active:
+            return None
+        return CurrentUser(user.id, user.username, user.display_name, user.role, tuple(q.name for q in user.queues))
+
+
+async def current_user(conn: HTTPConnection) -> CurrentUser | None:
+    """The logged-in user of this request or websocket, if any."""
+    user_id = conn.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    return await run_in_threadpool(_load, conn.app.state.services, user_id)
+
+
+async def require_user(conn: HTTPConnection, roles: frozenset[str] | None = None) -> CurrentUser:
+    """The logged-in user; 401 if nobody is, 403 if their role may not do this."""
+    user = await current_user(conn)
+    if user is None:
+        raise HTTPException(401, "Log in first.")
+    if roles is not None and user.role not in roles:
+        raise HTTPException(403, f"Your role ({user.role}) may not do this.")
+    return user

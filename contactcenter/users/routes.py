@@ -1,0 +1,87 @@
+"""Logging in and out (session cookie)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from contactcenter.audit.service import record_event
+from contactcenter.context import Services
+from contactcenter.users.auth import current_user
+from contactcenter.users.models import Role
+from contactcenter.users.service import authenticate
+
+HOME = {Role.QA: "/qa", Role.MANAGER: "/qa", Role.ADMIN: "/qa"}
+
+LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>登录 Log in — Contact Center</title><meta name="viewport" content="width=device-width">
+<link rel="stylesheet" href="/static/agents/console.css"></head>
+<body class="login"><form method="post" action="/login" class="card">
+<h1>客服中心 Contact Center</h1>{error}
+<label>用户名 Username <input name="username" autocomplete="username" required autofocus></label>
+<label>密码 Password <input name="password" type="password" autocomplete="current-password" required></label>
+<input type="hidden" name="next" value="{next}">
+<button type="submit">登录 Log in</button></form></body></html>"""
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") else ""
+
+
+def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str] | None:
+    with services.db.session() as session:
+        user = authenticate(session, username=username, password=password)
+        record_event(session, actor=f"user:{user.id}" if user else "anonymous", subject_type="user",
+                     subject_id=user.id if user else username, kind="login" if user else "login_failed", client=client)
+        return (user.id, user.role) if user else None
+
+
+async def login_page(request: Request) -> Response:
+    nxt = escape(_safe_next(request.query_params.get("next", "")))
+    return HTMLResponse(LOGIN_PAGE.format(error="", next=nxt))
+
+
+async def login(request: Request) -> Response:
+    """Form posts get a redirect; JSON posts (scripts, tests) get JSON."""
+    is_json = request.headers.get("content-type", "").startswith("application/json")
+    data = await request.json() if is_json else await request.form()
+    username, password = str(data.get("username", "")), str(data.get("password", ""))
+    client = request.client.host if request.client else "unknown"
+    found = await run_in_threadpool(_check, request.app.state.services, username, password, client)
+    if found is None:
+        if is_json:
+            return JSONResponse({"error": "Wrong username or password."}, status_code=401)
+        error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
+        return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=401)
+    user_id, role = found
+    request.session.clear()
+    request.session["user_id"] = user_id
+    if is_json:
+        return JSONResponse({"id": user_id, "role": role})
+    target = _safe_next(str(data.get("next", ""))) or HOME.get(role, "/console")
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+async def me(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return JSONResponse({"error": "Log in first."}, status_code=401)
+    return JSONResponse({"id": user.id, "username": user.username, "display_name": user.display_name,
+                         "role": user.role, "queues": list(user.queues)})
+
+
+routes = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST", "GET"]),
+    Route("/api/me", me, methods=["GET"]),
+]

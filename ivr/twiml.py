@@ -1,0 +1,62 @@
+"""TwiML for the caller's side: prompts in every language of the flow, menus, queues, bridging."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from ivr.flow import Flow, Prompt
+
+VOICES = {"zh-CN": "Polly.Zhiyu", "en": "Polly.Joanna", "en-US": "Polly.Joanna", "en-GB": "Polly.Amy"}
+
+
+def say(response: VoiceResponse | Gather, flow: Flow, prompt: Prompt) -> None:
+    """Speak a prompt in each of the flow's languages, in order."""
+    for language in flow.languages:
+        text = prompt.get(language)
+        if text:
+            response.say(text, language=language, voice=VOICES.get(language))
+
+
+def position_prompt(position: int | None) -> Prompt:
+    """What a waiting caller hears about their place."""
+    if position is None:
+        return {"zh-CN": "正在为您转接,请稍候。", "en": "Connecting you now, please hold."}
+    if position == 1:
+        return {"zh-CN": "您是下一位,请稍候。", "en": "You are next in line, please hold."}
+    return {
+        "zh-CN": f"您前面还有{position - 1}位客户,请稍候。",
+        "en": f"There are {position - 1} callers ahead of you. Please hold.",
+    }
+
+
+SORRY: Prompt = {"zh-CN": "对不起,系统繁忙,请稍后再拨。", "en": "Sorry, we cannot take your call right now. Please call again later."}
+THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for calling. Goodbye."}
+CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
+
+
+def goodbye(flow: Flow, prompt: Prompt) -> str:
+    """Say something and hang up."""
+    response = VoiceResponse()
+    say(response, flow, prompt)
+    response.hangup()
+    return str(response)
+
+
+def bridge_to_agent(
+    flow: Flow, *, client_identity: str, action_url: str, recording_callback_url: str
+) -> str:
+    """Connect the caller to the agent's phone, recording both sides from answer."""
+    response = VoiceResponse()
+    say(response, flow, CONNECTING)
+    dial = Dial(
+        action=action_url,
+        method="POST",
+        timeout=20,
+        record="record-from-answer-dual",
+        recording_status_callback=recording_callback_url,
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed absent",
+    )
+    dial.client(client_identity)
+    response.append(dial)
+    return str(response)

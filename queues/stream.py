@@ -1,0 +1,118 @@
+"""Delivering routing events to this process's websockets, and catching clients up after a gap.
+
+One reader per process follows the Redis stream and hands each event to the subscribers it
+concerns, so an agent connected to process A sees offers made by process B.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+Event = dict[str, Any]
+BACKLOG = 1000  # events buffered per subscriber before it is told to resync
+
+
+def _seq_of(stream_id: bytes | str) -> int:
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    return int(text.split("-", 1)[0])
+
+
+def _decode(fields: dict[bytes, bytes]) -> Event:
+    return json.loads(fields[b"e"])
+
+
+class Subscription:
+    """Events for one client, in order; `overflowed` means it fell behind and must resync."""
+
+    def __init__(self, agent_id: str | None) -> None:
+        self.agent_id = agent_id
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(BACKLOG)
+        self.overflowed = False
+
+    def push(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    async def get(self) -> Event:
+        return await self.queue.get()
+
+
+class EventHub:
+    """Follows the routing event stream and fans events out to subscribers."""
+
+    def __init__(self, redis: Redis, key: str) -> None:
+        self.redis = redis
+        self.key = key
+        self._by_agent: dict[str, set[Subscription]] = defaultdict(set)
+        self._everyone: set[Subscription] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(), name="event-hub")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.redis.aclose()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, agent_id: str | None) -> AsyncIterator[Subscription]:
+        """Events of one agent (or of everyone, for None) while the context is open."""
+        sub = Subscription(agent_id)
+        bucket = self._by_agent[agent_id] if agent_id is not None else self._everyone
+        bucket.add(sub)
+        try:
+            yield sub
+        finally:
+            bucket.discard(sub)
+            if agent_id is not None and not bucket:
+                self._by_agent.pop(agent_id, None)
+
+    def _dispatch(self, event: Event) -> None:
+        for sub in self._everyone:
+            sub.push(event)
+        agent = event.get("agent")
+        if agent:
+            for sub in self._by_agent.get(str(agent), ()):
+                sub.push(event)
+
+    async def _follow(self) -> None:
+        last_id = "$"
+        while True:
+            try:
+                replies = await self.redis.xread({self.key: last_id}, block=5000, count=500)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis restarting: keep trying, consoles resync on reconnect
+                log.exception("reading the event stream failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            for _key, entries in replies:
+                for stream_id, fields in entries:
+                    last_id = stream_id
+                    self._dispatch(_decode(fields))
+
+    async def since(self, seq: int) -> list[Event] | None:
+        """Events after `seq`, or None when some of them are no longer kept (resync needed)."""
+        entries = await self.redis.xrange(self.key, min=f"({seq}-0", max="+", count=BACKLOG + 1)
+        current = int(await self.redis.get(self.key.removesuffix("events") + "seq") or 0)
+        if seq > current or len(entries) > BACKLOG:
+            return None
+        if entries and _seq_of(entries[0][0]) != seq + 1:
+            return None
+        if not entries and current != seq:
+            return None
+        return [_decode(fields) for _id, fields in entries]

@@ -1,0 +1,100 @@
+"""Playing recordings: QA staff, supervisors and managers only; every access is audited."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from contactcenter.audit.service import record_event
+from contactcenter.contacts.models import Contact
+from contactcenter.context import Services
+from contactcenter.tickets.models import Ticket
+from contactcenter.timeutil import as_utc
+from contactcenter.users.auth import QA_ROLES, CurrentUser, current_user, require_user
+from contactcenter.users.models import User
+from recordings.models import Recording, RecordingStatus
+
+
+def _media(services: Services, recording_id: int, user: CurrentUser, client: str) -> Path | None:
+    with services.db.session() as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None or recording.status != RecordingStatus.STORED or not recording.path:
+            return None
+        record_event(session, actor=f"user:{user.id}", subject_type="recording", subject_id=recording.id,
+                     kind="played", client=client)
+        return Path(recording.path)
+
+
+async def media(request: Request) -> Response:
+    user = await require_user(request, QA_ROLES)
+    client = request.client.host if request.client else "unknown"
+    path = await run_in_threadpool(_media, request.app.state.services, request.path_params["recording_id"], user, client)
+    if path is None or not path.exists():
+        return JSONResponse({"error": "No stored recording with that id."}, status_code=404)
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
+
+
+def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
+    with services.db.session() as session:
+        rows = session.execute(
+            select(Recording, Contact, Ticket, User)
+            .outerjoin(Contact, Recording.contact_id == Contact.id)
+            .outerjoin(Ticket, Recording.ticket_id == Ticket.id)
+            .outerjoin(User, Contact.agent_id == User.id)
+            .order_by(Recording.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "id": r.id, "status": r.status, "duration_seconds": r.duration_seconds, "sha256": r.sha256,
+                "created_at": as_utc(r.created_at).isoformat(), "ticket": t.number if t else None,
+                "ticket_id": t.id if t else None, "from": c.from_number if c else None,
+                "agent": u.display_name if u else None,
+                "media_url": f"/recordings/{r.id}/media" if r.status == RecordingStatus.STORED else None,
+            }
+            for r, c, t, u in rows
+        ]
+
+
+async def recordings_json(request: Request) -> Response:
+    await require_user(request, QA_ROLES)
+    return JSONResponse(await run_in_threadpool(_listing, request.app.state.services))
+
+
+async def qa_page(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login?next=/qa", status_code=303)
+    if user.role not in QA_ROLES:
+        return HTMLResponse("<p>Only QA staff, supervisors and managers may listen to recordings.</p>", 403)
+    rows = await run_in_threadpool(_listing, request.app.state.services)
+    body = "".join(
+        f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
+        f"<td>{escape(r['from'] or '')}</td><td>{escape(r['agent'] or '')}</td>"
+        f"<td>{r['duration_seconds'] or ''}</td><td>{escape(r['status'])}</td><td>"
+        + (f'<audio controls preload="none" src="{r["media_url"]}"></audio>' if r["media_url"] else "")
+        + "</td></tr>"
+        for r in rows
+    )
+    page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>录音质检 QA</title>
+<link rel="stylesheet" href="/static/agents/console.css"></head><body class="qa">
+<header><h1>录音质检 Recordings for QA</h1><span>{escape(user.display_name)}</span>
+<a href="/logout">退出 Log out</a></header><main><table class="recordings">
+<thead><tr><th>时间 Time</th><th>工单 Ticket</th><th>来电 Caller</th><th>坐席 Agent</th><th>秒 s</th>
+<th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'}</tbody>
+</table></main></body></html>"""
+    return HTMLResponse(page)
+
+
+routes = [
+    Route("/recordings/{recording_id:int}/media", media, methods=["GET"]),
+    Route("/api/recordings", recordings_json, methods=["GET"]),
+    Route("/qa", qa_page, methods=["GET"]),
+]

@@ -1,0 +1,97 @@
+"""Recordings: registered when Twilio reports them, fetched by a job, stored with a checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from rq import Retry
+from sqlalchemy import select
+
+from contactcenter.audit.service import record_event
+from contactcenter.contacts.models import Contact
+from contactcenter.context import Services
+from contactcenter.timeutil import utcnow
+from recordings.models import Recording, RecordingStatus
+
+FETCH_RETRY_INTERVALS = [1, 2, 4, 8, 16, 32]
+
+
+def _as_int(value: str | None) -> int | None:
+    return int(value) if value and value.lstrip("-").isdigit() else None
+
+
+def recording_reported(
+    services: Services, *, contact_id: int, recording_sid: str, call_sid: str, status: str,
+    duration: str | None, channels: str | None,
+) -> None:
+    """Twilio's recording status callback: note the recording and fetch it once completed."""
+    if status not in ("in-progress", "completed", "absent", "failed"):
+        raise ValueError(f"unknown RecordingStatus {status!r}")
+    if status == "in-progress":
+        return
+    with services.db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.provider_id != call_sid:
+            raise ValueError(f"recording {recording_sid} does not belong to contact {contact_id}")
+        if session.scalar(select(Recording).where(Recording.provider_sid == recording_sid)):
+            return  # a retried callback
+        recording = Recording(
+            provider_sid=recording_sid, call_sid=call_sid, contact_id=contact.id, ticket_id=contact.ticket_id,
+            duration_seconds=_as_int(duration), channels=_as_int(channels),
+            status=RecordingStatus.PENDING if status == "completed" else RecordingStatus.FAILED,
+            last_error=None if status == "completed" else f"Twilio reported the recording {status}",
+        )
+        session.add(recording)
+        session.flush()
+        record_event(session, actor="twilio", subject_type="recording", subject_id=recording.id,
+                     kind=f"reported_{status}", recording_sid=recording_sid, contact_id=contact.id)
+        recording_id = recording.id
+    if status == "completed":
+        services.jobs.enqueue(
+            "recordings.jobs.fetch_recording", recording_id,
+            retry=Retry(max=len(FETCH_RETRY_INTERVALS), interval=FETCH_RETRY_INTERVALS),
+            job_id=f"fetch-recording-{recording_sid}",
+        )
+
+
+def storage_path(services: Services, recording: Recording) -> Path:
+    """Where a recording's file lives: recordings dir / year / month / sid.wav."""
+    created = recording.created_at
+    return services.settings.recordings_path / f"{created:%Y}" / f"{created:%m}" / f"{recording.provider_sid}.wav"
+
+
+def fetch_and_store(services: Services, *, recording_id: int) -> Recording:
+    """Download the media, write it atomically with its SHA-256, attach it. Raises to be retried."""
+    with services.db.session() as session:
+        recording = session.get_one(Recording, recording_id)
+        if recording.status == RecordingStatus.STORED:
+            return recording
+        recording.attempts += 1
+        sid = recording.provider_sid
+        target = storage_path(services, recording)
+        session.commit()
+        try:
+            media = services.telephony.download_recording(sid)
+        except Exception as exc:
+            recording.last_error = str(exc)[:2000]
+            session.commit()
+            raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(media)
+        os.replace(partial, target)
+        recording.path = str(target)
+        recording.sha256 = hashlib.sha256(media).hexdigest()
+        recording.size_bytes = len(media)
+        recording.content_type = "audio/wav"
+        recording.status = RecordingStatus.STORED
+        recording.stored_at = utcnow()
+        recording.last_error = None
+        for subject_type, subject_id in (("recording", recording.id), ("ticket", recording.ticket_id),
+                                         ("contact", recording.contact_id)):
+            if subject_id:
+                record_event(session, actor="worker", subject_type=subject_type, subject_id=subject_id,
+                             kind="recording_stored", recording_id=recording.id, sha256=recording.sha256)
+        return recording
