@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = build_services(settings)
-        hub = EventHub(AsyncRedis.from_url(settings.redis_url or ""), services.routing.events_key)
+        hub = EventHub(AsyncRedis.from_url(settings.redis_url or "", socket_timeout=10), services.routing.events_key)
         app.state.services = services
         app.state.hub = hub
         hub.start()

@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
         db.upgrade()
         db.dispose()
     uvicorn.run("contactcenter.asgi:app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                ws="websockets", log_level=args.log_level, proxy_headers=True)
+                ws="websockets-sansio", log_level=args.log_level, proxy_headers=True)
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue as JobQueue
 
+import contactcenter.models  # noqa: F401  (every table must be mapped before the first query)
 from contactcenter.db import Database
 from contactcenter.settings import Settings
 from contactcenter.telephony import Telephony

@@ -93,7 +93,7 @@ class EventHub:
         last_id = "$"
         while True:
             try:
-                replies = await self.redis.xread({self.key: last_id}, block=5000, count=500)
+                replies = await self.redis.xread({self.key: last_id}, block=1000, count=500)
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis restarting: keep trying, consoles resync on reconnect

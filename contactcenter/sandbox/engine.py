@@ -117,7 +117,7 @@ class Interpreter:
         """Run the call from the first webhook to the final status callback."""
         call = self.call
         call.status = "ringing"
-        call.record("incoming", from_=call.from_, to=call.to)
+        call.record("incoming", **{"from": call.from_, "to": call.to})
         end_status = "completed"
         step: Document | Fetch | None = Fetch(call.number.voice_url, "POST", kind="voice")
         try:
@@ -200,13 +200,14 @@ class Interpreter:
 
     async def _say(self, verb: Verb, doc: Document, waiting: bool) -> None:
         """<Say>: logged, not spoken."""
-        self.call.record("say", text=verb.text, language=verb.attrs.get("language"),
-                         voice=verb.attrs.get("voice"))
+        voice = {"voice": verb.attrs["voice"]} if "voice" in verb.attrs else {}
+        self.call.record("say", text=verb.text, language=verb.attr("language", "en-US"), **voice)
         await self.call.sleep(MEDIA_SECONDS)
 
     async def _play(self, verb: Verb, doc: Document, waiting: bool) -> None:
         """<Play>: logged, not played."""
-        self.call.record("play", url=doc.resolve(verb.text), digits=verb.attrs.get("digits"))
+        digits = {"digits": verb.attrs["digits"]} if "digits" in verb.attrs else {}
+        self.call.record("play", url=doc.resolve(verb.text), **digits)
         await self.call.sleep(MEDIA_SECONDS)
 
     async def _pause(self, verb: Verb, doc: Document, waiting: bool) -> None:
