@@ -28,6 +28,7 @@ from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
 from contactcenter.sandbox import (
     NumberConfig,
+    SandboxClientError,
     SandboxConfig,
     create_sandbox_app,
     place_call,
@@ -41,9 +42,6 @@ IVR = "+8657100000000"
 DIRECT = "+8657100000001"
 CLOSING = "+8657100000002"
 BROKEN = "+8657100000009"
-
-
-# -- servers on real sockets ---------------------------------------------------------------
 
 
 def _listening_socket() -> socket.socket:
@@ -61,8 +59,7 @@ class ServerThread:
         config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio")
         self.server = uvicorn.Server(config)
         self.sock = sock
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def __enter__(self) -> ServerThread:
         self.thread.start()
@@ -89,9 +86,6 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         time.sleep(0.02)
 
 
-# -- the fake hotline app -------------------------------------------------------------------
-
-
 class Hotline:
     """A fake contact-center app: validates signatures, records params, returns TwiML."""
 
@@ -99,14 +93,15 @@ class Hotline:
         self.validator = RequestValidator(AUTH_TOKEN)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.bad_signatures = 0
-        self.app = Starlette(routes=[
-            Route("/{name:path}", self.handle, methods=["GET", "POST"]),
-        ])
+        self.app = Starlette(routes=[Route("/{name:path}", self.handle, methods=["GET", "POST"])])
 
     def received(self, path: str, call_sid: str | None = None) -> list[dict[str, str]]:
         """Params of the requests to `path` (optionally for one call)."""
-        return [params for p, params in list(self.requests)
-                if p == path and (call_sid is None or params.get("CallSid") == call_sid)]
+        return [
+            params
+            for p, params in list(self.requests)
+            if p == path and (call_sid is None or params.get("CallSid") == call_sid)
+        ]
 
     async def handle(self, request: Request) -> Response:
         """Check the signature, store the params, answer with TwiML."""
@@ -145,14 +140,16 @@ class Hotline:
             response.say("请稍候。", language="zh-CN")
             response.pause(length=1)
         elif path == "/connect":
-            dial = Dial(record="record-from-answer-dual", recording_status_callback="/recording",
-                        action="/dial-action")
+            dial = Dial(record="record-from-answer-dual", recording_status_callback="/recording", action="/dial-action")
             dial.client("agent-1")
             response.append(dial)
         elif path == "/direct":
-            dial = Dial(record="record-from-answer", recording_status_callback="/recording",
-                        recording_status_callback_event="in-progress completed",
-                        action="/dial-action")
+            dial = Dial(
+                record="record-from-answer",
+                recording_status_callback="/recording",
+                recording_status_callback_event="in-progress completed",
+                action="/dial-action",
+            )
             dial.client("agent-2")
             response.append(dial)
         elif path == "/closing":
@@ -162,6 +159,9 @@ class Hotline:
             response.leave()
         elif path == "/closed-action":
             response.say("We are closed.")
+            response.redirect("/bye?lang=en", method="GET")
+        elif path == "/bye":
+            response.say(f"Goodbye ({params.get('lang')}).")
         return response
 
 
@@ -170,9 +170,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Hotline and sandbox, both served on 127.0.0.1."""
     hotline = Hotline()
     hotline_sock, sandbox_sock, dead_sock = (_listening_socket() for _ in range(3))
-    hotline_url = "http://127.0.0.1:%d" % hotline_sock.getsockname()[1]
-    sandbox_url = "http://127.0.0.1:%d" % sandbox_sock.getsockname()[1]
-    dead_url = "http://127.0.0.1:%d" % dead_sock.getsockname()[1]
+    hotline_url, sandbox_url, dead_url = (
+        f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in (hotline_sock, sandbox_sock, dead_sock)
+    )
     dead_sock.close()  # nothing listens there: connection refused
     status = hotline_url + "/status"
     config = SandboxConfig(
@@ -180,10 +180,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         auth_token=AUTH_TOKEN,
         public_url=sandbox_url,
         numbers={
-            IVR: NumberConfig(voice_url=hotline_url + "/voice", status_callback=status),
-            DIRECT: NumberConfig(voice_url=hotline_url + "/direct", status_callback=status),
-            CLOSING: NumberConfig(voice_url=hotline_url + "/closing", status_callback=status),
-            BROKEN: NumberConfig(voice_url=dead_url + "/voice", status_callback=status),
+            number: NumberConfig(voice_url=voice_url, status_callback=status)
+            for number, voice_url in (
+                (IVR, hotline_url + "/voice"),
+                (DIRECT, hotline_url + "/direct"),
+                (CLOSING, hotline_url + "/closing"),
+                (BROKEN, dead_url + "/voice"),
+            )
         },
         recordings_dir=tmp_path_factory.mktemp("recordings"),
         ring_seconds=0.2,
@@ -191,8 +194,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     )
     app = create_sandbox_app(config)
     with ServerThread(hotline.app, hotline_sock), ServerThread(app, sandbox_sock):
-        yield {"hotline": hotline, "hotline_url": hotline_url, "url": sandbox_url,
-               "config": config}
+        yield {"hotline": hotline, "hotline_url": hotline_url, "url": sandbox_url}
     assert hotline.bad_signatures == 0
 
 
@@ -216,9 +218,6 @@ def twilio_client(env: dict[str, Any], token: str = AUTH_TOKEN) -> Client:
 def events(call: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """Log entries of one kind."""
     return [entry for entry in call["log"] if entry["event"] == name]
-
-
-# -- tests --------------------------------------------------------------------------------
 
 
 def test_greeting_and_gather_digit_reach_the_action(env: dict[str, Any]) -> None:
@@ -263,8 +262,7 @@ def test_queue_redirect_dial_recording_and_rest_hangup(env: dict[str, Any]) -> N
     hotline, url = env["hotline"], env["url"]
     first = place_call(url, from_=CALLER, to=IVR, digits=["1"])
     wait_until(lambda: hotline.received("/hold", first))
-    second = place_call(url, from_="+8613900139000", to=IVR, digits=["1"],
-                        hangup_after_queue=1.2)
+    second = place_call(url, from_="+8613900139000", to=IVR, digits=["1"], hangup_after_queue=1.2)
     hold = wait_until(lambda: hotline.received("/hold", second))[0]
     assert hold["QueuePosition"] == "2" and hold["CurrentQueueSize"] == "2"
     assert hold["QueueSid"].startswith("QU") and len(hold["QueueSid"]) == 34
@@ -290,8 +288,7 @@ def test_queue_redirect_dial_recording_and_rest_hangup(env: dict[str, Any]) -> N
     assert rec["RecordingSid"] == call["recording_sids"][0]
     assert rec["RecordingStatus"] == "completed" and rec["RecordingChannels"] == "2"
     assert rec["RecordingSource"] == "DialVerb" and rec["RecordingTrack"] == "both"
-    assert rec["RecordingUrl"] == (
-        f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec['RecordingSid']}")
+    assert rec["RecordingUrl"] == (f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec['RecordingSid']}")
     assert int(rec["RecordingDuration"]) >= 1 and rec["RecordingStartTime"]
     assert hotline.received("/status", first)[0]["CallStatus"] == "completed"
 
@@ -336,7 +333,37 @@ def test_leave_runs_the_enqueue_action(env: dict[str, Any]) -> None:
 
     assert call["queue_result"] == "leave"
     assert hotline.received("/closed-action", sid)[0]["QueueResult"] == "leave"
-    assert [s["text"] for s in events(call, "say")] == ["We are closed."]
+    assert [s["text"] for s in events(call, "say")] == ["We are closed.", "Goodbye (en)."]
+    assert hotline.received("/bye", sid)[0]["CallStatus"] == "in-progress"  # signed GET
+
+
+def test_agent_hangup_runs_the_dial_action(env: dict[str, Any]) -> None:
+    hotline, url = env["hotline"], env["url"]
+    sid = place_call(url, from_=CALLER, to=DIRECT)
+    wait_until(lambda: wait_for_bridge(url, sid))
+    assert httpx.post(f"{url}/sandbox/calls/{sid}/hangup", json={"side": "agent"}).is_success
+    call = wait_for_call(url, sid, timeout=10)
+
+    action = hotline.received("/dial-action", sid)[0]
+    assert action["DialCallStatus"] == "completed" and action["CallStatus"] == "in-progress"
+    assert events(call, "bridge-ended")[0]["by"] == "agent"
+    assert events(call, "end-of-twiml")  # the action's empty TwiML ended the call
+
+
+def test_rest_twiml_update_with_record(env: dict[str, Any]) -> None:
+    hotline, url = env["hotline"], env["url"]
+    sid = place_call(url, from_=CALLER, to=IVR, digits=["1"])
+    wait_until(lambda: hotline.received("/hold", sid))
+    twiml = VoiceResponse()
+    twiml.record(max_length=2, action="/voicemail", recording_status_callback="/recording")
+    twilio_client(env).calls(sid).update(twiml=str(twiml))
+    call = wait_for_call(url, sid, timeout=10)
+
+    assert call["queue_result"] == "redirected" and events(call, "twiml")
+    voicemail = hotline.received("/voicemail", sid)[0]
+    assert voicemail["Digits"] == "hangup" and voicemail["RecordingDuration"] == "2"
+    assert voicemail["RecordingSid"] == call["recording_sids"][0]
+    assert hotline.received("/recording", sid)[0]["RecordingSource"] == "RecordVerb"
 
 
 def test_recording_media_and_fault_injection(env: dict[str, Any]) -> None:
@@ -356,8 +383,7 @@ def test_recording_media_and_fault_injection(env: dict[str, Any]) -> None:
     media = httpx.get(base, auth=auth)
     assert media.status_code == 200 and media.content[:4] == b"RIFF"
     assert httpx.get(base + ".wav", auth=("AC" + "f" * 32, AUTH_TOKEN)).status_code == 401
-    missing = httpx.get(f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE{'0' * 32}.wav",
-                        auth=auth)
+    missing = httpx.get(f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE{'0' * 32}.wav", auth=auth)
     assert missing.status_code == 404
 
 
@@ -371,8 +397,9 @@ def test_rest_api_errors(env: dict[str, Any]) -> None:
         client.calls("CA" + "0" * 32).fetch()
     assert unknown.value.status == 404 and unknown.value.code == 20404
 
-    other = httpx.get(f"{env['url']}/2010-04-01/Accounts/AC{'1' * 32}/Calls/CA{'0' * 32}.json",
-                      auth=(ACCOUNT_SID, AUTH_TOKEN))
+    other = httpx.get(
+        f"{env['url']}/2010-04-01/Accounts/AC{'1' * 32}/Calls/CA{'0' * 32}.json", auth=(ACCOUNT_SID, AUTH_TOKEN)
+    )
     assert other.status_code == 404
 
     sid = place_call(env["url"], from_=CALLER, to=IVR, digits=["2"])
@@ -404,8 +431,7 @@ def test_webhook_failure_ends_the_call(env: dict[str, Any]) -> None:
         ({"from": CALLER, "to": IVR, "hangup_after_queue": -1}, "negative"),
     ],
 )
-def test_place_call_rejects_bad_input(env: dict[str, Any], body: dict[str, Any],
-                                      message: str) -> None:
+def test_place_call_rejects_bad_input(env: dict[str, Any], body: dict[str, Any], message: str) -> None:
     response = httpx.post(f"{env['url']}/sandbox/calls", json=body)
     assert response.status_code == 400
     assert message in response.json()["error"]
@@ -413,5 +439,14 @@ def test_place_call_rejects_bad_input(env: dict[str, Any], body: dict[str, Any],
 
 def test_config_rejects_bad_account_sid(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="account_sid"):
-        SandboxConfig(account_sid="nope", auth_token="x", public_url="http://x",
-                      numbers={}, recordings_dir=tmp_path)
+        SandboxConfig(account_sid="nope", auth_token="x", public_url="http://x", numbers={}, recordings_dir=tmp_path)
+
+
+def test_client_reports_refusals_as_http_errors(env: dict[str, Any]) -> None:
+    with pytest.raises(SandboxClientError, match="not a sandbox number") as refused:
+        place_call(env["url"], from_=CALLER, to="+8657199999999")
+    assert isinstance(refused.value, httpx.HTTPStatusError) and refused.value.response.status_code == 400
+    with pytest.raises(TimeoutError):
+        wait_for_call(
+            env["url"], place_call(env["url"], from_=CALLER, to=IVR, digits=["1"], hangup_after_queue=1.0), timeout=0.2
+        )

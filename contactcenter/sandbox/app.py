@@ -21,18 +21,25 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Run the sandbox's calls for as long as the app is served."""
         async with sandbox.running():
             yield
 
     async def index(request: Request) -> Response:
         """A tiny landing page pointing at the useful endpoints."""
-        return JSONResponse({
-            "sandbox": "Twilio sandbox",
-            "account_sid": config.account_sid,
-            "numbers": sorted(config.numbers),
-            "endpoints": ["/sandbox/calls", "/sandbox/queues", "/sandbox/faults",
-                          "/2010-04-01/Accounts/{AccountSid}/..."],
-        })
+        return JSONResponse(
+            {
+                "sandbox": "Twilio sandbox",
+                "account_sid": config.account_sid,
+                "numbers": sorted(config.numbers),
+                "endpoints": [
+                    "/sandbox/calls",
+                    "/sandbox/queues",
+                    "/sandbox/faults",
+                    "/2010-04-01/Accounts/{AccountSid}/...",
+                ],
+            }
+        )
 
     app = Starlette(
         routes=[*ControlApi(sandbox).routes(), *RestApi(sandbox).routes()],

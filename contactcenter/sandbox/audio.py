@@ -17,7 +17,7 @@ _CALLER_HZ = 440.0
 _AGENT_HZ = 660.0
 
 
-def _tone_second(frequency: float) -> array:
+def _tone_second(frequency: float) -> array[int]:
     """One second of a faded sine tone."""
     samples = array("h")
     for i in range(SAMPLE_RATE):
@@ -26,7 +26,7 @@ def _tone_second(frequency: float) -> array:
     return samples
 
 
-def _interleave(left: array, right: array) -> array:
+def _interleave(left: array[int], right: array[int]) -> array[int]:
     """Interleave two mono buffers into one stereo buffer."""
     stereo = array("h", bytes(2 * len(left) * SAMPLE_WIDTH))
     stereo[0::2] = left
@@ -46,11 +46,7 @@ def write_conversation_wav(path: Path, seconds: int, channels: int) -> None:
     silence = array("h", bytes(SAMPLE_RATE * SAMPLE_WIDTH))
     # Parties take turns, as in a conversation. Dual files put the caller on channel 1 and the
     # agent on channel 2, like Twilio's layout (parent call first).
-    turns = (
-        [_interleave(caller, silence), _interleave(silence, agent)]
-        if channels == 2
-        else [caller, agent]
-    )
+    turns = [_interleave(caller, silence), _interleave(silence, agent)] if channels == 2 else [caller, agent]
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(channels)

@@ -13,8 +13,15 @@ from .calls import FINAL_STATUSES
 POLL_SECONDS = 0.1
 
 
-class SandboxClientError(RuntimeError):
-    """The sandbox refused a control request."""
+class SandboxClientError(httpx.HTTPStatusError):
+    """The sandbox refused a control request (an httpx.HTTPStatusError with its message)."""
+
+    @classmethod
+    def check(cls, response: httpx.Response, expected: int) -> None:
+        """Raise unless the response has the expected status."""
+        if response.status_code != expected:
+            message = f"HTTP {response.status_code}: {_error_text(response)}"
+            raise cls(message, request=response.request, response=response)
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -47,17 +54,14 @@ def place_call(
         timeout=10.0,
         trust_env=False,
     )
-    if response.status_code != 201:
-        raise SandboxClientError(f"HTTP {response.status_code}: {_error_text(response)}")
+    SandboxClientError.check(response, 201)
     return str(response.json()["call_sid"])
 
 
 def get_call(sandbox_url: str, call_sid: str) -> dict[str, Any]:
     """Fetch one call's JSON from the control API."""
-    response = httpx.get(f"{sandbox_url.rstrip('/')}/sandbox/calls/{call_sid}", timeout=10.0,
-                         trust_env=False)
-    if response.status_code != 200:
-        raise SandboxClientError(f"HTTP {response.status_code}: {_error_text(response)}")
+    response = httpx.get(f"{sandbox_url.rstrip('/')}/sandbox/calls/{call_sid}", timeout=10.0, trust_env=False)
+    SandboxClientError.check(response, 200)
     data: dict[str, Any] = response.json()
     return data
 
@@ -70,7 +74,5 @@ def wait_for_call(sandbox_url: str, call_sid: str, *, timeout: float = 60.0) -> 
         if call["status"] in FINAL_STATUSES:
             return call
         if time.monotonic() >= deadline:
-            raise TimeoutError(
-                f"call {call_sid} still {call['status']!r} after {timeout:g} s"
-            )
+            raise TimeoutError(f"call {call_sid} still {call['status']!r} after {timeout:g} s")
         time.sleep(POLL_SECONDS)

@@ -72,10 +72,8 @@ def parse_call_request(body: object, numbers: set[str]) -> CallRequest:
         known = ", ".join(sorted(numbers)) or "none"
         raise BadRequest(f"'to' {to} is not a sandbox number (configured: {known})")
     digits = body.get("digits") or []
-    if not isinstance(digits, list) or not all(
-        isinstance(entry, str) and DIGITS_RE.match(entry) for entry in digits
-    ):
-        raise BadRequest("'digits' must be a list of keypad strings such as [\"1\", \"1234#\"]")
+    if not isinstance(digits, list) or not all(isinstance(entry, str) and DIGITS_RE.match(entry) for entry in digits):
+        raise BadRequest('\'digits\' must be a list of keypad strings such as ["1", "1234#"]')
     return CallRequest(
         from_=from_,
         to=to,
@@ -128,8 +126,7 @@ class ControlApi:
             )
         except RuntimeError as exc:
             return _error(503, str(exc))
-        return JSONResponse({"call_sid": call.sid}, status_code=201,
-                            headers={"Location": f"/sandbox/calls/{call.sid}"})
+        return JSONResponse({"call_sid": call.sid}, status_code=201, headers={"Location": f"/sandbox/calls/{call.sid}"})
 
     async def list_calls(self, request: Request) -> Response:
         """GET /sandbox/calls: every call, newest first."""
@@ -158,7 +155,7 @@ class ControlApi:
         elif side == "agent":
             accepted = self.sandbox.signal(call, AgentHangup("agent hung up"))
         else:
-            return _error(400, "'side' must be \"caller\" or \"agent\"")
+            return _error(400, '\'side\' must be "caller" or "agent"')
         if not accepted:
             return _error(409, f"call cannot be hung up by the {side} now (status {call.status})")
         return JSONResponse(call.to_json(), status_code=202)
@@ -178,5 +175,4 @@ class ControlApi:
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 return _error(400, "'recording_fetch_failures' must be a non-negative integer")
             self.sandbox.faults.recording_fetch_failures = count
-        return JSONResponse({"recording_fetch_failures":
-                             self.sandbox.faults.recording_fetch_failures})
+        return JSONResponse({"recording_fetch_failures": self.sandbox.faults.recording_fetch_failures})

@@ -88,8 +88,7 @@ async def run_dial(engine: Interpreter, verb: Verb, doc: Document) -> Document |
         if hangup.by != "api" and action:
             # Twilio still requests the action when the caller hangs up; the answer is ignored.
             status = "completed" if leg.answered_at is not None else "canceled"
-            await engine.notify(action, method, _action_params(leg, status, session),
-                                kind="dial-action")
+            await engine.notify(action, method, _action_params(leg, status, session), kind="dial-action")
         raise
     except RedirectRequested:
         await _end_bridge(engine, leg, session, ended_by="redirect")
@@ -137,9 +136,7 @@ async def _ring_and_bridge(
     return "completed"
 
 
-async def _end_bridge(
-    engine: Interpreter, leg: _Leg, session: RecordingSession | None, *, ended_by: str
-) -> None:
+async def _end_bridge(engine: Interpreter, leg: _Leg, session: RecordingSession | None, *, ended_by: str) -> None:
     """Hang up the dialled leg and finalise its recording."""
     call = engine.call
     call.in_bridge = False
@@ -177,5 +174,4 @@ async def _after(
     engine.call.record("dial-ended", dial_call_status=status)
     if action is None:
         return None
-    return await engine.fetch_twiml(Fetch(action, method, kind="dial-action"),
-                                    _action_params(leg, status, session))
+    return await engine.fetch_twiml(Fetch(action, method, kind="dial-action"), _action_params(leg, status, session))

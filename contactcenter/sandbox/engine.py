@@ -79,8 +79,7 @@ class Interpreter:
             except WebhookError as exc:
                 call.record("webhook", kind=fetch.kind, url=url, method=fetch.method, error=str(exc))
                 raise ApplicationError(f"{fetch.kind} webhook failed: {exc}") from exc
-            call.record("webhook", kind=fetch.kind, url=url, method=fetch.method,
-                        status=response.status_code)
+            call.record("webhook", kind=fetch.kind, url=url, method=fetch.method, status=response.status_code)
             if not response.is_success:
                 raise ApplicationError(f"{fetch.kind} webhook answered HTTP {response.status_code}")
             body = response.content
@@ -129,8 +128,7 @@ class Interpreter:
                     else:
                         step = await self.execute(step)
                 except RedirectRequested as redirect:
-                    call.record("redirected", url=redirect.fetch.url, inline=redirect.fetch.twiml
-                                is not None)
+                    call.record("redirected", url=redirect.fetch.url, inline=redirect.fetch.twiml is not None)
                     step = redirect.fetch
             call.record("end-of-twiml")
         except HangupRequested as hangup:
@@ -225,8 +223,7 @@ class Interpreter:
         entry = self.call.next_digits() if "dtmf" in verb.attr("input", "dtmf") else None
         digits = _collect(entry, finish_keys, int(verb.number("numDigits", 0)))
         if not digits:
-            self.call.record("gather", digits=None, timed_out=True, timeout=verb.number(
-                "timeout", 5))
+            self.call.record("gather", digits=None, timed_out=True, timeout=verb.number("timeout", 5))
             await self.call.sleep(MEDIA_SECONDS)
             if not verb.flag("actionOnEmptyResult"):
                 return None  # Twilio moves on to the verb after <Gather>
@@ -234,8 +231,7 @@ class Interpreter:
             self.call.record("gather", digits=digits)
         action = doc.resolve(verb.attrs.get("action")) or doc.url
         method = verb.attr("method", "POST")
-        return await self.fetch_twiml(Fetch(action, method, kind="gather-action"),
-                                      {"Digits": digits})
+        return await self.fetch_twiml(Fetch(action, method, kind="gather-action"), {"Digits": digits})
 
     async def _redirect(self, verb: Verb, doc: Document, waiting: bool) -> Document:
         """<Redirect>: fetch and run another document."""
@@ -292,8 +288,7 @@ class Interpreter:
             self.call.caller_gone = True
             await self.notify(action, verb.attr("method", "POST"), params, kind="record-action")
             raise HangupRequested("caller")
-        return await self.fetch_twiml(Fetch(action, verb.attr("method", "POST"),
-                                            kind="record-action"), params)
+        return await self.fetch_twiml(Fetch(action, verb.attr("method", "POST"), kind="record-action"), params)
 
 
 def _collect(entry: str | None, finish_keys: str, num_digits: int) -> str:
@@ -308,4 +303,3 @@ def _collect(entry: str | None, finish_keys: str, num_digits: int) -> str:
         if num_digits and len(digits) >= num_digits:
             break
     return digits
-

@@ -149,8 +149,9 @@ class RecordingSession:
         self.finished = recording
         sandbox.recordings[recording.sid] = recording
         call.recording_sids.append(recording.sid)
-        call.record("recording", recording_sid=recording.sid, duration=duration,
-                    channels=self.channels, source=self.source)
+        call.record(
+            "recording", recording_sid=recording.sid, duration=duration, channels=self.channels, source=self.source
+        )
         if self._callback_url and "completed" in self._events:
             await self._engine.notify(
                 self._callback_url,

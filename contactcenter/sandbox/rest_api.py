@@ -24,8 +24,7 @@ MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 def twilio_error(status: int, code: int, message: str) -> JSONResponse:
     """An error body shaped like Twilio's (what twilio-python turns into TwilioRestException)."""
     return JSONResponse(
-        {"code": code, "message": message, "more_info": MORE_INFO.format(code=code),
-         "status": status},
+        {"code": code, "message": message, "more_info": MORE_INFO.format(code=code), "status": status},
         status_code=status,
     )
 
@@ -109,17 +108,19 @@ class RestApi:
         if (denied := self._authorize(request)) is not None:
             return denied
         calls = sorted(self.sandbox.calls.values(), key=lambda c: c.created_at, reverse=True)
-        return JSONResponse({
-            "calls": [call_resource(self.sandbox, call) for call in calls],
-            "page": 0,
-            "page_size": len(calls),
-            "start": 0,
-            "end": max(0, len(calls) - 1),
-            "first_page_uri": request.url.path,
-            "next_page_uri": None,
-            "previous_page_uri": None,
-            "uri": request.url.path,
-        })
+        return JSONResponse(
+            {
+                "calls": [call_resource(self.sandbox, call) for call in calls],
+                "page": 0,
+                "page_size": len(calls),
+                "start": 0,
+                "end": max(0, len(calls) - 1),
+                "first_page_uri": request.url.path,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "uri": request.url.path,
+            }
+        )
 
     async def call(self, request: Request) -> Response:
         """GET or POST (update) Calls/{CallSid}.json."""

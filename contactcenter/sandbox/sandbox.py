@@ -92,12 +92,20 @@ class Sandbox:
             talk_seconds=talk_seconds,
         )
         self.calls[call.sid] = call
-        task = self._task_group.create_task(
-            Interpreter(self, call, self._webhooks).run(), name=f"sandbox-call-{call.sid}"
-        )
+        interpreter = Interpreter(self, call, self._webhooks)
+        task = self._task_group.create_task(self._run_guarded(interpreter), name=f"sandbox-call-{call.sid}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return call
+
+    async def _run_guarded(self, interpreter: Interpreter) -> None:
+        """Run one call; an unexpected error ends that call only, never the task group."""
+        try:
+            await interpreter.run()
+        except Exception:
+            logger.exception("sandbox call %s failed", interpreter.call.sid)
+            interpreter.call.record("sandbox-error")
+            interpreter.call.status = "failed"
 
     def redirect(self, call: Call, fetch: Fetch) -> bool:
         """Give a live call new TwiML; False if the call is not in progress."""

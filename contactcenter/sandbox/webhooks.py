@@ -39,8 +39,7 @@ def standard_params(config: SandboxConfig, call: Call) -> dict[str, str]:
         "From": call.from_,
         "To": call.to,
     }
-    for prefix, number in (("From", call.from_), ("Caller", call.from_), ("To", call.to),
-                           ("Called", call.to)):
+    for prefix, number in (("From", call.from_), ("Caller", call.from_), ("To", call.to), ("Called", call.to)):
         country = _country(number)
         if country:
             params[f"{prefix}Country"] = country
@@ -65,7 +64,7 @@ class WebhookSender:
 
     def sign(self, url: str, params: dict[str, str]) -> str:
         """Signature of a request to `url` carrying POST `params`."""
-        return self._validator.compute_signature(url, params)
+        return str(self._validator.compute_signature(url, params))
 
     async def send(self, url: str, method: str, params: dict[str, str]) -> httpx.Response:
         """Deliver one webhook; raise WebhookError if no HTTP answer came back."""
@@ -79,5 +78,5 @@ class WebhookSender:
             headers["X-Twilio-Signature"] = self.sign(url, params)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             return await self._http.post(url, content=urlencode(params), headers=headers)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise WebhookError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc

@@ -1,0 +1,60 @@
+"""A scripted agent console: the same websocket and HTTP calls the browser page makes."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+from tests.conftest import System
+
+
+class AgentConsole:
+    def __init__(self, system: System, username: str) -> None:
+        self.http: httpx.Client = system.login(username)
+        self.me = self.http.get("/api/me").json()
+        cookie = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+        self.ws: ClientConnection = connect(  # closed in close()
+            system.base_url.replace("http", "ws", 1) + "/agents/ws", additional_headers={"Cookie": cookie}
+        )
+        self.ws.send(json.dumps({"type": "hello", "last_seq": None}))
+        self.snapshot = json.loads(self.ws.recv(timeout=10))
+        self.last_seq = self.snapshot["seq"]
+        self.seen: list[dict[str, Any]] = []
+
+    @property
+    def id(self) -> int:
+        return int(self.me["id"])
+
+    def next_event(self, type_: str, timeout: float = 15, **fields: Any) -> dict[str, Any]:
+        """The next event of this type (and these field values), skipping others."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {type_} {fields} within {timeout} s; saw {[e['type'] for e in self.seen]}")
+            event = json.loads(self.ws.recv(timeout=remaining))
+            self.seen.append(event)
+            self.last_seq = event.get("seq", self.last_seq)
+            if event["type"] == type_ and all(str(event.get(k)) == str(v) for k, v in fields.items()):
+                return event
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return self.http.post(path, json=body or {})
+
+    def go(self, state: str) -> None:
+        response = self.post("/api/agent/state", {"state": state})
+        assert response.status_code == 200, response.text
+
+    def accept(self, contact: str) -> httpx.Response:
+        return self.post(f"/api/agent/offers/{contact}/accept")
+
+    def reject(self, contact: str) -> httpx.Response:
+        return self.post(f"/api/agent/offers/{contact}/reject")
+
+    def close(self) -> None:
+        self.ws.close()
+        self.http.close()
