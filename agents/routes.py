@@ -70,8 +70,13 @@ async def wrap_up(request: Request) -> Response:
         body = await _json_body(request)
     except service.AgentActionError as exc:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
-    return await _act(request, service.wrap_up, contact_id=_contact_id(request),
-                      note=str(body.get("note", "")), next_state=str(body.get("next_state", "available")))
+    return await _act(
+        request,
+        service.wrap_up,
+        contact_id=_contact_id(request),
+        note=str(body.get("note", "")),
+        next_state=str(body.get("next_state", "available")),
+    )
 
 
 routes = [

@@ -41,8 +41,15 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
     except RoutingError as exc:
         raise AgentActionError(str(exc)) from exc
     with services.db.session() as session:
-        record_event(session, actor=f"user:{agent.id}", subject_type="agent", subject_id=agent.id,
-                     kind="state_changed", state=new_state, reason=reason)
+        record_event(
+            session,
+            actor=f"user:{agent.id}",
+            subject_type="agent",
+            subject_id=agent.id,
+            kind="state_changed",
+            state=new_state,
+            reason=reason,
+        )
     return new_state
 
 
@@ -74,8 +81,14 @@ def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     except RoutingError as exc:
         raise AgentActionError(str(exc)) from exc
     with services.db.session() as session:
-        record_event(session, actor=f"user:{agent.id}", subject_type="contact", subject_id=contact_id,
-                     kind="offer_rejected", agent_id=agent.id)
+        record_event(
+            session,
+            actor=f"user:{agent.id}",
+            subject_type="contact",
+            subject_id=contact_id,
+            kind="offer_rejected",
+            agent_id=agent.id,
+        )
 
 
 def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
@@ -104,11 +117,17 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: st
             raise AgentActionError("This contact is not yours.", 403)
         if note and contact.ticket_id:
             author = session.get_one(User, agent.id)
-            add_note(session, ticket=session.get_one(Ticket, contact.ticket_id), body=note, author=author,
-                     contact_id=contact.id)
+            add_note(
+                session,
+                ticket=session.get_one(Ticket, contact.ticket_id),
+                body=note,
+                author=author,
+                contact_id=contact.id,
+            )
     try:
-        services.routing.end_wrap_up(agent_id=str(agent.id), state=next_state,
-                                     reason="" if next_state == "available" else "after_call_work")
+        services.routing.end_wrap_up(
+            agent_id=str(agent.id), state=next_state, reason="" if next_state == "available" else "after_call_work"
+        )
     except RoutingError as exc:
         raise AgentActionError(str(exc)) from exc
 

@@ -31,14 +31,21 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
     if snap.contact:
         c = snap.contact
         contact = {
-            "contact": c.get("id"), "state": c.get("state"), "queue": c.get("queue"),
+            "contact": c.get("id"),
+            "state": c.get("state"),
+            "queue": c.get("queue"),
             "deadline": int(c["deadline"]) if c.get("deadline") else None,
-            "enqueued_at": int(c.get("enqueued_at", 0)), "info": json.loads(c.get("info") or "{}"),
+            "enqueued_at": int(c.get("enqueued_at", 0)),
+            "info": json.loads(c.get("info") or "{}"),
         }
     return {
-        "type": "snapshot", "seq": snap.seq,
-        "agent": {"state": agent.get("state", "offline"), "reason": agent.get("reason", ""),
-                  "since": int(agent["since"]) if agent.get("since") else None},
+        "type": "snapshot",
+        "seq": snap.seq,
+        "agent": {
+            "state": agent.get("state", "offline"),
+            "reason": agent.get("reason", ""),
+            "since": int(agent["since"]) if agent.get("since") else None,
+        },
         "contact": contact,
     }
 

@@ -92,9 +92,14 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [
         Middleware(
-            SessionMiddleware, secret_key=settings.session_secret(), session_cookie="cc_session",
-            same_site="lax", https_only=settings.public_base_url.startswith("https://"), max_age=12 * 3600,
+            SessionMiddleware,
+            secret_key=settings.session_secret(),
+            session_cookie="cc_session",
+            same_site="lax",
+            https_only=settings.public_base_url.startswith("https://"),
+            max_age=12 * 3600,
         )
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                     exception_handlers={HTTPException: http_error})
+    return Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}
+    )

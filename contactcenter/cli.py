@@ -24,8 +24,16 @@ def _serve(args: argparse.Namespace) -> int:
         db = Database(settings.sqlalchemy_url)
         db.upgrade()
         db.dispose()
-    uvicorn.run("contactcenter.asgi:app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                ws="websockets-sansio", log_level=args.log_level, proxy_headers=True)
+    uvicorn.run(
+        "contactcenter.asgi:app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws="websockets-sansio",
+        log_level=args.log_level,
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -42,8 +50,11 @@ def _worker(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from contactcenter.runner import RunOptions, run
 
-    return run(RunOptions(host=args.host, port=args.port, sandbox_port=args.sandbox_port,
-                          sandbox=not args.no_sandbox, demo=args.demo))
+    return run(
+        RunOptions(
+            host=args.host, port=args.port, sandbox_port=args.sandbox_port, sandbox=not args.no_sandbox, demo=args.demo
+        )
+    )
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -72,8 +83,15 @@ def _users_add(args: argparse.Namespace) -> int:
     try:
         db.upgrade()
         with db.session() as session:
-            user = create_user(session, username=args.username, password=password, role=args.role,
-                               display_name=args.display_name, queues=queues, actor="cli")
+            user = create_user(
+                session,
+                username=args.username,
+                password=password,
+                role=args.role,
+                display_name=args.display_name,
+                queues=queues,
+                actor="cli",
+            )
             print(f"Created {user.role} {user.username!r} (id {user.id}).")
     except UserError as exc:
         print(f"Cannot add user: {exc}", file=sys.stderr)
@@ -105,19 +123,25 @@ def _sandbox_call(args: argparse.Namespace) -> int:
 
     digits = [d for d in (args.digits or "").split(",") if d]
     try:
-        sid = place_call(args.sandbox_url, from_=args.from_, to=args.to, digits=digits,
-                         hangup_after_queue=args.hangup_after, talk_seconds=args.talk)
+        sid = place_call(
+            args.sandbox_url,
+            from_=args.from_,
+            to=args.to,
+            digits=digits,
+            hangup_after_queue=args.hangup_after,
+            talk_seconds=args.talk,
+        )
         outcome = wait_for_call(args.sandbox_url, sid, timeout=args.timeout)
     except httpx.HTTPStatusError as exc:
         print(f"The sandbox refused the call: {exc.response.text}", file=sys.stderr)
         return 2
     except httpx.HTTPError as exc:
-        print(f"Cannot reach the sandbox at {args.sandbox_url} ({exc}); is `contactcenter run` running?",
-              file=sys.stderr)
+        print(
+            f"Cannot reach the sandbox at {args.sandbox_url} ({exc}); is `contactcenter run` running?", file=sys.stderr
+        )
         return 2
     except TimeoutError:
-        print(f"The call did not end within {args.timeout:.0f} s (is an agent available to take it?).",
-              file=sys.stderr)
+        print(f"The call did not end within {args.timeout:.0f} s (is an agent available to take it?).", file=sys.stderr)
         return 1
     print(json.dumps(outcome, ensure_ascii=False, indent=2))
     return 0

@@ -34,8 +34,15 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
     passwords = {}
     for username, display, role, queues in USERS:
         passwords[username] = password or secrets.token_urlsafe(9)
-        create_user(session, username=username, password=passwords[username], role=role, display_name=display,
-                    queues=queues, actor="demo")
+        create_user(
+            session,
+            username=username,
+            password=passwords[username],
+            role=role,
+            display_name=display,
+            queues=queues,
+            actor="demo",
+        )
     for phone, name, grade in CUSTOMERS:
         session.add(Customer(phone=phone, name=name, grade=grade))
     return passwords

@@ -88,7 +88,8 @@ def run(options: RunOptions) -> int:
 
 def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_url: str, redis_url: str) -> None:
     lines = [
-        "", "Contact center is running.",
+        "",
+        "Contact center is running.",
         f"  Agent console:   {base}/console",
         f"  QA recordings:   {base}/qa",
         f"  Twilio webhooks: {base}/twilio/voice  (status: {base}/twilio/voice/status)",

@@ -31,9 +31,11 @@ def sandbox_config(settings: Settings, *, port: int, hotline: str = DEFAULT_HOTL
         account_sid=settings.twilio_account_sid or "",
         auth_token=settings.twilio_auth_token or "",
         public_url=f"http://127.0.0.1:{port}",
-        numbers={hotline: NumberConfig(
-            voice_url=settings.public_base_url + "/twilio/voice",
-            status_callback=settings.public_base_url + "/twilio/voice/status",
-        )},
+        numbers={
+            hotline: NumberConfig(
+                voice_url=settings.public_base_url + "/twilio/voice",
+                status_callback=settings.public_base_url + "/twilio/voice/status",
+            )
+        },
         recordings_dir=settings.var_dir / "sandbox-recordings",
     )

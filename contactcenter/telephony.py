@@ -66,8 +66,10 @@ class Telephony:
     def download_recording(self, recording_sid: str) -> bytes:
         """The recording's audio bytes. httpx, because twilio's http client decodes bodies as text."""
         response = httpx.get(
-            self.recording_media_url(recording_sid), auth=(self.account_sid, self.auth_token),
-            timeout=30.0, follow_redirects=True,
+            self.recording_media_url(recording_sid),
+            auth=(self.account_sid, self.auth_token),
+            timeout=30.0,
+            follow_redirects=True,
         )
         response.raise_for_status()
         return response.content

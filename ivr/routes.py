@@ -15,8 +15,16 @@ from ivr import service
 from recordings import service as recordings
 
 Params = dict[str, str]
-QUEUE_RESULTS = {"bridged", "bridging-in-process", "error", "hangup", "leave", "redirected",
-                 "queue-full", "system-error"}
+QUEUE_RESULTS = {
+    "bridged",
+    "bridging-in-process",
+    "error",
+    "hangup",
+    "leave",
+    "redirected",
+    "queue-full",
+    "system-error",
+}
 
 
 class BadWebhook(Exception):
@@ -81,7 +89,10 @@ def menu(services: Services, request: Request, params: Params) -> str:
     (call_sid,) = require(params, "CallSid")
     node = request.query_params.get("node", "")
     return service.menu_input(
-        services, call_sid=call_sid, node_name=node, attempt=query_int(request, "attempt"),
+        services,
+        call_sid=call_sid,
+        node_name=node,
+        attempt=query_int(request, "attempt"),
         digits=params.get("Digits"),
     )
 
@@ -117,8 +128,13 @@ def status(services: Services, request: Request, params: Params) -> str:
 def recording(services: Services, request: Request, params: Params) -> str:
     sid, call_sid, rec_status = require(params, "RecordingSid", "CallSid", "RecordingStatus")
     recordings.recording_reported(
-        services, contact_id=query_int(request, "contact"), recording_sid=sid, call_sid=call_sid,
-        status=rec_status, duration=params.get("RecordingDuration"), channels=params.get("RecordingChannels"),
+        services,
+        contact_id=query_int(request, "contact"),
+        recording_sid=sid,
+        call_sid=call_sid,
+        status=rec_status,
+        duration=params.get("RecordingDuration"),
+        channels=params.get("RecordingChannels"),
     )
     return "<Response/>"
 

@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
-
-
 def _url(services: Services, path: str, **query: object) -> str:
     return services.url(path + ("?" + urlencode(query) if query else ""))
 
@@ -35,7 +33,10 @@ def incoming_call(services: Services, *, call_sid: str, from_number: str, to_num
     """Register the call (contact, customer, ticket) and start the flow."""
     with services.db.session() as session:
         contact, _created = contacts.register_inbound_call(
-            session, call_sid=call_sid, from_number=from_number, to_number=to_number,
+            session,
+            call_sid=call_sid,
+            from_number=from_number,
+            to_number=to_number,
             region=services.settings.default_region,
         )
         return _run(services, session, contact, services.flow.start, attempt=1)
@@ -60,7 +61,12 @@ def menu_input(services: Services, *, call_sid: str, node_name: str, attempt: in
 
 
 def _run(
-    services: Services, session: Session, contact: Contact, node_name: str, *, attempt: int,
+    services: Services,
+    session: Session,
+    contact: Contact,
+    node_name: str,
+    *,
+    attempt: int,
     response: VoiceResponse | None = None,
 ) -> str:
     """Render nodes from `node_name` until one waits for the caller or ends the flow."""
@@ -99,12 +105,18 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
     session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
     priority = max(step.priority, 5 if customer and customer.grade == "key" else 0)
     services.routing.enqueue(
-        contact_id=str(contact.id), queue=step.queue, priority=priority,
+        contact_id=str(contact.id),
+        queue=step.queue,
+        priority=priority,
         info={
-            "call_sid": contact.provider_id, "from": contact.from_number,
-            "customer": customer.name if customer else None, "customer_id": customer and customer.id,
-            "grade": customer.grade if customer else None, "choice": label,
-            "ticket_id": ticket and ticket.id, "ticket": ticket and ticket.number,
+            "call_sid": contact.provider_id,
+            "from": contact.from_number,
+            "customer": customer.name if customer else None,
+            "customer_id": customer and customer.id,
+            "grade": customer.grade if customer else None,
+            "choice": label,
+            "ticket_id": ticket and ticket.id,
+            "ticket": ticket and ticket.number,
         },
     )
     response.enqueue(
@@ -158,8 +170,10 @@ def connect_agent(services: Services, *, contact_id: int) -> str:
         if routing.get("state") in ("waiting", "offered") and contact.queue:
             response = VoiceResponse()
             response.enqueue(
-                contact.queue, action=_url(services, "/twilio/voice/queue-result", contact=contact_id),
-                method="POST", wait_url=_url(services, "/twilio/voice/wait", contact=contact_id),
+                contact.queue,
+                action=_url(services, "/twilio/voice/queue-result", contact=contact_id),
+                method="POST",
+                wait_url=_url(services, "/twilio/voice/wait", contact=contact_id),
                 wait_url_method="POST",
             )
             return str(response)

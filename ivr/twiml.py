@@ -29,7 +29,10 @@ def position_prompt(position: int | None) -> Prompt:
     }
 
 
-SORRY: Prompt = {"zh-CN": "对不起,系统繁忙,请稍后再拨。", "en": "Sorry, we cannot take your call right now. Please call again later."}
+SORRY: Prompt = {
+    "zh-CN": "对不起,系统繁忙,请稍后再拨。",
+    "en": "Sorry, we cannot take your call right now. Please call again later.",
+}
 THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for calling. Goodbye."}
 CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
 
@@ -42,9 +45,7 @@ def goodbye(flow: Flow, prompt: Prompt) -> str:
     return str(response)
 
 
-def bridge_to_agent(
-    flow: Flow, *, client_identity: str, action_url: str, recording_callback_url: str
-) -> str:
+def bridge_to_agent(flow: Flow, *, client_identity: str, action_url: str, recording_callback_url: str) -> str:
     """Connect the caller to the agent's phone, recording both sides from answer."""
     response = VoiceResponse()
     say(response, flow, CONNECTING)

@@ -21,21 +21,31 @@ from contactcenter.users.auth import QA_ROLES, CurrentUser, current_user, requir
 from contactcenter.users.models import User
 from recordings.models import Recording, RecordingStatus
 
+EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
+
 
 def _media(services: Services, recording_id: int, user: CurrentUser, client: str) -> Path | None:
     with services.db.session() as session:
         recording = session.get(Recording, recording_id)
         if recording is None or recording.status != RecordingStatus.STORED or not recording.path:
             return None
-        record_event(session, actor=f"user:{user.id}", subject_type="recording", subject_id=recording.id,
-                     kind="played", client=client)
+        record_event(
+            session,
+            actor=f"user:{user.id}",
+            subject_type="recording",
+            subject_id=recording.id,
+            kind="played",
+            client=client,
+        )
         return Path(recording.path)
 
 
 async def media(request: Request) -> Response:
     user = await require_user(request, QA_ROLES)
     client = request.client.host if request.client else "unknown"
-    path = await run_in_threadpool(_media, request.app.state.services, request.path_params["recording_id"], user, client)
+    path = await run_in_threadpool(
+        _media, request.app.state.services, request.path_params["recording_id"], user, client
+    )
     if path is None or not path.exists():
         return JSONResponse({"error": "No stored recording with that id."}, status_code=404)
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
@@ -53,9 +63,14 @@ def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
         ).all()
         return [
             {
-                "id": r.id, "status": r.status, "duration_seconds": r.duration_seconds, "sha256": r.sha256,
-                "created_at": as_utc(r.created_at).isoformat(), "ticket": t.number if t else None,
-                "ticket_id": t.id if t else None, "from": c.from_number if c else None,
+                "id": r.id,
+                "status": r.status,
+                "duration_seconds": r.duration_seconds,
+                "sha256": r.sha256,
+                "created_at": as_utc(r.created_at).isoformat(),
+                "ticket": t.number if t else None,
+                "ticket_id": t.id if t else None,
+                "from": c.from_number if c else None,
                 "agent": u.display_name if u else None,
                 "media_url": f"/recordings/{r.id}/media" if r.status == RecordingStatus.STORED else None,
             }
@@ -88,7 +103,7 @@ async def qa_page(request: Request) -> Response:
 <header><h1>录音质检 Recordings for QA</h1><span>{escape(user.display_name)}</span>
 <a href="/logout">退出 Log out</a></header><main><table class="recordings">
 <thead><tr><th>时间 Time</th><th>工单 Ticket</th><th>来电 Caller</th><th>坐席 Agent</th><th>秒 s</th>
-<th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'}</tbody>
+<th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or EMPTY_ROW}</tbody>
 </table></main></body></html>"""
     return HTMLResponse(page)
 

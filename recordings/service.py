@@ -23,8 +23,14 @@ def _as_int(value: str | None) -> int | None:
 
 
 def recording_reported(
-    services: Services, *, contact_id: int, recording_sid: str, call_sid: str, status: str,
-    duration: str | None, channels: str | None,
+    services: Services,
+    *,
+    contact_id: int,
+    recording_sid: str,
+    call_sid: str,
+    status: str,
+    duration: str | None,
+    channels: str | None,
 ) -> None:
     """Twilio's recording status callback: note the recording and fetch it once completed."""
     if status not in ("in-progress", "completed", "absent", "failed"):
@@ -38,19 +44,31 @@ def recording_reported(
         if session.scalar(select(Recording).where(Recording.provider_sid == recording_sid)):
             return  # a retried callback
         recording = Recording(
-            provider_sid=recording_sid, call_sid=call_sid, contact_id=contact.id, ticket_id=contact.ticket_id,
-            duration_seconds=_as_int(duration), channels=_as_int(channels),
+            provider_sid=recording_sid,
+            call_sid=call_sid,
+            contact_id=contact.id,
+            ticket_id=contact.ticket_id,
+            duration_seconds=_as_int(duration),
+            channels=_as_int(channels),
             status=RecordingStatus.PENDING if status == "completed" else RecordingStatus.FAILED,
             last_error=None if status == "completed" else f"Twilio reported the recording {status}",
         )
         session.add(recording)
         session.flush()
-        record_event(session, actor="twilio", subject_type="recording", subject_id=recording.id,
-                     kind=f"reported_{status}", recording_sid=recording_sid, contact_id=contact.id)
+        record_event(
+            session,
+            actor="twilio",
+            subject_type="recording",
+            subject_id=recording.id,
+            kind=f"reported_{status}",
+            recording_sid=recording_sid,
+            contact_id=contact.id,
+        )
         recording_id = recording.id
     if status == "completed":
         services.jobs.enqueue(
-            "recordings.jobs.fetch_recording", recording_id,
+            "recordings.jobs.fetch_recording",
+            recording_id,
             retry=Retry(max=len(FETCH_RETRY_INTERVALS), interval=FETCH_RETRY_INTERVALS),
             job_id=f"fetch-recording-{recording_sid}",
         )
@@ -89,9 +107,19 @@ def fetch_and_store(services: Services, *, recording_id: int) -> Recording:
         recording.status = RecordingStatus.STORED
         recording.stored_at = utcnow()
         recording.last_error = None
-        for subject_type, subject_id in (("recording", recording.id), ("ticket", recording.ticket_id),
-                                         ("contact", recording.contact_id)):
+        for subject_type, subject_id in (
+            ("recording", recording.id),
+            ("ticket", recording.ticket_id),
+            ("contact", recording.contact_id),
+        ):
             if subject_id:
-                record_event(session, actor="worker", subject_type=subject_type, subject_id=subject_id,
-                             kind="recording_stored", recording_id=recording.id, sha256=recording.sha256)
+                record_event(
+                    session,
+                    actor="worker",
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    kind="recording_stored",
+                    recording_id=recording.id,
+                    sha256=recording.sha256,
+                )
         return recording

@@ -59,8 +59,9 @@ def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     created: list[str] = []
     admin: Engine | None = None
     if admin_url:
-        admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
 
     def make() -> str:
         if admin is None:
@@ -115,17 +116,36 @@ class System:
 def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | None = None) -> System:
     port, sandbox_port = free_port(), free_port()
     var_dir = tmp_path / "var"
-    env = {**os.environ, "VAR_DIR": str(var_dir), "DATABASE_URL": database_url, "DEMO_PASSWORD": DEMO_PASSWORD,
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "VAR_DIR": str(var_dir),
+        "DATABASE_URL": database_url,
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
     for name in ("REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE"):
         env.pop(name, None)
     if os.environ.get("TEST_REDIS_URL"):
         env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
         Redis.from_url(env["REDIS_URL"]).flushdb()
     process = subprocess.Popen(
-        [sys.executable, "-m", "contactcenter", "run", "--demo", "--port", str(port), "--sandbox-port",
-         str(sandbox_port)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "contactcenter",
+            "run",
+            "--demo",
+            "--port",
+            str(port),
+            "--sandbox-port",
+            str(sandbox_port),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     system = System(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", var_dir, database_url, process)
     ready = threading.Event()

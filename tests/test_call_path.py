@@ -110,8 +110,14 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
     # Exactly one contact and one ticket for the CallSid, even when Twilio retries the webhook.
     account_sid, token = system.credentials
     url = system.base_url + "/twilio/voice"
-    params = {"CallSid": call_sid, "AccountSid": account_sid, "From": "+8613800138000", "To": HOTLINE,
-              "CallStatus": "ringing", "Direction": "inbound"}
+    params = {
+        "CallSid": call_sid,
+        "AccountSid": account_sid,
+        "From": "+8613800138000",
+        "To": HOTLINE,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
     signature = RequestValidator(token).compute_signature(url, params)
     assert httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}).status_code == 200
     engine = system.sql()
@@ -191,15 +197,22 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(system: System) -> None
 
     def counts() -> tuple[int, ...]:
         with engine.connect() as conn:
-            sql = tuple(conn.scalar(text(f"select count(*) from {t}")) for t in
-                        ("contacts", "tickets", "customers", "audit_events"))
+            sql = tuple(
+                conn.scalar(text(f"select count(*) from {t}"))
+                for t in ("contacts", "tickets", "customers", "audit_events")
+            )
         return (*sql, int(routing.get("cc:{rt}:seq") or 0), len(routing.keys("cc:*")))
 
     before = counts()
     account_sid, token = system.credentials
     url = system.base_url + "/twilio/voice"
-    params = {"CallSid": "CAforged0000000000000000000000000", "AccountSid": account_sid, "From": "+8613312345678",
-              "To": HOTLINE, "CallStatus": "ringing"}
+    params = {
+        "CallSid": "CAforged0000000000000000000000000",
+        "AccountSid": account_sid,
+        "From": "+8613312345678",
+        "To": HOTLINE,
+        "CallStatus": "ringing",
+    }
     forged = RequestValidator("not-the-auth-token").compute_signature(url, params)
     assert httpx.post(url, data=params, headers={"X-Twilio-Signature": forged}).status_code == 403
     assert httpx.post(url, data=params).status_code == 403

@@ -36,16 +36,26 @@ def register_inbound_call(
                 session, subject=f"Call from {phone or from_number}", customer_id=customer and customer.id, actor=TWILIO
             )
             contact = Contact(
-                provider_id=call_sid, from_number=phone or from_number, to_number=to_number,
-                customer_id=customer and customer.id, ticket_id=ticket.id,
+                provider_id=call_sid,
+                from_number=phone or from_number,
+                to_number=to_number,
+                customer_id=customer and customer.id,
+                ticket_id=ticket.id,
             )
             session.add(contact)
             session.flush()
     except IntegrityError:
         # A concurrent retry of the same webhook won the race; use its contact.
         return session.scalars(select(Contact).where(Contact.provider_id == call_sid)).one(), False
-    record_event(session, actor=TWILIO, subject_type="contact", subject_id=contact.id, kind="created",
-                 call_sid=call_sid, ticket=ticket.number)
+    record_event(
+        session,
+        actor=TWILIO,
+        subject_type="contact",
+        subject_id=contact.id,
+        kind="created",
+        call_sid=call_sid,
+        ticket=ticket.number,
+    )
     return contact, True
 
 

@@ -32,7 +32,9 @@ def categorize(session: Session, *, ticket: Ticket, category: str, actor: str) -
         return
     ticket.category = category
     ticket.updated_at = utcnow()
-    record_event(session, actor=actor, subject_type="ticket", subject_id=ticket.id, kind="categorized", category=category)
+    record_event(
+        session, actor=actor, subject_type="ticket", subject_id=ticket.id, kind="categorized", category=category
+    )
 
 
 def add_note(session: Session, *, ticket: Ticket, body: str, author: User, contact_id: int | None) -> TicketNote:
@@ -43,7 +45,14 @@ def add_note(session: Session, *, ticket: Ticket, body: str, author: User, conta
     if ticket.assignee_id is None:
         ticket.assignee_id = author.id
     session.flush()
-    record_event(session, actor=f"user:{author.id}", subject_type="ticket", subject_id=ticket.id, kind="note_added", note_id=note.id)
+    record_event(
+        session,
+        actor=f"user:{author.id}",
+        subject_type="ticket",
+        subject_id=ticket.id,
+        kind="note_added",
+        note_id=note.id,
+    )
     return note
 
 
@@ -69,22 +78,37 @@ def ticket_view(session: Session, *, ticket: Ticket) -> dict[str, Any]:
         "assignee": names.get(ticket.assignee_id),
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
-        "customer": customer and {"id": customer.id, "phone": customer.phone, "name": customer.name, "grade": customer.grade},
+        "customer": customer
+        and {"id": customer.id, "phone": customer.phone, "name": customer.name, "grade": customer.grade},
         "contacts": [
             {
-                "id": c.id, "channel": c.channel, "call_sid": c.provider_id, "from": c.from_number, "status": c.status,
-                "queue": c.queue, "menu_choice": c.menu_choice, "agent": names.get(c.agent_id),
-                "created_at": _iso(c.created_at), "queued_at": _iso(c.queued_at),
-                "answered_at": _iso(c.answered_at), "ended_at": _iso(c.ended_at),
+                "id": c.id,
+                "channel": c.channel,
+                "call_sid": c.provider_id,
+                "from": c.from_number,
+                "status": c.status,
+                "queue": c.queue,
+                "menu_choice": c.menu_choice,
+                "agent": names.get(c.agent_id),
+                "created_at": _iso(c.created_at),
+                "queued_at": _iso(c.queued_at),
+                "answered_at": _iso(c.answered_at),
+                "ended_at": _iso(c.ended_at),
             }
             for c in contacts
         ],
         "notes": [
-            {"id": n.id, "author": names.get(n.author_id), "body": n.body, "created_at": _iso(n.created_at)} for n in notes
+            {"id": n.id, "author": names.get(n.author_id), "body": n.body, "created_at": _iso(n.created_at)}
+            for n in notes
         ],
         "recordings": [
-            {"id": r.id, "status": r.status, "duration_seconds": r.duration_seconds, "sha256": r.sha256,
-             "media_url": f"/recordings/{r.id}/media" if r.status == "stored" else None}
+            {
+                "id": r.id,
+                "status": r.status,
+                "duration_seconds": r.duration_seconds,
+                "sha256": r.sha256,
+                "media_url": f"/recordings/{r.id}/media" if r.status == "stored" else None,
+            }
             for r in recordings
         ],
         "history": [

@@ -35,8 +35,14 @@ def _safe_next(value: str) -> str:
 def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str] | None:
     with services.db.session() as session:
         user = authenticate(session, username=username, password=password)
-        record_event(session, actor=f"user:{user.id}" if user else "anonymous", subject_type="user",
-                     subject_id=user.id if user else username, kind="login" if user else "login_failed", client=client)
+        record_event(
+            session,
+            actor=f"user:{user.id}" if user else "anonymous",
+            subject_type="user",
+            subject_id=user.id if user else username,
+            kind="login" if user else "login_failed",
+            client=client,
+        )
         return (user.id, user.role) if user else None
 
 
@@ -75,8 +81,15 @@ async def me(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return JSONResponse({"error": "Log in first."}, status_code=401)
-    return JSONResponse({"id": user.id, "username": user.username, "display_name": user.display_name,
-                         "role": user.role, "queues": list(user.queues)})
+    return JSONResponse(
+        {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "queues": list(user.queues),
+        }
+    )
 
 
 routes = [

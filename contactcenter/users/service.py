@@ -50,12 +50,18 @@ def create_user(
     if missing:
         raise UserError(f"unknown queue(s): {', '.join(sorted(missing))}")
     user = User(
-        username=username, display_name=display_name or username, password_hash=hash_password(password),
-        role=role, skills=skills or {}, queues=list(found),
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        skills=skills or {},
+        queues=list(found),
     )
     session.add(user)
     session.flush()
-    record_event(session, actor=actor, subject_type="user", subject_id=user.id, kind="created", role=role, queues=wanted)
+    record_event(
+        session, actor=actor, subject_type="user", subject_id=user.id, kind="created", role=role, queues=wanted
+    )
     return user
 
 
@@ -70,4 +76,3 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     except (VerificationError, InvalidHashError):
         return None
     return user
-
