@@ -46,7 +46,14 @@ function applyEvent(event) {
       if (mine) view.contact = null;
       break;
     case "contact.ended":
-      if (mine) { view.contact.state = "ended"; view.contact.ended_at = event.at; }
+      if (mine) {
+        view.contact.state = "ended";
+        view.contact.ended_at = event.at;
+        // The ticket changed (contact ended; the recording is stored a moment later): show it fresh.
+        view.ticketId = null;
+        const ticketId = (view.contact.info || {}).ticket_id;
+        setTimeout(() => view.contact && view.ticketId === ticketId && loadTicket(ticketId), 3000);
+      }
       break;
   }
 }
