@@ -1,0 +1,53 @@
+"""Recordings: fetched by a background job that retries with backoff, stored with a checksum."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from contactcenter.sandbox import place_call, wait_for_call
+from recordings.models import Recording
+from tests.conftest import HOTLINE, System
+from tests.console import AgentConsole
+from tests.test_call_path import wait_until
+
+
+def test_a_failing_recording_download_is_retried_until_it_is_stored(system: System) -> None:
+    httpx.post(system.sandbox_url + "/sandbox/faults", json={"recording_fetch_failures": 2}).raise_for_status()
+    agent = AgentConsole(system, "agent2")
+    try:
+        agent.go("available")
+        call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["2"], talk_seconds=1)
+        offer = agent.next_event("offer.created")
+        assert agent.accept(offer["contact"]).status_code == 200
+        call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
+        [recording_sid] = call["recording_sids"]
+        engine = system.sql()
+
+        def stored() -> Recording | None:
+            with engine.connect() as conn:
+                row = conn.execute(select(Recording).where(Recording.provider_sid == recording_sid)).first()
+            return row if row and row.status == "stored" else None
+
+        recording = wait_until(stored, timeout=40)
+        engine.dispose()
+        assert recording.attempts == 3
+        assert recording.contact_id == int(offer["contact"])
+        assert recording.ticket_id == offer["info"]["ticket_id"]
+        path = Path(recording.path)
+        assert path.is_relative_to(system.var_dir / "recordings")
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == recording.sha256
+        assert recording.size_bytes == path.stat().st_size
+        account_sid, token = system.credentials
+        original = httpx.get(
+            f"{system.sandbox_url}/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.wav",
+            auth=(account_sid, token),
+        )
+        assert original.content == path.read_bytes()
+        agent.post(f"/api/agent/contacts/{offer['contact']}/wrap-up", {"note": "", "next_state": "available"})
+    finally:
+        agent.post("/api/agent/state", {"state": "offline"})
+        agent.close()
