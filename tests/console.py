@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -17,8 +18,9 @@ class AgentConsole:
         self.http: httpx.Client = system.login(username)
         self.me = self.http.get("/api/me").json()
         cookie = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
-        self.ws: ClientConnection = connect(  # closed in close()
-            system.base_url.replace("http", "ws", 1) + "/agents/ws", additional_headers={"Cookie": cookie}
+        self._resources = ExitStack()
+        self.ws: ClientConnection = self._resources.enter_context(
+            connect(system.base_url.replace("http", "ws", 1) + "/agents/ws", additional_headers={"Cookie": cookie})
         )
         self.ws.send(json.dumps({"type": "hello", "last_seq": None}))
         self.snapshot = json.loads(self.ws.recv(timeout=10))
@@ -56,5 +58,5 @@ class AgentConsole:
         return self.post(f"/api/agent/offers/{contact}/reject")
 
     def close(self) -> None:
-        self.ws.close()
+        self._resources.close()
         self.http.close()
