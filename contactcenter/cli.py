@@ -20,6 +20,13 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.redis_url:
         print("serve needs REDIS_URL (use `contactcenter run` for an all-in-one start).", file=sys.stderr)
         return 2
+    from contactcenter.runner import ensure_port_free
+
+    try:
+        ensure_port_free(args.host, args.port)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if not args.no_migrate:
         db = Database(settings.sqlalchemy_url)
         db.upgrade()
@@ -50,11 +57,14 @@ def _worker(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from contactcenter.runner import RunOptions, run
 
-    return run(
-        RunOptions(
-            host=args.host, port=args.port, sandbox_port=args.sandbox_port, sandbox=not args.no_sandbox, demo=args.demo
-        )
+    options = RunOptions(
+        host=args.host, port=args.port, sandbox_port=args.sandbox_port, sandbox=not args.no_sandbox, demo=args.demo
     )
+    try:
+        return run(options)
+    except RuntimeError as exc:
+        print(f"contactcenter run: {exc}", file=sys.stderr)
+        return 1
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

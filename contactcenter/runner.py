@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +28,18 @@ class RunOptions:
     demo: bool
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail early and clearly when a port is taken (uvicorn would hang after its bind error)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise RuntimeError(
+                f"port {port} on {host} is not free ({exc.strerror}); choose another with --port"
+            ) from None
+
+
 def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,6 +56,9 @@ def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: f
 
 def run(options: RunOptions) -> int:
     """Start Redis (if needed), migrate, seed the demo, then web, worker and sandbox; stop all on exit."""
+    ensure_port_free(options.host, options.port)
+    if options.sandbox:
+        ensure_port_free("127.0.0.1", options.sandbox_port)
     settings = load_settings()
     var = settings.var_dir.resolve()
     var.mkdir(parents=True, exist_ok=True)

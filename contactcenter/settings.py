@@ -37,6 +37,23 @@ class Settings(BaseSettings):
     default_region: str = Field(default="CN", alias="DEFAULT_REGION")
     demo_password: str | None = Field(default=None, alias="DEMO_PASSWORD")
 
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "twilio_account_sid",
+        "twilio_auth_token",
+        "twilio_api_base",
+        "recordings_dir",
+        "secret_key",
+        "ivr_flow",
+        "demo_password",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`NAME=` in a .env or compose file means "not set", not an empty value."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("twilio_account_sid")
     @classmethod
     def _account_sid(cls, value: str | None) -> str | None:
