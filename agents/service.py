@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from contactcenter.audit.service import record_event
 from contactcenter.contacts import service as contacts
@@ -28,37 +30,43 @@ class AgentActionError(Exception):
         self.status = status
 
 
+@contextmanager
+def _routing_refusals() -> Iterator[None]:
+    """Routing's refusals become messages for the agent."""
+    try:
+        yield
+    except RoutingError as exc:
+        raise AgentActionError(str(exc)) from exc
+
+
+def _audit(
+    services: Services, agent: CurrentUser, subject_type: str, subject_id: int, kind: str, **data: object
+) -> None:
+    with services.db.session() as session:
+        record_event(
+            session, actor=f"user:{agent.id}", subject_type=subject_type, subject_id=subject_id, kind=kind, **data
+        )
+
+
 def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str = "") -> str:
     """Go available, not ready (with a reason) or offline."""
     if not agent.queues and state == "available":
         raise AgentActionError("You are in no queue; ask a supervisor to add you to one.")
     try:
-        new_state = services.routing.set_agent_state(
-            agent_id=str(agent.id), state=state, queues=list(agent.queues), reason=reason
-        )
+        with _routing_refusals():
+            new_state = services.routing.set_agent_state(
+                agent_id=str(agent.id), state=state, queues=list(agent.queues), reason=reason
+            )
     except ValueError as exc:
         raise AgentActionError(str(exc), 400) from exc
-    except RoutingError as exc:
-        raise AgentActionError(str(exc)) from exc
-    with services.db.session() as session:
-        record_event(
-            session,
-            actor=f"user:{agent.id}",
-            subject_type="agent",
-            subject_id=agent.id,
-            kind="state_changed",
-            state=new_state,
-            reason=reason,
-        )
+    _audit(services, agent, "agent", agent.id, "state_changed", state=new_state, reason=reason)
     return new_state
 
 
 def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Take the offered contact and have Twilio bridge the caller to the agent's phone."""
-    try:
+    with _routing_refusals():
         services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
-    except RoutingError as exc:
-        raise AgentActionError(str(exc)) from exc
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
         contacts.mark_connected(session, contact=contact, agent_id=agent.id)
@@ -76,19 +84,9 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
 
 def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Pass on the offer; the caller keeps their place and goes to the next agent."""
-    try:
+    with _routing_refusals():
         services.routing.reject(contact_id=str(contact_id), agent_id=str(agent.id))
-    except RoutingError as exc:
-        raise AgentActionError(str(exc)) from exc
-    with services.db.session() as session:
-        record_event(
-            session,
-            actor=f"user:{agent.id}",
-            subject_type="contact",
-            subject_id=contact_id,
-            kind="offer_rejected",
-            agent_id=agent.id,
-        )
+    _audit(services, agent, "contact", contact_id, "offer_rejected", agent_id=agent.id)
 
 
 def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
@@ -124,12 +122,10 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: st
                 author=author,
                 contact_id=contact.id,
             )
-    try:
+    with _routing_refusals():
         services.routing.end_wrap_up(
             agent_id=str(agent.id), state=next_state, reason="" if next_state == "available" else "after_call_work"
         )
-    except RoutingError as exc:
-        raise AgentActionError(str(exc)) from exc
 
 
 def _call_sid(services: Services, contact_id: int) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import time
 import wave
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -29,20 +30,21 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):  # type
     raise TimeoutError("condition not met in time")
 
 
-@pytest.fixture
-def agent1(system: System):  # type: ignore[no-untyped-def]
-    console = AgentConsole(system, "agent1")
+def signed_in_console(system: System, username: str) -> Iterator[AgentConsole]:
+    console = AgentConsole(system, username)
     yield console
     console.post("/api/agent/state", {"state": "offline"})
     console.close()
 
 
 @pytest.fixture
-def agent2(system: System):  # type: ignore[no-untyped-def]
-    console = AgentConsole(system, "agent2")
-    yield console
-    console.post("/api/agent/state", {"state": "offline"})
-    console.close()
+def agent1(system: System) -> Iterator[AgentConsole]:
+    yield from signed_in_console(system, "agent1")
+
+
+@pytest.fixture
+def agent2(system: System) -> Iterator[AgentConsole]:
+    yield from signed_in_console(system, "agent2")
 
 
 def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can_play(
