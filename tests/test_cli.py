@@ -1,0 +1,275 @@
+"""The `contactcenter` command line, run as an operator would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from contactcenter import cli
+from contactcenter.db import Database
+from contactcenter.users.models import User
+from contactcenter.users.service import authenticate
+from queues.service import create_queue
+from tests.conftest import HOTLINE, System, free_port
+from tests.console import AgentConsole
+
+HELP_COMMANDS = [
+    [],
+    ["run"],
+    ["serve"],
+    ["worker"],
+    ["db", "upgrade"],
+    ["users", "add"],
+    ["sandbox", "call"],
+    ["sandbox", "serve"],
+]
+SETTING_NAMES = (
+    "VAR_DIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_BASE",
+    "PUBLIC_BASE_URL",
+    "IVR_FLOW",
+    "OFFER_TIMEOUT_SECONDS",
+    "DEMO_PASSWORD",
+)
+
+
+def cli_env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    return {**env, **settings}
+
+
+def contactcenter(*args: str, cwd: Path, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "contactcenter", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_every_command_has_help_that_exits_0_and_prints_usage(tmp_path: Path) -> None:
+    running = [
+        (
+            command,
+            subprocess.Popen(
+                [sys.executable, "-m", "contactcenter", *command, "--help"],
+                cwd=tmp_path,
+                env=cli_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for command in HELP_COMMANDS
+    ]
+    for command, process in running:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, (command, err)
+        assert out.startswith("usage: contactcenter " + " ".join(command)), (command, out)
+        assert "--help" in out
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_missing_command_is_a_usage_error(tmp_path: Path) -> None:
+    result = contactcenter(cwd=tmp_path, env=cli_env())
+    assert result.returncode == 2
+    assert "usage: contactcenter" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "needs"),
+    [
+        (["serve", "--no-migrate"], "serve needs REDIS_URL"),
+        (["worker", "--burst"], "worker needs REDIS_URL"),
+        (["sandbox", "serve"], "sandbox serve needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"),
+    ],
+)
+def test_commands_that_need_a_setting_say_which_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: list[str],
+    needs: str,
+) -> None:
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(command) == 2
+
+    assert needs in capsys.readouterr().err
+
+
+@pytest.fixture
+def database(new_database: Callable[[], str]) -> Iterator[str]:
+    url = new_database()
+    yield url
+
+
+def add_user(database: str, cwd: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+    return contactcenter(
+        "users", "add", *args, "--password-stdin", cwd=cwd, env=cli_env(DATABASE_URL=database), stdin=password + "\n"
+    )
+
+
+def test_db_upgrade_can_run_twice(tmp_path: Path, database: str) -> None:
+    for _ in range(2):
+        result = contactcenter("db", "upgrade", cwd=tmp_path, env=cli_env(DATABASE_URL=database))
+        assert result.returncode == 0, result.stderr
+        assert "Database is at the latest schema." in result.stdout
+
+
+def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path, database: str) -> None:
+    assert contactcenter("db", "upgrade", cwd=tmp_path, env=cli_env(DATABASE_URL=database)).returncode == 0
+    db = Database(database)
+    try:
+        with db.session() as session:
+            create_queue(session, name="general", display_name="General", actor="test")
+            create_queue(session, name="repair", display_name="Repair", actor="test")
+
+        result = add_user(
+            database,
+            tmp_path,
+            "li.na",
+            "--role",
+            "agent",
+            "--display-name",
+            "李娜 Li Na",
+            "--queues",
+            "general,repair",
+            password="correct horse battery",
+        )
+
+        assert result.returncode == 0, result.stderr
+        assert "li.na" in result.stdout and "agent" in result.stdout
+        with db.session() as session:
+            user = authenticate(session, username="li.na", password="correct horse battery")
+            assert isinstance(user, User)
+            assert user.role == "agent" and user.display_name == "李娜 Li Na"
+            assert sorted(q.name for q in user.queues) == ["general", "repair"]
+            assert authenticate(session, username="li.na", password="correct horse battery\n") is None
+            assert authenticate(session, username="li.na", password="wrong password!") is None
+    finally:
+        db.dispose()
+
+
+def test_users_add_refuses_a_short_password(tmp_path: Path, database: str) -> None:
+    result = add_user(database, tmp_path, "shorty", "--role", "qa", password="abc123")
+    assert result.returncode == 2
+    assert "password must be at least 10 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+    db = Database(database)
+    with db.session() as session:
+        assert session.query(User).filter_by(username="shorty").count() == 0
+    db.dispose()
+
+
+def test_users_add_refuses_an_unknown_queue(tmp_path: Path, database: str) -> None:
+    result = add_user(database, tmp_path, "wang", "--role", "agent", "--queues", "billing", password="long enough pw")
+    assert result.returncode == 2
+    assert "unknown queue(s): billing" in result.stderr
+    db = Database(database)
+    with db.session() as session:
+        assert session.query(User).filter_by(username="wang").count() == 0
+    db.dispose()
+
+
+def test_users_add_refuses_a_username_already_taken(tmp_path: Path, database: str) -> None:
+    first = add_user(database, tmp_path, "zhao", "--role", "supervisor", password="first password")
+    assert first.returncode == 0, first.stderr
+
+    again = add_user(database, tmp_path, "zhao", "--role", "agent", password="second password")
+
+    assert again.returncode == 2
+    assert "user 'zhao' already exists" in again.stderr
+    db = Database(database)
+    with db.session() as session:
+        assert authenticate(session, username="zhao", password="first password") is not None
+        assert authenticate(session, username="zhao", password="second password") is None
+    db.dispose()
+
+
+@pytest.fixture
+def agent2(system: System) -> Iterator[AgentConsole]:
+    console = AgentConsole(system, "agent2")
+    yield console
+    console.post("/api/agent/state", {"state": "offline"})
+    console.close()
+
+
+def test_sandbox_call_prints_the_outcome_of_a_call_an_agent_took(
+    tmp_path: Path, system: System, agent2: AgentConsole
+) -> None:
+    agent2.go("available")
+    agent2.next_event("agent.state", state="available")
+    call = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "contactcenter",
+            "sandbox",
+            "call",
+            "--sandbox-url",
+            system.sandbox_url,
+            "--from",
+            "+8613900139000",
+            "--to",
+            HOTLINE,
+            "--digits",
+            "2",
+            "--talk",
+            "1",
+            "--timeout",
+            "60",
+        ],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        offer = agent2.next_event("offer.created")
+        assert offer["info"]["from"] == "+8613900139000"
+        assert agent2.accept(offer["contact"]).status_code == 200
+        out, err = call.communicate(timeout=60)
+    finally:
+        if call.poll() is None:
+            call.kill()
+            call.wait()
+
+    assert call.returncode == 0, err
+    outcome = json.loads(out)
+    assert outcome["status"] == "completed"
+    assert outcome["bridged"] is True
+    assert outcome["dialed_client"] == f"agent-{agent2.id}"
+
+
+def test_sandbox_call_with_no_sandbox_listening_says_it_cannot_reach_it(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = contactcenter("sandbox", "call", "--sandbox-url", url, "--timeout", "5", cwd=tmp_path, env=cli_env())
+    assert result.returncode == 2
+    assert f"Cannot reach the sandbox at {url}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_sandbox_call_refused_by_the_sandbox_says_why(tmp_path: Path, system: System) -> None:
+    result = contactcenter(
+        "sandbox", "call", "--sandbox-url", system.sandbox_url, "--to", "+10000000000", cwd=tmp_path, env=cli_env()
+    )
+    assert result.returncode == 2
+    assert "The sandbox refused the call" in result.stderr
