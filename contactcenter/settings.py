@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
     ivr_flow: Path | None = Field(default=None, alias="IVR_FLOW")
-    offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0)
+    offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
     default_region: str = Field(default="CN", alias="DEFAULT_REGION")
     demo_password: str | None = Field(default=None, alias="DEMO_PASSWORD")
 
@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
+def redact(value: object) -> object:
+    """Hide the password of a URL (user:password@host) before it is shown or logged."""
+    if isinstance(value, str):
+        return re.sub(r"(://[^:/@\s]*:)[^@/\s]*@", r"\1***@", value)
+    return value
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read and validate settings, turning validation errors into one readable message."""
     try:
@@ -133,5 +140,5 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0]) if error["loc"] else "settings"
             field = Settings.model_fields.get(name)
             env = field.alias if field and field.alias else name.upper()
-            lines.append(f"  {env}: {error['msg']} (got {error.get('input')!r})")
+            lines.append(f"  {env}: {error['msg']} (got {redact(error.get('input'))!r})")
         raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None

@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Prompt = dict[str, str]
+PHONE_KEYS = "0123456789*#"
 
 
 class FlowError(ValueError):
@@ -73,20 +74,37 @@ class Flow(_Strict):
             prompts = [("say", node.say)]
             if node.menu:
                 for digit, target in node.menu.options.items():
-                    if not (digit.isdigit() or digit in "*#") or len(digit) != 1:
+                    if len(digit) != 1 or digit not in PHONE_KEYS:
                         problems.append(f"nodes.{name}.menu.options: {digit!r} is not a single key")
                     check_target(f"nodes.{name}.menu.options.{digit}", target)
                 check_target(f"nodes.{name}.menu.fallback", node.menu.fallback)
                 prompts.append(("menu.prompt", node.menu.prompt))
+                if node.menu.invalid:
+                    prompts.append(("menu.invalid", node.menu.invalid))
             if node.enqueue:
                 prompts.append(("enqueue.label", node.enqueue.label))
             for field, prompt in prompts:
                 for language in self.languages:
                     if prompt is not None and not prompt.get(language):
                         problems.append(f"nodes.{name}.{field}: no {language} text")
+        if not problems:
+            problems += self._silent_loops()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _silent_loops(self) -> list[str]:
+        """Chains of `next` that come back to themselves without waiting for the caller."""
+        problems, reported = [], set()
+        for start in self.nodes:
+            path, name = [], start
+            while name and self.nodes[name].next and name not in path:
+                path.append(name)
+                name = self.nodes[name].next or ""
+            if name in path and name == start and frozenset(path) not in reported:
+                reported.add(frozenset(path))
+                problems.append(f"nodes.{start}: loops back to itself ({' → '.join([*path, name])}) without a menu")
+        return problems
 
     def queues(self) -> set[str]:
         """Every queue the flow can put a caller into."""
@@ -99,6 +117,8 @@ def load_flow(path: Path) -> Flow:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FlowError(f"{path}: cannot read the flow file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise FlowError(f"{path}: the flow file must be saved as UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except yaml.YAMLError as exc:
         raise FlowError(f"{path}: not valid YAML ({exc})") from exc
     try:

@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
+from contactcenter.contacts.lifecycle import UnknownCall
 from contactcenter.context import Services
 from ivr import service
 from recordings import service as recordings
@@ -73,7 +74,7 @@ def webhook(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             body = await run_in_threadpool(handler, services, request, params)
         except (BadWebhook, ValueError) as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        except service.UnknownCall as exc:
+        except UnknownCall as exc:
             return PlainTextResponse(str(exc), status_code=404)
         return twiml_response(body)
 

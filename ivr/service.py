@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.contacts import service as contacts
-from contactcenter.contacts.lifecycle import UnknownCall, finish_contact  # noqa: F401  (UnknownCall re-exported for routes)
-from contactcenter.contacts.models import Contact
+from contactcenter.contacts.lifecycle import UnknownCall, finish_contact
+from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
 from contactcenter.tickets.models import Ticket
@@ -46,6 +46,8 @@ def menu_input(services: Services, *, call_sid: str, node_name: str, attempt: in
     """The caller pressed a key in a menu (or pressed nothing)."""
     with services.db.session() as session:
         contact = _contact_by_sid(session, call_sid)
+        if contact.status in (ContactStatus.ENDED, ContactStatus.ABANDONED):
+            return twiml.hang_up()  # a late retry for a call that is already over
         node = services.flow.nodes.get(node_name)
         if node is None or node.menu is None:
             raise ValueError(f"node {node_name!r} is not a menu of this flow")
@@ -100,6 +102,9 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
     step = node.enqueue
     label = " / ".join(step.label[lang] for lang in services.flow.languages if step.label.get(lang))
     contacts.mark_queued(session, contact=contact, queue=step.queue, choice=label, category=step.category)
+    if contact.status != ContactStatus.QUEUED:
+        # Already past the queue (connected, ended): a retried webhook must not queue it again.
+        return twiml.hang_up()
     customer = session.get(Customer, contact.customer_id) if contact.customer_id else None
     ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
     session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
@@ -132,6 +137,10 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
 def wait_music(services: Services, *, contact_id: int) -> str:
     """What a queued caller hears: their place in line, then a pause before the next update."""
     routing = services.routing.contact(str(contact_id))
+    if not routing:
+        with services.db.session() as session:
+            if session.get(Contact, contact_id) is None:
+                raise UnknownCall(f"no contact {contact_id}")
     position = None
     if routing.get("state") == "waiting":
         position, _size = services.routing.position(contact_id=str(contact_id), queue=routing["queue"])

@@ -37,6 +37,13 @@ THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for 
 CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
 
 
+def hang_up() -> str:
+    """End the call without a word."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
 def goodbye(flow: Flow, prompt: Prompt) -> str:
     """Say something and hang up."""
     response = VoiceResponse()

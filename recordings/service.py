@@ -10,6 +10,7 @@ from rq import Retry
 from sqlalchemy import select
 
 from contactcenter.audit.service import record_event
+from contactcenter.contacts.lifecycle import UnknownCall
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
@@ -39,7 +40,9 @@ def recording_reported(
         return
     with services.db.session() as session:
         contact = session.get(Contact, contact_id)
-        if contact is None or contact.provider_id != call_sid:
+        if contact is None:
+            raise UnknownCall(f"no contact {contact_id}")
+        if contact.provider_id != call_sid:
             raise ValueError(f"recording {recording_sid} does not belong to contact {contact_id}")
         if session.scalar(select(Recording).where(Recording.provider_sid == recording_sid)):
             return  # a retried callback

@@ -3,6 +3,9 @@ local agent, state, reason, queues, timeout_ms = ARGV[3], ARGV[4], ARGV[5], ARGV
 local a = akey(agent)
 local current = redis.call('HGET', a, 'state') or 'offline'
 if current == 'busy' then return {'err', 'busy'} end
+if current == state and state == 'available' and redis.call('HGET', a, 'queues') == queues then
+  return {'ok', current}  -- pressing Available again keeps the agent's place in the idle line
+end
 if current == 'reserved' then
   if state == 'available' then return {'ok', current} end
   return_contact(redis.call('HGET', a, 'contact'), 'agent_' .. state)
