@@ -70,6 +70,8 @@ async def _receive(ws: WebSocket) -> None:
 async def console_socket(ws: WebSocket) -> None:
     user = await current_user(ws)
     if user is None or user.role not in AGENT_ROLES:
+        # Accept first so the browser sees why (4401: log in, 4403: wrong role), not a bare HTTP 403.
+        await ws.accept()
         await ws.close(code=4401 if user is None else 4403)
         return
     services: Services = ws.app.state.services
@@ -100,7 +102,7 @@ async def console_socket(ws: WebSocket) -> None:
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, Exception):
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # the socket is closing anyway
                     await task
 
 
