@@ -54,7 +54,12 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """Form posts get a redirect; JSON posts (scripts, tests) get JSON."""
     is_json = request.headers.get("content-type", "").startswith("application/json")
-    data = await request.json() if is_json else await request.form()
+    try:
+        data = await request.json() if is_json else await request.form()
+    except ValueError:
+        data = None
+    if not hasattr(data, "get"):
+        return JSONResponse({"error": "Send username and password as a JSON object or a form."}, status_code=400)
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     client = request.client.host if request.client else "unknown"
     found = await run_in_threadpool(_check, request.app.state.services, username, password, client)
