@@ -18,6 +18,17 @@ from redis.commands.core import Script
 LUA = Path(__file__).resolve().parent / "lua"
 PREFIX = "cc:{rt}:"
 AGENT_STATES = ("available", "not_ready", "offline")
+Skills = dict[str, int]
+
+
+def _skills_json(skills: Skills | None) -> str:
+    """Skills as the Lua scripts read them: levels 1-5, keys sorted so equal sets compare equal."""
+    checked = {}
+    for name, level in (skills or {}).items():
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
+            raise ValueError(f"skill {name!r}: level must be a whole number from 1 to 5")
+        checked[str(name)] = level
+    return json.dumps(checked, sort_keys=True, separators=(",", ":"))
 
 
 class RoutingError(Exception):
@@ -31,6 +42,7 @@ class RoutingError(Exception):
 @dataclass(frozen=True)
 class RoutingConfig:
     offer_timeout_ms: int = 15_000
+    wrapup_ms: int = 30_000
     missed_limit: int = 2
 
 
@@ -92,21 +104,31 @@ class RoutingEngine:
             raise RoutingError(result[1], MESSAGES.get(result[1], result[1]))
         return result
 
-    def enqueue(self, *, contact_id: str, queue: str, priority: int = 0, info: dict[str, Any]) -> tuple[bool, str]:
-        """Put a contact in a queue (idempotent per id) and offer it if an agent is free."""
+    def enqueue(
+        self, *, contact_id: str, queue: str, priority: int = 0, info: dict[str, Any], skills: Skills | None = None
+    ) -> tuple[bool, str]:
+        """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs."""
         if not 0 <= priority <= 9:
             raise ValueError("priority must be between 0 and 9")
         created, state, _agent = self._run(
-            "enqueue", contact_id, queue, priority, self.config.offer_timeout_ms, json.dumps(info, ensure_ascii=False)
+            "enqueue",
+            contact_id,
+            queue,
+            priority,
+            self.config.offer_timeout_ms,
+            json.dumps(info, ensure_ascii=False),
+            _skills_json(skills),
         )
         return bool(created), state
 
-    def set_agent_state(self, *, agent_id: str, state: str, queues: list[str], reason: str = "") -> str:
-        """Change an agent's state; becoming available takes the best waiting contact."""
+    def set_agent_state(
+        self, *, agent_id: str, state: str, queues: list[str], reason: str = "", skills: Skills | None = None
+    ) -> str:
+        """Change an agent's state (and skills); becoming available takes the best waiting contact."""
         if state not in AGENT_STATES:
             raise ValueError(f"state must be one of {', '.join(AGENT_STATES)}")
         _ok, new_state = self._run(
-            "agent_state", agent_id, state, reason, ",".join(queues), self.config.offer_timeout_ms
+            "agent_state", agent_id, state, reason, ",".join(queues), self.config.offer_timeout_ms, _skills_json(skills)
         )
         return new_state
 
@@ -124,8 +146,26 @@ class RoutingEngine:
 
     def finish(self, *, contact_id: str, reason: str) -> str:
         """The caller left or the call ended: abandoned if not yet connected, else ended."""
-        _ok, state = self._run("finish", contact_id, reason, self.config.offer_timeout_ms)
+        _ok, state = self._run("finish", contact_id, reason, self.config.offer_timeout_ms, self.config.wrapup_ms)
         return state
+
+    def extend_wrap_up(self, *, agent_id: str, seconds: float) -> int:
+        """Give the agent more wrap-up time; returns the new end (Unix ms)."""
+        if not 0 < seconds <= 3600:
+            raise ValueError("extend wrap-up by 1 second to 1 hour")
+        _ok, until_ms = self._run("wrapup_extend", agent_id, int(seconds * 1000))
+        return int(until_ms)
+
+    def explain(self, *, contact_id: str) -> list[dict[str, Any]]:
+        """Every routing decision made for a contact (latest last): the rule, who got it, who was passed over."""
+        return [json.loads(item) for item in self.redis.lrange(self.prefix + "contact:" + contact_id + ":why", 0, -1)]
+
+    def configure_queue(self, *, name: str, offer_timeout_ms: int, wrapup_ms: int, skills: Skills) -> None:
+        """Publish a queue's routing settings; the next match uses them (no restart)."""
+        self.redis.hset(
+            self.prefix + "queue:" + name,
+            mapping={"offer_timeout_ms": offer_timeout_ms, "wrapup_ms": wrapup_ms, "skills": _skills_json(skills)},
+        )
 
     def end_wrap_up(self, *, agent_id: str, state: str = "available", reason: str = "") -> str:
         """Close the agent's wrap-up and move on to the next state."""

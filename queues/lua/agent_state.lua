@@ -1,9 +1,12 @@
--- ARGV: prefix, now, agent, state (available|not_ready|offline), reason, queues csv, offer timeout ms
+-- ARGV: prefix, now, agent, state (available|not_ready|offline), reason, queues csv, offer timeout ms,
+-- skills json (skill -> level 1-5)
 local agent, state, reason, queues, timeout_ms = ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+local skills = ARGV[8] or '{}'
 local a = akey(agent)
 local current = redis.call('HGET', a, 'state') or 'offline'
 if current == 'busy' then return {'err', 'busy'} end
-if current == state and state == 'available' and redis.call('HGET', a, 'queues') == queues then
+if current == state and state == 'available' and redis.call('HGET', a, 'queues') == queues
+  and redis.call('HGET', a, 'skills') == skills then
   return {'ok', current}  -- pressing Available again keeps the agent's place in the idle line
 end
 if current == 'reserved' then
@@ -11,7 +14,8 @@ if current == 'reserved' then
   return_contact(redis.call('HGET', a, 'contact'), 'agent_' .. state)
 end
 leave_idle(agent)
-redis.call('HSET', a, 'id', agent, 'queues', queues, 'contact', '', 'missed', 0)
+redis.call('ZREM', WRAPUPS, agent)
+redis.call('HSET', a, 'id', agent, 'queues', queues, 'skills', skills, 'contact', '', 'missed', 0)
 if state == 'available' then
   make_available(agent, timeout_ms)
 else

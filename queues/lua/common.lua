@@ -7,8 +7,12 @@ local function ckey(id) return P .. 'contact:' .. id end
 local function akey(id) return P .. 'agent:' .. id end
 local function waiting(q) return P .. 'waiting:' .. q end
 local function idle(q) return P .. 'idle:' .. q end
+local function qkey(q) return P .. 'queue:' .. q end
 local LEASES = P .. 'leases'
 local RETRY = P .. 'retry'
+local WRAPUPS = P .. 'wrapups'
+-- How many idle agents one match looks at before giving up (they are scanned in strategy order).
+local SCAN = 50
 -- An agent who passed on a contact is not offered it again for this long.
 local SKIP_MS = 5000
 
@@ -40,16 +44,49 @@ local function join_idle(agent, since)
   for _, q in ipairs(agent_queues(agent)) do redis.call('ZADD', idle(q), since, agent) end
 end
 
+-- A queue's settings (written by queues/config.py); `default_timeout` comes from the process settings.
+local function queue_setting(q, field)
+  return redis.call('HGET', qkey(q), field)
+end
+
+local function offer_timeout(q, default_timeout)
+  return tonumber(queue_setting(q, 'offer_timeout_ms') or '') or default_timeout
+end
+
+local function decode(json, fallback)
+  if not json or json == '' then return fallback end
+  return cjson.decode(json)
+end
+
+-- Can this agent serve a contact that needs these skills (skill -> minimum level)?
+-- Returns true, or false and why not.
+local function qualifies(agent, needs)
+  local have = decode(redis.call('HGET', akey(agent), 'skills'), {})
+  for skill, level in pairs(needs) do
+    local got = tonumber(have[skill] or 0) or 0
+    if got < tonumber(level) then
+      return false, 'skill ' .. skill .. ' level ' .. got .. ' < ' .. level
+    end
+  end
+  return true, nil
+end
+
 local function set_agent(agent, state, reason)
   redis.call('HSET', akey(agent), 'state', state, 'reason', reason or '', 'since', NOW)
   emit('agent.state', {agent = agent, state = state, reason = reason or ''})
 end
 
 -- Reserve contact and agent together: the offer is a lease that ends at the deadline.
-local function offer(cid, agent, timeout_ms)
+local function offer(cid, agent, timeout_ms, why)
   local c = ckey(cid)
   local q = redis.call('HGET', c, 'queue')
-  local deadline = NOW + timeout_ms
+  local deadline = NOW + offer_timeout(q, timeout_ms)
+  why.agent = agent
+  why.at = NOW
+  local explanation = cjson.encode(why)
+  redis.call('HSET', c, 'why', explanation)
+  redis.call('RPUSH', c .. ':why', explanation)
+  redis.call('LTRIM', c .. ':why', -20, -1)
   redis.call('ZREM', waiting(q), cid)
   redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
   redis.call('ZADD', LEASES, deadline, cid)
@@ -59,6 +96,7 @@ local function offer(cid, agent, timeout_ms)
     contact = cid, agent = agent, queue = q, deadline = deadline,
     enqueued_at = tonumber(redis.call('HGET', c, 'enqueued_at')),
     info = cjson.decode(redis.call('HGET', c, 'info')),
+    why = why,
   })
   emit('agent.state', {agent = agent, state = 'reserved', reason = '', contact = cid})
   return agent
@@ -71,32 +109,54 @@ local function skipped_by(cid)
   return nil
 end
 
--- A new or returned contact takes the longest-idle available agent of its queue.
+-- A new or returned contact takes the longest-idle available agent of its queue that has
+-- the skills it needs; the agents passed over, and why, are kept with the offer.
 local function match_contact(cid, timeout_ms)
   local q = redis.call('HGET', ckey(cid), 'queue')
   local skip = skipped_by(cid)
-  local best = redis.call('ZRANGE', idle(q), 0, 1)
-  for _, agent in ipairs(best) do
-    if agent ~= skip then return offer(cid, agent, timeout_ms) end
+  local needs = decode(redis.call('HGET', ckey(cid), 'needs'), {})
+  local passed = {}
+  for _, agent in ipairs(redis.call('ZRANGE', idle(q), 0, SCAN - 1)) do
+    local ok, reason = qualifies(agent, needs)
+    if agent == skip then
+      ok, reason = false, 'passed on this contact moments ago'
+    end
+    if ok then
+      return offer(cid, agent, timeout_ms, {
+        rule = 'longest idle available agent in queue ' .. q .. ' with the skills needed',
+        needs = needs, passed_over = passed,
+      })
+    end
+    passed[#passed + 1] = {agent = agent, reason = reason}
   end
   return false
 end
 
--- An agent becoming free takes the best waiting contact across all its queues.
+-- An agent becoming free takes the best waiting contact (priority, then waiting time) across
+-- all its queues among those it is qualified for.
 local function match_agent(agent, timeout_ms)
-  local best, best_score = nil, nil
+  local best, best_score, best_needs = nil, nil, nil
+  local passed = {}
   for _, q in ipairs(agent_queues(agent)) do
     local head = redis.call('ZRANGE', waiting(q), 0, 4, 'WITHSCORES')
     for i = 1, #head, 2 do
-      if skipped_by(head[i]) ~= agent then
+      local cid = head[i]
+      local needs = decode(redis.call('HGET', ckey(cid), 'needs'), {})
+      local ok, reason = qualifies(agent, needs)
+      if skipped_by(cid) == agent then ok, reason = false, 'passed on it moments ago' end
+      if ok then
         local score = tonumber(head[i + 1])
-        if best_score == nil or score < best_score then best, best_score = head[i], score end
+        if best_score == nil or score < best_score then best, best_score, best_needs = cid, score, needs end
         break
       end
+      passed[#passed + 1] = {contact = cid, reason = reason}
     end
   end
   if best == nil then return false end
-  offer(best, agent, timeout_ms)
+  offer(best, agent, timeout_ms, {
+    rule = 'agent became free: the first contact by priority then waiting time across its queues',
+    needs = best_needs, contacts_passed_over = passed,
+  })
   return best
 end
 
@@ -119,7 +179,8 @@ end
 
 -- Agent goes back to available at the back of the idle line.
 local function make_available(agent, timeout_ms)
-  redis.call('HSET', akey(agent), 'contact', '', 'missed', 0)
+  redis.call('ZREM', WRAPUPS, agent)
+  redis.call('HSET', akey(agent), 'contact', '', 'missed', 0, 'wrapup_until', '')
   set_agent(agent, 'available', '')
   join_idle(agent, NOW)
   return match_agent(agent, timeout_ms)

@@ -1,5 +1,8 @@
--- ARGV: prefix, now, contact id, queue, priority (0-9, higher first), offer timeout ms, info json
+-- ARGV: prefix, now, contact id, queue, priority (0-9, higher first), offer timeout ms, info json,
+-- skills json (skill -> minimum level, on top of the queue's own)
 local cid, q, priority, timeout_ms, info = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local needs = decode(queue_setting(q, 'skills'), {})
+for skill, level in pairs(decode(ARGV[8], {})) do needs[skill] = level end
 local c = ckey(cid)
 if redis.call('EXISTS', c) == 1 then
   -- Idempotent per provider id: a retried webhook changes nothing.
@@ -7,7 +10,7 @@ if redis.call('EXISTS', c) == 1 then
 end
 local score = (9 - priority) * 1e13 + NOW
 redis.call('HSET', c, 'id', cid, 'queue', q, 'priority', priority, 'enqueued_at', NOW,
-  'score', score, 'state', 'waiting', 'agent', '', 'info', info)
+  'score', score, 'state', 'waiting', 'agent', '', 'info', info, 'needs', cjson.encode(needs))
 redis.call('ZADD', waiting(q), score, cid)
 emit('contact.queued', {contact = cid, queue = q, priority = priority, info = cjson.decode(info)})
 local agent = match_contact(cid, timeout_ms)

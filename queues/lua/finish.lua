@@ -1,7 +1,7 @@
--- ARGV: prefix, now, contact id, reason (abandoned|ended), offer timeout ms.
+-- ARGV: prefix, now, contact id, reason (abandoned|ended), offer timeout ms, default wrap-up ms.
 -- The caller left: waiting → abandoned; offered → abandoned and the agent freed;
 -- assigned → ended and the agent goes to wrap-up.
-local cid, reason, timeout_ms = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local cid, reason, timeout_ms, default_wrapup = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6] or '30000')
 local c = ckey(cid)
 local state = redis.call('HGET', c, 'state')
 if not state then return {'err', 'unknown'} end
@@ -9,6 +9,7 @@ if state == 'abandoned' or state == 'ended' then return {'ok', state} end
 local q = redis.call('HGET', c, 'queue')
 local agent = redis.call('HGET', c, 'agent') or ''
 redis.call('EXPIRE', c, 86400)
+redis.call('EXPIRE', c .. ':why', 86400)
 if state == 'waiting' then
   redis.call('ZREM', waiting(q), cid)
   redis.call('HSET', c, 'state', 'abandoned')
@@ -27,6 +28,10 @@ end
 redis.call('HSET', c, 'state', 'ended', 'ended_at', NOW)
 emit('contact.ended', {contact = cid, agent = agent, queue = q, reason = reason})
 if agent ~= '' and redis.call('HGET', akey(agent), 'contact') == cid then
+  -- Wrap-up ends by itself after the queue's wrap-up time (the agent may extend or end it).
+  local until_ms = NOW + (tonumber(queue_setting(q, 'wrapup_ms') or '') or default_wrapup)
+  redis.call('HSET', akey(agent), 'wrapup_until', until_ms)
+  redis.call('ZADD', WRAPUPS, until_ms, agent)
   set_agent(agent, 'wrap_up', '')
 end
 return {'ok', 'ended'}

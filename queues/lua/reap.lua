@@ -15,4 +15,10 @@ for _, cid in ipairs(due) do
   redis.call('ZREM', RETRY, cid)
   if redis.call('HGET', ckey(cid), 'state') == 'waiting' then match_contact(cid, timeout_ms) end
 end
-return #expired + #due
+-- Wrap-ups whose time is up: the agent is available again.
+local done = redis.call('ZRANGEBYSCORE', WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
+for _, agent in ipairs(done) do
+  redis.call('ZREM', WRAPUPS, agent)
+  if redis.call('HGET', akey(agent), 'state') == 'wrap_up' then make_available(agent, timeout_ms) end
+end
+return #expired + #due + #done

@@ -4,7 +4,8 @@ if redis.call('HGET', akey(agent), 'state') ~= 'wrap_up' then return {'err', 'no
 if state == 'available' then
   make_available(agent, timeout_ms)
 else
-  redis.call('HSET', akey(agent), 'contact', '')
+  redis.call('ZREM', WRAPUPS, agent)
+  redis.call('HSET', akey(agent), 'contact', '', 'wrapup_until', '')
   set_agent(agent, state, reason)
 end
 return {'ok', redis.call('HGET', akey(agent), 'state')}

@@ -1,0 +1,99 @@
+"""Skills with levels, per-queue settings, automatic end of wrap-up, and the explanation of each offer."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from redis import Redis
+
+from queues.engine import RoutingConfig, RoutingEngine, RoutingError
+
+
+@pytest.fixture
+def engine(redis_client: Redis) -> RoutingEngine:
+    return RoutingEngine(redis_client, RoutingConfig(offer_timeout_ms=5_000, wrapup_ms=30_000))
+
+
+def available(engine: RoutingEngine, agent: str, queues: list[str], skills: dict[str, int]) -> None:
+    engine.set_agent_state(agent_id=agent, state="available", queues=queues, skills=skills)
+    time.sleep(0.002)  # distinct idle-since times keep "longest idle" unambiguous
+
+
+def test_a_contact_goes_to_the_longest_idle_agent_with_the_skill_level_it_needs(engine: RoutingEngine) -> None:
+    available(engine, "junior", ["billing"], {"billing": 2})
+    available(engine, "senior", ["billing"], {"billing": 4})
+    engine.enqueue(contact_id="c1", queue="billing", info={}, skills={"billing": 3})
+
+    contact = engine.contact("c1")
+    assert contact["state"] == "offered" and contact["agent"] == "senior"
+    [why] = engine.explain(contact_id="c1")
+    assert why["agent"] == "senior"
+    assert why["needs"] == {"billing": 3}
+    assert why["passed_over"] == [{"agent": "junior", "reason": "skill billing level 2 < 3"}]
+
+
+def test_without_a_qualified_agent_the_contact_waits_and_goes_to_the_first_one_who_qualifies(
+    engine: RoutingEngine,
+) -> None:
+    available(engine, "junior", ["billing"], {"billing": 1})
+    engine.enqueue(contact_id="hard", queue="billing", info={}, skills={"billing": 5})
+    engine.enqueue(contact_id="easy", queue="billing", info={}, skills={"billing": 1})
+    assert engine.contact("hard")["state"] == "waiting"
+    assert engine.contact("easy")["agent"] == "junior"
+
+    available(engine, "expert", ["billing"], {"billing": 5})
+    assert engine.contact("hard")["agent"] == "expert"
+
+
+def test_an_agent_who_becomes_free_skips_contacts_it_is_not_qualified_for(engine: RoutingEngine) -> None:
+    engine.enqueue(contact_id="vip", queue="general", priority=5, info={}, skills={"english": 4})
+    engine.enqueue(contact_id="normal", queue="general", info={})
+    available(engine, "agent", ["general"], {"english": 2})
+
+    assert engine.contact("normal")["agent"] == "agent"
+    assert engine.contact("vip")["state"] == "waiting"
+    [why] = engine.explain(contact_id="normal")
+    assert why["contacts_passed_over"] == [{"contact": "vip", "reason": "skill english level 2 < 4"}]
+
+
+def test_a_queue_requires_its_own_skills_of_every_contact_and_its_settings_apply_without_restart(
+    engine: RoutingEngine,
+) -> None:
+    engine.configure_queue(name="repair", offer_timeout_ms=2_000, wrapup_ms=30_000, skills={"repair": 2})
+    available(engine, "novice", ["repair"], {"repair": 1})
+    available(engine, "fixer", ["repair"], {"repair": 3})
+    before = int(time.time() * 1000)
+    engine.enqueue(contact_id="r1", queue="repair", info={})
+
+    contact = engine.contact("r1")
+    assert contact["agent"] == "fixer"
+    assert before + 2_000 <= int(contact["deadline"]) <= time.time() * 1000 + 2_000
+
+
+def test_wrap_up_ends_by_itself_after_the_queues_wrap_up_time_unless_extended(engine: RoutingEngine) -> None:
+    engine.configure_queue(name="general", offer_timeout_ms=5_000, wrapup_ms=150, skills={})
+    available(engine, "a1", ["general"], {})
+    available(engine, "a2", ["general"], {})
+    engine.enqueue(contact_id="x", queue="general", info={})
+    engine.enqueue(contact_id="y", queue="general", info={})
+    for contact in ("x", "y"):
+        agent = engine.contact(contact)["agent"]
+        engine.accept(contact_id=contact, agent_id=agent)
+        engine.finish(contact_id=contact, reason="completed")
+    extended = engine.contact("y")["agent"]
+    engine.extend_wrap_up(agent_id=extended, seconds=60)
+
+    time.sleep(0.2)
+    engine.reap()
+    plain = engine.contact("x")["agent"]
+    assert engine.snapshot(agent_id=plain).agent["state"] == "available"
+    assert engine.snapshot(agent_id=extended).agent["state"] == "wrap_up"
+    with pytest.raises(RoutingError):
+        engine.extend_wrap_up(agent_id=plain, seconds=10)
+
+
+@pytest.mark.parametrize("skills", [{"billing": 0}, {"billing": 6}, {"billing": "3"}, {"billing": True}])
+def test_skill_levels_outside_1_to_5_are_refused(engine: RoutingEngine, skills: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="level must be a whole number from 1 to 5"):
+        engine.set_agent_state(agent_id="a", state="available", queues=["q"], skills=skills)  # type: ignore[arg-type]
