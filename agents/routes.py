@@ -79,6 +79,15 @@ async def wrap_up(request: Request) -> Response:
     )
 
 
+async def extend_wrap_up(request: Request) -> Response:
+    try:
+        body = await _json_body(request)
+        seconds = float(body.get("seconds", 30))
+    except (service.AgentActionError, TypeError, ValueError):
+        return JSONResponse({"error": 'Send {"seconds": N} with N from 1 to 3600.'}, status_code=400)
+    return await _act(request, service.extend_wrap_up, seconds=seconds)
+
+
 routes = [
     Route("/console", console_page, methods=["GET"]),
     Route("/api/agent/state", set_state, methods=["POST"]),
@@ -86,4 +95,5 @@ routes = [
     Route("/api/agent/offers/{contact_id:int}/reject", reject, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
+    Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
 ]

@@ -55,7 +55,7 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
     try:
         with _routing_refusals():
             new_state = services.routing.set_agent_state(
-                agent_id=str(agent.id), state=state, queues=list(agent.queues), reason=reason
+                agent_id=str(agent.id), state=state, queues=list(agent.queues), reason=reason, skills=agent.skills
             )
     except ValueError as exc:
         raise AgentActionError(str(exc), 400) from exc
@@ -67,9 +67,19 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Take the offered contact and have Twilio bridge the caller to the agent's phone."""
     with _routing_refusals():
         services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
+    decisions = services.routing.explain(contact_id=str(contact_id))
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
         contacts.mark_connected(session, contact=contact, agent_id=agent.id)
+        # Why this agent got it outlives the Redis record: keep the decision with the contact.
+        record_event(
+            session,
+            actor="routing",
+            subject_type="contact",
+            subject_id=contact_id,
+            kind="routed",
+            why=decisions[-1] if decisions else None,
+        )
         call_sid = contact.provider_id
     try:
         services.telephony.redirect_call(
@@ -100,6 +110,15 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     except TelephonyError as exc:
         log.warning("hanging up contact %s failed (already over?): %s", contact_id, exc)
     finish_contact(services, contact_id=contact_id, reason="agent_ended")
+
+
+def extend_wrap_up(services: Services, *, agent: CurrentUser, seconds: float) -> str:
+    """More time to write up; returns the new end as Unix milliseconds."""
+    try:
+        with _routing_refusals():
+            return str(services.routing.extend_wrap_up(agent_id=str(agent.id), seconds=seconds))
+    except ValueError as exc:
+        raise AgentActionError(str(exc), 400) from exc
 
 
 def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: str, next_state: str) -> None:

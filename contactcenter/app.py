@@ -26,6 +26,8 @@ from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
 from ivr import routes as ivr_routes
+from queues import routes as queue_routes
+from queues.config import publish_all
 from queues.stream import EventHub
 from recordings import routes as recording_routes
 
@@ -67,6 +69,8 @@ def create_app(settings: Settings) -> Starlette:
         services = build_services(settings)
         hub = EventHub(AsyncRedis.from_url(settings.redis_url or "", socket_timeout=10), services.routing.events_key)
         app.state.services = services
+        with services.db.session() as session:
+            publish_all(session, services.routing)  # Redis may be new or rebuilt: routing needs the settings
         app.state.hub = hub
         hub.start()
         reaper = asyncio.create_task(_reap_forever(services), name="offer-reaper")
@@ -88,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
         *agent_ws.routes,
         *ticket_routes.routes,
         *recording_routes.routes,
+        *queue_routes.routes,
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
     ]
     middleware = [

@@ -14,10 +14,10 @@ from queues.service import create_queue
 
 QUEUES = [("general", "咨询 General enquiries"), ("repair", "报修 Repairs"), ("complaints", "投诉 Complaints")]
 USERS = [
-    ("agent1", "王芳 Wang Fang", Role.AGENT, ["general", "repair", "complaints"]),
-    ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"]),
-    ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"]),
-    ("qa", "陈静 Chen Jing", Role.QA, []),
+    ("agent1", "王芳 Wang Fang", Role.AGENT, ["general", "repair", "complaints"], {"zh": 5, "en": 4, "complaints": 4}),
+    ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"], {"zh": 5, "en": 2, "repair": 4}),
+    ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}),
+    ("qa", "陈静 Chen Jing", Role.QA, [], {}),
 ]
 CUSTOMERS = [("+8613800138000", "赵女士 Ms Zhao", "key"), ("+8613900139000", "钱先生 Mr Qian", "normal")]
 
@@ -32,7 +32,7 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
     for name, display in QUEUES:
         create_queue(session, name=name, display_name=display, actor="demo")
     passwords = {}
-    for username, display, role, queues in USERS:
+    for username, display, role, queues, skills in USERS:
         passwords[username] = password or secrets.token_urlsafe(9)
         create_user(
             session,
@@ -41,6 +41,7 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
             role=role,
             display_name=display,
             queues=queues,
+            skills=skills,
             actor="demo",
         )
     for phone, name, grade in CUSTOMERS:

@@ -160,12 +160,16 @@ class RoutingEngine:
         """Every routing decision made for a contact (latest last): the rule, who got it, who was passed over."""
         return [json.loads(item) for item in self.redis.lrange(self.prefix + "contact:" + contact_id + ":why", 0, -1)]
 
-    def configure_queue(self, *, name: str, offer_timeout_ms: int, wrapup_ms: int, skills: Skills) -> None:
-        """Publish a queue's routing settings; the next match uses them (no restart)."""
-        self.redis.hset(
-            self.prefix + "queue:" + name,
-            mapping={"offer_timeout_ms": offer_timeout_ms, "wrapup_ms": wrapup_ms, "skills": _skills_json(skills)},
-        )
+    def configure_queue(
+        self, *, name: str, offer_timeout_ms: int | None, wrapup_ms: int | None, skills: Skills
+    ) -> None:
+        """Publish a queue's routing settings (None: the process default); the next match uses them."""
+        key = self.prefix + "queue:" + name
+        values = {"offer_timeout_ms": offer_timeout_ms, "wrapup_ms": wrapup_ms, "skills": _skills_json(skills)}
+        with self.redis.pipeline() as pipe:
+            pipe.delete(key)
+            pipe.hset(key, mapping={k: v for k, v in values.items() if v is not None})
+            pipe.execute()
 
     def end_wrap_up(self, *, agent_id: str, state: str = "available", reason: str = "") -> str:
         """Close the agent's wrap-up and move on to the next state."""

@@ -14,6 +14,7 @@ from contactcenter.users.models import Role, User
 
 QA_ROLES = frozenset({Role.QA, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
 AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
+SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class CurrentUser:
     display_name: str
     role: str
     queues: tuple[str, ...]
+    skills: dict[str, int]
 
 
 def _load(services: Services, user_id: int) -> CurrentUser | None:
@@ -30,7 +32,9 @@ def _load(services: Services, user_id: int) -> CurrentUser | None:
         user = session.get(User, user_id, options=[selectinload(User.queues)])
         if user is None or not user.active:
             return None
-        return CurrentUser(user.id, user.username, user.display_name, user.role, tuple(q.name for q in user.queues))
+        return CurrentUser(
+            user.id, user.username, user.display_name, user.role, tuple(q.name for q in user.queues), dict(user.skills)
+        )
 
 
 async def current_user(conn: HTTPConnection) -> CurrentUser | None:

@@ -1,0 +1,71 @@
+"""Queue settings: validated, stored in SQL, published to Redis so routing uses them at once."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contactcenter.audit.service import record_event
+from queues.engine import RoutingEngine
+from queues.models import Queue
+
+Strategy = Literal["longest_idle"]
+
+
+class QueueSettings(BaseModel):
+    """What a supervisor may change about a queue (every field optional in an update)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    skills: dict[str, int] | None = None
+    strategy: Strategy | None = None
+    offer_timeout_seconds: int | None = Field(default=None, ge=5, le=120)
+    wrapup_seconds: int | None = Field(default=None, ge=0, le=3600)
+    service_level_percent: int | None = Field(default=None, ge=1, le=100)
+    service_level_seconds: int | None = Field(default=None, ge=1, le=3600)
+    max_wait_seconds: int | None = Field(default=None, ge=10)
+    max_length: int | None = Field(default=None, ge=1)
+    calendar: str | None = Field(default=None, max_length=64)
+
+
+def queue_view(queue: Queue) -> dict[str, Any]:
+    """A queue and its settings as JSON-ready data."""
+    fields = QueueSettings.model_fields
+    return {"name": queue.name, **{name: getattr(queue, name) for name in fields}}
+
+
+def publish(engine: RoutingEngine, queue: Queue) -> None:
+    """Hand one queue's routing settings to the engine."""
+    engine.configure_queue(
+        name=queue.name,
+        offer_timeout_ms=queue.offer_timeout_seconds * 1000 if queue.offer_timeout_seconds else None,
+        wrapup_ms=queue.wrapup_seconds * 1000 if queue.wrapup_seconds is not None else None,
+        skills=queue.skills or {},
+    )
+
+
+def publish_all(session: Session, engine: RoutingEngine) -> int:
+    """Hand every queue's settings to the engine (at start; Redis may have been rebuilt)."""
+    queues = session.scalars(select(Queue)).all()
+    for queue in queues:
+        publish(engine, queue)
+    return len(queues)
+
+
+def update_queue(session: Session, engine: RoutingEngine, *, queue: Queue, changes: QueueSettings, actor: str) -> None:
+    """Apply a supervisor's changes, audit them, and publish them to routing."""
+    changed = changes.model_dump(exclude_unset=True)
+    if "skills" in changed:
+        for skill, level in (changed["skills"] or {}).items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"skill {skill!r}: level must be from 1 to 5")
+        changed["skills"] = changed["skills"] or {}
+    for name, value in changed.items():
+        setattr(queue, name, value)
+    session.flush()
+    record_event(session, actor=actor, subject_type="queue", subject_id=queue.id, kind="settings_changed", **changed)
+    publish(engine, queue)

@@ -1,0 +1,72 @@
+"""Queue settings and routing explanations over HTTP (supervisors, managers, admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contactcenter.context import Services
+from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
+from queues.config import QueueSettings, queue_view, update_queue
+from queues.models import Queue
+
+
+def _list(services: Services) -> list[dict[str, Any]]:
+    with services.db.session() as session:
+        return [queue_view(q) for q in session.scalars(select(Queue).order_by(Queue.name))]
+
+
+async def list_queues(request: Request) -> Response:
+    await require_user(request)
+    return JSONResponse(await run_in_threadpool(_list, request.app.state.services))
+
+
+def _update(services: Services, name: str, changes: QueueSettings, actor: str) -> dict[str, Any] | None:
+    with services.db.session() as session:
+        queue = session.scalar(select(Queue).where(Queue.name == name))
+        if queue is None:
+            return None
+        update_queue(session, services.routing, queue=queue, changes=changes, actor=actor)
+        return queue_view(queue)
+
+
+async def change_queue(request: Request) -> Response:
+    user = await require_user(request, SUPERVISOR_ROLES)
+    try:
+        changes = QueueSettings.model_validate_json(await request.body())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": f"Invalid queue settings: {problems}"}, status_code=400)
+    try:
+        view = await run_in_threadpool(
+            _update, request.app.state.services, request.path_params["name"], changes, f"user:{user.id}"
+        )
+    except ValueError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    if view is None:
+        return JSONResponse({"error": "No such queue."}, status_code=404)
+    return JSONResponse(view)
+
+
+async def contact_routing(request: Request) -> Response:
+    await require_user(request, SUPERVISOR_ROLES)
+    services: Services = request.app.state.services
+    contact_id = str(request.path_params["contact_id"])
+    routing = await run_in_threadpool(services.routing.contact, contact_id)
+    decisions = await run_in_threadpool(lambda: services.routing.explain(contact_id=contact_id))
+    if not routing and not decisions:
+        return JSONResponse({"error": "Routing has no record of that contact (never queued, or expired)."}, 404)
+    return JSONResponse({"contact": contact_id, "state": routing.get("state"), "decisions": decisions})
+
+
+routes = [
+    Route("/api/queues", list_queues, methods=["GET"]),
+    Route("/api/queues/{name}", change_queue, methods=["PUT", "PATCH"]),
+    Route("/api/contacts/{contact_id:int}/routing", contact_routing, methods=["GET"]),
+]

@@ -1,0 +1,70 @@
+"""Supervisors change queue settings over HTTP and they apply at once; every offer can be explained."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from contactcenter.sandbox import place_call, wait_for_call
+from tests.conftest import HOTLINE, System
+from tests.console import AgentConsole
+
+
+@pytest.fixture
+def agent2(system: System) -> Iterator[AgentConsole]:
+    console = AgentConsole(system, "agent2")
+    yield console
+    console.post("/api/agent/state", {"state": "offline"})
+    console.close()
+
+
+def test_a_supervisor_changes_a_queues_offer_time_and_the_next_offer_uses_it(
+    system: System, agent2: AgentConsole
+) -> None:
+    supervisor = system.login("supervisor")
+    changed = supervisor.put("/api/queues/repair", json={"offer_timeout_seconds": 9, "wrapup_seconds": 5})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["offer_timeout_seconds"] == 9
+    assert {q["name"]: q for q in supervisor.get("/api/queues").json()}["repair"]["wrapup_seconds"] == 5
+
+    agent2.go("available")
+    call_sid = place_call(system.sandbox_url, from_="+8613400134000", to=HOTLINE, digits=["2"], talk_seconds=1)
+    offer = agent2.next_event("offer.created")
+    assert 8_900 <= offer["deadline"] - offer["at"] <= 9_100
+    assert offer["why"]["agent"] == str(agent2.id)
+    assert agent2.accept(offer["contact"]).status_code == 200
+    wait_for_call(system.sandbox_url, call_sid, timeout=30)
+
+    explained = supervisor.get(f"/api/contacts/{offer['contact']}/routing")
+    assert explained.status_code == 200
+    [decision] = explained.json()["decisions"]
+    assert decision["agent"] == str(agent2.id) and "longest idle" in decision["rule"]
+    assert agent2.http.get(f"/api/contacts/{offer['contact']}/routing").status_code == 403
+
+    # Wrap-up ends by itself after the queue's 5 s.
+    agent2.next_event("agent.state", state="wrap_up")
+    ended = agent2.next_event("agent.state", timeout=10, state="available")
+    assert ended["at"] - offer["at"] >= 5_000
+    supervisor.put("/api/queues/repair", json={"offer_timeout_seconds": None, "wrapup_seconds": None})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"offer_timeout_seconds": 1}', "offer_timeout_seconds"),
+        ('{"skills": {"repair": 9}}', "level must be from 1 to 5"),
+        ('{"colour": "blue"}', "colour"),
+        ("not json", "Invalid queue settings"),
+    ],
+)
+def test_bad_queue_settings_are_refused_with_the_reason(system: System, body: str, message: str) -> None:
+    supervisor = system.login("supervisor")
+    response = supervisor.put("/api/queues/general", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_only_supervisors_change_queues_and_unknown_queues_are_404(system: System) -> None:
+    assert system.login("agent1").put("/api/queues/general", json={"wrapup_seconds": 10}).status_code == 403
+    assert system.login("supervisor").put("/api/queues/nope", json={"wrapup_seconds": 10}).status_code == 404
