@@ -47,7 +47,12 @@ def build_services(settings: Settings) -> Services:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: start through `contactcenter run`, or set REDIS_URL")
     redis = Redis.from_url(settings.redis_url)
-    routing = RoutingEngine(redis, RoutingConfig(offer_timeout_ms=int(settings.offer_timeout_seconds * 1000)))
+    routing = RoutingEngine(
+        redis,
+        RoutingConfig(
+            offer_timeout_ms=int(settings.offer_timeout_seconds * 1000), rering_ms=settings.rering_seconds * 1000
+        ),
+    )
     return Services(
         settings=settings,
         db=Database(settings.sqlalchemy_url),

@@ -113,6 +113,7 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
         contact_id=str(contact.id),
         queue=step.queue,
         priority=priority,
+        caller=contact.from_number if contact.from_number.startswith("+") else None,
         info={
             "call_sid": contact.provider_id,
             "from": contact.from_number,

@@ -43,6 +43,7 @@ class RoutingError(Exception):
 class RoutingConfig:
     offer_timeout_ms: int = 15_000
     wrapup_ms: int = 30_000
+    rering_ms: int = 300_000
     missed_limit: int = 2
 
 
@@ -77,6 +78,7 @@ MESSAGES = {
     "busy": "Finish the current contact before changing state.",
     "not_in_wrap_up": "You are not in wrap-up.",
     "unknown": "No such contact in routing.",
+    "not_waiting": "Only a waiting contact can be moved or reprioritized (it is being offered or served).",
 }
 
 
@@ -105,7 +107,14 @@ class RoutingEngine:
         return result
 
     def enqueue(
-        self, *, contact_id: str, queue: str, priority: int = 0, info: dict[str, Any], skills: Skills | None = None
+        self,
+        *,
+        contact_id: str,
+        queue: str,
+        priority: int = 0,
+        info: dict[str, Any],
+        skills: Skills | None = None,
+        caller: str | None = None,
     ) -> tuple[bool, str]:
         """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs."""
         if not 0 <= priority <= 9:
@@ -118,6 +127,8 @@ class RoutingEngine:
             self.config.offer_timeout_ms,
             json.dumps(info, ensure_ascii=False),
             _skills_json(skills),
+            caller or "",
+            self.config.rering_ms,
         )
         return bool(created), state
 
@@ -147,6 +158,13 @@ class RoutingEngine:
     def finish(self, *, contact_id: str, reason: str) -> str:
         """The caller left or the call ended: abandoned if not yet connected, else ended."""
         _ok, state = self._run("finish", contact_id, reason, self.config.offer_timeout_ms, self.config.wrapup_ms)
+        return state
+
+    def requeue(self, *, contact_id: str, priority: int, queue: str | None = None) -> str:
+        """Change a waiting contact's priority and/or queue (supervisor action); it keeps its arrival time."""
+        if not 0 <= priority <= 9:
+            raise ValueError("priority must be between 0 and 9")
+        _ok, state = self._run("reprioritize", contact_id, priority, queue or "", self.config.offer_timeout_ms)
         return state
 
     def extend_wrap_up(self, *, agent_id: str, seconds: float) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,7 +15,9 @@ from starlette.routing import Route
 from contactcenter.context import Services
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
 from queues.config import QueueSettings, queue_view, update_queue
+from queues.engine import RoutingError
 from queues.models import Queue
+from queues.supervision import SupervisionError, force_agent_state, requeue_contact
 
 
 def _list(services: Services) -> list[dict[str, Any]]:
@@ -65,8 +68,48 @@ async def contact_routing(request: Request) -> Response:
     return JSONResponse({"contact": contact_id, "state": routing.get("state"), "decisions": decisions})
 
 
+async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
+    user = await require_user(request, SUPERVISOR_ROLES)
+    try:
+        body = json.loads(await request.body() or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        result = await run_in_threadpool(
+            action, request.app.state.services, actor=f"user:{user.id}", **kwargs, **_fields(body, action)
+        )
+    except (ValueError, TypeError) as exc:
+        return JSONResponse({"error": f"Bad request: {exc}"}, status_code=400)
+    except RoutingError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=404 if exc.code == "unknown" else 409)
+    except SupervisionError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return JSONResponse({"ok": True, "state": result})
+
+
+def _fields(body: dict[str, Any], action: Any) -> dict[str, Any]:
+    if action is requeue_contact:
+        priority = body.get("priority")
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise ValueError("priority must be a whole number from 0 to 9")
+        queue = body.get("queue")
+        if queue is not None and not isinstance(queue, str):
+            raise ValueError("queue must be a queue name")
+        return {"priority": priority, "queue": queue}
+    return {"state": str(body.get("state", "")), "reason": str(body.get("reason", "supervisor"))}
+
+
+async def requeue(request: Request) -> Response:
+    return await _supervise(request, requeue_contact, contact_id=request.path_params["contact_id"])
+
+
+async def force_state(request: Request) -> Response:
+    return await _supervise(request, force_agent_state, agent_id=request.path_params["agent_id"])
+
+
 routes = [
     Route("/api/queues", list_queues, methods=["GET"]),
     Route("/api/queues/{name}", change_queue, methods=["PUT", "PATCH"]),
     Route("/api/contacts/{contact_id:int}/routing", contact_routing, methods=["GET"]),
+    Route("/api/contacts/{contact_id:int}/requeue", requeue, methods=["POST"]),
+    Route("/api/agents/{agent_id:int}/state", force_state, methods=["POST"]),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -68,3 +69,42 @@ def test_bad_queue_settings_are_refused_with_the_reason(system: System, body: st
 def test_only_supervisors_change_queues_and_unknown_queues_are_404(system: System) -> None:
     assert system.login("agent1").put("/api/queues/general", json={"wrapup_seconds": 10}).status_code == 403
     assert system.login("supervisor").put("/api/queues/nope", json={"wrapup_seconds": 10}).status_code == 404
+
+
+def test_a_supervisor_moves_a_waiting_caller_to_another_queue_with_a_higher_priority(system: System) -> None:
+    supervisor = system.login("supervisor")
+    agent1 = AgentConsole(system, "agent1")
+    try:
+        call_sid = place_call(
+            system.sandbox_url, from_="+8613300133000", to=HOTLINE, digits=["2"], hangup_after_queue=8
+        )
+        routing = system.redis()
+        deadline = time.monotonic() + 10
+        while not routing.zcard("cc:{rt}:waiting:repair") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [contact] = [m.decode() for m in routing.zrange("cc:{rt}:waiting:repair", 0, -1)]
+
+        assert agent1.http.post(f"/api/contacts/{contact}/requeue", json={"priority": 7}).status_code == 403
+        assert supervisor.post(f"/api/contacts/{contact}/requeue", json={"priority": 10}).status_code == 400
+        assert (
+            supervisor.post(f"/api/contacts/{contact}/requeue", json={"priority": 7, "queue": "x"}).status_code == 404
+        )
+        moved = supervisor.post(f"/api/contacts/{contact}/requeue", json={"priority": 7, "queue": "complaints"})
+        assert moved.status_code == 200, moved.text
+        assert routing.zscore("cc:{rt}:waiting:complaints", contact) is not None
+
+        agent1.go("available")
+        offer = agent1.next_event("offer.created", contact=contact)
+        assert offer["queue"] == "complaints"
+        assert supervisor.post(f"/api/contacts/{contact}/requeue", json={"priority": 1}).status_code == 409
+        assert supervisor.post("/api/contacts/999999/requeue", json={"priority": 1}).status_code == 404
+
+        forced = supervisor.post(f"/api/agents/{agent1.id}/state", json={"state": "not_ready", "reason": "coaching"})
+        assert forced.status_code == 200, forced.text
+        agent1.next_event("offer.returned", contact=contact)
+        agent1.next_event("agent.state", state="not_ready", reason="coaching")
+        assert supervisor.post(f"/api/agents/{agent1.id}/state", json={"state": "asleep"}).status_code == 400
+        assert wait_for_call(system.sandbox_url, call_sid, timeout=40)["queue_result"] == "hangup"
+    finally:
+        agent1.post("/api/agent/state", {"state": "offline"})
+        agent1.close()

@@ -97,3 +97,44 @@ def test_wrap_up_ends_by_itself_after_the_queues_wrap_up_time_unless_extended(en
 def test_skill_levels_outside_1_to_5_are_refused(engine: RoutingEngine, skills: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="level must be a whole number from 1 to 5"):
         engine.set_agent_state(agent_id="a", state="available", queues=["q"], skills=skills)  # type: ignore[arg-type]
+
+
+def test_a_caller_who_rings_back_within_the_window_gets_their_old_place(redis_client: Redis) -> None:
+    engine = RoutingEngine(redis_client, RoutingConfig(rering_ms=300))
+    engine.enqueue(contact_id="first-call", queue="general", info={}, caller="+8613800138000")
+    time.sleep(0.002)
+    engine.enqueue(contact_id="other", queue="general", info={}, caller="+8613900139000")
+    first_score = engine.contact("first-call")["score"]
+    engine.finish(contact_id="first-call", reason="queue_hangup")
+
+    engine.enqueue(contact_id="second-call", queue="general", info={}, caller="+8613800138000")
+    assert engine.contact("second-call")["score"] == first_score
+    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)] == ["second-call", "other"]
+
+    engine.finish(contact_id="second-call", reason="queue_hangup")
+    time.sleep(0.35)
+    engine.enqueue(contact_id="too-late", queue="general", info={}, caller="+8613800138000")
+    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)] == ["other", "too-late"]
+
+
+def test_a_supervisor_raises_a_waiting_contacts_priority_or_moves_it_keeping_its_arrival_time(
+    engine: RoutingEngine, redis_client: Redis
+) -> None:
+    for contact in ("a", "b", "c"):
+        engine.enqueue(contact_id=contact, queue="general", info={})
+        time.sleep(0.002)
+    engine.enqueue(contact_id="x", queue="repair", info={})
+
+    engine.requeue(contact_id="c", priority=5)
+    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)] == ["c", "a", "b"]
+
+    engine.requeue(contact_id="a", priority=0, queue="repair")
+    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:repair", 0, -1)] == ["a", "x"]
+    events = [e for _id, e in redis_client.xrange("cc:{rt}:events")]
+    assert b"contact.requeued" in events[-1][b"e"]
+
+    available(engine, "fixer", ["repair"], {})
+    assert engine.contact("a")["agent"] == "fixer"
+    with pytest.raises(RoutingError) as refused:
+        engine.requeue(contact_id="a", priority=3)
+    assert refused.value.code == "not_waiting"

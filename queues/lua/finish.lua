@@ -10,15 +10,25 @@ local q = redis.call('HGET', c, 'queue')
 local agent = redis.call('HGET', c, 'agent') or ''
 redis.call('EXPIRE', c, 86400)
 redis.call('EXPIRE', c .. ':why', 86400)
+
+-- A caller who hangs up while waiting may ring back within the window and keep their place.
+local function keep_place()
+  local caller, window = redis.call('HGET', c, 'caller') or '', tonumber(redis.call('HGET', c, 'rering_ms') or '0') or 0
+  if caller ~= '' and window > 0 then
+    redis.call('SET', P .. 'rering:' .. q .. ':' .. caller, redis.call('HGET', c, 'score'), 'PX', window)
+  end
+end
 if state == 'waiting' then
   redis.call('ZREM', waiting(q), cid)
   redis.call('HSET', c, 'state', 'abandoned')
+  keep_place()
   emit('contact.abandoned', {contact = cid, queue = q, reason = reason})
   return {'ok', 'abandoned'}
 end
 if state == 'offered' then
   redis.call('ZREM', LEASES, cid)
   redis.call('HSET', c, 'state', 'abandoned', 'agent', '')
+  keep_place()
   emit('offer.revoked', {contact = cid, agent = agent, queue = q, reason = 'caller_hung_up'})
   emit('contact.abandoned', {contact = cid, queue = q, reason = reason})
   make_available(agent, timeout_ms)

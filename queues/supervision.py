@@ -1,0 +1,62 @@
+"""Supervisor actions on live routing: reprioritize or move a waiting contact, force an agent's state."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from contactcenter.audit.service import record_event
+from contactcenter.context import Services
+from contactcenter.users.models import User
+from queues.models import Queue
+
+
+class SupervisionError(Exception):
+    """The action cannot be done; the message says why. `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def requeue_contact(services: Services, *, contact_id: int, priority: int, queue: str | None, actor: str) -> str:
+    """Change a waiting contact's priority and/or queue; audited, and an event for every console."""
+    with services.db.session() as session:
+        if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
+            raise SupervisionError(f"There is no queue {queue!r}.", 404)
+        state = services.routing.requeue(contact_id=str(contact_id), priority=priority, queue=queue)
+        record_event(
+            session,
+            actor=actor,
+            subject_type="contact",
+            subject_id=contact_id,
+            kind="requeued",
+            priority=priority,
+            queue=queue,
+        )
+    return state
+
+
+def force_agent_state(services: Services, *, agent_id: int, state: str, reason: str, actor: str) -> str:
+    """Put an agent in a state (e.g. not ready after they walked away); audited."""
+    with services.db.session() as session:
+        agent = session.get(User, agent_id, options=[selectinload(User.queues)])
+        if agent is None:
+            raise SupervisionError("No such agent.", 404)
+        new_state = services.routing.set_agent_state(
+            agent_id=str(agent.id),
+            state=state,
+            queues=[q.name for q in agent.queues],
+            reason=reason,
+            skills=dict(agent.skills),
+        )
+        record_event(
+            session,
+            actor=actor,
+            subject_type="agent",
+            subject_id=agent.id,
+            kind="state_forced",
+            state=new_state,
+            reason=reason,
+        )
+    return new_state
