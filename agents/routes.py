@@ -88,6 +88,12 @@ async def extend_wrap_up(request: Request) -> Response:
     return await _act(request, service.extend_wrap_up, seconds=seconds)
 
 
+async def my_day(request: Request) -> Response:
+    agent = await require_user(request, AGENT_ROLES)
+    routing = request.app.state.services.routing
+    return JSONResponse(await run_in_threadpool(lambda: routing.agent_stats(agent_id=str(agent.id))))
+
+
 routes = [
     Route("/console", console_page, methods=["GET"]),
     Route("/api/agent/state", set_state, methods=["POST"]),
@@ -96,4 +102,5 @@ routes = [
     Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
     Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
+    Route("/api/agent/stats", my_day, methods=["GET"]),
 ]

@@ -50,7 +50,9 @@ def build_services(settings: Settings) -> Services:
     routing = RoutingEngine(
         redis,
         RoutingConfig(
-            offer_timeout_ms=int(settings.offer_timeout_seconds * 1000), rering_ms=settings.rering_seconds * 1000
+            offer_timeout_ms=int(settings.offer_timeout_seconds * 1000),
+            rering_ms=settings.rering_seconds * 1000,
+            timezone=settings.timezone,
         ),
     )
     return Services(

@@ -6,6 +6,7 @@ import re
 import secrets
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     ivr_flow: Path | None = Field(default=None, alias="IVR_FLOW")
     offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
     rering_seconds: int = Field(default=300, alias="RERING_SECONDS", ge=0, le=86400)
+    timezone: str = Field(default="Asia/Shanghai", alias="TIMEZONE")
     default_region: str = Field(default="CN", alias="DEFAULT_REGION")
     demo_password: str | None = Field(default=None, alias="DEMO_PASSWORD")
 
@@ -54,6 +56,15 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         """`NAME=` in a .env or compose file means "not set", not an empty value."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
 
     @field_validator("twilio_account_sid")
     @classmethod

@@ -45,6 +45,7 @@ def publish(engine: RoutingEngine, queue: Queue) -> None:
         offer_timeout_ms=queue.offer_timeout_seconds * 1000 if queue.offer_timeout_seconds else None,
         wrapup_ms=queue.wrapup_seconds * 1000 if queue.wrapup_seconds is not None else None,
         skills=queue.skills or {},
+        service_level_ms=queue.service_level_seconds * 1000 if queue.service_level_seconds else None,
     )
 
 

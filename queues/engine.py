@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.commands.core import Script
@@ -44,6 +46,8 @@ class RoutingConfig:
     offer_timeout_ms: int = 15_000
     wrapup_ms: int = 30_000
     rering_ms: int = 300_000
+    service_level_ms: int = 15_000
+    timezone: str = "Asia/Shanghai"  # days of the statistics start at midnight here
     missed_limit: int = 2
 
 
@@ -143,9 +147,13 @@ class RoutingEngine:
         )
         return new_state
 
+    def today(self) -> str:
+        """The statistics day, in the hotline's time zone."""
+        return datetime.now(ZoneInfo(self.config.timezone)).strftime("%Y-%m-%d")
+
     def accept(self, *, contact_id: str, agent_id: str) -> None:
         """Turn the agent's offer into an assignment, if the lease is still live."""
-        self._run("accept", contact_id, agent_id)
+        self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms)
 
     def reject(self, *, contact_id: str, agent_id: str) -> None:
         """Give the offer back: the contact keeps its place and goes to the next agent."""
@@ -157,7 +165,9 @@ class RoutingEngine:
 
     def finish(self, *, contact_id: str, reason: str) -> str:
         """The caller left or the call ended: abandoned if not yet connected, else ended."""
-        _ok, state = self._run("finish", contact_id, reason, self.config.offer_timeout_ms, self.config.wrapup_ms)
+        _ok, state = self._run(
+            "finish", contact_id, reason, self.config.offer_timeout_ms, self.config.wrapup_ms, self.today()
+        )
         return state
 
     def requeue(self, *, contact_id: str, priority: int, queue: str | None = None) -> str:
@@ -179,11 +189,22 @@ class RoutingEngine:
         return [json.loads(item) for item in self.redis.lrange(self.prefix + "contact:" + contact_id + ":why", 0, -1)]
 
     def configure_queue(
-        self, *, name: str, offer_timeout_ms: int | None, wrapup_ms: int | None, skills: Skills
+        self,
+        *,
+        name: str,
+        offer_timeout_ms: int | None,
+        wrapup_ms: int | None,
+        skills: Skills,
+        service_level_ms: int | None = None,
     ) -> None:
         """Publish a queue's routing settings (None: the process default); the next match uses them."""
         key = self.prefix + "queue:" + name
-        values = {"offer_timeout_ms": offer_timeout_ms, "wrapup_ms": wrapup_ms, "skills": _skills_json(skills)}
+        values = {
+            "offer_timeout_ms": offer_timeout_ms,
+            "wrapup_ms": wrapup_ms,
+            "skills": _skills_json(skills),
+            "sl_ms": service_level_ms,
+        }
         with self.redis.pipeline() as pipe:
             pipe.delete(key)
             pipe.hset(key, mapping={k: v for k, v in values.items() if v is not None})
@@ -212,3 +233,41 @@ class RoutingEngine:
             pipe.zcard(key)
             rank, size = pipe.execute()
         return (None if rank is None else rank + 1), int(size)
+
+    def queue_stats(self, *, queue: str, day: str | None = None) -> dict[str, Any]:
+        """Live figures of a queue: waiting, longest wait, agents by state, and today's service level,
+        average speed of answer, average handle time and abandonment rate."""
+        raw = json.loads(self._run("queue_stats", queue, day or self.today()))
+        counters = {k: int(v) for k, v in _pairs(raw["counters"]).items()} if raw["counters"] else {}
+        answered, abandoned = counters.get("answered", 0), counters.get("abandoned", 0)
+        handled = counters.get("handled", 0)
+        offered = answered + abandoned
+        return {
+            "queue": queue,
+            "day": day or self.today(),
+            "waiting": raw["waiting"],
+            "longest_wait_seconds": round(raw["longest_wait_ms"] / 1000, 1),
+            "agents": raw["agents"] or {},
+            "answered": answered,
+            "abandoned": abandoned,
+            "service_level_percent": round(100 * counters.get("answered_in_sl", 0) / offered, 1) if offered else None,
+            "average_speed_of_answer_seconds": round(counters.get("wait_ms", 0) / answered / 1000, 1)
+            if answered
+            else None,
+            "average_handle_time_seconds": round(counters.get("handle_ms", 0) / handled / 1000, 1) if handled else None,
+            "abandonment_rate_percent": round(100 * abandoned / offered, 1) if offered else None,
+        }
+
+    def agent_stats(self, *, agent_id: str, day: str | None = None) -> dict[str, Any]:
+        """An agent's figures for the day: contacts answered and handled, average handle time."""
+        counters = {
+            _decode(k): int(v)
+            for k, v in self.redis.hgetall(f"{self.prefix}stats:agent:{agent_id}:{day or self.today()}").items()
+        }
+        handled = counters.get("handled", 0)
+        return {
+            "agent": agent_id,
+            "answered": counters.get("answered", 0),
+            "handled": handled,
+            "average_handle_time_seconds": round(counters.get("handle_ms", 0) / handled / 1000, 1) if handled else None,
+        }

@@ -106,9 +106,23 @@ async def force_state(request: Request) -> Response:
     return await _supervise(request, force_agent_state, agent_id=request.path_params["agent_id"])
 
 
+async def queue_stats(request: Request) -> Response:
+    await require_user(request, SUPERVISOR_ROLES)
+    services: Services = request.app.state.services
+    names = await run_in_threadpool(lambda: [q["name"] for q in _list(services)])
+    wanted = request.path_params.get("name")
+    if wanted is not None and wanted not in names:
+        return JSONResponse({"error": "No such queue."}, status_code=404)
+    chosen = [wanted] if wanted else names
+    stats = await run_in_threadpool(lambda: [services.routing.queue_stats(queue=name) for name in chosen])
+    return JSONResponse(stats[0] if wanted else stats)
+
+
 routes = [
     Route("/api/queues", list_queues, methods=["GET"]),
     Route("/api/queues/{name}", change_queue, methods=["PUT", "PATCH"]),
+    Route("/api/stats/queues", queue_stats, methods=["GET"]),
+    Route("/api/stats/queues/{name}", queue_stats, methods=["GET"]),
     Route("/api/contacts/{contact_id:int}/routing", contact_routing, methods=["GET"]),
     Route("/api/contacts/{contact_id:int}/requeue", requeue, methods=["POST"]),
     Route("/api/agents/{agent_id:int}/state", force_state, methods=["POST"]),

@@ -108,3 +108,24 @@ def test_a_supervisor_moves_a_waiting_caller_to_another_queue_with_a_higher_prio
     finally:
         agent1.post("/api/agent/state", {"state": "offline"})
         agent1.close()
+
+
+def test_supervisors_read_live_queue_statistics_and_agents_read_their_own_day(system: System) -> None:
+    supervisor = system.login("supervisor")
+    every = supervisor.get("/api/stats/queues")
+    assert every.status_code == 200
+    assert {s["queue"] for s in every.json()} == {"general", "repair", "complaints"}
+    one = supervisor.get("/api/stats/queues/repair").json()
+    assert set(one) >= {
+        "waiting",
+        "longest_wait_seconds",
+        "agents",
+        "service_level_percent",
+        "average_speed_of_answer_seconds",
+        "average_handle_time_seconds",
+        "abandonment_rate_percent",
+    }
+    assert supervisor.get("/api/stats/queues/nope").status_code == 404
+    agent = system.login("agent1")
+    assert agent.get("/api/stats/queues").status_code == 403
+    assert set(agent.get("/api/agent/stats").json()) == {"agent", "answered", "handled", "average_handle_time_seconds"}

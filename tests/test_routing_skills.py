@@ -138,3 +138,33 @@ def test_a_supervisor_raises_a_waiting_contacts_priority_or_moves_it_keeping_its
     with pytest.raises(RoutingError) as refused:
         engine.requeue(contact_id="a", priority=3)
     assert refused.value.code == "not_waiting"
+
+
+def test_queue_statistics_count_answers_within_the_service_level_abandons_and_handle_time(
+    engine: RoutingEngine,
+) -> None:
+    engine.configure_queue(name="general", offer_timeout_ms=5_000, wrapup_ms=30_000, skills={}, service_level_ms=50)
+    available(engine, "a1", ["general"], {})
+    engine.set_agent_state(agent_id="a2", state="not_ready", queues=["general"], reason="break")
+    engine.enqueue(contact_id="fast", queue="general", info={})
+    engine.accept(contact_id="fast", agent_id="a1")
+    engine.enqueue(contact_id="slow", queue="general", info={})
+    engine.enqueue(contact_id="gone", queue="general", info={})
+    time.sleep(0.08)
+    engine.finish(contact_id="gone", reason="queue_hangup")
+    stats = engine.queue_stats(queue="general")
+    assert stats["waiting"] == 1 and stats["longest_wait_seconds"] >= 0.08
+    assert stats["agents"] == {"busy": 1, "not_ready": 1}
+
+    time.sleep(0.02)
+    engine.finish(contact_id="fast", reason="completed")
+    engine.end_wrap_up(agent_id="a1")
+    engine.accept(contact_id="slow", agent_id="a1")
+    stats = engine.queue_stats(queue="general")
+    assert (stats["answered"], stats["abandoned"], stats["waiting"]) == (2, 1, 0)
+    assert stats["service_level_percent"] == round(100 / 3, 1)
+    assert stats["abandonment_rate_percent"] == round(100 / 3, 1)
+    assert stats["average_speed_of_answer_seconds"] is not None
+    assert stats["average_handle_time_seconds"] >= 0.1
+    mine = engine.agent_stats(agent_id="a1")
+    assert (mine["answered"], mine["handled"]) == (2, 1)

@@ -14,6 +14,8 @@ if current == 'reserved' then
   return_contact(redis.call('HGET', a, 'contact'), 'agent_' .. state)
 end
 leave_idle(agent)
+for _, q in ipairs(agent_queues(agent)) do redis.call('SREM', P .. 'members:' .. q, agent) end
+for _, q in ipairs(split(queues)) do redis.call('SADD', P .. 'members:' .. q, agent) end
 redis.call('ZREM', WRAPUPS, agent)
 redis.call('HSET', a, 'id', agent, 'queues', queues, 'skills', skills, 'contact', '', 'missed', 0)
 if state == 'available' then

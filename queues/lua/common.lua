@@ -71,6 +71,14 @@ local function qualifies(agent, needs)
   return true, nil
 end
 
+-- Today's counters of a queue and of an agent; `day` (e.g. 2026-11-22, in the hotline's time zone)
+-- comes from the caller so every process agrees on when a day starts. Kept 40 days.
+local function count(kind, id, day, field, amount)
+  local key = P .. 'stats:' .. kind .. ':' .. id .. ':' .. day
+  redis.call('HINCRBY', key, field, amount)
+  redis.call('EXPIRE', key, 40 * 86400)
+end
+
 local function set_agent(agent, state, reason)
   redis.call('HSET', akey(agent), 'state', state, 'reason', reason or '', 'since', NOW)
   emit('agent.state', {agent = agent, state = state, reason = reason or ''})
