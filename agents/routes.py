@@ -79,6 +79,19 @@ async def wrap_up(request: Request) -> Response:
     )
 
 
+async def transfer(request: Request) -> Response:
+    try:
+        body = await _json_body(request)
+        queue, to_agent = body.get("queue"), body.get("agent")
+        if queue is not None and not isinstance(queue, str):
+            raise TypeError
+        if to_agent is not None and (not isinstance(to_agent, int) or isinstance(to_agent, bool)):
+            raise TypeError
+    except (service.AgentActionError, TypeError):
+        return JSONResponse({"error": 'Send {"queue": "name"} or {"agent": id}.'}, status_code=400)
+    return await _act(request, service.transfer, contact_id=_contact_id(request), queue=queue, to_agent=to_agent)
+
+
 async def extend_wrap_up(request: Request) -> Response:
     try:
         body = await _json_body(request)
@@ -101,6 +114,7 @@ routes = [
     Route("/api/agent/offers/{contact_id:int}/reject", reject, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
     Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
     Route("/api/agent/stats", my_day, methods=["GET"]),
 ]

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import select
+
 from contactcenter.audit.service import record_event
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
@@ -17,6 +19,7 @@ from contactcenter.tickets.service import add_note
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
 from queues.engine import RoutingError
+from queues.models import Queue
 
 log = logging.getLogger(__name__)
 MAX_NOTE_LENGTH = 10_000
@@ -110,6 +113,42 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     except TelephonyError as exc:
         log.warning("hanging up contact %s failed (already over?): %s", contact_id, exc)
     finish_contact(services, contact_id=contact_id, reason="agent_ended")
+
+
+def transfer(
+    services: Services, *, agent: CurrentUser, contact_id: int, queue: str | None, to_agent: int | None
+) -> str:
+    """Send the caller to another queue or agent; the ticket stays the same, the agent goes to wrap-up."""
+    if (queue is None) == (to_agent is None):
+        raise AgentActionError("Transfer to either a queue or an agent.", 400)
+    with services.db.session() as session:
+        if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
+            raise AgentActionError(f"There is no queue {queue!r}.", 404)
+        with _routing_refusals():
+            state = services.routing.transfer(
+                contact_id=str(contact_id),
+                agent_id=str(agent.id),
+                queue=queue,
+                to_agent=str(to_agent) if to_agent is not None else None,
+            )
+        contacts.mark_transferred(
+            session,
+            contact=session.get_one(Contact, contact_id),
+            queue=queue,
+            actor=f"user:{agent.id}",
+            to_agent=to_agent,
+        )
+        call_sid = session.get_one(Contact, contact_id).provider_id
+    try:
+        # The caller leaves the agent's Dial and waits again (or rings the target agent's offer).
+        services.telephony.redirect_call(
+            call_sid=call_sid, url=services.url(f"/twilio/voice/connect?contact={contact_id}")
+        )
+    except TelephonyError as exc:
+        log.warning("moving contact %s for a transfer failed: %s", contact_id, exc)
+        finish_contact(services, contact_id=contact_id, reason="transfer_failed")
+        raise AgentActionError(f"The caller could not be transferred: {exc}", 502) from exc
+    return state
 
 
 def extend_wrap_up(services: Services, *, agent: CurrentUser, seconds: float) -> str:

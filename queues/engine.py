@@ -82,6 +82,8 @@ MESSAGES = {
     "busy": "Finish the current contact before changing state.",
     "not_in_wrap_up": "You are not in wrap-up.",
     "unknown": "No such contact in routing.",
+    "not_yours": "This contact is not assigned to you (any more).",
+    "agent_unavailable": "That agent is not available to take a transfer right now.",
     "not_waiting": "Only a waiting contact can be moved or reprioritized (it is being offered or served).",
 }
 
@@ -175,6 +177,19 @@ class RoutingEngine:
         if not 0 <= priority <= 9:
             raise ValueError("priority must be between 0 and 9")
         _ok, state = self._run("reprioritize", contact_id, priority, queue or "", self.config.offer_timeout_ms)
+        return state
+
+    def transfer(self, *, contact_id: str, agent_id: str, queue: str | None = None, to_agent: str | None = None) -> str:
+        """Hand an assigned contact to another queue (keeping its arrival time) or straight to an available agent."""
+        _ok, state = self._run(
+            "transfer",
+            contact_id,
+            agent_id,
+            queue or "",
+            to_agent or "",
+            self.config.offer_timeout_ms,
+            self.config.wrapup_ms,
+        )
         return state
 
     def extend_wrap_up(self, *, agent_id: str, seconds: float) -> int:

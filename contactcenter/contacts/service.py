@@ -98,3 +98,17 @@ def mark_finished(session: Session, *, contact: Contact, reason: str) -> bool:
     status = ContactStatus.ENDED if contact.status == ContactStatus.CONNECTED else ContactStatus.ABANDONED
     _transition(session, contact, status, TWILIO, reason=reason)
     return True
+
+
+def mark_transferred(
+    session: Session, *, contact: Contact, queue: str | None, actor: str, to_agent: int | None
+) -> None:
+    """The agent handed the caller on: waiting again (same contact and ticket) until someone accepts."""
+    previous_agent = contact.agent_id
+    if queue:
+        contact.queue = queue
+    contact.agent_id = None
+    contact.answered_at = None
+    _transition(
+        session, contact, ContactStatus.QUEUED, actor, queue=contact.queue, from_agent=previous_agent, to_agent=to_agent
+    )
