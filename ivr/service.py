@@ -142,11 +142,13 @@ def wait_music(services: Services, *, contact_id: int) -> str:
         with services.db.session() as session:
             if session.get(Contact, contact_id) is None:
                 raise UnknownCall(f"no contact {contact_id}")
-    position = None
-    if routing.get("state") == "waiting":
-        position, _size = services.routing.position(contact_id=str(contact_id), queue=routing["queue"])
+    estimate = services.routing.wait_estimate(contact_id=str(contact_id)) if routing.get("state") == "waiting" else None
     response = VoiceResponse()
-    twiml.say(response, services.flow, twiml.position_prompt(position))
+    if estimate:
+        prompt = twiml.position_prompt(estimate["position"], estimate["estimated_wait_seconds"])
+    else:
+        prompt = twiml.position_prompt(None)
+    twiml.say(response, services.flow, prompt)
     response.pause(length=20)
     return str(response)
 

@@ -17,15 +17,20 @@ def say(response: VoiceResponse | Gather, flow: Flow, prompt: Prompt) -> None:
             response.say(text, language=language, voice=VOICES.get(language))
 
 
-def position_prompt(position: int | None) -> Prompt:
-    """What a waiting caller hears about their place."""
+def position_prompt(position: int | None, wait_seconds: float | None = None) -> Prompt:
+    """What a waiting caller hears about their place and, when known, the expected wait."""
     if position is None:
         return {"zh-CN": "正在为您转接,请稍候。", "en": "Connecting you now, please hold."}
     if position == 1:
-        return {"zh-CN": "您是下一位,请稍候。", "en": "You are next in line, please hold."}
+        place = {"zh-CN": "您是下一位", "en": "You are next in line"}
+    else:
+        place = {"zh-CN": f"您前面还有{position - 1}位客户", "en": f"There are {position - 1} callers ahead of you"}
+    if wait_seconds is None or wait_seconds < 60:
+        return {"zh-CN": place["zh-CN"] + ",请稍候。", "en": place["en"] + ". Please hold."}
+    minutes = round(wait_seconds / 60)
     return {
-        "zh-CN": f"您前面还有{position - 1}位客户,请稍候。",
-        "en": f"There are {position - 1} callers ahead of you. Please hold.",
+        "zh-CN": place["zh-CN"] + f",预计等待约{minutes}分钟,请稍候。",
+        "en": place["en"] + f". The expected wait is about {minutes} minute{'s' if minutes != 1 else ''}. Please hold.",
     }
 
 

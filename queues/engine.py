@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from redis import Redis
 from redis.commands.core import Script
 
+from queues.estimate import estimated_wait_seconds
+
 LUA = Path(__file__).resolve().parent / "lua"
 PREFIX = "cc:{rt}:"
 AGENT_STATES = ("available", "not_ready", "offline")
@@ -286,3 +288,29 @@ class RoutingEngine:
             "handled": handled,
             "average_handle_time_seconds": round(counters.get("handle_ms", 0) / handled / 1000, 1) if handled else None,
         }
+
+    def wait_estimate(self, *, contact_id: str) -> dict[str, Any] | None:
+        """Place in line and estimated wait of a waiting contact (see queues/estimate.py); None if not waiting."""
+        contact = self.contact(contact_id)
+        if contact.get("state") != "waiting":
+            return None
+        queue = contact["queue"]
+        position, size = self.position(contact_id=contact_id, queue=queue)
+        if position is None:
+            return None
+        members = [_decode(m) for m in self.redis.smembers(f"{self.prefix}members:{queue}")]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for agent in members:
+                pipe.hget(f"{self.prefix}agent:{agent}", "state")
+            states = [_decode(s) for s in pipe.execute()]
+        staffed = sum(1 for s in states if s in ("available", "reserved", "busy", "wrap_up"))
+        free = sum(1 for s in states if s == "available")
+        today = self.redis.hmget(f"{self.prefix}stats:queue:{queue}:{self.today()}", "handled", "handle_ms")
+        handled, handle_ms = (int(v) if v else 0 for v in today)
+        seconds = estimated_wait_seconds(
+            position=position,
+            staffed=staffed,
+            free=free,
+            handle_seconds=handle_ms / handled / 1000 if handled else None,
+        )
+        return {"position": position, "queue_size": size, "staffed": staffed, "estimated_wait_seconds": seconds}

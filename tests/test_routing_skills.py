@@ -168,3 +168,14 @@ def test_queue_statistics_count_answers_within_the_service_level_abandons_and_ha
     assert stats["average_handle_time_seconds"] >= 0.1
     mine = engine.agent_stats(agent_id="a1")
     assert (mine["answered"], mine["handled"]) == (2, 1)
+
+
+def test_a_waiting_contact_knows_its_place_and_expected_wait(engine: RoutingEngine) -> None:
+    engine.set_agent_state(agent_id="a1", state="available", queues=["general"])
+    engine.set_agent_state(agent_id="a2", state="available", queues=["general"])
+    for contact in ("c1", "c2", "c3", "c4", "c5"):
+        engine.enqueue(contact_id=contact, queue="general", info={})
+        time.sleep(0.002)
+    assert engine.wait_estimate(contact_id="c1") is None  # offered, not waiting
+    estimate = engine.wait_estimate(contact_id="c5")
+    assert estimate == {"position": 3, "queue_size": 3, "staffed": 2, "estimated_wait_seconds": 2.5 * 180 / 2}
