@@ -52,6 +52,7 @@ def build_services(settings: Settings) -> Services:
         RoutingConfig(
             offer_timeout_ms=int(settings.offer_timeout_seconds * 1000),
             rering_ms=settings.rering_seconds * 1000,
+            preferred_agent_ms=settings.preferred_agent_seconds * 1000,
             timezone=settings.timezone,
         ),
     )

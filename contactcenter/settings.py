@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
     ivr_flow: Path | None = Field(default=None, alias="IVR_FLOW")
     offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
+    preferred_agent_seconds: int = Field(default=20, alias="PREFERRED_AGENT_SECONDS", ge=0, le=600)
     rering_seconds: int = Field(default=300, alias="RERING_SECONDS", ge=0, le=86400)
     timezone: str = Field(default="Asia/Shanghai", alias="TIMEZONE")
     default_region: str = Field(default="CN", alias="DEFAULT_REGION")

@@ -109,11 +109,13 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
     ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
     session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
     priority = max(step.priority, 5 if customer and customer.grade == "key" else 0)
+    preferred = contacts.last_agent_of(session, customer_id=customer.id) if customer else None
     services.routing.enqueue(
         contact_id=str(contact.id),
         queue=step.queue,
         priority=priority,
         caller=contact.from_number if contact.from_number.startswith("+") else None,
+        preferred_agent=str(preferred) if preferred else None,
         info={
             "call_sid": contact.provider_id,
             "from": contact.from_number,

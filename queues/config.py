@@ -12,7 +12,7 @@ from contactcenter.audit.service import record_event
 from queues.engine import RoutingEngine
 from queues.models import Queue
 
-Strategy = Literal["longest_idle"]
+Strategy = Literal["longest_idle", "fewest_today", "round_robin", "best_skill"]
 
 
 class QueueSettings(BaseModel):
@@ -46,6 +46,7 @@ def publish(engine: RoutingEngine, queue: Queue) -> None:
         wrapup_ms=queue.wrapup_seconds * 1000 if queue.wrapup_seconds is not None else None,
         skills=queue.skills or {},
         service_level_ms=queue.service_level_seconds * 1000 if queue.service_level_seconds else None,
+        strategy=queue.strategy or "longest_idle",
     )
 
 

@@ -22,6 +22,7 @@ from queues.estimate import estimated_wait_seconds
 LUA = Path(__file__).resolve().parent / "lua"
 PREFIX = "cc:{rt}:"
 AGENT_STATES = ("available", "not_ready", "offline")
+STRATEGIES = ("longest_idle", "fewest_today", "round_robin", "best_skill")
 Skills = dict[str, int]
 
 
@@ -48,6 +49,7 @@ class RoutingConfig:
     offer_timeout_ms: int = 15_000
     wrapup_ms: int = 30_000
     rering_ms: int = 300_000
+    preferred_agent_ms: int = 20_000
     service_level_ms: int = 15_000
     timezone: str = "Asia/Shanghai"  # days of the statistics start at midnight here
     missed_limit: int = 2
@@ -103,6 +105,9 @@ class RoutingEngine:
             for path in LUA.glob("*.lua")
             if path.stem != "common"
         }
+        # Lua works out "today" from this offset (statistics days, fewest-contacts-today).
+        offset = datetime.now(ZoneInfo(self.config.timezone)).utcoffset()
+        redis.set(prefix + "tz_offset_ms", int(offset.total_seconds() * 1000) if offset else 0)
 
     @property
     def events_key(self) -> str:
@@ -123,6 +128,7 @@ class RoutingEngine:
         info: dict[str, Any],
         skills: Skills | None = None,
         caller: str | None = None,
+        preferred_agent: str | None = None,
     ) -> tuple[bool, str]:
         """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs."""
         if not 0 <= priority <= 9:
@@ -137,6 +143,8 @@ class RoutingEngine:
             _skills_json(skills),
             caller or "",
             self.config.rering_ms,
+            preferred_agent or "",
+            self.config.preferred_agent_ms,
         )
         return bool(created), state
 
@@ -213,6 +221,7 @@ class RoutingEngine:
         wrapup_ms: int | None,
         skills: Skills,
         service_level_ms: int | None = None,
+        strategy: str = "longest_idle",
     ) -> None:
         """Publish a queue's routing settings (None: the process default); the next match uses them."""
         key = self.prefix + "queue:" + name
@@ -221,6 +230,7 @@ class RoutingEngine:
             "wrapup_ms": wrapup_ms,
             "skills": _skills_json(skills),
             "sl_ms": service_level_ms,
+            "strategy": strategy,
         }
         with self.redis.pipeline() as pipe:
             pipe.delete(key)

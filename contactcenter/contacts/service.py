@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -111,4 +113,15 @@ def mark_transferred(
     contact.answered_at = None
     _transition(
         session, contact, ContactStatus.QUEUED, actor, queue=contact.queue, from_agent=previous_agent, to_agent=to_agent
+    )
+
+
+def last_agent_of(session: Session, *, customer_id: int, days: int = 30) -> int | None:
+    """The agent who most recently talked to this customer, within `days`."""
+    since = utcnow() - timedelta(days=days)
+    return session.scalar(
+        select(Contact.agent_id)
+        .where(Contact.customer_id == customer_id, Contact.agent_id.is_not(None), Contact.created_at >= since)
+        .order_by(Contact.id.desc())
+        .limit(1)
     )

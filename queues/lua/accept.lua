@@ -14,6 +14,11 @@ count('queue', q, day, 'answered', 1)
 count('queue', q, day, 'wait_ms', waited)
 if waited <= (tonumber(queue_setting(q, 'sl_ms') or '') or default_sl) then count('queue', q, day, 'answered_in_sl', 1) end
 count('agent', agent, day, 'answered', 1)
+local today = day_number()
+if tonumber(redis.call('HGET', akey(agent), 'answered_day') or '-1') ~= today then
+  redis.call('HSET', akey(agent), 'answered_day', today, 'answered_today', 0)
+end
+redis.call('HINCRBY', akey(agent), 'answered_today', 1)
 emit('offer.accepted', {contact = cid, agent = agent, queue = redis.call('HGET', c, 'queue')})
 set_agent(agent, 'busy', '')
 return {'ok', 'assigned'}

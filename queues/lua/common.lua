@@ -99,7 +99,7 @@ local function offer(cid, agent, timeout_ms, why)
   redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
   redis.call('ZADD', LEASES, deadline, cid)
   leave_idle(agent)
-  redis.call('HSET', akey(agent), 'state', 'reserved', 'reason', '', 'since', NOW, 'contact', cid)
+  redis.call('HSET', akey(agent), 'state', 'reserved', 'reason', '', 'since', NOW, 'contact', cid, 'last_offer_at', NOW)
   emit('offer.created', {
     contact = cid, agent = agent, queue = q, deadline = deadline,
     enqueued_at = tonumber(redis.call('HGET', c, 'enqueued_at')),
@@ -117,27 +117,78 @@ local function skipped_by(cid)
   return nil
 end
 
--- A new or returned contact takes the longest-idle available agent of its queue that has
--- the skills it needs; the agents passed over, and why, are kept with the offer.
+-- Today as a day number in the hotline's time zone (the engine stores the zone's offset).
+local function day_number()
+  local offset = tonumber(redis.call('GET', P .. 'tz_offset_ms') or '0') or 0
+  return math.floor((NOW + offset) / 86400000)
+end
+
+local function answered_today(agent)
+  local a = akey(agent)
+  if tonumber(redis.call('HGET', a, 'answered_day') or '-1') ~= day_number() then return 0 end
+  return tonumber(redis.call('HGET', a, 'answered_today') or '0') or 0
+end
+
+-- How well an agent's skills cover what a contact needs (higher is better).
+local function skill_fit(agent, needs)
+  local have, total = decode(redis.call('HGET', akey(agent), 'skills'), {}), 0
+  for skill, _ in pairs(needs) do total = total + (tonumber(have[skill] or 0) or 0) end
+  return total
+end
+
+-- Strategies rank the qualified idle agents; ties go to whoever has been idle longest.
+local RULES = {
+  longest_idle = 'longest idle available agent',
+  fewest_today = 'available agent with the fewest contacts answered today',
+  round_robin = 'available agent offered a contact least recently',
+  best_skill = 'available agent whose skill levels best cover what the contact needs',
+}
+local function rank(strategy, agent, needs)
+  if strategy == 'fewest_today' then return answered_today(agent) end
+  if strategy == 'round_robin' then return tonumber(redis.call('HGET', akey(agent), 'last_offer_at') or '0') or 0 end
+  if strategy == 'best_skill' then return -skill_fit(agent, needs) end
+  return 0
+end
+
+-- The agent a contact is kept for (the one who last served the customer), while that lasts.
+local function preferred_for(cid)
+  local until_ms = tonumber(redis.call('HGET', ckey(cid), 'prefer_until') or '0') or 0
+  if until_ms > NOW then return redis.call('HGET', ckey(cid), 'preferred') end
+  return nil
+end
+
+-- A new or returned contact takes the best qualified idle agent of its queue by the queue's
+-- strategy; the agents passed over, and why, are kept with the offer.
 local function match_contact(cid, timeout_ms)
   local q = redis.call('HGET', ckey(cid), 'queue')
   local skip = skipped_by(cid)
+  local preferred = preferred_for(cid)
   local needs = decode(redis.call('HGET', ckey(cid), 'needs'), {})
-  local passed = {}
+  local strategy = queue_setting(q, 'strategy') or 'longest_idle'
+  local passed, best, best_rank = {}, nil, nil
   for _, agent in ipairs(redis.call('ZRANGE', idle(q), 0, SCAN - 1)) do
     local ok, reason = qualifies(agent, needs)
-    if agent == skip then
-      ok, reason = false, 'passed on this contact moments ago'
-    end
+    if agent == skip then ok, reason = false, 'passed on this contact moments ago' end
+    if ok and preferred and agent ~= preferred then ok, reason = false, 'kept for the agent who last served this customer' end
     if ok then
-      return offer(cid, agent, timeout_ms, {
-        rule = 'longest idle available agent in queue ' .. q .. ' with the skills needed',
-        needs = needs, passed_over = passed,
-      })
+      local r = rank(strategy, agent, needs)
+      if best_rank == nil or r < best_rank then
+        if best then passed[#passed + 1] = {agent = best, reason = 'ranked lower by ' .. strategy} end
+        best, best_rank = agent, r
+      else
+        passed[#passed + 1] = {agent = agent, reason = 'ranked lower by ' .. strategy}
+      end
+      if strategy == 'longest_idle' or preferred then break end
+    else
+      passed[#passed + 1] = {agent = agent, reason = reason}
     end
-    passed[#passed + 1] = {agent = agent, reason = reason}
   end
-  return false
+  if not best then return false end
+  local rule = (preferred and 'the agent who last served this customer') or (RULES[strategy] or strategy)
+  return offer(cid, best, timeout_ms, {
+    rule = rule .. ' in queue ' .. q .. ' with the skills needed', strategy = strategy,
+    needs = needs, passed_over = passed,
+  })
 end
 
 -- An agent becoming free takes the best waiting contact (priority, then waiting time) across
@@ -152,6 +203,8 @@ local function match_agent(agent, timeout_ms)
       local needs = decode(redis.call('HGET', ckey(cid), 'needs'), {})
       local ok, reason = qualifies(agent, needs)
       if skipped_by(cid) == agent then ok, reason = false, 'passed on it moments ago' end
+      local kept_for = preferred_for(cid)
+      if ok and kept_for and kept_for ~= agent then ok, reason = false, 'kept for the agent who last served the customer' end
       if ok then
         local score = tonumber(head[i + 1])
         if best_score == nil or score < best_score then best, best_score, best_needs = cid, score, needs end

@@ -10,6 +10,7 @@ if redis.call('EXISTS', c) == 1 then
   return {0, redis.call('HGET', c, 'state'), redis.call('HGET', c, 'agent') or ''}
 end
 local caller, rering_ms = ARGV[9] or '', tonumber(ARGV[10] or '0') or 0
+local preferred, prefer_ms = ARGV[11] or '', tonumber(ARGV[12] or '0') or 0
 local score = (9 - priority) * 1e13 + NOW
 local kept = nil
 if caller ~= '' then
@@ -23,6 +24,13 @@ end
 redis.call('HSET', c, 'id', cid, 'queue', q, 'priority', priority, 'enqueued_at', NOW,
   'score', score, 'state', 'waiting', 'agent', '', 'info', info, 'needs', cjson.encode(needs),
   'caller', caller, 'rering_ms', rering_ms)
+local preferred_state = preferred ~= '' and redis.call('HGET', akey(preferred), 'state') or nil
+local staffed = {available = true, reserved = true, busy = true, wrap_up = true}
+if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
+  -- The agent who last served this customer gets the first offer for a while; then anyone may.
+  redis.call('HSET', c, 'preferred', preferred, 'prefer_until', NOW + prefer_ms)
+  redis.call('ZADD', RETRY, NOW + prefer_ms, cid)
+end
 redis.call('ZADD', waiting(q), score, cid)
 emit('contact.queued', {contact = cid, queue = q, priority = priority, info = cjson.decode(info),
   place_restored = kept ~= nil})
