@@ -84,15 +84,22 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             why=decisions[-1] if decisions else None,
         )
         call_sid = contact.provider_id
+    _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="connected")
+
+
+def _follow_routing(services: Services, *, contact_id: int, call_sid: str, failure: str) -> None:
+    """Send the live call to /connect, which bridges it to its agent or parks it in its queue.
+
+    If Twilio refuses, the caller is gone (hung up meanwhile): end the contact so nobody waits on it.
+    """
     try:
         services.telephony.redirect_call(
             call_sid=call_sid, url=services.url(f"/twilio/voice/connect?contact={contact_id}")
         )
     except TelephonyError as exc:
-        # The caller is gone (hung up between offer and accept): end it so the agent can move on.
-        log.warning("bridging contact %s failed: %s", contact_id, exc)
-        finish_contact(services, contact_id=contact_id, reason="bridge_failed")
-        raise AgentActionError(f"The caller could not be connected: {exc}", 502) from exc
+        log.warning("redirecting contact %s failed: %s", contact_id, exc)
+        finish_contact(services, contact_id=contact_id, reason=f"not_{failure}")
+        raise AgentActionError(f"The caller could not be {failure}: {exc}", 502) from exc
 
 
 def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
@@ -139,15 +146,7 @@ def transfer(
             to_agent=to_agent,
         )
         call_sid = session.get_one(Contact, contact_id).provider_id
-    try:
-        # The caller leaves the agent's Dial and waits again (or rings the target agent's offer).
-        services.telephony.redirect_call(
-            call_sid=call_sid, url=services.url(f"/twilio/voice/connect?contact={contact_id}")
-        )
-    except TelephonyError as exc:
-        log.warning("moving contact %s for a transfer failed: %s", contact_id, exc)
-        finish_contact(services, contact_id=contact_id, reason="transfer_failed")
-        raise AgentActionError(f"The caller could not be transferred: {exc}", 502) from exc
+    _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="transferred")
     return state
 
 
