@@ -1,0 +1,277 @@
+"""Enqueue → offer on the agent's websocket: the real web app, N logged-in consoles, open-loop arrivals.
+
+The web app runs as a subprocess (`contactcenter serve`) on the benchmark's Redis and a SQLite file.
+This process logs every agent in (POST /login), opens one console websocket per agent, makes the
+agents available through the engine, then enqueues contacts at a fixed rate from pacer threads and
+times each from just before `enqueue()` to the `offer.created` frame arriving on the agent's socket.
+Offers are accepted, finished and wrapped up at once (engine calls in worker threads) to free agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import routing_load
+from redis import Redis
+from routing_data import PASSWORD, Population
+from websockets.asyncio.client import ClientConnection, connect
+
+from queues.engine import RoutingEngine
+
+OFFER = '"offer.created"'
+
+
+@dataclass
+class RateResult:
+    rate: int
+    sent: int
+    received: int
+    achieved_per_s: float
+    max_lag_ms: float  # worst lateness of an arrival against its schedule
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    cpu_percent: dict[str, float]  # per process, % of one core, from the first arrival until the last offer
+
+
+@dataclass
+class Latency:
+    agents: int
+    login_s: float
+    connect_s: float
+    results: list[RateResult]
+    free_errors: int
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def web_server(workdir: Path, redis_url: str, database_url: str) -> Iterator[tuple[str, int]]:
+    """`contactcenter serve` on a free port; yields its base URL and process id."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_", "DATABASE_"))}
+    env |= {
+        "VAR_DIR": str(workdir / "var"),
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "OFFER_TIMEOUT_SECONDS": "600",
+    }
+    command = [sys.executable, "-m", "contactcenter", "serve", "--port", str(port), "--no-migrate"]
+    log_path = workdir / "web.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--log-level", "warning"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the web app did not start:\n" + log_path.read_text()[-3000:])
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/healthz", timeout=1, trust_env=False).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _login_all(base: str, names: list[str]) -> list[str]:
+    """One session cookie per agent, by POST /login (a few at a time: each is an argon2 verify)."""
+    gate = asyncio.Semaphore(8)
+
+    async def login(client: httpx.AsyncClient, name: str) -> str:
+        async with gate:
+            response = await client.post("/login", json={"username": name, "password": PASSWORD})
+            response.raise_for_status()
+            return str(response.cookies["cc_session"])
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, trust_env=False) as client:
+        return await asyncio.gather(*(login(client, name) for name in names))
+
+
+class Consoles:
+    """The agents' websockets; records when each offer arrives (wall clock, as the pacer)."""
+
+    def __init__(self) -> None:
+        self.received: dict[str, float] = {}
+        self.sockets: list[ClientConnection] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, ws_url: str, cookies: list[str]) -> None:
+        gate = asyncio.Semaphore(32)
+
+        async def one(cookie: str) -> None:
+            async with gate:
+                ws = await connect(
+                    ws_url,
+                    additional_headers={"Cookie": f"cc_session={cookie}"},
+                    ping_interval=None,
+                    close_timeout=1,
+                    open_timeout=60,
+                    proxy=None,
+                )
+                await ws.send(json.dumps({"type": "hello", "last_seq": None}))
+                first = json.loads(await ws.recv())
+                if first.get("type") != "snapshot":
+                    raise RuntimeError(f"expected a snapshot, got {first}")
+            self.sockets.append(ws)
+            self.tasks.append(asyncio.create_task(self._listen(ws)))
+
+        await asyncio.gather(*(one(cookie) for cookie in cookies))
+
+    async def _listen(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async for message in ws:
+                if isinstance(message, str) and OFFER in message:
+                    at = time.time()
+                    event = json.loads(message)
+                    if event.get("type") == "offer.created":
+                        self.received[event["contact"]] = at
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, *(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+class _Load:
+    """The pacer (a process pool of one) and the freers (processes) of routing_load."""
+
+    def __init__(self, redis_url: str) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.redis_url = redis_url
+        self.pacer = ProcessPoolExecutor(1, mp_context=ctx)
+        self.stop = ctx.Event()
+        self.ready = [ctx.Event() for _ in range(routing_load.FREERS)]
+        self.errors = ctx.Value("i", 0)
+        self.freers = [
+            ctx.Process(target=routing_load.free_offers, args=(redis_url, part, ready, self.stop, self.errors))
+            for part, ready in enumerate(self.ready)
+        ]
+
+    async def start(self) -> dict[str, int]:
+        for freer in self.freers:
+            freer.start()
+        pids = {"pacer": await asyncio.wrap_future(self.pacer.submit(routing_load.pid))}
+        for n, (freer, ready) in enumerate(zip(self.freers, self.ready, strict=True)):
+            if not await asyncio.to_thread(ready.wait, 60):
+                raise RuntimeError("an offer freer did not start")
+            pids[f"freer{n + 1}"] = freer.pid or 0
+        return pids
+
+    async def pace(self, tag: str, rate: int, count: int) -> tuple[dict[str, float], float, float]:
+        return await asyncio.wrap_future(self.pacer.submit(routing_load.pace, self.redis_url, tag, rate, count))
+
+    def close(self) -> None:
+        self.stop.set()
+        for freer in self.freers:
+            if freer.pid is not None:
+                freer.join(30)
+        self.pacer.shutdown()
+
+
+async def _run_rate(
+    load: _Load, consoles: Consoles, pids: dict[str, int], tag: str, rate: int, seconds: float
+) -> RateResult:
+    count = max(1, int(rate * seconds))
+    began = time.perf_counter()
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    sent, lag, elapsed = await load.pace(tag, rate, count)
+    deadline = time.monotonic() + 15
+    while any(cid not in consoles.received for cid in sent) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    wall = time.perf_counter() - began
+    cpu = {name: 100 * (cpu_seconds(pid) - cpu_before[name]) / wall for name, pid in pids.items()}
+    latencies = [(consoles.received[c] - at) * 1000 for c, at in sent.items() if c in consoles.received]
+    return RateResult(
+        rate=rate,
+        sent=count,
+        received=len(latencies),
+        achieved_per_s=count / elapsed,
+        max_lag_ms=lag * 1000,
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
+        max_ms=max(latencies, default=0.0),
+        cpu_percent=cpu,
+    )
+
+
+async def measure_latency(
+    base: str,
+    redis_url: str,
+    pop: Population,
+    ids: dict[str, int],
+    rates: list[int],
+    seconds: float,
+    pids: dict[str, int],
+) -> Latency:
+    """`pids`: processes whose CPU use is reported (name -> pid); the load processes are added."""
+    began = time.perf_counter()
+    cookies = await _login_all(base, [agent.name for agent in pop.agents])
+    logged_in = time.perf_counter()
+    consoles = Consoles()
+    await consoles.open(base.replace("http", "ws", 1) + "/agents/ws", cookies)
+    connected = time.perf_counter()
+    load = _Load(redis_url)
+    client = Redis.from_url(redis_url)
+    try:
+        pids = pids | await load.start()
+        engine = RoutingEngine(client, routing_load.CONFIG)
+        for agent in pop.agents:
+            engine.set_agent_state(
+                agent_id=str(ids[agent.name]), state="available", queues=list(agent.queues), skills=agent.skills
+            )
+        await asyncio.sleep(1)
+        await _run_rate(load, consoles, pids, "warmup", 100, 1.0)
+        results = []
+        for rate in rates:
+            await asyncio.sleep(1)  # let the previous phase drain
+            results.append(await _run_rate(load, consoles, pids, f"r{rate}", rate, seconds))
+    finally:
+        await asyncio.to_thread(load.close)
+        await consoles.close()
+        client.close()
+    return Latency(len(pop.agents), logged_in - began, connected - logged_in, results, load.errors.value)
