@@ -45,11 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis-url", help="use this Redis database instead of a private server (it is flushed!)")
     parser.add_argument("--agents", type=int, help="agents and websockets (default 2000; 200 with --quick)")
     parser.add_argument("--threads", type=int, default=4, help="client threads/connections for throughput")
-    parser.add_argument("--rounds", type=int, help="throughput rounds of agents/2 assignments (default 12; 20 quick)")
+    parser.add_argument("--rounds", type=int, help="throughput rounds of agents/2 assignments (default 20; 30 quick)")
     parser.add_argument("--seconds", type=float, help="duration of each arrival rate (default 5; 2 quick)")
     args = parser.parse_args(argv)
     args.agents = args.agents or (200 if args.quick else 2000)
-    args.rounds = args.rounds or (20 if args.quick else 12)
+    args.rounds = args.rounds or (30 if args.quick else 20)
     args.seconds = args.seconds or (2.0 if args.quick else 5.0)
     if args.agents < 2 * QUEUE_COUNT:
         parser.error(f"--agents must be at least {2 * QUEUE_COUNT}")
@@ -94,21 +94,24 @@ def figures(tp: Throughput, lat: Latency) -> dict[str, float]:
     return out
 
 
-def table(args: argparse.Namespace, tp: Throughput, lat: Latency, result: dict[str, float], took: float) -> str:
+def table(
+    args: argparse.Namespace, redis_version: str, tp: Throughput, lat: Latency, result: dict[str, float], took: float
+) -> str:
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "FAIL"
 
     lines = [
         f"Routing benchmark{' (--quick: targets are for the full run)' if args.quick else ''}",
-        f"  machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}, "
-        f"Redis: {'--redis-url' if args.redis_url else 'private redis-server (appendonly yes)'}",
-        f"  setup: {args.agents} agents, {QUEUE_COUNT} queues, {SKILL_COUNT} skills; each agent in "
-        f"{QUEUES_PER_AGENT} queues; each queue needs 1 skill at level >= 2, which its agents have "
-        "(skills passed to the engine: configure_queue / set_agent_state); strategy longest_idle",
+        f"  machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}, Redis {redis_version} "
+        f"({'--redis-url' if args.redis_url else 'private redis-server, appendonly yes'}); everything on this machine",
+        f"  setup: {args.agents} agents, {QUEUE_COUNT} queues, {SKILL_COUNT} skills; each agent in {QUEUES_PER_AGENT} "
+        "queues with skill levels; each queue needs 1 skill at level >= 2, which its agents have",
+        "  (skills go to the engine: configure_queue / set_agent_state; it checks them on every match); "
+        "strategy longest_idle",
         "",
-        f"Assignment throughput ({tp.threads} threads, one connection each; {tp.rounds} rounds of "
-        f"{tp.contacts_per_round} contacts)",
-        f"  {'operation':<34}{'ok/s':>10}{'Redis µs/call':>15}",
+        f"Assignment throughput ({tp.threads} threads, one connection each, used for the floor and the engine "
+        f"alike; {tp.rounds} rounds of {tp.contacts_per_round} contacts)",
+        f"  {'operation':<34}{'ok/s':>10}{'Redis µs/call':>15}{'Redis-bound max/s':>19}",
     ]
     names = {
         "floor": "floor: trivial Lua `return 1`",
@@ -119,19 +122,21 @@ def table(args: argparse.Namespace, tp: Throughput, lat: Latency, result: dict[s
     }
     for name in PHASES:
         phase = tp.phases[name]
-        lines.append(f"  {names[name]:<34}{phase.per_s:>10,.0f}{phase.server_us_per_call:>15.1f}")
+        us = phase.server_us_per_call
+        ceiling = f"{1e6 / us:>19,.0f}" if us else f"{'-':>19}"
+        lines.append(f"  {names[name]:<34}{phase.per_s:>10,.0f}{us:>15.1f}{ceiling}")
     lines += [
         f"  {'full contact lifecycles (4 calls)':<34}{tp.lifecycles_per_s:>10,.0f}",
         "",
         f"Offer latency: enqueue() → offer.created on the agent's websocket ({lat.agents} consoles logged in "
         f"and connected in {lat.login_s:.1f} s + {lat.connect_s:.1f} s)",
         f"  {'rate/s':>8}{'sent':>7}{'recv':>7}{'achieved/s':>12}{'max lag ms':>12}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'max ms':>9}  CPU % of one core",
+        f"{'max ms':>9}  CPU: machine busy; per process % of one core",
     ]
     for r in lat.results:
         lines.append(
             f"  {r.rate:>8}{r.sent:>7}{r.received:>7}{r.achieved_per_s:>12.0f}{r.max_lag_ms:>12.1f}"
-            f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.max_ms:>9.2f}  "
+            f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.max_ms:>9.2f}  {r.machine_busy_percent:.0f}%; "
             + " ".join(f"{name} {pct:.0f}" for name, pct in r.cpu_percent.items())
         )
     if lat.free_errors:
@@ -163,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         server = None if args.redis_url else EmbeddedRedis(workdir / "redis")
         redis_url = args.redis_url or (server.start() if server else "")
         try:
-            reset_redis(redis_url)
+            redis_version = reset_redis(redis_url)
             print(f"throughput: {args.agents} agents, {args.rounds} rounds ...", file=sys.stderr, flush=True)
             tp = measure_throughput(redis_url, population(args.agents), threads=args.threads, rounds=args.rounds)
             print("latency: starting the web app, logging agents in ...", file=sys.stderr, flush=True)
@@ -174,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             if server:
                 server.stop()
     result = figures(tp, lat)
-    print(table(args, tp, lat, result, time.perf_counter() - began))
+    print(table(args, redis_version, tp, lat, result, time.perf_counter() - began))
     print(json.dumps(result))
     return 0
 

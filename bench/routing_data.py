@@ -44,11 +44,12 @@ def population(agents: int, seed: int = 7) -> Population:
     return Population(needs, people)
 
 
-def reset_redis(url: str) -> None:
-    """Empty the benchmark's Redis database (only that one database)."""
+def reset_redis(url: str) -> str:
+    """Empty the benchmark's Redis database (only that one database); the server's version."""
     client = Redis.from_url(url)
     try:
         client.flushdb()
+        return str(client.info("server").get("redis_version", "?"))
     finally:
         client.close()
 

@@ -1,10 +1,10 @@
 """Enqueue → offer on the agent's websocket: the real web app, N logged-in consoles, open-loop arrivals.
 
 The web app runs as a subprocess (`contactcenter serve`) on the benchmark's Redis and a SQLite file.
-This process logs every agent in (POST /login), opens one console websocket per agent, makes the
-agents available through the engine, then enqueues contacts at a fixed rate from pacer threads and
-times each from just before `enqueue()` to the `offer.created` frame arriving on the agent's socket.
-Offers are accepted, finished and wrapped up at once (engine calls in worker threads) to free agents.
+This process logs every agent in (POST /login), opens one console websocket per agent and makes
+the agents available through the engine; a pacer process enqueues contacts at a fixed rate and
+freer processes accept, finish and wrap up each offer at once (see routing_load). Each contact is
+timed from just before `enqueue()` to the `offer.created` frame arriving on its agent's socket.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -46,6 +48,7 @@ class RateResult:
     p99_ms: float
     max_ms: float
     cpu_percent: dict[str, float]  # per process, % of one core, from the first arrival until the last offer
+    machine_busy_percent: float  # all cores together, whoever used them
 
 
 @dataclass
@@ -62,7 +65,7 @@ def percentile(values: list[float], pct: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered), max(1, math.ceil(pct / 100 * len(ordered)))) - 1]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -72,6 +75,15 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """Busy and total CPU ticks of the whole machine so far (Linux /proc; 0, 0 elsewhere)."""
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0, 0
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # all but idle and iowait
 
 
 def _free_port() -> int:
@@ -137,6 +149,7 @@ class Consoles:
 
     def __init__(self) -> None:
         self.received: dict[str, float] = {}
+        self.sink: Connection | None = None  # where offers go to be accepted, finished, wrapped up
         self.sockets: list[ClientConnection] = []
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -170,6 +183,8 @@ class Consoles:
                     event = json.loads(message)
                     if event.get("type") == "offer.created":
                         self.received[event["contact"]] = at
+                        if self.sink:
+                            self.sink.send_bytes(f"{event['contact']} {event['agent']}".encode())
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -178,38 +193,28 @@ class Consoles:
 
 
 class _Load:
-    """The pacer (a process pool of one) and the freers (processes) of routing_load."""
+    """The pacer (a process pool of one) and the freer (a process) of routing_load."""
 
     def __init__(self, redis_url: str) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.redis_url = redis_url
         self.pacer = ProcessPoolExecutor(1, mp_context=ctx)
-        self.stop = ctx.Event()
-        self.ready = [ctx.Event() for _ in range(routing_load.FREERS)]
+        offers, self.sink = ctx.Pipe(duplex=False)
         self.errors = ctx.Value("i", 0)
-        self.freers = [
-            ctx.Process(target=routing_load.free_offers, args=(redis_url, part, ready, self.stop, self.errors))
-            for part, ready in enumerate(self.ready)
-        ]
+        self.freer = ctx.Process(target=routing_load.free_offers, args=(redis_url, offers, self.errors))
 
     async def start(self) -> dict[str, int]:
-        for freer in self.freers:
-            freer.start()
-        pids = {"pacer": await asyncio.wrap_future(self.pacer.submit(routing_load.pid))}
-        for n, (freer, ready) in enumerate(zip(self.freers, self.ready, strict=True)):
-            if not await asyncio.to_thread(ready.wait, 60):
-                raise RuntimeError("an offer freer did not start")
-            pids[f"freer{n + 1}"] = freer.pid or 0
-        return pids
+        self.freer.start()
+        pacer_pid = await asyncio.wrap_future(self.pacer.submit(routing_load.pid))
+        return {"pacer": pacer_pid, "freer": self.freer.pid or 0}
 
     async def pace(self, tag: str, rate: int, count: int) -> tuple[dict[str, float], float, float]:
         return await asyncio.wrap_future(self.pacer.submit(routing_load.pace, self.redis_url, tag, rate, count))
 
     def close(self) -> None:
-        self.stop.set()
-        for freer in self.freers:
-            if freer.pid is not None:
-                freer.join(30)
+        if self.freer.pid is not None:
+            self.sink.send_bytes(b"")
+            self.freer.join(30)
         self.pacer.shutdown()
 
 
@@ -219,12 +224,14 @@ async def _run_rate(
     count = max(1, int(rate * seconds))
     began = time.perf_counter()
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    busy_before, total_before = machine_ticks()
     sent, lag, elapsed = await load.pace(tag, rate, count)
     deadline = time.monotonic() + 15
     while any(cid not in consoles.received for cid in sent) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     wall = time.perf_counter() - began
     cpu = {name: 100 * (cpu_seconds(pid) - cpu_before[name]) / wall for name, pid in pids.items()}
+    busy, total = machine_ticks()
     latencies = [(consoles.received[c] - at) * 1000 for c, at in sent.items() if c in consoles.received]
     return RateResult(
         rate=rate,
@@ -236,6 +243,7 @@ async def _run_rate(
         p99_ms=percentile(latencies, 99),
         max_ms=max(latencies, default=0.0),
         cpu_percent=cpu,
+        machine_busy_percent=100 * (busy - busy_before) / (total - total_before) if total > total_before else 0.0,
     )
 
 
@@ -259,6 +267,7 @@ async def measure_latency(
     client = Redis.from_url(redis_url)
     try:
         pids = pids | await load.start()
+        consoles.sink = load.sink
         engine = RoutingEngine(client, routing_load.CONFIG)
         for agent in pop.agents:
             engine.set_agent_state(

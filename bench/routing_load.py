@@ -1,18 +1,18 @@
 """Load of the latency benchmark, run in child processes so that their threads do not share a GIL with
 the websocket clients that take the timestamps: a pacer that enqueues contacts at fixed times (open
-loop), and a freer that accepts, finishes and wraps up every offer as soon as it is on the event stream.
+loop), and a freer that accepts, finishes and wraps up every offer as soon as a console receives it.
 Times are wall-clock (`time.time()`), comparable between processes of one machine."""
 
 from __future__ import annotations
 
-import json
 import os
+import queue
 import random
+import threading
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
-from multiprocessing.synchronize import Event
 
 from redis import Redis
 from routing_data import QUEUES
@@ -20,9 +20,8 @@ from routing_data import QUEUES
 from queues.engine import RoutingConfig, RoutingEngine, RoutingError
 
 CONFIG = RoutingConfig(offer_timeout_ms=600_000, wrapup_ms=600_000)  # offers never expire during a run
-OFFER = b'"offer.created"'
 PACERS = 2  # enqueueing threads, so one slow call does not hold back the next arrival
-FREERS = 4  # processes accepting, finishing and wrapping up offers (each takes a share of them)
+FREERS = 4  # threads accepting, finishing and wrapping up offers
 
 
 def pid() -> int:
@@ -63,35 +62,33 @@ def _pace(engine: RoutingEngine, ids: list[str], due: list[float], sent: dict[st
     return lag
 
 
-def free_offers(redis_url: str, part: int, ready: Event, stop: Event, errors: Synchronized[int]) -> None:
-    """Follow the event stream; every offer of this part (one of FREERS) is accepted, finished and
-    wrapped up at once. One thread per process: a busy reader thread would keep the GIL from the
-    threads waiting on Redis replies, and freeing would fall behind."""
-    reader = Redis.from_url(redis_url)
-    engine = RoutingEngine(Redis.from_url(redis_url), CONFIG)
-    newest = reader.xrevrange(engine.events_key, count=1)
-    last: bytes | str = newest[0][0] if newest else "0-0"
-    ready.set()
+def free_offers(redis_url: str, offers: Connection, errors: Synchronized[int]) -> None:
+    """Accept, finish and wrap up each offer the consoles pass on ("contact agent"; b"" ends)."""
+    engines = [RoutingEngine(Redis.from_url(redis_url), CONFIG) for _ in range(FREERS)]
+    work: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+
+    def free(engine: RoutingEngine) -> None:
+        while (item := work.get()) is not None:
+            contact, agent = item
+            try:
+                engine.accept(contact_id=contact, agent_id=agent)
+                engine.finish(contact_id=contact, reason="ended")
+                engine.end_wrap_up(agent_id=agent)
+            except RoutingError:
+                with errors.get_lock():
+                    errors.value += 1
+
+    threads = [threading.Thread(target=free, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
     try:
-        while not stop.is_set():
-            for _key, entries in reader.xread({engine.events_key: last}, block=200, count=1000):
-                for stream_id, fields in entries:
-                    last = stream_id
-                    if OFFER not in fields[b"e"]:
-                        continue
-                    event = json.loads(fields[b"e"])
-                    if event["type"] == "offer.created" and zlib.crc32(event["contact"].encode()) % FREERS == part:
-                        _free(engine, event["contact"], str(event["agent"]), errors)
+        while message := offers.recv_bytes():
+            contact, agent = message.decode().split(" ")
+            work.put((contact, agent))
     finally:
-        reader.close()
-        engine.redis.close()
-
-
-def _free(engine: RoutingEngine, contact: str, agent: str, errors: Synchronized[int]) -> None:
-    try:
-        engine.accept(contact_id=contact, agent_id=agent)
-        engine.finish(contact_id=contact, reason="ended")
-        engine.end_wrap_up(agent_id=agent)
-    except RoutingError:
-        with errors.get_lock():
-            errors.value += 1
+        for _ in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join()
+        for engine in engines:
+            engine.redis.close()
