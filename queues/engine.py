@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -232,10 +233,11 @@ class RoutingEngine:
             "sl_ms": service_level_ms,
             "strategy": strategy,
         }
-        with self.redis.pipeline() as pipe:
-            pipe.delete(key)
-            pipe.hset(key, mapping={k: v for k, v in values.items() if v is not None})
-            pipe.execute()
+        # Written aside, then RENAMEd over the old settings: an atomic swap without MULTI, which the
+        # RedisCluster pipelines of older redis-py (5.x) cannot send. Both keys are in the slot of {rt}.
+        staged = f"{key}:staged:{uuid.uuid4().hex}"
+        self.redis.hset(staged, mapping={k: v for k, v in values.items() if v is not None})
+        self.redis.rename(staged, key)
 
     def end_wrap_up(self, *, agent_id: str, state: str = "available", reason: str = "") -> str:
         """Close the agent's wrap-up and move on to the next state."""

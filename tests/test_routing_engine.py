@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine, RoutingError
 
@@ -16,13 +17,13 @@ SKIP_SECONDS = 5.0
 
 
 @pytest.fixture
-def engine(redis_client: Redis) -> RoutingEngine:
-    return RoutingEngine(redis_client, RoutingConfig(offer_timeout_ms=10_000))
+def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
+    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=10_000))
 
 
 @pytest.fixture
-def short_offers(redis_client: Redis) -> RoutingEngine:
-    return RoutingEngine(redis_client, RoutingConfig(offer_timeout_ms=200))
+def short_offers(routing_redis: Redis | RedisCluster) -> RoutingEngine:
+    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=200))
 
 
 def tick() -> None:

@@ -6,13 +6,20 @@ import time
 
 import pytest
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine, RoutingError
 
 
 @pytest.fixture
-def engine(redis_client: Redis) -> RoutingEngine:
-    return RoutingEngine(redis_client, RoutingConfig(offer_timeout_ms=5_000, wrapup_ms=30_000))
+def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
+    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=5_000, wrapup_ms=30_000))
+
+
+@pytest.fixture
+def redis_client(routing_redis: Redis | RedisCluster) -> Redis | RedisCluster:
+    """Tests here that read Redis directly read the one their engine runs on, single or cluster."""
+    return routing_redis
 
 
 def available(engine: RoutingEngine, agent: str, queues: list[str], skills: dict[str, int]) -> None:

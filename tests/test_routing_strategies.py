@@ -6,13 +6,14 @@ import time
 
 import pytest
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine
 
 
 @pytest.fixture
-def engine(redis_client: Redis) -> RoutingEngine:
-    return RoutingEngine(redis_client, RoutingConfig(offer_timeout_ms=5_000, preferred_agent_ms=300))
+def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
+    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=5_000, preferred_agent_ms=300))
 
 
 def free(engine: RoutingEngine, agent: str, skills: dict[str, int] | None = None) -> None:
