@@ -58,7 +58,12 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
     try:
         with _routing_refusals():
             new_state = services.routing.set_agent_state(
-                agent_id=str(agent.id), state=state, queues=list(agent.queues), reason=reason, skills=agent.skills
+                agent_id=str(agent.id),
+                state=state,
+                queues=list(agent.queues),
+                reason=reason,
+                skills=agent.skills,
+                chat_capacity=agent.chat_capacity,
             )
     except ValueError as exc:
         raise AgentActionError(str(exc), 400) from exc

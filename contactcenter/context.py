@@ -54,6 +54,8 @@ def build_services(settings: Settings) -> Services:
             rering_ms=settings.rering_seconds * 1000,
             preferred_agent_ms=settings.preferred_agent_seconds * 1000,
             timezone=settings.timezone,
+            chat_capacity=settings.chat_capacity,
+            voice_blocks_chat=settings.voice_blocks_chat,
         ),
     )
     return Services(

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
     preferred_agent_seconds: int = Field(default=20, alias="PREFERRED_AGENT_SECONDS", ge=0, le=600)
     rering_seconds: int = Field(default=300, alias="RERING_SECONDS", ge=0, le=86400)
+    chat_capacity: int = Field(default=3, alias="CHAT_CAPACITY", ge=0, le=20)
+    voice_blocks_chat: bool = Field(default=True, alias="VOICE_BLOCKS_CHAT")
     timezone: str = Field(default="Asia/Shanghai", alias="TIMEZONE")
     default_region: str = Field(default="CN", alias="DEFAULT_REGION")
     demo_password: str | None = Field(default=None, alias="DEMO_PASSWORD")

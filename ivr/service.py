@@ -110,7 +110,7 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
     session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
     priority = max(step.priority, 5 if customer and customer.grade == "key" else 0)
     preferred = contacts.last_agent_of(session, customer_id=customer.id) if customer else None
-    services.routing.enqueue(
+    _created, state = services.routing.enqueue(
         contact_id=str(contact.id),
         queue=step.queue,
         priority=priority,
@@ -127,6 +127,9 @@ def _enqueue(services: Services, session: Session, contact: Contact, node: Node,
             "ticket": ticket and ticket.number,
         },
     )
+    if state == "full":
+        contacts.mark_finished(session, contact=contact, reason="queue_full")
+        return twiml.goodbye(services.flow, twiml.QUEUE_FULL)
     response.enqueue(
         step.queue,
         action=_url(services, "/twilio/voice/queue-result", contact=contact.id),
@@ -144,8 +147,11 @@ def wait_music(services: Services, *, contact_id: int) -> str:
         with services.db.session() as session:
             if session.get(Contact, contact_id) is None:
                 raise UnknownCall(f"no contact {contact_id}")
-    estimate = services.routing.wait_estimate(contact_id=str(contact_id)) if routing.get("state") == "waiting" else None
     response = VoiceResponse()
+    if routing.get("state") == "timed_out":
+        response.leave()  # past the queue's maximum wait: Twilio posts QueueResult=leave to the action
+        return str(response)
+    estimate = services.routing.wait_estimate(contact_id=str(contact_id)) if routing.get("state") == "waiting" else None
     if estimate:
         prompt = twiml.position_prompt(estimate["position"], estimate["estimated_wait_seconds"])
     else:
@@ -159,10 +165,11 @@ def queue_result(services: Services, *, contact_id: int, result: str) -> str:
     """The caller left Twilio's queue: hung up, bridged, redirected to an agent, or an error."""
     if result in ("bridged", "redirected"):
         return str(VoiceResponse())
-    finish_contact(services, contact_id=contact_id, reason=f"queue_{result}")
+    timed_out = services.routing.contact(str(contact_id)).get("state") == "timed_out"
+    finish_contact(services, contact_id=contact_id, reason="max_wait" if timed_out else f"queue_{result}")
     if result == "hangup":
         return str(VoiceResponse())
-    return twiml.goodbye(services.flow, twiml.SORRY)
+    return twiml.goodbye(services.flow, twiml.WAITED_TOO_LONG if timed_out else twiml.SORRY)
 
 
 def connect_agent(services: Services, *, contact_id: int) -> str:

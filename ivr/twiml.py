@@ -38,6 +38,14 @@ SORRY: Prompt = {
     "zh-CN": "对不起,系统繁忙,请稍后再拨。",
     "en": "Sorry, we cannot take your call right now. Please call again later.",
 }
+QUEUE_FULL: Prompt = {
+    "zh-CN": "对不起,所有坐席正忙,排队人数已满,请稍后再拨。",
+    "en": "Sorry, all our agents are busy and the queue is full. Please call again later.",
+}
+WAITED_TOO_LONG: Prompt = {
+    "zh-CN": "对不起,让您久等了,目前所有坐席仍然忙碌,请稍后再拨。",
+    "en": "Sorry to have kept you waiting; all our agents are still busy. Please call again later.",
+}
 THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for calling. Goodbye."}
 CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
 

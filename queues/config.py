@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,23 @@ from queues.engine import RoutingEngine
 from queues.models import Queue
 
 Strategy = Literal["longest_idle", "fewest_today", "round_robin", "best_skill"]
+
+
+class OverflowStep(BaseModel):
+    """After `after_seconds` in the queue, widen who may take the contact (steps add up)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_seconds: int = Field(ge=1, le=86400)
+    lower_levels_by: int = Field(default=0, ge=0, le=4)
+    queues: list[str] = Field(default_factory=list, max_length=20)
+    any_agent: bool = False
+
+    @model_validator(mode="after")
+    def _widens_something(self) -> OverflowStep:
+        if not (self.lower_levels_by or self.queues or self.any_agent):
+            raise ValueError("an overflow step must lower levels, add queues or allow any agent")
+        return self
 
 
 class QueueSettings(BaseModel):
@@ -30,12 +47,34 @@ class QueueSettings(BaseModel):
     max_wait_seconds: int | None = Field(default=None, ge=10)
     max_length: int | None = Field(default=None, ge=1)
     calendar: str | None = Field(default=None, max_length=64)
+    overflow: list[OverflowStep] | None = Field(default=None, max_length=10)
+    aging_seconds_per_priority: int | None = Field(default=None, ge=1, le=86400)
+    weight: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _steps_in_time_order(self) -> QueueSettings:
+        times = [step.after_seconds for step in self.overflow or []]
+        if times != sorted(set(times)):
+            raise ValueError("overflow steps must come in increasing after_seconds")
+        return self
 
 
 def queue_view(queue: Queue) -> dict[str, Any]:
     """A queue and its settings as JSON-ready data."""
     fields = QueueSettings.model_fields
     return {"name": queue.name, **{name: getattr(queue, name) for name in fields}}
+
+
+def _overflow_for_routing(queue: Queue) -> list[dict[str, Any]]:
+    return [
+        {
+            "after_ms": step["after_seconds"] * 1000,
+            "lower_levels_by": step.get("lower_levels_by", 0),
+            "queues": step.get("queues", []),
+            "any_agent": step.get("any_agent", False),
+        }
+        for step in queue.overflow or []
+    ]
 
 
 def publish(engine: RoutingEngine, queue: Queue) -> None:
@@ -47,6 +86,11 @@ def publish(engine: RoutingEngine, queue: Queue) -> None:
         skills=queue.skills or {},
         service_level_ms=queue.service_level_seconds * 1000 if queue.service_level_seconds else None,
         strategy=queue.strategy or "longest_idle",
+        priority_step_ms=queue.aging_seconds_per_priority * 1000 if queue.aging_seconds_per_priority else None,
+        weight=queue.weight or 1,
+        overflow=_overflow_for_routing(queue),
+        max_length=queue.max_length,
+        max_wait_ms=queue.max_wait_seconds * 1000 if queue.max_wait_seconds else None,
     )
 
 
@@ -66,6 +110,15 @@ def update_queue(session: Session, engine: RoutingEngine, *, queue: Queue, chang
             if not 1 <= level <= 5:
                 raise ValueError(f"skill {skill!r}: level must be from 1 to 5")
         changed["skills"] = changed["skills"] or {}
+    if "overflow" in changed:
+        changed["overflow"] = changed["overflow"] or []
+        known = {name for (name,) in session.execute(select(Queue.name))}
+        for step in changed["overflow"]:
+            unknown = sorted(set(step["queues"]) - known)
+            if unknown:
+                raise ValueError(f"overflow step after {step['after_seconds']} s: no queue {', '.join(unknown)}")
+    if "weight" in changed and changed["weight"] is None:
+        changed["weight"] = 1
     for name, value in changed.items():
         setattr(queue, name, value)
     session.flush()

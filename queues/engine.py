@@ -1,7 +1,8 @@
 """The routing engine: atomic contact ↔ agent matching on Redis, with offers as leases.
 
-Each operation is one Lua script (see `lua/`), so a contact and an agent are reserved
-together or not at all, whichever side arrives first, however many processes call it.
+Each operation is one Lua script (`lua/*.lua`, with `lua/lib/*.lua` prepended), so a contact
+and an agent are reserved together or not at all, whichever side arrives first, however many
+processes call it. Read-only figures (statistics, place in line) are in `figures.py`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,10 @@ from zoneinfo import ZoneInfo
 from redis import Redis
 from redis.commands.core import Script
 
-from queues.estimate import estimated_wait_seconds
+from queues.figures import RoutingFigures
+from queues.keys import CHANNELS, PREFIX, decode, pairs
 
 LUA = Path(__file__).resolve().parent / "lua"
-PREFIX = "cc:{rt}:"
 AGENT_STATES = ("available", "not_ready", "offline")
 STRATEGIES = ("longest_idle", "fewest_today", "round_robin", "best_skill")
 Skills = dict[str, int]
@@ -54,6 +55,8 @@ class RoutingConfig:
     service_level_ms: int = 15_000
     timezone: str = "Asia/Shanghai"  # days of the statistics start at midnight here
     missed_limit: int = 2
+    chat_capacity: int = 3  # chats at once per agent, unless the agent's own setting says otherwise
+    voice_blocks_chat: bool = True  # an agent on a call gets no new chats
 
 
 @dataclass(frozen=True)
@@ -61,24 +64,12 @@ class Snapshot:
     seq: int
     agent: dict[str, str]
     contact: dict[str, str]
+    chats: list[dict[str, str]] = field(default_factory=list)
 
 
 def now_ms() -> int:
     """Wall-clock milliseconds: shared by every process, unlike a monotonic clock."""
     return int(time.time() * 1000)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
-def _pairs(flat: list[Any]) -> dict[str, str]:
-    flat = _decode(flat)
-    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 MESSAGES = {
@@ -93,19 +84,20 @@ MESSAGES = {
 }
 
 
-class RoutingEngine:
+def _load_scripts(redis: Redis) -> dict[str, Script]:
+    library = "\n".join(path.read_text() for path in sorted((LUA / "lib").glob("*.lua")))
+    return {path.stem: redis.register_script(library + "\n" + path.read_text()) for path in LUA.glob("*.lua")}
+
+
+class RoutingEngine(RoutingFigures):
     """Queues, agents and offers in Redis; every change also goes out on the event stream."""
 
     def __init__(self, redis: Redis, config: RoutingConfig | None = None, prefix: str = PREFIX) -> None:
         self.redis = redis
         self.config = config or RoutingConfig()
         self.prefix = prefix
-        common = (LUA / "common.lua").read_text()
-        self._scripts: dict[str, Script] = {
-            path.stem: redis.register_script(common + "\n" + path.read_text())
-            for path in LUA.glob("*.lua")
-            if path.stem != "common"
-        }
+        self.timezone = self.config.timezone
+        self._scripts = _load_scripts(redis)
         # Lua works out "today" from this offset (statistics days, fewest-contacts-today).
         offset = datetime.now(ZoneInfo(self.config.timezone)).utcoffset()
         redis.set(prefix + "tz_offset_ms", int(offset.total_seconds() * 1000) if offset else 0)
@@ -115,7 +107,7 @@ class RoutingEngine:
         return self.prefix + "events"
 
     def _run(self, name: str, *args: object) -> Any:
-        result = _decode(self._scripts[name](keys=[self.prefix + "seq"], args=[self.prefix, now_ms(), *args]))
+        result = decode(self._scripts[name](keys=[self.prefix + "seq"], args=[self.prefix, now_ms(), *args]))
         if isinstance(result, list) and result and result[0] == "err":
             raise RoutingError(result[1], MESSAGES.get(result[1], result[1]))
         return result
@@ -130,10 +122,16 @@ class RoutingEngine:
         skills: Skills | None = None,
         caller: str | None = None,
         preferred_agent: str | None = None,
+        channel: str = "voice",
     ) -> tuple[bool, str]:
-        """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs."""
+        """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs.
+
+        Returns (created, state); state "full" means the queue is at its maximum length and the
+        contact was not queued."""
         if not 0 <= priority <= 9:
             raise ValueError("priority must be between 0 and 9")
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
         created, state, _agent = self._run(
             "enqueue",
             contact_id,
@@ -146,23 +144,38 @@ class RoutingEngine:
             self.config.rering_ms,
             preferred_agent or "",
             self.config.preferred_agent_ms,
+            channel,
         )
         return bool(created), state
 
     def set_agent_state(
-        self, *, agent_id: str, state: str, queues: list[str], reason: str = "", skills: Skills | None = None
+        self,
+        *,
+        agent_id: str,
+        state: str,
+        queues: list[str],
+        reason: str = "",
+        skills: Skills | None = None,
+        chat_capacity: int | None = None,
     ) -> str:
-        """Change an agent's state (and skills); becoming available takes the best waiting contact."""
+        """Change an agent's state (and skills, chat capacity); becoming available takes the best waiting work."""
         if state not in AGENT_STATES:
             raise ValueError(f"state must be one of {', '.join(AGENT_STATES)}")
+        capacity = self.config.chat_capacity if chat_capacity is None else chat_capacity
+        if not 0 <= capacity <= 20:
+            raise ValueError("chat capacity must be from 0 to 20")
         _ok, new_state = self._run(
-            "agent_state", agent_id, state, reason, ",".join(queues), self.config.offer_timeout_ms, _skills_json(skills)
+            "agent_state",
+            agent_id,
+            state,
+            reason,
+            ",".join(queues),
+            self.config.offer_timeout_ms,
+            _skills_json(skills),
+            capacity,
+            int(self.config.voice_blocks_chat),
         )
         return new_state
-
-    def today(self) -> str:
-        """The statistics day, in the hotline's time zone."""
-        return datetime.now(ZoneInfo(self.config.timezone)).strftime("%Y-%m-%d")
 
     def accept(self, *, contact_id: str, agent_id: str) -> None:
         """Turn the agent's offer into an assignment, if the lease is still live."""
@@ -173,8 +186,8 @@ class RoutingEngine:
         self._run("reject", contact_id, agent_id, "rejected", self.config.offer_timeout_ms, self.config.missed_limit)
 
     def reap(self) -> int:
-        """Return every offer whose lease has run out; the count of leases looked at."""
-        return int(self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit))
+        """Act on time passing (expired offers, lapsed skips, overflow, maximum waits, wrap-ups); the count handled."""
+        return int(self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today()))
 
     def finish(self, *, contact_id: str, reason: str) -> str:
         """The caller left or the call ended: abandoned if not yet connected, else ended."""
@@ -203,12 +216,21 @@ class RoutingEngine:
         )
         return state
 
-    def extend_wrap_up(self, *, agent_id: str, seconds: float) -> int:
-        """Give the agent more wrap-up time; returns the new end (Unix ms)."""
+    def extend_wrap_up(self, *, agent_id: str, seconds: float, contact_id: str | None = None) -> int:
+        """Give the agent more wrap-up time (of a chat, when `contact_id` is one); returns the new end (Unix ms)."""
         if not 0 < seconds <= 3600:
             raise ValueError("extend wrap-up by 1 second to 1 hour")
-        _ok, until_ms = self._run("wrapup_extend", agent_id, int(seconds * 1000))
+        _ok, until_ms = self._run("wrapup_extend", agent_id, int(seconds * 1000), contact_id or "")
         return int(until_ms)
+
+    def end_wrap_up(
+        self, *, agent_id: str, state: str = "available", reason: str = "", contact_id: str | None = None
+    ) -> str:
+        """Close the agent's wrap-up and move on to the next state (or free one chat's slot)."""
+        _ok, new_state = self._run(
+            "wrapup_done", agent_id, state, reason, self.config.offer_timeout_ms, contact_id or ""
+        )
+        return new_state
 
     def explain(self, *, contact_id: str) -> list[dict[str, Any]]:
         """Every routing decision made for a contact (latest last): the rule, who got it, who was passed over."""
@@ -223,6 +245,11 @@ class RoutingEngine:
         skills: Skills,
         service_level_ms: int | None = None,
         strategy: str = "longest_idle",
+        priority_step_ms: int | None = None,
+        weight: int = 1,
+        overflow: list[dict[str, Any]] | None = None,
+        max_length: int | None = None,
+        max_wait_ms: int | None = None,
     ) -> None:
         """Publish a queue's routing settings (None: the process default); the next match uses them."""
         key = self.prefix + "queue:" + name
@@ -232,6 +259,11 @@ class RoutingEngine:
             "skills": _skills_json(skills),
             "sl_ms": service_level_ms,
             "strategy": strategy,
+            "priority_step_ms": priority_step_ms,
+            "weight": weight,
+            "overflow": json.dumps(overflow) if overflow else None,
+            "max_length": max_length,
+            "max_wait_ms": max_wait_ms,
         }
         # Written aside, then RENAMEd over the old settings: an atomic swap without MULTI, which the
         # RedisCluster pipelines of older redis-py (5.x) cannot send. Both keys are in the slot of {rt}.
@@ -239,90 +271,12 @@ class RoutingEngine:
         self.redis.hset(staged, mapping={k: v for k, v in values.items() if v is not None})
         self.redis.rename(staged, key)
 
-    def end_wrap_up(self, *, agent_id: str, state: str = "available", reason: str = "") -> str:
-        """Close the agent's wrap-up and move on to the next state."""
-        _ok, new_state = self._run("wrapup_done", agent_id, state, reason, self.config.offer_timeout_ms)
-        return new_state
-
     def snapshot(self, *, agent_id: str) -> Snapshot:
-        """The agent and its current contact as of one sequence number."""
-        seq, agent, contact = self._run("snapshot", agent_id)
-        return Snapshot(seq=int(seq), agent=_pairs(agent), contact=_pairs(contact))
+        """The agent, its voice contact and its chats as of one sequence number."""
+        seq, agent, contact, chats = self._run("snapshot", agent_id)
+        return Snapshot(seq=int(seq), agent=pairs(agent), contact=pairs(contact), chats=[pairs(c) for c in chats])
 
     def contact(self, contact_id: str) -> dict[str, str]:
         """A contact's routing record (empty if unknown)."""
         raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)
-        return {_decode(k): _decode(v) for k, v in raw.items()}  # type: ignore[union-attr]
-
-    def position(self, *, contact_id: str, queue: str) -> tuple[int | None, int]:
-        """1-based place of a waiting contact in its queue (None if not waiting), and queue size."""
-        key = self.prefix + "waiting:" + queue
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrank(key, contact_id)
-            pipe.zcard(key)
-            rank, size = pipe.execute()
-        return (None if rank is None else rank + 1), int(size)
-
-    def queue_stats(self, *, queue: str, day: str | None = None) -> dict[str, Any]:
-        """Live figures of a queue: waiting, longest wait, agents by state, and today's service level,
-        average speed of answer, average handle time and abandonment rate."""
-        raw = json.loads(self._run("queue_stats", queue, day or self.today()))
-        counters = {k: int(v) for k, v in _pairs(raw["counters"]).items()} if raw["counters"] else {}
-        answered, abandoned = counters.get("answered", 0), counters.get("abandoned", 0)
-        handled = counters.get("handled", 0)
-        offered = answered + abandoned
-        return {
-            "queue": queue,
-            "day": day or self.today(),
-            "waiting": raw["waiting"],
-            "longest_wait_seconds": round(raw["longest_wait_ms"] / 1000, 1),
-            "agents": raw["agents"] or {},
-            "answered": answered,
-            "abandoned": abandoned,
-            "service_level_percent": round(100 * counters.get("answered_in_sl", 0) / offered, 1) if offered else None,
-            "average_speed_of_answer_seconds": round(counters.get("wait_ms", 0) / answered / 1000, 1)
-            if answered
-            else None,
-            "average_handle_time_seconds": round(counters.get("handle_ms", 0) / handled / 1000, 1) if handled else None,
-            "abandonment_rate_percent": round(100 * abandoned / offered, 1) if offered else None,
-        }
-
-    def agent_stats(self, *, agent_id: str, day: str | None = None) -> dict[str, Any]:
-        """An agent's figures for the day: contacts answered and handled, average handle time."""
-        counters = {
-            _decode(k): int(v)
-            for k, v in self.redis.hgetall(f"{self.prefix}stats:agent:{agent_id}:{day or self.today()}").items()
-        }
-        handled = counters.get("handled", 0)
-        return {
-            "agent": agent_id,
-            "answered": counters.get("answered", 0),
-            "handled": handled,
-            "average_handle_time_seconds": round(counters.get("handle_ms", 0) / handled / 1000, 1) if handled else None,
-        }
-
-    def wait_estimate(self, *, contact_id: str) -> dict[str, Any] | None:
-        """Place in line and estimated wait of a waiting contact (see queues/estimate.py); None if not waiting."""
-        contact = self.contact(contact_id)
-        if contact.get("state") != "waiting":
-            return None
-        queue = contact["queue"]
-        position, size = self.position(contact_id=contact_id, queue=queue)
-        if position is None:
-            return None
-        members = [_decode(m) for m in self.redis.smembers(f"{self.prefix}members:{queue}")]
-        with self.redis.pipeline(transaction=False) as pipe:
-            for agent in members:
-                pipe.hget(f"{self.prefix}agent:{agent}", "state")
-            states = [_decode(s) for s in pipe.execute()]
-        staffed = sum(1 for s in states if s in ("available", "reserved", "busy", "wrap_up"))
-        free = sum(1 for s in states if s == "available")
-        today = self.redis.hmget(f"{self.prefix}stats:queue:{queue}:{self.today()}", "handled", "handle_ms")
-        handled, handle_ms = (int(v) if v else 0 for v in today)
-        seconds = estimated_wait_seconds(
-            position=position,
-            staffed=staffed,
-            free=free,
-            handle_seconds=handle_ms / handled / 1000 if handled else None,
-        )
-        return {"position": position, "queue_size": size, "staffed": staffed, "estimated_wait_seconds": seconds}
+        return {decode(k): decode(v) for k, v in raw.items()}  # type: ignore[union-attr]

@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contactcenter.db import Base
 from contactcenter.timeutil import utcnow
-from contactcenter.users.models import queue_members
 
 if TYPE_CHECKING:
     from contactcenter.users.models import User
+
+
+# Which agents serve which queues (users.queues / queues.members).
+queue_members = Table(
+    "queue_members",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("queue_id", ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Queue(Base):
@@ -34,6 +42,10 @@ class Queue(Base):
     max_length: Mapped[int | None] = mapped_column(Integer)
     calendar: Mapped[str | None] = mapped_column(String(64))
     overflow: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list, server_default="[]")
+    # Aging: how much waiting one priority level is worth (None: 120 s).
+    aging_seconds_per_priority: Mapped[int | None] = mapped_column(Integer)
+    # Cross-queue weight: an agent of several queues takes the contact whose wait x weight is largest.
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     members: Mapped[list[User]] = relationship(secondary=queue_members, back_populates="queues")

@@ -49,6 +49,7 @@ def force_agent_state(services: Services, *, agent_id: int, state: str, reason: 
             queues=[q.name for q in agent.queues],
             reason=reason,
             skills=dict(agent.skills),
+            chat_capacity=agent.chat_capacity,
         )
         record_event(
             session,

@@ -203,3 +203,6 @@ def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], 
     running = start_system(tmp_path_factory.mktemp("system"), new_database(), {"OFFER_TIMEOUT_SECONDS": "3"})
     yield running
     stop_system(running)
+
+
+from tests.routing import routing  # noqa: E402,F401  (the fake-clock engine fixture of the routing tests)

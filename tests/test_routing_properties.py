@@ -41,10 +41,10 @@ QUEUES = ("general", "repair", "billing")
 AGENTS = ("a1", "a2", "a3", "a4")
 OFFER_MS = 2_000
 WRAPUP_MS = 6_000
-SKIP_MS = 5_000  # SKIP_MS in queues/lua/common.lua
+SKIP_MS = 5_000  # SKIP_MS in queues/lua/lib/1_base.lua
 MISSED_LIMIT = 2
 START_MS = 1_790_000_000_000
-SCORE_STEP = 10**13  # score = (9 - priority) * 1e13 + enqueued_at
+PRIORITY_STEP_MS = 120_000  # aging: score = enqueued_at - priority * step (DEFAULT_STEP_MS in lib/1_base.lua)
 LIVE = ("waiting", "offered", "assigned")
 FINISHED = ("abandoned", "ended")
 
@@ -101,7 +101,7 @@ class Contact:
 
     @property
     def score(self) -> int:
-        return (9 - self.priority) * SCORE_STEP + self.enqueued_at
+        return self.enqueued_at - self.priority * PRIORITY_STEP_MS
 
 
 def _text(value: Any) -> Any:
@@ -541,8 +541,9 @@ class RoutingMachine(RuleBasedStateMachine):
         for q, members in v.waiting.items():
             for cid, score in members:
                 assert score == self.contacts[cid].score, (q, cid, score, self.contacts[cid])
-            order = [(-self.contacts[c].priority, self.contacts[c].enqueued_at) for c, _s in members]
-            assert order == sorted(order), f"queue {q} is not in priority then arrival order: {members}"
+            # Priority then arrival, with aging: each priority level is a fixed head start in time.
+            order = [(self.contacts[c].score, self.contacts[c].enqueued_at) for c, _s in members]
+            assert order == sorted(order), f"queue {q} is not in priority (with aging) then arrival order: {members}"
 
     def check_agents(self, v: View) -> None:
         holding: dict[str, list[str]] = defaultdict(list)

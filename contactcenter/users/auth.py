@@ -25,6 +25,7 @@ class CurrentUser:
     role: str
     queues: tuple[str, ...]
     skills: dict[str, int]
+    chat_capacity: int | None = None
 
 
 def _load(services: Services, user_id: int) -> CurrentUser | None:
@@ -33,7 +34,13 @@ def _load(services: Services, user_id: int) -> CurrentUser | None:
         if user is None or not user.active:
             return None
         return CurrentUser(
-            user.id, user.username, user.display_name, user.role, tuple(q.name for q in user.queues), dict(user.skills)
+            user.id,
+            user.username,
+            user.display_name,
+            user.role,
+            tuple(q.name for q in user.queues),
+            dict(user.skills),
+            user.chat_capacity,
         )
 
 

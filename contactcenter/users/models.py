@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contactcenter.db import Base
 from contactcenter.timeutil import utcnow
+from queues.models import Queue, queue_members
 
 
 class Role(StrEnum):
@@ -18,14 +19,6 @@ class Role(StrEnum):
     QA = "qa"
     MANAGER = "manager"
     ADMIN = "admin"
-
-
-queue_members = Table(
-    "queue_members",
-    Base.metadata,
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("queue_id", ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
-)
 
 
 class User(Base):
@@ -37,6 +30,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
     skills: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # Chats at once (None: the CHAT_CAPACITY setting; 0: this agent takes no chats).
+    chat_capacity: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -46,6 +41,3 @@ class User(Base):
     def client_identity(self) -> str:
         """The Twilio Client identity the agent's phone registers as."""
         return f"agent-{self.id}"
-
-
-from queues.models import Queue  # noqa: E402  (the two tables refer to each other)

@@ -1,17 +1,28 @@
 -- ARGV: prefix, now, contact id, queue, priority (0-9, higher first), offer timeout ms, info json,
 -- skills json (skill -> minimum level, on top of the queue's own), caller (E.164 or ''),
--- re-ring window ms: a caller who hung up while waiting and rings back within it gets their place back.
+-- re-ring window ms (a caller who hung up while waiting and rings back within it gets their
+-- place back), preferred agent (''), preference ms, channel (voice|chat).
 local cid, q, priority, timeout_ms, info = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
-local needs = decode(queue_setting(q, 'skills'), {})
-for skill, level in pairs(decode(ARGV[8], {})) do needs[skill] = level end
+local own = decode(ARGV[8], {})
+local caller, rering_ms = ARGV[9] or '', num(ARGV[10], 0)
+local preferred, prefer_ms = ARGV[11] or '', num(ARGV[12], 0)
+local ch = ARGV[13] == 'chat' and 'chat' or 'voice'
 local c = ckey(cid)
 if redis.call('EXISTS', c) == 1 then
   -- Idempotent per provider id: a retried webhook changes nothing.
   return {0, redis.call('HGET', c, 'state'), redis.call('HGET', c, 'agent') or ''}
 end
-local caller, rering_ms = ARGV[9] or '', tonumber(ARGV[10] or '0') or 0
-local preferred, prefer_ms = ARGV[11] or '', tonumber(ARGV[12] or '0') or 0
-local score = (9 - priority) * 1e13 + NOW
+local max_length = num(queue_setting(q, 'max_length'), 0)
+if max_length > 0 and redis.call('ZCARD', waiting(q, ch)) >= max_length then
+  emit('contact.refused', {contact = cid, queue = q, channel = ch, reason = 'queue_full'})
+  return {0, 'full', ''}
+end
+local needs = decode(queue_setting(q, 'skills'), {})
+for skill, level in pairs(own) do needs[skill] = level end
+-- Aging: one priority level is worth a fixed amount of waiting, so the score (lower first) is
+-- the arrival time brought forward by the head start, and nobody waits behind priority forever.
+local step_ms = priority_step(q)
+local score = NOW - priority * step_ms
 local kept = nil
 if caller ~= '' then
   local place = P .. 'rering:' .. q .. ':' .. caller
@@ -21,9 +32,9 @@ if caller ~= '' then
     redis.call('DEL', place)
   end
 end
-redis.call('HSET', c, 'id', cid, 'queue', q, 'priority', priority, 'enqueued_at', NOW,
-  'score', score, 'state', 'waiting', 'agent', '', 'info', info, 'needs', cjson.encode(needs),
-  'caller', caller, 'rering_ms', rering_ms)
+redis.call('HSET', c, 'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
+  'enqueued_at', NOW, 'score', score, 'state', 'waiting', 'agent', '', 'info', info,
+  'needs', cjson.encode(needs), 'own', cjson.encode(own), 'caller', caller, 'rering_ms', rering_ms)
 local preferred_state = preferred ~= '' and redis.call('HGET', akey(preferred), 'state') or nil
 local staffed = {available = true, reserved = true, busy = true, wrap_up = true}
 if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
@@ -31,8 +42,9 @@ if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
   redis.call('HSET', c, 'preferred', preferred, 'prefer_until', NOW + prefer_ms)
   redis.call('ZADD', RETRY, NOW + prefer_ms, cid)
 end
-redis.call('ZADD', waiting(q), score, cid)
-emit('contact.queued', {contact = cid, queue = q, priority = priority, info = cjson.decode(info),
+start_in_queue(cid)
+queue_contact(cid)
+emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = priority, info = cjson.decode(info),
   place_restored = kept ~= nil})
 local agent = match_contact(cid, timeout_ms)
 return {1, redis.call('HGET', c, 'state'), agent or ''}

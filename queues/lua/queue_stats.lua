@@ -1,10 +1,14 @@
 -- ARGV: prefix, now, queue, day. One consistent read of a queue's live figures.
 local q, day = ARGV[3], ARGV[4]
-local waiting_ids = redis.call('ZRANGE', waiting(q), 0, -1)
-local oldest = nil
-for _, cid in ipairs(waiting_ids) do
-  local at = tonumber(redis.call('HGET', ckey(cid), 'enqueued_at'))
-  if at and (oldest == nil or at < oldest) then oldest = at end
+local oldest, by_channel, total = nil, {}, 0
+for _, ch in ipairs({'voice', 'chat'}) do
+  local ids = redis.call('ZRANGE', waiting(q, ch), 0, -1)
+  by_channel[ch] = #ids
+  total = total + #ids
+  for _, cid in ipairs(ids) do
+    local at = tonumber(redis.call('HGET', ckey(cid), 'enqueued_at'))
+    if at and (oldest == nil or at < oldest) then oldest = at end
+  end
 end
 local by_state = {}
 for _, agent in ipairs(redis.call('SMEMBERS', P .. 'members:' .. q)) do
@@ -13,9 +17,10 @@ for _, agent in ipairs(redis.call('SMEMBERS', P .. 'members:' .. q)) do
 end
 local counters = redis.call('HGETALL', P .. 'stats:queue:' .. q .. ':' .. day)
 return cjson.encode({
-  waiting = #waiting_ids,
+  waiting = total,
+  waiting_by_channel = by_channel,
   longest_wait_ms = oldest and (NOW - oldest) or 0,
   agents = by_state,
   counters = counters,
-  sl_ms = tonumber(queue_setting(q, 'sl_ms') or '') or cjson.null,
+  sl_ms = num(queue_setting(q, 'sl_ms'), cjson.null),
 })

@@ -1,24 +1,50 @@
--- ARGV: prefix, now, offer timeout ms, missed limit. Returns expired offers to their queue.
+-- ARGV: prefix, now, offer timeout ms, missed limit, day.
+-- Everything that happens because time passed: expired offers go back, skips and preferences
+-- lapse, overflow steps widen matches, maximum waits end, wrap-ups end.
 local timeout_ms, missed_limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local day = ARGV[5] or 'today'
 local expired = redis.call('ZRANGEBYSCORE', LEASES, '-inf', NOW, 'LIMIT', 0, 200)
 for _, cid in ipairs(expired) do
-  local agent = redis.call('HGET', ckey(cid), 'agent')
-  if redis.call('HGET', ckey(cid), 'state') ~= 'offered' or not agent or agent == '' then
+  local state, agent = unpack(redis.call('HMGET', ckey(cid), 'state', 'agent'))
+  if state ~= 'offered' or not agent or agent == '' then
     redis.call('ZREM', LEASES, cid)
   else
     pass_on(cid, agent, 'timeout', timeout_ms, missed_limit)
   end
 end
--- Contacts whose skip has lapsed get matched again (their agent may be the only one free).
+-- Contacts whose skip or preference has lapsed get matched again (their agent may be the only one free).
 local due = redis.call('ZRANGEBYSCORE', RETRY, '-inf', NOW, 'LIMIT', 0, 200)
 for _, cid in ipairs(due) do
   redis.call('ZREM', RETRY, cid)
   if redis.call('HGET', ckey(cid), 'state') == 'waiting' then match_contact(cid, timeout_ms) end
 end
--- Wrap-ups whose time is up: the agent is available again.
+local steps = redis.call('ZRANGEBYSCORE', STEPS, '-inf', NOW, 'LIMIT', 0, 200)
+for _, cid in ipairs(steps) do apply_overflow(cid, timeout_ms) end
+-- A contact still waiting at its queue's maximum wait leaves the queue (the IVR takes the
+-- caller on to voicemail or a callback); one being offered is looked at again when its lease ends.
+local overdue = redis.call('ZRANGEBYSCORE', MAX_WAITS, '-inf', NOW, 'LIMIT', 0, 200)
+for _, cid in ipairs(overdue) do
+  local c = ckey(cid)
+  local state, q, ch, deadline, enqueued_at = unpack(redis.call('HMGET', c, 'state', 'queue', 'channel', 'deadline', 'enqueued_at'))
+  if state == 'offered' then
+    redis.call('ZADD', MAX_WAITS, num(deadline, NOW) + 1, cid)
+  elseif state == 'waiting' then
+    unqueue_contact(cid)
+    forget_timers(cid)
+    redis.call('HSET', c, 'state', 'timed_out')
+    redis.call('EXPIRE', c, 86400)
+    count('queue', q, day, 'timed_out', 1)
+    emit('contact.timed_out', {contact = cid, queue = q, channel = ch, waited_ms = NOW - tonumber(enqueued_at)})
+  else
+    redis.call('ZREM', MAX_WAITS, cid)
+  end
+end
+-- Wrap-ups whose time is up: the agent is available again, the chat slot free again.
 local done = redis.call('ZRANGEBYSCORE', WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
 for _, agent in ipairs(done) do
   redis.call('ZREM', WRAPUPS, agent)
   if redis.call('HGET', akey(agent), 'state') == 'wrap_up' then make_available(agent, timeout_ms) end
 end
-return #expired + #due + #done
+local chats = redis.call('ZRANGEBYSCORE', CHAT_WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
+for _, cid in ipairs(chats) do release_chat(cid, timeout_ms) end
+return #expired + #due + #steps + #overdue + #done + #chats

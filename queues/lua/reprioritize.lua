@@ -3,19 +3,15 @@
 -- arrival time is kept, so within its new priority it stands where its waiting time puts it.
 local cid, priority, target, timeout_ms = ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local c = ckey(cid)
-local state = redis.call('HGET', c, 'state')
+local state, from, old_priority = unpack(redis.call('HMGET', c, 'state', 'queue', 'priority'))
 if not state then return {'err', 'unknown'} end
 if state ~= 'waiting' then return {'err', 'not_waiting'} end
-local from = redis.call('HGET', c, 'queue')
 local to = target ~= '' and target or from
-local old_priority = tonumber(redis.call('HGET', c, 'priority'))
-local old_score = tonumber(redis.call('HGET', c, 'score'))
--- Keep any head start the contact had (e.g. a restored place); shift it by the priority change.
-local score = old_score + (old_priority - priority) * 1e13
-redis.call('ZREM', waiting(from), cid)
-redis.call('HSET', c, 'queue', to, 'priority', priority, 'score', score)
-redis.call('ZADD', waiting(to), score, cid)
+unqueue_contact(cid)
+move_to_queue(cid, to, priority)
+if to ~= from then start_in_queue(cid) end
+queue_contact(cid)
 emit('contact.requeued', {contact = cid, from_queue = from, queue = to, priority = priority,
-  old_priority = old_priority})
+  old_priority = tonumber(old_priority)})
 match_contact(cid, timeout_ms)
 return {'ok', redis.call('HGET', c, 'state')}

@@ -1,28 +1,37 @@
 -- ARGV: prefix, now, contact id, agent (who has it now), target queue ('' = same), target agent ('' = none),
 -- offer timeout ms, default wrap-up ms.
 -- The contact goes back to waiting — in the target queue, with its original arrival time — or is
--- offered straight to the target agent; the transferring agent goes to wrap-up.
+-- offered straight to the target agent; the transferring agent goes to wrap-up (a chat's slot is freed).
 local cid, agent, target_q, target_agent = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local timeout_ms, default_wrapup = tonumber(ARGV[7]), tonumber(ARGV[8])
 local c = ckey(cid)
-if redis.call('HGET', c, 'state') ~= 'assigned' or redis.call('HGET', c, 'agent') ~= agent then
-  return {'err', 'not_yours'}
+local state, holder, from, ch, priority = unpack(redis.call('HMGET', c, 'state', 'agent', 'queue', 'channel', 'priority'))
+if state ~= 'assigned' or holder ~= agent then return {'err', 'not_yours'} end
+if target_agent ~= '' then
+  local ok
+  if ch == 'chat' then ok = chat_room(target_agent) else ok = redis.call('HGET', akey(target_agent), 'state') == 'available' end
+  if not ok then return {'err', 'agent_unavailable'} end
 end
-if target_agent ~= '' and redis.call('HGET', akey(target_agent), 'state') ~= 'available' then
-  return {'err', 'agent_unavailable'}
-end
-local from = redis.call('HGET', c, 'queue')
 local q = target_q ~= '' and target_q or from
-redis.call('HSET', c, 'state', 'waiting', 'agent', '', 'queue', q, 'answered_at', '')
-redis.call('ZADD', waiting(q), tonumber(redis.call('HGET', c, 'score')), cid)
-emit('contact.transferred', {contact = cid, agent = agent, from_queue = from, queue = q, to_agent = target_agent})
-local until_ms = NOW + (tonumber(queue_setting(from, 'wrapup_ms') or '') or default_wrapup)
-redis.call('HSET', akey(agent), 'wrapup_until', until_ms)
-redis.call('ZADD', WRAPUPS, until_ms, agent)
-set_agent(agent, 'wrap_up', 'transferred')
+move_to_queue(cid, q, tonumber(priority))
+redis.call('HSET', c, 'state', 'waiting', 'agent', '', 'answered_at', '')
+start_in_queue(cid)
+queue_contact(cid)
+emit('contact.transferred', {contact = cid, agent = agent, from_queue = from, queue = q, channel = ch,
+  to_agent = target_agent})
+if ch == 'chat' then
+  redis.call('SREM', chats_of(agent), cid)
+  chat_load_changed(agent)
+else
+  local until_ms = NOW + num(queue_setting(from, 'wrapup_ms'), default_wrapup)
+  redis.call('HSET', akey(agent), 'wrapup_until', until_ms)
+  redis.call('ZADD', WRAPUPS, until_ms, agent)
+  set_agent(agent, 'wrap_up', 'transferred')
+end
 if target_agent ~= '' then
   offer(cid, target_agent, timeout_ms, {rule = 'transferred to this agent by agent ' .. agent, passed_over = {}})
 else
   match_contact(cid, timeout_ms)
 end
+if ch == 'chat' then fill_chats(agent, timeout_ms) end
 return {'ok', redis.call('HGET', c, 'state')}

@@ -1,11 +1,17 @@
--- ARGV: prefix, now, agent, next state (available|not_ready), reason, offer timeout ms
-local agent, state, reason, timeout_ms = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+-- ARGV: prefix, now, agent, next state (available|not_ready), reason, offer timeout ms, chat contact id ('' = voice)
+local agent, state, reason, timeout_ms, cid = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7] or ''
+if cid ~= '' then
+  local holder, wrapping = unpack(redis.call('HMGET', ckey(cid), 'agent', 'wrapup_until'))
+  if holder ~= agent or not wrapping or wrapping == '' then return {'err', 'not_in_wrap_up'} end
+  release_chat(cid, timeout_ms)
+  return {'ok', redis.call('HGET', akey(agent), 'state')}
+end
 if redis.call('HGET', akey(agent), 'state') ~= 'wrap_up' then return {'err', 'not_in_wrap_up'} end
 if state == 'available' then
   make_available(agent, timeout_ms)
 else
   redis.call('ZREM', WRAPUPS, agent)
-  redis.call('HSET', akey(agent), 'contact', '', 'wrapup_until', '')
+  redis.call('HSET', akey(agent), 'contact', '', 'wrapup_until', '', 'pending_not_ready', '')
   set_agent(agent, state, reason)
 end
 return {'ok', redis.call('HGET', akey(agent), 'state')}

@@ -1,0 +1,28 @@
+"""Redis key names and reply decoding shared by the engine and its readers (the Lua side is lib/base.lua)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PREFIX = "cc:{rt}:"
+CHANNELS = ("voice", "chat")
+
+
+def waiting_key(prefix: str, queue: str, channel: str = "voice") -> str:
+    """The sorted set of contacts waiting in a queue on a channel (voice keys have no channel prefix)."""
+    return f"{prefix}{'chat-' if channel == 'chat' else ''}waiting:{queue}"
+
+
+def decode(value: Any) -> Any:
+    """Redis replies as text (bytes → str, recursively through lists)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def pairs(flat: list[Any]) -> dict[str, str]:
+    """A flat [field, value, ...] reply as a dict."""
+    flat = decode(flat)
+    return dict(zip(flat[::2], flat[1::2], strict=True))

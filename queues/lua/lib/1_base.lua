@@ -1,0 +1,83 @@
+-- Shared by every routing script (the files in lib/ are prepended in name order: 1_base, 2_pools, 3_match, 4_release). Every key
+-- shares the hash tag in PREFIX, so the scripts run unchanged on Redis Cluster.
+-- ARGV[1] = prefix, ARGV[2] = now (ms).
+local P = ARGV[1]
+local NOW = tonumber(ARGV[2])
+
+local function ckey(id) return P .. 'contact:' .. id end
+local function akey(id) return P .. 'agent:' .. id end
+local function qkey(q) return P .. 'queue:' .. q end
+local function chats_of(agent) return P .. 'agent:' .. agent .. ':chats' end
+-- Voice keys keep the plain names; chat keys start with "chat-".
+local function chan(ch) if ch == 'chat' then return 'chat-' end return '' end
+-- Contacts waiting in their own queue, by score (priority head start, then arrival).
+local function waiting(q, ch) return P .. chan(ch) .. 'waiting:' .. q end
+-- Contacts that overflowed to another queue's agents, or to any agent.
+local function spill(q, ch) return P .. chan(ch) .. 'spill:' .. q end
+local function spill_any(ch) return P .. chan(ch) .. 'spill-any' end
+-- Agents free to take a contact: per queue, and all of them (for "any agent" overflow).
+local function idle(q, ch) return P .. chan(ch) .. 'idle:' .. q end
+local function idle_any(ch) return P .. chan(ch) .. 'idle-any' end
+local LEASES = P .. 'leases'        -- offered contacts by deadline
+local RETRY = P .. 'retry'          -- contacts to match again when a skip or preference lapses
+local WRAPUPS = P .. 'wrapups'      -- agents by end of voice wrap-up
+local CHAT_WRAPUPS = P .. 'chat-wrapups'  -- ended chats by end of their wrap-up
+local STEPS = P .. 'overflow-due'   -- waiting contacts by time of their next overflow step
+local MAX_WAITS = P .. 'max-wait'   -- waiting contacts by the end of their queue's maximum wait
+-- Without a queue setting, one priority level is worth this much waiting (aging).
+local DEFAULT_STEP_MS = 120000
+-- How many idle agents one match looks at before giving up (they are scanned in strategy order).
+local SCAN = 50
+-- An agent who passed on a contact is not offered it again for this long.
+local SKIP_MS = 5000
+
+local function split(csv)
+  local out = {}
+  for part in string.gmatch(csv or '', '[^,]+') do out[#out + 1] = part end
+  return out
+end
+
+local function decode(json, fallback)
+  if not json or json == '' then return fallback end
+  return cjson.decode(json)
+end
+
+local function num(value, fallback)
+  return tonumber(value or '') or fallback
+end
+
+-- Every state change goes out on the stream; the stream id's first part is the sequence.
+local function emit(kind, data)
+  local seq = redis.call('INCR', P .. 'seq')
+  data.seq = seq
+  data.type = kind
+  data.at = NOW
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', 50000, seq .. '-0', 'e', cjson.encode(data))
+  return seq
+end
+
+-- A queue's settings (written by queues/config.py); defaults come from the process settings.
+local function queue_setting(q, field)
+  return redis.call('HGET', qkey(q), field)
+end
+
+local function offer_timeout(q, default_timeout)
+  return num(queue_setting(q, 'offer_timeout_ms'), default_timeout)
+end
+
+local function priority_step(q)
+  return num(queue_setting(q, 'priority_step_ms'), DEFAULT_STEP_MS)
+end
+
+-- Today's counters of a queue and of an agent; `day` (e.g. 2026-11-22, in the hotline's time zone)
+-- comes from the caller so every process agrees on when a day starts. Kept 40 days.
+local function count(kind, id, day, field, amount)
+  local key = P .. 'stats:' .. kind .. ':' .. id .. ':' .. day
+  redis.call('HINCRBY', key, field, amount)
+  redis.call('EXPIRE', key, 40 * 86400)
+end
+
+-- Today as a day number in the hotline's time zone (the engine stores the zone's offset).
+local function day_number()
+  return math.floor((NOW + num(redis.call('GET', P .. 'tz_offset_ms'), 0)) / 86400000)
+end

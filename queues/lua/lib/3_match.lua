@@ -1,0 +1,189 @@
+-- Matching: which agent gets a contact, and which contact a free agent gets.
+
+-- Can this agent serve a contact that needs these skills (skill -> minimum level)? Overflow
+-- steps may lower every level by `relax` (never below 1: the skill itself stays needed).
+-- Returns true, or false and why not.
+local function qualifies(agent, needs, relax)
+  local have = decode(redis.call('HGET', akey(agent), 'skills'), {})
+  for skill, level in pairs(needs) do
+    local got, want = tonumber(have[skill] or 0) or 0, math.max(1, tonumber(level) - (relax or 0))
+    if got < want then return false, 'skill ' .. skill .. ' level ' .. got .. ' < ' .. want end
+  end
+  return true, nil
+end
+
+-- The agent who last passed on a contact, while that still counts.
+local function skipped_by(c)
+  if num(redis.call('HGET', c, 'skip_until'), 0) > NOW then return redis.call('HGET', c, 'skip_agent') end
+  return nil
+end
+
+-- The agent a contact is kept for (the one who last served the customer), while that lasts.
+local function preferred_for(c)
+  if num(redis.call('HGET', c, 'prefer_until'), 0) > NOW then return redis.call('HGET', c, 'preferred') end
+  return nil
+end
+
+local function answered_today(agent)
+  local a = akey(agent)
+  if num(redis.call('HGET', a, 'answered_day'), -1) ~= day_number() then return 0 end
+  return num(redis.call('HGET', a, 'answered_today'), 0)
+end
+
+-- How well an agent's skills cover what a contact needs (higher is better).
+local function skill_fit(agent, needs)
+  local have, total = decode(redis.call('HGET', akey(agent), 'skills'), {}), 0
+  for skill, _ in pairs(needs) do total = total + (tonumber(have[skill] or 0) or 0) end
+  return total
+end
+
+-- Strategies rank the qualified free agents; ties go to whoever stands first in line.
+local RULES = {
+  longest_idle = 'longest idle available agent',
+  fewest_today = 'available agent with the fewest contacts answered today',
+  round_robin = 'available agent offered a contact least recently',
+  best_skill = 'available agent whose skill levels best cover what the contact needs',
+}
+local function rank(strategy, agent, needs)
+  if strategy == 'fewest_today' then return answered_today(agent) end
+  if strategy == 'round_robin' then return num(redis.call('HGET', akey(agent), 'last_offer_at'), 0) end
+  if strategy == 'best_skill' then return -skill_fit(agent, needs) end
+  return 0
+end
+
+-- Reserve contact and agent together: the offer is a lease that ends at the deadline.
+local function offer(cid, agent, timeout_ms, why)
+  local c = ckey(cid)
+  local q, ch, enqueued_at, info = unpack(redis.call('HMGET', c, 'queue', 'channel', 'enqueued_at', 'info'))
+  local deadline = NOW + offer_timeout(q, timeout_ms)
+  why.agent = agent
+  why.at = NOW
+  redis.call('RPUSH', c .. ':why', cjson.encode(why))
+  redis.call('LTRIM', c .. ':why', -20, -1)
+  unqueue_contact(cid)
+  redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
+  redis.call('ZADD', LEASES, deadline, cid)
+  redis.call('HSET', akey(agent), 'last_offer_at', NOW)
+  emit('offer.created', {
+    contact = cid, agent = agent, queue = q, channel = ch, deadline = deadline,
+    enqueued_at = tonumber(enqueued_at), info = cjson.decode(info), why = why,
+  })
+  if ch == 'chat' then
+    redis.call('SADD', chats_of(agent), cid)
+    chat_load_changed(agent)
+  else
+    leave_idle(agent)
+    redis.call('HSET', akey(agent), 'state', 'reserved', 'reason', '', 'since', NOW, 'contact', cid)
+    emit('agent.state', {agent = agent, state = 'reserved', reason = '', contact = cid})
+    refresh_chat_line(agent)
+  end
+  return agent
+end
+
+-- The lines a contact may be matched from, widest last: its queue's agents (with the skills
+-- the queue and the contact need), then the agents of queues it overflowed to, then anyone
+-- (with the contact's own needs), each with levels lowered by its overflow steps.
+local function lines_for(c)
+  local q, ch, needs, own, spills, any = unpack(redis.call('HMGET', c, 'queue', 'channel', 'needs', 'own', 'spill', 'any'))
+  local lines = {{key = idle(q, ch), needs = decode(needs, {}), label = 'queue ' .. q}}
+  own = decode(own, {})
+  for _, x in ipairs(split(spills)) do
+    lines[#lines + 1] = {key = idle(x, ch), needs = own, label = 'overflow queue ' .. x}
+  end
+  if any == '1' then lines[#lines + 1] = {key = idle_any(ch), needs = own, label = 'any agent (overflow)'} end
+  return lines, q
+end
+
+-- A new or returned contact takes the best qualified free agent by its queue's strategy;
+-- the agents passed over, and why, are kept with the offer.
+local function match_contact(cid, timeout_ms)
+  local c = ckey(cid)
+  local skip, preferred = skipped_by(c), preferred_for(c)
+  local relax = num(redis.call('HGET', c, 'relax'), 0)
+  local lines, q = lines_for(c)
+  local strategy = queue_setting(q, 'strategy') or 'longest_idle'
+  local passed, seen = {}, {}
+  for _, line in ipairs(lines) do
+    local best, best_rank = nil, nil
+    for _, agent in ipairs(redis.call('ZRANGE', line.key, 0, SCAN - 1)) do
+      if not seen[agent] then
+        seen[agent] = true
+        local ok, reason = qualifies(agent, line.needs, relax)
+        if agent == skip then ok, reason = false, 'passed on this contact moments ago' end
+        if ok and preferred and agent ~= preferred then ok, reason = false, 'kept for the agent who last served this customer' end
+        if ok then
+          local r = rank(strategy, agent, line.needs)
+          if best_rank == nil or r < best_rank then
+            if best then passed[#passed + 1] = {agent = best, reason = 'ranked lower by ' .. strategy} end
+            best, best_rank = agent, r
+          else
+            passed[#passed + 1] = {agent = agent, reason = 'ranked lower by ' .. strategy}
+          end
+          if strategy == 'longest_idle' or preferred then break end
+        else
+          passed[#passed + 1] = {agent = agent, reason = reason}
+        end
+      end
+    end
+    if best then
+      local rule = (preferred and 'the agent who last served this customer') or (RULES[strategy] or strategy)
+      return offer(cid, best, timeout_ms, {
+        rule = rule .. ' in ' .. line.label .. ' with the skills needed', strategy = strategy,
+        needs = line.needs, relaxed_by = relax, passed_over = passed,
+      })
+    end
+  end
+  return false
+end
+
+-- Where a free agent looks for work on a channel: the head of each of its queues, of the
+-- overflow from other queues to them, and of the overflow to any agent.
+local function sources_for(agent, ch)
+  local sources = {}
+  for _, q in ipairs(agent_queues(agent)) do
+    sources[#sources + 1] = {key = waiting(q, ch), field = 'needs'}
+    sources[#sources + 1] = {key = spill(q, ch), field = 'own'}
+  end
+  sources[#sources + 1] = {key = spill_any(ch), field = 'own'}
+  return sources
+end
+
+-- An agent with room takes the most urgent contact it qualifies for: urgency is the time
+-- waited plus the priority head start, times the contact's queue weight (cross-queue weights).
+local function match_agent(agent, ch, timeout_ms)
+  local best, best_urgency, best_needs = nil, nil, nil
+  local passed, weights = {}, {}
+  for _, source in ipairs(sources_for(agent, ch)) do
+    local head = redis.call('ZRANGE', source.key, 0, 4, 'WITHSCORES')
+    for i = 1, #head, 2 do
+      local cid = head[i]
+      local c = ckey(cid)
+      local q, needs, relax = unpack(redis.call('HMGET', c, 'queue', source.field, 'relax'))
+      needs = decode(needs, {})
+      local ok, reason = qualifies(agent, needs, num(relax, 0))
+      if skipped_by(c) == agent then ok, reason = false, 'passed on it moments ago' end
+      local kept_for = preferred_for(c)
+      if ok and kept_for and kept_for ~= agent then ok, reason = false, 'kept for the agent who last served the customer' end
+      if ok then
+        if weights[q] == nil then weights[q] = num(queue_setting(q, 'weight'), 1) end
+        local urgency = (NOW - tonumber(head[i + 1])) * weights[q]
+        if best_urgency == nil or urgency > best_urgency then best, best_urgency, best_needs = cid, urgency, needs end
+        break
+      end
+      passed[#passed + 1] = {contact = cid, reason = reason}
+    end
+  end
+  if best == nil then return false end
+  offer(best, agent, timeout_ms, {
+    rule = 'agent became free: the most urgent contact (priority, waiting time, queue weight) across its queues',
+    needs = best_needs, contacts_passed_over = passed,
+  })
+  return best
+end
+
+-- Fill the agent's free chat slots from waiting chats.
+local function fill_chats(agent, timeout_ms)
+  for _ = 1, num(redis.call('HGET', akey(agent), 'chat_cap'), 0) do
+    if not chat_room(agent) or not match_agent(agent, 'chat', timeout_ms) then return end
+  end
+end
