@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -60,3 +61,11 @@ class AgentConsole:
     def close(self) -> None:
         self._resources.close()
         self.http.close()
+
+
+def signed_in_console(system: System, username: str) -> Iterator[AgentConsole]:
+    """For a fixture: `yield from` it to get a console that goes offline and closes afterwards."""
+    console = AgentConsole(system, username)
+    yield console
+    console.post("/api/agent/state", {"state": "offline"})
+    console.close()

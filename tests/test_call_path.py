@@ -17,7 +17,7 @@ from contactcenter.contacts.models import Contact
 from contactcenter.sandbox import place_call, wait_for_call
 from contactcenter.tickets.models import Ticket
 from tests.conftest import HOTLINE, System
-from tests.console import AgentConsole
+from tests.console import AgentConsole, signed_in_console
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
@@ -28,13 +28,6 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):  # type
             return value
         time.sleep(interval)
     raise TimeoutError("condition not met in time")
-
-
-def signed_in_console(system: System, username: str) -> Iterator[AgentConsole]:
-    console = AgentConsole(system, username)
-    yield console
-    console.post("/api/agent/state", {"state": "offline"})
-    console.close()
 
 
 @pytest.fixture

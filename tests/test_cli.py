@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,7 +16,8 @@ from contactcenter.users.models import User
 from contactcenter.users.service import authenticate
 from queues.service import create_queue
 from tests.conftest import HOTLINE, System, free_port
-from tests.console import AgentConsole
+from tests.console import AgentConsole, signed_in_console
+from tests.environment import clean_env, clear_settings
 
 HELP_COMMANDS = [
     [],
@@ -29,23 +29,6 @@ HELP_COMMANDS = [
     ["sandbox", "call"],
     ["sandbox", "serve"],
 ]
-SETTING_NAMES = (
-    "VAR_DIR",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "TWILIO_API_BASE",
-    "PUBLIC_BASE_URL",
-    "IVR_FLOW",
-    "OFFER_TIMEOUT_SECONDS",
-    "DEMO_PASSWORD",
-)
-
-
-def cli_env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    return {**env, **settings}
 
 
 def contactcenter(*args: str, cwd: Path, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -67,7 +50,7 @@ def test_every_command_has_help_that_exits_0_and_prints_usage(tmp_path: Path) ->
             subprocess.Popen(
                 [sys.executable, "-m", "contactcenter", *command, "--help"],
                 cwd=tmp_path,
-                env=cli_env(),
+                env=clean_env(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -84,7 +67,7 @@ def test_every_command_has_help_that_exits_0_and_prints_usage(tmp_path: Path) ->
 
 
 def test_a_missing_command_is_a_usage_error(tmp_path: Path) -> None:
-    result = contactcenter(cwd=tmp_path, env=cli_env())
+    result = contactcenter(cwd=tmp_path, env=clean_env())
     assert result.returncode == 2
     assert "usage: contactcenter" in result.stderr
 
@@ -104,9 +87,7 @@ def test_commands_that_need_a_setting_say_which_and_exit_2(
     command: list[str],
     needs: str,
 ) -> None:
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
+    clear_settings(monkeypatch, tmp_path)
 
     assert cli.main(command) == 2
 
@@ -121,19 +102,19 @@ def database(new_database: Callable[[], str]) -> Iterator[str]:
 
 def add_user(database: str, cwd: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
     return contactcenter(
-        "users", "add", *args, "--password-stdin", cwd=cwd, env=cli_env(DATABASE_URL=database), stdin=password + "\n"
+        "users", "add", *args, "--password-stdin", cwd=cwd, env=clean_env(DATABASE_URL=database), stdin=password + "\n"
     )
 
 
 def test_db_upgrade_can_run_twice(tmp_path: Path, database: str) -> None:
     for _ in range(2):
-        result = contactcenter("db", "upgrade", cwd=tmp_path, env=cli_env(DATABASE_URL=database))
+        result = contactcenter("db", "upgrade", cwd=tmp_path, env=clean_env(DATABASE_URL=database))
         assert result.returncode == 0, result.stderr
         assert "Database is at the latest schema." in result.stdout
 
 
 def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path, database: str) -> None:
-    assert contactcenter("db", "upgrade", cwd=tmp_path, env=cli_env(DATABASE_URL=database)).returncode == 0
+    assert contactcenter("db", "upgrade", cwd=tmp_path, env=clean_env(DATABASE_URL=database)).returncode == 0
     db = Database(database)
     try:
         with db.session() as session:
@@ -204,10 +185,7 @@ def test_users_add_refuses_a_username_already_taken(tmp_path: Path, database: st
 
 @pytest.fixture
 def agent2(system: System) -> Iterator[AgentConsole]:
-    console = AgentConsole(system, "agent2")
-    yield console
-    console.post("/api/agent/state", {"state": "offline"})
-    console.close()
+    yield from signed_in_console(system, "agent2")
 
 
 def test_sandbox_call_prints_the_outcome_of_a_call_an_agent_took(
@@ -236,7 +214,7 @@ def test_sandbox_call_prints_the_outcome_of_a_call_an_agent_took(
             "60",
         ],
         cwd=tmp_path,
-        env=cli_env(),
+        env=clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -260,7 +238,7 @@ def test_sandbox_call_prints_the_outcome_of_a_call_an_agent_took(
 
 def test_sandbox_call_with_no_sandbox_listening_says_it_cannot_reach_it(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    result = contactcenter("sandbox", "call", "--sandbox-url", url, "--timeout", "5", cwd=tmp_path, env=cli_env())
+    result = contactcenter("sandbox", "call", "--sandbox-url", url, "--timeout", "5", cwd=tmp_path, env=clean_env())
     assert result.returncode == 2
     assert f"Cannot reach the sandbox at {url}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -269,7 +247,7 @@ def test_sandbox_call_with_no_sandbox_listening_says_it_cannot_reach_it(tmp_path
 
 def test_sandbox_call_refused_by_the_sandbox_says_why(tmp_path: Path, system: System) -> None:
     result = contactcenter(
-        "sandbox", "call", "--sandbox-url", system.sandbox_url, "--to", "+10000000000", cwd=tmp_path, env=cli_env()
+        "sandbox", "call", "--sandbox-url", system.sandbox_url, "--to", "+10000000000", cwd=tmp_path, env=clean_env()
     )
     assert result.returncode == 2
     assert "The sandbox refused the call" in result.stderr

@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from contactcenter.cli import build_parser
-from contactcenter.settings import Settings, load_settings
+from contactcenter.settings import load_settings
+from tests.environment import clear_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -297,9 +298,7 @@ def test_redis_url_points_at_the_redis_service(services: dict[str, Any]) -> None
 def test_shared_environment_passes_the_apps_settings_validation(
     services: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    for field in Settings.model_fields.values():
-        monkeypatch.delenv(field.alias or "", raising=False)
+    clear_settings(monkeypatch, tmp_path)
     for key, value in services["app"]["environment"].items():
         if value is None:  # no value in compose: unset in the container unless the shell sets it
             monkeypatch.delenv(key, raising=False)

@@ -9,15 +9,12 @@ import pytest
 
 from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
-from tests.console import AgentConsole
+from tests.console import AgentConsole, signed_in_console
 
 
 @pytest.fixture
 def agent2(system: System) -> Iterator[AgentConsole]:
-    console = AgentConsole(system, "agent2")
-    yield console
-    console.post("/api/agent/state", {"state": "offline"})
-    console.close()
+    yield from signed_in_console(system, "agent2")
 
 
 def test_a_supervisor_changes_a_queues_offer_time_and_the_next_offer_uses_it(

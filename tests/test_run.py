@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import start_system, stop_system
+from tests.environment import clean_env
 
 
 def test_run_prints_the_urls_and_demo_passwords_once_and_stops_its_redis(
@@ -66,10 +67,9 @@ def test_run_without_demo_creates_no_users(tmp_path: Path, new_database: Callabl
 
 @pytest.mark.parametrize("command", [["serve"], ["worker"]])
 def test_serve_and_worker_refuse_to_start_without_redis(tmp_path: Path, command: list[str]) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     process = subprocess.run(
         [sys.executable, "-m", "contactcenter", *command],
-        env={**env, "VAR_DIR": str(tmp_path)},
+        env=clean_env(VAR_DIR=str(tmp_path)),
         capture_output=True,
         text=True,
         timeout=60,

@@ -8,30 +8,14 @@ import pytest
 
 from contactcenter import cli
 from contactcenter.settings import REAL_TWILIO_API, SettingsError, load_settings
+from tests.environment import clear_settings
 
-SETTING_NAMES = (
-    "VAR_DIR",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "TWILIO_API_BASE",
-    "PUBLIC_BASE_URL",
-    "RECORDINGS_DIR",
-    "SECRET_KEY",
-    "IVR_FLOW",
-    "OFFER_TIMEOUT_SECONDS",
-    "DEFAULT_REGION",
-    "DEMO_PASSWORD",
-)
 GOOD_SID = "AC" + "0123456789abcdef" * 2
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
+    clear_settings(monkeypatch, tmp_path)
     return tmp_path
 
 

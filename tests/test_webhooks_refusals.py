@@ -1,0 +1,92 @@
+"""Webhooks the system refuses without changing anything: a missing parameter, an unknown call, an
+unknown queue result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.conftest import HOTLINE, System
+from tests.webhooks import Params, contact_row, menu, open_sql, register_call, signed_post, table_counts
+
+
+@pytest.fixture(scope="module")
+def sql(system: System) -> Iterator[Engine]:
+    yield from open_sql(system)
+
+
+@pytest.fixture(scope="module")
+def registered_call(system: System, sql: Engine) -> tuple[str, int]:
+    return register_call(system, sql)
+
+
+MISSING_PARAMETER_CASES = [
+    ("/twilio/voice", {"From": "+8613912345678", "To": HOTLINE, "CallStatus": "ringing"}, "CallSid"),
+    ("/twilio/voice", {"CallSid": "{sid}", "To": HOTLINE, "CallStatus": "ringing"}, "From"),
+    ("/twilio/voice", {"CallSid": "{sid}", "From": "+8613912345678", "CallStatus": "ringing"}, "To"),
+    ("/twilio/voice/menu?node=main_menu&attempt=1", {"Digits": "1"}, "CallSid"),
+    ("/twilio/voice/wait?contact={contact}", {"QueuePosition": "1"}, "CallSid"),
+    ("/twilio/voice/queue-result?contact={contact}", {"CallSid": "{sid}"}, "QueueResult"),
+    ("/twilio/voice/connect?contact={contact}", {"CallStatus": "in-progress"}, "CallSid"),
+    ("/twilio/voice/dial-result?contact={contact}", {"CallSid": "{sid}"}, "DialCallStatus"),
+    ("/twilio/voice/status", {"CallStatus": "completed"}, "CallSid"),
+    ("/twilio/voice/status", {"CallSid": "{sid}"}, "CallStatus"),
+    ("/twilio/recording?contact={contact}", {"CallSid": "{sid}", "RecordingStatus": "completed"}, "RecordingSid"),
+    (
+        "/twilio/recording?contact={contact}",
+        {"RecordingSid": "RE" + "0" * 32, "RecordingStatus": "completed"},
+        "CallSid",
+    ),
+    ("/twilio/recording?contact={contact}", {"CallSid": "{sid}", "RecordingSid": "RE" + "0" * 32}, "RecordingStatus"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "missing"),
+    MISSING_PARAMETER_CASES,
+    ids=[f"{case[0].split('?')[0]}-{case[2]}" for case in MISSING_PARAMETER_CASES],
+)
+def test_a_webhook_without_a_required_parameter_is_refused_by_name_and_changes_nothing(
+    system: System, sql: Engine, registered_call: tuple[str, int], path: str, params: Params, missing: str
+) -> None:
+    call_sid, contact_id = registered_call
+    path = path.format(contact=contact_id)
+    params = {"AccountSid": system.credentials[0], **{k: v.format(sid=call_sid) for k, v in params.items()}}
+    before = table_counts(sql)
+    seq_before = system.redis().get("cc:{rt}:seq")
+
+    response = signed_post(system, path, params)
+
+    assert response.status_code == 400, response.text
+    assert "missing" in response.text and missing in response.text
+    assert table_counts(sql) == before
+    assert system.redis().get("cc:{rt}:seq") == seq_before
+    assert contact_row(sql, call_sid)["status"] == "ivr"
+
+
+def test_a_menu_webhook_for_a_call_never_registered_is_not_found(system: System, sql: Engine) -> None:
+    before = table_counts(sql)
+    response = menu(system, "CA" + "f" * 32, attempt=1, digits="1")
+    assert response.status_code == 404
+    assert "CA" + "f" * 32 in response.text
+    assert table_counts(sql) == before
+
+
+def test_an_unknown_queue_result_is_refused(system: System, sql: Engine, registered_call: tuple[str, int]) -> None:
+    call_sid, contact_id = registered_call
+    before = table_counts(sql)
+    response = signed_post(
+        system,
+        f"/twilio/voice/queue-result?contact={contact_id}",
+        {
+            "CallSid": call_sid,
+            "AccountSid": system.credentials[0],
+            "QueueResult": "teleported",
+        },
+    )
+    assert response.status_code == 400
+    assert "QueueResult" in response.text and "teleported" in response.text
+    assert table_counts(sql) == before
+    assert contact_row(sql, call_sid)["status"] == "ivr"

@@ -1,0 +1,112 @@
+"""Twilio's voice webhooks, posted and signed the way Twilio does it, and the rows they leave behind."""
+
+from __future__ import annotations
+
+import random
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import httpx
+from sqlalchemy import Engine, text
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import HOTLINE, System
+
+Params = dict[str, str]
+TABLES = ("contacts", "tickets", "customers", "audit_events")
+
+
+def new_call_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+def new_mobile() -> str:
+    return "+86139" + "".join(random.choices("0123456789", k=8))
+
+
+def signed_post(
+    system: System,
+    path_and_query: str,
+    params: Params,
+    *,
+    signed_base: str | None = None,
+    signed_path_and_query: str | None = None,
+) -> httpx.Response:
+    signed_url = (signed_base or system.base_url) + (signed_path_and_query or path_and_query)
+    signature = RequestValidator(system.credentials[1]).compute_signature(signed_url, params)
+    return httpx.post(
+        system.base_url + path_and_query, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
+    )
+
+
+def twiml(response: httpx.Response) -> ET.Element:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == "Response"
+    return root
+
+
+def spoken(root: ET.Element) -> list[str]:
+    return [say.text or "" for say in root.iter("Say")]
+
+
+def open_sql(system: System) -> Iterator[Engine]:
+    """The system's database, disposed of afterwards: a module fixture does `yield from open_sql(system)`."""
+    engine = system.sql()
+    yield engine
+    engine.dispose()
+
+
+def table_counts(sql: Engine) -> dict[str, int]:
+    with sql.connect() as conn:
+        return {table: int(conn.scalar(text(f"select count(*) from {table}")) or 0) for table in TABLES}
+
+
+def contact_row(sql: Engine, call_sid: str) -> dict[str, object]:
+    with sql.connect() as conn:
+        row = conn.execute(text("select * from contacts where provider_id = :sid"), {"sid": call_sid}).mappings().one()
+    return dict(row)
+
+
+def incoming(system: System, call_sid: str, from_number: str) -> httpx.Response:
+    return signed_post(
+        system,
+        "/twilio/voice",
+        {
+            "CallSid": call_sid,
+            "AccountSid": system.credentials[0],
+            "From": from_number,
+            "To": HOTLINE,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+        },
+    )
+
+
+def menu(system: System, call_sid: str, attempt: int, digits: str | None = None) -> httpx.Response:
+    params = {"CallSid": call_sid, "AccountSid": system.credentials[0], "CallStatus": "in-progress"}
+    if digits is not None:
+        params["Digits"] = digits
+    return signed_post(system, f"/twilio/voice/menu?node=main_menu&attempt={attempt}", params)
+
+
+def hang_up(system: System, call_sid: str) -> None:
+    response = signed_post(
+        system,
+        "/twilio/voice/status",
+        {
+            "CallSid": call_sid,
+            "AccountSid": system.credentials[0],
+            "CallStatus": "completed",
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+def register_call(system: System, sql: Engine) -> tuple[str, int]:
+    """A new call that the incoming-call webhook registered: its CallSid and contact id."""
+    call_sid = new_call_sid()
+    assert incoming(system, call_sid, new_mobile()).status_code == 200
+    return call_sid, int(contact_row(sql, call_sid)["id"])  # type: ignore[call-overload]
