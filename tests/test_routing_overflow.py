@@ -118,6 +118,10 @@ def test_a_transferred_contact_starts_over_with_the_steps_of_its_new_queue(routi
     routing.engine.end_wrap_up(agent_id="a1", state="available")
     assert routing.state("c1") == "waiting"
     routing.later(1.5)
+    [step] = routing.events("contact.overflowed")
+    assert step["queues"] == ["general"]
+    assert routing.state("c1") == "waiting"  # not straight back to the agent who handed it on
+    routing.later(4)
     assert routing.holder("c1") == "a1"
 
 

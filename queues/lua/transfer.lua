@@ -15,6 +15,7 @@ end
 local q = target_q ~= '' and target_q or from
 move_to_queue(cid, q, tonumber(priority))
 redis.call('HSET', c, 'state', 'waiting', 'agent', '', 'answered_at', '')
+skip_for_a_while(cid, agent)  -- not straight back to the agent who handed it on
 start_in_queue(cid)
 queue_contact(cid)
 emit('contact.transferred', {contact = cid, agent = agent, from_queue = from, queue = q, channel = ch,

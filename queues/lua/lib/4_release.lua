@@ -65,6 +65,7 @@ local function pass_on(cid, agent, reason, timeout_ms, missed_limit)
   return_contact(cid, reason)
   skip_for_a_while(cid, agent)
   local a = akey(agent)
+  if ch ~= 'chat' then redis.call('HSET', a, 'contact', '') end
   local missed = 0
   if reason == 'timeout' then missed = redis.call('HINCRBY', a, 'missed', 1) end
   redis.call('HSET', a, 'missed', missed)
@@ -144,11 +145,11 @@ local function start_in_queue(cid)
   if max_wait > 0 then redis.call('ZADD', MAX_WAITS, NOW + max_wait, cid) else redis.call('ZREM', MAX_WAITS, cid) end
 end
 
--- The contact left routing for good (answered, abandoned, timed out): no timers left.
+-- The contact stopped waiting for good (answered, abandoned, timed out): no overflow or maximum
+-- wait any more. (A pending retry stays: it may be transferred back to waiting while a skip lasts.)
 local function forget_timers(cid)
   redis.call('ZREM', STEPS, cid)
   redis.call('ZREM', MAX_WAITS, cid)
-  redis.call('ZREM', RETRY, cid)
 end
 
 -- A chat's wrap-up is over (its time ran out or the agent closed it): its slot is free again.
