@@ -175,6 +175,7 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: st
         contact = session.get(Contact, contact_id)
         if contact is None or contact.agent_id != agent.id:
             raise AgentActionError("This contact is not yours.", 403)
+        chat = contact.channel == "chat"  # a chat's wrap-up frees its slot; a call's ends the agent's
         if note and contact.ticket_id:
             author = session.get_one(User, agent.id)
             add_note(
@@ -186,7 +187,10 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: st
             )
     with _routing_refusals():
         services.routing.end_wrap_up(
-            agent_id=str(agent.id), state=next_state, reason="" if next_state == "available" else "after_call_work"
+            agent_id=str(agent.id),
+            state=next_state,
+            reason="" if next_state == "available" else "after_call_work",
+            contact_id=str(contact_id) if chat else None,
         )
 
 

@@ -26,6 +26,7 @@ from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
 from ivr import routes as ivr_routes
+from ivr.service import leave_queue
 from queues import routes as queue_routes
 from queues.config import publish_all
 from queues.stream import EventHub
@@ -37,12 +38,15 @@ AGENT_STATIC = Path(__file__).resolve().parent.parent / "agents" / "static"
 
 
 async def _reap_forever(services: Services) -> None:
-    """Return expired offers; every process runs this, the script makes it safe."""
+    """Act on routing's timers (expired offers, overflow, maximum waits, wrap-ups); every process runs
+    this, the script makes it safe, and only the process whose reap timed a caller out tells them."""
     while True:
         try:
-            await run_in_threadpool(services.routing.reap)
+            reaped = await run_in_threadpool(services.routing.reap)
+            for contact_id in reaped.timed_out:
+                await run_in_threadpool(leave_queue, services, contact_id=int(contact_id))
         except Exception:
-            log.exception("reaping expired offers failed")
+            log.exception("reaping routing timers failed")
         await asyncio.sleep(REAP_INTERVAL)
 
 

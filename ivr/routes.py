@@ -110,6 +110,11 @@ def queue_result(services: Services, request: Request, params: Params) -> str:
     return service.queue_result(services, contact_id=query_int(request, "contact"), result=result)
 
 
+def timed_out(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    return service.timed_out(services, contact_id=query_int(request, "contact"))
+
+
 def connect(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
     return service.connect_agent(services, contact_id=query_int(request, "contact"))
@@ -145,6 +150,7 @@ routes = [
     Route("/twilio/voice/menu", webhook(menu), methods=["POST"]),
     Route("/twilio/voice/wait", webhook(wait), methods=["POST"]),
     Route("/twilio/voice/queue-result", webhook(queue_result), methods=["POST"]),
+    Route("/twilio/voice/timed-out", webhook(timed_out), methods=["POST"]),
     Route("/twilio/voice/connect", webhook(connect), methods=["POST"]),
     Route("/twilio/voice/dial-result", webhook(dial_result), methods=["POST"]),
     Route("/twilio/voice/status", webhook(status), methods=["POST"]),

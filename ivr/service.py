@@ -16,6 +16,7 @@ from contactcenter.contacts.lifecycle import UnknownCall, finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
+from contactcenter.telephony import TelephonyError
 from contactcenter.tickets.models import Ticket
 from contactcenter.users.models import User
 from ivr import twiml
@@ -159,6 +160,28 @@ def wait_music(services: Services, *, contact_id: int) -> str:
     twiml.say(response, services.flow, prompt)
     response.pause(length=20)
     return str(response)
+
+
+def leave_queue(services: Services, *, contact_id: int) -> None:
+    """The caller reached the queue's maximum wait: take them out of Twilio's queue to be told so."""
+    with services.db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.channel != "voice":
+            return
+        call_sid = contact.provider_id
+    try:
+        services.telephony.redirect_call(
+            call_sid=call_sid, url=_url(services, "/twilio/voice/timed-out", contact=contact_id)
+        )
+    except TelephonyError as exc:
+        log.warning("sending timed-out contact %s off failed (caller gone?): %s", contact_id, exc)
+        finish_contact(services, contact_id=contact_id, reason="max_wait")
+
+
+def timed_out(services: Services, *, contact_id: int) -> str:
+    """What a caller hears after the queue's maximum wait."""
+    finish_contact(services, contact_id=contact_id, reason="max_wait")
+    return twiml.goodbye(services.flow, twiml.WAITED_TOO_LONG)
 
 
 def queue_result(services: Services, *, contact_id: int, result: str) -> str:

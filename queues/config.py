@@ -110,8 +110,8 @@ def update_queue(session: Session, engine: RoutingEngine, *, queue: Queue, chang
             if not 1 <= level <= 5:
                 raise ValueError(f"skill {skill!r}: level must be from 1 to 5")
         changed["skills"] = changed["skills"] or {}
-    if "overflow" in changed:
-        changed["overflow"] = changed["overflow"] or []
+    if "overflow" in changed:  # every field of a step is stored, defaults included
+        changed["overflow"] = [step.model_dump() for step in changes.overflow or []]
         known = {name for (name,) in session.execute(select(Queue.name))}
         for step in changed["overflow"]:
             unknown = sorted(set(step["queues"]) - known)

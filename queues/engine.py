@@ -67,6 +67,12 @@ class Snapshot:
     chats: list[dict[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reaped:
+    handled: int  # offers, retries, overflow steps, maximum waits and wrap-ups acted on
+    timed_out: list[str]  # contacts that reached their queue's maximum wait: their callers must be told
+
+
 def now_ms() -> int:
     """Wall-clock milliseconds: shared by every process, unlike a monotonic clock."""
     return int(time.time() * 1000)
@@ -185,9 +191,10 @@ class RoutingEngine(RoutingFigures):
         """Give the offer back: the contact keeps its place and goes to the next agent."""
         self._run("reject", contact_id, agent_id, "rejected", self.config.offer_timeout_ms, self.config.missed_limit)
 
-    def reap(self) -> int:
-        """Act on time passing (expired offers, lapsed skips, overflow, maximum waits, wrap-ups); the count handled."""
-        return int(self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today()))
+    def reap(self) -> Reaped:
+        """Act on time passing: expired offers, lapsed skips, overflow steps, maximum waits, wrap-ups."""
+        handled, timed_out = self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today())
+        return Reaped(int(handled), list(timed_out))
 
     def finish(self, *, contact_id: str, reason: str) -> str:
         """The caller left or the call ended: abandoned if not yet connected, else ended."""

@@ -58,10 +58,10 @@ class Routing:
             agent_id=agent, state="available", queues=list(queues or ["general"]), **kwargs
         )
 
-    def later(self, seconds: float) -> int:
-        """Let time pass and run the reaper, as every web process does twice a second."""
+    def later(self, seconds: float) -> list[str]:
+        """Let time pass and run the reaper, as every web process does twice a second; the contacts timed out."""
         self.clock.advance(seconds)
-        return self.engine.reap()
+        return self.engine.reap().timed_out
 
     def agent(self, agent_id: str) -> dict[str, str]:
         raw = self.engine.redis.hgetall(P + "agent:" + agent_id)

@@ -34,9 +34,9 @@ def test_the_maximum_length_counts_waiting_contacts_only(routing: Routing) -> No
 def test_a_contact_still_waiting_at_the_maximum_wait_leaves_the_queue_and_is_counted(routing: Routing) -> None:
     routing.queue("general", max_wait_ms=60_000)
     routing.enqueue("c1")
-    routing.later(59)
+    assert routing.later(59) == []
     assert routing.state("c1") == "waiting"
-    routing.later(2)
+    assert routing.later(2) == ["c1"]  # the web process that reaped it sends the caller off
     assert routing.state("c1") == "timed_out"
     assert routing.waiting() == []
     [event] = routing.events("contact.timed_out")

@@ -23,6 +23,7 @@ for _, cid in ipairs(steps) do apply_overflow(cid, timeout_ms) end
 -- A contact still waiting at its queue's maximum wait leaves the queue (the IVR takes the
 -- caller on to voicemail or a callback); one being offered is looked at again when its lease ends.
 local overdue = redis.call('ZRANGEBYSCORE', MAX_WAITS, '-inf', NOW, 'LIMIT', 0, 200)
+local timed_out = {}
 for _, cid in ipairs(overdue) do
   local c = ckey(cid)
   local state, q, ch, deadline, enqueued_at = unpack(redis.call('HMGET', c, 'state', 'queue', 'channel', 'deadline', 'enqueued_at'))
@@ -35,6 +36,7 @@ for _, cid in ipairs(overdue) do
     redis.call('EXPIRE', c, 86400)
     count('queue', q, day, 'timed_out', 1)
     emit('contact.timed_out', {contact = cid, queue = q, channel = ch, waited_ms = NOW - tonumber(enqueued_at)})
+    timed_out[#timed_out + 1] = cid
   else
     redis.call('ZREM', MAX_WAITS, cid)
   end
@@ -47,4 +49,5 @@ for _, agent in ipairs(done) do
 end
 local chats = redis.call('ZRANGEBYSCORE', CHAT_WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
 for _, cid in ipairs(chats) do release_chat(cid, timeout_ms) end
-return #expired + #due + #steps + #overdue + #done + #chats
+-- How much was handled, and the contacts that timed out (the caller tells their callers).
+return {#expired + #due + #steps + #overdue + #done + #chats, timed_out}
