@@ -28,14 +28,21 @@ STRATEGIES = ("longest_idle", "fewest_today", "round_robin", "best_skill")
 Skills = dict[str, int]
 
 
+# Built once: json.dumps with options makes a new encoder on every call.
+_info_json = json.JSONEncoder(ensure_ascii=False).encode
+_sorted_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def _skills_json(skills: Skills | None) -> str:
     """Skills as the Lua scripts read them: levels 1-5, keys sorted so equal sets compare equal."""
+    if not skills:
+        return "{}"
     checked = {}
     for name, level in (skills or {}).items():
         if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
             raise ValueError(f"skill {name!r}: level must be a whole number from 1 to 5")
         checked[str(name)] = level
-    return json.dumps(checked, sort_keys=True, separators=(",", ":"))
+    return _sorted_json(checked)
 
 
 class RoutingError(Exception):
@@ -144,7 +151,7 @@ class RoutingEngine(RoutingFigures):
             queue,
             priority,
             self.config.offer_timeout_ms,
-            json.dumps(info, ensure_ascii=False),
+            _info_json(info),
             _skills_json(skills),
             caller or "",
             self.config.rering_ms,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -23,12 +24,21 @@ class _Engine(Protocol):
     def contact(self, contact_id: str) -> dict[str, str]: ...
 
 
+# Time zone -> (Unix second, that second's date there): a day changes only on a whole second.
+_DAYS: dict[str, tuple[int, str]] = {}
+
+
 class RoutingFigures:
     """Read-only views of routing; mixed into `RoutingEngine`."""
 
     def today(self: _Engine) -> str:
-        """The statistics day, in the hotline's time zone."""
-        return datetime.now(ZoneInfo(self.timezone)).strftime("%Y-%m-%d")
+        """The statistics day, in the hotline's time zone (worked out once per second and zone)."""
+        second = int(time.time())
+        cached = _DAYS.get(self.timezone)
+        if cached is None or cached[0] != second:
+            cached = (second, datetime.fromtimestamp(second, ZoneInfo(self.timezone)).strftime("%Y-%m-%d"))
+            _DAYS[self.timezone] = cached
+        return cached[1]
 
     def position(self: _Engine, *, contact_id: str, queue: str, channel: str = "voice") -> tuple[int | None, int]:
         """1-based place of a waiting contact in its queue (None if not waiting), and queue size."""

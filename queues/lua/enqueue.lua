@@ -32,19 +32,27 @@ if caller ~= '' then
     redis.call('DEL', place)
   end
 end
-redis.call('HSET', c, 'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
+-- What matching needs of the contact, known here without reading it back.
+local rec = {queue = q, channel = ch, score = score, needs = cjson.encode(needs), own = cjson.encode(own),
+  spill = '', any = '0', relax = 0, enqueued_at = NOW, info = info, queued = false}
+local fields = {'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
   'enqueued_at', NOW, 'score', score, 'state', 'waiting', 'agent', '', 'info', info,
-  'needs', cjson.encode(needs), 'own', cjson.encode(own), 'caller', caller, 'rering_ms', rering_ms)
+  'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms}
 local preferred_state = preferred ~= '' and redis.call('HGET', akey(preferred), 'state') or nil
 local staffed = {available = true, reserved = true, busy = true, wrap_up = true}
 if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
   -- The agent who last served this customer gets the first offer for a while; then anyone may.
-  redis.call('HSET', c, 'preferred', preferred, 'prefer_until', NOW + prefer_ms)
+  rec.preferred, rec.prefer_until = preferred, NOW + prefer_ms
+  for _, v in ipairs({'preferred', preferred, 'prefer_until', NOW + prefer_ms}) do fields[#fields + 1] = v end
   redis.call('ZADD', RETRY, NOW + prefer_ms, cid)
 end
-start_in_queue(cid)
-queue_contact(cid)
+-- Its time in the queue starts now (start_in_queue, written with the rest).
+for _, v in ipairs(START_FIELDS) do fields[#fields + 1] = v end
+redis.call('HSET', c, unpack(fields))
+start_timers(cid, q)
 emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = priority, info = cjson.decode(info),
   place_restored = kept ~= nil})
-local agent = match_contact(cid, timeout_ms)
-return {1, redis.call('HGET', c, 'state'), agent or ''}
+-- Matched at once, it never enters the waiting sets; otherwise it takes its place there.
+local agent = match_contact(cid, timeout_ms, rec)
+if not agent then queue_contact(cid, rec) end
+return {1, agent and 'offered' or 'waiting', agent or ''}

@@ -57,8 +57,21 @@ local function emit(kind, data)
 end
 
 -- A queue's settings (written by queues/config.py); defaults come from the process settings.
+-- Scripts never write them, so each script reads a queue's settings once (one HMGET).
+local QUEUE_FIELDS = {'offer_timeout_ms', 'wrapup_ms', 'skills', 'sl_ms', 'strategy', 'priority_step_ms', 'weight',
+  'overflow', 'max_length', 'max_wait_ms'}
+local queue_settings = {}
 local function queue_setting(q, field)
-  return redis.call('HGET', qkey(q), field)
+  local settings = queue_settings[q]
+  if not settings then
+    settings = {}
+    local values = redis.call('HMGET', qkey(q), unpack(QUEUE_FIELDS))
+    for i, name in ipairs(QUEUE_FIELDS) do settings[name] = values[i] end
+    queue_settings[q] = settings
+  end
+  local value = settings[field]
+  if value == nil then return redis.call('HGET', qkey(q), field) end
+  return value
 end
 
 local function offer_timeout(q, default_timeout)
@@ -78,6 +91,10 @@ local function count(kind, id, day, field, amount)
 end
 
 -- Today as a day number in the hotline's time zone (the engine stores the zone's offset).
+local today_number = nil
 local function day_number()
-  return math.floor((NOW + num(redis.call('GET', P .. 'tz_offset_ms'), 0)) / 86400000)
+  if today_number == nil then
+    today_number = math.floor((NOW + num(redis.call('GET', P .. 'tz_offset_ms'), 0)) / 86400000)
+  end
+  return today_number
 end

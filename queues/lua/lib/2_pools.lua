@@ -2,20 +2,54 @@
 -- and, after overflow steps, in the spill sets of the extra queues (or of any agent); an
 -- agent free for a channel is in that channel's idle set of each of its queues.
 
-local function agent_queues(agent)
-  return split(redis.call('HGET', akey(agent), 'queues'))
+-- An agent's queues and skills change only in agent_state.lua, which calls forget_agent once it has
+-- written them; until then a script reads them once per agent (one HMGET), skills decoded when needed.
+local agents_read = {}
+local function agent_profile(agent)
+  local profile = agents_read[agent]
+  if not profile then
+    local queues, skills = unpack(redis.call('HMGET', akey(agent), 'queues', 'skills'))
+    profile = {queues = split(queues), skills_json = skills}
+    agents_read[agent] = profile
+  end
+  return profile
 end
 
--- Put a waiting contact (back) in every set it waits in, at its score: its place.
-local function queue_contact(cid)
-  local q, ch, score, spills, any = unpack(redis.call('HMGET', ckey(cid), 'queue', 'channel', 'score', 'spill', 'any'))
+local function forget_agent(agent)
+  agents_read[agent] = nil
+end
+
+local function agent_queues(agent)
+  return agent_profile(agent).queues
+end
+
+local function agent_skills(agent)
+  local profile = agent_profile(agent)
+  if profile.skills == nil then profile.skills = decode(profile.skills_json, {}) end
+  return profile.skills
+end
+
+-- Put a waiting contact (back) in every set it waits in, at its score: its place. `rec` (optional):
+-- the contact's fields queue, channel, score, spill and any, when the caller has them.
+local function queue_contact(cid, rec)
+  local q, ch, score, spills, any
+  if rec then
+    q, ch, score, spills, any = rec.queue, rec.channel, rec.score, rec.spill, rec.any
+  else
+    q, ch, score, spills, any = unpack(redis.call('HMGET', ckey(cid), 'queue', 'channel', 'score', 'spill', 'any'))
+  end
   redis.call('ZADD', waiting(q, ch), score, cid)
   for _, x in ipairs(split(spills)) do redis.call('ZADD', spill(x, ch), score, cid) end
   if any == '1' then redis.call('ZADD', spill_any(ch), score, cid) end
 end
 
-local function unqueue_contact(cid)
-  local q, ch, spills, any = unpack(redis.call('HMGET', ckey(cid), 'queue', 'channel', 'spill', 'any'))
+local function unqueue_contact(cid, rec)
+  local q, ch, spills, any
+  if rec then
+    q, ch, spills, any = rec.queue, rec.channel, rec.spill, rec.any
+  else
+    q, ch, spills, any = unpack(redis.call('HMGET', ckey(cid), 'queue', 'channel', 'spill', 'any'))
+  end
   redis.call('ZREM', waiting(q, ch), cid)
   for _, x in ipairs(split(spills)) do redis.call('ZREM', spill(x, ch), cid) end
   if any == '1' then redis.call('ZREM', spill_any(ch), cid) end
@@ -35,30 +69,37 @@ end
 -- Chat: an agent with a free chat slot is in the chat line, least loaded first, then longest
 -- since their chat load last changed. A voice call blocks chats when the agent's setting says so.
 local AT_WORK = {available = true, reserved = true, busy = true, wrap_up = true}
-local function chat_room(agent)
-  local state, cap, blocks, pending = unpack(redis.call('HMGET', akey(agent),
-    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready'))
-  if num(cap, 0) == 0 or not AT_WORK[state] or (pending and pending ~= '') then return false, 0 end
+local CHAT_FIELDS = {'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready', 'chat_pooled', 'chat_since'}
+local function room_for_chats(agent, state, cap, blocks, pending)
+  cap = num(cap, 0)
+  if cap == 0 or not AT_WORK[state] or (pending and pending ~= '') then return false, 0 end
   if state ~= 'available' and blocks == '1' then return false, 0 end
   local load = redis.call('SCARD', chats_of(agent))
-  return load < num(cap, 0), load
+  return load < cap, load
 end
 
+local function chat_room(agent)
+  return room_for_chats(agent, unpack(redis.call('HMGET', akey(agent),
+    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready')))
+end
+
+-- One HMGET; an agent without chats (capacity 0) who is in no chat line stops there.
 local function refresh_chat_line(agent)
   local a = akey(agent)
-  local room, load = chat_room(agent)
-  local pooled = redis.call('HGET', a, 'chat_pooled') == '1'
+  local state, cap, blocks, pending, pooled, since = unpack(redis.call('HMGET', a, unpack(CHAT_FIELDS)))
+  pooled = pooled == '1'
+  local room, load = room_for_chats(agent, state, cap, blocks, pending)
   if not room and not pooled then return end
   local queues = agent_queues(agent)
   if room then
-    local score = load * 1e13 + num(redis.call('HGET', a, 'chat_since'), NOW)
+    local score = load * 1e13 + num(since, NOW)
     for _, q in ipairs(queues) do redis.call('ZADD', idle(q, 'chat'), score, agent) end
     redis.call('ZADD', idle_any('chat'), score, agent)
   else
     for _, q in ipairs(queues) do redis.call('ZREM', idle(q, 'chat'), agent) end
     redis.call('ZREM', idle_any('chat'), agent)
   end
-  redis.call('HSET', a, 'chat_pooled', room and '1' or '0')
+  if room ~= pooled then redis.call('HSET', a, 'chat_pooled', room and '1' or '0') end
 end
 
 -- Leave every line (before the agent's queues change).

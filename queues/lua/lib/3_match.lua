@@ -4,7 +4,7 @@
 -- steps may lower every level by `relax` (never below 1: the skill itself stays needed).
 -- Returns true, or false and why not.
 local function qualifies(agent, needs, relax)
-  local have = decode(redis.call('HGET', akey(agent), 'skills'), {})
+  local have = agent_skills(agent)
   for skill, level in pairs(needs) do
     local got, want = tonumber(have[skill] or 0) or 0, math.max(1, tonumber(level) - (relax or 0))
     if got < want then return false, 'skill ' .. skill .. ' level ' .. got .. ' < ' .. want end
@@ -12,16 +12,29 @@ local function qualifies(agent, needs, relax)
   return true, nil
 end
 
+-- `who` while `until_ms` is still ahead, else nil.
+local function until_then(until_ms, who)
+  if num(until_ms, 0) > NOW then return who end
+  return nil
+end
+
 -- The agent who last passed on a contact, while that still counts.
 local function skipped_by(c)
-  if num(redis.call('HGET', c, 'skip_until'), 0) > NOW then return redis.call('HGET', c, 'skip_agent') end
-  return nil
+  return until_then(unpack(redis.call('HMGET', c, 'skip_until', 'skip_agent')))
 end
 
 -- The agent a contact is kept for (the one who last served the customer), while that lasts.
 local function preferred_for(c)
-  if num(redis.call('HGET', c, 'prefer_until'), 0) > NOW then return redis.call('HGET', c, 'preferred') end
-  return nil
+  return until_then(unpack(redis.call('HMGET', c, 'prefer_until', 'preferred')))
+end
+
+-- What matching and offering read of a contact, in one HMGET (a table by field name).
+local CONTACT_FIELDS = {'queue', 'channel', 'needs', 'own', 'spill', 'any', 'relax', 'skip_until', 'skip_agent',
+  'prefer_until', 'preferred', 'enqueued_at', 'info'}
+local function contact_record(cid)
+  local values, rec = redis.call('HMGET', ckey(cid), unpack(CONTACT_FIELDS)), {}
+  for i, name in ipairs(CONTACT_FIELDS) do rec[name] = values[i] end
+  return rec
 end
 
 local function answered_today(agent)
@@ -32,7 +45,7 @@ end
 
 -- How well an agent's skills cover what a contact needs (higher is better).
 local function skill_fit(agent, needs)
-  local have, total = decode(redis.call('HGET', akey(agent), 'skills'), {}), 0
+  local have, total = agent_skills(agent), 0
   for skill, _ in pairs(needs) do total = total + (tonumber(have[skill] or 0) or 0) end
   return total
 end
@@ -51,19 +64,20 @@ local function rank(strategy, agent, needs)
   return 0
 end
 
--- Reserve contact and agent together: the offer is a lease that ends at the deadline.
-local function offer(cid, agent, timeout_ms, why)
+-- Reserve contact and agent together: the offer is a lease that ends at the deadline. `rec`
+-- (optional): the contact's record (contact_record); rec.queued == false: it is in no waiting set.
+local function offer(cid, agent, timeout_ms, why, rec)
   local c = ckey(cid)
-  local q, ch, enqueued_at, info = unpack(redis.call('HMGET', c, 'queue', 'channel', 'enqueued_at', 'info'))
+  rec = rec or contact_record(cid)
+  local q, ch, enqueued_at, info = rec.queue, rec.channel, rec.enqueued_at, rec.info
   local deadline = NOW + offer_timeout(q, timeout_ms)
   why.agent = agent
   why.at = NOW
-  redis.call('RPUSH', c .. ':why', cjson.encode(why))
-  redis.call('LTRIM', c .. ':why', -20, -1)
-  unqueue_contact(cid)
+  if redis.call('RPUSH', c .. ':why', cjson.encode(why)) > 20 then redis.call('LTRIM', c .. ':why', -20, -1) end
+  if rec.queued ~= false then unqueue_contact(cid, rec) end
   redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
   redis.call('ZADD', LEASES, deadline, cid)
-  redis.call('HSET', akey(agent), 'last_offer_at', NOW)
+  if ch == 'chat' then redis.call('HSET', akey(agent), 'last_offer_at', NOW) end
   emit('offer.created', {
     contact = cid, agent = agent, queue = q, channel = ch, deadline = deadline,
     enqueued_at = tonumber(enqueued_at), info = cjson.decode(info), why = why,
@@ -73,7 +87,8 @@ local function offer(cid, agent, timeout_ms, why)
     chat_load_changed(agent)
   else
     leave_idle(agent)
-    redis.call('HSET', akey(agent), 'state', 'reserved', 'reason', '', 'since', NOW, 'contact', cid)
+    redis.call('HSET', akey(agent), 'last_offer_at', NOW, 'state', 'reserved', 'reason', '', 'since', NOW,
+      'contact', cid)
     emit('agent.state', {agent = agent, state = 'reserved', reason = '', contact = cid})
     refresh_chat_line(agent)
   end
@@ -83,8 +98,8 @@ end
 -- The lines a contact may be matched from, widest last: its queue's agents (with the skills
 -- the queue and the contact need), then the agents of queues it overflowed to, then anyone
 -- (with the contact's own needs), each with levels lowered by its overflow steps.
-local function lines_for(c)
-  local q, ch, needs, own, spills, any = unpack(redis.call('HMGET', c, 'queue', 'channel', 'needs', 'own', 'spill', 'any'))
+local function lines_for(rec)
+  local q, ch, needs, own, spills, any = rec.queue, rec.channel, rec.needs, rec.own, rec.spill, rec.any
   local lines = {{key = idle(q, ch), needs = decode(needs, {}), label = 'queue ' .. q}}
   own = decode(own, {})
   for _, x in ipairs(split(spills)) do
@@ -96,16 +111,35 @@ end
 
 -- A new or returned contact takes the best qualified free agent by its queue's strategy;
 -- the agents passed over, and why, are kept with the offer.
-local function match_contact(cid, timeout_ms)
-  local c = ckey(cid)
-  local skip, preferred = skipped_by(c), preferred_for(c)
-  local relax = num(redis.call('HGET', c, 'relax'), 0)
-  local lines, q = lines_for(c)
+-- The first SCAN agents of a line, in order. When the scan usually stops at the first agent, they
+-- are fetched one first, then the rest.
+local function scan_line(key, stops_early)
+  local got, i, fetched, done = {}, 0, 0, false
+  return function()
+    i = i + 1
+    if i > fetched and not done then
+      local size = (stops_early and fetched == 0) and 1 or SCAN - fetched
+      local page = redis.call('ZRANGE', key, fetched, fetched + size - 1)
+      for k = 1, #page do got[fetched + k] = page[k] end
+      fetched = fetched + #page
+      done = #page < size or fetched >= SCAN
+    end
+    return got[i]
+  end
+end
+
+-- `rec` (optional): the contact's record (contact_record), when the caller has it.
+local function match_contact(cid, timeout_ms, rec)
+  rec = rec or contact_record(cid)
+  local skip, preferred = until_then(rec.skip_until, rec.skip_agent), until_then(rec.prefer_until, rec.preferred)
+  local relax = num(rec.relax, 0)
+  local lines, q = lines_for(rec)
   local strategy = queue_setting(q, 'strategy') or 'longest_idle'
+  local stops_early = strategy == 'longest_idle' or preferred ~= nil
   local passed, seen = {}, {}
   for _, line in ipairs(lines) do
     local best, best_rank = nil, nil
-    for _, agent in ipairs(redis.call('ZRANGE', line.key, 0, SCAN - 1)) do
+    for agent in scan_line(line.key, stops_early) do
       if not seen[agent] then
         seen[agent] = true
         local ok, reason = qualifies(agent, line.needs, relax)
@@ -130,7 +164,7 @@ local function match_contact(cid, timeout_ms)
       return offer(cid, best, timeout_ms, {
         rule = rule .. ' in ' .. line.label .. ' with the skills needed', strategy = strategy,
         needs = line.needs, relaxed_by = relax, passed_over = passed,
-      })
+      }, rec)
     end
   end
   return false
@@ -158,11 +192,12 @@ local function match_agent(agent, ch, timeout_ms)
     for i = 1, #head, 2 do
       local cid = head[i]
       local c = ckey(cid)
-      local q, needs, relax = unpack(redis.call('HMGET', c, 'queue', source.field, 'relax'))
+      local q, needs, relax, skip_until, skip_agent, prefer_until, preferred = unpack(redis.call('HMGET', c,
+        'queue', source.field, 'relax', 'skip_until', 'skip_agent', 'prefer_until', 'preferred'))
       needs = decode(needs, {})
       local ok, reason = qualifies(agent, needs, num(relax, 0))
-      if skipped_by(c) == agent then ok, reason = false, 'passed on it moments ago' end
-      local kept_for = preferred_for(c)
+      if until_then(skip_until, skip_agent) == agent then ok, reason = false, 'passed on it moments ago' end
+      local kept_for = until_then(prefer_until, preferred)
       if ok and kept_for and kept_for ~= agent then ok, reason = false, 'kept for the agent who last served the customer' end
       if ok then
         if weights[q] == nil then weights[q] = num(queue_setting(q, 'weight'), 1) end

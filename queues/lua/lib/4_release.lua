@@ -96,8 +96,8 @@ end
 -- Overflow steps (a queue setting, e.g. [{"after_ms": 60000, "lower_levels_by": 1},
 -- {"after_ms": 120000, "queues": ["general"]}, {"after_ms": 300000, "any_agent": true}]) widen
 -- a waiting contact's match as its time in the queue passes; they add up.
-local function schedule_overflow(cid)
-  local q, step, queued_at = unpack(redis.call('HMGET', ckey(cid), 'queue', 'step', 'queued_at'))
+local function schedule_overflow(cid, q, step, queued_at)
+  if not q then q, step, queued_at = unpack(redis.call('HMGET', ckey(cid), 'queue', 'step', 'queued_at')) end
   local nxt = decode(queue_setting(q, 'overflow'), {})[num(step, 0) + 1]
   if nxt then
     redis.call('ZADD', STEPS, tonumber(queued_at) + tonumber(nxt.after_ms), cid)
@@ -137,12 +137,18 @@ local function apply_overflow(cid, timeout_ms)
 end
 
 -- A contact (re)starts its time in a queue: no overflow yet, the maximum wait counts from now.
+-- START_FIELDS are the contact's fields for that; start_timers sets its timers once they are written.
+local START_FIELDS = {'queued_at', NOW, 'step', 0, 'relax', 0, 'spill', '', 'any', '0'}
+local function start_timers(cid, q)
+  schedule_overflow(cid, q, 0, NOW)
+  local max_wait = num(queue_setting(q, 'max_wait_ms'), 0)
+  if max_wait > 0 then redis.call('ZADD', MAX_WAITS, NOW + max_wait, cid) else redis.call('ZREM', MAX_WAITS, cid) end
+end
+
 local function start_in_queue(cid)
   local c = ckey(cid)
-  redis.call('HSET', c, 'queued_at', NOW, 'step', 0, 'relax', 0, 'spill', '', 'any', '0')
-  schedule_overflow(cid)
-  local max_wait = num(queue_setting(redis.call('HGET', c, 'queue'), 'max_wait_ms'), 0)
-  if max_wait > 0 then redis.call('ZADD', MAX_WAITS, NOW + max_wait, cid) else redis.call('ZREM', MAX_WAITS, cid) end
+  redis.call('HSET', c, unpack(START_FIELDS))
+  start_timers(cid, redis.call('HGET', c, 'queue'))
 end
 
 -- The contact stopped waiting for good (answered, abandoned, timed out): no overflow or maximum
