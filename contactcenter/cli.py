@@ -77,6 +77,17 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_skills(text: str) -> dict[str, int]:
+    """`repair:3,english:2` → {"repair": 3, "english": 2}."""
+    skills = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, _, level = part.partition(":")
+        if not name or not level.isdigit():
+            raise ValueError(f"skill {part!r}: write name:level, e.g. repair:3")
+        skills[name] = int(level)
+    return skills
+
+
 def _users_add(args: argparse.Namespace) -> int:
     from contactcenter.db import Database
     from contactcenter.users.service import UserError, create_user
@@ -89,6 +100,11 @@ def _users_add(args: argparse.Namespace) -> int:
             print("The passwords differ.", file=sys.stderr)
             return 2
     queues = [q for q in (args.queues or "").split(",") if q]
+    try:
+        skills = _parse_skills(args.skills or "")
+    except ValueError as exc:
+        print(f"Cannot add user: {exc}", file=sys.stderr)
+        return 2
     db = Database(load_settings().sqlalchemy_url)
     try:
         db.upgrade()
@@ -100,6 +116,8 @@ def _users_add(args: argparse.Namespace) -> int:
                 role=args.role,
                 display_name=args.display_name,
                 queues=queues,
+                skills=skills,
+                chat_capacity=args.chat_capacity,
                 actor="cli",
             )
             print(f"Created {user.role} {user.username!r} (id {user.id}).")
@@ -193,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--display-name")
     add.add_argument("--queues", help="comma-separated queue names, e.g. general,repair")
+    add.add_argument("--skills", help="comma-separated skill:level (1-5), e.g. repair:3,english:2")
+    add.add_argument(
+        "--chat-capacity", type=int, help="chats at once (default: the CHAT_CAPACITY setting; 0: no chats)"
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=_users_add)
 

@@ -13,6 +13,12 @@ from contactcenter.users.service import create_user
 from queues.service import create_queue
 
 QUEUES = [("general", "咨询 General enquiries"), ("repair", "报修 Repairs"), ("complaints", "投诉 Complaints")]
+# Routing settings a hotline would start from: repairs spill to the general team after two
+# minutes; complaints weigh double for agents who serve several queues.
+QUEUE_SETTINGS = {
+    "repair": {"overflow": [{"after_seconds": 120, "lower_levels_by": 0, "queues": ["general"], "any_agent": False}]},
+    "complaints": {"weight": 2},
+}
 USERS = [
     ("agent1", "王芳 Wang Fang", Role.AGENT, ["general", "repair", "complaints"], {"zh": 5, "en": 4, "complaints": 4}),
     ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"], {"zh": 5, "en": 2, "repair": 4}),
@@ -30,7 +36,9 @@ def needs_demo_data(session: Session) -> bool:
 def create_demo_data(session: Session, *, password: str | None = None) -> dict[str, str]:
     """Create the demo records; returns each user's password (to print once)."""
     for name, display in QUEUES:
-        create_queue(session, name=name, display_name=display, actor="demo")
+        queue = create_queue(session, name=name, display_name=display, actor="demo")
+        for field, value in QUEUE_SETTINGS.get(name, {}).items():
+            setattr(queue, field, value)
     passwords = {}
     for username, display, role, queues, skills in USERS:
         passwords[username] = password or secrets.token_urlsafe(9)

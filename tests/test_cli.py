@@ -131,6 +131,10 @@ def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path, database: str) 
             "李娜 Li Na",
             "--queues",
             "general,repair",
+            "--skills",
+            "repair:3,english:2",
+            "--chat-capacity",
+            "2",
             password="correct horse battery",
         )
 
@@ -141,6 +145,7 @@ def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path, database: str) 
             assert isinstance(user, User)
             assert user.role == "agent" and user.display_name == "李娜 Li Na"
             assert sorted(q.name for q in user.queues) == ["general", "repair"]
+            assert user.skills == {"repair": 3, "english": 2} and user.chat_capacity == 2
             assert authenticate(session, username="li.na", password="correct horse battery\n") is None
             assert authenticate(session, username="li.na", password="wrong password!") is None
     finally:
@@ -166,6 +171,21 @@ def test_users_add_refuses_an_unknown_queue(tmp_path: Path, database: str) -> No
     with db.session() as session:
         assert session.query(User).filter_by(username="wang").count() == 0
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--skills", "repair"], "write name:level"),
+        (["--skills", "repair:9"], "level must be a whole number from 1 to 5"),
+        (["--chat-capacity", "50"], "chat capacity must be from 0 to 20"),
+    ],
+)
+def test_users_add_refuses_bad_skills_or_chat_capacity(
+    tmp_path: Path, database: str, args: list[str], message: str
+) -> None:
+    result = add_user(database, tmp_path, "sun", "--role", "agent", *args, password="long enough pw")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_users_add_refuses_a_username_already_taken(tmp_path: Path, database: str) -> None:

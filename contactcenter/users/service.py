@@ -33,6 +33,7 @@ def create_user(
     display_name: str | None = None,
     queues: list[str] | None = None,
     skills: dict[str, int] | None = None,
+    chat_capacity: int | None = None,
     actor: str = "system",
 ) -> User:
     """Add a user; queues must already exist."""
@@ -44,6 +45,11 @@ def create_user(
         raise UserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(User).where(User.username == username)):
         raise UserError(f"user {username!r} already exists")
+    for skill, level in (skills or {}).items():
+        if not skill or isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            raise UserError(f"skill {skill!r}: level must be a whole number from 1 to 5")
+    if chat_capacity is not None and not 0 <= chat_capacity <= 20:
+        raise UserError("chat capacity must be from 0 to 20")
     wanted = queues or []
     found = session.scalars(select(Queue).where(Queue.name.in_(wanted))).all() if wanted else []
     missing = set(wanted) - {q.name for q in found}
@@ -55,6 +61,7 @@ def create_user(
         password_hash=hash_password(password),
         role=role,
         skills=skills or {},
+        chat_capacity=chat_capacity,
         queues=list(found),
     )
     session.add(user)
