@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -60,10 +62,11 @@ async def _send_events(ws: WebSocket, sub: Subscription, after: int) -> None:
             await ws.send_json(event)
 
 
-async def _receive(ws: WebSocket) -> None:
+async def _receive(ws: WebSocket, still_here: partial[int]) -> None:
     while True:
         message = await ws.receive_json()
         if isinstance(message, dict) and message.get("type") == "ping":
+            await run_in_threadpool(still_here)
             await ws.send_json({"type": "pong"})
 
 
@@ -83,19 +86,31 @@ async def console_socket(ws: WebSocket) -> None:
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
-    async with hub.subscribe(str(user.id)) as sub:
+    presence = partial(services.routing.console_presence, agent_id=str(user.id), socket_id=uuid.uuid4().hex)
+    await run_in_threadpool(presence, event="open")
+    try:
+        await _serve(ws, services, hub, user.id, last_seq, partial(presence, event="seen"))
+    finally:
+        # The last console of the agent closing gives back the offers it holds (with their place).
+        await run_in_threadpool(presence, event="closed")
+
+
+async def _serve(
+    ws: WebSocket, services: Services, hub: EventHub, agent_id: int, last_seq: object, still_here: partial[int]
+) -> None:
+    async with hub.subscribe(str(agent_id)) as sub:
         missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
         if missed is None:
-            message = await run_in_threadpool(snapshot_message, services, user.id)
+            message = await run_in_threadpool(snapshot_message, services, agent_id)
             await ws.send_json(message)
             after = message["seq"]
         else:
-            mine = [e for e in missed if str(e.get("agent")) == str(user.id)]
+            mine = [e for e in missed if str(e.get("agent")) == str(agent_id)]
             for event in mine:
                 await ws.send_json(event)
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after})
-        tasks = [asyncio.create_task(_send_events(ws, sub, after)), asyncio.create_task(_receive(ws))]
+        tasks = [asyncio.create_task(_send_events(ws, sub, after)), asyncio.create_task(_receive(ws, still_here))]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -246,6 +246,13 @@ class RoutingEngine(RoutingFigures):
         )
         return new_state
 
+    def console_presence(self, *, agent_id: str, socket_id: str, event: str, ttl_ms: int = 35_000) -> int:
+        """An agent's console opened, pinged or closed; when the last one closes, the agent's offers go
+        back with their place. Returns how many went back."""
+        if event not in ("open", "seen", "closed"):
+            raise ValueError("event must be open, seen or closed")
+        return int(self._run("console", agent_id, socket_id, event, ttl_ms, self.config.offer_timeout_ms))
+
     def explain(self, *, contact_id: str) -> list[dict[str, Any]]:
         """Every routing decision made for a contact (latest last): the rule, who got it, who was passed over."""
         return [json.loads(item) for item in self.redis.lrange(self.prefix + "contact:" + contact_id + ":why", 0, -1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import System
+from contactcenter.sandbox import place_call, wait_for_call
+from tests.conftest import HOTLINE, System
+from tests.console import AgentConsole
 
 
 @contextmanager
@@ -65,3 +68,27 @@ def test_the_console_socket_refuses_anonymous_users_and_qa_staff(system: System)
     with pytest.raises(ConnectionClosed) as wrong_role, open_socket(system, cookie_of(qa), None):
         pass
     assert wrong_role.value.rcvd is not None and wrong_role.value.rcvd.code == 4403
+
+
+def test_closing_the_console_while_an_offer_rings_gives_the_caller_back_to_the_queue(system: System) -> None:
+    agent = AgentConsole(system, "agent2")
+    try:
+        agent.go("available")
+        call_sid = place_call(
+            system.sandbox_url, from_="+8613600136000", to=HOTLINE, digits=["2"], hangup_after_queue=6
+        )
+        offer = agent.next_event("offer.created")
+        agent.ws.close()
+        routing, contact = system.redis(), offer["contact"]
+        deadline = time.monotonic() + 2  # well inside the 3 s offer: the close, not the timeout, returns it
+        while routing.hget(f"cc:{{rt}}:contact:{contact}", "state") != b"waiting" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert routing.hget(f"cc:{{rt}}:contact:{contact}", "state") == b"waiting"
+        events = [json.loads(fields[b"e"]) for _id, fields in routing.xrevrange("cc:{rt}:events", count=50)]
+        [returned] = [e for e in events if e["type"] == "offer.returned" and e["contact"] == contact]
+        assert returned["reason"] == "agent_disconnected"
+        assert routing.zscore("cc:{rt}:waiting:repair", contact) is not None
+        assert wait_for_call(system.sandbox_url, call_sid, timeout=30)["queue_result"] == "hangup"
+    finally:
+        agent.post("/api/agent/state", {"state": "offline"})
+        agent.close()
