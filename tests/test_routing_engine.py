@@ -1,19 +1,15 @@
-"""The Redis routing engine on its own: queues, agents, offers as leases, and the event stream."""
+"""The Redis routing engine on its own: queues in order, offers as leases, accept, reject and skips."""
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
 import pytest
 from redis import Redis
 from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine, RoutingError
-
-P = "cc:{rt}:"
-SKIP_SECONDS = 5.0
+from tests.routing_realtime import SKIP_SECONDS, P, agent, available, enqueue, events, offered_to, tick, waiting
 
 
 @pytest.fixture
@@ -24,43 +20,6 @@ def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
 @pytest.fixture
 def short_offers(routing_redis: Redis | RedisCluster) -> RoutingEngine:
     return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=200))
-
-
-def tick() -> None:
-    time.sleep(0.003)
-
-
-def enqueue(engine: RoutingEngine, contact: str, queue: str = "general", priority: int = 0) -> str:
-    _created, state = engine.enqueue(contact_id=contact, queue=queue, priority=priority, info={"from": contact})
-    tick()
-    return state
-
-
-def available(engine: RoutingEngine, agent: str, *queues: str) -> str:
-    state = engine.set_agent_state(agent_id=agent, state="available", queues=list(queues or ["general"]))
-    tick()
-    return state
-
-
-def agent(engine: RoutingEngine, agent_id: str) -> dict[str, str]:
-    raw = engine.redis.hgetall(P + "agent:" + agent_id)
-    return {k.decode(): v.decode() for k, v in raw.items()}  # type: ignore[union-attr]
-
-
-def offered_to(engine: RoutingEngine, agent_id: str) -> str | None:
-    contact = agent(engine, agent_id).get("contact") or None
-    if contact is not None:
-        assert engine.contact(contact)["state"] == "offered"
-        assert engine.contact(contact)["agent"] == agent_id
-    return contact
-
-
-def waiting(engine: RoutingEngine, queue: str = "general") -> list[str]:
-    return [m.decode() for m in engine.redis.zrange(P + "waiting:" + queue, 0, -1)]  # type: ignore[union-attr]
-
-
-def events(engine: RoutingEngine) -> list[dict[str, Any]]:
-    return [json.loads(fields[b"e"]) for _id, fields in engine.redis.xrange(engine.events_key)]  # type: ignore[union-attr]
 
 
 def test_contacts_wait_in_priority_order_then_first_come_first_served(engine: RoutingEngine) -> None:
@@ -271,194 +230,3 @@ def test_a_rejected_contact_comes_back_to_the_same_agent_only_after_the_skip_per
 
     assert offered_to(engine, "a1") == "c1"
     assert engine.redis.zscore(P + "retry", "c1") is None
-
-
-def test_finishing_a_waiting_contact_abandons_it_and_takes_it_out_of_the_queue(engine: RoutingEngine) -> None:
-    enqueue(engine, "c1")
-    enqueue(engine, "c2")
-
-    assert engine.finish(contact_id="c1", reason="call_completed") == "abandoned"
-
-    assert engine.contact("c1")["state"] == "abandoned"
-    assert waiting(engine) == ["c2"]
-    assert engine.position(contact_id="c2", queue="general") == (1, 1)
-    assert engine.redis.ttl(P + "contact:c1") > 0
-    assert engine.finish(contact_id="c1", reason="call_completed") == "abandoned"
-    available(engine, "a1")
-    assert offered_to(engine, "a1") == "c2"
-
-
-def test_finishing_an_offered_contact_abandons_it_and_frees_the_agent(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    assert offered_to(engine, "a1") == "c1"
-
-    assert engine.finish(contact_id="c1", reason="call_completed") == "abandoned"
-
-    assert engine.contact("c1")["state"] == "abandoned"
-    assert agent(engine, "a1")["state"] == "available"
-    assert engine.redis.zscore(P + "leases", "c1") is None
-    assert engine.redis.zscore(P + "idle:general", "a1") is not None
-    last = events(engine)[-3:]
-    assert [(e["type"], e.get("reason"), e.get("state")) for e in last] == [
-        ("offer.revoked", "caller_hung_up", None),
-        ("contact.abandoned", "call_completed", None),
-        ("agent.state", "", "available"),
-    ]
-    enqueue(engine, "c2")
-    assert offered_to(engine, "a1") == "c2"
-
-
-def test_finishing_an_assigned_contact_ends_it_and_puts_the_agent_in_wrap_up(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
-
-    assert engine.finish(contact_id="c1", reason="dial_completed") == "ended"
-
-    assert engine.contact("c1")["state"] == "ended"
-    assert agent(engine, "a1")["state"] == "wrap_up"
-    enqueue(engine, "c2")
-    assert engine.contact("c2")["state"] == "waiting"
-    assert engine.finish(contact_id="c1", reason="call_completed") == "ended"
-    assert agent(engine, "a1")["state"] == "wrap_up"
-
-
-def test_finishing_an_unknown_contact_is_an_error(engine: RoutingEngine) -> None:
-    with pytest.raises(RoutingError) as unknown:
-        engine.finish(contact_id="nobody", reason="call_completed")
-    assert unknown.value.code == "unknown"
-
-
-def test_ending_wrap_up_makes_the_agent_available_and_takes_the_next_waiting_contact(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
-    enqueue(engine, "c2")
-    engine.finish(contact_id="c1", reason="dial_completed")
-
-    assert engine.end_wrap_up(agent_id="a1") == "reserved"
-
-    assert offered_to(engine, "a1") == "c2"
-    with pytest.raises(RoutingError) as not_in_wrap_up:
-        engine.end_wrap_up(agent_id="a1")
-    assert not_in_wrap_up.value.code == "not_in_wrap_up"
-
-
-def test_ending_wrap_up_into_not_ready_takes_no_contact(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
-    enqueue(engine, "c2")
-    engine.finish(contact_id="c1", reason="dial_completed")
-
-    assert engine.end_wrap_up(agent_id="a1", state="not_ready", reason="after_call_work") == "not_ready"
-
-    assert agent(engine, "a1")["reason"] == "after_call_work"
-    assert waiting(engine) == ["c2"]
-
-
-def test_every_change_goes_on_the_stream_with_consecutive_sequence_numbers(short_offers: RoutingEngine) -> None:
-    engine = short_offers
-    available(engine, "a1")
-    available(engine, "a2", "general", "repair")
-    enqueue(engine, "c1")
-    engine.reject(contact_id="c1", agent_id="a1")
-    engine.accept(contact_id="c1", agent_id="a2")
-    enqueue(engine, "c2", "repair")
-    enqueue(engine, "c3")
-    time.sleep(0.25)
-    engine.reap()
-    engine.finish(contact_id="c1", reason="dial_completed")
-    engine.end_wrap_up(agent_id="a2", state="not_ready", reason="break")
-    engine.finish(contact_id="c2", reason="call_completed")
-    engine.set_agent_state(agent_id="a1", state="offline", queues=["general"])
-
-    entries = engine.redis.xrange(engine.events_key)
-    seqs = [json.loads(fields[b"e"])["seq"] for _id, fields in entries]
-    assert len(seqs) > 15
-    assert seqs == list(range(1, len(seqs) + 1))
-    assert [entry_id.decode() for entry_id, _ in entries] == [f"{seq}-0" for seq in seqs]
-    assert int(engine.redis.get(P + "seq")) == seqs[-1]  # type: ignore[arg-type]
-    assert engine.snapshot(agent_id="a1").seq == seqs[-1]
-    assert all(isinstance(e["at"], int) and e["type"] for e in events(engine))
-
-
-def test_a_call_produces_the_documented_sequence_of_events(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
-    engine.finish(contact_id="c1", reason="dial_completed")
-    engine.end_wrap_up(agent_id="a1")
-
-    summary = [(e["type"], e.get("state") or e.get("contact")) for e in events(engine)]
-    assert summary == [
-        ("agent.state", "available"),
-        ("contact.queued", "c1"),
-        ("offer.created", "c1"),
-        ("agent.state", "reserved"),
-        ("offer.accepted", "c1"),
-        ("agent.state", "busy"),
-        ("contact.ended", "c1"),
-        ("agent.state", "wrap_up"),
-        ("agent.state", "available"),
-    ]
-    offer = events(engine)[2]
-    assert offer["agent"] == "a1" and offer["queue"] == "general" and offer["info"] == {"from": "c1"}
-    assert offer["deadline"] == offer["at"] + 10_000
-
-
-def test_going_not_ready_while_reserved_returns_the_contact_with_its_place(engine: RoutingEngine) -> None:
-    enqueue(engine, "first")
-    enqueue(engine, "second")
-    score = engine.contact("first")["score"]
-    available(engine, "a1")
-    assert offered_to(engine, "a1") == "first"
-
-    assert engine.set_agent_state(agent_id="a1", state="not_ready", queues=["general"], reason="break") == "not_ready"
-
-    assert engine.contact("first")["state"] == "waiting" and engine.contact("first")["score"] == score
-    assert waiting(engine) == ["first", "second"]
-    assert engine.redis.zscore(P + "leases", "first") is None
-    returned = [e for e in events(engine) if e["type"] == "offer.returned"]
-    assert [(e["contact"], e["agent"], e["reason"]) for e in returned] == [("first", "a1", "agent_not_ready")]
-    assert agent(engine, "a1")["state"] == "not_ready" and agent(engine, "a1")["reason"] == "break"
-    tick()
-    available(engine, "a2")
-    assert offered_to(engine, "a2") == "first"
-
-
-def test_going_offline_while_reserved_hands_the_contact_to_a_free_agent(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    available(engine, "a2")
-
-    engine.set_agent_state(agent_id="a1", state="offline", queues=["general"])
-
-    assert offered_to(engine, "a2") == "c1"
-    assert agent(engine, "a1")["state"] == "offline"
-
-
-def test_setting_available_while_reserved_keeps_the_offer(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    assert engine.set_agent_state(agent_id="a1", state="available", queues=["general"]) == "reserved"
-    assert offered_to(engine, "a1") == "c1"
-
-
-def test_changing_state_while_busy_is_refused(engine: RoutingEngine) -> None:
-    available(engine, "a1")
-    enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
-
-    for state in ("available", "not_ready", "offline"):
-        with pytest.raises(RoutingError) as busy:
-            engine.set_agent_state(agent_id="a1", state=state, queues=["general"])
-        assert busy.value.code == "busy"
-    assert agent(engine, "a1")["state"] == "busy"
-    assert engine.contact("c1")["state"] == "assigned"
-
-
-def test_an_unknown_agent_state_is_refused(engine: RoutingEngine) -> None:
-    with pytest.raises(ValueError, match="available, not_ready, offline"):
-        engine.set_agent_state(agent_id="a1", state="busy", queues=["general"])
