@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from contactcenter.embedded_redis import EmbeddedRedis
+from queues.engine import RoutingConfig, RoutingEngine
 from tests.redis_cluster import LocalRedisCluster, find_redis_server
 
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -205,4 +207,40 @@ def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], 
     stop_system(running)
 
 
+# ---- fixtures shared by several test modules ---------------------------------------------------
+
+
+@pytest.fixture
+def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
+    """A routing engine on the wall clock (offers ring 10 s)."""
+    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=10_000))
+
+
+@pytest.fixture
+def short_offers(routing_redis: Redis | RedisCluster) -> RoutingEngine:
+    """A routing engine whose offers run out after 200 ms."""
+    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=200))
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A Twilio sandbox with a scripted hotline app (tests/hotline.py), one per test module."""
+    with running_sandbox(tmp_path_factory.mktemp("recordings")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sql(system: System) -> Iterator[Engine]:
+    """The running system's database."""
+    yield from open_sql(system)
+
+
+@pytest.fixture(scope="module")
+def registered_call(system: System, sql: Engine) -> tuple[str, int]:
+    """A call the running system has seen (its CallSid and contact id)."""
+    return register_call(system, sql)
+
+
+from tests.hotline import running_sandbox  # noqa: E402  (helpers import this module's System)
 from tests.routing import routing  # noqa: E402,F401  (the fake-clock engine fixture of the routing tests)
+from tests.webhooks import open_sql, register_call  # noqa: E402

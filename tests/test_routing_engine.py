@@ -5,21 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from redis import Redis
-from redis.cluster import RedisCluster
 
-from queues.engine import RoutingConfig, RoutingEngine, RoutingError
+from queues.engine import RoutingEngine, RoutingError
 from tests.routing_realtime import SKIP_SECONDS, P, agent, available, enqueue, events, offered_to, tick, waiting
-
-
-@pytest.fixture
-def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
-    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=10_000))
-
-
-@pytest.fixture
-def short_offers(routing_redis: Redis | RedisCluster) -> RoutingEngine:
-    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=200))
 
 
 def test_contacts_wait_in_priority_order_then_first_come_first_served(engine: RoutingEngine) -> None:

@@ -6,21 +6,9 @@ import json
 import time
 
 import pytest
-from redis import Redis
-from redis.cluster import RedisCluster
 
-from queues.engine import RoutingConfig, RoutingEngine, RoutingError
+from queues.engine import RoutingEngine, RoutingError
 from tests.routing_realtime import P, agent, available, enqueue, events, offered_to, tick, waiting
-
-
-@pytest.fixture
-def engine(routing_redis: Redis | RedisCluster) -> RoutingEngine:
-    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=10_000))
-
-
-@pytest.fixture
-def short_offers(routing_redis: Redis | RedisCluster) -> RoutingEngine:
-    return RoutingEngine(routing_redis, RoutingConfig(offer_timeout_ms=200))
 
 
 def test_finishing_a_waiting_contact_abandons_it_and_takes_it_out_of_the_queue(engine: RoutingEngine) -> None:

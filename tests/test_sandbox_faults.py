@@ -3,20 +3,12 @@ that cannot be reached."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from contactcenter.sandbox import place_call, wait_for_call
-from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, BROKEN, CALLER, DIRECT, events, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_sandbox(tmp_path_factory.mktemp("recordings")) as running:
-        yield running
+from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, BROKEN, CALLER, DIRECT, events
 
 
 def test_recording_media_and_fault_injection(env: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +9,7 @@ import httpx
 import pytest
 
 from contactcenter.sandbox import SandboxClientError, SandboxConfig, place_call, wait_for_call
-from tests.hotline import CALLER, IVR, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_sandbox(tmp_path_factory.mktemp("recordings")) as running:
-        yield running
+from tests.hotline import CALLER, IVR
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import time
 import wave
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,17 +20,10 @@ from tests.hotline import (
     CALLER,
     IVR,
     events,
-    running_sandbox,
     twilio_client,
     wait_for_bridge,
     wait_until,
 )
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_sandbox(tmp_path_factory.mktemp("recordings")) as running:
-        yield running
 
 
 def test_queue_redirect_dial_recording_and_rest_hangup(env: dict[str, Any]) -> None:

@@ -3,11 +3,9 @@ and signs every webhook and status callback the way Twilio does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from contactcenter.sandbox import place_call, wait_for_call
 from tests.hotline import (
@@ -17,16 +15,9 @@ from tests.hotline import (
     DIRECT,
     IVR,
     events,
-    running_sandbox,
     wait_for_bridge,
     wait_until,
 )
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_sandbox(tmp_path_factory.mktemp("recordings")) as running:
-        yield running
 
 
 def test_greeting_and_gather_digit_reach_the_action(env: dict[str, Any]) -> None:

@@ -4,19 +4,12 @@ contact, ticket and customer."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import Engine, text
 
 from tests.conftest import System
-from tests.webhooks import contact_row, hang_up, incoming, new_call_sid, new_mobile, open_sql, table_counts, twiml
-
-
-@pytest.fixture(scope="module")
-def sql(system: System) -> Iterator[Engine]:
-    yield from open_sql(system)
+from tests.webhooks import contact_row, hang_up, incoming, new_call_sid, new_mobile, table_counts, twiml
 
 
 def test_the_incoming_call_webhook_replayed_three_times_registers_the_call_once(system: System, sql: Engine) -> None:

@@ -3,18 +3,10 @@ queue the caller, and a hang-up before or after the menu leaves the call abandon
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine, text
 
 from tests.conftest import System
-from tests.webhooks import contact_row, hang_up, incoming, menu, new_call_sid, new_mobile, open_sql, spoken, twiml
-
-
-@pytest.fixture(scope="module")
-def sql(system: System) -> Iterator[Engine]:
-    yield from open_sql(system)
+from tests.webhooks import contact_row, hang_up, incoming, menu, new_call_sid, new_mobile, spoken, twiml
 
 
 def test_an_invalid_digit_says_so_and_asks_again(system: System, sql: Engine) -> None:

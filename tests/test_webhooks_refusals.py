@@ -3,24 +3,11 @@ unknown queue result."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import HOTLINE, System
-from tests.webhooks import Params, contact_row, menu, open_sql, register_call, signed_post, table_counts
-
-
-@pytest.fixture(scope="module")
-def sql(system: System) -> Iterator[Engine]:
-    yield from open_sql(system)
-
-
-@pytest.fixture(scope="module")
-def registered_call(system: System, sql: Engine) -> tuple[str, int]:
-    return register_call(system, sql)
-
+from tests.webhooks import Params, contact_row, menu, signed_post, table_counts
 
 MISSING_PARAMETER_CASES = [
     ("/twilio/voice", {"From": "+8613912345678", "To": HOTLINE, "CallStatus": "ringing"}, "CallSid"),

@@ -3,24 +3,13 @@ behind a proxy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import HOTLINE, System, start_system, stop_system
-from tests.webhooks import new_call_sid, new_mobile, open_sql, register_call, signed_post, table_counts, twiml
-
-
-@pytest.fixture(scope="module")
-def sql(system: System) -> Iterator[Engine]:
-    yield from open_sql(system)
-
-
-@pytest.fixture(scope="module")
-def registered_call(system: System, sql: Engine) -> tuple[str, int]:
-    return register_call(system, sql)
+from tests.webhooks import new_call_sid, new_mobile, signed_post, table_counts, twiml
 
 
 def test_a_signed_url_with_a_query_string_validates_and_the_same_request_with_another_query_is_refused(
