@@ -24,7 +24,9 @@ def position_prompt(position: int | None, wait_seconds: float | None = None) -> 
     if position == 1:
         place = {"zh-CN": "您是下一位", "en": "You are next in line"}
     else:
-        place = {"zh-CN": f"您前面还有{position - 1}位客户", "en": f"There are {position - 1} callers ahead of you"}
+        ahead = position - 1
+        english = "There is 1 caller ahead of you" if ahead == 1 else f"There are {ahead} callers ahead of you"
+        place = {"zh-CN": f"您前面还有{ahead}位客户", "en": english}
     if wait_seconds is None or wait_seconds < 60:
         return {"zh-CN": place["zh-CN"] + ",请稍候。", "en": place["en"] + ". Please hold."}
     minutes = round(wait_seconds / 60)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from ivr.twiml import position_prompt
 from queues.estimate import estimated_wait_seconds
 
 
@@ -74,3 +75,12 @@ def test_nobody_waits_when_an_agent_is_free_and_nobody_is_promised_a_time_withou
     assert estimated_wait_seconds(position=2, staffed=5, free=2, handle_seconds=200) == 0.0
     assert estimated_wait_seconds(position=1, staffed=0, free=0, handle_seconds=200) is None
     assert estimated_wait_seconds(position=3, staffed=2, free=0, handle_seconds=None) == pytest.approx(2.5 * 180 / 2)
+
+
+def test_a_waiting_caller_hears_their_place_and_the_wait_in_both_languages() -> None:
+    assert position_prompt(1)["en"] == "You are next in line. Please hold."
+    assert position_prompt(2)["en"] == "There is 1 caller ahead of you. Please hold."
+    three = position_prompt(4, 330)
+    assert three["en"] == "There are 3 callers ahead of you. The expected wait is about 6 minutes. Please hold."
+    assert three["zh-CN"] == "您前面还有3位客户,预计等待约6分钟,请稍候。"
+    assert position_prompt(None)["zh-CN"] == "正在为您转接,请稍候。"
