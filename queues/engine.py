@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from queues.figures import RoutingFigures
 from queues.keys import CHANNELS, PREFIX, decode, pairs
@@ -111,6 +112,7 @@ class RoutingEngine(RoutingFigures):
         self.prefix = prefix
         self.timezone = self.config.timezone
         self._scripts = _load_scripts(redis)
+        self._seq_key, self._prefix_arg = (prefix + "seq").encode(), prefix.encode()  # encoded once
         # Lua works out "today" from this offset (statistics days, fewest-contacts-today).
         offset = datetime.now(ZoneInfo(self.config.timezone)).utcoffset()
         redis.set(prefix + "tz_offset_ms", int(offset.total_seconds() * 1000) if offset else 0)
@@ -120,7 +122,12 @@ class RoutingEngine(RoutingFigures):
         return self.prefix + "events"
 
     def _run(self, name: str, *args: object) -> Any:
-        result = decode(self._scripts[name](keys=[self.prefix + "seq"], args=[self.prefix, now_ms(), *args]))
+        script, now = self._scripts[name], now_ms()
+        try:  # EVALSHA directly: Script.__call__ costs a little on every call
+            raw = self.redis.evalsha(script.sha, 1, self._seq_key, self._prefix_arg, now, *args)
+        except NoScriptError:  # a restarted Redis, or another cluster node: load the script, then run it
+            raw = script(keys=[self._seq_key], args=[self._prefix_arg, now, *args])
+        result = decode(raw)
         if isinstance(result, list) and result and result[0] == "err":
             raise RoutingError(result[1], MESSAGES.get(result[1], result[1]))
         return result

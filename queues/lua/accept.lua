@@ -20,7 +20,7 @@ count('agent', agent, day, 'answered', 1)
 local today = day_number()
 local answered_day, answered_today = unpack(redis.call('HMGET', a, 'answered_day', 'answered_today'))
 if num(answered_day, -1) ~= today then answered_today = 0 end
-redis.call('HSET', a, 'missed', 0, 'answered_day', today, 'answered_today', num(answered_today, 0) + 1)
+local fields = {'missed', 0, 'answered_day', today, 'answered_today', num(answered_today, 0) + 1}
 emit('offer.accepted', {contact = cid, agent = agent, queue = q, channel = ch})
-if ch ~= 'chat' then set_agent(agent, 'busy', '') end
+if ch ~= 'chat' then set_agent(agent, 'busy', '', fields) else redis.call('HSET', a, unpack(fields)) end
 return {'ok', 'assigned'}

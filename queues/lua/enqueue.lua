@@ -12,6 +12,7 @@ if redis.call('EXISTS', c) == 1 then
   -- Idempotent per provider id: a retried webhook changes nothing.
   return {0, redis.call('HGET', c, 'state'), redis.call('HGET', c, 'agent') or ''}
 end
+queue_setting(q)  -- it needs most of the queue's settings: one HMGET
 local max_length = num(queue_setting(q, 'max_length'), 0)
 if max_length > 0 and redis.call('ZCARD', waiting(q, ch)) >= max_length then
   emit('contact.refused', {contact = cid, queue = q, channel = ch, reason = 'queue_full'})
@@ -34,7 +35,8 @@ if caller ~= '' then
 end
 -- What matching needs of the contact, known here without reading it back.
 local rec = {queue = q, channel = ch, score = score, needs = cjson.encode(needs), own = cjson.encode(own),
-  spill = '', any = '0', relax = 0, enqueued_at = NOW, info = info, queued = false}
+  spill = '', any = '0', relax = 0, enqueued_at = NOW, info = info, queued = false,
+  needs_table = needs, info_table = cjson.decode(info)}
 local fields = {'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
   'enqueued_at', NOW, 'score', score, 'state', 'waiting', 'agent', '', 'info', info,
   'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms}
@@ -46,11 +48,8 @@ if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
   for _, v in ipairs({'preferred', preferred, 'prefer_until', NOW + prefer_ms}) do fields[#fields + 1] = v end
   redis.call('ZADD', RETRY, NOW + prefer_ms, cid)
 end
--- Its time in the queue starts now (start_in_queue, written with the rest).
-for _, v in ipairs(START_FIELDS) do fields[#fields + 1] = v end
-redis.call('HSET', c, unpack(fields))
-start_timers(cid, q)
-emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = priority, info = cjson.decode(info),
+start_in_queue(cid, q, fields)  -- writes the fields
+emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = priority, info = rec.info_table,
   place_restored = kept ~= nil})
 -- Matched at once, it never enters the waiting sets; otherwise it takes its place there.
 local agent = match_contact(cid, timeout_ms, rec)

@@ -59,8 +59,7 @@ if agent ~= '' and ch == 'chat' then
   redis.call('HSET', c, 'wrapup_until', until_ms)
   redis.call('ZADD', CHAT_WRAPUPS, until_ms, cid)
 elseif agent ~= '' and redis.call('HGET', akey(agent), 'contact') == cid then
-  redis.call('HSET', akey(agent), 'wrapup_until', until_ms)
   redis.call('ZADD', WRAPUPS, until_ms, agent)
-  set_agent(agent, 'wrap_up', '')
+  set_agent(agent, 'wrap_up', '', {'wrapup_until', until_ms})
 end
 return {'ok', 'ended'}

@@ -47,30 +47,44 @@ local function num(value, fallback)
 end
 
 -- Every state change goes out on the stream; the stream id's first part is the sequence.
-local function emit(kind, data)
+-- `raw_field` (optional): one more field of the event whose value the caller has as JSON already.
+local function emit(kind, data, raw_field, raw_json)
   local seq = redis.call('INCR', P .. 'seq')
   data.seq = seq
   data.type = kind
   data.at = NOW
-  redis.call('XADD', P .. 'events', 'MAXLEN', '~', 50000, seq .. '-0', 'e', cjson.encode(data))
+  local json = cjson.encode(data)
+  if raw_field then json = string.sub(json, 1, -2) .. ',"' .. raw_field .. '":' .. raw_json .. '}' end
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', 50000, seq .. '-0', 'e', json)
   return seq
 end
 
+-- What one script run reads once and keeps until it ends: queue settings (no script writes them),
+-- agents' queues and skills (agent_state.lua forgets them when it writes them) and today's number.
+-- (Few top-level locals: each one makes every script run a little slower to start.)
+local read_once = {queues = {}, agents = {}}
+
 -- A queue's settings (written by queues/config.py); defaults come from the process settings.
--- Scripts never write them, so each script reads a queue's settings once (one HMGET).
-local QUEUE_FIELDS = {'offer_timeout_ms', 'wrapup_ms', 'skills', 'sl_ms', 'strategy', 'priority_step_ms', 'weight',
-  'overflow', 'max_length', 'max_wait_ms'}
-local queue_settings = {}
+-- Each is read once per script run; queue_setting(q) with no field reads them all in one HMGET
+-- (for a script that needs most of them).
 local function queue_setting(q, field)
-  local settings = queue_settings[q]
+  local settings = read_once.queues[q]
   if not settings then
     settings = {}
-    local values = redis.call('HMGET', qkey(q), unpack(QUEUE_FIELDS))
-    for i, name in ipairs(QUEUE_FIELDS) do settings[name] = values[i] end
-    queue_settings[q] = settings
+    read_once.queues[q] = settings
+    if field == nil then
+      local names = {'offer_timeout_ms', 'wrapup_ms', 'skills', 'sl_ms', 'strategy', 'priority_step_ms', 'weight',
+        'overflow', 'max_length', 'max_wait_ms'}
+      local values = redis.call('HMGET', qkey(q), unpack(names))
+      for i, name in ipairs(names) do settings[name] = values[i] end
+    end
   end
+  if field == nil then return nil end
   local value = settings[field]
-  if value == nil then return redis.call('HGET', qkey(q), field) end
+  if value == nil then
+    value = redis.call('HGET', qkey(q), field)
+    settings[field] = value
+  end
   return value
 end
 
@@ -87,14 +101,16 @@ end
 local function count(kind, id, day, field, amount)
   local key = P .. 'stats:' .. kind .. ':' .. id .. ':' .. day
   redis.call('HINCRBY', key, field, amount)
-  redis.call('EXPIRE', key, 40 * 86400)
+  if not read_once[key] then
+    redis.call('EXPIRE', key, 40 * 86400)
+    read_once[key] = true
+  end
 end
 
 -- Today as a day number in the hotline's time zone (the engine stores the zone's offset).
-local today_number = nil
 local function day_number()
-  if today_number == nil then
-    today_number = math.floor((NOW + num(redis.call('GET', P .. 'tz_offset_ms'), 0)) / 86400000)
+  if read_once.today == nil then
+    read_once.today = math.floor((NOW + num(redis.call('GET', P .. 'tz_offset_ms'), 0)) / 86400000)
   end
-  return today_number
+  return read_once.today
 end

@@ -2,29 +2,16 @@
 -- and, after overflow steps, in the spill sets of the extra queues (or of any agent); an
 -- agent free for a channel is in that channel's idle set of each of its queues.
 
--- An agent's queues and skills change only in agent_state.lua, which calls forget_agent once it has
--- written them; until then a script reads them once per agent (one HMGET), skills decoded when needed.
-local agents_read = {}
-local function agent_profile(agent)
-  local profile = agents_read[agent]
+-- An agent's queues, and its skills (decoded when first needed): one HMGET per agent and script run
+-- (read_once); agent_state.lua drops them from read_once when it writes new ones.
+local function agent_queues(agent, want_skills)
+  local profile = read_once.agents[agent]
   if not profile then
     local queues, skills = unpack(redis.call('HMGET', akey(agent), 'queues', 'skills'))
     profile = {queues = split(queues), skills_json = skills}
-    agents_read[agent] = profile
+    read_once.agents[agent] = profile
   end
-  return profile
-end
-
-local function forget_agent(agent)
-  agents_read[agent] = nil
-end
-
-local function agent_queues(agent)
-  return agent_profile(agent).queues
-end
-
-local function agent_skills(agent)
-  local profile = agent_profile(agent)
+  if not want_skills then return profile.queues end
   if profile.skills == nil then profile.skills = decode(profile.skills_json, {}) end
   return profile.skills
 end
@@ -69,8 +56,10 @@ end
 -- Chat: an agent with a free chat slot is in the chat line, least loaded first, then longest
 -- since their chat load last changed. A voice call blocks chats when the agent's setting says so.
 local AT_WORK = {available = true, reserved = true, busy = true, wrap_up = true}
-local CHAT_FIELDS = {'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready', 'chat_pooled', 'chat_since'}
-local function room_for_chats(agent, state, cap, blocks, pending)
+-- `known` (optional): the agent's state, chat_cap, voice_blocks_chat and pending_not_ready, read already.
+local function chat_room(agent, known)
+  local state, cap, blocks, pending = unpack(known or redis.call('HMGET', akey(agent),
+    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready'))
   cap = num(cap, 0)
   if cap == 0 or not AT_WORK[state] or (pending and pending ~= '') then return false, 0 end
   if state ~= 'available' and blocks == '1' then return false, 0 end
@@ -78,17 +67,21 @@ local function room_for_chats(agent, state, cap, blocks, pending)
   return load < cap, load
 end
 
-local function chat_room(agent)
-  return room_for_chats(agent, unpack(redis.call('HMGET', akey(agent),
-    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready')))
-end
-
--- One HMGET; an agent without chats (capacity 0) who is in no chat line stops there.
-local function refresh_chat_line(agent)
+-- One HMGET; an agent without chats (capacity 0) who is in no chat line stops there. `state`
+-- (optional): the state the caller is writing now, with the agent's `fields` (optional, a flat list),
+-- in the same HSET as the chat line's mark.
+local function refresh_chat_line(agent, state, fields)
   local a = akey(agent)
-  local state, cap, blocks, pending, pooled, since = unpack(redis.call('HMGET', a, unpack(CHAT_FIELDS)))
+  local current, cap, blocks, pending, pooled, since = unpack(redis.call('HMGET', a,
+    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready', 'chat_pooled', 'chat_since'))
   pooled = pooled == '1'
-  local room, load = room_for_chats(agent, state, cap, blocks, pending)
+  local room, load = chat_room(agent, {state or current, cap, blocks, pending})
+  if room ~= pooled then
+    fields = fields or {}
+    fields[#fields + 1] = 'chat_pooled'
+    fields[#fields + 1] = room and '1' or '0'
+  end
+  if fields then redis.call('HSET', a, unpack(fields)) end
   if not room and not pooled then return end
   local queues = agent_queues(agent)
   if room then
@@ -99,7 +92,6 @@ local function refresh_chat_line(agent)
     for _, q in ipairs(queues) do redis.call('ZREM', idle(q, 'chat'), agent) end
     redis.call('ZREM', idle_any('chat'), agent)
   end
-  if room ~= pooled then redis.call('HSET', a, 'chat_pooled', room and '1' or '0') end
 end
 
 -- Leave every line (before the agent's queues change).
@@ -110,10 +102,13 @@ local function leave_all_lines(agent)
   redis.call('HSET', akey(agent), 'chat_pooled', '0')
 end
 
-local function set_agent(agent, state, reason)
-  redis.call('HSET', akey(agent), 'state', state, 'reason', reason or '', 'since', NOW)
+-- `fields` (optional): more of the agent's fields to write in the same HSET; none that chat_room reads
+-- (chat_cap, voice_blocks_chat, pending_not_ready, chat_since) may change what it decides.
+local function set_agent(agent, state, reason, fields)
+  fields = fields or {}
+  for _, v in ipairs({'state', state, 'reason', reason or '', 'since', NOW}) do fields[#fields + 1] = v end
+  refresh_chat_line(agent, state, fields)
   emit('agent.state', {agent = agent, state = state, reason = reason or ''})
-  refresh_chat_line(agent)
 end
 
 -- The agent's chat load changed (an offer, a chat ended or returned).

@@ -4,7 +4,7 @@
 -- steps may lower every level by `relax` (never below 1: the skill itself stays needed).
 -- Returns true, or false and why not.
 local function qualifies(agent, needs, relax)
-  local have = agent_skills(agent)
+  local have = agent_queues(agent, true)
   for skill, level in pairs(needs) do
     local got, want = tonumber(have[skill] or 0) or 0, math.max(1, tonumber(level) - (relax or 0))
     if got < want then return false, 'skill ' .. skill .. ' level ' .. got .. ' < ' .. want end
@@ -12,40 +12,44 @@ local function qualifies(agent, needs, relax)
   return true, nil
 end
 
--- `who` while `until_ms` is still ahead, else nil.
-local function until_then(until_ms, who)
-  if num(until_ms, 0) > NOW then return who end
+-- The agent who last passed on a contact, while that still counts. `rec` (optional): the contact's
+-- fields skip_until and skip_agent, read already.
+local function skipped_by(c, rec)
+  local until_ms, agent
+  if rec then until_ms, agent = rec.skip_until, rec.skip_agent
+  else until_ms, agent = unpack(redis.call('HMGET', c, 'skip_until', 'skip_agent')) end
+  if num(until_ms, 0) > NOW then return agent end
   return nil
 end
 
--- The agent who last passed on a contact, while that still counts.
-local function skipped_by(c)
-  return until_then(unpack(redis.call('HMGET', c, 'skip_until', 'skip_agent')))
-end
-
 -- The agent a contact is kept for (the one who last served the customer), while that lasts.
-local function preferred_for(c)
-  return until_then(unpack(redis.call('HMGET', c, 'prefer_until', 'preferred')))
+-- `rec` (optional): the contact's fields prefer_until and preferred, read already.
+local function preferred_for(c, rec)
+  local until_ms, agent
+  if rec then until_ms, agent = rec.prefer_until, rec.preferred
+  else until_ms, agent = unpack(redis.call('HMGET', c, 'prefer_until', 'preferred')) end
+  if num(until_ms, 0) > NOW then return agent end
+  return nil
 end
 
 -- What matching and offering read of a contact, in one HMGET (a table by field name).
-local CONTACT_FIELDS = {'queue', 'channel', 'needs', 'own', 'spill', 'any', 'relax', 'skip_until', 'skip_agent',
-  'prefer_until', 'preferred', 'enqueued_at', 'info'}
 local function contact_record(cid)
-  local values, rec = redis.call('HMGET', ckey(cid), unpack(CONTACT_FIELDS)), {}
-  for i, name in ipairs(CONTACT_FIELDS) do rec[name] = values[i] end
+  local names = {'queue', 'channel', 'needs', 'own', 'spill', 'any', 'relax', 'skip_until', 'skip_agent',
+    'prefer_until', 'preferred', 'enqueued_at', 'info'}
+  local values, rec = redis.call('HMGET', ckey(cid), unpack(names)), {}
+  for i, name in ipairs(names) do rec[name] = values[i] end
   return rec
 end
 
 local function answered_today(agent)
-  local a = akey(agent)
-  if num(redis.call('HGET', a, 'answered_day'), -1) ~= day_number() then return 0 end
-  return num(redis.call('HGET', a, 'answered_today'), 0)
+  local day, answered = unpack(redis.call('HMGET', akey(agent), 'answered_day', 'answered_today'))
+  if num(day, -1) ~= day_number() then return 0 end
+  return num(answered, 0)
 end
 
 -- How well an agent's skills cover what a contact needs (higher is better).
 local function skill_fit(agent, needs)
-  local have, total = agent_skills(agent), 0
+  local have, total = agent_queues(agent, true), 0
   for skill, _ in pairs(needs) do total = total + (tonumber(have[skill] or 0) or 0) end
   return total
 end
@@ -73,24 +77,24 @@ local function offer(cid, agent, timeout_ms, why, rec)
   local deadline = NOW + offer_timeout(q, timeout_ms)
   why.agent = agent
   why.at = NOW
-  if redis.call('RPUSH', c .. ':why', cjson.encode(why)) > 20 then redis.call('LTRIM', c .. ':why', -20, -1) end
+  local why_json = cjson.encode(why)
+  if redis.call('RPUSH', c .. ':why', why_json) > 20 then redis.call('LTRIM', c .. ':why', -20, -1) end
   if rec.queued ~= false then unqueue_contact(cid, rec) end
   redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
   redis.call('ZADD', LEASES, deadline, cid)
   if ch == 'chat' then redis.call('HSET', akey(agent), 'last_offer_at', NOW) end
   emit('offer.created', {
     contact = cid, agent = agent, queue = q, channel = ch, deadline = deadline,
-    enqueued_at = tonumber(enqueued_at), info = cjson.decode(info), why = why,
-  })
+    enqueued_at = tonumber(enqueued_at), info = rec.info_table or cjson.decode(info),
+  }, 'why', why_json)
   if ch == 'chat' then
     redis.call('SADD', chats_of(agent), cid)
     chat_load_changed(agent)
   else
     leave_idle(agent)
-    redis.call('HSET', akey(agent), 'last_offer_at', NOW, 'state', 'reserved', 'reason', '', 'since', NOW,
-      'contact', cid)
+    refresh_chat_line(agent, 'reserved', {'last_offer_at', NOW, 'state', 'reserved', 'reason', '', 'since', NOW,
+      'contact', cid})
     emit('agent.state', {agent = agent, state = 'reserved', reason = '', contact = cid})
-    refresh_chat_line(agent)
   end
   return agent
 end
@@ -100,7 +104,7 @@ end
 -- (with the contact's own needs), each with levels lowered by its overflow steps.
 local function lines_for(rec)
   local q, ch, needs, own, spills, any = rec.queue, rec.channel, rec.needs, rec.own, rec.spill, rec.any
-  local lines = {{key = idle(q, ch), needs = decode(needs, {}), label = 'queue ' .. q}}
+  local lines = {{key = idle(q, ch), needs = rec.needs_table or decode(needs, {}), label = 'queue ' .. q}}
   own = decode(own, {})
   for _, x in ipairs(split(spills)) do
     lines[#lines + 1] = {key = idle(x, ch), needs = own, label = 'overflow queue ' .. x}
@@ -111,35 +115,34 @@ end
 
 -- A new or returned contact takes the best qualified free agent by its queue's strategy;
 -- the agents passed over, and why, are kept with the offer.
--- The first SCAN agents of a line, in order. When the scan usually stops at the first agent, they
--- are fetched one first, then the rest.
-local function scan_line(key, stops_early)
-  local got, i, fetched, done = {}, 0, 0, false
-  return function()
-    i = i + 1
-    if i > fetched and not done then
-      local size = (stops_early and fetched == 0) and 1 or SCAN - fetched
-      local page = redis.call('ZRANGE', key, fetched, fetched + size - 1)
-      for k = 1, #page do got[fetched + k] = page[k] end
-      fetched = fetched + #page
-      done = #page < size or fetched >= SCAN
-    end
-    return got[i]
-  end
-end
-
 -- `rec` (optional): the contact's record (contact_record), when the caller has it.
 local function match_contact(cid, timeout_ms, rec)
   rec = rec or contact_record(cid)
-  local skip, preferred = until_then(rec.skip_until, rec.skip_agent), until_then(rec.prefer_until, rec.preferred)
+  local skip, preferred = skipped_by(nil, rec), preferred_for(nil, rec)
   local relax = num(rec.relax, 0)
   local lines, q = lines_for(rec)
   local strategy = queue_setting(q, 'strategy') or 'longest_idle'
   local stops_early = strategy == 'longest_idle' or preferred ~= nil
+  -- The first SCAN agents of a line, in order; when the scan usually stops at the first agent,
+  -- that one is fetched first, then the rest.
+  local function scan_line(key)
+    local got, i, fetched, done = {}, 0, 0, false
+    return function()
+      i = i + 1
+      if i > fetched and not done then
+        local size = (stops_early and fetched == 0) and 1 or SCAN - fetched
+        local page = redis.call('ZRANGE', key, fetched, fetched + size - 1)
+        for k = 1, #page do got[fetched + k] = page[k] end
+        fetched = fetched + #page
+        done = #page < size or fetched >= SCAN
+      end
+      return got[i]
+    end
+  end
   local passed, seen = {}, {}
   for _, line in ipairs(lines) do
     local best, best_rank = nil, nil
-    for agent in scan_line(line.key, stops_early) do
+    for agent in scan_line(line.key) do
       if not seen[agent] then
         seen[agent] = true
         local ok, reason = qualifies(agent, line.needs, relax)
@@ -187,17 +190,22 @@ end
 local function match_agent(agent, ch, timeout_ms)
   local best, best_urgency, best_needs = nil, nil, nil
   local passed, weights = {}, {}
-  for _, source in ipairs(sources_for(agent, ch)) do
+  local sources, keys = sources_for(agent, ch), {}
+  for i, source in ipairs(sources) do keys[i] = source.key end
+  if redis.call('EXISTS', unpack(keys)) == 0 then return false end  -- nothing waits: one call, not one per source
+  for _, source in ipairs(sources) do
     local head = redis.call('ZRANGE', source.key, 0, 4, 'WITHSCORES')
     for i = 1, #head, 2 do
       local cid = head[i]
       local c = ckey(cid)
-      local q, needs, relax, skip_until, skip_agent, prefer_until, preferred = unpack(redis.call('HMGET', c,
-        'queue', source.field, 'relax', 'skip_until', 'skip_agent', 'prefer_until', 'preferred'))
-      needs = decode(needs, {})
-      local ok, reason = qualifies(agent, needs, num(relax, 0))
-      if until_then(skip_until, skip_agent) == agent then ok, reason = false, 'passed on it moments ago' end
-      local kept_for = until_then(prefer_until, preferred)
+      local rec = {}
+      rec.queue, rec.needs, rec.relax, rec.skip_until, rec.skip_agent, rec.prefer_until, rec.preferred =
+        unpack(redis.call('HMGET', c, 'queue', source.field, 'relax', 'skip_until', 'skip_agent', 'prefer_until',
+          'preferred'))
+      local q, needs = rec.queue, decode(rec.needs, {})
+      local ok, reason = qualifies(agent, needs, num(rec.relax, 0))
+      if skipped_by(c, rec) == agent then ok, reason = false, 'passed on it moments ago' end
+      local kept_for = preferred_for(c, rec)
       if ok and kept_for and kept_for ~= agent then ok, reason = false, 'kept for the agent who last served the customer' end
       if ok then
         if weights[q] == nil then weights[q] = num(queue_setting(q, 'weight'), 1) end

@@ -27,12 +27,13 @@ end
 local function make_available(agent, timeout_ms)
   redis.call('ZREM', WRAPUPS, agent)
   local pending = redis.call('HGET', akey(agent), 'pending_not_ready')
-  redis.call('HSET', akey(agent), 'contact', '', 'missed', 0, 'wrapup_until', '', 'pending_not_ready', '')
+  -- Clearing pending_not_ready changes no chat room: not-ready has none, and it was empty otherwise.
+  local fields = {'contact', '', 'missed', 0, 'wrapup_until', '', 'pending_not_ready', ''}
   if pending and pending ~= '' then
-    set_agent(agent, 'not_ready', pending)
+    set_agent(agent, 'not_ready', pending, fields)
     return
   end
-  set_agent(agent, 'available', '')
+  set_agent(agent, 'available', '', fields)
   join_idle(agent, NOW)
   match_agent(agent, 'voice', timeout_ms)
   fill_chats(agent, timeout_ms)
@@ -137,18 +138,16 @@ local function apply_overflow(cid, timeout_ms)
 end
 
 -- A contact (re)starts its time in a queue: no overflow yet, the maximum wait counts from now.
--- START_FIELDS are the contact's fields for that; start_timers sets its timers once they are written.
-local START_FIELDS = {'queued_at', NOW, 'step', 0, 'relax', 0, 'spill', '', 'any', '0'}
-local function start_timers(cid, q)
+-- `q` and `fields` (optional): its queue, and more of its fields to write in the same HSET (enqueue).
+local function start_in_queue(cid, q, fields)
+  local c = ckey(cid)
+  fields = fields or {}
+  for _, v in ipairs({'queued_at', NOW, 'step', 0, 'relax', 0, 'spill', '', 'any', '0'}) do fields[#fields + 1] = v end
+  redis.call('HSET', c, unpack(fields))
+  q = q or redis.call('HGET', c, 'queue')
   schedule_overflow(cid, q, 0, NOW)
   local max_wait = num(queue_setting(q, 'max_wait_ms'), 0)
   if max_wait > 0 then redis.call('ZADD', MAX_WAITS, NOW + max_wait, cid) else redis.call('ZREM', MAX_WAITS, cid) end
-end
-
-local function start_in_queue(cid)
-  local c = ckey(cid)
-  redis.call('HSET', c, unpack(START_FIELDS))
-  start_timers(cid, redis.call('HGET', c, 'queue'))
 end
 
 -- The contact stopped waiting for good (answered, abandoned, timed out): no overflow or maximum
