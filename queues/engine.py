@@ -152,7 +152,7 @@ class RoutingEngine(RoutingFigures):
             raise ValueError("priority must be between 0 and 9")
         if channel not in CHANNELS:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
-        created, state, _agent = self._run(
+        created, _, state = self._run(
             "enqueue",
             contact_id,
             queue,
@@ -165,8 +165,8 @@ class RoutingEngine(RoutingFigures):
             preferred_agent or "",
             self.config.preferred_agent_ms,
             channel,
-        )
-        return bool(created), state
+        ).partition(" ")
+        return created == "1", state
 
     def set_agent_state(
         self,

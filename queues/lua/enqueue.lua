@@ -2,6 +2,8 @@
 -- skills json (skill -> minimum level, on top of the queue's own), caller (E.164 or ''),
 -- re-ring window ms (a caller who hung up while waiting and rings back within it gets their
 -- place back), preferred agent (''), preference ms, channel (voice|chat).
+-- Returns one string (cheaper for the client than a list): '1 <state>' when the contact was queued
+-- ('1 offered' or '1 waiting'), '0 <state>' when it existed already, '0 full' when the queue is full.
 local cid, q, priority, timeout_ms, info = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local own = decode(ARGV[8], {})
 local caller, rering_ms = ARGV[9] or '', num(ARGV[10], 0)
@@ -10,13 +12,13 @@ local ch = ARGV[13] == 'chat' and 'chat' or 'voice'
 local c = ckey(cid)
 if redis.call('EXISTS', c) == 1 then
   -- Idempotent per provider id: a retried webhook changes nothing.
-  return {0, redis.call('HGET', c, 'state'), redis.call('HGET', c, 'agent') or ''}
+  return '0 ' .. redis.call('HGET', c, 'state')
 end
 queue_setting(q)  -- it needs most of the queue's settings: one HMGET
 local max_length = num(queue_setting(q, 'max_length'), 0)
 if max_length > 0 and redis.call('ZCARD', waiting(q, ch)) >= max_length then
   emit('contact.refused', {contact = cid, queue = q, channel = ch, reason = 'queue_full'})
-  return {0, 'full', ''}
+  return '0 full'
 end
 local needs = decode(queue_setting(q, 'skills'), {})
 for skill, level in pairs(own) do needs[skill] = level end
@@ -54,4 +56,4 @@ emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = prior
 -- Matched at once, it never enters the waiting sets; otherwise it takes its place there.
 local agent = match_contact(cid, timeout_ms, rec)
 if not agent then queue_contact(cid, rec) end
-return {1, agent and 'offered' or 'waiting', agent or ''}
+return agent and '1 offered' or '1 waiting'

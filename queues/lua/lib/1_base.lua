@@ -55,7 +55,9 @@ local function emit(kind, data, raw_field, raw_json)
   data.at = NOW
   local json = cjson.encode(data)
   if raw_field then json = string.sub(json, 1, -2) .. ',"' .. raw_field .. '":' .. raw_json .. '}' end
-  redis.call('XADD', P .. 'events', 'MAXLEN', '~', 50000, seq .. '-0', 'e', json)
+  redis.call('XADD', P .. 'events', seq .. '-0', 'e', json)
+  -- Trimmed every 100 events, not on each (the stream keeps about the last 50,000).
+  if seq % 100 == 0 then redis.call('XTRIM', P .. 'events', 'MAXLEN', '~', 50000) end
   return seq
 end
 
