@@ -12,18 +12,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from redis import Redis
-from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 from queues.figures import RoutingFigures
 from queues.keys import CHANNELS, PREFIX, decode, pairs
+from queues.scripts import load_scripts
 
-LUA = Path(__file__).resolve().parent / "lua"
 AGENT_STATES = ("available", "not_ready", "offline")
 STRATEGIES = ("longest_idle", "fewest_today", "round_robin", "best_skill")
 Skills = dict[str, int]
@@ -98,11 +96,6 @@ MESSAGES = {
 }
 
 
-def _load_scripts(redis: Redis) -> dict[str, Script]:
-    library = "\n".join(path.read_text() for path in sorted((LUA / "lib").glob("*.lua")))
-    return {path.stem: redis.register_script(library + "\n" + path.read_text()) for path in LUA.glob("*.lua")}
-
-
 class RoutingEngine(RoutingFigures):
     """Queues, agents and offers in Redis; every change also goes out on the event stream."""
 
@@ -111,7 +104,7 @@ class RoutingEngine(RoutingFigures):
         self.config = config or RoutingConfig()
         self.prefix = prefix
         self.timezone = self.config.timezone
-        self._scripts = _load_scripts(redis)
+        self._scripts = load_scripts(redis)
         self._seq_key, self._prefix_arg = (prefix + "seq").encode(), prefix.encode()  # encoded once
         # Lua works out "today" from this offset (statistics days, fewest-contacts-today).
         offset = datetime.now(ZoneInfo(self.config.timezone)).utcoffset()
