@@ -40,8 +40,8 @@ local rec = {queue = q, channel = ch, score = score, needs = cjson.encode(needs)
   spill = '', any = '0', relax = 0, enqueued_at = NOW, info = info, queued = false,
   needs_table = needs, info_table = cjson.decode(info)}
 local fields = {'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
-  'enqueued_at', NOW, 'score', score, 'state', 'waiting', 'agent', '', 'info', info,
-  'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms}
+  'enqueued_at', NOW, 'score', score, 'info', info,
+  'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms}  -- state and agent: below
 local preferred_state = preferred ~= '' and redis.call('HGET', akey(preferred), 'state') or nil
 local staffed = {available = true, reserved = true, busy = true, wrap_up = true}
 if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
@@ -50,10 +50,15 @@ if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
   for _, v in ipairs({'preferred', preferred, 'prefer_until', NOW + prefer_ms}) do fields[#fields + 1] = v end
   redis.call('ZADD', RETRY, NOW + prefer_ms, cid)
 end
-start_in_queue(cid, q, fields)  -- writes the fields
+start_in_queue(cid, q, fields, true)
 emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = priority, info = rec.info_table,
   place_restored = kept ~= nil})
--- Matched at once, it never enters the waiting sets; otherwise it takes its place there.
+-- Matched at once, its fields are written with the offer's and it never enters the waiting sets;
+-- otherwise they are written here and it takes its place there.
+rec.unwritten = fields
 local agent = match_contact(cid, timeout_ms, rec)
-if not agent then queue_contact(cid, rec) end
+if not agent then
+  redis.call('HSET', c, 'state', 'waiting', 'agent', '', unpack(fields))
+  queue_contact(cid, rec)
+end
 return agent and '1 offered' or '1 waiting'

@@ -55,7 +55,7 @@ local function emit(kind, data, raw_field, raw_json)
   data.at = NOW
   local json = cjson.encode(data)
   if raw_field then json = string.sub(json, 1, -2) .. ',"' .. raw_field .. '":' .. raw_json .. '}' end
-  redis.call('XADD', P .. 'events', seq .. '-0', 'e', json)
+  redis.call('XADD', P .. 'events', seq, 'e', json)  -- id seq-0 (a number is cheaper than seq .. '-0')
   -- Trimmed every 100 events, not on each (the stream keeps about the last 50,000).
   if seq % 100 == 0 then redis.call('XTRIM', P .. 'events', 'MAXLEN', '~', 50000) end
   return seq
@@ -67,18 +67,19 @@ end
 local read_once = {queues = {}, agents = {}}
 
 -- A queue's settings (written by queues/config.py); defaults come from the process settings.
--- Each is read once per script run; queue_setting(q) with no field reads them all in one HMGET
--- (for a script that needs most of them).
+-- Each is read once per script run; queue_setting(q) with no field reads, in one HMGET, the ones
+-- enqueue needs (most of them).
 local function queue_setting(q, field)
   local settings = read_once.queues[q]
   if not settings then
     settings = {}
     read_once.queues[q] = settings
     if field == nil then
-      local names = {'offer_timeout_ms', 'wrapup_ms', 'skills', 'sl_ms', 'strategy', 'priority_step_ms', 'weight',
-        'overflow', 'max_length', 'max_wait_ms'}
-      local values = redis.call('HMGET', qkey(q), unpack(names))
-      for i, name in ipairs(names) do settings[name] = values[i] end
+      local v = redis.call('HMGET', qkey(q), 'offer_timeout_ms', 'skills', 'strategy', 'priority_step_ms', 'overflow',
+        'max_length', 'max_wait_ms')
+      settings = {offer_timeout_ms = v[1], skills = v[2], strategy = v[3], priority_step_ms = v[4], overflow = v[5],
+        max_length = v[6], max_wait_ms = v[7]}
+      read_once.queues[q] = settings
     end
   end
   if field == nil then return nil end

@@ -69,7 +69,8 @@ local function rank(strategy, agent, needs)
 end
 
 -- Reserve contact and agent together: the offer is a lease that ends at the deadline. `rec`
--- (optional): the contact's record (contact_record); rec.queued == false: it is in no waiting set.
+-- (optional): the contact's record (contact_record); rec.queued == false: it is in no waiting set;
+-- rec.unwritten: a new contact's fields, not written yet (they go in the offer's HSET).
 local function offer(cid, agent, timeout_ms, why, rec)
   local c = ckey(cid)
   rec = rec or contact_record(cid)
@@ -80,7 +81,10 @@ local function offer(cid, agent, timeout_ms, why, rec)
   local why_json = cjson.encode(why)
   if redis.call('RPUSH', c .. ':why', why_json) > 20 then redis.call('LTRIM', c .. ':why', -20, -1) end
   if rec.queued ~= false then unqueue_contact(cid, rec) end
-  redis.call('HSET', c, 'state', 'offered', 'agent', agent, 'deadline', deadline)
+  local fields = rec.unwritten or {}
+  rec.unwritten = nil
+  for _, v in ipairs({'state', 'offered', 'agent', agent, 'deadline', deadline}) do fields[#fields + 1] = v end
+  redis.call('HSET', c, unpack(fields))
   redis.call('ZADD', LEASES, deadline, cid)
   if ch == 'chat' then redis.call('HSET', akey(agent), 'last_offer_at', NOW) end
   emit('offer.created', {

@@ -138,12 +138,13 @@ local function apply_overflow(cid, timeout_ms)
 end
 
 -- A contact (re)starts its time in a queue: no overflow yet, the maximum wait counts from now.
--- `q` and `fields` (optional): its queue, and more of its fields to write in the same HSET (enqueue).
-local function start_in_queue(cid, q, fields)
+-- `q` and `fields` (optional): its queue, and more of its fields to write in the same HSET (enqueue);
+-- with `unwritten`, the caller writes `fields` (the start fields added) itself.
+local function start_in_queue(cid, q, fields, unwritten)
   local c = ckey(cid)
   fields = fields or {}
   for _, v in ipairs({'queued_at', NOW, 'step', 0, 'relax', 0, 'spill', '', 'any', '0'}) do fields[#fields + 1] = v end
-  redis.call('HSET', c, unpack(fields))
+  if not unwritten then redis.call('HSET', c, unpack(fields)) end
   q = q or redis.call('HGET', c, 'queue')
   schedule_overflow(cid, q, 0, NOW)
   local max_wait = num(queue_setting(q, 'max_wait_ms'), 0)
