@@ -3,7 +3,8 @@
 -- agent free for a channel is in that channel's idle set of each of its queues.
 
 -- An agent's queues, and its skills (decoded when first needed): one HMGET per agent and script run
--- (read_once); agent_state.lua drops them from read_once when it writes new ones.
+-- (read_once). A script that writes an agent's queues or skills must then drop them from
+-- read_once.agents, as agent_state.lua does.
 local function agent_queues(agent, want_skills)
   local profile = read_once.agents[agent]
   if not profile then
