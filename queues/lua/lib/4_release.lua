@@ -97,12 +97,13 @@ end
 -- Overflow steps (a queue setting, e.g. [{"after_ms": 60000, "lower_levels_by": 1},
 -- {"after_ms": 120000, "queues": ["general"]}, {"after_ms": 300000, "any_agent": true}]) widen
 -- a waiting contact's match as its time in the queue passes; they add up.
-local function schedule_overflow(cid, q, step, queued_at)
+-- `new_contact`: it is in no timer set yet (nothing to remove).
+local function schedule_overflow(cid, q, step, queued_at, new_contact)
   if not q then q, step, queued_at = unpack(redis.call('HMGET', ckey(cid), 'queue', 'step', 'queued_at')) end
   local nxt = decode(queue_setting(q, 'overflow'), {})[num(step, 0) + 1]
   if nxt then
     redis.call('ZADD', STEPS, tonumber(queued_at) + tonumber(nxt.after_ms), cid)
-  else
+  elseif not new_contact then
     redis.call('ZREM', STEPS, cid)
   end
 end
@@ -138,17 +139,22 @@ local function apply_overflow(cid, timeout_ms)
 end
 
 -- A contact (re)starts its time in a queue: no overflow yet, the maximum wait counts from now.
--- `q` and `fields` (optional): its queue, and more of its fields to write in the same HSET (enqueue);
--- with `unwritten`, the caller writes `fields` (the start fields added) itself.
-local function start_in_queue(cid, q, fields, unwritten)
+-- `q` and `fields` (optional): its queue, and more of its fields to write in the same HSET. With
+-- `new_contact` (enqueue: the contact did not exist), the caller writes `fields` (the start fields
+-- added) itself, and the contact is in no timer set yet.
+local function start_in_queue(cid, q, fields, new_contact)
   local c = ckey(cid)
   fields = fields or {}
   for _, v in ipairs({'queued_at', NOW, 'step', 0, 'relax', 0, 'spill', '', 'any', '0'}) do fields[#fields + 1] = v end
-  if not unwritten then redis.call('HSET', c, unpack(fields)) end
+  if not new_contact then redis.call('HSET', c, unpack(fields)) end
   q = q or redis.call('HGET', c, 'queue')
-  schedule_overflow(cid, q, 0, NOW)
+  schedule_overflow(cid, q, 0, NOW, new_contact)
   local max_wait = num(queue_setting(q, 'max_wait_ms'), 0)
-  if max_wait > 0 then redis.call('ZADD', MAX_WAITS, NOW + max_wait, cid) else redis.call('ZREM', MAX_WAITS, cid) end
+  if max_wait > 0 then
+    redis.call('ZADD', MAX_WAITS, NOW + max_wait, cid)
+  elseif not new_contact then
+    redis.call('ZREM', MAX_WAITS, cid)
+  end
 end
 
 -- The contact stopped waiting for good (answered, abandoned, timed out): no overflow or maximum
