@@ -12,22 +12,9 @@ local function qualifies(agent, needs, relax)
   return true, nil
 end
 
--- The agent who last passed on a contact, while that still counts. `rec` (optional): the contact's
--- fields skip_until and skip_agent, read already.
-local function skipped_by(c, rec)
-  local until_ms, agent
-  if rec then until_ms, agent = rec.skip_until, rec.skip_agent
-  else until_ms, agent = unpack(redis.call('HMGET', c, 'skip_until', 'skip_agent')) end
-  if num(until_ms, 0) > NOW then return agent end
-  return nil
-end
-
--- The agent a contact is kept for (the one who last served the customer), while that lasts.
--- `rec` (optional): the contact's fields prefer_until and preferred, read already.
-local function preferred_for(c, rec)
-  local until_ms, agent
-  if rec then until_ms, agent = rec.prefer_until, rec.preferred
-  else until_ms, agent = unpack(redis.call('HMGET', c, 'prefer_until', 'preferred')) end
+-- The agent a contact is held back from (who passed on it moments ago) or kept for (who last
+-- served the customer), while that lasts; nil once it has lapsed.
+local function while_it_lasts(until_ms, agent)
   if num(until_ms, 0) > NOW then return agent end
   return nil
 end
@@ -122,7 +109,8 @@ end
 -- `rec` (optional): the contact's record (contact_record), when the caller has it.
 local function match_contact(cid, timeout_ms, rec)
   rec = rec or contact_record(cid)
-  local skip, preferred = skipped_by(nil, rec), preferred_for(nil, rec)
+  local skip = while_it_lasts(rec.skip_until, rec.skip_agent)
+  local preferred = while_it_lasts(rec.prefer_until, rec.preferred)
   local relax = num(rec.relax, 0)
   local lines, q = lines_for(rec)
   local strategy = queue_setting(q, 'strategy') or 'longest_idle'
@@ -208,8 +196,8 @@ local function match_agent(agent, ch, timeout_ms)
           'preferred'))
       local q, needs = rec.queue, decode(rec.needs, {})
       local ok, reason = qualifies(agent, needs, num(rec.relax, 0))
-      if skipped_by(c, rec) == agent then ok, reason = false, 'passed on it moments ago' end
-      local kept_for = preferred_for(c, rec)
+      if while_it_lasts(rec.skip_until, rec.skip_agent) == agent then ok, reason = false, 'passed on it moments ago' end
+      local kept_for = while_it_lasts(rec.prefer_until, rec.preferred)
       if ok and kept_for and kept_for ~= agent then ok, reason = false, 'kept for the agent who last served the customer' end
       if ok then
         if weights[q] == nil then weights[q] = num(queue_setting(q, 'weight'), 1) end
