@@ -23,7 +23,6 @@ from queues.keys import CHANNELS, PREFIX, decode, pairs
 from queues.scripts import load_scripts
 
 AGENT_STATES = ("available", "not_ready", "offline")
-STRATEGIES = ("longest_idle", "fewest_today", "round_robin", "best_skill")
 Skills = dict[str, int]
 
 
@@ -104,6 +103,7 @@ class RoutingEngine(RoutingFigures):
         self.config = config or RoutingConfig()
         self.prefix = prefix
         self.timezone = self.config.timezone
+        self._day = (0, "")  # (Unix second, that second's date in the time zone): see today()
         self._scripts = load_scripts(redis)
         self._seq_key, self._prefix_arg = (prefix + "seq").encode(), prefix.encode()  # encoded once
         # Lua works out "today" from this offset (statistics days, fewest-contacts-today).

@@ -18,27 +18,23 @@ class _Engine(Protocol):
     redis: Redis
     prefix: str
     timezone: str
+    _day: tuple[int, str]
 
     def _run(self, name: str, *args: object) -> Any: ...
 
     def contact(self, contact_id: str) -> dict[str, str]: ...
 
 
-# Time zone -> (Unix second, that second's date there): a day changes only on a whole second.
-_DAYS: dict[str, tuple[int, str]] = {}
-
-
 class RoutingFigures:
     """Read-only views of routing; mixed into `RoutingEngine`."""
 
     def today(self: _Engine) -> str:
-        """The statistics day, in the hotline's time zone (worked out once per second and zone)."""
+        """The statistics day, in the hotline's time zone (worked out at most once a second: a day
+        changes only on a whole second)."""
         second = int(time.time())
-        cached = _DAYS.get(self.timezone)
-        if cached is None or cached[0] != second:
-            cached = (second, datetime.fromtimestamp(second, ZoneInfo(self.timezone)).strftime("%Y-%m-%d"))
-            _DAYS[self.timezone] = cached
-        return cached[1]
+        if self._day[0] != second:
+            self._day = (second, datetime.fromtimestamp(second, ZoneInfo(self.timezone)).strftime("%Y-%m-%d"))
+        return self._day[1]
 
     def position(self: _Engine, *, contact_id: str, queue: str, channel: str = "voice") -> tuple[int | None, int]:
         """1-based place of a waiting contact in its queue (None if not waiting), and queue size."""
