@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from agents import service
+from agents import service, voice
 from contactcenter.users.auth import AGENT_ROLES, current_user, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -117,4 +117,5 @@ routes = [
     Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
     Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
     Route("/api/agent/stats", my_day, methods=["GET"]),
+    *voice.routes,
 ]

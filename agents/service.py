@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from sqlalchemy import select
 
 from contactcenter.audit.service import record_event
+from contactcenter.callbacks import service as callbacks
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
-from contactcenter.contacts.models import Contact
+from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.telephony import TelephonyError
 from contactcenter.tickets.models import Ticket
@@ -78,6 +79,7 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     decisions = services.routing.explain(contact_id=str(contact_id))
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
+        is_callback = contact.status == ContactStatus.CALLBACK
         contacts.mark_connected(session, contact=contact, agent_id=agent.id)
         # Why this agent got it outlives the Redis record: keep the decision with the contact.
         record_event(
@@ -89,18 +91,35 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             why=decisions[-1] if decisions else None,
         )
         call_sid = contact.provider_id
-    _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="connected")
+    if is_callback:
+        _dial_callback(services, contact_id=contact_id, agent_id=agent.id)
+        return
+    answered_at = services.routing.contact(str(contact_id)).get("answered_at", "")
+    if services.routing.claim_bridge(contact_id=str(contact_id), answered_at=answered_at, by="accept") != "accept":
+        return  # a transfer's redirect reached /connect first and is ringing this agent already
+    _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="connected", bridge=answered_at)
 
 
-def _follow_routing(services: Services, *, contact_id: int, call_sid: str, failure: str) -> None:
+def _dial_callback(services: Services, *, contact_id: int, agent_id: int) -> None:
+    """A callback has no caller on the line: Twilio dials the customer, then bridges the agent."""
+    try:
+        callbacks.dial(services, contact_id=contact_id, agent_id=agent_id)
+    except TelephonyError as exc:
+        finish_contact(services, contact_id=contact_id, reason="callback_dial_failed")
+        raise AgentActionError(f"The customer could not be called: {exc}", 502) from exc
+
+
+def _follow_routing(
+    services: Services, *, contact_id: int, call_sid: str, failure: str, bridge: str | None = None
+) -> None:
     """Send the live call to /connect, which bridges it to its agent or parks it in its queue.
 
+    `bridge` names the assignment this redirect was claimed for (see RoutingEngine.claim_bridge).
     If Twilio refuses, the caller is gone (hung up meanwhile): end the contact so nobody waits on it.
     """
+    query = f"contact={contact_id}" + (f"&bridge={bridge}" if bridge is not None else "")
     try:
-        services.telephony.redirect_call(
-            call_sid=call_sid, url=services.url(f"/twilio/voice/connect?contact={contact_id}")
-        )
+        services.telephony.redirect_call(call_sid=call_sid, url=services.url(f"/twilio/voice/connect?{query}"))
     except TelephonyError as exc:
         log.warning("redirecting contact %s failed: %s", contact_id, exc)
         finish_contact(services, contact_id=contact_id, reason=f"not_{failure}")

@@ -21,12 +21,14 @@ from starlette.staticfiles import StaticFiles
 
 from agents import routes as agent_routes
 from agents import ws as agent_ws
+from contactcenter.callbacks import routes as callback_routes
 from contactcenter.context import Services, build_services
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
+from contactcenter.voicemails import routes as voicemail_routes
 from ivr import routes as ivr_routes
-from ivr.service import leave_queue
+from ivr.waiting import leave_queue
 from queues import routes as queue_routes
 from queues.config import publish_all
 from queues.stream import EventHub
@@ -95,6 +97,8 @@ def create_app(settings: Settings) -> Starlette:
         *agent_routes.routes,
         *agent_ws.routes,
         *ticket_routes.routes,
+        *voicemail_routes.routes,
+        *callback_routes.routes,
         *recording_routes.routes,
         *queue_routes.routes,
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from contactcenter.settings import SettingsError, load_settings
+from ivr import cli as ivr_cli
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -176,6 +177,7 @@ def _sandbox_call(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from contactcenter.sandbox.load_cli import add_load_parser
     from contactcenter.sandbox_runtime import DEFAULT_HOTLINE
     from contactcenter.users.models import Role
 
@@ -218,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=_users_add)
 
+    ivr_cli.register(commands)
     sandbox = commands.add_parser("sandbox", help="the offline Twilio stand-in")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     sserve = sandbox_commands.add_parser("serve", help="run the sandbox (run starts it for you)")
@@ -228,11 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--sandbox-url", default="http://127.0.0.1:8001")
     call.add_argument("--from", dest="from_", default="+8613800138000")
     call.add_argument("--to", default=DEFAULT_HOTLINE)
-    call.add_argument("--digits", default="1", help="comma-separated key presses, one per menu (e.g. 1 or 9,2)")
+    call.add_argument("--digits", default="1,1", help="comma-separated keys, one per question (language, menu)")
     call.add_argument("--hangup-after", type=float, help="hang up after this many seconds in the queue")
     call.add_argument("--talk", type=float, default=5.0, help="seconds to talk once connected, then hang up")
     call.add_argument("--timeout", type=float, default=120.0)
     call.set_defaults(handler=_sandbox_call)
+    add_load_parser(sandbox_commands)
     return parser
 
 

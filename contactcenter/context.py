@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from redis import Redis
 from rq import Queue as JobQueue
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 import contactcenter.models  # noqa: F401  (every table must be mapped before the first query)
 from contactcenter.db import Database
 from contactcenter.settings import Settings
 from contactcenter.telephony import Telephony
-from ivr.flow import Flow, load_flow
+from ivr.registry import FlowRegistry
 from queues.engine import RoutingConfig, RoutingEngine
+from queues.models import Queue
 
 JOB_QUEUE = "contactcenter"
 
@@ -26,11 +29,7 @@ class Services:
     routing: RoutingEngine
     telephony: Telephony
     jobs: JobQueue
-    flow_path: Path
-    flow: Flow = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.flow = load_flow(self.flow_path)
+    flows: FlowRegistry
 
     def url(self, path: str) -> str:
         """Absolute public URL of one of our endpoints (what Twilio calls and signs)."""
@@ -40,6 +39,19 @@ class Services:
         """Release connections."""
         self.db.dispose()
         self.redis.close()
+
+
+def _queue_names(db: Database) -> Callable[[], set[str] | None]:
+    """The queues flows may name, read when a flow file is (re)loaded; None (not checked) before any exist."""
+
+    def names() -> set[str] | None:
+        try:
+            with db.session() as session:
+                return set(session.scalars(select(Queue.name))) or None
+        except SQLAlchemyError:
+            return None
+
+    return names
 
 
 def build_services(settings: Settings) -> Services:
@@ -58,12 +70,19 @@ def build_services(settings: Settings) -> Services:
             voice_blocks_chat=settings.voice_blocks_chat,
         ),
     )
+    db = Database(settings.sqlalchemy_url)
+    flows = FlowRegistry(
+        settings.flows_path,
+        calendars_path=settings.calendars_path,
+        timezone=settings.timezone,
+        queue_names=_queue_names(db),
+    )
     return Services(
         settings=settings,
-        db=Database(settings.sqlalchemy_url),
+        db=db,
         redis=redis,
         routing=routing,
         telephony=Telephony(settings),
         jobs=JobQueue(JOB_QUEUE, connection=redis),
-        flow_path=settings.flow_path,
+        flows=flows,
     )

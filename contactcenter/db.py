@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -38,14 +43,38 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            # pysqlite would BEGIN only before the first write, so a SAVEPOINT (or a read) ran outside the
+            # transaction and its RELEASE committed half of it. Transactions are begun below instead.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # WAL's usual setting: safe against a crash of the app; only the OS crashing may lose the
+            # last commits. SQLite is the embedded default; production runs PostgreSQL.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+            # Take the write lock up front: a reader that later writes would otherwise fail with
+            # "database is locked" at once instead of waiting its turn (busy_timeout).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache(maxsize=32)
+def _insert_or_ignore(dialect: str, table: type[Base]) -> Any:
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return build(table.__table__).on_conflict_do_nothing().returning(table.__table__.c.id)
+
+
+def insert_or_ignore(session: Session, table: type[Base]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id for this session's database, built once: execute it
+    with the row's values; the id is None when the row existed already."""
+    return _insert_or_ignore(session.get_bind().dialect.name, table)
 
 
 class Database:
@@ -55,11 +84,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of this process take turns here, handed over at once,
+        # instead of in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self._turns: AbstractContextManager[object] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
-        with self.sessions() as session:
+        with self._turns, self.sessions() as session:
             try:
                 yield session
                 session.commit()

@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contactcenter.customers.models import Customer
+from contactcenter.customers.models import Customer, Order
 from contactcenter.users.models import Role, User
 from contactcenter.users.service import create_user
 from queues.service import create_queue
@@ -25,7 +25,11 @@ USERS = [
     ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}),
     ("qa", "陈静 Chen Jing", Role.QA, [], {}),
 ]
-CUSTOMERS = [("+8613800138000", "赵女士 Ms Zhao", "key"), ("+8613900139000", "钱先生 Mr Qian", "normal")]
+# phone, name, grade, last 4 characters of the registered ID, orders (number, product, status)
+CUSTOMERS = [
+    ("+8613800138000", "赵女士 Ms Zhao", "key", "123X", [("20261101001", "滚筒洗衣机 washing machine", "shipped")]),
+    ("+8613900139000", "钱先生 Mr Qian", "normal", "5678", [("20261015002", "空调 air conditioner", "delivered")]),
+]
 
 
 def needs_demo_data(session: Session) -> bool:
@@ -52,6 +56,9 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
             skills=skills,
             actor="demo",
         )
-    for phone, name, grade in CUSTOMERS:
-        session.add(Customer(phone=phone, name=name, grade=grade))
+    for phone, name, grade, id_last4, orders in CUSTOMERS:
+        customer = Customer(phone=phone, name=name, grade=grade, id_last4=id_last4)
+        session.add(customer)
+        session.flush()
+        session.add_all(Order(number=n, customer_id=customer.id, product=p, status=st) for n, p, st in orders)
     return passwords

@@ -1,11 +1,25 @@
 """Every table, imported in one place so metadata and migrations see the whole schema."""
 
 from contactcenter.audit.models import AuditEvent
+from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.models import Contact
-from contactcenter.customers.models import Customer
+from contactcenter.customers.models import Customer, Order
 from contactcenter.tickets.models import Ticket, TicketNote
 from contactcenter.users.models import User
+from contactcenter.voicemails.models import Voicemail
 from queues.models import Queue
 from recordings.models import Recording
 
-__all__ = ["AuditEvent", "Contact", "Customer", "Queue", "Recording", "Ticket", "TicketNote", "User"]
+__all__ = [
+    "AuditEvent",
+    "Callback",
+    "Contact",
+    "Customer",
+    "Order",
+    "Queue",
+    "Recording",
+    "Ticket",
+    "TicketNote",
+    "User",
+    "Voicemail",
+]

@@ -116,7 +116,8 @@ def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_
         sandbox = f"http://127.0.0.1:{options.sandbox_port}"
         lines += [
             f"  Twilio sandbox:  {sandbox}/sandbox/calls  (hotline {DEFAULT_HOTLINE})",
-            f"  Place a call:    contactcenter sandbox call --digits 1 --talk 5 --sandbox-url {sandbox}",
+            f"  Softphone:       {sandbox}/sandbox/phone  (dial the hotline from the browser)",
+            f"  Place a call:    contactcenter sandbox call --digits 1,1 --talk 5 --sandbox-url {sandbox}",
         ]
     if passwords:
         lines += ["", "Demo users (passwords shown once):"]

@@ -33,7 +33,15 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
-    ivr_flow: Path | None = Field(default=None, alias="IVR_FLOW")
+    ivr_flows: Path | None = Field(default=None, alias="IVR_FLOWS")
+    calendars_file: Path | None = Field(default=None, alias="CALENDARS")
+    wait_announce_seconds: int = Field(default=45, alias="WAIT_ANNOUNCE_SECONDS", ge=10, le=600)
+    callback_offer_wait_seconds: int = Field(default=180, alias="CALLBACK_OFFER_WAIT_SECONDS", ge=0, le=7200)
+    twilio_caller_id: str | None = Field(default=None, alias="TWILIO_CALLER_ID")
+    twilio_api_key: str | None = Field(default=None, alias="TWILIO_API_KEY")
+    twilio_api_secret: str | None = Field(default=None, alias="TWILIO_API_SECRET")
+    twilio_twiml_app_sid: str | None = Field(default=None, alias="TWILIO_TWIML_APP_SID")
+    voice_token_ttl_seconds: int = Field(default=600, alias="VOICE_TOKEN_TTL_SECONDS", ge=60, le=86400)
     offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
     preferred_agent_seconds: int = Field(default=20, alias="PREFERRED_AGENT_SECONDS", ge=0, le=600)
     rering_seconds: int = Field(default=300, alias="RERING_SECONDS", ge=0, le=86400)
@@ -51,7 +59,12 @@ class Settings(BaseSettings):
         "twilio_api_base",
         "recordings_dir",
         "secret_key",
-        "ivr_flow",
+        "ivr_flows",
+        "calendars_file",
+        "twilio_caller_id",
+        "twilio_api_key",
+        "twilio_api_secret",
+        "twilio_twiml_app_sid",
         "demo_password",
         mode="before",
     )
@@ -67,6 +80,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("twilio_caller_id")
+    @classmethod
+    def _caller_id(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^\+[1-9]\d{6,14}$", value):
+            raise ValueError("must be a phone number in E.164 form, such as +862180000000")
         return value
 
     @field_validator("twilio_account_sid")
@@ -120,11 +140,14 @@ class Settings(BaseSettings):
         return self.recordings_dir or self.var_dir / "recordings"
 
     @property
-    def flow_path(self) -> Path:
-        """The IVR flow file; the bundled after-sales hotline by default."""
-        if self.ivr_flow:
-            return self.ivr_flow
-        return Path(__file__).resolve().parent.parent / "ivr" / "flows" / "hotline.yaml"
+    def flows_path(self) -> Path:
+        """The IVR flows: one file, or a directory of them (one per dialled number); the bundled hotline by default."""
+        return self.ivr_flows or Path(__file__).resolve().parent.parent / "ivr" / "flows"
+
+    @property
+    def calendars_path(self) -> Path:
+        """Opening hours and holidays, by calendar name; the bundled ones by default."""
+        return self.calendars_file or Path(__file__).resolve().parent.parent / "ivr" / "calendars.yaml"
 
     def session_secret(self) -> str:
         """SECRET_KEY, or one generated once and kept under var/ for development."""

@@ -47,13 +47,29 @@ class Telephony:
         """Make a live call fetch new TwiML from `url` (e.g. to bridge it to an agent)."""
         self._call(lambda: self.client.calls(call_sid).update(url=url, method="POST"))
 
+    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        """Dial out (a callback); Twilio fetches `url` once the called party answers. Returns the CallSid."""
+        call = self._call(
+            lambda: self.client.calls.create(
+                to=to,
+                from_=from_,
+                url=url,
+                method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                timeout=30,
+            )
+        )
+        return str(call.sid)
+
     def end_call(self, *, call_sid: str) -> None:
         """Hang up a live call."""
         self._call(lambda: self.client.calls(call_sid).update(status="completed"))
 
-    def _call(self, operation: Any) -> None:
+    def _call(self, operation: Any) -> Any:
         try:
-            operation()
+            return operation()
         except TwilioRestException as exc:
             raise TelephonyError(f"Twilio refused: {exc.msg} (code {exc.code})") from exc
         except Exception as exc:  # network errors surface from requests under many names

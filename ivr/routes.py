@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from hmac import compare_digest
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -10,9 +12,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from contactcenter.contacts.lifecycle import UnknownCall
+from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
-from ivr import service
+from contactcenter.voicemails import service as voicemails
+from ivr import service, waiting
+from ivr.hold_music import hold_music
 from recordings import service as recordings
 
 Params = dict[str, str]
@@ -26,6 +30,9 @@ QUEUE_RESULTS = {
     "queue-full",
     "system-error",
 }
+
+
+DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
 
 
 class BadWebhook(Exception):
@@ -59,22 +66,42 @@ def query_int(request: Request, name: str) -> int:
 Handler = Callable[[Services, Request, Params], str]
 
 
+async def form_params(request: Request) -> Params:
+    """Twilio's form fields; its url-encoded bodies are parsed directly (the multipart parser costs more)."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    form = await request.form()
+    return {k: str(v) for k, v in form.multi_items()}
+
+
+def signature_ok(services: Services, url: str, params: Params, signature: str) -> bool:
+    """Twilio's signature over our public URL; one HMAC when it matches as signed, else every form
+    Twilio's validator accepts (with or without the port)."""
+    if not signature:
+        return False
+    validator = RequestValidator(services.settings.twilio_auth_token or "")
+    return compare_digest(validator.compute_signature(url, params), signature) or validator.validate(
+        url, params, signature
+    )
+
+
 def webhook(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: 403 on a bad signature, 400 on bad parameters, else its TwiML."""
 
     async def endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
-        form = await request.form()
-        params = {k: str(v) for k, v in form.multi_items()}
+        try:
+            params = await form_params(request)
+        except UnicodeDecodeError:
+            return PlainTextResponse("The form body is not UTF-8.", status_code=400)
         signature = request.headers.get("X-Twilio-Signature", "")
-        validator = RequestValidator(services.settings.twilio_auth_token or "")
-        if not signature or not validator.validate(signed_url(services, request), params, signature):
+        if not signature_ok(services, signed_url(services, request), params, signature):
             return PlainTextResponse("Invalid or missing X-Twilio-Signature.", status_code=403)
         try:
             body = await run_in_threadpool(handler, services, request, params)
         except (BadWebhook, ValueError) as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        except UnknownCall as exc:
+        except LookupError as exc:  # an unknown call, contact or callback
             return PlainTextResponse(str(exc), status_code=404)
         return twiml_response(body)
 
@@ -86,43 +113,95 @@ def incoming(services: Services, request: Request, params: Params) -> str:
     return service.incoming_call(services, call_sid=call_sid, from_number=from_number, to_number=to_number)
 
 
-def menu(services: Services, request: Request, params: Params) -> str:
+def gather(services: Services, request: Request, params: Params) -> str:
     (call_sid,) = require(params, "CallSid")
-    node = request.query_params.get("node", "")
-    return service.menu_input(
+    return service.gather(
         services,
+        contact_id=query_int(request, "contact"),
         call_sid=call_sid,
-        node_name=node,
+        node=request.query_params.get("node", ""),
         attempt=query_int(request, "attempt"),
         digits=params.get("Digits"),
+        speech=params.get("SpeechResult"),
+    )
+
+
+def callback_step(services: Services, request: Request, params: Params) -> str:
+    (call_sid,) = require(params, "CallSid")
+    query = request.query_params
+    return service.callback_step(
+        services,
+        contact_id=query_int(request, "contact"),
+        call_sid=call_sid,
+        step=query.get("step", ""),
+        digits=params.get("Digits"),
+        number=query.get("number"),
+        attempt=query_int(request, "attempt"),
+        context={
+            "queue": query.get("queue") or "general",
+            "category": query.get("category", ""),
+            "in_queue": query_int(request, "in_queue"),
+        },
     )
 
 
 def wait(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return service.wait_music(services, contact_id=query_int(request, "contact"))
+    queue_time = params.get("QueueTime", "0")
+    return waiting.wait_round(
+        services, contact_id=query_int(request, "contact"), queue_seconds=int(queue_time) if queue_time.isdigit() else 0
+    )
+
+
+def wait_key(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    return waiting.wait_key(services, contact_id=query_int(request, "contact"), digits=params.get("Digits"))
 
 
 def queue_result(services: Services, request: Request, params: Params) -> str:
     (result,) = require(params, "QueueResult")
     if result not in QUEUE_RESULTS:
         raise BadWebhook(f"unknown QueueResult {result!r}")
-    return service.queue_result(services, contact_id=query_int(request, "contact"), result=result)
+    return waiting.queue_result(services, contact_id=query_int(request, "contact"), result=result)
 
 
 def timed_out(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return service.timed_out(services, contact_id=query_int(request, "contact"))
+    return waiting.timed_out(services, contact_id=query_int(request, "contact"))
+
+
+def voicemail_done(services: Services, request: Request, params: Params) -> str:
+    (call_sid,) = require(params, "CallSid")
+    return service.voicemail_done(services, contact_id=query_int(request, "contact"), call_sid=call_sid)
+
+
+def transfer_result(services: Services, request: Request, params: Params) -> str:
+    call_sid, dial_status = require(params, "CallSid", "DialCallStatus")
+    return service.transfer_result(
+        services,
+        contact_id=query_int(request, "contact"),
+        call_sid=call_sid,
+        node=request.query_params.get("node", ""),
+        dial_status=_dial_status(dial_status),
+    )
+
+
+def _dial_status(value: str) -> str:
+    if value not in DIAL_STATUSES:
+        raise BadWebhook(f"unknown DialCallStatus {value!r}")
+    return value
 
 
 def connect(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return service.connect_agent(services, contact_id=query_int(request, "contact"))
+    return service.connect_agent(
+        services, contact_id=query_int(request, "contact"), bridge=request.query_params.get("bridge")
+    )
 
 
 def dial_result(services: Services, request: Request, params: Params) -> str:
     (status,) = require(params, "DialCallStatus")
-    return service.dial_result(services, contact_id=query_int(request, "contact"), dial_status=status)
+    return service.dial_result(services, contact_id=query_int(request, "contact"), dial_status=_dial_status(status))
 
 
 def status(services: Services, request: Request, params: Params) -> str:
@@ -131,28 +210,70 @@ def status(services: Services, request: Request, params: Params) -> str:
     return "<Response/>"
 
 
+def callback_answered(services: Services, request: Request, params: Params) -> str:
+    (call_sid,) = require(params, "CallSid")
+    return service.callback_answered(services, callback_id=query_int(request, "callback"), call_sid=call_sid)
+
+
+def callback_status(services: Services, request: Request, params: Params) -> str:
+    call_sid, call_status = require(params, "CallSid", "CallStatus")
+    if call_status not in service.CALL_STATUSES:
+        raise BadWebhook(f"unknown CallStatus {call_status!r}")
+    callbacks.outbound_status(
+        services, callback_id=query_int(request, "callback"), call_sid=call_sid, status=call_status
+    )
+    return "<Response/>"
+
+
 def recording(services: Services, request: Request, params: Params) -> str:
     sid, call_sid, rec_status = require(params, "RecordingSid", "CallSid", "RecordingStatus")
+    contact_id = query_int(request, "contact")
     recordings.recording_reported(
         services,
-        contact_id=query_int(request, "contact"),
+        contact_id=contact_id,
         recording_sid=sid,
         call_sid=call_sid,
         status=rec_status,
         duration=params.get("RecordingDuration"),
         channels=params.get("RecordingChannels"),
     )
+    if rec_status != "in-progress":
+        duration = params.get("RecordingDuration", "")
+        with services.db.session() as session:
+            voicemails.recorded(
+                session,
+                contact_id=contact_id,
+                recording_sid=sid,
+                status=rec_status,
+                duration=int(duration) if duration.isdigit() else None,
+            )
     return "<Response/>"
+
+
+async def hold_music_wav(request: Request) -> Response:
+    """Hold music for the wait loop (Twilio fetches <Play> media with a plain GET)."""
+    seconds = request.query_params.get("seconds", "45")
+    if not seconds.isdigit() or not 1 <= int(seconds) <= 600:
+        return PlainTextResponse("seconds must be a whole number from 1 to 600", status_code=400)
+    body = await run_in_threadpool(hold_music, int(seconds))
+    return Response(body, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
 
 
 routes = [
     Route("/twilio/voice", webhook(incoming), methods=["POST"]),
-    Route("/twilio/voice/menu", webhook(menu), methods=["POST"]),
+    Route("/twilio/voice/gather", webhook(gather), methods=["POST"]),
+    Route("/twilio/voice/callback", webhook(callback_step), methods=["POST"]),
     Route("/twilio/voice/wait", webhook(wait), methods=["POST"]),
+    Route("/twilio/voice/wait-key", webhook(wait_key), methods=["POST"]),
     Route("/twilio/voice/queue-result", webhook(queue_result), methods=["POST"]),
     Route("/twilio/voice/timed-out", webhook(timed_out), methods=["POST"]),
+    Route("/twilio/voice/voicemail-done", webhook(voicemail_done), methods=["POST"]),
+    Route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"]),
     Route("/twilio/voice/connect", webhook(connect), methods=["POST"]),
     Route("/twilio/voice/dial-result", webhook(dial_result), methods=["POST"]),
     Route("/twilio/voice/status", webhook(status), methods=["POST"]),
+    Route("/twilio/voice/callback/answered", webhook(callback_answered), methods=["POST"]),
+    Route("/twilio/voice/callback/status", webhook(callback_status), methods=["POST"]),
     Route("/twilio/recording", webhook(recording), methods=["POST"]),
+    Route("/ivr/hold-music.wav", hold_music_wav, methods=["GET"]),
 ]

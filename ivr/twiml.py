@@ -1,55 +1,31 @@
-"""TwiML for the caller's side: prompts in every language of the flow, menus, queues, bridging."""
+"""TwiML for the caller's side: prompts in the call's languages, gathers, queues, bridging."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from ivr.flow import Flow, Prompt
+from ivr.flow import Prompt
 
 VOICES = {"zh-CN": "Polly.Zhiyu", "en": "Polly.Joanna", "en-US": "Polly.Joanna", "en-GB": "Polly.Amy"}
+# Twilio's speech recognition wants a full language tag.
+SPEECH_LANGUAGES = {"zh-CN": "zh-CN", "en": "en-US"}
 
 
-def say(response: VoiceResponse | Gather, flow: Flow, prompt: Prompt) -> None:
-    """Speak a prompt in each of the flow's languages, in order."""
-    for language in flow.languages:
+class _Values(dict):
+    """Placeholders the prompt has no value for stay as they are rather than failing the call."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def say(response: VoiceResponse | Gather, languages: Iterable[str], prompt: Prompt, **values: str) -> None:
+    """Speak a prompt in each of the languages, in order, filling in {name} and {company}."""
+    for language in languages:
         text = prompt.get(language)
         if text:
-            response.say(text, language=language, voice=VOICES.get(language))
-
-
-def position_prompt(position: int | None, wait_seconds: float | None = None) -> Prompt:
-    """What a waiting caller hears about their place and, when known, the expected wait."""
-    if position is None:
-        return {"zh-CN": "正在为您转接,请稍候。", "en": "Connecting you now, please hold."}
-    if position == 1:
-        place = {"zh-CN": "您是下一位", "en": "You are next in line"}
-    else:
-        ahead = position - 1
-        english = "There is 1 caller ahead of you" if ahead == 1 else f"There are {ahead} callers ahead of you"
-        place = {"zh-CN": f"您前面还有{ahead}位客户", "en": english}
-    if wait_seconds is None or wait_seconds < 60:
-        return {"zh-CN": place["zh-CN"] + ",请稍候。", "en": place["en"] + ". Please hold."}
-    minutes = round(wait_seconds / 60)
-    return {
-        "zh-CN": place["zh-CN"] + f",预计等待约{minutes}分钟,请稍候。",
-        "en": place["en"] + f". The expected wait is about {minutes} minute{'s' if minutes != 1 else ''}. Please hold.",
-    }
-
-
-SORRY: Prompt = {
-    "zh-CN": "对不起,系统繁忙,请稍后再拨。",
-    "en": "Sorry, we cannot take your call right now. Please call again later.",
-}
-QUEUE_FULL: Prompt = {
-    "zh-CN": "对不起,所有坐席正忙,排队人数已满,请稍后再拨。",
-    "en": "Sorry, all our agents are busy and the queue is full. Please call again later.",
-}
-WAITED_TOO_LONG: Prompt = {
-    "zh-CN": "对不起,让您久等了,目前所有坐席仍然忙碌,请稍后再拨。",
-    "en": "Sorry to have kept you waiting; all our agents are still busy. Please call again later.",
-}
-THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for calling. Goodbye."}
-CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
+            response.say(text.format_map(_Values(values)), language=language, voice=VOICES.get(language))
 
 
 def hang_up() -> str:
@@ -59,18 +35,15 @@ def hang_up() -> str:
     return str(response)
 
 
-def goodbye(flow: Flow, prompt: Prompt) -> str:
-    """Say something and hang up."""
-    response = VoiceResponse()
-    say(response, flow, prompt)
-    response.hangup()
-    return str(response)
+def enqueue(response: VoiceResponse, queue: str, *, action_url: str, wait_url: str) -> None:
+    """Park the caller in Twilio's queue; our routing decides who gets them."""
+    response.enqueue(queue, action=action_url, method="POST", wait_url=wait_url, wait_url_method="POST")
 
 
-def bridge_to_agent(flow: Flow, *, client_identity: str, action_url: str, recording_callback_url: str) -> str:
-    """Connect the caller to the agent's phone, recording both sides from answer."""
-    response = VoiceResponse()
-    say(response, flow, CONNECTING)
+def bridge_to_agent(
+    response: VoiceResponse, *, client_identity: str, action_url: str, recording_callback_url: str
+) -> str:
+    """Connect the call to the agent's browser phone, recording both sides from answer."""
     dial = Dial(
         action=action_url,
         method="POST",

@@ -198,6 +198,11 @@ class RoutingEngine(RoutingFigures):
         """Give the offer back: the contact keeps its place and goes to the next agent."""
         self._run("reject", contact_id, agent_id, "rejected", self.config.offer_timeout_ms, self.config.missed_limit)
 
+    def request_callback(self, *, contact_id: str, info: dict[str, Any]) -> str:
+        """A waiting caller hung up asking to be called back: the contact keeps its place; returns its state."""
+        _ok, state = self._run("callback", contact_id, _info_json(info))
+        return state
+
     def reap(self) -> Reaped:
         """Act on time passing: expired offers, lapsed skips, overflow steps, maximum waits, wrap-ups."""
         handled, timed_out = self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today())
@@ -301,3 +306,14 @@ class RoutingEngine(RoutingFigures):
         """A contact's routing record (empty if unknown)."""
         raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)
         return {decode(k): decode(v) for k, v in raw.items()}  # type: ignore[union-attr]
+
+    def claim_bridge(self, *, contact_id: str, answered_at: str, by: str) -> str:
+        """Who bridges this assignment to the agent: the first claimant wins, later ones learn who.
+
+        An accept redirects the call to /connect while a transfer's redirect may already be there;
+        whichever comes first dials the agent, so the agent's phone rings once.
+        """
+        key = f"{self.prefix}bridge:{contact_id}:{answered_at}"
+        if self.redis.set(key, by, nx=True, ex=3600):
+            return by
+        return decode(self.redis.get(key) or b"")

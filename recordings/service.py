@@ -8,8 +8,10 @@ from pathlib import Path
 
 from rq import Retry
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
+from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import UnknownCall
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
@@ -21,6 +23,14 @@ FETCH_RETRY_INTERVALS = [1, 2, 4, 8, 16, 32]
 
 def _as_int(value: str | None) -> int | None:
     return int(value) if value and value.lstrip("-").isdigit() else None
+
+
+def _callback_call(session: Session, *, contact_id: int, call_sid: str) -> bool:
+    """Whether `call_sid` is the outbound call made for this contact's callback."""
+    return (
+        session.scalar(select(Callback.id).where(Callback.contact_id == contact_id, Callback.call_sid == call_sid))
+        is not None
+    )
 
 
 def recording_reported(
@@ -42,7 +52,7 @@ def recording_reported(
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise UnknownCall(f"no contact {contact_id}")
-        if contact.provider_id != call_sid:
+        if contact.provider_id != call_sid and not _callback_call(session, contact_id=contact.id, call_sid=call_sid):
             raise ValueError(f"recording {recording_sid} does not belong to contact {contact_id}")
         if session.scalar(select(Recording).where(Recording.provider_sid == recording_sid)):
             return  # a retried callback

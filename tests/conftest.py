@@ -30,6 +30,14 @@ DEMO_PASSWORD = "demo-password-for-tests"
 HOTLINE = "+862180000000"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets its own database of the machine's Redis (15, 14, …): tests flush it."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_REDIS_URL")
+    if worker and url:
+        base, _, db = url.rpartition("/")
+        os.environ["TEST_REDIS_URL"] = f"{base}/{int(db or 0) - int(worker.removeprefix('gw'))}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -149,6 +157,7 @@ def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | 
         "DATABASE_URL": database_url,
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "CALENDARS": str(Path(__file__).resolve().parent / "calendars.yaml"),  # open at any hour the tests run
         **(extra_env or {}),
     }
     for name in ("REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE"):

@@ -47,7 +47,7 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
     agent1.go("available")
     agent1.next_event("agent.state", state="available")
 
-    call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["1"], talk_seconds=2)
+    call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["1", "1"], talk_seconds=2)
     offer = agent1.next_event("offer.created")
     assert offer["info"]["from"] == "+8613800138000"
     assert offer["info"]["customer"] == "赵女士 Ms Zhao"
@@ -127,9 +127,9 @@ def test_a_rejected_caller_keeps_their_place_and_goes_to_the_next_agent(
     system: System, agent1: AgentConsole, agent2: AgentConsole
 ) -> None:
     agent1.go("available")
-    first = place_call(system.sandbox_url, from_="+8613900139000", to=HOTLINE, digits=["2"], talk_seconds=1)
+    first = place_call(system.sandbox_url, from_="+8613900139000", to=HOTLINE, digits=["1", "2"], talk_seconds=1)
     offer = agent1.next_event("offer.created")
-    behind = place_call(system.sandbox_url, from_="+8613700137000", to=HOTLINE, digits=["2"], hangup_after_queue=20)
+    behind = place_call(system.sandbox_url, from_="+8613700137000", to=HOTLINE, digits=["1", "2"], hangup_after_queue=8)
     routing = system.redis()
     wait_until(lambda: routing.zcard("cc:{rt}:waiting:repair") == 1)
     [behind_id] = [m.decode() for m in routing.zrange("cc:{rt}:waiting:repair", 0, -1)]
@@ -160,7 +160,7 @@ def test_an_unanswered_offer_goes_to_the_next_agent_after_the_timeout(
     agent1.go("available")
     time.sleep(0.05)
     agent2.go("available")
-    call_sid = place_call(system.sandbox_url, from_="+8613600136000", to=HOTLINE, digits=["1"], talk_seconds=1)
+    call_sid = place_call(system.sandbox_url, from_="+8613600136000", to=HOTLINE, digits=["1", "1"], talk_seconds=1)
     offer = agent1.next_event("offer.created")
     returned = agent1.next_event("offer.returned", timeout=10, contact=offer["contact"])
     assert returned["reason"] == "timeout"
@@ -171,7 +171,9 @@ def test_an_unanswered_offer_goes_to_the_next_agent_after_the_timeout(
 
 
 def test_a_caller_who_hangs_up_while_waiting_is_marked_abandoned(system: System) -> None:
-    call_sid = place_call(system.sandbox_url, from_="+8613500135000", to=HOTLINE, digits=["3"], hangup_after_queue=1)
+    call_sid = place_call(
+        system.sandbox_url, from_="+8613500135000", to=HOTLINE, digits=["1", "3"], hangup_after_queue=1
+    )
     call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
     assert call["queue_result"] == "hangup"
     engine = system.sql()

@@ -227,7 +227,7 @@ def test_sandbox_call_prints_the_outcome_of_a_call_an_agent_took(
             "--to",
             HOTLINE,
             "--digits",
-            "2",
+            "1,2",
             "--talk",
             "1",
             "--timeout",

@@ -75,7 +75,7 @@ def test_closing_the_console_while_an_offer_rings_gives_the_caller_back_to_the_q
     try:
         agent.go("available")
         call_sid = place_call(
-            system.sandbox_url, from_="+8613600136000", to=HOTLINE, digits=["2"], hangup_after_queue=6
+            system.sandbox_url, from_="+8613600136000", to=HOTLINE, digits=["1", "2"], hangup_after_queue=6
         )
         offer = agent.next_event("offer.created")
         agent.ws.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ivr.flow import FlowError, load_flow
+from ivr.flow_file import FlowError, load_flow
 
 HOTLINE_YAML = Path(__file__).resolve().parent.parent / "ivr" / "flows" / "hotline.yaml"
 
@@ -40,7 +40,9 @@ def test_the_bundled_hotline_loads_with_its_three_queues() -> None:
     assert flow.start == "welcome"
     menu = flow.nodes["main_menu"].menu
     assert menu is not None
-    assert menu.options == {"1": "consult", "2": "repair", "3": "complaint", "0": "operator"}
+    targets = {key: option.to for key, option in menu.options.items()}
+    assert targets == {"1": "consult", "2": "repair", "3": "complaint", "4": "orders", "5": "callback", "0": "operator"}
+    assert "报修" in menu.options["2"].words["zh-CN"] and "repair" in menu.options["2"].words["en"]
     assert menu.retries == 3 and menu.fallback == "operator"
     assert flow.nodes["complaint"].enqueue is not None and flow.nodes["complaint"].enqueue.priority == 3
 
@@ -125,13 +127,13 @@ def test_a_menu_option_that_is_not_a_single_phone_key_is_refused(
 ) -> None:
     hotline["nodes"]["main_menu"]["menu"]["options"][key] = "repair"
     message = refusal(write_flow(tmp_path, hotline))
-    assert f"{key!r} is not a single key" in message
+    assert f"{key!r} is not a single phone key" in message
 
 
 @pytest.mark.parametrize("key", ["*", "#", "9"])
 def test_star_hash_and_digits_are_valid_menu_keys(tmp_path: Path, hotline: dict[str, Any], key: str) -> None:
     hotline["nodes"]["main_menu"]["menu"]["options"][key] = "repair"
-    assert load_flow(write_flow(tmp_path, hotline)).nodes["main_menu"].menu.options[key] == "repair"  # type: ignore[union-attr]
+    assert load_flow(write_flow(tmp_path, hotline)).nodes["main_menu"].menu.options[key].to == "repair"  # type: ignore[union-attr]
 
 
 def test_a_flow_that_loops_without_waiting_for_the_caller_is_refused(tmp_path: Path, hotline: dict[str, Any]) -> None:

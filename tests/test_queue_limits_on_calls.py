@@ -10,7 +10,7 @@ from typing import Any
 from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
 
-REPAIR = ["2"]  # the demo flow's key for the repair queue
+REPAIR = ["1", "2"]  # the demo flow's keys for Mandarin, then the repair queue
 
 
 def said(call: dict[str, Any]) -> str:
@@ -74,7 +74,7 @@ def test_a_caller_who_finds_the_queue_full_is_told_so_and_nothing_waits(system: 
         wait_until_waiting(system, "repair", 1)
         second = place_call(system.sandbox_url, from_="+8613500135002", to=HOTLINE, digits=REPAIR)
         call = wait_for_call(system.sandbox_url, second, timeout=20)
-        assert "queue is full" in said(call) and call["queue_result"] is None
+        assert "排队人数已满" in said(call) and call["queue_result"] is None  # in the Mandarin the caller chose
         assert system.redis().zcard("cc:{rt}:waiting:repair") == 1
         with system.sql().connect() as sql:
             status = sql.exec_driver_sql(
@@ -89,7 +89,7 @@ def test_a_caller_who_finds_the_queue_full_is_told_so_and_nothing_waits(system: 
         supervisor.put("/api/queues/repair", json={"max_length": None})
 
 
-def test_a_caller_still_waiting_at_the_maximum_wait_is_told_and_the_call_ends(system: System) -> None:
+def test_a_caller_still_waiting_at_the_maximum_wait_is_asked_to_leave_a_message(system: System) -> None:
     supervisor = system.login("supervisor")
     assert supervisor.put("/api/queues/repair", json={"max_wait_seconds": 10}).status_code == 200
     try:
@@ -99,7 +99,8 @@ def test_a_caller_still_waiting_at_the_maximum_wait_is_told_and_the_call_ends(sy
         )
         call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
         assert 10 <= time.monotonic() - started < 25
-        assert "kept you waiting" in said(call)
+        assert "让您久等了" in said(call) and "请在提示音后留言" in said(call)  # asked to leave a message
+        assert any(entry["event"] == "beep" for entry in call["log"])
         assert call["status"] == "completed" and call["duration"] < 25
         stats = supervisor.get("/api/stats/queues/repair").json()
         assert stats["timed_out"] >= 1

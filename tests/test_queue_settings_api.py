@@ -27,7 +27,7 @@ def test_a_supervisor_changes_a_queues_offer_time_and_the_next_offer_uses_it(
     assert {q["name"]: q for q in supervisor.get("/api/queues").json()}["repair"]["wrapup_seconds"] == 5
 
     agent2.go("available")
-    call_sid = place_call(system.sandbox_url, from_="+8613400134000", to=HOTLINE, digits=["2"], talk_seconds=1)
+    call_sid = place_call(system.sandbox_url, from_="+8613400134000", to=HOTLINE, digits=["1", "2"], talk_seconds=1)
     offer = agent2.next_event("offer.created")
     assert 8_900 <= offer["deadline"] - offer["at"] <= 9_100
     assert offer["why"]["agent"] == str(agent2.id)
@@ -73,7 +73,7 @@ def test_a_supervisor_moves_a_waiting_caller_to_another_queue_with_a_higher_prio
     agent1 = AgentConsole(system, "agent1")
     try:
         call_sid = place_call(
-            system.sandbox_url, from_="+8613300133000", to=HOTLINE, digits=["2"], hangup_after_queue=8
+            system.sandbox_url, from_="+8613300133000", to=HOTLINE, digits=["1", "2"], hangup_after_queue=8
         )
         routing = system.redis()
         deadline = time.monotonic() + 10

@@ -20,7 +20,7 @@ def test_a_failing_recording_download_is_retried_until_it_is_stored(system: Syst
     agent = AgentConsole(system, "agent2")
     try:
         agent.go("available")
-        call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["2"], talk_seconds=1)
+        call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["1", "2"], talk_seconds=1)
         offer = agent.next_event("offer.created")
         assert agent.accept(offer["contact"]).status_code == 200
         call = wait_for_call(system.sandbox_url, call_sid, timeout=30)

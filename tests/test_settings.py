@@ -62,7 +62,7 @@ def test_defaults_use_sqlite_under_var_dir_and_the_real_twilio_api(
     assert settings.twilio_api == REAL_TWILIO_API == "https://api.twilio.com"
     assert settings.redis_url is None
     assert settings.offer_timeout_seconds == 15.0
-    assert settings.flow_path.name == "hotline.yaml" and settings.flow_path.is_file()
+    assert (settings.flows_path / "hotline.yaml").is_file()
 
 
 def test_default_var_dir_is_var_in_the_working_directory(tmp_path: Path) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
 
 from contactcenter.sandbox import get_call, place_call, wait_for_call
+from queues.engine import RoutingEngine
+from tests import twilio_params as tw
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
+from tests.ivr_caller import Caller
 from tests.test_call_path import wait_until
 
 
@@ -26,7 +30,7 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
 ) -> None:
     agent1, agent2 = consoles
     agent1.go("available")
-    call_sid = place_call(system.sandbox_url, from_="+8613200132000", to=HOTLINE, digits=["1"], talk_seconds=2)
+    call_sid = place_call(system.sandbox_url, from_="+8613200132000", to=HOTLINE, digits=["1", "1"], talk_seconds=2)
     offer = agent1.next_event("offer.created")
     assert agent1.accept(offer["contact"]).status_code == 200
     wait_until(lambda: get_call(system.sandbox_url, call_sid)["bridged"])
@@ -62,7 +66,7 @@ def test_a_transfer_to_a_queue_or_of_someone_elses_call_is_checked(
 ) -> None:
     agent1, agent2 = consoles
     agent1.go("available")
-    call_sid = place_call(system.sandbox_url, from_="+8613100131000", to=HOTLINE, digits=["1"], talk_seconds=3)
+    call_sid = place_call(system.sandbox_url, from_="+8613100131000", to=HOTLINE, digits=["1", "1"], talk_seconds=3)
     offer = agent1.next_event("offer.created")
     agent1.accept(offer["contact"])
     wait_until(lambda: get_call(system.sandbox_url, call_sid)["bridged"])
@@ -80,3 +84,56 @@ def test_a_transfer_to_a_queue_or_of_someone_elses_call_is_checked(
     assert again["queue"] == "repair"
     agent2.accept(offer["contact"])
     assert wait_for_call(system.sandbox_url, call_sid, timeout=30)["status"] == "completed"
+
+
+def offered_caller(system: System, agent: AgentConsole) -> tuple[Caller, str]:
+    """A hand-driven caller parked in the general queue and offered to the agent."""
+    caller = Caller(system)
+    caller.dial()
+    caller.press("1")
+    caller.press("1")
+    assert caller.root.find("Enqueue") is not None
+    offer = agent.next_event("offer.created")
+    return caller, offer["contact"]
+
+
+def connect(caller: Caller, contact: str, bridge: str | None = None) -> ET.Element:
+    url = f"{caller.system.base_url}/twilio/voice/connect?contact={contact}"
+    return caller._post(url + (f"&bridge={bridge}" if bridge else ""), tw.call_request(call=caller.call))
+
+
+def dialled_client(root: ET.Element) -> str | None:
+    client = root.find("Dial/Client")
+    return client.text if client is not None else None
+
+
+def test_a_transfer_redirect_landing_after_the_accept_still_rings_the_agent_once(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    """The accept and a transfer's late redirect both send the call to /connect; one of them dials."""
+    agent1, _ = consoles
+    agent1.go("available")
+    routing = RoutingEngine(system.redis())
+
+    # The transfer's redirect reaches /connect between the accept's routing step and its redirect:
+    # it dials, and the accept learns it must not redirect (that would cut the ringing leg off).
+    caller, contact = offered_caller(system, agent1)
+    routing.accept(contact_id=contact, agent_id=str(agent1.id))
+    answered_at = routing.contact(contact)["answered_at"]
+    assert dialled_client(connect(caller, contact)) == f"agent-{agent1.id}"
+    assert dialled_client(connect(caller, contact)) == f"agent-{agent1.id}", "a retried webhook dials again"
+    assert routing.claim_bridge(contact_id=contact, answered_at=answered_at, by="accept") == "connect"
+    caller.status("completed")
+    agent1.next_event("agent.state", state="wrap_up")
+    agent1.go("available")
+
+    # The accept claimed the bridge first: a late redirect holds the caller in the queue, and the
+    # accept's own redirect (which names the assignment) dials.
+    caller, contact = offered_caller(system, agent1)
+    routing.accept(contact_id=contact, agent_id=str(agent1.id))
+    answered_at = routing.contact(contact)["answered_at"]
+    assert routing.claim_bridge(contact_id=contact, answered_at=answered_at, by="accept") == "accept"
+    held = connect(caller, contact)
+    assert held.find("Enqueue") is not None and dialled_client(held) is None
+    assert dialled_client(connect(caller, contact, bridge=answered_at)) == f"agent-{agent1.id}"
+    caller.status("completed")

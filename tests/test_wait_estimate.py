@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ivr.twiml import position_prompt
+from ivr.prompts import position as position_prompt
 from queues.estimate import estimated_wait_seconds
 
 

@@ -3,6 +3,7 @@ unknown queue result."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -13,7 +14,12 @@ MISSING_PARAMETER_CASES = [
     ("/twilio/voice", {"From": "+8613912345678", "To": HOTLINE, "CallStatus": "ringing"}, "CallSid"),
     ("/twilio/voice", {"CallSid": "{sid}", "To": HOTLINE, "CallStatus": "ringing"}, "From"),
     ("/twilio/voice", {"CallSid": "{sid}", "From": "+8613912345678", "CallStatus": "ringing"}, "To"),
-    ("/twilio/voice/menu?node=main_menu&attempt=1", {"Digits": "1"}, "CallSid"),
+    ("/twilio/voice/gather?contact={contact}&node=main_menu&attempt=1", {"Digits": "1"}, "CallSid"),
+    ("/twilio/voice/callback?contact={contact}&step=confirmed&attempt=1", {"Digits": "1"}, "CallSid"),
+    ("/twilio/voice/wait-key?contact={contact}", {"Digits": "1"}, "CallSid"),
+    ("/twilio/voice/voicemail-done?contact={contact}", {"Digits": "#"}, "CallSid"),
+    ("/twilio/voice/transfer-result?contact={contact}&node=x", {"CallSid": "{sid}"}, "DialCallStatus"),
+    ("/twilio/voice/callback/status?callback=1", {"CallSid": "{sid}"}, "CallStatus"),
     ("/twilio/voice/wait?contact={contact}", {"QueuePosition": "1"}, "CallSid"),
     ("/twilio/voice/queue-result?contact={contact}", {"CallSid": "{sid}"}, "QueueResult"),
     ("/twilio/voice/connect?contact={contact}", {"CallStatus": "in-progress"}, "CallSid"),
@@ -57,7 +63,7 @@ def test_a_menu_webhook_for_a_call_never_registered_is_not_found(system: System,
     before = table_counts(sql)
     response = menu(system, "CA" + "f" * 32, attempt=1, digits="1")
     assert response.status_code == 404
-    assert "CA" + "f" * 32 in response.text
+    assert "no contact 0" in response.text
     assert table_counts(sql) == before
 
 
@@ -77,3 +83,15 @@ def test_an_unknown_queue_result_is_refused(system: System, sql: Engine, registe
     assert "QueueResult" in response.text and "teleported" in response.text
     assert table_counts(sql) == before
     assert contact_row(sql, call_sid)["status"] == "ivr"
+
+
+def test_a_form_body_that_is_not_utf8_is_refused(system: System, sql: Engine) -> None:
+    before = table_counts(sql)
+    response = httpx.post(
+        system.base_url + "/twilio/voice",
+        content=b"CallSid=CA1&From=\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"},
+        timeout=10,
+    )
+    assert response.status_code == 400 and "not UTF-8" in response.text
+    assert table_counts(sql) == before

@@ -59,7 +59,7 @@ def test_behind_a_proxy_signatures_are_checked_against_the_public_base_url(
         root = twiml(signed_post(proxied, "/twilio/voice", params, signed_base="https://hotline.example.com"))
         gather = root.find("Gather")
         assert gather is not None
-        assert gather.attrib["action"].startswith("https://hotline.example.com/twilio/voice/menu?")
+        assert gather.attrib["action"].startswith("https://hotline.example.com/twilio/voice/gather?")
         assert signed_post(proxied, "/twilio/voice", params).status_code == 403
     finally:
         stop_system(proxied)

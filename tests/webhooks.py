@@ -85,11 +85,32 @@ def incoming(system: System, call_sid: str, from_number: str) -> httpx.Response:
     )
 
 
-def menu(system: System, call_sid: str, attempt: int, digits: str | None = None) -> httpx.Response:
+def contact_id_of(system: System, call_sid: str) -> int:
+    """The contact id of a call (0 for a call the system never saw)."""
+    engine = system.sql()
+    try:
+        with engine.connect() as conn:
+            found = conn.scalar(text("select id from contacts where provider_id = :sid"), {"sid": call_sid})
+    finally:
+        engine.dispose()
+    return int(found or 0)
+
+
+def answer(
+    system: System, call_sid: str, node: str, attempt: int, digits: str | None = None, speech: str | None = None
+) -> httpx.Response:
+    """The caller's answer (keys, words or silence) to the question at `node` of the demo flow."""
     params = {"CallSid": call_sid, "AccountSid": system.credentials[0], "CallStatus": "in-progress"}
     if digits is not None:
         params["Digits"] = digits
-    return signed_post(system, f"/twilio/voice/menu?node=main_menu&attempt={attempt}", params)
+    if speech is not None:
+        params["SpeechResult"], params["Confidence"] = speech, "0.92"
+    contact = contact_id_of(system, call_sid)
+    return signed_post(system, f"/twilio/voice/gather?contact={contact}&node={node}&attempt={attempt}", params)
+
+
+def menu(system: System, call_sid: str, attempt: int, digits: str | None = None) -> httpx.Response:
+    return answer(system, call_sid, "main_menu", attempt, digits)
 
 
 def hang_up(system: System, call_sid: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base
@@ -15,6 +15,7 @@ from contactcenter.timeutil import utcnow
 class ContactStatus(StrEnum):
     IVR = "ivr"
     QUEUED = "queued"
+    CALLBACK = "callback"  # the caller hung up asking to be called back; still waiting for an agent
     CONNECTED = "connected"
     ENDED = "ended"
     ABANDONED = "abandoned"
@@ -35,6 +36,9 @@ class Contact(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Chosen in the IVR (None: the flow's languages in turn); and whether the caller proved who they are.
+    language: Mapped[str | None] = mapped_column(String(8))
+    identity_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from contactcenter.audit.service import record_event
+from contactcenter.audit.service import event_row, record_event, record_rows
 from contactcenter.contacts.models import Contact, ContactStatus
-from contactcenter.customers.service import find_or_create_by_phone, normalize_phone
+from contactcenter.customers.service import customer_id_for_phone, normalize_phone
+from contactcenter.db import insert_or_ignore
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import categorize, open_ticket
 from contactcenter.timeutil import utcnow
@@ -18,47 +18,62 @@ from contactcenter.timeutil import utcnow
 TWILIO = "twilio"
 
 
+# Built once: these run on every incoming call.
+_BY_PROVIDER_ID = select(Contact).where(Contact.provider_id == bindparam("provider_id"))
+
+
 def by_provider_id(session: Session, provider_id: str) -> Contact | None:
     """The contact of a CallSid, if any."""
-    return session.scalar(select(Contact).where(Contact.provider_id == provider_id))
+    return session.scalar(_BY_PROVIDER_ID, {"provider_id": provider_id})
 
 
 def register_inbound_call(
     session: Session, *, call_sid: str, from_number: str, to_number: str, region: str
 ) -> tuple[Contact, bool]:
-    """The contact of this call, created with its customer and ticket on the first webhook only."""
+    """The contact of this call, created with its customer and ticket on the first webhook only.
+
+    The busiest write of the hotline (every incoming call): a few plain statements, no savepoints,
+    one INSERT for all the audit entries."""
     existing = by_provider_id(session, call_sid)
     if existing:
         return existing, False
     phone = normalize_phone(from_number, region=region)
-    customer = find_or_create_by_phone(session, phone=phone, actor=TWILIO) if phone else None
-    try:
-        with session.begin_nested():
-            ticket = open_ticket(
-                session, subject=f"Call from {phone or from_number}", customer_id=customer and customer.id, actor=TWILIO
-            )
-            contact = Contact(
-                provider_id=call_sid,
-                from_number=phone or from_number,
-                to_number=to_number,
-                customer_id=customer and customer.id,
-                ticket_id=ticket.id,
-            )
-            session.add(contact)
-            session.flush()
-    except IntegrityError:
-        # A concurrent retry of the same webhook won the race; use its contact.
-        return session.scalars(select(Contact).where(Contact.provider_id == call_sid)).one(), False
-    record_event(
-        session,
-        actor=TWILIO,
-        subject_type="contact",
-        subject_id=contact.id,
-        kind="created",
-        call_sid=call_sid,
-        ticket=ticket.number,
+    audit: list[dict[str, object]] = []
+    customer_id = customer_id_for_phone(session, phone=phone, actor=TWILIO, audit=audit) if phone else None
+    ticket_id, number = open_ticket(
+        session, subject=f"Call from {phone or from_number}", customer_id=customer_id, actor=TWILIO, audit=audit
     )
-    return contact, True
+    now = utcnow()
+    row = {
+        "provider_id": call_sid,
+        "channel": "voice",
+        "direction": "inbound",
+        "status": ContactStatus.IVR,
+        "from_number": phone or from_number,
+        "to_number": to_number,
+        "customer_id": customer_id,
+        "ticket_id": ticket_id,
+        "identity_verified": False,
+        "created_at": now,
+    }
+    contact_id = session.execute(insert_or_ignore(session, Contact), row).scalar()
+    if contact_id is None:
+        # A concurrent retry of the same webhook registered the call first: drop our ticket, use its contact.
+        session.execute(delete(Ticket).where(Ticket.id == ticket_id))
+        return session.scalars(_BY_PROVIDER_ID, {"provider_id": call_sid}).one(), False
+    audit.append(
+        event_row(
+            actor=TWILIO,
+            subject_type="contact",
+            subject_id=contact_id,
+            kind="created",
+            at=now,
+            call_sid=call_sid,
+            ticket=number,
+        )
+    )
+    record_rows(session, audit)
+    return session.get_one(Contact, contact_id), True
 
 
 def _transition(session: Session, contact: Contact, status: ContactStatus, actor: str, **data: object) -> None:
@@ -81,7 +96,7 @@ def mark_queued(session: Session, *, contact: Contact, queue: str, choice: str, 
 
 def mark_connected(session: Session, *, contact: Contact, agent_id: int) -> bool:
     """The agent accepted and the caller is being bridged to them."""
-    if contact.status not in (ContactStatus.QUEUED, ContactStatus.IVR):
+    if contact.status not in (ContactStatus.QUEUED, ContactStatus.IVR, ContactStatus.CALLBACK):
         return False
     contact.agent_id = agent_id
     contact.answered_at = utcnow()
@@ -92,14 +107,23 @@ def mark_connected(session: Session, *, contact: Contact, agent_id: int) -> bool
     return True
 
 
-def mark_finished(session: Session, *, contact: Contact, reason: str) -> bool:
-    """The call is over: ended if it reached an agent, else abandoned. Idempotent."""
+def mark_finished(session: Session, *, contact: Contact, reason: str, served: bool = False) -> bool:
+    """The call is over: ended if it reached an agent or was served otherwise (voicemail, callback
+    booked, transferred out, self-service), else abandoned. Idempotent."""
     if contact.status in (ContactStatus.ENDED, ContactStatus.ABANDONED):
         return False
     contact.ended_at = utcnow()
-    status = ContactStatus.ENDED if contact.status == ContactStatus.CONNECTED else ContactStatus.ABANDONED
+    reached = served or contact.status == ContactStatus.CONNECTED
+    status = ContactStatus.ENDED if reached else ContactStatus.ABANDONED
     _transition(session, contact, status, TWILIO, reason=reason)
     return True
+
+
+def note_transferred_out(session: Session, *, contact: Contact, number: str) -> None:
+    """The IVR is sending the caller to an outside number."""
+    record_event(
+        session, actor=TWILIO, subject_type="contact", subject_id=contact.id, kind="transferred_out", number=number
+    )
 
 
 def mark_transferred(

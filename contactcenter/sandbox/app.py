@@ -6,13 +6,35 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import SandboxConfig
 from .control_api import ControlApi
+from .device_api import DeviceApi
+from .phone_api import PhoneApi
 from .rest_api import RestApi
 from .sandbox import Sandbox
+
+
+class SandboxCors:
+    """CORS for /sandbox/* only: the agent console (another origin) drives client devices from the browser.
+
+    The Twilio REST copy stays same-origin, like the real API, which browsers never call directly.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route /sandbox/* requests through the CORS middleware."""
+        if scope["type"] == "http" and scope["path"].startswith("/sandbox/"):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def create_sandbox_app(config: SandboxConfig) -> Starlette:
@@ -33,8 +55,11 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
                 "account_sid": config.account_sid,
                 "numbers": sorted(config.numbers),
                 "endpoints": [
+                    "/sandbox/phone",
                     "/sandbox/calls",
                     "/sandbox/queues",
+                    "/sandbox/phones",
+                    "/sandbox/clients/{identity}/calls",
                     "/sandbox/faults",
                     "/2010-04-01/Accounts/{AccountSid}/...",
                 ],
@@ -42,9 +67,15 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
         )
 
     app = Starlette(
-        routes=[*ControlApi(sandbox).routes(), *RestApi(sandbox).routes()],
+        routes=[
+            *ControlApi(sandbox).routes(),
+            *DeviceApi(sandbox).routes(),
+            *PhoneApi(sandbox).routes(),
+            *RestApi(sandbox).routes(),
+        ],
         lifespan=lifespan,
     )
     app.add_route("/", index, methods=["GET"])
+    app.add_middleware(SandboxCors)
     app.state.sandbox = sandbox  # for in-process inspection (tests, the demo CLI)
     return app

@@ -1,4 +1,4 @@
-"""State of one sandbox call and the signals that steer its TwiML interpreter."""
+"""State of one sandbox call and the plumbing that lets the outside steer its TwiML interpreter."""
 
 from __future__ import annotations
 
@@ -6,94 +6,50 @@ import asyncio
 import contextlib
 import math
 import time
-from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .config import SAFETY_CAP_SECONDS, NumberConfig
+from .caller import Caller
+from .config import SAFETY_CAP_SECONDS
 from .ids import iso8601, utcnow
+from .signals import AgentHangup, Fetch, HangupRequested, Interrupt
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+STATUS_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
 
 
 @dataclass(frozen=True)
-class Fetch:
-    """Where the call's next TwiML comes from: a URL to request, or inline TwiML."""
+class StatusCallback:
+    """Where Twilio reports the call's progress, and for which StatusCallbackEvent values."""
 
-    url: str | None
+    url: str
     method: str = "POST"
-    twiml: str | None = None
-    kind: str = "redirect"
-
-
-class Interrupt(Exception):
-    """Something outside the running TwiML took over the call."""
-
-
-class RedirectRequested(Interrupt):
-    """The REST API gave the call new TwiML (Url or Twiml)."""
-
-    def __init__(self, fetch: Fetch) -> None:
-        super().__init__(f"redirected to {fetch.url or 'inline TwiML'}")
-        self.fetch = fetch
-
-
-class HangupRequested(Interrupt):
-    """The caller, the REST API or the safety cap ended the call."""
-
-    def __init__(self, by: str, status: str = "completed") -> None:
-        super().__init__(f"hung up by {by}")
-        self.by = by
-        self.status = status
-
-
-class AgentHangup(Interrupt):
-    """The dialled party left the bridge; the caller stays on the line."""
-
-
-class LeaveQueue(Exception):
-    """A <Leave> verb ran inside a waitUrl document."""
-
-
-class CallEnded(Exception):
-    """The TwiML itself ended the call (<Hangup/>, <Reject>)."""
-
-    def __init__(self, by: str, status: str = "completed") -> None:
-        super().__init__(by)
-        self.by = by
-        self.status = status
-
-
-class ApplicationError(CallEnded):
-    """A webhook failed; Twilio would play its application-error message and hang up."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("application-error")
-        self.reason = reason
+    events: frozenset[str] = field(default_factory=lambda: frozenset({"completed"}))
 
 
 class Call:
-    """One inbound sandbox call: caller script, progress, log and interrupt plumbing."""
+    """One sandbox call: who is on it, how far it got, its log and its interrupt plumbing."""
 
     def __init__(
         self,
         sid: str,
         from_: str,
         to: str,
-        number: NumberConfig,
-        digits: Sequence[str] = (),
-        hangup_after_queue: float | None = None,
-        talk_seconds: float | None = None,
+        first: Fetch,
+        *,
+        caller: Caller | None = None,
+        direction: str = "inbound",
+        status_callback: StatusCallback | None = None,
     ) -> None:
         self.sid = sid
         self.from_ = from_
         self.to = to
-        self.number = number
-        self.hangup_after_queue = hangup_after_queue
-        self.talk_seconds = talk_seconds
-        self.digits: deque[str] = deque(digits)
+        self.first = first
+        self.caller = caller or Caller()
+        self.direction = direction
+        self.status_callback = status_callback
         self.status = "queued"
         self.created_at: datetime = utcnow()
         self.answered_at: datetime | None = None
@@ -116,6 +72,8 @@ class Call:
         self._cap_deadline = self._t0 + SAFETY_CAP_SECONDS
         self._pending: Interrupt | None = None
         self._wakeup = asyncio.Event()
+        # Replaced on every log entry, so a watcher (the softphone's event stream) can await the next.
+        self.log_changed = asyncio.Event()
 
     # -- progress ---------------------------------------------------------------------
 
@@ -139,12 +97,14 @@ class Call:
         return time.monotonic() - self._t0
 
     def record(self, event: str, **fields: Any) -> None:
-        """Append an entry to the human-readable call log."""
+        """Append an entry to the human-readable call log and wake whoever watches it."""
         self.log.append({"t": round(self.elapsed(), 3), "event": event, **fields})
+        self.announce()
 
-    def next_digits(self) -> str | None:
-        """Pop the caller's next scripted keypad entry, or None when the script is done."""
-        return self.digits.popleft() if self.digits else None
+    def announce(self) -> None:
+        """Wake whoever watches the call (a new log entry, or the final status published)."""
+        changed, self.log_changed = self.log_changed, asyncio.Event()
+        changed.set()
 
     # -- interrupts -------------------------------------------------------------------
 
@@ -161,17 +121,19 @@ class Call:
         self._wakeup.set()
         return True
 
+    def poke(self) -> None:
+        """Wake a waiting interpreter so it re-checks what it waits for (input, an answer)."""
+        self._wakeup.set()
+
     def clear_agent_hangup(self) -> None:
         """Forget an agent hangup that arrived as the bridge was ending anyway."""
         if isinstance(self._pending, AgentHangup):
             self._pending = None
-            self._wakeup.clear()
 
     def checkpoint(self) -> None:
         """Raise a pending interrupt or an expired deadline; otherwise return."""
         if self._pending is not None:
             signal, self._pending = self._pending, None
-            self._wakeup.clear()
             raise signal
         now = time.monotonic()
         if self.caller_deadline is not None and now >= self.caller_deadline:
@@ -179,17 +141,25 @@ class Call:
         if now >= self._cap_deadline:
             raise HangupRequested("safety-cap")
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait `seconds` (inf allowed) unless an interrupt or deadline cuts it short."""
-        until = time.monotonic() + seconds
+    async def sleep(self, seconds: float, *, until: Callable[[], bool] | None = None) -> bool:
+        """Wait `seconds` (inf allowed) unless an interrupt or deadline cuts it short.
+
+        With `until`, return True as soon as it holds (checked whenever the call is poked);
+        False means the full time passed.
+        """
+        end = time.monotonic() + seconds
         while True:
             self.checkpoint()
-            limit = min(until, self._cap_deadline, self.caller_deadline or math.inf)
+            if until is not None and until():
+                return True
+            limit = min(end, self._cap_deadline, self.caller_deadline or math.inf)
             remaining = limit - time.monotonic()
             if remaining <= 0:
-                if limit == until:
-                    return
+                if limit == end:
+                    return False
                 continue  # a deadline passed: checkpoint() raises it
+            # Nothing is pending (checked above, with no await since), so clearing loses no signal.
+            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=remaining)
 
@@ -199,9 +169,11 @@ class Call:
         """The call as the control API shows it."""
         return {
             "call_sid": self.sid,
+            "direction": self.direction,
             "from": self.from_,
             "to": self.to,
             "status": self.status,
+            "interactive": self.caller.interactive,
             "started_at": iso8601(self.created_at),
             "answered_at": iso8601(self.answered_at),
             "ended_at": iso8601(self.ended_at),
@@ -212,6 +184,6 @@ class Call:
             "dialed_number": self.dialed_number,
             "bridged": self.bridged,
             "recording_sids": list(self.recording_sids),
-            "digits_left": list(self.digits),
+            "digits_left": self.caller.script_json(),
             "log": list(self.log),
         }

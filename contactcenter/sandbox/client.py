@@ -37,11 +37,16 @@ def place_call(
     *,
     from_: str,
     to: str,
-    digits: Sequence[str] = (),
+    digits: Sequence[str | dict[str, Any]] = (),
     hangup_after_queue: float | None = None,
     talk_seconds: float | None = None,
+    interactive: bool = False,
 ) -> str:
-    """Place an inbound sandbox call and return its CallSid."""
+    """Place an inbound sandbox call and return its CallSid.
+
+    `digits` entries are keypad strings ("1234#") or objects ({"speech": "..."},
+    {"digits": "9", "after_queue_seconds": 30}); an interactive call takes live input instead.
+    """
     response = httpx.post(
         sandbox_url.rstrip("/") + "/sandbox/calls",
         json={
@@ -50,6 +55,7 @@ def place_call(
             "digits": list(digits),
             "hangup_after_queue": hangup_after_queue,
             "talk_seconds": talk_seconds,
+            **({"interactive": True} if interactive else {}),
         },
         timeout=10.0,
         trust_env=False,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .calls import AgentHangup
+from .caller import Caller
 from .config import E164_RE
 from .sandbox import Sandbox
-
-DIGITS_RE = re.compile(r"^[0-9*#]+$")
+from .script import ScriptError, parse_live_input, parse_script, seconds_field
+from .signals import AgentHangup
 
 
 class BadRequest(ValueError):
@@ -29,27 +27,23 @@ class CallRequest:
 
     from_: str
     to: str
-    digits: tuple[str, ...]
-    hangup_after_queue: float | None
-    talk_seconds: float | None
+    caller: Caller
 
 
-def _error(status: int, message: str) -> JSONResponse:
+def error(status: int, message: str) -> JSONResponse:
     """A control API error body."""
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _seconds(body: dict[str, Any], key: str) -> float | None:
-    """An optional non-negative number of seconds."""
-    value = body.get(key)
-    if value is None:
-        return None
-    # bool is an int subclass; "true" seconds is surely a mistake.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BadRequest(f"'{key}' must be a number of seconds or null")
-    if value < 0:
-        raise BadRequest(f"'{key}' must not be negative")
-    return float(value)
+async def json_body(request: Request) -> object:
+    """Decoded JSON body (an empty body counts as {}); BadRequest if it is not JSON."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from exc
 
 
 def _phone(body: dict[str, Any], key: str) -> str:
@@ -64,23 +58,29 @@ def parse_call_request(body: object, numbers: set[str]) -> CallRequest:
     """Validate a POST /sandbox/calls body; raise BadRequest with a readable message."""
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
-    unknown = set(body) - {"from", "to", "digits", "hangup_after_queue", "talk_seconds"}
+    unknown = set(body) - {"from", "to", "digits", "hangup_after_queue", "talk_seconds", "interactive"}
     if unknown:
         raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
     from_, to = _phone(body, "from"), _phone(body, "to")
     if to not in numbers:
         known = ", ".join(sorted(numbers)) or "none"
         raise BadRequest(f"'to' {to} is not a sandbox number (configured: {known})")
-    digits = body.get("digits") or []
-    if not isinstance(digits, list) or not all(isinstance(entry, str) and DIGITS_RE.match(entry) for entry in digits):
-        raise BadRequest('\'digits\' must be a list of keypad strings such as ["1", "1234#"]')
-    return CallRequest(
-        from_=from_,
-        to=to,
-        digits=tuple(digits),
-        hangup_after_queue=_seconds(body, "hangup_after_queue"),
-        talk_seconds=_seconds(body, "talk_seconds"),
-    )
+    interactive = body.get("interactive", False)
+    if not isinstance(interactive, bool):
+        raise BadRequest("'interactive' must be true or false")
+    try:
+        script = parse_script(body.get("digits"))
+        caller = Caller(
+            script,
+            interactive=interactive,
+            hangup_after_queue=seconds_field(body, "hangup_after_queue"),
+            talk_seconds=seconds_field(body, "talk_seconds"),
+        )
+    except ScriptError as exc:
+        raise BadRequest(str(exc)) from exc
+    if interactive and script:
+        raise BadRequest("an interactive call takes live input: send it to /sandbox/calls/{sid}/input, not 'digits'")
+    return CallRequest(from_=from_, to=to, caller=caller)
 
 
 class ControlApi:
@@ -96,36 +96,21 @@ class ControlApi:
             Route("/sandbox/calls", self.list_calls, methods=["GET"]),
             Route("/sandbox/calls/{call_sid}", self.get_call, methods=["GET"]),
             Route("/sandbox/calls/{call_sid}/hangup", self.hang_up, methods=["POST"]),
+            Route("/sandbox/calls/{call_sid}/input", self.send_input, methods=["POST"]),
             Route("/sandbox/queues", self.list_queues, methods=["GET"]),
             Route("/sandbox/faults", self.faults, methods=["GET", "POST"]),
         ]
 
-    async def _json(self, request: Request) -> object:
-        """Decoded JSON body (an empty body counts as {})."""
-        raw = await request.body()
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BadRequest(f"body is not valid JSON: {exc}") from exc
-
     async def place_call(self, request: Request) -> Response:
         """POST /sandbox/calls: start an inbound call."""
         try:
-            req = parse_call_request(await self._json(request), set(self.sandbox.config.numbers))
+            req = parse_call_request(await json_body(request), set(self.sandbox.config.numbers))
         except BadRequest as exc:
-            return _error(400, str(exc))
+            return error(400, str(exc))
         try:
-            call = self.sandbox.place_call(
-                from_=req.from_,
-                to=req.to,
-                digits=req.digits,
-                hangup_after_queue=req.hangup_after_queue,
-                talk_seconds=req.talk_seconds,
-            )
+            call = self.sandbox.place_call(from_=req.from_, to=req.to, caller=req.caller)
         except RuntimeError as exc:
-            return _error(503, str(exc))
+            return error(503, str(exc))
         return JSONResponse({"call_sid": call.sid}, status_code=201, headers={"Location": f"/sandbox/calls/{call.sid}"})
 
     async def list_calls(self, request: Request) -> Response:
@@ -137,28 +122,43 @@ class ControlApi:
         """GET /sandbox/calls/{sid}: one call with its log."""
         call = self.sandbox.calls.get(request.path_params["call_sid"])
         if call is None:
-            return _error(404, "no such call")
+            return error(404, "no such call")
         return JSONResponse(call.to_json())
 
     async def hang_up(self, request: Request) -> Response:
         """POST /sandbox/calls/{sid}/hangup {"side": "caller"|"agent"}: a party hangs up."""
         call = self.sandbox.calls.get(request.path_params["call_sid"])
         if call is None:
-            return _error(404, "no such call")
+            return error(404, "no such call")
         try:
-            body = await self._json(request)
+            body = await json_body(request)
         except BadRequest as exc:
-            return _error(400, str(exc))
+            return error(400, str(exc))
         side = body.get("side", "caller") if isinstance(body, dict) else None
         if side == "caller":
             accepted = self.sandbox.hang_up(call, by="caller")
         elif side == "agent":
             accepted = self.sandbox.signal(call, AgentHangup("agent hung up"))
         else:
-            return _error(400, '\'side\' must be "caller" or "agent"')
+            return error(400, '\'side\' must be "caller" or "agent"')
         if not accepted:
-            return _error(409, f"call cannot be hung up by the {side} now (status {call.status})")
+            return error(409, f"call cannot be hung up by the {side} now (status {call.status})")
         return JSONResponse(call.to_json(), status_code=202)
+
+    async def send_input(self, request: Request) -> Response:
+        """POST /sandbox/calls/{sid}/input {"digits": "1"} or {"speech": "..."}: a live caller's input."""
+        call = self.sandbox.calls.get(request.path_params["call_sid"])
+        if call is None:
+            return error(404, "no such call")
+        try:
+            inputs = parse_live_input(await json_body(request))
+        except (BadRequest, ScriptError) as exc:
+            return error(400, str(exc))
+        if not call.caller.interactive:
+            return error(409, 'this call follows a script; place it with "interactive": true to send input')
+        if not self.sandbox.send_input(call, inputs):
+            return error(409, f"the call has ended (status {call.status})")
+        return JSONResponse({"accepted": len(inputs), "pending": len(call.caller.pending)}, status_code=202)
 
     async def list_queues(self, request: Request) -> Response:
         """GET /sandbox/queues: queues and who is waiting."""
@@ -168,11 +168,11 @@ class ControlApi:
         """GET/POST /sandbox/faults: inspect or set injected failures."""
         if request.method == "POST":
             try:
-                body = await self._json(request)
+                body = await json_body(request)
             except BadRequest as exc:
-                return _error(400, str(exc))
+                return error(400, str(exc))
             count = body.get("recording_fetch_failures") if isinstance(body, dict) else None
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                return _error(400, "'recording_fetch_failures' must be a non-negative integer")
+                return error(400, "'recording_fetch_failures' must be a non-negative integer")
             self.sandbox.faults.recording_fetch_failures = count
         return JSONResponse({"recording_fetch_failures": self.sandbox.faults.recording_fetch_failures})

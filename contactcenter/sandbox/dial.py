@@ -6,9 +6,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .calls import AgentHangup, Fetch, HangupRequested, RedirectRequested
+from .clients import DeviceCall
 from .ids import new_sid
 from .recording import RecordingSession
+from .signals import AgentHangup, Fetch, HangupRequested, RedirectRequested
 from .twiml import Document, Verb
 
 if TYPE_CHECKING:
@@ -108,21 +109,58 @@ async def _ring_and_bridge(
     call, config = engine.call, engine.sandbox.config
     if session and record_from == "ringing":
         await session.start()
-    call.record("ringing", seconds=config.ring_seconds)
     timeout = max(0.0, verb.number("timeout", DEFAULT_TIMEOUT))
+    clients = engine.sandbox.clients
+    if leg.kind == "client" and clients.is_registered(leg.target):
+        device = clients.ring(leg.target, call)
+        try:
+            return await _ring_device(engine, verb, leg, device, session, record_from, timeout)
+        finally:
+            clients.end(device)
+    call.record("ringing", seconds=config.ring_seconds)
     if config.ring_seconds > timeout:
         await call.sleep(timeout)
         call.record("dial-no-answer", timeout=timeout)
         return "no-answer"
     await call.sleep(config.ring_seconds)
+    return await _bridge(engine, verb, leg, session, record_from)
+
+
+async def _ring_device(
+    engine: Interpreter,
+    verb: Verb,
+    leg: _Leg,
+    device: DeviceCall,
+    session: RecordingSession | None,
+    record_from: str,
+    timeout: float,
+) -> str:
+    """Ring a registered client device until it answers or rejects, or the Dial timeout passes."""
+    call = engine.call
+    call.record("ringing", client=leg.target, registered=True, timeout=timeout)
+    if not await call.sleep(timeout, until=lambda: device.outcome is not None):
+        call.record("dial-no-answer", timeout=timeout)
+        return "no-answer"
+    if device.outcome == "rejected":
+        call.record("dial-rejected", client=leg.target)
+        return "busy"
+    device.status = "in-progress"
+    return await _bridge(engine, verb, leg, session, record_from)
+
+
+async def _bridge(
+    engine: Interpreter, verb: Verb, leg: _Leg, session: RecordingSession | None, record_from: str
+) -> str:
+    """The dialled party answered: bridge until someone leaves; return the DialCallStatus."""
+    call = engine.call
     leg.answered_at = time.monotonic()
     if session and record_from == "answer":
         await session.start()
     call.bridged = True
     call.in_bridge = True
     call.record("bridged", dial_call_sid=leg.sid, **{leg.kind: leg.target})
-    if call.talk_seconds is not None:
-        call.caller_deadline = time.monotonic() + call.talk_seconds
+    if call.caller.talk_seconds is not None:
+        call.caller_deadline = time.monotonic() + call.caller.talk_seconds
     try:
         await call.sleep(max(0.0, verb.number("timeLimit", DEFAULT_TIME_LIMIT)))
         ended_by = "time-limit"

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .calls import (
-    ApplicationError,
-    Call,
-    CallEnded,
-    Fetch,
-    HangupRequested,
-    LeaveQueue,
-    RedirectRequested,
-)
+from .calls import Call
 from .dial import run_dial
 from .enqueue import run_enqueue
-from .ids import rfc2822, utcnow
-from .recording import RecordingSession
+from .gather import run_gather
+from .ids import utcnow
+from .outbound import RingPlan, ring_phone
+from .progress import Progress
+from .record_verb import run_record
+from .signals import ApplicationError, CallEnded, Fetch, HangupRequested, LeaveQueue, RedirectRequested
 from .twiml import Document, TwimlError, Verb, parse_twiml
 from .webhooks import WebhookError, WebhookSender, standard_params
 
@@ -32,30 +29,42 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Verb, Document, bool], Awaitable[Document | None]]
 
-# Speech and audio are not synthesised; a token delay keeps verb ordering observable.
+# For scripted callers speech and audio take no time; a token delay keeps verb ordering observable.
 MEDIA_SECONDS = 0.01
+# A live caller hears prompts (the softphone speaks them), so they take about as long as speaking them.
+LIVE_PLAY_SECONDS = 1.0
+LIVE_SAY_MAX_SECONDS = 20.0
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # Verbs Twilio accepts in a waitUrl document.
 WAIT_VERBS = frozenset({"Play", "Say", "Pause", "Gather", "Hangup", "Redirect", "Leave"})
-RECORD_VERB_MAX_SECONDS = 3
+
+
+def speaking_seconds(text: str) -> float:
+    """Rough time a text-to-speech voice needs: ~4.5 CJK characters or ~2.8 other words a second."""
+    cjk = len(_CJK_RE.findall(text))
+    words = len(_CJK_RE.sub(" ", text).split())
+    return min(LIVE_SAY_MAX_SECONDS, 0.3 + cjk * 0.22 + words * 0.35)
 
 
 class Interpreter:
     """Executes TwiML for one call, handling webhooks, interrupts and the call's end."""
 
-    def __init__(self, sandbox: Sandbox, call: Call, webhooks: WebhookSender) -> None:
+    def __init__(self, sandbox: Sandbox, call: Call, webhooks: WebhookSender, ring: RingPlan | None = None) -> None:
         self.sandbox = sandbox
         self.call = call
         self.webhooks = webhooks
+        self.ring = ring  # set for outbound calls: the phone rings before any TwiML runs
+        self.progress = Progress(self)
         self._handlers: dict[str, Handler] = {
-            "Say": self._say,
-            "Play": self._play,
-            "Pause": self._pause,
-            "Gather": self._gather,
+            "Say": self._prompt,
+            "Play": self._prompt,
+            "Pause": self._prompt,
+            "Gather": lambda verb, doc, waiting: run_gather(self, verb, doc, waiting),
             "Redirect": self._redirect,
             "Hangup": self._hangup,
             "Reject": self._reject,
             "Leave": self._leave,
-            "Record": self._record,
+            "Record": lambda verb, doc, waiting: run_record(self, verb, doc, waiting),
             "Enqueue": lambda verb, doc, waiting: run_enqueue(self, verb, doc),
             "Dial": lambda verb, doc, waiting: run_dial(self, verb, doc),
         }
@@ -99,15 +108,16 @@ class Interpreter:
         *,
         kind: str,
         standard: bool = True,
+        **log_fields: Any,
     ) -> httpx.Response | None:
         """Send a webhook whose answer Twilio ignores; failures are only logged."""
         payload = self.params(params) if standard else params
         try:
             response = await self.webhooks.send(url, method, payload)
         except WebhookError as exc:
-            self.call.record("webhook", kind=kind, url=url, method=method, error=str(exc))
+            self.call.record("webhook", kind=kind, url=url, method=method, error=str(exc), **log_fields)
             return None
-        self.call.record("webhook", kind=kind, url=url, method=method, status=response.status_code)
+        self.call.record("webhook", kind=kind, url=url, method=method, status=response.status_code, **log_fields)
         return response
 
     # -- the call's life ------------------------------------------------------------------
@@ -115,11 +125,14 @@ class Interpreter:
     async def run(self) -> None:
         """Run the call from the first webhook to the final status callback."""
         call = self.call
-        call.status = "ringing"
-        call.record("incoming", **{"from": call.from_, "to": call.to})
         end_status = "completed"
-        step: Document | Fetch | None = Fetch(call.number.voice_url, "POST", kind="voice")
         try:
+            if self.ring is None:
+                call.status = "ringing"
+                call.record("incoming", **{"from": call.from_, "to": call.to})
+            else:
+                await ring_phone(self, self.ring)
+            step: Document | Fetch | None = call.first
             while step is not None:
                 try:
                     if isinstance(step, Fetch):
@@ -159,24 +172,13 @@ class Interpreter:
         call.caller_gone = True
         self.sandbox.queues.forget(call)
         call.ended_at = utcnow()
-        call.duration = math.ceil((call.ended_at - call.created_at).total_seconds())
+        answered = call.answered_at
+        call.duration = 0 if answered is None else math.ceil((call.ended_at - answered).total_seconds())
         call.record("end", status=status, duration=call.duration)
-        if call.number.status_callback:
-            # Numbers only subscribe to the "completed" event, so this is always the first.
-            await self.notify(
-                call.number.status_callback,
-                "POST",
-                {
-                    "CallStatus": status,
-                    "CallDuration": str(call.duration),
-                    "Timestamp": rfc2822(call.ended_at) or "",
-                    "SequenceNumber": "0",
-                    "CallbackSource": "call-progress-events",
-                },
-                kind="status-callback",
-            )
+        await self.progress.report("completed", status)
         # Published last so that a poller seeing the final status also sees every callback.
         call.status = status
+        call.announce()
 
     # -- TwiML ----------------------------------------------------------------------------
 
@@ -196,42 +198,30 @@ class Interpreter:
                 return following
         return None
 
-    async def _say(self, verb: Verb, doc: Document, waiting: bool) -> None:
-        """<Say>: logged, not spoken."""
-        voice = {"voice": verb.attrs["voice"]} if "voice" in verb.attrs else {}
-        self.call.record("say", text=verb.text, language=verb.attr("language", "en-US"), **voice)
+    async def media_pause(self) -> None:
+        """The token time a verb without real duration takes."""
         await self.call.sleep(MEDIA_SECONDS)
 
-    async def _play(self, verb: Verb, doc: Document, waiting: bool) -> None:
-        """<Play>: logged, not played."""
-        digits = {"digits": verb.attrs["digits"]} if "digits" in verb.attrs else {}
-        self.call.record("play", url=doc.resolve(verb.text), **digits)
-        await self.call.sleep(MEDIA_SECONDS)
+    async def _prompt(self, verb: Verb, doc: Document, waiting: bool) -> None:
+        """<Say>, <Play> or <Pause> on its own."""
+        await self.prompt(verb, doc)
 
-    async def _pause(self, verb: Verb, doc: Document, waiting: bool) -> None:
-        """<Pause length=N>: really waits, interruptibly."""
-        seconds = max(0.0, verb.number("length", 1))
-        self.call.record("pause", seconds=seconds)
-        await self.call.sleep(seconds)
-
-    async def _gather(self, verb: Verb, doc: Document, waiting: bool) -> Document | None:
-        """<Gather>: nested prompts, then the caller's next scripted entry."""
-        for child in verb.children:
-            if child.name in ("Say", "Play", "Pause"):
-                await self._handlers[child.name](child, doc, waiting)
-        finish_keys = verb.attr("finishOnKey", "#")
-        entry = self.call.next_digits() if "dtmf" in verb.attr("input", "dtmf") else None
-        digits = _collect(entry, finish_keys, int(verb.number("numDigits", 0)))
-        if not digits:
-            self.call.record("gather", digits=None, timed_out=True, timeout=verb.number("timeout", 5))
-            await self.call.sleep(MEDIA_SECONDS)
-            if not verb.flag("actionOnEmptyResult"):
-                return None  # Twilio moves on to the verb after <Gather>
-        else:
-            self.call.record("gather", digits=digits)
-        action = doc.resolve(verb.attrs.get("action")) or doc.url
-        method = verb.attr("method", "POST")
-        return await self.fetch_twiml(Fetch(action, method, kind="gather-action"), {"Digits": digits})
+    async def prompt(self, verb: Verb, doc: Document, *, barge_in: bool = False) -> None:
+        """Play one prompt to the caller; with `barge_in`, live input cuts it short."""
+        call = self.call
+        live = call.caller.interactive
+        if verb.name == "Say":
+            voice = {"voice": verb.attrs["voice"]} if "voice" in verb.attrs else {}
+            call.record("say", text=verb.text, language=verb.attr("language", "en-US"), **voice)
+            seconds = speaking_seconds(verb.text) if live else MEDIA_SECONDS
+        elif verb.name == "Play":
+            digits = {"digits": verb.attrs["digits"]} if "digits" in verb.attrs else {}
+            call.record("play", url=doc.resolve(verb.text), **digits)
+            seconds = LIVE_PLAY_SECONDS if live else MEDIA_SECONDS
+        else:  # <Pause length=N> really waits
+            seconds = max(0.0, verb.number("length", 1))
+            call.record("pause", seconds=seconds)
+        await call.sleep(seconds, until=(lambda: bool(call.caller.pending)) if barge_in else None)
 
     async def _redirect(self, verb: Verb, doc: Document, waiting: bool) -> Document:
         """<Redirect>: fetch and run another document."""
@@ -254,52 +244,3 @@ class Interpreter:
         if waiting:
             raise LeaveQueue()
         self.call.record("ignored", verb="Leave", reason="call is not in a queue")
-
-    async def _record(self, verb: Verb, doc: Document, waiting: bool) -> Document | None:
-        """<Record>: a short voicemail, then the action with the recording details."""
-        if verb.flag("playBeep") or "playBeep" not in verb.attrs:
-            self.call.record("beep")
-        seconds = min(verb.number("maxLength", 3600), RECORD_VERB_MAX_SECONDS)
-        session = RecordingSession(
-            self,
-            source="RecordVerb",
-            channels=1,
-            callback_url=doc.resolve(verb.attrs.get("recordingStatusCallback")),
-            callback_method=verb.attr("recordingStatusCallbackMethod", "POST"),
-            events=verb.attr("recordingStatusCallbackEvent", "completed"),
-        )
-        await session.start()
-        await self.call.sleep(MEDIA_SECONDS)
-        # The caller ends a recording with a finish key from the script, or by hanging up.
-        upcoming = self.call.digits[0] if self.call.digits else ""
-        finish_keys = verb.attr("finishOnKey", "1234567890*#")
-        pressed = upcoming[:1] if upcoming[:1] and upcoming[:1] in finish_keys else None
-        if pressed:
-            self.call.next_digits()
-        recording = await session.finish(seconds)
-        action = doc.resolve(verb.attrs.get("action")) or doc.url
-        params = {
-            "RecordingUrl": session.url,
-            "RecordingSid": recording.sid,
-            "RecordingDuration": str(recording.duration),
-            "Digits": pressed or "hangup",
-        }
-        if pressed is None:
-            self.call.caller_gone = True
-            await self.notify(action, verb.attr("method", "POST"), params, kind="record-action")
-            raise HangupRequested("caller")
-        return await self.fetch_twiml(Fetch(action, verb.attr("method", "POST"), kind="record-action"), params)
-
-
-def _collect(entry: str | None, finish_keys: str, num_digits: int) -> str:
-    """Digits Twilio would report for one keypad entry of the caller's script."""
-    if not entry:
-        return ""
-    digits = ""
-    for key in entry:
-        if finish_keys and key in finish_keys:
-            break
-        digits += key
-        if num_digits and len(digits) >= num_digits:
-            break
-    return digits

@@ -6,8 +6,8 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from .calls import ApplicationError, CallEnded, Fetch, HangupRequested, LeaveQueue, RedirectRequested
 from .queues import Queue
+from .signals import ApplicationError, CallEnded, Fetch, HangupRequested, LeaveQueue, RedirectRequested
 from .twiml import Document, Verb
 
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ async def run_enqueue(engine: Interpreter, verb: Verb, doc: Document) -> Documen
     queue = sandbox.queues.join(name, call)
     call.queue, call.queue_result = name, None
     call.record("enqueue", queue=name, queue_sid=queue.sid, position=queue.position(call))
-    if call.hangup_after_queue is not None:
-        call.caller_deadline = time.monotonic() + call.hangup_after_queue
+    call.caller.joined_queue()
+    if call.caller.hangup_after_queue is not None:
+        call.caller_deadline = time.monotonic() + call.caller.hangup_after_queue
     wait_url = doc.resolve(verb.attrs.get("waitUrl"))
     wait_method = verb.attr("waitUrlMethod", "POST")
     try:
@@ -60,6 +61,7 @@ async def run_enqueue(engine: Interpreter, verb: Verb, doc: Document) -> Documen
         raise
     finally:
         call.caller_deadline = None
+        call.caller.left_queue()
         sandbox.queues.leave(queue, call)
     return None  # _hold only returns by raising
 

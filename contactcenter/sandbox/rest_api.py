@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .calls import Call, Fetch
+from .calls import Call
 from .ids import API_VERSION, rfc2822, utcnow
+from .rest_calls import CreateError, parse_create
 from .sandbox import Sandbox
+from .signals import Fetch
 
 RECORDING_SID_RE = re.compile(r"^RE[0-9a-fA-F]{32}$")
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -51,12 +53,13 @@ def call_resource(sandbox: Sandbox, call: Call, status: str | None = None) -> di
         "from_formatted": call.from_,
         "phone_number_sid": None,
         "status": status or call.status,
-        "start_time": rfc2822(call.answered_at or call.created_at),
+        # An inbound call starts when it reaches Twilio; an outbound one only once it is answered.
+        "start_time": rfc2822(call.answered_at or (call.created_at if call.direction == "inbound" else None)),
         "end_time": rfc2822(ended_at),
         "duration": None if call.duration is None else str(call.duration),
         "price": None,
         "price_unit": "USD",
-        "direction": "inbound",
+        "direction": call.direction,
         "answered_by": None,
         "api_version": API_VERSION,
         "forwarded_from": None,
@@ -80,6 +83,7 @@ class RestApi:
         base = f"/{API_VERSION}/Accounts/{{account_sid}}"
         return [
             Route(f"{base}/Calls.json", self.list_calls, methods=["GET"]),
+            Route(f"{base}/Calls.json", self.create_call, methods=["POST"]),
             Route(f"{base}/Calls/{{call_sid}}.json", self.call, methods=["GET", "POST"]),
             Route(f"{base}/Recordings/{{name}}", self.recording, methods=["GET"]),
         ]
@@ -121,6 +125,23 @@ class RestApi:
                 "uri": request.url.path,
             }
         )
+
+    async def create_call(self, request: Request) -> Response:
+        """POST Calls.json: place an outbound call to a simulated phone; 201 with the queued call."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        pairs = parse_qsl((await request.body()).decode(errors="replace"), keep_blank_values=True)
+        try:
+            req = parse_create(pairs, set(self.sandbox.config.numbers))
+        except CreateError as exc:
+            return twilio_error(400, exc.code, str(exc))
+        try:
+            call = self.sandbox.place_outbound(
+                from_=req.from_, to=req.to, first=req.first, status_callback=req.status_callback, timeout=req.timeout
+            )
+        except RuntimeError as exc:
+            return twilio_error(503, 20503, str(exc))
+        return JSONResponse(call_resource(self.sandbox, call), status_code=201)
 
     async def call(self, request: Request) -> Response:
         """GET or POST (update) Calls/{CallSid}.json."""

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 
-from .calls import Call, Fetch, HangupRequested, Interrupt, RedirectRequested
+from .caller import Caller
+from .calls import Call, StatusCallback
+from .clients import ClientRegistry
 from .config import SandboxConfig
 from .engine import Interpreter
 from .ids import new_sid, queue_sid
+from .outbound import RingPlan
+from .phones import PhoneBook
 from .queues import QueueRegistry
 from .recording import Recording
+from .script import LiveInput
+from .signals import Fetch, HangupRequested, Interrupt, RedirectRequested
 from .webhooks import WebhookSender
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,8 @@ class Sandbox:
         self.queues = QueueRegistry(config.account_sid)
         self.recordings: dict[str, Recording] = {}
         self.faults = Faults()
+        self.phones = PhoneBook()
+        self.clients = ClientRegistry()
         self._webhooks: WebhookSender | None = None
         self._task_group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -70,29 +78,32 @@ class Sandbox:
         """QueueSid of a named queue."""
         return queue_sid(self.config.account_sid, name)
 
-    def place_call(
-        self,
-        *,
-        from_: str,
-        to: str,
-        digits: Sequence[str] = (),
-        hangup_after_queue: float | None = None,
-        talk_seconds: float | None = None,
-    ) -> Call:
+    def place_call(self, *, from_: str, to: str, caller: Caller | None = None) -> Call:
         """Start an inbound call to one of the sandbox numbers."""
+        number = self.config.numbers[to]
+        status_callback = StatusCallback(number.status_callback) if number.status_callback else None
+        first = Fetch(number.voice_url, "POST", kind="voice")
+        call = Call(new_sid("CA"), from_, to, first, caller=caller, status_callback=status_callback)
+        return self._start(call, None)
+
+    def place_outbound(
+        self, *, from_: str, to: str, first: Fetch, status_callback: StatusCallback | None, timeout: float
+    ) -> Call:
+        """Start an outbound-api call to a simulated phone (REST Calls.json)."""
+        phone = self.phones.get(to)
+        caller = Caller(phone.script, talk_seconds=phone.talk_seconds)
+        ring_seconds = self.config.ring_seconds if phone.ring_seconds is None else phone.ring_seconds
+        call = Call(
+            new_sid("CA"), from_, to, first, caller=caller, direction="outbound-api", status_callback=status_callback
+        )
+        return self._start(call, RingPlan(phone.answer, ring_seconds, timeout))
+
+    def _start(self, call: Call, ring: RingPlan | None) -> Call:
+        """Register a call and run it as a task of the sandbox's task group."""
         if self._task_group is None or self._webhooks is None:
             raise RuntimeError("the sandbox is not running (app lifespan not started)")
-        call = Call(
-            new_sid("CA"),
-            from_,
-            to,
-            self.config.numbers[to],
-            digits,
-            hangup_after_queue=hangup_after_queue,
-            talk_seconds=talk_seconds,
-        )
         self.calls[call.sid] = call
-        interpreter = Interpreter(self, call, self._webhooks)
+        interpreter = Interpreter(self, call, self._webhooks, ring)
         task = self._task_group.create_task(self._run_guarded(interpreter), name=f"sandbox-call-{call.sid}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -124,3 +135,13 @@ class Sandbox:
     def signal(self, call: Call, signal: Interrupt) -> bool:
         """Deliver any other interrupt (e.g. the agent leaving the bridge)."""
         return call.interrupt(signal)
+
+    def send_input(self, call: Call, inputs: Iterable[LiveInput]) -> bool:
+        """A live caller pressed keys or said something; False if the call cannot take input."""
+        if not call.caller.interactive or not call.live:
+            return False
+        for item in inputs:
+            call.caller.pending.append(item)
+            call.record("input", kind=item.kind, value=item.value)
+        call.poke()
+        return True

@@ -35,7 +35,7 @@ def standard_params(config: SandboxConfig, call: Call) -> dict[str, str]:
         "CallStatus": call.webhook_status,
         "Called": call.to,
         "Caller": call.from_,
-        "Direction": "inbound",
+        "Direction": call.direction,
         "From": call.from_,
         "To": call.to,
     }

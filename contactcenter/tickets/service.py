@@ -4,26 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from contactcenter.audit.service import events_for, record_event
+from contactcenter.audit.service import event_row, events_for, record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer
-from contactcenter.tickets.models import Ticket, TicketNote
+from contactcenter.tickets.models import Ticket, TicketNote, TicketStatus
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.models import User
 from recordings.models import Recording
 
+# Built once (every incoming call opens a ticket); plain table statements, no ORM bookkeeping.
+_TICKETS = Ticket.__table__
+_NEW_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_NUMBER_TICKET = (
+    update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(number=bindparam("ticket_number"))
+)
 
-def open_ticket(session: Session, *, subject: str, customer_id: int | None, actor: str) -> Ticket:
-    """Create a ticket and give it its human number (T-000123)."""
-    ticket = Ticket(subject=subject, customer_id=customer_id)
-    session.add(ticket)
-    session.flush()
-    ticket.number = f"T-{ticket.id:06d}"
-    record_event(session, actor=actor, subject_type="ticket", subject_id=ticket.id, kind="opened", subject=subject)
-    return ticket
+
+def open_ticket(
+    session: Session, *, subject: str, customer_id: int | None, actor: str, audit: list[dict[str, Any]]
+) -> tuple[int, str]:
+    """Create a ticket and give it its human number (T-000123); returns (id, number).
+
+    Its audit entry is appended to `audit` for the caller to write with its own (one INSERT)."""
+    now = utcnow()
+    row = {
+        "subject": subject,
+        "customer_id": customer_id,
+        "status": TicketStatus.OPEN,
+        "created_at": now,
+        "updated_at": now,
+    }
+    ticket_id = session.execute(_NEW_TICKET, row).scalar_one()
+    number = f"T-{ticket_id:06d}"
+    session.execute(_NUMBER_TICKET, {"ticket_id": ticket_id, "ticket_number": number})
+    audit.append(
+        event_row(actor=actor, subject_type="ticket", subject_id=ticket_id, kind="opened", at=now, subject=subject)
+    )
+    return ticket_id, number
 
 
 def categorize(session: Session, *, ticket: Ticket, category: str, actor: str) -> None:

@@ -1,0 +1,166 @@
+"""Incoming-call webhook benchmark: POST /twilio/voice (signature check, contact + ticket + customer
+in SQL, IVR flow, TwiML) against a bare Starlette endpoint that answers fixed TwiML, both run by the
+same uvicorn settings and measured alternately. Prints a table, then one JSON line (the last line).
+
+    python bench/webhooks.py            # 5 rounds of 5 s per server, 10 s at 300/s (about 90 s)
+    python bench/webhooks.py --quick    # 3 rounds of 2 s per server, 4 s at 300/s (under a minute)
+
+See docs/performance.md for what is measured and the latest figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.twilio_params
+from webhooks_load import Callers, Target, build_requests, closed_loop, open_loop  # noqa: E402
+from webhooks_report import Report, Round, figures, table  # noqa: E402
+from webhooks_setup import Servers, Watch, count_rows, seed_database  # noqa: E402
+
+from contactcenter.demo import CUSTOMERS  # noqa: E402
+from contactcenter.embedded_redis import EmbeddedRedis  # noqa: E402
+
+HOTLINE = "+862180000000"  # the demo hotline (contactcenter.sandbox_runtime.DEFAULT_HOTLINE)
+RATE = 300
+KNOWN_SHARE = 0.2  # one call in five comes from a demo customer
+OTHER_CALLERS = 500
+BARE_POOL = 4000  # the bare endpoint stores nothing, so its requests are reused
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark the incoming-call webhook against a bare endpoint on the same server settings.",
+        epilog="Without --redis-url (or REDIS_URL) a private redis-server is started in a temporary directory. "
+        "With one, that Redis is used as given and nothing in it is flushed; the app publishes the demo queues' "
+        "settings to it at start, as every app process does. SQLite lives in a temporary directory.",
+    )
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 2 s, 4 s at 300/s (under a minute)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="use this Redis (default: private)")
+    parser.add_argument("--rounds", type=int, help="rounds per server (default 5; 3 quick)")
+    parser.add_argument("--seconds", type=float, help="seconds per round (default 5; 2 quick)")
+    parser.add_argument("--latency-seconds", type=float, help="seconds at 300/s per server (default 10; 4 quick)")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections for throughput")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not pin the client to one core, the servers to another"
+    )
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    args.seconds = args.seconds or (2.0 if args.quick else 5.0)
+    args.latency_seconds = args.latency_seconds or (4.0 if args.quick else 10.0)
+    return args
+
+
+def choose_cores(no_pin: bool) -> tuple[int | None, int | None]:
+    """The client's core and the servers' core: the first two this process may use, unless told not to."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if no_pin or len(allowed) < 2:
+        return None, None
+    os.sched_setaffinity(0, {allowed[0]})  # this process, and the Redis it starts, on the client's core
+    return allowed[0], allowed[1]
+
+
+def code_version() -> str:
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return done.stdout.strip() or "not a git checkout"
+
+
+async def measure(args: argparse.Namespace, servers: Servers, report: Report) -> None:
+    """Warm both up, then alternate throughput rounds (webhook, bare, webhook, ...), then 300/s each."""
+    app, bare = Target("127.0.0.1", servers.app_port), Target("127.0.0.1", servers.bare_port)
+    seed = iter(range(1, 1_000_000))
+
+    def fresh(count: int) -> list[bytes]:  # signed before the clock starts
+        return build_requests(count, seed=next(seed), **servers.request_settings)
+
+    bare_requests = fresh(max(BARE_POOL, int(RATE * args.latency_seconds)))
+    estimate = 0.0
+    for target, name in ((app, "webhook"), (bare, "bare")):
+        tally, seconds, _ = await closed_loop(
+            target,
+            fresh(3000) if name == "webhook" else bare_requests,
+            connections=args.connections,
+            seconds=1.0,
+            reuse=name == "bare",
+        )
+        report.warmup[name] = tally
+        if name == "webhook":
+            estimate = tally.ok / seconds
+    for index in range(1, args.rounds + 1):
+        for name in ("webhook", "bare"):
+            requests = fresh(int(estimate * args.seconds * 1.5) + 500) if name == "webhook" else bare_requests
+            await asyncio.sleep(0.5)  # let the previous round's stragglers finish
+            watch = Watch(servers.pids(name))
+            tally, seconds, exhausted = await closed_loop(
+                app if name == "webhook" else bare,
+                requests,
+                connections=args.connections,
+                seconds=args.seconds,
+                reuse=name == "bare",
+            )
+            report.rounds.append(Round(name, index, tally, seconds, exhausted, watch.stop()))
+            if name == "webhook":
+                estimate = max(estimate, tally.ok / seconds)
+    for name, target in (("webhook", app), ("bare", bare)):
+        count = int(RATE * args.latency_seconds)
+        requests = fresh(count) if name == "webhook" else bare_requests[:count]
+        await asyncio.sleep(1.0)
+        watch = Watch(servers.pids(name))
+        report.paced[name] = await open_loop(target, requests, rate=RATE)
+        report.paced_cpu[name] = watch.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    began = time.perf_counter()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+    client_core, server_core = choose_cores(args.no_pin)
+    report = Report(args, client_core, server_core, code_version(), usable_cores=usable)
+    with contextlib.suppress(OSError):
+        report.load_before = Path("/proc/loadavg").read_text().split()[:3]
+    report.callers = f"{KNOWN_SHARE:.0%} from the {len(CUSTOMERS)} demo customers, else one of {OTHER_CALLERS} mobiles"
+    with tempfile.TemporaryDirectory(prefix="webhooks-bench-") as tmp:
+        workdir = Path(tmp)
+        redis = None if args.redis_url else EmbeddedRedis(workdir / "redis")
+        redis_url = args.redis_url or (redis.start() if redis else "")
+        try:
+            database_url = f"sqlite:///{workdir / 'bench.db'}"
+            print("setup: SQLite with the demo data, then both servers ...", file=sys.stderr, flush=True)
+            seed_database(database_url)
+            callers = Callers.make(
+                tuple(customer[0] for customer in CUSTOMERS), OTHER_CALLERS, KNOWN_SHARE
+            )  # phone first
+            with Servers.start(
+                workdir, redis_url=redis_url, database_url=database_url, core=server_core, callers=callers, to=HOTLINE
+            ) as servers:
+                report.describe_setup(
+                    redis_url, redis is not None, build_requests(1, seed=0, **servers.request_settings)[0]
+                )
+                print("measuring ...", file=sys.stderr, flush=True)
+                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                    runner.run(measure(args, servers, report))
+                report.app_answers_expected = servers.first_answers + report.webhook_answers()
+            report.rows = count_rows(database_url)
+        finally:
+            if redis:
+                redis.stop()
+    result = figures(report)
+    report.took = time.perf_counter() - began
+    print(table(report, result))
+    print(json.dumps(result))
+    return 1 if report.problems() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Callbacks over HTTP: the list of a queue's callbacks, and calling one off."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contactcenter.callbacks import service
+from contactcenter.callbacks.models import CallbackStatus
+from contactcenter.users.auth import require_user
+
+STATUSES = {s.value for s in CallbackStatus}
+CANCELERS = frozenset({"supervisor", "manager", "admin"})
+
+
+async def list_callbacks(request: Request) -> Response:
+    user = await require_user(request)
+    status = request.query_params.get("status")
+    if status and status not in STATUSES:
+        return JSONResponse({"error": f"status must be one of {', '.join(sorted(STATUSES))}"}, status_code=400)
+    rows = await run_in_threadpool(service.listing, request.app.state.services, queues=list(user.queues), status=status)
+    return JSONResponse({"callbacks": rows})
+
+
+async def cancel_callback(request: Request) -> Response:
+    user = await require_user(request, CANCELERS)
+    try:
+        view = await run_in_threadpool(
+            service.cancel,
+            request.app.state.services,
+            callback_id=request.path_params["callback_id"],
+            actor=f"user:{user.id}",
+        )
+    except LookupError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+    except ValueError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=409)
+    return JSONResponse(view)
+
+
+routes = [
+    Route("/api/callbacks", list_callbacks, methods=["GET"]),
+    Route("/api/callbacks/{callback_id:int}/cancel", cancel_callback, methods=["POST"]),
+]

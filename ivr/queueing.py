@@ -1,0 +1,108 @@
+"""Putting a caller in a queue: SQL first, then routing, then Twilio's own queue to hold them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from contactcenter.contacts import service as contacts
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.context import Services
+from contactcenter.customers.models import Customer
+from contactcenter.tickets.models import Ticket
+from ivr import prompts, twiml
+from ivr.call import IvrCall, url
+from ivr.flow import Enqueue, Prompt
+
+KEY_ACCOUNT_PRIORITY = 5
+
+
+def label_text(call: IvrCall, label: Prompt) -> str:
+    """What the caller chose, in every language of the flow, for the agent's screen."""
+    return " / ".join(label[lang] for lang in call.flow.languages if label.get(lang))
+
+
+def priority_for(customer: Customer | None, base: int) -> int:
+    """The flow's priority, raised for key accounts."""
+    return max(base, KEY_ACCOUNT_PRIORITY if customer and customer.grade == "key" else 0)
+
+
+def routing_info(call: IvrCall, choice: str) -> dict[str, Any]:
+    """What the agent's screen pop shows about the contact."""
+    contact, customer = call.contact, call.customer
+    ticket = call.session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
+    return {
+        "call_sid": contact.provider_id,
+        "from": contact.from_number,
+        "customer": customer.name if customer else None,
+        "customer_id": customer and customer.id,
+        "grade": customer.grade if customer else None,
+        "choice": choice,
+        "language": contact.language,
+        "verified": contact.identity_verified,
+        "ticket_id": ticket and ticket.id,
+        "ticket": ticket and ticket.number,
+    }
+
+
+def enter_routing(
+    call: IvrCall,
+    *,
+    queue: str,
+    choice: str,
+    category: str | None,
+    priority: int,
+    skills: dict[str, int],
+    callback: dict[str, Any] | None = None,
+) -> str:
+    """Queue the contact in SQL and in routing; routing's state for it ("full" when refused)."""
+    contact = call.contact
+    if not contacts.mark_queued(call.session, contact=contact, queue=queue, choice=choice, category=category):
+        return "already"  # a retried webhook: it was queued (or is over) already
+    customer = call.customer
+    if callback:
+        contact.status = ContactStatus.CALLBACK
+    call.session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
+    preferred = contacts.last_agent_of(call.session, customer_id=customer.id) if customer else None
+    _created, state = call.services.routing.enqueue(
+        contact_id=str(contact.id),
+        queue=queue,
+        priority=priority_for(customer, priority),
+        skills=skills or None,
+        caller=contact.from_number if contact.from_number.startswith("+") and not callback else None,
+        preferred_agent=str(preferred) if preferred else None,
+        info={**routing_info(call, choice), **(callback or {})},
+    )
+    if state == "full":
+        contacts.mark_finished(call.session, contact=contact, reason="queue_full")
+    return state
+
+
+def enqueue(call: IvrCall, step: Enqueue, response: VoiceResponse) -> None:
+    """The caller waits in the step's queue, hearing the wait loop, until an agent takes them."""
+    state = enter_routing(
+        call,
+        queue=step.queue,
+        choice=label_text(call, step.label),
+        category=step.category,
+        priority=step.priority,
+        skills=step.skills,
+    )
+    if state == "full":
+        call.say(response, prompts.QUEUE_FULL)
+        response.hangup()
+    elif state == "already" and call.contact.status != ContactStatus.QUEUED:
+        response.hangup()  # already past the queue (connected, ended): a retry must not queue it again
+    else:
+        park(call.services, call.contact, response)
+
+
+def park(services: Services, contact: Contact, response: VoiceResponse) -> None:
+    """Hold the caller in Twilio's queue named after ours, with our wait loop and result webhooks."""
+    twiml.enqueue(
+        response,
+        contact.queue or "general",
+        action_url=url(services, "/twilio/voice/queue-result", contact=contact.id),
+        wait_url=url(services, "/twilio/voice/wait", contact=contact.id),
+    )

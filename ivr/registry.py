@@ -1,0 +1,125 @@
+"""The flows in use: one per dialled number, reloaded when their files change, the last good one kept."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.calendar import Calendars
+from ivr.calendar_file import load_calendars
+from ivr.flow import Flow
+from ivr.flow_file import Problem, read_flow
+
+log = logging.getLogger(__name__)
+RECHECK_SECONDS = 1.0
+
+
+@dataclass
+class _Loaded:
+    mtime_ns: int
+    flow: Flow | None  # the last good version, kept while the file on disk is broken
+    problems: list[Problem]
+
+
+class FlowRegistry:
+    """Maps the number a caller dialled (Twilio's `To`) to its flow.
+
+    `path` is one flow file or a directory of them (`*.yaml`). A flow lists the numbers it
+    answers; the flow that lists none answers every other number. Files are checked for changes
+    at most once a second; a file that no longer passes the checks is refused (logged) and its
+    last good version stays in use.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        calendars_path: Path,
+        timezone: str,
+        queue_names: Callable[[], set[str] | None] | None = None,
+    ) -> None:
+        self.path = path
+        self.calendars_path = calendars_path
+        self.timezone = timezone
+        self.queue_names = queue_names
+        self._lock = threading.Lock()
+        self._files: dict[Path, _Loaded] = {}
+        self._calendars: tuple[int, Calendars] | None = None
+        self._checked_at = 0.0
+        self.refresh(force=True)
+        if not self.flows():
+            raise ValueError("no usable IVR flow:\n" + "\n".join(str(p) for p in self.problems()))
+
+    def _flow_files(self) -> list[Path]:
+        return sorted(self.path.glob("*.yaml")) if self.path.is_dir() else [self.path]
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Reload changed files (at most once a second unless forced)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < RECHECK_SECONDS:
+            return
+        with self._lock:
+            self._checked_at = now
+            self._reload_calendars()
+            for path in self._flow_files():
+                try:
+                    mtime = path.stat().st_mtime_ns
+                except OSError:
+                    continue
+                known = self._files.get(path)
+                if known and known.mtime_ns == mtime and not force:
+                    continue
+                queues = self.queue_names() if self.queue_names else None
+                calendars = self.calendars.names() if self.calendars else None
+                flow, problems = read_flow(path, queues=queues, calendars=calendars)
+                if flow is None:
+                    log.error(
+                        "IVR flow %s refused, keeping the last good version:\n%s", path, "\n".join(map(str, problems))
+                    )
+                else:
+                    log.info("IVR flow %s loaded", path)
+                self._files[path] = _Loaded(mtime, flow or (known.flow if known else None), problems)
+            for gone in set(self._files) - set(self._flow_files()):
+                del self._files[gone]
+
+    def _reload_calendars(self) -> None:
+        try:
+            mtime = self.calendars_path.stat().st_mtime_ns
+        except OSError:
+            return
+        if self._calendars and self._calendars[0] == mtime:
+            return
+        try:
+            self._calendars = (mtime, load_calendars(self.calendars_path, self.timezone))
+        except ValueError as exc:
+            log.error("calendars %s refused, keeping the last good version: %s", self.calendars_path, exc)
+
+    @property
+    def calendars(self) -> Calendars | None:
+        """Opening hours by name (None if the calendars file never loaded)."""
+        return self._calendars[1] if self._calendars else None
+
+    def flows(self) -> list[Flow]:
+        """Every flow in use."""
+        return [loaded.flow for loaded in self._files.values() if loaded.flow]
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with the files on disk now (their last good versions may still be in use)."""
+        return [problem for loaded in self._files.values() for problem in loaded.problems]
+
+    def for_number(self, number: str) -> Flow:
+        """The flow answering calls to `number`."""
+        self.refresh()
+        default = None
+        for flow in self.flows():
+            if number in flow.numbers:
+                return flow
+            if not flow.numbers and default is None:
+                default = flow
+        if default is None:
+            raise LookupError(f"no IVR flow answers {number} and none is the default (a flow without numbers)")
+        return default

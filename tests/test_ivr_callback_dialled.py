@@ -1,0 +1,88 @@
+"""A callback booked in the IVR waits in the queue; the agent who takes it is bridged to the customer Twilio dials."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from contactcenter.sandbox.client import get_call
+from tests.conftest import HOTLINE, System
+from tests.console import AgentConsole, signed_in_console
+from tests.hotline import wait_until
+from tests.ivr_caller import Caller
+
+CUSTOMER = "+8613912340001"
+
+
+@pytest.fixture
+def agent2(system: System) -> Iterator[AgentConsole]:
+    yield from signed_in_console(system, "agent2")  # general and repair only
+
+
+def callback_row(system: System, phone: str) -> dict | None:
+    engine = system.sql()
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("select * from callbacks where phone = :p order by id desc"), {"p": phone})
+            found = row.mappings().first()
+            return dict(found) if found else None
+    finally:
+        engine.dispose()
+
+
+def test_taking_a_callback_dials_the_customer_from_the_hotline_and_bridges_the_agent(
+    system: System, agent2: AgentConsole
+) -> None:
+    phone = httpx.post(f"{system.sandbox_url}/sandbox/phones/{CUSTOMER}", json={"answer": "answer", "talk_seconds": 1})
+    assert phone.status_code == 200, phone.text
+    caller = Caller(system, from_=CUSTOMER)
+    caller.dial()
+    caller.press("1")
+    caller.press("5")  # book a call back
+    assert "尾号为0 0 0 1" in caller.heard()
+    caller.press("1")
+    assert "我们会按顺序尽快给您回电" in caller.heard() and caller.root.find("Hangup") is not None
+    caller.status("completed")
+    assert caller.contact()["status"] == "callback"
+
+    agent2.go("available")
+    offer = agent2.next_event("offer.created")
+    assert offer["info"]["callback"] is True and offer["info"]["callback_phone"] == CUSTOMER
+    assert agent2.accept(offer["contact"]).status_code == 200
+
+    def outbound() -> dict | None:
+        listed = httpx.get(f"{system.sandbox_url}/sandbox/calls", timeout=10).json()
+        calls = listed["calls"] if isinstance(listed, dict) else listed
+        mine = [c for c in calls if c.get("direction") == "outbound-api" and c.get("to") == CUSTOMER]
+        return mine[0] if mine else None
+
+    dialled = wait_until(outbound)
+    assert dialled["from"] == HOTLINE  # no TWILIO_CALLER_ID set: the number the customer rang
+    final = wait_until(lambda: (c := get_call(system.sandbox_url, dialled["call_sid"]))["status"] == "completed" and c)
+    assert final["bridged"] is True and final["dialed_client"] == f"agent-{agent2.id}"
+    agent2.next_event("contact.ended", contact=offer["contact"])
+    done = wait_until(lambda: (row := callback_row(system, CUSTOMER)) and row["status"] == "completed" and row)
+    assert done["attempts"] == 1 and done["call_sid"] == dialled["call_sid"] and done["agent_id"] == agent2.id
+    agent2.go("offline")
+
+
+def test_a_callback_to_a_busy_line_is_tried_again_later(system: System, agent2: AgentConsole) -> None:
+    number = "+8613912340002"
+    assert httpx.post(f"{system.sandbox_url}/sandbox/phones/{number}", json={"answer": "busy"}).status_code == 200
+    caller = Caller(system, from_=number)
+    caller.dial()
+    caller.press("1")
+    caller.press("5")
+    caller.press("1")
+    caller.status("completed")
+    agent2.go("available")
+    offer = agent2.next_event("offer.created")
+    assert agent2.accept(offer["contact"]).status_code == 200
+    retry = wait_until(
+        lambda: (row := callback_row(system, number)) and row["status"] == "scheduled" and row, timeout=30
+    )
+    assert retry["attempts"] == 1 and retry["scheduled_for"] is not None
+    agent2.go("offline")
