@@ -27,8 +27,8 @@ from contactcenter.context import Services
 from contactcenter.settings import REAL_TWILIO_API, Settings
 from contactcenter.users.auth import AGENT_ROLES, CurrentUser, require_user
 from contactcenter.users.models import User
-from ivr.routes import Params, require, webhook
 from ivr.twiml import VOICES
+from ivr.webhook import Params, require, webhook
 
 # The roles routing offers calls to (the console websocket admits the same); nobody else needs a phone.
 CALL_TAKING_ROLES = AGENT_ROLES

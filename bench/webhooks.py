@@ -24,7 +24,7 @@ from pathlib import Path
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.twilio_params
-from webhooks_load import Callers, Target, build_requests, closed_loop, open_loop  # noqa: E402
+from webhooks_load import Callers, Calls, Tally, Target, build_requests, closed_loop, open_loop  # noqa: E402
 from webhooks_report import Report, Round, figures, table  # noqa: E402
 from webhooks_setup import Servers, Watch, count_rows, seed_database  # noqa: E402
 
@@ -77,19 +77,25 @@ def code_version() -> str:
 
 
 async def measure(args: argparse.Namespace, servers: Servers, report: Report) -> None:
-    """Warm both up, then alternate throughput rounds (webhook, bare, webhook, ...), then 300/s each."""
+    """Warm both up, alternate throughput rounds (webhook, bare, webhook, ...), 300/s each, then the
+    first answers of the calls the webhook took (the webhook that registers a call)."""
     app, bare = Target("127.0.0.1", servers.app_port), Target("127.0.0.1", servers.bare_port)
     seed = iter(range(1, 1_000_000))
+    first_answers: list[bytes] = []  # of every call sent to the incoming-call webhook, in order
 
-    def fresh(count: int) -> list[bytes]:  # signed before the clock starts
+    def fresh(count: int) -> Calls:  # signed before the clock starts
         return build_requests(count, seed=next(seed), **servers.request_settings)
 
-    bare_requests = fresh(max(BARE_POOL, int(RATE * args.latency_seconds)))
+    def taken(calls: Calls, tally: Tally) -> None:
+        first_answers.extend(calls.first_answers[: tally.ok + tally.late + tally.errors])
+
+    bare_requests = fresh(max(BARE_POOL, int(RATE * args.latency_seconds))).incoming
     estimate = 0.0
     for target, name in ((app, "webhook"), (bare, "bare")):
+        calls = fresh(3000)
         tally, seconds, _ = await closed_loop(
             target,
-            fresh(3000) if name == "webhook" else bare_requests,
+            calls.incoming if name == "webhook" else bare_requests,
             connections=args.connections,
             seconds=1.0,
             reuse=name == "bare",
@@ -97,14 +103,15 @@ async def measure(args: argparse.Namespace, servers: Servers, report: Report) ->
         report.warmup[name] = tally
         if name == "webhook":
             estimate = tally.ok / seconds
+            taken(calls, tally)
     for index in range(1, args.rounds + 1):
         for name in ("webhook", "bare"):
-            requests = fresh(int(estimate * args.seconds * 1.5) + 500) if name == "webhook" else bare_requests
+            calls = fresh(int(estimate * args.seconds * 1.5) + 500) if name == "webhook" else Calls(bare_requests, [])
             await asyncio.sleep(0.5)  # let the previous round's stragglers finish
             watch = Watch(servers.pids(name))
             tally, seconds, exhausted = await closed_loop(
                 app if name == "webhook" else bare,
-                requests,
+                calls.incoming,
                 connections=args.connections,
                 seconds=args.seconds,
                 reuse=name == "bare",
@@ -112,13 +119,22 @@ async def measure(args: argparse.Namespace, servers: Servers, report: Report) ->
             report.rounds.append(Round(name, index, tally, seconds, exhausted, watch.stop()))
             if name == "webhook":
                 estimate = max(estimate, tally.ok / seconds)
+                taken(calls, tally)
     for name, target in (("webhook", app), ("bare", bare)):
         count = int(RATE * args.latency_seconds)
-        requests = fresh(count) if name == "webhook" else bare_requests[:count]
+        calls = fresh(count) if name == "webhook" else Calls(bare_requests[:count], [])
         await asyncio.sleep(1.0)
         watch = Watch(servers.pids(name))
-        report.paced[name] = await open_loop(target, requests, rate=RATE)
+        report.paced[name] = await open_loop(target, calls.incoming, rate=RATE)
         report.paced_cpu[name] = watch.stop()
+        if name == "webhook":
+            first_answers.extend(calls.first_answers)
+    await asyncio.sleep(1.0)
+    watch = Watch(servers.pids("webhook"))
+    tally, seconds, _ = await closed_loop(
+        app, first_answers, connections=args.connections, seconds=args.seconds, reuse=False
+    )
+    report.first_answer = Round("first answer", 1, tally, seconds, False, watch.stop())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,12 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                 workdir, redis_url=redis_url, database_url=database_url, core=server_core, callers=callers, to=HOTLINE
             ) as servers:
                 report.describe_setup(
-                    redis_url, redis is not None, build_requests(1, seed=0, **servers.request_settings)[0]
+                    redis_url, redis is not None, build_requests(1, seed=0, **servers.request_settings).incoming[0]
                 )
                 print("measuring ...", file=sys.stderr, flush=True)
                 with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                     runner.run(measure(args, servers, report))
-                report.app_answers_expected = servers.first_answers + report.webhook_answers()
             report.rows = count_rows(database_url)
         finally:
             if redis:

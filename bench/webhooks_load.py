@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import urlencode
 
-from tests.twilio_params import incoming_call, new_sid, signed
+from tests.twilio_params import gather_action, incoming_call, new_sid, signed
 
 MAX_OPEN_LOOP_CONNECTIONS = 1024
 DRAIN_SECONDS = 30.0
@@ -51,25 +51,42 @@ class Callers:
         return rng.choice(self.known if rng.random() < self.known_share else self.others)
 
 
+@dataclass
+class Calls:
+    """Pre-signed requests of new calls: the incoming call, and the caller's first answer (pressing 1
+    for Mandarin at the opening's language question, which registers the call)."""
+
+    incoming: list[bytes]
+    first_answers: list[bytes]
+
+
+def _request(path: str, host: str, params: dict[str, str], signature: str) -> bytes:
+    body = urlencode(params).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: TwilioProxy/1.1\r\nAccept: */*\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Twilio-Signature: {signature}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 def build_requests(
     count: int, *, public_url: str, host: str, token: str, account_sid: str, to: str, callers: Callers, seed: int
-) -> list[bytes]:
-    """`count` incoming-call requests, each a new CallSid with Twilio's full parameter set, signed for
-    `public_url` (the URL Twilio would post to) and serialised the way Twilio's proxy sends them."""
+) -> Calls:
+    """`count` new calls, each a new CallSid with Twilio's full parameter set, signed for `public_url`
+    (the URL Twilio would post to) and serialised the way Twilio's proxy sends them."""
     rng = random.Random(seed)
-    path = "/" + public_url.split("/", 3)[3]
-    out = []
+    base, path = public_url.rsplit("/twilio/voice", 1)[0], "/" + public_url.split("/", 3)[3]
+    answer_path = f"/twilio/voice/gather?node=language&attempt=1&started={int(time.time() * 1000)}"
+    calls = Calls([], [])
     for _ in range(count):
         params = incoming_call(account_sid=account_sid, call_sid=new_sid("CA"), from_=callers.pick(rng), to=to)
-        body = urlencode(params).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: TwilioProxy/1.1\r\nAccept: */*\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"X-Twilio-Signature: {signed(public_url, params, token)['X-Twilio-Signature']}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        out.append(head.encode() + body)
-    return out
+        calls.incoming.append(_request(path, host, params, signed(public_url, params, token)["X-Twilio-Signature"]))
+        answer = gather_action(call=params, digits="1")
+        signature = signed(base + answer_path, answer, token)["X-Twilio-Signature"]
+        calls.first_answers.append(_request(answer_path, host, answer, signature))
+    return calls
 
 
 @dataclass

@@ -48,7 +48,7 @@ class Report:
     rounds: list[Round] = field(default_factory=list)
     paced: dict[str, Paced] = field(default_factory=dict)
     paced_cpu: dict[str, dict[str, float]] = field(default_factory=dict)
-    app_answers_expected: int = 0
+    first_answer: Round | None = None  # the webhook that registers a call (contact, customer, ticket)
     rows: dict[str, int] = field(default_factory=dict)
     took: float = 0.0
 
@@ -64,11 +64,12 @@ class Report:
 
     def tallies(self, server: str) -> list[Tally]:
         rounds = [r.tally for r in self.rounds if r.server == server]
-        return [self.warmup[server], *rounds, *([self.paced[server].tally] if server in self.paced else [])]
+        first = [self.first_answer.tally] if self.first_answer and server == "webhook" else []
+        return [self.warmup[server], *rounds, *([self.paced[server].tally] if server in self.paced else []), *first]
 
-    def webhook_answers(self) -> int:
-        """Good webhook answers of the whole run, late ones included: each one registered a call."""
-        return sum(t.ok + t.late for t in self.tallies("webhook"))
+    def registered_calls(self) -> int:
+        """Calls whose first answer was answered: each one registered its call."""
+        return self.first_answer.tally.ok + self.first_answer.tally.late if self.first_answer else 0
 
     def problems(self) -> list[str]:
         out = []
@@ -81,8 +82,8 @@ class Report:
         short = [r for r in self.rounds if r.exhausted]
         if short:
             out.append(f"{len(short)} webhook rounds ran out of pre-signed requests before their deadline")
-        if self.rows and self.rows["contacts"] != self.app_answers_expected:
-            out.append(f"{self.rows['contacts']} contacts in SQL for {self.app_answers_expected} good webhook answers")
+        if self.rows and self.rows["contacts"] != self.registered_calls():
+            out.append(f"{self.rows['contacts']} contacts in SQL for {self.registered_calls()} answered first answers")
         return out
 
 
@@ -98,6 +99,7 @@ def figures(report: Report) -> dict[str, float]:
         "bare_rps": round(bare, 1),
         "ratio": round(webhook / bare, 3) if bare else 0.0,
         "webhook_p99_ms_300": round(p99, 2),
+        "first_answer_rps": round(report.first_answer.rps, 1) if report.first_answer else 0.0,
     }
 
 
@@ -164,10 +166,19 @@ def table(report: Report, result: dict[str, float]) -> str:
             f"{paced.max_lag * 1000:>11.1f}{paced.connections:>6}{_ms(lat, 50):>8.1f}{_ms(lat, 90):>8.1f}"
             f"{_ms(lat, 99):>8.1f}{max(lat, default=0) * 1000:>8.1f}" + _cpu(report.paced_cpu[name], report)
         )
-    rows = report.rows
+    rows, first = report.rows, report.first_answer
+    if first is not None:
+        lat = first.tally.latencies
+        lines += [
+            "",
+            "First answers (POST /twilio/voice/gather from the opening: registers the call in SQL), closed loop, "
+            f"{args.connections} connections, {args.seconds:g} s, calls taken by the webhook above",
+            f"  {'':>5}  {'webhook':<8}{first.rps:>9,.0f}{first.tally.errors:>8}"
+            f"{_ms(lat, 50):>8.1f}{_ms(lat, 99):>8.1f}" + _cpu(first.cpu, report),
+        ]
     lines += [
         "",
-        f"Rows written: {rows.get('contacts', 0):,} contacts for {report.app_answers_expected:,} good webhook answers, "
+        f"Rows written: {rows.get('contacts', 0):,} contacts for {report.registered_calls():,} answered first answers, "
         f"{rows.get('tickets', 0):,} tickets, {rows.get('customers', 0):,} customers, "
         f"{rows.get('audit_events', 0):,} audit events",
         "",
@@ -183,5 +194,5 @@ def table(report: Report, result: dict[str, float]) -> str:
         banner = "!" * 100
         lines += ["", banner, "ERRORS: THESE FIGURES ARE NOT VALID", *(f"  {p}" for p in problems), banner]
     else:
-        lines.append("  no errors: every answer was 200 with TwiML, and every good webhook answer left one contact")
+        lines.append("  no errors: every answer was 200 with TwiML, and every answered first answer left one contact")
     return "\n".join(lines)

@@ -89,7 +89,6 @@ class Servers:
     bare_pid: int
     request_settings: dict[str, Any]  # build_requests' keywords: where to sign for, token, callers
     sample: bytes  # the TwiML of the first call, which the bare endpoint answers every time
-    first_answers: int  # webhook calls made while starting (they write rows too)
 
     def pids(self, name: str) -> dict[str, int]:
         return {"server": self.app_pid if name == "webhook" else self.bare_pid, "client": os.getpid()}
@@ -132,7 +131,7 @@ class Servers:
                     "to": to,
                     "callers": callers,
                 }
-                yield cls(app_port, bare_port, app_pid, bare, settings, answer.content, 1)
+                yield cls(app_port, bare_port, app_pid, bare, settings, answer.content)
 
 
 def core_ticks() -> dict[int, tuple[int, int]]:

@@ -28,6 +28,7 @@ from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
 from contactcenter.voicemails import routes as voicemail_routes
 from ivr import routes as ivr_routes
+from ivr.fast_opening import FastOpening
 from ivr.waiting import leave_queue
 from queues import routes as queue_routes
 from queues.config import publish_all
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
     ]
     middleware = [
+        Middleware(FastOpening),  # a new call's first webhook, answered before routing and sessions
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret(),
@@ -111,7 +113,7 @@ def create_app(settings: Settings) -> Starlette:
             same_site="lax",
             https_only=settings.public_base_url.startswith("https://"),
             max_age=12 * 3600,
-        )
+        ),
     ]
     return Starlette(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}

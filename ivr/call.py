@@ -18,23 +18,28 @@ from contactcenter.customers.models import Customer
 from ivr import twiml
 from ivr.flow import Flow, Prompt
 
+STARTED = "__started__"  # in the opening's URLs, replaced per call by Unix milliseconds
+
 
 @dataclass
-class IvrCall:
+class FlowVoice:
+    """How the IVR speaks and listens on a call of `flow`, before anything is known about the caller."""
+
     services: Services
-    session: Session
-    contact: Contact
     flow: Flow
 
-    @cached_property
+    @property
     def customer(self) -> Customer | None:
-        """The caller's customer record, read once per webhook (every prompt asks for the name)."""
-        return self.session.get(Customer, self.contact.customer_id) if self.contact.customer_id else None
+        return None
+
+    @property
+    def language(self) -> str | None:
+        return None
 
     @property
     def languages(self) -> list[str]:
         """The language the caller chose, else every language of the flow in turn."""
-        chosen = self.contact.language
+        chosen = self.language
         return [chosen] if chosen in self.flow.languages else list(self.flow.languages)
 
     def say(self, response: VoiceResponse | Gather, prompt: Prompt) -> None:
@@ -50,8 +55,9 @@ class IvrCall:
         return str(response)
 
     def url(self, path: str, **query: object) -> str:
-        """Our public URL for a webhook, with this contact in the query."""
-        return url(self.services, path, contact=self.contact.id, **query)
+        """Our public URL for a webhook: no contact yet (Twilio's CallSid tells calls apart), and a
+        STARTED placeholder that the opening fills with the time the call reached us."""
+        return url(self.services, path, started=STARTED, **query)
 
     def gather(
         self,
@@ -77,6 +83,27 @@ class IvrCall:
         return response.gather(**options)
 
 
+@dataclass
+class IvrCall(FlowVoice):
+    """One registered call in the IVR: its contact and customer too."""
+
+    session: Session
+    contact: Contact
+
+    @cached_property
+    def customer(self) -> Customer | None:  # type: ignore[override]
+        """The caller's customer record, read once per webhook (every prompt asks for the name)."""
+        return self.session.get(Customer, self.contact.customer_id) if self.contact.customer_id else None
+
+    @property
+    def language(self) -> str | None:
+        return self.contact.language
+
+    def url(self, path: str, **query: object) -> str:
+        """Our public URL for a webhook, with this contact in the query."""
+        return url(self.services, path, contact=self.contact.id, **query)
+
+
 def url(services: Services, path: str, **query: object) -> str:
     """Absolute public URL of one of our webhooks with its query."""
     return services.url(path + ("?" + urlencode(query) if query else ""))
@@ -91,5 +118,5 @@ def open_call(services: Services, contact_id: int, *, call_sid: str | None = Non
             raise UnknownCall(f"no contact {contact_id}")
         if call_sid is not None and contact.provider_id != call_sid:
             raise ValueError(f"contact {contact_id} is not call {call_sid}")
-        yield IvrCall(services, session, contact, services.flows.for_number(contact.to_number))
+        yield IvrCall(services, services.flows.for_number(contact.to_number), session, contact)
         session.commit()

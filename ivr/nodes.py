@@ -11,12 +11,42 @@ from contactcenter.contacts import service as contacts
 from contactcenter.timeutil import utcnow
 from contactcenter.voicemails import service as voicemails
 from ivr import prompts, self_service
-from ivr.call import IvrCall
+from ivr.call import FlowVoice, IvrCall
 from ivr.flow import Node
 from ivr.queueing import enqueue
 
 log = logging.getLogger(__name__)
 GATHER_PATH = "/twilio/voice/gather"
+QUESTIONS = ("menu", "language", "identify")
+
+
+def opening(voice: FlowVoice) -> str | None:
+    """What every new call of the flow hears up to its first question, when nothing on the way needs
+    to know the caller or the time (else None: the call is registered first and the flow run).
+
+    The question's answer carries no contact: that webhook registers the call (see service.gather).
+    """
+    flow, response = voice.flow, VoiceResponse()
+    node_name: str | None = flow.start
+    seen: set[str] = set()
+    while node_name is not None and node_name not in seen:
+        seen.add(node_name)
+        node = flow.nodes[node_name]
+        if node.kind not in ("say", *QUESTIONS) or _names_the_caller(node):
+            return None
+        if node.say:
+            voice.say(response, node.say)
+        if node.play:
+            response.play(node.play)
+        if node.kind != "say":
+            _ask(voice, node_name, node, 1, response)
+            return str(response)
+        node_name = node.next
+    return None
+
+
+def _names_the_caller(node: Node) -> bool:
+    return any("{name}" in text for _, prompt in node.prompts() for text in prompt.values())
 
 
 def run(call: IvrCall, node_name: str, *, attempt: int = 1, response: VoiceResponse | None = None) -> str:
@@ -44,7 +74,7 @@ def _act(call: IvrCall, name: str, node: Node, attempt: int, response: VoiceResp
     kind = node.kind
     if kind == "say":
         return node.next
-    if kind in ("menu", "language", "identify"):
+    if kind in QUESTIONS:
         _ask(call, name, node, attempt, response)
         return None
     if node.hours:
@@ -74,7 +104,7 @@ def _act(call: IvrCall, name: str, node: Node, attempt: int, response: VoiceResp
     return None
 
 
-def _ask(call: IvrCall, name: str, node: Node, attempt: int, response: VoiceResponse) -> None:
+def _ask(call: FlowVoice, name: str, node: Node, attempt: int, response: VoiceResponse) -> None:
     """A question: gather the caller's answer, and come back to the same URL if they say nothing."""
     action = call.url(GATHER_PATH, node=name, attempt=attempt)
     if node.menu:

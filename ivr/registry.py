@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from ivr.calendar import Calendars
 from ivr.calendar_file import load_calendars
@@ -16,6 +17,7 @@ from ivr.flow_file import Problem, read_flow
 
 log = logging.getLogger(__name__)
 RECHECK_SECONDS = 1.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,12 +52,17 @@ class FlowRegistry:
         self._files: dict[Path, _Loaded] = {}
         self._calendars: tuple[int, Calendars] | None = None
         self._checked_at = 0.0
+        self._derived: dict[tuple[int, str], tuple[Flow, object]] = {}
         self.refresh(force=True)
         if not self.flows():
             raise ValueError("no usable IVR flow:\n" + "\n".join(str(p) for p in self.problems()))
 
     def _flow_files(self) -> list[Path]:
         return sorted(self.path.glob("*.yaml")) if self.path.is_dir() else [self.path]
+
+    def refresh_due(self) -> bool:
+        """Whether the next lookup will look at the files (callers on an event loop do that in a thread)."""
+        return time.monotonic() - self._checked_at >= RECHECK_SECONDS
 
     def refresh(self, *, force: bool = False) -> None:
         """Reload changed files (at most once a second unless forced)."""
@@ -85,6 +92,8 @@ class FlowRegistry:
                 self._files[path] = _Loaded(mtime, flow or (known.flow if known else None), problems)
             for gone in set(self._files) - set(self._flow_files()):
                 del self._files[gone]
+            in_use = {id(flow) for flow in self.flows()}
+            self._derived = {key: value for key, value in self._derived.items() if key[0] in in_use}
 
     def _reload_calendars(self) -> None:
         try:
@@ -123,3 +132,13 @@ class FlowRegistry:
         if default is None:
             raise LookupError(f"no IVR flow answers {number} and none is the default (a flow without numbers)")
         return default
+
+    def derived(self, flow: Flow, name: str, make: Callable[[Flow], T]) -> T:
+        """`make(flow)`, computed once per loaded version of the flow (a changed file gets a new one)."""
+        key = (id(flow), name)
+        known = self._derived.get(key)
+        if known is not None and known[0] is flow:
+            return known[1]  # type: ignore[return-value]
+        value = make(flow)
+        self._derived[key] = (flow, value)
+        return value

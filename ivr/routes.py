@@ -1,25 +1,24 @@
-"""Twilio's voice webhooks: check the signature, parse the parameters, answer TwiML."""
+"""Twilio's voice webhooks: parse the parameters, call the service, answer TwiML (ivr/webhook.py
+checks the signature and answers the refusals)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from hmac import compare_digest
-from urllib.parse import parse_qsl
+from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from twilio.request_validator import RequestValidator
 
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
+from contactcenter.timeutil import utcnow
 from contactcenter.voicemails import service as voicemails
 from ivr import service, waiting
 from ivr.hold_music import hold_music
+from ivr.webhook import BadWebhook, Params, query_int, require, webhook
 from recordings import service as recordings
 
-Params = dict[str, str]
 QUEUE_RESULTS = {
     "bridged",
     "bridging-in-process",
@@ -35,77 +34,12 @@ QUEUE_RESULTS = {
 DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
 
 
-class BadWebhook(Exception):
-    """A webhook we cannot act on: answered 400 with this message, nothing changed."""
-
-
-def twiml_response(body: str) -> Response:
-    return Response(body, media_type="application/xml")
-
-
-def signed_url(services: Services, request: Request) -> str:
-    """The URL Twilio signed: our public base URL, not whatever host the proxy forwarded to."""
-    query = request.url.query
-    return services.settings.public_base_url + request.url.path + (f"?{query}" if query else "")
-
-
-def require(params: Params, *names: str) -> list[str]:
-    missing = [n for n in names if not params.get(n)]
-    if missing:
-        raise BadWebhook(f"missing Twilio parameter(s): {', '.join(missing)}")
-    return [params[n] for n in names]
-
-
-def query_int(request: Request, name: str) -> int:
-    value = request.query_params.get(name, "")
-    if not value.isdigit():
-        raise BadWebhook(f"query parameter {name!r} must be a whole number")
-    return int(value)
-
-
-Handler = Callable[[Services, Request, Params], str]
-
-
-async def form_params(request: Request) -> Params:
-    """Twilio's form fields; its url-encoded bodies are parsed directly (the multipart parser costs more)."""
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
-    form = await request.form()
-    return {k: str(v) for k, v in form.multi_items()}
-
-
-def signature_ok(services: Services, url: str, params: Params, signature: str) -> bool:
-    """Twilio's signature over our public URL; one HMAC when it matches as signed, else every form
-    Twilio's validator accepts (with or without the port)."""
-    if not signature:
-        return False
-    validator = RequestValidator(services.settings.twilio_auth_token or "")
-    return compare_digest(validator.compute_signature(url, params), signature) or validator.validate(
-        url, params, signature
-    )
-
-
-def webhook(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler: 403 on a bad signature, 400 on bad parameters, else its TwiML."""
-
-    async def endpoint(request: Request) -> Response:
-        services: Services = request.app.state.services
-        try:
-            params = await form_params(request)
-        except UnicodeDecodeError:
-            return PlainTextResponse("The form body is not UTF-8.", status_code=400)
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature_ok(services, signed_url(services, request), params, signature):
-            return PlainTextResponse("Invalid or missing X-Twilio-Signature.", status_code=403)
-        try:
-            body = await run_in_threadpool(handler, services, request, params)
-        except (BadWebhook, ValueError) as exc:
-            return PlainTextResponse(str(exc), status_code=400)
-        except LookupError as exc:  # an unknown call, contact or callback
-            return PlainTextResponse(str(exc), status_code=404)
-        return twiml_response(body)
-
-    return endpoint
+async def opening(services: Services, request: Request, params: Params) -> str | None:
+    """A new call hears the start of its flow without a database round trip when the flow allows."""
+    _, _, to_number = require(params, "CallSid", "From", "To")
+    if services.flows.refresh_due():  # looking at the flow files is file I/O: not on the event loop
+        await run_in_threadpool(services.flows.refresh)
+    return service.opening(services, to_number=to_number, now=utcnow())
 
 
 def incoming(services: Services, request: Request, params: Params) -> str:
@@ -113,11 +47,26 @@ def incoming(services: Services, request: Request, params: Params) -> str:
     return service.incoming_call(services, call_sid=call_sid, from_number=from_number, to_number=to_number)
 
 
+def contact_of(services: Services, request: Request, params: Params) -> int:
+    """The contact in the query, or (for the answer to the opening) the call registered now."""
+    if "contact" in request.query_params:
+        return query_int(request, "contact")
+    call_sid, from_number, to_number = require(params, "CallSid", "From", "To")
+    started = query_int(request, "started")
+    return service.register(
+        services,
+        call_sid=call_sid,
+        from_number=from_number,
+        to_number=to_number,
+        started_at=datetime.fromtimestamp(started / 1000, UTC),
+    )
+
+
 def gather(services: Services, request: Request, params: Params) -> str:
     (call_sid,) = require(params, "CallSid")
     return service.gather(
         services,
-        contact_id=query_int(request, "contact"),
+        contact_id=contact_of(services, request, params),
         call_sid=call_sid,
         node=request.query_params.get("node", ""),
         attempt=query_int(request, "attempt"),
@@ -206,7 +155,15 @@ def dial_result(services: Services, request: Request, params: Params) -> str:
 
 def status(services: Services, request: Request, params: Params) -> str:
     call_sid, call_status = require(params, "CallSid", "CallStatus")
-    service.call_status(services, call_sid=call_sid, status=call_status)
+    duration = params.get("CallDuration", "")
+    service.call_status(
+        services,
+        call_sid=call_sid,
+        status=call_status,
+        from_number=params.get("From"),
+        to_number=params.get("To"),
+        duration=int(duration) if duration.isdigit() else None,
+    )
     return "<Response/>"
 
 
@@ -260,7 +217,7 @@ async def hold_music_wav(request: Request) -> Response:
 
 
 routes = [
-    Route("/twilio/voice", webhook(incoming), methods=["POST"]),
+    Route("/twilio/voice", webhook(incoming, quick=opening), methods=["POST"]),
     Route("/twilio/voice/gather", webhook(gather), methods=["POST"]),
     Route("/twilio/voice/callback", webhook(callback_step), methods=["POST"]),
     Route("/twilio/voice/wait", webhook(wait), methods=["POST"]),

@@ -5,6 +5,9 @@ Every function here is safe to call twice with the same request (Twilio retries)
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.callbacks import dialog
@@ -13,30 +16,57 @@ from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import UnknownCall, finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.timeutil import utcnow
 from contactcenter.users.models import User
 from contactcenter.voicemails import service as voicemails
 from ivr import answers, nodes, prompts, twiml
-from ivr.call import IvrCall, open_call, url
+from ivr.call import STARTED, FlowVoice, IvrCall, open_call, url
 from ivr.queueing import park
 
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 CALL_STATUSES = FINAL_CALL_STATUSES | {"queued", "initiated", "ringing", "in-progress"}
 
 
+def opening(services: Services, *, to_number: str, now: datetime) -> str | None:
+    """The start of the flow for `to_number` up to its first question, if it needs nothing about the
+    caller: rendered once per flow version, no database (None: use `incoming_call`)."""
+    template = services.flows.derived(
+        services.flows.for_number(to_number), "opening", lambda flow: nodes.opening(FlowVoice(services, flow))
+    )
+    return template.replace(STARTED, str(int(now.timestamp() * 1000))) if template else None
+
+
 def incoming_call(services: Services, *, call_sid: str, from_number: str, to_number: str) -> str:
     """Register the call (contact, customer, ticket) and start the flow of the number dialled."""
     with services.db.session() as session:
-        contact, created = contacts.register_inbound_call(
-            session,
-            call_sid=call_sid,
-            from_number=from_number,
-            to_number=to_number,
-            region=services.settings.default_region,
-        )
-        call = IvrCall(services, session, contact, services.flows.for_number(to_number))
+        contact, created = _register(session, services, call_sid, from_number, to_number, None)
+        call = IvrCall(services, services.flows.for_number(to_number), session, contact)
         if not created and contact.status != ContactStatus.IVR:
             return twiml.hang_up()  # a very late retry for a call already past the IVR
         return nodes.run(call, call.flow.start)
+
+
+def register(
+    services: Services, *, call_sid: str, from_number: str, to_number: str, started_at: datetime | None
+) -> int:
+    """The contact id of a call that heard the opening (registered now unless a retry did it first)."""
+    with services.db.session() as session:
+        contact, _ = _register(session, services, call_sid, from_number, to_number, started_at)
+        session.commit()
+        return contact.id
+
+
+def _register(
+    session: Session, services: Services, call_sid: str, from_number: str, to_number: str, started_at: datetime | None
+) -> tuple[Contact, bool]:
+    return contacts.register_inbound_call(
+        session,
+        call_sid=call_sid,
+        from_number=from_number,
+        to_number=to_number,
+        region=services.settings.default_region,
+        started_at=started_at,
+    )
 
 
 def gather(
@@ -129,14 +159,30 @@ def dial_result(services: Services, *, contact_id: int, dial_status: str) -> str
         return call.goodbye(prompts.THANKS if dial_status == "completed" else prompts.SORRY)
 
 
-def call_status(services: Services, *, call_sid: str, status: str) -> None:
-    """Twilio reports a call's progress; a final status ends the contact wherever it was."""
+def call_status(
+    services: Services,
+    *,
+    call_sid: str,
+    status: str,
+    from_number: str | None = None,
+    to_number: str | None = None,
+    duration: int | None = None,
+) -> None:
+    """Twilio reports a call's progress; a final status ends the contact wherever it was.
+
+    A caller who hangs up during the opening was never registered: the final status does it, so
+    the call still has its contact and ticket (abandoned in the IVR).
+    """
     if status not in CALL_STATUSES:
         raise ValueError(f"unknown CallStatus {status!r}")
     if status not in FINAL_CALL_STATUSES:
         return
     with services.db.session() as session:
         contact = contacts.by_provider_id(session, call_sid)
+        if contact is None and from_number and to_number:
+            started_at = utcnow() - timedelta(seconds=duration or 0)
+            contact, _ = _register(session, services, call_sid, from_number, to_number, started_at)
+            session.commit()
         if contact is None:
             raise UnknownCall(f"no call {call_sid} was registered")
         if contact.status == ContactStatus.CALLBACK:

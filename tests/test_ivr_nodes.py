@@ -22,6 +22,7 @@ def test_the_greeting_speaks_mandarin_first_then_english_and_asks_for_a_language
     assert languages[:2] == ["zh-CN", "en"]
     assert "示例电器" in caller.said()[0][1] and "Example Appliances" in caller.said()[1][1]
     assert "node=language" in caller.gather_url()
+    caller.press("1")  # the first answer registers the call
     assert caller.contact()["status"] == "ivr"
 
 

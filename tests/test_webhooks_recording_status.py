@@ -36,8 +36,10 @@ def report(caller: Caller, contact_id: int, status: str, sid: str, *, call: dict
 
 @pytest.fixture
 def caller(system: System) -> Caller:
+    """A caller who chose a language at the opening (which registers the call)."""
     caller = Caller(system)
     caller.dial()
+    caller.press("1")
     return caller
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import HOTLINE, System
-from tests.webhooks import Params, contact_row, menu, signed_post, table_counts
+from tests.webhooks import Params, contact_row, signed_post, table_counts
 
 MISSING_PARAMETER_CASES = [
     ("/twilio/voice", {"From": "+8613912345678", "To": HOTLINE, "CallStatus": "ringing"}, "CallSid"),
@@ -61,9 +61,10 @@ def test_a_webhook_without_a_required_parameter_is_refused_by_name_and_changes_n
 
 def test_a_menu_webhook_for_a_call_never_registered_is_not_found(system: System, sql: Engine) -> None:
     before = table_counts(sql)
-    response = menu(system, "CA" + "f" * 32, attempt=1, digits="1")
+    params = {"CallSid": "CA" + "f" * 32, "AccountSid": system.credentials[0], "Digits": "1"}
+    response = signed_post(system, "/twilio/voice/gather?contact=987654&node=main_menu&attempt=1", params)
     assert response.status_code == 404
-    assert "no contact 0" in response.text
+    assert "no contact 987654" in response.text
     assert table_counts(sql) == before
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -70,19 +71,25 @@ def contact_row(sql: Engine, call_sid: str) -> dict[str, object]:
     return dict(row)
 
 
+# What Twilio sends about a call with every webhook (From, To, ...), by CallSid: like Twilio, the
+# helpers below repeat them after the incoming call.
+_CALLS: dict[str, Params] = {}
+
+
 def incoming(system: System, call_sid: str, from_number: str) -> httpx.Response:
-    return signed_post(
-        system,
-        "/twilio/voice",
-        {
-            "CallSid": call_sid,
-            "AccountSid": system.credentials[0],
-            "From": from_number,
-            "To": HOTLINE,
-            "CallStatus": "ringing",
-            "Direction": "inbound",
-        },
-    )
+    _CALLS[call_sid] = {
+        "CallSid": call_sid,
+        "AccountSid": system.credentials[0],
+        "From": from_number,
+        "To": HOTLINE,
+        "Direction": "inbound",
+    }
+    return signed_post(system, "/twilio/voice", {**_CALLS[call_sid], "CallStatus": "ringing"})
+
+
+def call_params(system: System, call_sid: str) -> Params:
+    """The parameters Twilio repeats on every webhook of this call."""
+    return dict(_CALLS.get(call_sid) or {"CallSid": call_sid, "AccountSid": system.credentials[0]})
 
 
 def contact_id_of(system: System, call_sid: str) -> int:
@@ -99,14 +106,18 @@ def contact_id_of(system: System, call_sid: str) -> int:
 def answer(
     system: System, call_sid: str, node: str, attempt: int, digits: str | None = None, speech: str | None = None
 ) -> httpx.Response:
-    """The caller's answer (keys, words or silence) to the question at `node` of the demo flow."""
-    params = {"CallSid": call_sid, "AccountSid": system.credentials[0], "CallStatus": "in-progress"}
+    """The caller's answer (keys, words or silence) to the question at `node` of the demo flow.
+
+    Before the call is registered the answer goes where the opening sends it: no contact, the time
+    the call started."""
+    params = {**call_params(system, call_sid), "CallStatus": "in-progress"}
     if digits is not None:
         params["Digits"] = digits
     if speech is not None:
         params["SpeechResult"], params["Confidence"] = speech, "0.92"
     contact = contact_id_of(system, call_sid)
-    return signed_post(system, f"/twilio/voice/gather?contact={contact}&node={node}&attempt={attempt}", params)
+    call = f"contact={contact}" if contact else f"started={int(time.time() * 1000)}"
+    return signed_post(system, f"/twilio/voice/gather?{call}&node={node}&attempt={attempt}", params)
 
 
 def menu(system: System, call_sid: str, attempt: int, digits: str | None = None) -> httpx.Response:
@@ -117,17 +128,15 @@ def hang_up(system: System, call_sid: str) -> None:
     response = signed_post(
         system,
         "/twilio/voice/status",
-        {
-            "CallSid": call_sid,
-            "AccountSid": system.credentials[0],
-            "CallStatus": "completed",
-        },
+        {**call_params(system, call_sid), "CallStatus": "completed"},
     )
     assert response.status_code == 200, response.text
 
 
 def register_call(system: System, sql: Engine) -> tuple[str, int]:
-    """A new call that the incoming-call webhook registered: its CallSid and contact id."""
+    """A new call that heard the opening and answered its first question with silence (which registers
+    it): its CallSid and contact id."""
     call_sid = new_call_sid()
     assert incoming(system, call_sid, new_mobile()).status_code == 200
+    assert answer(system, call_sid, "language", 1).status_code == 200
     return call_sid, int(contact_row(sql, call_sid)["id"])  # type: ignore[call-overload]

@@ -192,7 +192,7 @@ def release(services: Services, *, callback_id: int) -> None:
         session.flush()
         callback.contact_id, callback.status, callback.scheduled_for = contact.id, CallbackStatus.WAITING, None
         _event(session, callback, "released", actor="scheduler", contact_id=contact.id)
-        call = IvrCall(services, session, contact, services.flows.for_number(contact.to_number))
+        call = IvrCall(services, services.flows.for_number(contact.to_number), session, contact)
         info = {"callback": True, "callback_id": callback.id, "callback_phone": callback.phone}
         enter_routing(
             call, queue=callback.queue, choice="回电 / Callback", category=None, priority=0, skills={}, callback=info

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -28,10 +28,17 @@ def by_provider_id(session: Session, provider_id: str) -> Contact | None:
 
 
 def register_inbound_call(
-    session: Session, *, call_sid: str, from_number: str, to_number: str, region: str
+    session: Session,
+    *,
+    call_sid: str,
+    from_number: str,
+    to_number: str,
+    region: str,
+    started_at: datetime | None = None,
 ) -> tuple[Contact, bool]:
-    """The contact of this call, created with its customer and ticket on the first webhook only.
+    """The contact of this call, created with its customer and ticket by the first webhook that needs it.
 
+    `started_at` is when the call reached us, if that was earlier (the contact's `created_at`).
     The busiest write of the hotline (every incoming call): a few plain statements, no savepoints,
     one INSERT for all the audit entries."""
     existing = by_provider_id(session, call_sid)
@@ -54,7 +61,7 @@ def register_inbound_call(
         "customer_id": customer_id,
         "ticket_id": ticket_id,
         "identity_verified": False,
-        "created_at": now,
+        "created_at": min(started_at, now) if started_at else now,
     }
     contact_id = session.execute(insert_or_ignore(session, Contact), row).scalar()
     if contact_id is None:

@@ -1,0 +1,137 @@
+"""What every Twilio webhook goes through: the form parsed, the signature checked, the handler run,
+its refusals answered 400/403/404."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from hmac import compare_digest
+from urllib.parse import unquote_plus
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from twilio.request_validator import RequestValidator
+
+from contactcenter.context import Services
+
+
+class Params(dict[str, str]):
+    """Twilio's form fields, one value each.
+
+    `getall` is the multi-dict method RequestValidator looks for first; a plain dict makes it try
+    two others and fail each time (two exceptions per field).
+    """
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
+
+
+Handler = Callable[[Services, Request, Params], str]
+# Runs on the event loop before the handler: an answer that needs no database, or None.
+QuickHandler = Callable[[Services, Request, Params], Awaitable[str | None]]
+
+
+class BadWebhook(Exception):
+    """A webhook we cannot act on: answered 400 with this message, nothing changed."""
+
+
+def twiml_response(body: str) -> Response:
+    return Response(body, media_type="application/xml")
+
+
+def signed_url(services: Services, request: Request) -> str:
+    """The URL Twilio signed: our public base URL, not whatever host the proxy forwarded to."""
+    query = request.url.query
+    return services.settings.public_base_url + request.url.path + (f"?{query}" if query else "")
+
+
+def require(params: Params, *names: str) -> list[str]:
+    missing = [n for n in names if not params.get(n)]
+    if missing:
+        raise BadWebhook(f"missing Twilio parameter(s): {', '.join(missing)}")
+    return [params[n] for n in names]
+
+
+def query_int(request: Request, name: str) -> int:
+    value = request.query_params.get(name, "")
+    if not value.isdigit():
+        raise BadWebhook(f"query parameter {name!r} must be a whole number")
+    return int(value)
+
+
+async def form_params(request: Request) -> Params:
+    """Twilio's form fields; its url-encoded bodies are parsed directly (the multipart parser costs more)."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return parse_form((await request.body()).decode("utf-8"))
+    form = await request.form()
+    return Params((k, str(v)) for k, v in form.multi_items())
+
+
+def parse_form(text: str) -> Params:
+    """An url-encoded form, as `dict(parse_qsl(text, keep_blank_values=True))` reads it, in half the
+    time: most of Twilio's fields need no unquoting, so only those with '%' or '+' get it."""
+    params = Params()
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        params[_unquote(name)] = _unquote(value)
+    return params
+
+
+def _unquote(text: str) -> str:
+    if "%" not in text and "+" not in text:
+        return text
+    if text.startswith("%2B") and "%" not in text[3:] and "+" not in text[3:]:
+        return "+" + text[3:]  # a phone number in E.164: From, To, Caller, Called on every request
+    return unquote_plus(text)
+
+
+def signature_ok(services: Services, url: str, params: Params, signature: str) -> bool:
+    """Twilio's signature over our public URL: one HMAC when it matches as signed, else every form
+    Twilio's RequestValidator accepts (with or without the port)."""
+    if not signature:
+        return False
+    token = services.settings.twilio_auth_token or ""
+    return compare_digest(_signature(token, url, params), signature) or RequestValidator(token).validate(
+        url, params, signature
+    )
+
+
+def _signature(token: str, url: str, params: Params) -> str:
+    """HMAC-SHA1 of the URL followed by each field's name and value in name order, base64: what
+    RequestValidator.compute_signature does for one value per name, at a quarter of its cost.
+    https://www.twilio.com/docs/usage/webhooks/webhooks-security"""
+    message = url + "".join([name + params[name] for name in sorted(params)])
+    return base64.b64encode(hmac.new(token.encode(), message.encode(), hashlib.sha1).digest()).decode()
+
+
+def webhook(handler: Handler, *, quick: QuickHandler | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: 403 on a bad signature, 400 on bad parameters, else its TwiML.
+
+    Handlers touch the database, so they run in the thread pool; `quick` answers first when it can.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        services: Services = request.app.state.services
+        try:
+            params = await form_params(request)
+        except UnicodeDecodeError:
+            return PlainTextResponse("The form body is not UTF-8.", status_code=400)
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature_ok(services, signed_url(services, request), params, signature):
+            return PlainTextResponse("Invalid or missing X-Twilio-Signature.", status_code=403)
+        try:
+            body = await quick(services, request, params) if quick else None
+            if body is None:
+                body = await run_in_threadpool(handler, services, request, params)
+        except (BadWebhook, ValueError) as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        except LookupError as exc:  # an unknown call, contact or callback
+            return PlainTextResponse(str(exc), status_code=404)
+        return twiml_response(body)
+
+    return endpoint
