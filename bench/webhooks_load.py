@@ -53,11 +53,22 @@ class Callers:
 
 @dataclass
 class Calls:
-    """Pre-signed requests of new calls: the incoming call, and the caller's first answer (pressing 1
-    for Mandarin at the opening's language question, which registers the call)."""
+    """Pre-signed incoming-call requests of new calls, and what each caller's first answer (pressing 1
+    for Mandarin at the opening's language question, which registers the call) needs."""
 
     incoming: list[bytes]
-    first_answers: list[bytes]
+    params: list[dict[str, str]]
+    answer_to: tuple[str, str, str]  # (our public base URL, Host header, auth token)
+
+    def first_answers(self, count: int | None = None) -> list[bytes]:
+        """The first answers of the first `count` calls, signed now (signing takes longer than sending)."""
+        base, host, token = self.answer_to
+        path = f"/twilio/voice/gather?node=language&attempt=1&started={int(time.time() * 1000)}"
+        out = []
+        for params in self.params[:count]:
+            answer = gather_action(call=params, digits="1")
+            out.append(_request(path, host, answer, signed(base + path, answer, token)["X-Twilio-Signature"]))
+        return out
 
 
 def _request(path: str, host: str, params: dict[str, str], signature: str) -> bytes:
@@ -77,15 +88,12 @@ def build_requests(
     """`count` new calls, each a new CallSid with Twilio's full parameter set, signed for `public_url`
     (the URL Twilio would post to) and serialised the way Twilio's proxy sends them."""
     rng = random.Random(seed)
-    base, path = public_url.rsplit("/twilio/voice", 1)[0], "/" + public_url.split("/", 3)[3]
-    answer_path = f"/twilio/voice/gather?node=language&attempt=1&started={int(time.time() * 1000)}"
-    calls = Calls([], [])
+    path = "/" + public_url.split("/", 3)[3]
+    calls = Calls([], [], (public_url.rsplit("/twilio/voice", 1)[0], host, token))
     for _ in range(count):
         params = incoming_call(account_sid=account_sid, call_sid=new_sid("CA"), from_=callers.pick(rng), to=to)
         calls.incoming.append(_request(path, host, params, signed(public_url, params, token)["X-Twilio-Signature"]))
-        answer = gather_action(call=params, digits="1")
-        signature = signed(base + answer_path, answer, token)["X-Twilio-Signature"]
-        calls.first_answers.append(_request(answer_path, host, answer, signature))
+        calls.params.append(params)
     return calls
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -80,6 +81,9 @@ def create_app(settings: Settings) -> Starlette:
             publish_all(session, services.routing)  # Redis may be new or rebuilt: routing needs the settings
         app.state.hub = hub
         hub.start()
+        # Everything built so far lives as long as the process: keep it out of every garbage
+        # collection from now on (a full one walks the whole heap, several ms with it).
+        gc.freeze()
         reaper = asyncio.create_task(_reap_forever(services), name="offer-reaper")
         try:
             yield

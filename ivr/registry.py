@@ -53,6 +53,8 @@ class FlowRegistry:
         self._calendars: tuple[int, Calendars] | None = None
         self._checked_at = 0.0
         self._derived: dict[tuple[int, str], tuple[Flow, object]] = {}
+        self._by_number: dict[str, Flow] = {}  # rebuilt by refresh: the flow listing each number
+        self._default: Flow | None = None  # the first flow that lists no numbers
         self.refresh(force=True)
         if not self.flows():
             raise ValueError("no usable IVR flow:\n" + "\n".join(str(p) for p in self.problems()))
@@ -92,8 +94,11 @@ class FlowRegistry:
                 self._files[path] = _Loaded(mtime, flow or (known.flow if known else None), problems)
             for gone in set(self._files) - set(self._flow_files()):
                 del self._files[gone]
-            in_use = {id(flow) for flow in self.flows()}
+            flows = self.flows()
+            in_use = {id(flow) for flow in flows}
             self._derived = {key: value for key, value in self._derived.items() if key[0] in in_use}
+            self._by_number = {number: flow for flow in reversed(flows) for number in flow.numbers}
+            self._default = next((flow for flow in flows if not flow.numbers), None)
 
     def _reload_calendars(self) -> None:
         try:
@@ -123,15 +128,10 @@ class FlowRegistry:
     def for_number(self, number: str) -> Flow:
         """The flow answering calls to `number`."""
         self.refresh()
-        default = None
-        for flow in self.flows():
-            if number in flow.numbers:
-                return flow
-            if not flow.numbers and default is None:
-                default = flow
-        if default is None:
+        flow = self._by_number.get(number, self._default)
+        if flow is None:
             raise LookupError(f"no IVR flow answers {number} and none is the default (a flow without numbers)")
-        return default
+        return flow
 
     def derived(self, flow: Flow, name: str, make: Callable[[Flow], T]) -> T:
         """`make(flow)`, computed once per loaded version of the flow (a changed file gets a new one)."""

@@ -42,3 +42,7 @@ def test_phone_numbers_and_odd_fields_are_unquoted() -> None:
 def test_the_signature_is_twilios(params: dict[str, str], token: str) -> None:
     url = "https://hotline.example.com/twilio/voice/gather?node=language&attempt=1"
     assert _signature(token, url, params) == RequestValidator(token).compute_signature(url, params)
+
+
+def test_a_field_sent_twice_keeps_its_last_value_as_parse_qsl_does() -> None:
+    assert parse_form("Digits=1&Digits=2") == {"Digits": "2"}
