@@ -108,7 +108,7 @@ async def measure(args: argparse.Namespace, servers: Servers, report: Report) ->
             taken(calls, tally)
     for index in range(1, args.rounds + 1):
         for name in ("webhook", "bare"):
-            calls = fresh(int(estimate * args.seconds * 1.5) + 500) if name == "webhook" else None
+            calls = fresh(int(estimate * args.seconds * 2.5) + 1000) if name == "webhook" else None
             await asyncio.sleep(0.5)  # let the previous round's stragglers finish
             watch = Watch(servers.pids(name))
             tally, seconds, exhausted = await closed_loop(

@@ -58,12 +58,13 @@ def _opening(scope: Scope, body: bytes) -> bytes | None:
     if scope["query_string"] or not content_type.startswith(FORM) or services.flows.refresh_due():
         return None
     try:
-        params = parse_form(body.decode("utf-8"))
+        form = parse_form(body.decode("utf-8"))
     except UnicodeDecodeError:
         return None
+    params = form.params
     if not (params.get("CallSid") and params.get("From") and params.get("To")):
         return None
-    if not signature_ok(services, services.settings.public_base_url + INCOMING_PATH, params, signature):
+    if not signature_ok(services, services.settings.public_base_url + INCOMING_PATH, form, signature):
         return None
     try:
         answer = service.opening(services, to_number=params["To"], now=utcnow())
