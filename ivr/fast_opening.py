@@ -10,16 +10,16 @@ the route unchanged, which answers it the usual way.
 
 from __future__ import annotations
 
+import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contactcenter.context import Services
-from contactcenter.timeutil import utcnow
 from ivr import service
 from ivr.webhook import parse_form, signature_ok
 
 INCOMING_PATH = "/twilio/voice"
 FORM = b"application/x-www-form-urlencoded"
-HEADERS = ((b"x-twilio-signature", "signature"), (b"content-type", "content_type"))
 
 
 class FastOpening:
@@ -49,12 +49,11 @@ class FastOpening:
 def _opening(scope: Scope, body: bytes) -> bytes | None:
     """The opening for this request, or None to let the route answer it."""
     services: Services = scope["app"].state.services
-    signature, content_type = "", b""
-    for name, value in scope["headers"]:
-        if name == b"x-twilio-signature":
-            signature = value.decode("latin-1")
-        elif name == b"content-type":
-            content_type = value
+    headers = dict(scope["headers"])
+    signature, content_type = (
+        headers.get(b"x-twilio-signature", b"").decode("latin-1"),
+        headers.get(b"content-type", b""),
+    )
     if scope["query_string"] or not content_type.startswith(FORM) or services.flows.refresh_due():
         return None
     try:
@@ -67,7 +66,7 @@ def _opening(scope: Scope, body: bytes) -> bytes | None:
     if not signature_ok(services, services.settings.public_base_url + INCOMING_PATH, form, signature):
         return None
     try:
-        answer = service.opening(services, to_number=params["To"], now=utcnow())
+        answer = service.opening(services, to_number=params["To"], started_ms=int(time.time() * 1000))
     except LookupError:  # no flow answers that number: the route says so
         return None
     return answer.encode() if answer is not None else None

@@ -3,6 +3,7 @@ checks the signature and answers the refusals)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +13,6 @@ from starlette.routing import Route
 
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
-from contactcenter.timeutil import utcnow
 from contactcenter.voicemails import service as voicemails
 from ivr import service, waiting
 from ivr.hold_music import hold_music
@@ -39,7 +39,7 @@ async def opening(services: Services, request: Request, params: Params) -> str |
     _, _, to_number = require(params, "CallSid", "From", "To")
     if services.flows.refresh_due():  # looking at the flow files is file I/O: not on the event loop
         await run_in_threadpool(services.flows.refresh)
-    return service.opening(services, to_number=to_number, now=utcnow())
+    return service.opening(services, to_number=to_number, started_ms=int(time.time() * 1000))
 
 
 def incoming(services: Services, request: Request, params: Params) -> str:

@@ -27,13 +27,13 @@ FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 CALL_STATUSES = FINAL_CALL_STATUSES | {"queued", "initiated", "ringing", "in-progress"}
 
 
-def opening(services: Services, *, to_number: str, now: datetime) -> str | None:
+def opening(services: Services, *, to_number: str, started_ms: int) -> str | None:
     """The start of the flow for `to_number` up to its first question, if it needs nothing about the
     caller: rendered once per flow version, no database (None: use `incoming_call`)."""
     template = services.flows.derived(
         services.flows.for_number(to_number), "opening", lambda flow: nodes.opening(FlowVoice(services, flow))
     )
-    return template.replace(STARTED, str(int(now.timestamp() * 1000))) if template else None
+    return template.replace(STARTED, str(started_ms)) if template else None
 
 
 def incoming_call(services: Services, *, call_sid: str, from_number: str, to_number: str) -> str:
