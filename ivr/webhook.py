@@ -7,7 +7,6 @@ import base64
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from hmac import compare_digest
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.concurrency import run_in_threadpool
@@ -105,7 +104,7 @@ def signature_ok(services: Services, url: str, form: Form, signature: str) -> bo
     if not signature:
         return False
     token = services.settings.twilio_auth_token or ""
-    return compare_digest(form_signature(token, url, form), signature) or RequestValidator(token).validate(
+    return hmac.compare_digest(form_signature(token, url, form), signature) or RequestValidator(token).validate(
         url, form.params, signature
     )
 
