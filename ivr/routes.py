@@ -52,13 +52,12 @@ def contact_of(services: Services, request: Request, params: Params) -> int:
     if "contact" in request.query_params:
         return query_int(request, "contact")
     call_sid, from_number, to_number = require(params, "CallSid", "From", "To")
-    started = query_int(request, "started")
+    try:
+        started_at = datetime.fromtimestamp(query_int(request, "started") / 1000, UTC)
+    except (OverflowError, OSError) as exc:
+        raise BadWebhook("query parameter 'started' is not a time in Unix milliseconds") from exc
     return service.register(
-        services,
-        call_sid=call_sid,
-        from_number=from_number,
-        to_number=to_number,
-        started_at=datetime.fromtimestamp(started / 1000, UTC),
+        services, call_sid=call_sid, from_number=from_number, to_number=to_number, started_at=started_at
     )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 from twilio.request_validator import RequestValidator
 
@@ -181,3 +182,17 @@ def test_an_incoming_call_whose_body_comes_in_pieces_hears_the_same_opening(syst
     )
 
     assert without_start_time(twiml(response)) == without_start_time(whole)
+
+
+@pytest.mark.parametrize("started", ["", "soon", "9" * 30])
+def test_a_first_answer_with_a_start_time_that_is_not_one_is_refused(system: System, sql: Engine, started: str) -> None:
+    call_sid = new_call_sid()
+    twiml(incoming(system, call_sid, new_mobile()))
+    before = table_counts(sql)
+    params = {**call_params(system, call_sid), "CallStatus": "in-progress", "Digits": "1"}
+
+    response = signed_post(system, f"/twilio/voice/gather?node=language&attempt=1&started={started}", params)
+
+    assert response.status_code == 400 and "'started'" in response.text
+    assert table_counts(sql) == before
+    hang_up(system, call_sid)
