@@ -93,17 +93,17 @@ async def measure(args: argparse.Namespace, servers: Servers, report: Report) ->
 
     bare_requests = fresh(max(BARE_POOL, int(RATE * args.latency_seconds))).incoming
     estimate = 0.0
-    for target, name in ((app, "webhook"), (bare, "bare")):
-        calls = fresh(3000)
+    for name in ("webhook", "bare"):
+        calls = fresh(3000) if name == "webhook" else None
         tally, seconds, _ = await closed_loop(
-            target,
-            calls.incoming if name == "webhook" else bare_requests,
+            app if calls else bare,
+            calls.incoming if calls else bare_requests,
             connections=args.connections,
             seconds=1.0,
-            reuse=name == "bare",
+            reuse=calls is None,
         )
         report.warmup[name] = tally
-        if name == "webhook":
+        if calls:
             estimate = tally.ok / seconds
             taken(calls, tally)
     for index in range(1, args.rounds + 1):
