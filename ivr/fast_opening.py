@@ -57,7 +57,7 @@ def _opening(scope: Scope, body: bytes) -> bytes | None:
     if scope["query_string"] or not content_type.startswith(FORM) or services.flows.refresh_due():
         return None
     try:
-        form = parse_form(body.decode("utf-8"))
+        form = parse_form(body)
     except UnicodeDecodeError:
         return None
     params = form.params
