@@ -19,11 +19,21 @@ QUEUE_SETTINGS = {
     "repair": {"overflow": [{"after_seconds": 120, "lower_levels_by": 0, "queues": ["general"], "any_agent": False}]},
     "complaints": {"weight": 2},
 }
+TEAM = "一组 Team 1"
+# username, name, role, queues, skills, team (the supervisor leads it; the manager sees every team)
 USERS = [
-    ("agent1", "王芳 Wang Fang", Role.AGENT, ["general", "repair", "complaints"], {"zh": 5, "en": 4, "complaints": 4}),
-    ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"], {"zh": 5, "en": 2, "repair": 4}),
-    ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}),
-    ("qa", "陈静 Chen Jing", Role.QA, [], {}),
+    (
+        "agent1",
+        "王芳 Wang Fang",
+        Role.AGENT,
+        ["general", "repair", "complaints"],
+        {"zh": 5, "en": 4, "complaints": 4},
+        TEAM,
+    ),
+    ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"], {"zh": 5, "en": 2, "repair": 4}, TEAM),
+    ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}, TEAM),
+    ("manager", "刘强 Liu Qiang", Role.MANAGER, [], {}, None),
+    ("qa", "陈静 Chen Jing", Role.QA, [], {}, None),
 ]
 # phone, name, grade, last 4 characters of the registered ID, orders (number, product, status)
 CUSTOMERS = [
@@ -44,7 +54,7 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
         for field, value in QUEUE_SETTINGS.get(name, {}).items():
             setattr(queue, field, value)
     passwords = {}
-    for username, display, role, queues, skills in USERS:
+    for username, display, role, queues, skills, team in USERS:
         passwords[username] = password or secrets.token_urlsafe(9)
         create_user(
             session,
@@ -54,6 +64,7 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
             display_name=display,
             queues=queues,
             skills=skills,
+            team=team,
             actor="demo",
         )
     for phone, name, grade, id_last4, orders in CUSTOMERS:

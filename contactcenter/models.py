@@ -2,6 +2,7 @@
 
 from contactcenter.audit.models import AuditEvent
 from contactcenter.callbacks.models import Callback
+from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, Order
 from contactcenter.tickets.models import Ticket, TicketNote
@@ -13,6 +14,9 @@ from recordings.models import Recording
 __all__ = [
     "AuditEvent",
     "Callback",
+    "CannedReply",
+    "ChatMessage",
+    "ChatSession",
     "Contact",
     "Customer",
     "Order",

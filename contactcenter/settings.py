@@ -6,13 +6,17 @@ import re
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 REAL_TWILIO_API = "https://api.twilio.com"
+CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# A comma-separated list in the environment ("break,meal,training").
+Codes = Annotated[tuple[str, ...], NoDecode]
 
 
 class SettingsError(Exception):
@@ -50,6 +54,15 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", alias="TIMEZONE")
     default_region: str = Field(default="CN", alias="DEFAULT_REGION")
     demo_password: str | None = Field(default=None, alias="DEMO_PASSWORD")
+    # The console: why an agent is not ready, how a contact ended, how long a silent console keeps its state.
+    not_ready_reasons: Codes = Field(
+        default=("break", "meal", "training", "meeting", "after_call_work"), alias="NOT_READY_REASONS"
+    )
+    disposition_codes: Codes = Field(
+        default=("resolved", "follow_up", "escalated", "transferred", "wrong_number", "no_answer"),
+        alias="DISPOSITION_CODES",
+    )
+    console_grace_seconds: int = Field(default=30, alias="CONSOLE_GRACE_SECONDS", ge=5, le=600)
 
     @field_validator(
         "database_url",
@@ -72,6 +85,19 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         """`NAME=` in a .env or compose file means "not set", not an empty value."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("not_ready_reasons", "disposition_codes", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise ValueError("needs at least one code")
+            bad = [str(code) for code in value if not CODE.match(str(code))]
+            if bad:
+                raise ValueError(f"codes are lowercase letters, digits and _ (not {', '.join(bad)})")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -22,6 +22,11 @@ class CallbackStatus(StrEnum):
     CANCELED = "canceled"
 
 
+class CallbackKind(StrEnum):
+    CALLBACK = "callback"  # the customer asked (IVR, web chat) or the agent promised to call back
+    RETURN_VISIT = "return_visit"  # 回访: after resolution, to confirm the customer is satisfied
+
+
 class Callback(Base):
     __tablename__ = "callbacks"
 
@@ -33,6 +38,8 @@ class Callback(Base):
     phone: Mapped[str] = mapped_column(String(32))
     queue: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=CallbackStatus.WAITING)
+    kind: Mapped[str] = mapped_column(String(16), default=CallbackKind.CALLBACK, server_default="callback")
+    note: Mapped[str | None] = mapped_column(Text)  # what the agent who scheduled it wants done
     scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -38,6 +38,7 @@ class Contact(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Chosen in the IVR (None: the flow's languages in turn); and whether the caller proved who they are.
     language: Mapped[str | None] = mapped_column(String(8))
+    disposition: Mapped[str | None] = mapped_column(String(64))  # the agent's wrap-up code (DISPOSITION_CODES)
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

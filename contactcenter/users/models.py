@@ -33,6 +33,8 @@ class User(Base):
     # Chats at once (None: the CHAT_CAPACITY setting; 0: this agent takes no chats).
     chat_capacity: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Supervisors (team leads) see and manage the agents of their team; managers see everyone.
+    team: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     queues: Mapped[list[Queue]] = relationship(secondary=queue_members, back_populates="members")

@@ -34,6 +34,7 @@ def create_user(
     queues: list[str] | None = None,
     skills: dict[str, int] | None = None,
     chat_capacity: int | None = None,
+    team: str | None = None,
     actor: str = "system",
 ) -> User:
     """Add a user; queues must already exist."""
@@ -62,12 +63,20 @@ def create_user(
         role=role,
         skills=skills or {},
         chat_capacity=chat_capacity,
+        team=team or None,
         queues=list(found),
     )
     session.add(user)
     session.flush()
     record_event(
-        session, actor=actor, subject_type="user", subject_id=user.id, kind="created", role=role, queues=wanted
+        session,
+        actor=actor,
+        subject_type="user",
+        subject_id=user.id,
+        kind="created",
+        role=role,
+        queues=wanted,
+        team=team,
     )
     return user
 
