@@ -10,8 +10,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from agents import service, voice
-from contactcenter.users.auth import AGENT_ROLES, current_user, require_user
+from agents import screen_pop, service, voice
+from agents.forms import wrap_up_form
+from contactcenter.callbacks.models import CallbackKind
+from contactcenter.tickets.models import TicketStatus
+from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -68,14 +71,37 @@ async def end(request: Request) -> Response:
 async def wrap_up(request: Request) -> Response:
     try:
         body = await _json_body(request)
+        form = wrap_up_form(body, timezone=request.app.state.services.settings.timezone)
     except service.AgentActionError as exc:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
-    return await _act(
-        request,
-        service.wrap_up,
-        contact_id=_contact_id(request),
-        note=str(body.get("note", "")),
-        next_state=str(body.get("next_state", "available")),
+    return await _act(request, service.wrap_up, contact_id=_contact_id(request), form=form)
+
+
+async def screen_pop_of(request: Request) -> Response:
+    viewer = await require_user(request, AGENT_ROLES | SUPERVISOR_ROLES)
+    try:
+        pop = await run_in_threadpool(
+            screen_pop.screen_pop, request.app.state.services, viewer=viewer, contact_id=_contact_id(request)
+        )
+    except service.AgentActionError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return JSONResponse(pop)
+
+
+async def console_options(request: Request) -> Response:
+    """The lists and timings the console offers (all settings)."""
+    await require_user(request, AGENT_ROLES)
+    settings = request.app.state.services.settings
+    return JSONResponse(
+        {
+            "not_ready_reasons": list(settings.not_ready_reasons),
+            "disposition_codes": list(settings.disposition_codes),
+            "ticket_categories": list(settings.ticket_categories),
+            "ticket_statuses": [status.value for status in TicketStatus],
+            "follow_up_kinds": [kind.value for kind in CallbackKind],
+            "timezone": settings.timezone,
+            "console_grace_seconds": settings.console_grace_seconds,
+        }
     )
 
 
@@ -117,5 +143,7 @@ routes = [
     Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
     Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
     Route("/api/agent/stats", my_day, methods=["GET"]),
+    Route("/api/agent/options", console_options, methods=["GET"]),
+    Route("/api/agent/contacts/{contact_id:int}/screen-pop", screen_pop_of, methods=["GET"]),
     *voice.routes,
 ]

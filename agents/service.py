@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -15,8 +17,8 @@ from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.telephony import TelephonyError
-from contactcenter.tickets.models import Ticket
-from contactcenter.tickets.service import add_note
+from contactcenter.tickets.models import Ticket, TicketStatus
+from contactcenter.tickets.service import add_note, categorize, set_status
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
 from queues.engine import RoutingError
@@ -52,8 +54,16 @@ def _audit(
         )
 
 
+def _check_reason(services: Services, reason: str) -> None:
+    reasons = services.settings.not_ready_reasons
+    if reason not in reasons:
+        raise AgentActionError(f"Not ready needs a reason: one of {', '.join(reasons)}.", 400)
+
+
 def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str = "") -> str:
-    """Go available, not ready (with a reason) or offline."""
+    """Go available, not ready (with a reason from NOT_READY_REASONS) or offline."""
+    if state == "not_ready":
+        _check_reason(services, reason)
     if not agent.queues and state == "available":
         raise AgentActionError("You are in no queue; ask a supervisor to add you to one.")
     try:
@@ -62,7 +72,7 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
                 agent_id=str(agent.id),
                 state=state,
                 queues=list(agent.queues),
-                reason=reason,
+                reason=reason if state == "not_ready" else "",
                 skills=agent.skills,
                 chat_capacity=agent.chat_capacity,
             )
@@ -183,32 +193,91 @@ def extend_wrap_up(services: Services, *, agent: CurrentUser, seconds: float) ->
         raise AgentActionError(str(exc), 400) from exc
 
 
-def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, note: str, next_state: str) -> None:
-    """Save the note on the contact's ticket and leave wrap-up."""
-    note = note.strip()
-    if len(note) > MAX_NOTE_LENGTH:
+@dataclass(frozen=True)
+class WrapUp:
+    """What the agent writes up about a contact (all but the next state optional)."""
+
+    note: str = ""
+    next_state: str = "available"
+    reason: str = "after_call_work"  # why not ready, when next_state is not_ready
+    disposition: str | None = None
+    category: str | None = None
+    ticket_status: str | None = None
+    follow_up: FollowUp | None = None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A callback the agent promised, or a return visit (回访), at a time."""
+
+    kind: str
+    at: datetime
+    note: str = ""
+
+
+def _check_wrap_up(services: Services, form: WrapUp) -> None:
+    settings = services.settings
+    if len(form.note.strip()) > MAX_NOTE_LENGTH:
         raise AgentActionError(f"The note is longer than {MAX_NOTE_LENGTH} characters.", 400)
-    if next_state not in ("available", "not_ready"):
+    if form.next_state not in ("available", "not_ready"):
         raise AgentActionError("After wrap-up go 'available' or 'not_ready'.", 400)
+    if form.next_state == "not_ready":
+        _check_reason(services, form.reason)
+    for value, allowed, what in (
+        (form.disposition, settings.disposition_codes, "disposition"),
+        (form.category, settings.ticket_categories, "category"),
+        (form.ticket_status, tuple(TicketStatus), "ticket_status"),
+    ):
+        if value is not None and value not in allowed:
+            raise AgentActionError(f"{what} must be one of {', '.join(allowed)}.", 400)
+
+
+def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, form: WrapUp) -> None:
+    """Save the write-up (disposition, ticket category and status, note, follow-up) and leave wrap-up."""
+    _check_wrap_up(services, form)
+    actor = f"user:{agent.id}"
     with services.db.session() as session:
         contact = session.get(Contact, contact_id)
         if contact is None or contact.agent_id != agent.id:
             raise AgentActionError("This contact is not yours.", 403)
         chat = contact.channel == "chat"  # a chat's wrap-up frees its slot; a call's ends the agent's
-        if note and contact.ticket_id:
-            author = session.get_one(User, agent.id)
-            add_note(
+        ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
+        if form.follow_up is not None:
+            try:
+                callbacks.schedule(
+                    services,
+                    session,
+                    contact=contact,
+                    kind=form.follow_up.kind,
+                    at=form.follow_up.at,
+                    note=form.follow_up.note.strip(),
+                    agent_id=agent.id,
+                )
+            except ValueError as exc:
+                raise AgentActionError(f"Follow-up: {exc}.", 400) from exc
+        if form.disposition:
+            contact.disposition = form.disposition
+            record_event(
                 session,
-                ticket=session.get_one(Ticket, contact.ticket_id),
-                body=note,
-                author=author,
-                contact_id=contact.id,
+                actor=actor,
+                subject_type="contact",
+                subject_id=contact.id,
+                kind="dispositioned",
+                disposition=form.disposition,
             )
+        if ticket is not None:
+            if form.category:
+                categorize(session, ticket=ticket, category=form.category, actor=actor)
+            if form.ticket_status:
+                set_status(session, ticket=ticket, status=form.ticket_status, actor=actor)
+            if form.note.strip():
+                author = session.get_one(User, agent.id)
+                add_note(session, ticket=ticket, body=form.note.strip(), author=author, contact_id=contact.id)
     with _routing_refusals():
         services.routing.end_wrap_up(
             agent_id=str(agent.id),
-            state=next_state,
-            reason="" if next_state == "available" else "after_call_work",
+            state=form.next_state,
+            reason="" if form.next_state == "available" else form.reason,
             contact_id=str(contact_id) if chat else None,
         )
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         default=("resolved", "follow_up", "escalated", "transferred", "wrong_number", "no_answer"),
         alias="DISPOSITION_CODES",
     )
+    ticket_categories: Codes = Field(
+        default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
+        alias="TICKET_CATEGORIES",
+    )
     console_grace_seconds: int = Field(default=30, alias="CONSOLE_GRACE_SECONDS", ge=5, le=600)
 
     @field_validator(
@@ -86,7 +90,7 @@ class Settings(BaseSettings):
         """`NAME=` in a .env or compose file means "not set", not an empty value."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("not_ready_reasons", "disposition_codes", mode="before")
+    @field_validator("not_ready_reasons", "disposition_codes", "ticket_categories", mode="before")
     @classmethod
     def _codes(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
-from contactcenter.callbacks.models import Callback, CallbackStatus
+from contactcenter.callbacks.models import Callback, CallbackKind, CallbackStatus
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
@@ -28,6 +28,8 @@ CALENDAR = "callbacks"
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=10)
 RELEASE_JOB = "contactcenter.callbacks.jobs.release_callback"
+CHOICES = {CallbackKind.CALLBACK: "回电 / Callback", CallbackKind.RETURN_VISIT: "回访 / Return visit"}
+MAX_NOTE_LENGTH = 1000
 
 
 def _event(session: Session, callback: Callback, kind: str, actor: str = "ivr", **data: object) -> None:
@@ -86,6 +88,60 @@ def request(call: IvrCall, *, phone: str, queue: str, category: str | None, in_q
         _event(session, callback, "requested", phone=phone, queue=queue, kept_place=False)
         choice = "回电 / Callback"
         enter_routing(call, queue=queue, choice=choice, category=category, priority=0, skills={}, callback=info)
+    return callback
+
+
+def schedule(
+    services: Services,
+    session: Session,
+    *,
+    contact: Contact,
+    kind: str,
+    at: datetime,
+    note: str,
+    agent_id: int,
+) -> Callback:
+    """An agent promises a callback or plans a return visit (回访) at a time: it enters the contact's
+    queue then (or when callback hours next open), as a new contact on the same ticket."""
+    if kind not in CHOICES:
+        raise ValueError(f"kind must be one of {', '.join(CHOICES)}")
+    at = as_utc(at) or at
+    if at.tzinfo is None:
+        raise ValueError("the time needs a time zone")
+    if at <= utcnow():
+        raise ValueError("the time must be in the future")
+    if at > utcnow() + timedelta(days=366):
+        raise ValueError("the time must be within a year")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValueError(f"the note is longer than {MAX_NOTE_LENGTH} characters")
+    phone = contact.from_number
+    if not phone.startswith("+"):
+        raise ValueError("this contact has no phone number to call back")
+    when = next_callback_time(services, at)
+    callback = Callback(
+        contact_id=contact.id,
+        ticket_id=contact.ticket_id,
+        customer_id=contact.customer_id,
+        phone=phone,
+        queue=contact.queue or "general",
+        status=CallbackStatus.SCHEDULED,
+        scheduled_for=when,
+        kind=kind,
+        note=note or None,
+    )
+    session.add(callback)
+    session.flush()
+    _event(
+        session,
+        callback,
+        "scheduled",
+        actor=f"user:{agent_id}",
+        callback_kind=kind,
+        at=when.isoformat(),
+        asked=at.isoformat(),
+    )
+    session.commit()
+    services.jobs.enqueue_at(when, RELEASE_JOB, callback.id)
     return callback
 
 
@@ -193,10 +249,15 @@ def release(services: Services, *, callback_id: int) -> None:
         callback.contact_id, callback.status, callback.scheduled_for = contact.id, CallbackStatus.WAITING, None
         _event(session, callback, "released", actor="scheduler", contact_id=contact.id)
         call = IvrCall(services, services.flows.for_number(contact.to_number), session, contact)
-        info = {"callback": True, "callback_id": callback.id, "callback_phone": callback.phone}
-        enter_routing(
-            call, queue=callback.queue, choice="回电 / Callback", category=None, priority=0, skills={}, callback=info
-        )
+        info = {
+            "callback": True,
+            "callback_id": callback.id,
+            "callback_phone": callback.phone,
+            "callback_kind": callback.kind,
+            "callback_note": callback.note,
+        }
+        choice = CHOICES.get(CallbackKind(callback.kind), CHOICES[CallbackKind.CALLBACK])
+        enter_routing(call, queue=callback.queue, choice=choice, category=None, priority=0, skills={}, callback=info)
 
 
 def cancel(services: Services, *, callback_id: int, actor: str) -> dict[str, object]:
@@ -227,6 +288,8 @@ def view_of(callback: Callback) -> dict[str, object]:
     return {
         "id": callback.id,
         "status": callback.status,
+        "kind": callback.kind,
+        "note": callback.note,
         "phone": callback.phone,
         "queue": callback.queue,
         "contact_id": callback.contact_id,

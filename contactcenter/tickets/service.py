@@ -57,6 +57,24 @@ def categorize(session: Session, *, ticket: Ticket, category: str, actor: str) -
     )
 
 
+def set_status(session: Session, *, ticket: Ticket, status: str, actor: str) -> None:
+    """Move the ticket to open, pending, resolved or closed."""
+    if status not in TicketStatus.__members__.values():
+        raise ValueError(f"ticket status must be one of {', '.join(s.value for s in TicketStatus)}")
+    if ticket.status == status:
+        return
+    previous, ticket.status, ticket.updated_at = ticket.status, status, utcnow()
+    record_event(
+        session,
+        actor=actor,
+        subject_type="ticket",
+        subject_id=ticket.id,
+        kind="status_changed",
+        status=status,
+        previous=previous,
+    )
+
+
 def add_note(session: Session, *, ticket: Ticket, body: str, author: User, contact_id: int | None) -> TicketNote:
     """Append the agent's note to the ticket."""
     note = TicketNote(ticket_id=ticket.id, body=body, author_id=author.id, contact_id=contact_id)

@@ -1,0 +1,49 @@
+"""Reading the console's JSON bodies into the service's arguments, with a clear message for each mistake."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agents.service import AgentActionError, FollowUp, WrapUp
+
+
+def _text(body: dict[str, Any], name: str, default: str | None = None) -> str | None:
+    value = body.get(name, default)
+    if value is None or isinstance(value, str):
+        return value or default
+    raise AgentActionError(f"{name} must be text.", 400)
+
+
+def _when(value: object, timezone: str) -> datetime:
+    """An ISO 8601 time; one without an offset is the hotline's local time (what the agent picked)."""
+    if not isinstance(value, str):
+        raise AgentActionError("follow_up.at must be a date and time such as 2026-11-24T10:30.", 400)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise AgentActionError(f"follow_up.at {value!r} is not a date and time such as 2026-11-24T10:30.", 400) from exc
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(timezone))
+
+
+def wrap_up_form(body: dict[str, Any], *, timezone: str) -> WrapUp:
+    """The wrap-up form: note, next_state, reason, disposition, category, ticket_status, follow_up."""
+    follow_up = body.get("follow_up")
+    if follow_up is not None and not isinstance(follow_up, dict):
+        raise AgentActionError('follow_up must be {"kind": ..., "at": ..., "note": ...} or null.', 400)
+    return WrapUp(
+        note=_text(body, "note", "") or "",
+        next_state=_text(body, "next_state", "available") or "available",
+        reason=_text(body, "reason", "after_call_work") or "after_call_work",
+        disposition=_text(body, "disposition"),
+        category=_text(body, "category"),
+        ticket_status=_text(body, "ticket_status"),
+        follow_up=FollowUp(
+            kind=_text(follow_up, "kind", "") or "",
+            at=_when(follow_up.get("at"), timezone),
+            note=_text(follow_up, "note", "") or "",
+        )
+        if follow_up
+        else None,
+    )

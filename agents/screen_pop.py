@@ -1,0 +1,133 @@
+"""The screen pop: who is on the line, what they chose, their last contacts and open tickets.
+
+Agents see phone numbers masked (they never dial by hand: callbacks are dialled by the system);
+supervisors, managers and admins see them whole.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from agents.service import AgentActionError
+from contactcenter.contacts.models import Contact
+from contactcenter.context import Services
+from contactcenter.customers.models import Customer
+from contactcenter.customers.service import mask_phone
+from contactcenter.tickets.models import Ticket, TicketStatus
+from contactcenter.timeutil import as_utc, utcnow
+from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser
+from contactcenter.users.models import User
+
+RECENT_CONTACTS = 5
+OPEN_TICKETS = 10
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = as_utc(value)
+    return value.isoformat() if value else None
+
+
+def may_see(services: Services, *, viewer: CurrentUser, contact: Contact) -> bool:
+    """The agent the contact is offered to or was handled by, or anyone who supervises."""
+    if viewer.role in SUPERVISOR_ROLES or contact.agent_id == viewer.id:
+        return True
+    return services.routing.contact(str(contact.id)).get("agent") == str(viewer.id)
+
+
+def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> dict[str, Any]:
+    """Everything the console shows about a contact while it rings and while it is handled."""
+    with services.db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise AgentActionError(f"There is no contact {contact_id}.", 404)
+        if not may_see(services, viewer=viewer, contact=contact):
+            raise AgentActionError("This contact is not offered to you.", 403)
+        phone = (lambda number: number) if viewer.role in SUPERVISOR_ROLES else mask_phone
+        customer = session.get(Customer, contact.customer_id) if contact.customer_id else None
+        ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
+        waited_until = as_utc(contact.answered_at) or as_utc(contact.ended_at) or utcnow()
+        queued_at = as_utc(contact.queued_at) or as_utc(contact.created_at)
+        return {
+            "contact": {
+                "id": contact.id,
+                "channel": contact.channel,
+                "direction": contact.direction,
+                "from": phone(contact.from_number),
+                "queue": contact.queue,
+                "choice": contact.menu_choice,
+                "language": contact.language,
+                "verified": contact.identity_verified,
+                "created_at": _iso(contact.created_at),
+                "waited_seconds": max(0, round((waited_until - queued_at).total_seconds())) if queued_at else None,
+                "ticket": ticket and {"id": ticket.id, "number": ticket.number, "status": ticket.status},
+            },
+            "customer": customer
+            and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": phone(customer.phone)},
+            "recent_contacts": _recent_contacts(session, contact, customer),
+            "open_tickets": _open_tickets(session, customer),
+            "phone_masked": viewer.role not in SUPERVISOR_ROLES,
+        }
+
+
+def _recent_contacts(session: Session, contact: Contact, customer: Customer | None) -> list[dict[str, Any]]:
+    """The customer's (or, for an unknown caller, the number's) last contacts before this one."""
+    same_person = (
+        Contact.customer_id == customer.id
+        if customer
+        else Contact.from_number == contact.from_number
+        if contact.from_number.startswith("+")
+        else None
+    )
+    if same_person is None:
+        return []
+    rows = session.execute(
+        select(Contact, Ticket.number, User.display_name)
+        .outerjoin(Ticket, Ticket.id == Contact.ticket_id)
+        .outerjoin(User, User.id == Contact.agent_id)
+        .where(same_person, Contact.id != contact.id)
+        .order_by(Contact.created_at.desc(), Contact.id.desc())
+        .limit(RECENT_CONTACTS)
+    ).all()
+    return [
+        {
+            "id": c.id,
+            "channel": c.channel,
+            "created_at": _iso(c.created_at),
+            "queue": c.queue,
+            "choice": c.menu_choice,
+            "status": c.status,
+            "disposition": c.disposition,
+            "agent": agent,
+            "ticket": number,
+        }
+        for c, number, agent in rows
+    ]
+
+
+def _open_tickets(session: Session, customer: Customer | None) -> list[dict[str, Any]]:
+    if customer is None:
+        return []
+    tickets = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.customer_id == customer.id,
+            or_(Ticket.status == TicketStatus.OPEN, Ticket.status == TicketStatus.PENDING),
+        )
+        .order_by(Ticket.updated_at.desc())
+        .limit(OPEN_TICKETS)
+    )
+    return [
+        {
+            "id": t.id,
+            "number": t.number,
+            "status": t.status,
+            "category": t.category,
+            "subject": t.subject,
+            "updated_at": _iso(t.updated_at),
+        }
+        for t in tickets
+    ]
