@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from contactcenter.context import Services
 from contactcenter.users.auth import AGENT_ROLES, current_user
-from queues.stream import EventHub, Subscription
+from queues.stream import EventHub, Subscription, concerns
 
 HELLO_TIMEOUT = 10.0
 
@@ -105,7 +105,7 @@ async def _serve(
             await ws.send_json(message)
             after = message["seq"]
         else:
-            mine = [e for e in missed if str(e.get("agent")) == str(agent_id)]
+            mine = [e for e in missed if concerns(e, agent_id)]
             for event in mine:
                 await ws.send_json(event)
             after = missed[-1]["seq"] if missed else last_seq

@@ -14,15 +14,15 @@ import asyncio
 import json
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from agent_sockets import raise_fd_limit, web_server
 from routing_data import QUEUE_COUNT, QUEUES_PER_AGENT, SKILL_COUNT, create_users, population, reset_redis
-from routing_latency import Latency, measure_latency, web_server
+from routing_latency import Latency, measure_latency
 from routing_throughput import PHASES, Throughput, measure_throughput
 
 from contactcenter.embedded_redis import EmbeddedRedis
@@ -54,14 +54,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.agents < 2 * QUEUE_COUNT:
         parser.error(f"--agents must be at least {2 * QUEUE_COUNT}")
     return args
-
-
-def raise_fd_limit(wanted: int) -> None:
-    """Room for one socket per console (and the server's end of it, in the child process)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
 
 
 def run_latency(args: argparse.Namespace, redis_url: str, redis_pid: int | None, workdir: Path) -> Latency:

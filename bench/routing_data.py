@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from agent_sockets import cheap_password_hash
 from redis import Redis
 
 QUEUE_COUNT = 50
@@ -59,14 +60,12 @@ def create_users(database_url: str, pop: Population) -> dict[str, int]:
 
     Users get one precomputed argon2id hash with cheap parameters (benchmark only), so logging
     2,000 agents in costs one fast verify each instead of 2,000 full-cost hashes."""
-    from argon2 import PasswordHasher
-
     import contactcenter.models  # noqa: F401  (every table mapped before the first query)
     from contactcenter.db import Database
     from contactcenter.users.models import Role, User
     from queues.service import create_queue
 
-    cheap_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    cheap_hash = cheap_password_hash(PASSWORD)
     db = Database(database_url)
     db.upgrade()
     try:

@@ -15,22 +15,17 @@ import json
 import math
 import multiprocessing
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import httpx
 import routing_load
+from agent_sockets import login_all, open_console
 from redis import Redis
 from routing_data import PASSWORD, Population
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from queues.engine import RoutingEngine
 
@@ -86,64 +81,6 @@ def machine_ticks() -> tuple[int, int]:
     return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # all but idle and iowait
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def web_server(workdir: Path, redis_url: str, database_url: str) -> Iterator[tuple[str, int]]:
-    """`contactcenter serve` on a free port; yields its base URL and process id."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_", "DATABASE_"))}
-    env |= {
-        "VAR_DIR": str(workdir / "var"),
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "OFFER_TIMEOUT_SECONDS": "600",
-    }
-    command = [sys.executable, "-m", "contactcenter", "serve", "--port", str(port), "--no-migrate"]
-    log_path = workdir / "web.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "--log-level", "warning"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the web app did not start:\n" + log_path.read_text()[-3000:])
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(base + "/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            time.sleep(0.2)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-async def _login_all(base: str, names: list[str]) -> list[str]:
-    """One session cookie per agent, by POST /login (a few at a time: each is an argon2 verify)."""
-    gate = asyncio.Semaphore(8)
-
-    async def login(client: httpx.AsyncClient, name: str) -> str:
-        async with gate:
-            response = await client.post("/login", json={"username": name, "password": PASSWORD})
-            response.raise_for_status()
-            return str(response.cookies["cc_session"])
-
-    async with httpx.AsyncClient(base_url=base, timeout=60, trust_env=False) as client:
-        return await asyncio.gather(*(login(client, name) for name in names))
-
-
 class Consoles:
     """The agents' websockets; records when each offer arrives (wall clock, as the pacer)."""
 
@@ -158,18 +95,7 @@ class Consoles:
 
         async def one(cookie: str) -> None:
             async with gate:
-                ws = await connect(
-                    ws_url,
-                    additional_headers={"Cookie": f"cc_session={cookie}"},
-                    ping_interval=None,
-                    close_timeout=1,
-                    open_timeout=60,
-                    proxy=None,
-                )
-                await ws.send(json.dumps({"type": "hello", "last_seq": None}))
-                first = json.loads(await ws.recv())
-                if first.get("type") != "snapshot":
-                    raise RuntimeError(f"expected a snapshot, got {first}")
+                ws = await open_console(ws_url, cookie)
             self.sockets.append(ws)
             self.tasks.append(asyncio.create_task(self._listen(ws)))
 
@@ -258,7 +184,7 @@ async def measure_latency(
 ) -> Latency:
     """`pids`: processes whose CPU use is reported (name -> pid); the load processes are added."""
     began = time.perf_counter()
-    cookies = await _login_all(base, [agent.name for agent in pop.agents])
+    cookies = await login_all(base, [agent.name for agent in pop.agents], PASSWORD)
     logged_in = time.perf_counter()
     consoles = Consoles()
     await consoles.open(base.replace("http", "ws", 1) + "/agents/ws", cookies)

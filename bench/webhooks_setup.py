@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from agent_sockets import free_port, running
 from routing_latency import cpu_seconds
 from webhooks_load import Callers
 
@@ -49,12 +49,6 @@ def count_rows(database_url: str) -> dict[str, int]:
         return {table: int(conn.execute(f"select count(*) from {table}").fetchone()[0]) for table in tables}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _server(kind: str, port: int, env: dict[str, str], workdir: Path, core: int | None) -> Iterator[int]:
     """One webhooks_server.py process, up and answering /healthz; yields its process id."""
@@ -63,22 +57,8 @@ def _server(kind: str, port: int, env: dict[str, str], workdir: Path, core: int 
     log_path = workdir / f"{kind}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the {kind} server did not start:\n" + log_path.read_text()[-3000:])
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            time.sleep(0.2)
+    with running(process, f"http://127.0.0.1:{port}", log_path, f"the {kind} server"):
         yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @dataclass
@@ -101,7 +81,7 @@ class Servers:
         """The product on a free port, one real incoming call to get its TwiML, then the bare server
         answering that TwiML, both with the same settings and on the same core."""
         token, account_sid = secrets.token_hex(16), "AC" + secrets.token_hex(16)
-        app_port, bare_port = _free_port(), _free_port()
+        app_port, bare_port = free_port(), free_port()
         public = f"http://127.0.0.1:{app_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
         env |= {

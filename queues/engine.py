@@ -258,6 +258,11 @@ class RoutingEngine(RoutingFigures):
             raise ValueError("event must be open, seen or closed")
         return int(self._run("console", agent_id, socket_id, event, ttl_ms, self.config.offer_timeout_ms))
 
+    def announce(self, *, text: str, by: str, by_name: str = "", queues: list[str] | None = None) -> int:
+        """A supervisor's announcement to every console and wallboard (an `announcement` event with
+        `broadcast`); `queues` names whom it is about (informative). Returns its sequence number."""
+        return int(self._run("announce", text, by, by_name, json.dumps(list(queues or []), ensure_ascii=False)))
+
     def explain(self, *, contact_id: str) -> list[dict[str, Any]]:
         """Every routing decision made for a contact (latest last): the rule, who got it, who was passed over."""
         return [json.loads(item) for item in self.redis.lrange(self.prefix + "contact:" + contact_id + ":why", 0, -1)]

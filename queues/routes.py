@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from contactcenter.context import Services
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
+from queues.announcements import post_announcement
 from queues.config import QueueSettings, queue_view, update_queue
 from queues.engine import RoutingError
 from queues.models import Queue
@@ -126,4 +127,5 @@ routes = [
     Route("/api/contacts/{contact_id:int}/routing", contact_routing, methods=["GET"]),
     Route("/api/contacts/{contact_id:int}/requeue", requeue, methods=["POST"]),
     Route("/api/agents/{agent_id:int}/state", force_state, methods=["POST"]),
+    Route("/api/announcements", post_announcement, methods=["POST"]),
 ]

@@ -30,6 +30,11 @@ def _decode(fields: dict[bytes, bytes]) -> Event:
     return json.loads(fields[b"e"])
 
 
+def concerns(event: Event, agent_id: object) -> bool:
+    """Whether an agent's console gets this event: the agent's own, and every `broadcast` one."""
+    return bool(event.get("broadcast")) or str(event.get("agent")) == str(agent_id)
+
+
 class Subscription:
     """Events for one client, in order; `overflowed` means it fell behind and must resync."""
 
@@ -84,6 +89,11 @@ class EventHub:
     def _dispatch(self, event: Event) -> None:
         for sub in self._everyone:
             sub.push(event)
+        if event.get("broadcast"):  # e.g. an announcement: every console gets it
+            for subs in self._by_agent.values():
+                for sub in subs:
+                    sub.push(event)
+            return
         agent = event.get("agent")
         if agent:
             for sub in self._by_agent.get(str(agent), ()):
