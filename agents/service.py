@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from contactcenter.audit.service import record_event
 from contactcenter.callbacks import service as callbacks
+from contactcenter.chats import service as chats
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
@@ -101,6 +102,10 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             why=decisions[-1] if decisions else None,
         )
         call_sid = contact.provider_id
+        is_chat = contact.channel == "chat"
+    if is_chat:  # nothing to bridge: the customer's page hears who joined
+        chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)
+        return
     if is_callback:
         _dial_callback(services, contact_id=contact_id, agent_id=agent.id)
         return
@@ -148,7 +153,12 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     routing = services.routing.contact(str(contact_id))
     if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
         raise AgentActionError("This call is not yours, or it has already ended.")
-    call_sid = _call_sid(services, contact_id)
+    with services.db.session() as session:
+        contact = session.get_one(Contact, contact_id)
+        call_sid, is_chat = contact.provider_id, contact.channel == "chat"
+    if is_chat:  # no call to hang up: the chat closes, its transcript goes to the ticket
+        chats.agent_ends(services, contact_id=contact_id)
+        return
     try:
         services.telephony.end_call(call_sid=call_sid)
     except TelephonyError as exc:
@@ -179,8 +189,10 @@ def transfer(
             actor=f"user:{agent.id}",
             to_agent=to_agent,
         )
-        call_sid = session.get_one(Contact, contact_id).provider_id
-    _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="transferred")
+        moved = session.get_one(Contact, contact_id)
+        call_sid, is_chat = moved.provider_id, moved.channel == "chat"
+    if not is_chat:  # a chat has no call to move: the next agent's accept joins it
+        _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="transferred")
     return state
 
 
@@ -280,8 +292,3 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, form: Wr
             reason="" if form.next_state == "available" else form.reason,
             contact_id=str(contact_id) if chat else None,
         )
-
-
-def _call_sid(services: Services, contact_id: int) -> str:
-    with services.db.session() as session:
-        return session.get_one(Contact, contact_id).provider_id

@@ -24,6 +24,9 @@ from starlette.types import ASGIApp
 from agents import routes as agent_routes
 from agents import ws as agent_ws
 from contactcenter.callbacks import routes as callback_routes
+from contactcenter.chats import routes as chat_routes
+from contactcenter.chats import service as chats
+from contactcenter.chats.hub import ChatHub
 from contactcenter.context import Services, build_services
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
@@ -50,6 +53,7 @@ async def _reap_forever(services: Services) -> None:
             reaped = await run_in_threadpool(services.routing.reap)
             for contact_id in reaped.timed_out:
                 await run_in_threadpool(leave_queue, services, contact_id=int(contact_id))
+                await run_in_threadpool(chats.time_out, services, contact_id=int(contact_id))
         except Exception:
             log.exception("reaping routing timers failed")
         await asyncio.sleep(REAP_INTERVAL)
@@ -82,6 +86,10 @@ def create_app(settings: Settings) -> Starlette:
             publish_all(session, services.routing)  # Redis may be new or rebuilt: routing needs the settings
         app.state.hub = hub
         hub.start()
+        # Chat messages and typing between processes (pub/sub: no socket timeout, it idles by design).
+        chat_hub = ChatHub(AsyncRedis.from_url(settings.redis_url or "", health_check_interval=30))
+        app.state.chat_hub = chat_hub
+        chat_hub.start()
         # Everything built so far lives as long as the process: keep it out of every garbage
         # collection from now on (a full one walks the whole heap, several ms with it).
         gc.freeze()
@@ -93,6 +101,7 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await reaper
             await hub.stop()
+            await chat_hub.stop()
             services.close()
 
     routes = [
@@ -105,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
         *ticket_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
+        *chat_routes.routes,
         *recording_routes.routes,
         *queue_routes.routes,
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),

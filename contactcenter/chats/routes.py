@@ -1,0 +1,208 @@
+"""The web chat over HTTP: the customer's page and forms, the agents' messages and canned replies.
+
+The customer's websocket is in socket.py. Contracts: api.yml (HTTP) and events.md (websocket, hub).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from contactcenter.chats import canned, offline, service, socket
+from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
+from contactcenter.chats.models import Sender
+from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, require_user
+
+STATIC = Path(__file__).resolve().parent / "static"
+CANNED_READERS = AGENT_ROLES | SUPERVISOR_ROLES
+
+
+def _error(exc: ChatError) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise ChatError("The body must be JSON.") from exc
+    if not isinstance(body, dict):
+        raise ChatError("The body must be a JSON object.")
+    return body
+
+
+async def chat_page(request: Request) -> Response:
+    return FileResponse(STATIC / "chat.html")
+
+
+async def availability(request: Request) -> Response:
+    """Whether chats are answered now (else the page shows the leave-a-message form), and the topics."""
+    topic = request.query_params.get("topic", "consultation")
+    if topic not in TOPICS:
+        return JSONResponse({"error": f"topic must be one of {', '.join(TOPICS)}."}, status_code=400)
+    services = request.app.state.services
+    is_open = await run_in_threadpool(service.hotline_open, services, topic=topic)
+    return JSONResponse(
+        {
+            "open": is_open,
+            "company": service.company_name(services),
+            "topics": [{"id": key, "label": t.label} for key, t in TOPICS.items()],
+            "languages": list(LANGUAGES),
+        }
+    )
+
+
+def _form(request: Request, body: dict[str, Any]) -> Any:
+    return service.check_form(
+        request.app.state.services,
+        name=body.get("name"),
+        phone=body.get("phone"),
+        topic=body.get("topic"),
+        language=body.get("language", "zh-CN"),
+    )
+
+
+async def start(request: Request) -> Response:
+    try:
+        form = _form(request, await _json_object(request))
+        started = await run_in_threadpool(service.start_chat, request.app.state.services, form=form)
+    except ChatError as exc:
+        response = _error(exc)
+        if exc.status == 409:  # closed or full: the page offers the leave-a-message form instead
+            response = JSONResponse({"error": str(exc), "leave_message": True}, status_code=409)
+        return response
+    return JSONResponse(
+        {"contact": str(started.contact_id), "token": started.token, "ticket": started.ticket, "ws": "/chat/ws"},
+        status_code=201,
+    )
+
+
+async def leave_message(request: Request) -> Response:
+    try:
+        body = await _json_object(request)
+        form = _form(request, body)
+        number = await run_in_threadpool(
+            offline.leave_message, request.app.state.services, form=form, message=body.get("message")
+        )
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse({"ticket": number}, status_code=201)
+
+
+def _after(request: Request) -> int:
+    raw = request.query_params.get("after", "0")
+    if not raw.isdigit():
+        raise ChatError("after must be a message id (a whole number, 0 for all).")
+    return int(raw)
+
+
+async def agent_messages(request: Request) -> Response:
+    agent = await require_user(request, AGENT_ROLES)
+    try:
+        chat = await run_in_threadpool(
+            service.agent_view,
+            request.app.state.services,
+            contact_id=request.path_params["contact_id"],
+            agent_id=agent.id,
+            supervisor=agent.role in SUPERVISOR_ROLES,
+            after=_after(request),
+        )
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse(chat)
+
+
+async def agent_post(request: Request) -> Response:
+    agent = await require_user(request, AGENT_ROLES)
+    try:
+        body = await _json_object(request)
+        message, created = await run_in_threadpool(
+            service.post_message,
+            request.app.state.services,
+            contact_id=request.path_params["contact_id"],
+            sender=Sender.AGENT,
+            body=body.get("body"),
+            client_id=body.get("client_id"),
+            agent_id=agent.id,
+        )
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse({"message": message, "created": created}, status_code=201 if created else 200)
+
+
+async def agent_typing(request: Request) -> Response:
+    agent = await require_user(request, AGENT_ROLES)
+    try:
+        await run_in_threadpool(
+            service.typing,
+            request.app.state.services,
+            contact_id=request.path_params["contact_id"],
+            sender=Sender.AGENT,
+            agent_id=agent.id,
+        )
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse({"ok": True})
+
+
+async def list_canned(request: Request) -> Response:
+    """Agents get the active replies of their queues; supervisors may ask for all (`?all=1`)."""
+    user = await require_user(request, CANNED_READERS)
+    everything = request.query_params.get("all") == "1" and user.role in SUPERVISOR_ROLES
+    try:
+        replies = await run_in_threadpool(
+            canned.listing,
+            request.app.state.services,
+            queues=None if everything else list(user.queues),
+            language=request.query_params.get("language"),
+            include_inactive=everything,
+        )
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse({"canned_replies": replies})
+
+
+async def create_canned(request: Request) -> Response:
+    user = await require_user(request, SUPERVISOR_ROLES)
+    try:
+        fields = await _json_object(request)
+        reply = await run_in_threadpool(canned.create, request.app.state.services, fields=fields, user_id=user.id)
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse(reply, status_code=201)
+
+
+async def change_canned(request: Request) -> Response:
+    user = await require_user(request, SUPERVISOR_ROLES)
+    services, reply_id = request.app.state.services, request.path_params["reply_id"]
+    try:
+        if request.method == "DELETE":
+            await run_in_threadpool(canned.delete, services, reply_id=reply_id, user_id=user.id)
+            return JSONResponse({"ok": True})
+        fields = await _json_object(request)
+        reply = await run_in_threadpool(canned.update, services, reply_id=reply_id, fields=fields, user_id=user.id)
+    except ChatError as exc:
+        return _error(exc)
+    return JSONResponse(reply)
+
+
+routes = [
+    Route("/chat", chat_page, methods=["GET"]),
+    Route("/api/chat/availability", availability, methods=["GET"]),
+    Route("/api/chat/start", start, methods=["POST"]),
+    Route("/api/chat/leave-message", leave_message, methods=["POST"]),
+    Route("/api/agent/chats/{contact_id:int}/messages", agent_messages, methods=["GET"]),
+    Route("/api/agent/chats/{contact_id:int}/messages", agent_post, methods=["POST"]),
+    Route("/api/agent/chats/{contact_id:int}/typing", agent_typing, methods=["POST"]),
+    Route("/api/canned-replies", list_canned, methods=["GET"]),
+    Route("/api/canned-replies", create_canned, methods=["POST"]),
+    Route("/api/canned-replies/{reply_id:int}", change_canned, methods=["PUT", "DELETE"]),
+    *socket.routes,
+    Mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static"),
+]
