@@ -2,7 +2,8 @@
 
 Protocol (see agents/events.md): the client sends {"type": "hello", "last_seq": N | null};
 the server answers with the missed events, or {"type": "snapshot", ...} when it cannot,
-then streams events. {"type": "ping"} is answered with {"type": "pong"}.
+then streams events. Heartbeats go both ways (agents/heartbeat.py): the server pings, the client
+answers (any message), and {"type": "ping"} from the client is answered with {"type": "pong"}.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agents.heartbeat import Heartbeat, presence_ttl_ms
 from contactcenter.context import Services
 from contactcenter.users.auth import AGENT_ROLES, current_user
 from queues.stream import EventHub, Subscription, concerns
@@ -40,6 +42,7 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
             "enqueued_at": int(c.get("enqueued_at", 0)),
             "info": json.loads(c.get("info") or "{}"),
         }
+    disconnected = agent.get("state") == "not_ready" and agent.get("reason") == "disconnected"
     return {
         "type": "snapshot",
         "seq": snap.seq,
@@ -47,6 +50,9 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
             "state": agent.get("state", "offline"),
             "reason": agent.get("reason", ""),
             "since": int(agent["since"]) if agent.get("since") else None,
+            # What a disconnect replaced, for the console to offer it back (the agent chooses).
+            "previous_state": agent.get("prev_state") if disconnected else None,
+            "previous_reason": agent.get("prev_reason") if disconnected else None,
         },
         "contact": contact,
     }
@@ -62,11 +68,11 @@ async def _send_events(ws: WebSocket, sub: Subscription, after: int) -> None:
             await ws.send_json(event)
 
 
-async def _receive(ws: WebSocket, still_here: partial[int]) -> None:
+async def _receive(ws: WebSocket, heartbeat: Heartbeat) -> None:
     while True:
         message = await ws.receive_json()
+        await heartbeat.heard()  # any message: the server's pings are answered with pongs
         if isinstance(message, dict) and message.get("type") == "ping":
-            await run_in_threadpool(still_here)
             await ws.send_json({"type": "pong"})
 
 
@@ -86,31 +92,43 @@ async def console_socket(ws: WebSocket) -> None:
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
-    presence = partial(services.routing.console_presence, agent_id=str(user.id), socket_id=uuid.uuid4().hex)
+    interval = services.settings.console_heartbeat_seconds
+    presence = partial(
+        services.routing.console_presence,
+        agent_id=str(user.id),
+        socket_id=uuid.uuid4().hex,
+        ttl_ms=presence_ttl_ms(interval),
+    )
+    # Opening brings back an agent whose consoles were all gone (its state, within the grace period).
     await run_in_threadpool(presence, event="open")
     try:
-        await _serve(ws, services, hub, user.id, last_seq, partial(presence, event="seen"))
+        await _serve(ws, services, hub, user.id, last_seq, Heartbeat(interval, partial(presence, event="seen")))
     finally:
-        # The last console of the agent closing gives back the offers it holds (with their place).
+        # The agent's last console closing: no new offers; the grace period starts (queues/events.md).
         await run_in_threadpool(presence, event="closed")
 
 
 async def _serve(
-    ws: WebSocket, services: Services, hub: EventHub, agent_id: int, last_seq: object, still_here: partial[int]
+    ws: WebSocket, services: Services, hub: EventHub, agent_id: int, last_seq: object, heartbeat: Heartbeat
 ) -> None:
+    heartbeat_ms = int(heartbeat.interval * 1000)  # told to the client, which watches the server's pings
     async with hub.subscribe(str(agent_id)) as sub:
         missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
         if missed is None:
             message = await run_in_threadpool(snapshot_message, services, agent_id)
-            await ws.send_json(message)
+            await ws.send_json({**message, "heartbeat_ms": heartbeat_ms})
             after = message["seq"]
         else:
             mine = [e for e in missed if concerns(e, agent_id)]
             for event in mine:
                 await ws.send_json(event)
             after = missed[-1]["seq"] if missed else last_seq
-            await ws.send_json({"type": "caught_up", "seq": after})
-        tasks = [asyncio.create_task(_send_events(ws, sub, after)), asyncio.create_task(_receive(ws, still_here))]
+            await ws.send_json({"type": "caught_up", "seq": after, "heartbeat_ms": heartbeat_ms})
+        tasks = [
+            asyncio.create_task(_send_events(ws, sub, after)),
+            asyncio.create_task(_receive(ws, heartbeat)),
+            asyncio.create_task(heartbeat.keep(ws)),
+        ]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -68,6 +68,7 @@ def build_services(settings: Settings) -> Services:
             timezone=settings.timezone,
             chat_capacity=settings.chat_capacity,
             voice_blocks_chat=settings.voice_blocks_chat,
+            console_grace_ms=settings.console_grace_seconds * 1000,
         ),
     )
     db = Database(settings.sqlalchemy_url)

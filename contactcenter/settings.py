@@ -66,7 +66,11 @@ class Settings(BaseSettings):
         default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
         alias="TICKET_CATEGORIES",
     )
-    console_grace_seconds: int = Field(default=30, alias="CONSOLE_GRACE_SECONDS", ge=5, le=600)
+    console_grace_seconds: int = Field(default=30, alias="CONSOLE_GRACE_SECONDS", ge=1, le=600)
+    # Both ends of the console websocket ping this often; 2.5 intervals of silence close it.
+    console_heartbeat_seconds: float = Field(
+        default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False
+    )
 
     @field_validator(
         "database_url",

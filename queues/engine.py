@@ -62,6 +62,7 @@ class RoutingConfig:
     missed_limit: int = 2
     chat_capacity: int = 3  # chats at once per agent, unless the agent's own setting says otherwise
     voice_blocks_chat: bool = True  # an agent on a call gets no new chats
+    console_grace_ms: int = 30_000  # an agent without a console keeps its state this long, then is not ready
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,9 @@ class RoutingEngine(RoutingFigures):
 
     def reap(self) -> Reaped:
         """Act on time passing: expired offers, lapsed skips, overflow steps, maximum waits, wrap-ups."""
-        handled, timed_out = self._run("reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today())
+        handled, timed_out = self._run(
+            "reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today(), self.config.console_grace_ms
+        )
         return Reaped(int(handled), list(timed_out))
 
     def finish(self, *, contact_id: str, reason: str) -> str:
@@ -251,12 +254,24 @@ class RoutingEngine(RoutingFigures):
         )
         return new_state
 
-    def console_presence(self, *, agent_id: str, socket_id: str, event: str, ttl_ms: int = 35_000) -> int:
-        """An agent's console opened, pinged or closed; when the last one closes, the agent's offers go
-        back with their place. Returns how many went back."""
+    def console_presence(self, *, agent_id: str, socket_id: str, event: str, ttl_ms: int = 35_000) -> str:
+        """An agent's console opened, was heard from (it lapses `ttl_ms` later unless heard from again) or
+        closed. Returns 'present'; 'away' when that was the agent's last console (no new offers; the state
+        and any offer held are kept through the grace period); 'back' when a console of an away agent
+        came back; 'gone' when the last console went from an agent with nothing to keep (offline)."""
         if event not in ("open", "seen", "closed"):
             raise ValueError("event must be open, seen or closed")
-        return int(self._run("console", agent_id, socket_id, event, ttl_ms, self.config.offer_timeout_ms))
+        return str(
+            self._run(
+                "console",
+                agent_id,
+                socket_id,
+                event,
+                ttl_ms,
+                self.config.offer_timeout_ms,
+                self.config.console_grace_ms,
+            )
+        )
 
     def announce(self, *, text: str, by: str, by_name: str = "", queues: list[str] | None = None) -> int:
         """A supervisor's announcement to every console and wallboard (an `announcement` event with

@@ -19,6 +19,11 @@ for _, q in ipairs(agent_queues(agent)) do redis.call('SREM', P .. 'members:' ..
 for _, q in ipairs(split(queues)) do redis.call('SADD', P .. 'members:' .. q, agent) end
 redis.call('HSET', a, 'id', agent, 'queues', queues, 'skills', skills, 'chat_cap', chat_cap,
   'voice_blocks_chat', blocks, 'missed', 0, 'pending_not_ready', '')
+if state == 'offline' then
+  -- Logged out: presence starts again with the next console (no grace, no "away" to restore).
+  redis.call('HSET', a, 'away', '')
+  redis.call('ZREM', AWAY, agent)
+end
 read_once.agents[agent] = nil  -- its queues and skills were read above, before they changed
 if current == 'reserved' and state == 'available' then
   -- New queues or skills while an offer rings: the offer stands; the lines follow the new settings.

@@ -1,26 +1,45 @@
--- ARGV: prefix, now, agent, socket id, event (open|seen|closed), time-to-live ms, offer timeout ms.
--- Which consoles an agent has open (any process); each pings, so a crashed process's entries
--- lapse. When the last one closes, offers the agent holds go back with their place (the agent
--- is skipped for them a moment); the agent's state is left to the heartbeat rules.
-local agent, socket, event, ttl, timeout_ms = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local consoles = akey(agent) .. ':consoles'
+-- ARGV: prefix, now, agent, socket id, event (open|seen|closed), heartbeat lapse ms, offer timeout ms, grace ms.
+-- An agent's console opened, was heard from, or closed (in any process; see lib/5_presence.lua).
+-- The last one closing makes the agent away; one opening (or heard from again) while the agent is
+-- away brings it back: within the grace period to exactly the state it had, in its old place in
+-- the idle line; after it, still not-ready "disconnected" until the agent chooses.
+-- Returns 'present', 'back', 'away' (the last console went) or 'gone' (it went; nothing to keep).
+local agent, socket, event = ARGV[3], ARGV[4], ARGV[5]
+local ttl, timeout_ms, grace_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local consoles, entry = consoles_of(agent), agent .. '|' .. socket
+
+local function come_back()
+  local a = akey(agent)
+  local state, reason, since, pending = unpack(redis.call('HMGET', a, 'state', 'reason', 'since', 'pending_not_ready'))
+  local within_grace = redis.call('ZREM', AWAY, agent) == 1
+  if pending == 'disconnected' then
+    -- The grace ran out during a call (not-ready was to follow it): the agent is back to choose.
+    redis.call('HSET', a, 'away', '', 'pending_not_ready', '')
+  else
+    redis.call('HSET', a, 'away', '')
+  end
+  emit('agent.presence', {agent = agent, connected = true, within_grace = within_grace, state = state,
+    reason = reason or ''})
+  if state == 'available' then
+    join_idle(agent, num(since, NOW))  -- the place in the idle line it had before it went
+    refresh_chat_line(agent)
+    match_agent(agent, 'voice', timeout_ms)
+    fill_chats(agent, timeout_ms)
+  else
+    refresh_chat_line(agent)
+  end
+end
+
 if event ~= 'closed' then
   redis.call('HSET', consoles, socket, NOW + ttl)
   redis.call('PEXPIRE', consoles, ttl)
-  return 0
+  redis.call('ZADD', CONSOLES, NOW + ttl, entry)
+  if redis.call('HGET', akey(agent), 'away') ~= '1' then return 'present' end
+  come_back()
+  return 'back'
 end
 redis.call('HDEL', consoles, socket)
-local entries = redis.call('HGETALL', consoles)
-for i = 1, #entries, 2 do
-  if tonumber(entries[i + 1]) > NOW then return 0 end  -- another console is still open
-  redis.call('HDEL', consoles, entries[i])
-end
-local returned = give_back_offers(agent, 'agent_disconnected')
-for _, cid in ipairs(returned) do skip_for_a_while(cid, agent) end
-if #returned > 0 and redis.call('HGET', akey(agent), 'state') == 'reserved' then
-  redis.call('HSET', akey(agent), 'contact', '')
-  set_agent(agent, 'available', '')
-  join_idle(agent, NOW)
-end
-for _, cid in ipairs(returned) do match_contact(cid, timeout_ms) end
-return #returned
+redis.call('ZREM', CONSOLES, entry)
+if has_console(agent) then return 'present' end
+if went_away(agent, grace_ms) then return 'away' end
+return 'gone'

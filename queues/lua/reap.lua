@@ -1,15 +1,51 @@
--- ARGV: prefix, now, offer timeout ms, missed limit, day.
--- Everything that happens because time passed: expired offers go back, skips and preferences
--- lapse, overflow steps widen matches, maximum waits end, wrap-ups end.
+-- ARGV: prefix, now, offer timeout ms, missed limit, day, console grace ms.
+-- Everything that happens because time passed: consoles whose heartbeat lapsed (their process
+-- died) are gone, expired offers go back, grace periods of agents without a console end, skips
+-- and preferences lapse, overflow steps widen matches, maximum waits end, wrap-ups end.
 local timeout_ms, missed_limit = tonumber(ARGV[3]), tonumber(ARGV[4])
 local day = ARGV[5] or 'today'
+local grace_ms = num(ARGV[6], 30000)
+local lapsed = redis.call('ZRANGEBYSCORE', CONSOLES, '-inf', NOW, 'LIMIT', 0, 200)
+for _, entry in ipairs(lapsed) do
+  redis.call('ZREM', CONSOLES, entry)
+  local agent, socket = string.match(entry, '^(.*)|([^|]*)$')
+  if agent then
+    redis.call('HDEL', consoles_of(agent), socket)
+    if not has_console(agent) then went_away(agent, grace_ms) end
+  end
+end
 local expired = redis.call('ZRANGEBYSCORE', LEASES, '-inf', NOW, 'LIMIT', 0, 200)
 for _, cid in ipairs(expired) do
   local state, agent = unpack(redis.call('HMGET', ckey(cid), 'state', 'agent'))
   if state ~= 'offered' or not agent or agent == '' then
     redis.call('ZREM', LEASES, cid)
   else
-    pass_on(cid, agent, 'timeout', timeout_ms, missed_limit)
+    -- The lease of an agent without a console ran out: not a missed offer (see pass_on).
+    local away = redis.call('HGET', akey(agent), 'away') == '1'
+    pass_on(cid, agent, away and 'agent_disconnected' or 'timeout', timeout_ms, missed_limit)
+  end
+end
+-- Grace periods that ran out with no console back: the agent goes not-ready "disconnected",
+-- remembering what it was (the event tells it); on a call (busy, wrap-up), once the call ends.
+local graced = redis.call('ZRANGEBYSCORE', AWAY, '-inf', NOW, 'LIMIT', 0, 200)
+for _, agent in ipairs(graced) do
+  redis.call('ZREM', AWAY, agent)
+  local a = akey(agent)
+  local state, reason, away, pending = unpack(redis.call('HMGET', a, 'state', 'reason', 'away', 'pending_not_ready'))
+  reason = reason or ''
+  if away ~= '1' or not state or state == 'offline' or (state == 'not_ready' and reason == 'disconnected') then
+    -- back meanwhile, logged out, or disconnected already: nothing to do
+  elseif state == 'busy' or state == 'wrap_up' then
+    local was_state, was_reason = 'available', ''  -- where the call's end would have taken the agent
+    if pending and pending ~= '' then was_state, was_reason = 'not_ready', pending end
+    redis.call('HSET', a, 'pending_not_ready', 'disconnected', 'prev_state', was_state, 'prev_reason', was_reason)
+  else
+    if state == 'reserved' then state, reason = 'available', '' end  -- it held an offer because it was available
+    local returned = give_back_offers(agent, 'agent_disconnected')
+    for _, cid in ipairs(returned) do skip_for_a_while(cid, agent) end
+    set_agent(agent, 'not_ready', 'disconnected', {'contact', '', 'prev_state', state, 'prev_reason', reason},
+      {state, reason})
+    for _, cid in ipairs(returned) do match_contact(cid, timeout_ms) end
   end
 end
 -- Contacts whose skip or preference has lapsed get matched again (their agent may be the only one free).
@@ -50,4 +86,4 @@ end
 local chats = redis.call('ZRANGEBYSCORE', CHAT_WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
 for _, cid in ipairs(chats) do release_chat(cid, timeout_ms) end
 -- How much was handled, and the contacts that timed out (the caller tells their callers).
-return {#expired + #due + #steps + #overdue + #done + #chats, timed_out}
+return {#lapsed + #expired + #graced + #due + #steps + #overdue + #done + #chats, timed_out}

@@ -9,7 +9,12 @@ local state, holder, from, ch, priority = unpack(redis.call('HMGET', c, 'state',
 if state ~= 'assigned' or holder ~= agent then return {'err', 'not_yours'} end
 if target_agent ~= '' then
   local ok
-  if ch == 'chat' then ok = chat_room(target_agent) else ok = redis.call('HGET', akey(target_agent), 'state') == 'available' end
+  if ch == 'chat' then
+    ok = chat_room(target_agent)
+  else  -- free, and with a console open (an agent that is away takes no new work)
+    local target_state, away = unpack(redis.call('HMGET', akey(target_agent), 'state', 'away'))
+    ok = target_state == 'available' and away ~= '1'
+  end
   if not ok then return {'err', 'agent_unavailable'} end
 end
 local q = target_q ~= '' and target_q or from

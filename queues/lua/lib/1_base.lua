@@ -24,6 +24,8 @@ local WRAPUPS = P .. 'wrapups'      -- agents by end of voice wrap-up
 local CHAT_WRAPUPS = P .. 'chat-wrapups'  -- ended chats by end of their wrap-up
 local STEPS = P .. 'overflow-due'   -- waiting contacts by time of their next overflow step
 local MAX_WAITS = P .. 'max-wait'   -- waiting contacts by the end of their queue's maximum wait
+local CONSOLES = P .. 'consoles'     -- open consoles ('agent|socket') by when their heartbeat lapses
+local AWAY = P .. 'away'             -- agents without a console, by the end of their grace period
 -- Without a queue setting, one priority level is worth this much waiting (aging).
 local DEFAULT_STEP_MS = 120000
 -- How many idle agents one match looks at before giving up (they are scanned in strategy order).

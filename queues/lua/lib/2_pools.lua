@@ -50,6 +50,8 @@ local function leave_idle(agent)
 end
 
 local function join_idle(agent, since)
+  -- An agent whose consoles are all gone stands in no line until one comes back (5_presence.lua).
+  if redis.call('HGET', akey(agent), 'away') == '1' then return end
   for _, q in ipairs(agent_queues(agent)) do redis.call('ZADD', idle(q, 'voice'), since, agent) end
   redis.call('ZADD', idle_any('voice'), since, agent)
 end
@@ -57,12 +59,13 @@ end
 -- Chat: an agent with a free chat slot is in the chat line, least loaded first, then longest
 -- since their chat load last changed. A voice call blocks chats when the agent's setting says so.
 local AT_WORK = {available = true, reserved = true, busy = true, wrap_up = true}
--- `known` (optional): the agent's state, chat_cap, voice_blocks_chat and pending_not_ready, read already.
+-- No room either while the agent has no console open (away). `known` (optional): the agent's state,
+-- chat_cap, voice_blocks_chat, pending_not_ready and away, read already.
 local function chat_room(agent, known)
-  local state, cap, blocks, pending = unpack(known or redis.call('HMGET', akey(agent),
-    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready'))
+  local state, cap, blocks, pending, away = unpack(known or redis.call('HMGET', akey(agent),
+    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready', 'away'))
   cap = num(cap, 0)
-  if cap == 0 or not AT_WORK[state] or (pending and pending ~= '') then return false, 0 end
+  if cap == 0 or not AT_WORK[state] or (pending and pending ~= '') or away == '1' then return false, 0 end
   if state ~= 'available' and blocks == '1' then return false, 0 end
   local load = redis.call('SCARD', chats_of(agent))
   return load < cap, load
@@ -73,10 +76,10 @@ end
 -- in the same HSET as the chat line's mark.
 local function refresh_chat_line(agent, state, fields)
   local a = akey(agent)
-  local current, cap, blocks, pending, pooled, since = unpack(redis.call('HMGET', a,
-    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready', 'chat_pooled', 'chat_since'))
+  local current, cap, blocks, pending, pooled, since, away = unpack(redis.call('HMGET', a,
+    'state', 'chat_cap', 'voice_blocks_chat', 'pending_not_ready', 'chat_pooled', 'chat_since', 'away'))
   pooled = pooled == '1'
-  local room, load = chat_room(agent, {state or current, cap, blocks, pending})
+  local room, load = chat_room(agent, {state or current, cap, blocks, pending, away})
   if room ~= pooled then
     fields = fields or {}
     fields[#fields + 1] = 'chat_pooled'
@@ -104,12 +107,15 @@ local function leave_all_lines(agent)
 end
 
 -- `fields` (optional): more of the agent's fields to write in the same HSET; none that chat_room reads
--- (chat_cap, voice_blocks_chat, pending_not_ready, chat_since) may change what it decides.
-local function set_agent(agent, state, reason, fields)
+-- (chat_cap, voice_blocks_chat, pending_not_ready, chat_since, away) may change what it decides.
+-- `previous` (optional): {state, reason} the agent had before a disconnect, told in the event.
+local function set_agent(agent, state, reason, fields, previous)
   fields = fields or {}
   for _, v in ipairs({'state', state, 'reason', reason or '', 'since', NOW}) do fields[#fields + 1] = v end
   refresh_chat_line(agent, state, fields)
-  emit('agent.state', {agent = agent, state = state, reason = reason or ''})
+  local event = {agent = agent, state = state, reason = reason or ''}
+  if previous then event.previous_state, event.previous_reason = previous[1], previous[2] end
+  emit('agent.state', event)
 end
 
 -- The agent's chat load changed (an offer, a chat ended or returned).

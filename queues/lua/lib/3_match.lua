@@ -180,6 +180,7 @@ end
 -- An agent with room takes the most urgent contact it qualifies for: urgency is the time
 -- waited plus the priority head start, times the contact's queue weight (cross-queue weights).
 local function match_agent(agent, ch, timeout_ms)
+  if redis.call('HGET', akey(agent), 'away') == '1' then return false end  -- no console: no new offers
   local best, best_urgency, best_needs = nil, nil, nil
   local passed, weights = {}, {}
   local sources, keys = sources_for(agent, ch), {}

@@ -30,7 +30,9 @@ local function make_available(agent, timeout_ms)
   -- Clearing pending_not_ready changes no chat room: not-ready has none, and it was empty otherwise.
   local fields = {'contact', '', 'missed', 0, 'wrapup_until', '', 'pending_not_ready', ''}
   if pending and pending ~= '' then
-    set_agent(agent, 'not_ready', pending, fields)
+    local previous = nil  -- a disconnect's grace ran out during the call: tell what it replaces
+    if pending == 'disconnected' then previous = redis.call('HMGET', akey(agent), 'prev_state', 'prev_reason') end
+    set_agent(agent, 'not_ready', pending, fields, previous)
     return
   end
   set_agent(agent, 'available', '', fields)
@@ -60,7 +62,9 @@ end
 
 -- The agent did not take the offer (rejected it, or the lease ran out): the contact goes
 -- back with its place to the next agent; the agent stays free, or goes not-ready after too
--- many missed offers in a row.
+-- many missed offers in a row. A lease that ran out while the agent had no console
+-- (`agent_disconnected`) neither counts as missed nor clears the count: the grace period
+-- of the disconnect decides what becomes of the agent.
 local function pass_on(cid, agent, reason, timeout_ms, missed_limit)
   local ch = redis.call('HGET', ckey(cid), 'channel')
   return_contact(cid, reason)
@@ -69,7 +73,7 @@ local function pass_on(cid, agent, reason, timeout_ms, missed_limit)
   if ch ~= 'chat' then redis.call('HSET', a, 'contact', '') end
   local missed = 0
   if reason == 'timeout' then missed = redis.call('HINCRBY', a, 'missed', 1) end
-  redis.call('HSET', a, 'missed', missed)
+  if reason ~= 'agent_disconnected' then redis.call('HSET', a, 'missed', missed) end
   local others = {}
   local state = redis.call('HGET', a, 'state')
   if missed >= missed_limit and (state == 'busy' or state == 'wrap_up') then
