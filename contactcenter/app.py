@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from agents import routes as agent_routes
+from agents import wallboard, wallboard_ws
 from agents import ws as agent_ws
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import routes as chat_routes
@@ -37,6 +38,7 @@ from ivr.fast_opening import FastOpening
 from ivr.waiting import leave_queue
 from queues import routes as queue_routes
 from queues.config import publish_all
+from queues.history import sample_forever
 from queues.stream import EventHub
 from recordings import routes as recording_routes
 
@@ -94,12 +96,14 @@ def create_app(settings: Settings) -> Starlette:
         # collection from now on (a full one walks the whole heap, several ms with it).
         gc.freeze()
         reaper = asyncio.create_task(_reap_forever(services), name="offer-reaper")
+        sampler = asyncio.create_task(sample_forever(services), name="queue-history")
         try:
             yield
         finally:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            for task in (reaper, sampler):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await hub.stop()
             await chat_hub.stop()
             services.close()
@@ -116,6 +120,8 @@ def create_app(settings: Settings) -> Starlette:
         *callback_routes.routes,
         *chat_routes.routes,
         *recording_routes.routes,
+        *wallboard.routes,  # before queue_routes: /api/stats/queues/history is not a queue's name
+        *wallboard_ws.routes,
         *queue_routes.routes,
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
     ]

@@ -70,6 +70,19 @@ class RoutingFigures:
             "abandonment_rate_percent": _percent(abandoned, offered),
         }
 
+    def floor(self: _Engine, *, queues: list[str], agents: list[str]) -> dict[str, Any]:
+        """What a wallboard shows, read in one step as of one sequence number: each agent's routing
+        record with its voice contact's and its number of chats, and every contact waiting in `queues`."""
+        seq, people, waiting = self._run("floor", ",".join(queues), ",".join(agents))
+        return {
+            "seq": int(seq),
+            "agents": [
+                {"id": agent, "record": pairs(record), "contact": pairs(contact), "chats": int(chats)}
+                for agent, record, contact, chats in people
+            ],
+            "waiting": [pairs(contact) for contact in waiting],
+        }
+
     def agent_stats(self: _Engine, *, agent_id: str, day: str | None = None) -> dict[str, Any]:
         """An agent's figures for the day: contacts answered and handled, average handle time."""
         day = day or RoutingFigures.today(self)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.users.models import User
+from contactcenter.users.teams import OutsideTeam, check_may_supervise
 from queues.models import Queue
 
 
@@ -43,6 +44,7 @@ def force_agent_state(services: Services, *, agent_id: int, state: str, reason: 
         agent = session.get(User, agent_id, options=[selectinload(User.queues)])
         if agent is None:
             raise SupervisionError("No such agent.", 404)
+        _check_team(session, actor, agent)
         new_state = services.routing.set_agent_state(
             agent_id=str(agent.id),
             state=state,
@@ -61,3 +63,15 @@ def force_agent_state(services: Services, *, agent_id: int, state: str, reason: 
             reason=reason,
         )
     return new_state
+
+
+def _check_team(session: Session, actor: str, agent: User) -> None:
+    """A team lead forces only their own team's agents (actors are written `user:<id>` by the routes)."""
+    kind, _, actor_id = actor.partition(":")
+    boss = session.get(User, int(actor_id)) if kind == "user" and actor_id.isdigit() else None
+    if boss is None:
+        return  # the system itself (CLI, jobs): not a person with a team
+    try:
+        check_may_supervise(role=boss.role, team=boss.team, agent=agent)
+    except OutsideTeam as exc:
+        raise SupervisionError(str(exc), 403) from exc

@@ -26,6 +26,7 @@ class CurrentUser:
     queues: tuple[str, ...]
     skills: dict[str, int]
     chat_capacity: int | None = None
+    team: str | None = None
 
 
 def _load(services: Services, user_id: int) -> CurrentUser | None:
@@ -41,6 +42,7 @@ def _load(services: Services, user_id: int) -> CurrentUser | None:
             tuple(q.name for q in user.queues),
             dict(user.skills),
             user.chat_capacity,
+            user.team,
         )
 
 

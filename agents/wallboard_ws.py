@@ -1,0 +1,86 @@
+"""The supervisor websocket: the wallboard's snapshot or catch-up on connect, then every routing event
+of the viewer's scope (their team's agents and the queues those serve; everyone for managers).
+
+Same conventions as the console socket (agents/ws.py, contract in agents/events.md): the client sends
+{"type": "hello", "last_seq": N | null}; the server answers with the missed events of the scope and
+{"type": "caught_up"}, or a {"type": "snapshot"} when it cannot; then streams. Pings get pongs.
+Watching is not presence: unlike a console, opening or closing a wallboard changes no routing state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from agents.supervisor_service import Scope, floor_snapshot, scope_of
+from contactcenter.context import Services
+from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, current_user
+from queues.stream import EventHub, Subscription
+
+HELLO_TIMEOUT = 10.0
+
+
+async def _send_events(ws: WebSocket, sub: Subscription, scope: Scope, after: int) -> None:
+    while True:
+        event = await sub.get()
+        if sub.overflowed:
+            await ws.close(code=4000, reason="fell behind; reconnect to resync")
+            return
+        if event["seq"] > after and scope.concerns(event):
+            await ws.send_json(event)
+
+
+async def _answer_pings(ws: WebSocket) -> None:
+    while True:
+        message = await ws.receive_json()
+        if isinstance(message, dict) and message.get("type") == "ping":
+            await ws.send_json({"type": "pong"})
+
+
+async def supervisor_socket(ws: WebSocket) -> None:
+    user = await current_user(ws)
+    await ws.accept()  # accept first so the browser sees why (4401: log in, 4403: wrong role)
+    if user is None or user.role not in SUPERVISOR_ROLES:
+        await ws.close(code=4401 if user is None else 4403)
+        return
+    try:
+        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        await ws.close(code=4400, reason="send hello first")
+        return
+    last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
+    await _serve(ws, ws.app.state.services, ws.app.state.hub, user, last_seq)
+
+
+async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: CurrentUser, last_seq: object) -> None:
+    # Subscribed before reading the snapshot, so no event falls between the two.
+    async with hub.subscribe(None) as sub:
+        scope = await run_in_threadpool(scope_of, services, viewer)
+        missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
+        if missed is None:
+            snapshot = await run_in_threadpool(floor_snapshot, services, viewer)
+            await ws.send_json(snapshot)
+            after = snapshot["seq"]
+        else:
+            for event in missed:
+                if scope.concerns(event):
+                    await ws.send_json(event)
+            after = missed[-1]["seq"] if missed else last_seq
+            await ws.send_json({"type": "caught_up", "seq": after})
+        tasks = [asyncio.create_task(_send_events(ws, sub, scope, after)), asyncio.create_task(_answer_pings(ws))]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # the socket is closing anyway
+                    await task
+
+
+routes = [WebSocketRoute("/supervisors/ws", supervisor_socket)]
