@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contactcenter.chats.models import CannedReply
 from contactcenter.customers.models import Customer, Order
 from contactcenter.users.models import Role, User
 from contactcenter.users.service import create_user
@@ -34,6 +35,22 @@ USERS = [
     ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}, TEAM),
     ("manager", "刘强 Liu Qiang", Role.MANAGER, [], {}, None),
     ("qa", "陈静 Chen Jing", Role.QA, [], {}, None),
+]
+# Ready-made chat answers: title, body, language, queue (None: every queue)
+CANNED_REPLIES = [
+    ("问候", "您好,很高兴为您服务,请问有什么可以帮您?", "zh-CN", None),
+    ("稍等", "好的,请稍等,我帮您查一下。", "zh-CN", None),
+    ("报修信息", "请提供产品型号、购买日期和故障现象,我们为您安排维修。", "zh-CN", "repair"),
+    ("结束语", "感谢您的咨询,祝您生活愉快!", "zh-CN", None),
+    ("Greeting", "Hello, happy to help. What can I do for you?", "en", None),
+    ("One moment", "Thank you, please give me a moment to check.", "en", None),
+    (
+        "Repair details",
+        "Please tell me the model, the purchase date and what is wrong; we will book a repair.",
+        "en",
+        "repair",
+    ),
+    ("Closing", "Thank you for contacting us. Have a nice day!", "en", None),
 ]
 # phone, name, grade, last 4 characters of the registered ID, orders (number, product, status)
 CUSTOMERS = [
@@ -72,4 +89,8 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
         session.add(customer)
         session.flush()
         session.add_all(Order(number=n, customer_id=customer.id, product=p, status=st) for n, p, st in orders)
+    session.add_all(
+        CannedReply(title=title, body=body, language=language, queue=queue, position=n, updated_by=None)
+        for n, (title, body, language, queue) in enumerate(CANNED_REPLIES)
+    )
     return passwords
