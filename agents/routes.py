@@ -128,9 +128,18 @@ async def extend_wrap_up(request: Request) -> Response:
 
 
 async def my_day(request: Request) -> Response:
+    """The agent's own day, and the service level of the queues they serve."""
     agent = await require_user(request, AGENT_ROLES)
     routing = request.app.state.services.routing
-    return JSONResponse(await run_in_threadpool(lambda: routing.agent_stats(agent_id=str(agent.id))))
+
+    def figures() -> dict[str, Any]:
+        levels = [
+            {"queue": queue, "service_level_percent": routing.queue_stats(queue=queue)["service_level_percent"]}
+            for queue in agent.queues
+        ]
+        return {**routing.agent_stats(agent_id=str(agent.id)), "queues": levels}
+
+    return JSONResponse(await run_in_threadpool(figures))
 
 
 routes = [

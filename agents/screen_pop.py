@@ -6,6 +6,7 @@ supervisors, managers and admins see them whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -68,9 +69,20 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             "customer": customer
             and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": phone(customer.phone)},
             "recent_contacts": _recent_contacts(session, contact, customer),
-            "open_tickets": _open_tickets(session, customer),
+            "open_tickets": [
+                {**t, "subject": _masked_in(t["subject"], [contact.from_number, customer and customer.phone], phone)}
+                for t in _open_tickets(session, customer)
+            ],
             "phone_masked": viewer.role not in SUPERVISOR_ROLES,
         }
+
+
+def _masked_in(text: str, numbers: list[str | None], phone: Callable[[str], str]) -> str:
+    """Ticket subjects name the caller's number ("Call from +86…"): shown as the viewer may see it."""
+    for number in numbers:
+        if number and number.startswith("+"):
+            text = text.replace(number, phone(number))
+    return text
 
 
 def _recent_contacts(session: Session, contact: Contact, customer: Customer | None) -> list[dict[str, Any]]:

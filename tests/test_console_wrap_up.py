@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,6 +69,7 @@ def test_the_screen_pop_shows_the_customer_history_and_masks_the_number_for_agen
     assert pop["customer"]["name"] == "赵女士 Ms Zhao" and pop["customer"]["grade"] == "key"
     assert pop["customer"]["phone"] == "+86 138****8000" and pop["contact"]["from"] == "+86 138****8000"
     assert pop["phone_masked"] is True
+    assert MS_ZHAO not in json.dumps(pop)  # not in ticket subjects either
     assert "报修" in pop["contact"]["choice"] and pop["contact"]["waited_seconds"] >= 0
     earlier = [c for c in pop["recent_contacts"] if c["id"] == int(first["contact"])]
     assert earlier and earlier[0]["disposition"] == "follow_up" and earlier[0]["agent"] == "王芳 Wang Fang"

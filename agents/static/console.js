@@ -1,173 +1,344 @@
 // Agent console: state comes only from the websocket's events; actions go over HTTP.
+// Contacts (calls and chats) are kept by id; calls render in the call card, chats in console-chat.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const view = { agent: { state: "offline", reason: "", since: null }, contact: null, lastSeq: null, ticketId: null };
+const t = (key) => ConsoleText.t(key);
+const HEARTBEAT_MS = 10000; // we ping this often; a socket silent for 2.5 times as long is dead
+const view = {
+  agent: { state: "offline", reason: "", since: null, wrapup_until: null },
+  contacts: new Map(), // id → {contact, channel, state, deadline, enqueued_at, info, answered_at, ended_at, pop}
+  lastSeq: null,
+  options: {},
+  ticketId: null,
+};
 let socket = null;
-let pingTimer = null;
+let lastHeard = 0;
+let retryMs = 500;
 
 function text(id, value) { $(id).textContent = value == null || value === "" ? "—" : String(value); }
 function show(id, visible) { $(id).hidden = !visible; }
 function seconds(ms) { return Math.max(0, Math.round(ms / 1000)); }
-function clock(total) { const m = Math.floor(total / 60), s = total % 60; return `${m}:${String(s).padStart(2, "0")}`; }
 
 function showError(message) {
   $("error").textContent = message;
   show("error", Boolean(message));
 }
 
-async function post(url, body) {
+async function api(method, url, body) {
   showError("");
   const response = await fetch(url, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
+    method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401) { location.href = "/login?next=/console"; return null; }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) showError(data.error || `Request failed (${response.status})`);
+  if (!response.ok) { showError(data.error || `Request failed (${response.status})`); return null; }
   return data;
 }
+const post = (url, body) => api("POST", url, body || {});
+
+// ---- events -------------------------------------------------------------------------------
+
+function contactOf(event) { return view.contacts.get(String(event.contact)); }
 
 function applyEvent(event) {
-  const mine = view.contact && String(event.contact) === String(view.contact.contact);
+  const known = contactOf(event);
   switch (event.type) {
     case "agent.state":
-      view.agent = { state: event.state, reason: event.reason, since: event.at };
-      if (["available", "not_ready", "offline"].includes(event.state)) view.contact = null;
+      view.agent = { state: event.state, reason: event.reason, since: event.at, wrapup_until: event.wrapup_until || null };
+      if (["available", "not_ready", "offline"].includes(event.state)) {
+        for (const [id, c] of view.contacts) if (c.channel !== "chat") view.contacts.delete(id);
+      }
       break;
     case "offer.created":
-      view.contact = { contact: event.contact, state: "offered", deadline: event.deadline,
-                       enqueued_at: event.enqueued_at, info: event.info || {}, queue: event.queue };
+      view.contacts.set(String(event.contact), {
+        contact: String(event.contact), channel: event.channel || "voice", state: "offered", deadline: event.deadline,
+        enqueued_at: event.enqueued_at, info: event.info || {}, queue: event.queue, pop: null,
+      });
+      loadPop(String(event.contact));
       break;
     case "offer.accepted":
-      if (mine) { view.contact.state = "assigned"; view.contact.answered_at = event.at; }
+      if (known) { known.state = "assigned"; known.answered_at = event.at; }
       break;
     case "offer.returned":
     case "offer.revoked":
-      if (mine) view.contact = null;
+    case "contact.transferred":
+    case "contact.wrapped_up":
+      view.contacts.delete(String(event.contact));
       break;
     case "contact.ended":
-      if (mine) {
-        view.contact.state = "ended";
-        view.contact.ended_at = event.at;
-        // The ticket changed (contact ended; the recording is stored a moment later): show it fresh.
-        view.ticketId = null;
-        const ticketId = (view.contact.info || {}).ticket_id;
-        setTimeout(() => view.contact && view.ticketId === ticketId && loadTicket(ticketId), 3000);
+      if (known) {
+        known.state = "ended";
+        known.ended_at = event.at;
+        view.ticketId = null; // the ticket changed (the recording arrives a moment later): show it fresh
+        const ticketId = (known.info || {}).ticket_id;
+        setTimeout(() => view.contacts.has(known.contact) && view.ticketId === ticketId && loadTicket(ticketId), 3000);
+        loadMyDay();
       }
       break;
+    case "agent.wrap_up_extended":
+      if (!event.contact) view.agent.wrapup_until = event.wrapup_until;
+      else if (known) known.wrapup_until = event.wrapup_until;
+      break;
+    case "announcement":
+      announce(event);
+      break;
+  }
+  if (event.type.startsWith("chat.")) ConsoleChat.onEvent(event, view);
+}
+
+function applySnapshot(message) {
+  view.agent = message.agent;
+  view.contacts.clear();
+  for (const c of [message.contact, ...(message.chats || [])]) {
+    if (!c) continue;
+    view.contacts.set(String(c.contact), { ...c, contact: String(c.contact), channel: c.channel || "voice", pop: null });
+    loadPop(String(c.contact));
   }
 }
 
 function onMessage(message) {
+  lastHeard = Date.now();
   if (message.type === "pong") return;
-  if (message.type === "snapshot") {
-    view.agent = message.agent;
-    view.contact = message.contact;
-    if (view.contact && view.contact.state === "assigned") view.contact.answered_at = view.contact.answered_at || Date.now();
-  } else if (message.type !== "caught_up") {
-    applyEvent(message);
-  }
+  if (message.type === "ping") { send({ type: "pong" }); return; }
+  if (message.type === "snapshot") applySnapshot(message);
+  else if (message.type !== "caught_up") applyEvent(message);
   if (typeof message.seq === "number") view.lastSeq = message.seq;
   render();
 }
 
+function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
+
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/agents/ws`);
-  socket.onopen = () => {
+  const ws = new WebSocket(`${scheme}://${location.host}/agents/ws`);
+  socket = ws;
+  ws.onopen = () => {
+    lastHeard = Date.now();
+    retryMs = 500;
+    ws.send(JSON.stringify({ type: "hello", last_seq: view.lastSeq }));
     $("conn").className = "conn on";
-    socket.send(JSON.stringify({ type: "hello", last_seq: view.lastSeq }));
-    pingTimer = setInterval(() => socket.readyState === 1 && socket.send('{"type":"ping"}'), 10000);
+    show("reconnecting", false);
   };
-  socket.onmessage = (event) => onMessage(JSON.parse(event.data));
-  socket.onclose = (event) => {
+  ws.onmessage = (event) => onMessage(JSON.parse(event.data));
+  ws.onclose = (event) => {
+    if (socket !== ws) return;
+    socket = null;
     $("conn").className = "conn off";
-    clearInterval(pingTimer);
+    show("reconnecting", true);
     if (event.code === 4401) { location.href = "/login?next=/console"; return; }
-    setTimeout(connect, 1000);
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 10000);
   };
+}
+
+// Heartbeats: ours every 10 s; a socket we have not heard from in 25 s (a sleeping laptop, a dead
+// proxy) is dropped and reopened, and the hello's last_seq catches the screen up.
+setInterval(() => {
+  send({ type: "ping" });
+  if (socket && socket.readyState === 1 && Date.now() - lastHeard > HEARTBEAT_MS * 2.5) socket.close(4000, "silent");
+}, HEARTBEAT_MS);
+const wakeUp = () => { if (socket && Date.now() - lastHeard > HEARTBEAT_MS * 1.5) socket.close(4000, "woke up"); };
+document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && wakeUp());
+window.addEventListener("online", wakeUp);
+
+// ---- data the events point at ---------------------------------------------------------------
+
+async function loadPop(id) {
+  const response = await fetch(`/api/agent/contacts/${id}/screen-pop`);
+  const c = view.contacts.get(id);
+  if (response.ok && c) { c.pop = await response.json(); render(); }
 }
 
 async function loadTicket(ticketId) {
   if (!ticketId) { show("ticket", false); return; }
   const response = await fetch(`/api/tickets/${ticketId}`);
   if (!response.ok) return;
-  const t = await response.json();
+  const ticket = await response.json();
   view.ticketId = ticketId;
-  text("ticket-number", t.number);
-  text("ticket-status", t.status);
-  text("ticket-category", t.category);
-  text("ticket-customer", t.customer ? `${t.customer.name || ""} ${t.customer.phone}` : "");
-  text("ticket-agent", t.assignee);
-  const fill = (id, items, line) => {
-    const list = $(id);
-    list.replaceChildren(...items.map((item) => { const li = document.createElement("li"); li.textContent = line(item); return li; }));
-  };
-  fill("ticket-contacts", t.contacts, (c) => `${(c.created_at || "").slice(0, 19).replace("T", " ")} ${c.channel} ${c.from} → ${c.queue || "IVR"} · ${c.status}${c.agent ? " · " + c.agent : ""}`);
-  fill("ticket-notes", t.notes, (n) => `${n.author || ""}: ${n.body}`);
-  fill("ticket-recordings", t.recordings, (r) => `#${r.id} ${r.status} ${r.duration_seconds || ""}s`);
+  text("ticket-number", ticket.number);
+  text("ticket-status", ConsoleText.code("status", ticket.status));
+  text("ticket-category", ticket.category && ConsoleText.code("category", ticket.category));
+  text("ticket-customer", ticket.customer ? ticket.customer.name : "");
+  const fill = (id, items, line) => $(id).replaceChildren(...items.map((item) => ConsoleParts.el("li", "", line(item))));
+  fill("ticket-contacts", ticket.contacts, (c) => `${(c.created_at || "").slice(0, 16).replace("T", " ")} ${c.channel} → ${c.queue || "IVR"} · ${c.status}${c.agent ? " · " + c.agent : ""}`);
+  fill("ticket-notes", ticket.notes, (n) => `${n.author || ""}: ${n.body}`);
+  fill("ticket-recordings", ticket.recordings, (r) => `#${r.id} ${r.status} ${r.duration_seconds || ""}s`);
   show("ticket", true);
 }
 
-function render() {
-  const { agent, contact } = view;
-  $("state-badge").textContent = agent.state + (agent.reason ? ` (${agent.reason})` : "");
-  $("state-badge").className = `badge ${agent.state}`;
-  show("idle", !contact);
-  show("offer", Boolean(contact && contact.state === "offered"));
-  show("call", Boolean(contact && (contact.state === "assigned" || contact.state === "ended")));
-  if (contact) {
-    const info = contact.info || {};
-    for (const prefix of ["offer", "call"]) {
-      text(`${prefix}-from`, info.from);
-      text(`${prefix}-customer`, info.customer ? `${info.customer}${info.grade === "key" ? " ★" : ""}` : "");
-      text(`${prefix}-choice`, info.choice);
-    }
-    text("offer-ticket", info.ticket);
-    const ended = contact.state === "ended";
-    text("call-title", ended ? "话后处理 Wrap-up" : "通话中 On call");
-    show("end", !ended);
-    show("wrapup", ended || agent.state === "wrap_up");
-    if (info.ticket_id && (contact.state !== "offered") && view.ticketId !== info.ticket_id) loadTicket(info.ticket_id);
-  } else {
-    view.ticketId = null;
-    show("ticket", false);
+async function loadMyDay() {
+  const day = await fetch("/api/agent/stats").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  if (!day) return;
+  text("day-handled", day.handled);
+  text("day-aht", day.average_handle_time_seconds == null ? "" : ConsoleParts.clock(Math.round(day.average_handle_time_seconds)));
+  $("day-levels").replaceChildren(...(day.queues || []).map((q) => {
+    const tr = ConsoleParts.el("tr");
+    const level = q.service_level_percent == null ? "—" : `${Math.round(q.service_level_percent)}%`;
+    tr.append(ConsoleParts.el("th", "", q.queue), ConsoleParts.el("td", "", `${t("service_level")} ${level}`));
+    return tr;
+  }));
+}
+
+function announce(event) {
+  const box = ConsoleParts.el("p", "banner info");
+  box.append(ConsoleParts.el("b", "", `${t("announcement")}: `), ConsoleParts.el("span", "", event.text));
+  if (event.by) box.append(ConsoleParts.el("span", "muted", ` — ${event.by}`));
+  const dismiss = ConsoleParts.el("button", "", t("dismiss"));
+  dismiss.addEventListener("click", () => box.remove());
+  box.append(dismiss);
+  $("announcements").prepend(box);
+}
+
+// ---- rendering ------------------------------------------------------------------------------
+
+function voiceContact() {
+  for (const c of view.contacts.values()) if (c.channel !== "chat" && c.state !== "offered") return c;
+  return null;
+}
+
+function renderOffers(now) {
+  const offers = [...view.contacts.values()].filter((c) => c.state === "offered");
+  const cards = offers.map((c) => {
+    const card = $("offer-template").content.firstElementChild.cloneNode(true);
+    ConsoleText.apply(card);
+    card.dataset.contact = c.contact;
+    card.querySelector(".offer-title").textContent = t(c.channel === "chat" ? "incoming_chat" : "incoming_call");
+    card.querySelector(".countdown").textContent = `${seconds(c.deadline - now)} ${t("seconds_left")}`;
+    ConsoleParts.pop(card.querySelector(".pop"), c, now);
+    card.querySelector(".accept").addEventListener("click", () => accept(c.contact));
+    card.querySelector(".reject").addEventListener("click", () => reject(c.contact));
+    return card;
+  });
+  $("offers").replaceChildren(...cards);
+  Ringer.ring(offers.length > 0);
+}
+
+let wrapUpFor = null;
+function renderCall(now) {
+  const call = voiceContact();
+  show("call", Boolean(call));
+  if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; return; }
+  const ended = call.state === "ended" || view.agent.state === "wrap_up";
+  text("call-title", t(ended ? "wrap_up_title" : "on_call"));
+  show("call-actions", !ended);
+  if (ended) show("transfer", false);
+  ConsoleParts.pop($("call-pop"), call, now);
+  if (ended && wrapUpFor !== call.contact) {
+    wrapUpFor = call.contact;
+    $("call-wrapup").replaceChildren(ConsoleParts.wrapUp(view.options, {
+      submit: (body) => post(`/api/agent/contacts/${call.contact}/wrap-up`, body),
+      moreTime: () => post("/api/agent/wrap-up/extend", { seconds: 30 }),
+    }));
   }
+  const info = call.info || {};
+  if (info.ticket_id && view.ticketId !== info.ticket_id) loadTicket(info.ticket_id);
+}
+
+function render() {
+  const { agent } = view;
+  $("state-badge").textContent = t(agent.state) + (agent.reason ? ` · ${ConsoleText.code("reason", agent.reason)}` : "");
+  $("state-badge").className = `badge ${agent.state}`;
+  $("reason").value = agent.state === "not_ready" && view.options.not_ready_reasons?.includes(agent.reason) ? agent.reason : "";
+  const now = Date.now();
+  renderOffers(now);
+  renderCall(now);
+  ConsoleChat.render(view, now);
+  show("idle", view.contacts.size === 0);
+  if (view.contacts.size === 0) { view.ticketId = null; show("ticket", false); }
   tick();
 }
 
 function tick() {
   const now = Date.now();
-  const { agent, contact } = view;
-  text("state-time", agent.since ? clock(seconds(now - agent.since)) : "");
-  if (contact && contact.state === "offered") {
-    text("offer-countdown", `${seconds(contact.deadline - now)} s`);
-    text("offer-wait", clock(seconds(now - contact.enqueued_at)));
-  }
-  if (contact && contact.answered_at) {
-    text("call-timer", clock(seconds((contact.ended_at || now) - contact.answered_at)));
-  }
-}
-
-document.querySelectorAll("button[data-state]").forEach((button) => {
-  button.addEventListener("click", () => post("/api/agent/state", {
-    state: button.dataset.state, reason: button.dataset.state === "not_ready" ? "break" : "",
-  }));
-});
-$("accept").addEventListener("click", () => view.contact && post(`/api/agent/offers/${view.contact.contact}/accept`));
-$("reject").addEventListener("click", () => view.contact && post(`/api/agent/offers/${view.contact.contact}/reject`));
-$("end").addEventListener("click", () => view.contact && post(`/api/agent/contacts/${view.contact.contact}/end`));
-for (const [id, next] of [["done-available", "available"], ["done-not-ready", "not_ready"]]) {
-  $(id).addEventListener("click", async () => {
-    if (!view.contact) return;
-    const result = await post(`/api/agent/contacts/${view.contact.contact}/wrap-up`, { note: $("note").value, next_state: next });
-    if (result && result.ok) $("note").value = "";
+  const { agent } = view;
+  text("state-time", agent.since ? `${t("in_state")} ${ConsoleParts.clock(seconds(now - agent.since))}` : "");
+  document.querySelectorAll("#offers .offer").forEach((card) => {
+    const c = view.contacts.get(card.dataset.contact);
+    if (c) card.querySelector(".countdown").textContent = `${seconds(c.deadline - now)} ${t("seconds_left")}`;
   });
+  const call = voiceContact();
+  if (call && call.answered_at) text("call-timer", ConsoleParts.clock(seconds((call.ended_at || now) - call.answered_at)));
+  const left = document.querySelector("#call-wrapup .wrapup-left");
+  if (left) left.textContent = agent.wrapup_until ? `${seconds(agent.wrapup_until - now)} ${t("seconds_left")}` : "";
+  ConsoleChat.tick(view, now);
 }
 
-fetch("/api/me").then((r) => r.ok ? r.json() : Promise.reject(r)).then((me) => {
+// ---- actions --------------------------------------------------------------------------------
+
+const firstOffer = () => [...view.contacts.values()].find((c) => c.state === "offered");
+const accept = (id) => id && post(`/api/agent/offers/${id}/accept`);
+const reject = (id) => id && post(`/api/agent/offers/${id}/reject`);
+const goAvailable = () => post("/api/agent/state", { state: "available" });
+function goNotReady() {
+  const reason = $("reason").value || (view.options.not_ready_reasons || ["break"])[0];
+  return post("/api/agent/state", { state: "not_ready", reason });
+}
+
+$("go-available").addEventListener("click", goAvailable);
+$("go-offline").addEventListener("click", () => post("/api/agent/state", { state: "offline" }));
+$("reason").addEventListener("change", () => $("reason").value && goNotReady());
+$("end").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/end`); });
+$("transfer-open").addEventListener("click", () => show("transfer", true));
+$("transfer-cancel").addEventListener("click", () => show("transfer", false));
+$("transfer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const c = voiceContact();
+  const agentId = $("transfer-agent").value.trim();
+  if (!c) return;
+  const body = agentId ? { agent: Number(agentId) } : { queue: $("transfer-queue").value };
+  if (await post(`/api/agent/contacts/${c.contact}/transfer`, body)) show("transfer", false);
+});
+$("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); });
+
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey) return;
+  const key = event.key.toLowerCase();
+  const actions = {
+    a: () => accept(firstOffer()?.contact), r: () => reject(firstOffer()?.contact),
+    e: () => $("end").click(), y: goAvailable, n: goNotReady,
+  };
+  if (actions[key]) { event.preventDefault(); actions[key](); }
+});
+
+// A ringing tone made in the page (no sound files fetched): 450 Hz, one second on, two off.
+const Ringer = (() => {
+  let context = null, timer = null;
+  function beep() {
+    try {
+      context = context || new AudioContext();
+      const tone = context.createOscillator(), gain = context.createGain();
+      tone.frequency.value = 450; gain.gain.value = 0.08;
+      tone.connect(gain).connect(context.destination);
+      tone.start(); tone.stop(context.currentTime + 1);
+    } catch (error) { /* no audio (autoplay rules): the card still flashes */ }
+  }
+  return { ring(on) {
+    if (on && !timer) { beep(); timer = setInterval(beep, 3000); }
+    if (!on && timer) { clearInterval(timer); timer = null; }
+  } };
+})();
+
+function setup() {
+  ConsoleText.apply(document);
+  const reasons = view.options.not_ready_reasons || [];
+  ConsoleParts.fill($("reason"), reasons, "reason", `${t("not_ready")}: ${t("choose_reason")}`);
+  wrapUpFor = null;
+}
+
+async function start() {
+  const me = await api("GET", "/api/me");
+  if (!me) return;
   text("agent-name", me.display_name);
   text("queues", me.queues.join(", "));
-}).catch(() => { location.href = "/login?next=/console"; });
-setInterval(tick, 1000);
-connect();
+  ConsoleParts.fill($("transfer-queue"), me.queues, "queue");
+  view.options = (await api("GET", "/api/agent/options")) || {};
+  setup();
+  render();
+  loadMyDay();
+  setInterval(loadMyDay, 30000);
+  setInterval(tick, 1000);
+  connect();
+}
+
+start();

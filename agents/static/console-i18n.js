@@ -1,0 +1,85 @@
+// The console's words in Chinese and English. The browser's language picks one at first; the
+// switch in the header keeps the agent's choice in localStorage.
+"use strict";
+
+const CONSOLE_LABELS = {
+  zh: {
+    title: "坐席工作台", available: "就绪", not_ready: "小休", offline: "离线", logout: "退出",
+    reserved: "振铃中", busy: "通话中", wrap_up: "话后处理", language: "English",
+    reason_break: "休息", reason_meal: "用餐", reason_training: "培训", reason_meeting: "会议",
+    reason_after_call_work: "话后工作", reason_missed: "未接听", reason_disconnected: "连接断开",
+    reason_transferred: "已转接", choose_reason: "选择原因…",
+    reconnecting: "连接已断开,正在重连…", connected: "已连接",
+    idle_title: "等待来电", idle_text: "点击「就绪」开始接听以下队列的来电和会话:",
+    incoming_call: "来电", incoming_chat: "新会话", accept: "接听", reject: "拒绝",
+    caller: "来电号码", customer: "客户", grade_key: "重点客户", choice: "IVR 选择", waited: "等待",
+    ticket: "工单", recent: "最近联系", open_tickets: "未结工单", none: "无",
+    on_call: "通话中", end_call: "挂断", transfer: "转接", transfer_to_queue: "转到队列",
+    transfer_to_agent: "转给坐席 (编号)", transfer_go: "转接", cancel: "取消",
+    wrap_up_title: "话后处理", disposition: "处理结果", category: "工单类别", ticket_status: "工单状态",
+    note: "备注", note_placeholder: "记录到工单的内容", follow_up: "后续", follow_none: "无",
+    follow_callback: "预约回电", follow_return_visit: "预约回访", when: "时间", follow_note: "回访要点",
+    done_available: "完成并就绪", done_not_ready: "完成并小休", more_time: "延长 30 秒",
+    seconds_left: "秒", my_day: "我的今日", handled: "已处理", answered: "已接听",
+    aht: "平均处理时长", service_level: "服务水平", announcement: "通知", dismiss: "知道了",
+    chats: "会话", send: "发送", typing: "对方正在输入…", canned: "快捷回复…", end_chat: "结束会话",
+    customer_left: "客户已离开", message_placeholder: "输入消息,回车发送", unread: "未读",
+    shortcuts: "快捷键", phone: "话机", status_open: "处理中", status_pending: "待跟进",
+    status_resolved: "已解决", status_closed: "已关闭", in_state: "已持续",
+    disposition_resolved: "已解决", disposition_follow_up: "需跟进", disposition_escalated: "已升级",
+    disposition_transferred: "已转接", disposition_wrong_number: "打错电话", disposition_no_answer: "无人应答",
+    category_consultation: "咨询", category_repair: "报修", category_complaint: "投诉", category_order: "订单与配送",
+    category_return_exchange: "退换货", category_other: "其他",
+  },
+  en: {
+    title: "Agent console", available: "Available", not_ready: "Not ready", offline: "Offline", logout: "Log out",
+    reserved: "Ringing", busy: "On a call", wrap_up: "Wrap-up", language: "中文",
+    reason_break: "Break", reason_meal: "Meal", reason_training: "Training", reason_meeting: "Meeting",
+    reason_after_call_work: "After-call work", reason_missed: "Missed offers", reason_disconnected: "Disconnected",
+    reason_transferred: "Transferred", choose_reason: "Choose a reason…",
+    reconnecting: "Connection lost, reconnecting…", connected: "Connected",
+    idle_title: "Waiting for contacts", idle_text: "Go Available to receive calls and chats from your queues:",
+    incoming_call: "Incoming call", incoming_chat: "New chat", accept: "Accept", reject: "Reject",
+    caller: "Caller", customer: "Customer", grade_key: "key account", choice: "IVR choice", waited: "Waited",
+    ticket: "Ticket", recent: "Recent contacts", open_tickets: "Open tickets", none: "none",
+    on_call: "On call", end_call: "End call", transfer: "Transfer", transfer_to_queue: "To queue",
+    transfer_to_agent: "To agent (id)", transfer_go: "Transfer", cancel: "Cancel",
+    wrap_up_title: "Wrap-up", disposition: "Disposition", category: "Ticket category", ticket_status: "Ticket status",
+    note: "Note", note_placeholder: "What goes on the ticket", follow_up: "Follow-up", follow_none: "None",
+    follow_callback: "Schedule callback", follow_return_visit: "Schedule return visit", when: "When",
+    follow_note: "What to check", done_available: "Done, available", done_not_ready: "Done, not ready",
+    more_time: "30 s more", seconds_left: "s", my_day: "My day", handled: "Handled", answered: "Answered",
+    aht: "Average handle time", service_level: "Service level", announcement: "Announcement", dismiss: "Dismiss",
+    chats: "Chats", send: "Send", typing: "Customer is typing…", canned: "Canned reply…", end_chat: "End chat",
+    customer_left: "The customer left", message_placeholder: "Type a message, Enter sends", unread: "unread",
+    shortcuts: "Shortcuts", phone: "Phone", status_open: "Open", status_pending: "Pending",
+    status_resolved: "Resolved", status_closed: "Closed", in_state: "for",
+    disposition_resolved: "Resolved", disposition_follow_up: "Needs follow-up", disposition_escalated: "Escalated",
+    disposition_transferred: "Transferred", disposition_wrong_number: "Wrong number", disposition_no_answer: "No answer",
+    category_consultation: "Consultation", category_repair: "Repair", category_complaint: "Complaint",
+    category_order: "Order and delivery", category_return_exchange: "Return or exchange", category_other: "Other",
+  },
+};
+
+const ConsoleText = {
+  lang: (localStorage.getItem("console-lang") || navigator.language || "zh").toLowerCase().startsWith("en") ? "en" : "zh",
+  t(key) {
+    const words = CONSOLE_LABELS[this.lang];
+    return words[key] !== undefined ? words[key] : CONSOLE_LABELS.zh[key] !== undefined ? CONSOLE_LABELS.zh[key] : key;
+  },
+  // A code from the settings (reason, disposition, category) in words when we have them, else as it is.
+  code(prefix, value) {
+    const key = `${prefix}_${value}`;
+    const words = CONSOLE_LABELS[this.lang][key];
+    return words !== undefined ? words : String(value || "").replace(/_/g, " ");
+  },
+  apply(root) {
+    root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });
+    root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = this.t(el.dataset.i18nPlaceholder); });
+    document.documentElement.lang = this.lang === "en" ? "en" : "zh-CN";
+  },
+  toggle() {
+    this.lang = this.lang === "en" ? "zh" : "en";
+    localStorage.setItem("console-lang", this.lang);
+  },
+};

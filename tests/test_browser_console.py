@@ -1,0 +1,109 @@
+"""The agent console in a real browser (Debian's chromium, driven by Playwright): log in, go available,
+a sandbox call rings, accept and answer, talk, wrap up with a return visit planned; and a dropped
+socket mid-offer neither loses the offer nor leaves the screen stale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from contactcenter.sandbox import place_call
+from tests.browser import chromium, log_in, require_browser, screenshot
+from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
+
+MS_ZHAO = "+8613800138000"
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
+    """Offers ring for 20 s here: a person (and a browser) needs the time to read the card."""
+    require_browser()
+    running = start_system(tmp_path_factory.mktemp("browser"), new_database(), {"OFFER_TIMEOUT_SECONDS": "20"})
+    yield running
+    stop_system(running)
+
+
+@pytest.fixture(scope="module")
+def browser(system: System) -> Iterator[Any]:
+    with chromium() as opened:
+        yield opened
+
+
+def console_of(browser: Any, system: System, username: str) -> Any:
+    page = browser.new_page()
+    log_in(page, system.base_url, username, DEMO_PASSWORD, "/console")
+    page.wait_for_selector("#conn.on")
+    return page
+
+
+def test_an_agent_takes_a_call_and_plans_the_return_visit_in_the_wrap_up(system: System, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = console_of(browser, system, "agent1")
+    expect(page.locator("#agent-name")).to_have_text("王芳 Wang Fang")
+    page.click("#go-available")
+    expect(page.locator("#state-badge")).to_have_text("就绪")
+    expect(page.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
+
+    place_call(system.sandbox_url, from_=MS_ZHAO, to=HOTLINE, digits=["1", "2"], talk_seconds=4)
+    offer = page.locator("#offers .offer")
+    expect(offer).to_be_visible(timeout=20_000)
+    expect(offer).to_contain_text("赵女士 Ms Zhao")
+    expect(offer).to_contain_text("+86 138****8000")  # agents see the number masked
+    expect(offer).to_contain_text("报修")
+    expect(offer.locator(".countdown")).to_contain_text("秒")
+    screenshot(page, "console-offer.png")
+
+    page.keyboard.press("Alt+a")  # the accept shortcut
+    expect(page.locator("#phone-state")).to_have_text("振铃 Ringing", timeout=15_000)
+    page.click("#phone-answer")
+    expect(page.locator("#call")).to_be_visible()
+    expect(page.locator("#state-badge")).to_have_text("通话中", timeout=15_000)
+    expect(page.locator("#call-timer")).to_have_text("0:02", timeout=5_000)
+
+    form = page.locator("#call-wrapup form.wrapup")
+    expect(form).to_be_visible(timeout=20_000)  # the caller hung up after talking
+    expect(page.locator("#state-badge")).to_have_text("话后处理")
+    form.locator("select[name=disposition]").select_option("resolved")
+    form.locator("select[name=category]").select_option("repair")
+    form.locator("select[name=ticket_status]").select_option("resolved")
+    expect(form.locator("select[name=follow_kind]")).to_have_value("return_visit")  # proposed for a resolved ticket
+    visit_day = (date.today() + timedelta(days=2)).isoformat()
+    form.locator("input[name=follow_at]").fill(f"{visit_day}T15:30")
+    form.locator("input[name=follow_note]").fill("滚筒还响吗 is the drum quiet?")
+    form.locator("textarea[name=note]").fill("更换了轴承 bearing replaced <b>under warranty</b>")
+    screenshot(page, "console-wrap-up.png")
+    form.locator("button[value=available]").click()
+    expect(page.locator("#state-badge")).to_have_text("就绪", timeout=10_000)
+    expect(page.locator("#idle")).to_be_visible()
+
+    agent = system.login("agent1")
+    [visit] = [
+        c
+        for c in agent.get("/api/callbacks", params={"status": "scheduled"}).json()["callbacks"]
+        if c["kind"] == "return_visit"
+    ]
+    assert visit["phone"] == MS_ZHAO and visit["note"] == "滚筒还响吗 is the drum quiet?"
+    assert visit["scheduled_for"].startswith(visit_day)
+    ticket = agent.get(f"/api/tickets/{visit['ticket_id']}").json()
+    assert ticket["status"] == "resolved" and ticket["category"] == "repair"
+    assert ticket["notes"][-1]["body"] == "更换了轴承 bearing replaced <b>under warranty</b>"
+    page.close()
+
+
+def test_the_console_switches_language_and_keeps_the_choice(system: System, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = console_of(browser, system, "agent2")
+    page.click("#lang")
+    expect(page.locator("h1")).to_have_text("Agent console")
+    expect(page.locator("#go-available")).to_contain_text("Available")
+    page.reload()
+    page.wait_for_selector("#conn.on")
+    expect(page.locator("h1")).to_have_text("Agent console")
+    page.click("#lang")
+    expect(page.locator("h1")).to_have_text("坐席工作台")
+    page.close()
