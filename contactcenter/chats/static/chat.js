@@ -9,7 +9,7 @@ const LABELS = {
     name: "您的称呼", phone: "联系电话", phone_optional: "联系电话(选填)", topic: "咨询类型", start: "开始咨询",
     offline_intro: "现在是非工作时间。请留言,我们上班后会尽快联系您。", your_message: "留言内容",
     send_message: "提交留言", message_left: "留言已收到,我们会尽快联系您。", ticket_number: "工单号:",
-    waiting: "正在为您接通客服,请稍候。", position: "您前面排在第", estimated_wait: "预计等待",
+    waiting: "正在为您接通客服,请稍候。", position: "您排在第", estimated_wait: "预计等待",
     talking_to: "正在为您服务:", ended: "对话已结束,感谢您的咨询。", new_chat: "重新咨询",
     reconnecting: "网络中断,正在重新连接……未发送的消息会在连接后发出。", agent_typing: "客服正在输入……",
     type_here: "请输入消息,按 Enter 发送", send: "发送", leave: "结束对话", you: "我", system: "系统",
@@ -278,7 +278,10 @@ async function start() {
   topics = info.topics;
   $("company").textContent = info.company;
   applyLabels();
-  if (chat) openConversation(); // a reload mid-chat picks the conversation up again
+  if (chat) { // a reload mid-chat picks the conversation up again, from its first message
+    chat.lastId = 0;
+    openConversation();
+  }
   else show(info.open ? "prechat" : "offline");
 }
 
