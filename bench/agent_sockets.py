@@ -40,6 +40,16 @@ def raise_fd_limit(wanted: int) -> int:
     return soft
 
 
+def choose_cores(no_pin: bool) -> tuple[int | None, int | None]:
+    """The client's core and the server's core: the first two this process may use, unless told not to.
+    This process (and what it starts from now on, e.g. Redis) moves to the client's core."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if no_pin or len(allowed) < 2:
+        return None, None
+    os.sched_setaffinity(0, {allowed[0]})
+    return allowed[0], allowed[1]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -24,6 +24,7 @@ from pathlib import Path
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.twilio_params
+from agent_sockets import choose_cores  # noqa: E402
 from webhooks_load import Callers, Calls, Tally, Target, build_requests, closed_loop, open_loop  # noqa: E402
 from webhooks_report import Report, Round, figures, table  # noqa: E402
 from webhooks_setup import Servers, Watch, count_rows, seed_database  # noqa: E402
@@ -60,15 +61,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.seconds = args.seconds or (2.0 if args.quick else 5.0)
     args.latency_seconds = args.latency_seconds or (4.0 if args.quick else 10.0)
     return args
-
-
-def choose_cores(no_pin: bool) -> tuple[int | None, int | None]:
-    """The client's core and the servers' core: the first two this process may use, unless told not to."""
-    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if no_pin or len(allowed) < 2:
-        return None, None
-    os.sched_setaffinity(0, {allowed[0]})  # this process, and the Redis it starts, on the client's core
-    return allowed[0], allowed[1]
 
 
 def code_version() -> str:
