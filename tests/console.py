@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import System
 
 
 class AgentConsole:
-    def __init__(self, system: System, username: str) -> None:
+    """Pings every `ping_every` seconds, as the browser does, so the server's heartbeat keeps it open."""
+
+    def __init__(self, system: System, username: str, ping_every: float = 5.0, last_seq: int | None = None) -> None:
         self.http: httpx.Client = system.login(username)
         self.me = self.http.get("/api/me").json()
         cookie = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
@@ -23,10 +28,22 @@ class AgentConsole:
         self.ws: ClientConnection = self._resources.enter_context(
             connect(system.base_url.replace("http", "ws", 1) + "/agents/ws", additional_headers={"Cookie": cookie})
         )
-        self.ws.send(json.dumps({"type": "hello", "last_seq": None}))
-        self.snapshot = json.loads(self.ws.recv(timeout=10))
+        self.ws.send(json.dumps({"type": "hello", "last_seq": last_seq}))
+        self.caught_up: list[dict[str, Any]] = []  # the events missed since `last_seq`, when it is given
+        message = json.loads(self.ws.recv(timeout=10))
+        while message["type"] not in ("snapshot", "caught_up"):
+            self.caught_up.append(message)
+            message = json.loads(self.ws.recv(timeout=10))
+        self.snapshot = message  # or the caught_up message
         self.last_seq = self.snapshot["seq"]
         self.seen: list[dict[str, Any]] = []
+        self._closing = threading.Event()
+        threading.Thread(target=self._keep_alive, args=(ping_every,), daemon=True).start()
+
+    def _keep_alive(self, every: float) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while not self._closing.wait(every):
+                self.ws.send(json.dumps({"type": "ping"}))
 
     @property
     def id(self) -> int:
@@ -59,6 +76,7 @@ class AgentConsole:
         return self.post(f"/api/agent/offers/{contact}/reject")
 
     def close(self) -> None:
+        self._closing.set()
         self._resources.close()
         self.http.close()
 
