@@ -37,20 +37,25 @@ def sample(routing: RoutingEngine, queues: list[str], now_ms: int | None = None)
     minute = now_ms // MINUTE_MS * MINUTE_MS
     if not routing.redis.set(f"{routing.prefix}history:taken:{minute}", 1, nx=True, ex=180):
         return False
-    with routing.redis.pipeline(transaction=False) as pipe:
-        for queue in queues:
-            stats = routing.queue_stats(queue=queue)
-            point = {
-                "at": minute,
-                "waiting": stats["waiting"],
-                "longest_wait_seconds": stats["longest_wait_seconds"],
-                "service_level_percent": stats["service_level_percent"],
-            }
-            key = _series_key(routing, queue)
-            pipe.zadd(key, {json.dumps(point, separators=(",", ":")): minute})
-            pipe.zremrangebyscore(key, "-inf", f"({now_ms - KEEP_MS}")
-        pipe.execute()
+    for queue in queues:
+        stats = routing.queue_stats(queue=queue)
+        point = {
+            "at": minute,
+            "waiting": stats["waiting"],
+            "longest_wait_seconds": stats["longest_wait_seconds"],
+            "service_level_percent": stats["service_level_percent"],
+        }
+        record(routing, queue, point, now_ms)
     return True
+
+
+def record(routing: RoutingEngine, queue: str, point: dict[str, Any], now_ms: int) -> None:
+    """Add one sample (`at`: its minute, in ms) to a queue's series and drop those older than 24 h."""
+    key = _series_key(routing, queue)
+    with routing.redis.pipeline(transaction=False) as pipe:
+        pipe.zadd(key, {json.dumps(point, separators=(",", ":")): point["at"]})
+        pipe.zremrangebyscore(key, "-inf", f"({now_ms - KEEP_MS}")
+        pipe.execute()
 
 
 def history(routing: RoutingEngine, queues: list[str], hours: int, now_ms: int | None = None) -> dict[str, Any]:

@@ -82,7 +82,7 @@ function applyLabels() {
   $("lang").textContent = t("lang");
   $("conn").title = t("connection");
   renderAll();
-  loadHistory();
+  if (board.queues.length) loadHistory(); // series labels change with the language
 }
 
 $("lang").addEventListener("click", () => {
@@ -94,15 +94,17 @@ $("lang").addEventListener("click", () => {
 // ---- the live picture: snapshot and events ---------------------------------------------------
 
 function takeSnapshot(message) {
-  board.queues = message.queues;
   board.scope = message.scope;
   board.agents = new Map(message.agents.map((a) => [String(a.id), a]));
   board.waiting = new Map(message.waiting.map((w) => [String(w.contact), w]));
   for (const w of message.waiting) board.known.set(String(w.contact), w);
   for (const q of message.queues) board.stats.set(q.name, q.stats);
   for (const a of message.agents) if (a.contact) board.known.set(String(a.contact.contact), a.contact);
+  const first = !board.queues.length;
+  board.queues = message.queues;
   board.seq = message.seq;
   renderAll();
+  if (first) loadHistory(); // the charts' captions need the queues' names: drawn once they are known
 }
 
 function watched(queue) {
@@ -272,8 +274,9 @@ function contactCell(contact) {
   if (!contact) return el("td", { class: "muted", text: "—" });
   const since = contact.answered_at || contact.since || contact.enqueued_at;
   const who = contact.info && (contact.info.customer || contact.info.from) ? ` · ${contact.info.customer || contact.info.from}` : "";
+  const queue = board.queues.find((q) => q.name === contact.queue);
   return el("td", {},
-    el("span", { text: `${contact.queue} · ${t("channels")[contact.channel] || contact.channel}${who} · ` }),
+    el("span", { text: `${queue ? queue.display_name : contact.queue} · ${t("channels")[contact.channel] || contact.channel}${who} · ` }),
     el("span", { class: "ticking", "data-since": String(since || ""), text: since ? duration(Date.now() - since) : "" }));
 }
 
@@ -363,9 +366,13 @@ async function refreshStats() {
   }
 }
 
-function chartWidth(container) {
-  return Math.max(260, container.clientWidth - 8);
+function chartSize(box) {
+  return { width: Math.max(260, box.clientWidth), height: Math.max(160, Math.round(window.innerHeight / 5)) };
 }
+
+window.addEventListener("resize", () => {
+  for (const chart of charts.values()) chart.setSize(chartSize(chart.root.parentElement));
+});
 
 async function loadHistory() {
   const hours = $("hours").value;
@@ -380,33 +387,44 @@ async function loadHistory() {
   const holder = $("charts");
   holder.replaceChildren();
   charts.clear();
-  for (const [name, points] of Object.entries(body.queues)) {
+  // Every box first, so each chart is sized to its own column once the grid is laid out.
+  const boxes = Object.entries(body.queues).map(([name, points]) => {
     const queue = board.queues.find((q) => q.name === name);
     const box = el("figure", { class: "chart", "data-queue": name }, el("figcaption", { text: queue ? queue.display_name : name }));
     holder.append(box);
+    return [name, points, box];
+  });
+  for (const [name, points, box] of boxes) {
     if (!points.length) {
       box.append(el("p", { class: "muted", text: t("no_history") }));
       continue;
     }
     const data = [points.map((p) => p.at / 1000), points.map((p) => p.waiting), points.map((p) => p.service_level_percent)];
-    const options = {
-      width: chartWidth(holder.firstChild === box ? holder : box.parentElement) / Math.min(Object.keys(body.queues).length, 3) - 16,
-      height: 180,
-      scales: { x: { time: true }, sl: { range: [0, 100] } },
-      series: [
-        {},
-        { label: t("series_waiting"), stroke: "#38bdf8", fill: "rgba(56,189,248,0.15)", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
-        { label: t("series_sl"), stroke: "#4ade80", width: 2, scale: "sl", spanGaps: true },
-      ],
-      axes: [
-        { stroke: "#94a3b8", grid: { stroke: "rgba(148,163,184,0.15)" } },
-        { stroke: "#38bdf8", grid: { stroke: "rgba(148,163,184,0.15)" }, incrs: [1, 2, 5, 10, 20, 50] },
-        { side: 1, scale: "sl", stroke: "#4ade80", grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v}%`) },
-      ],
-      legend: { live: false },
-    };
-    charts.set(name, new uPlot(options, data, box));
+    charts.set(name, new uPlot({ ...chartOptions(), ...chartSize(box) }, data, box));
   }
+}
+
+const clockTime = (seconds) => {
+  const d = new Date(seconds * 1000);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+};
+
+function chartOptions() {
+  const grid = { stroke: "rgba(148,163,184,0.15)" };
+  return {
+    scales: { x: { time: true }, sl: { range: [0, 100] } },
+    series: [
+      { value: (_u, v) => (v == null ? "" : clockTime(v)) },
+      { label: t("series_waiting"), stroke: "#38bdf8", fill: "rgba(56,189,248,0.15)", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
+      { label: t("series_sl"), stroke: "#4ade80", width: 2, scale: "sl", spanGaps: true },
+    ],
+    axes: [
+      { stroke: "#94a3b8", grid, values: (_u, ticks) => ticks.map(clockTime) },
+      { stroke: "#38bdf8", grid, incrs: [1, 2, 5, 10, 20, 50, 100] },
+      { side: 1, scale: "sl", stroke: "#4ade80", grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v}%`) },
+    ],
+    legend: { live: false },
+  };
 }
 
 $("hours").addEventListener("change", loadHistory);
