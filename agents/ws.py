@@ -31,17 +31,7 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
     """The agent's state and current offer or contact, as of one sequence number."""
     snap = services.routing.snapshot(agent_id=str(agent_id))
     agent = snap.agent
-    contact = None
-    if snap.contact:
-        c = snap.contact
-        contact = {
-            "contact": c.get("id"),
-            "state": c.get("state"),
-            "queue": c.get("queue"),
-            "deadline": int(c["deadline"]) if c.get("deadline") else None,
-            "enqueued_at": int(c.get("enqueued_at", 0)),
-            "info": json.loads(c.get("info") or "{}"),
-        }
+    contact = _contact_view(snap.contact) if snap.contact else None
     disconnected = agent.get("state") == "not_ready" and agent.get("reason") == "disconnected"
     return {
         "type": "snapshot",
@@ -50,11 +40,33 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
             "state": agent.get("state", "offline"),
             "reason": agent.get("reason", ""),
             "since": int(agent["since"]) if agent.get("since") else None,
+            "wrapup_until": _ms(agent.get("wrapup_until")),
             # What a disconnect replaced, for the console to offer it back (the agent chooses).
             "previous_state": agent.get("prev_state") if disconnected else None,
             "previous_reason": agent.get("prev_reason") if disconnected else None,
         },
         "contact": contact,
+        "chats": [_contact_view(chat) for chat in snap.chats if chat],
+    }
+
+
+def _ms(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _contact_view(c: dict[str, str]) -> dict[str, Any]:
+    """A call or chat of the snapshot, shaped like the events that made it."""
+    return {
+        "contact": c.get("id"),
+        "channel": c.get("channel", "voice"),
+        "state": c.get("state"),
+        "queue": c.get("queue"),
+        "deadline": _ms(c.get("deadline")),
+        "enqueued_at": int(c.get("enqueued_at") or 0),
+        "answered_at": _ms(c.get("answered_at")),
+        "ended_at": _ms(c.get("ended_at")),
+        "wrapup_until": _ms(c.get("wrapup_until")),
+        "info": json.loads(c.get("info") or "{}"),
     }
 
 
@@ -64,7 +76,7 @@ async def _send_events(ws: WebSocket, sub: Subscription, after: int) -> None:
         if sub.overflowed:
             await ws.close(code=4000, reason="fell behind; reconnect to resync")
             return
-        if event["seq"] > after:
+        if event.get("seq", after + 1) > after:  # chat items (chat.message, chat.typing) have no seq
             await ws.send_json(event)
 
 
@@ -112,7 +124,7 @@ async def _serve(
     ws: WebSocket, services: Services, hub: EventHub, agent_id: int, last_seq: object, heartbeat: Heartbeat
 ) -> None:
     heartbeat_ms = int(heartbeat.interval * 1000)  # told to the client, which watches the server's pings
-    async with hub.subscribe(str(agent_id)) as sub:
+    async with hub.subscribe(str(agent_id)) as sub, ws.app.state.chat_hub.agent_sink(agent_id, sub):
         missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
         if missed is None:
             message = await run_in_threadpool(snapshot_message, services, agent_id)

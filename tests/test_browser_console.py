@@ -107,3 +107,51 @@ def test_the_console_switches_language_and_keeps_the_choice(system: System, brow
     page.click("#lang")
     expect(page.locator("h1")).to_have_text("坐席工作台")
     page.close()
+
+
+def test_a_customer_chat_reaches_the_agent_and_back_with_html_shown_as_text(system: System, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    agent = console_of(browser, system, "agent2")
+    agent.click("#go-available")
+    expect(agent.locator("#state-badge")).to_have_text("就绪")
+
+    customer = browser.new_page(width=420, height=760)
+    customer.goto(f"{system.base_url}/chat")
+    prechat = customer.locator("#prechat")
+    expect(prechat).to_be_visible(timeout=10_000)
+    prechat.locator("input[name=name]").fill("孙小姐 <i>Ms Sun</i>")
+    prechat.locator("input[name=phone]").fill("13700137000")
+    prechat.locator("button[type=submit]").click()
+    expect(customer.locator("#conversation")).to_be_visible(timeout=10_000)
+
+    offer = agent.locator("#offers .offer")
+    expect(offer).to_be_visible(timeout=20_000)
+    expect(offer.locator(".offer-title")).to_have_text("新会话")
+    offer.locator(".accept").click()
+    panel = agent.locator("#chats .chat")
+    expect(panel).to_be_visible(timeout=10_000)
+    expect(customer.locator("#with-agent")).to_be_visible(timeout=10_000)
+
+    customer.fill("#body", "洗衣机漏水 <script>alert(1)</script>")
+    customer.keyboard.press("Enter")
+    expect(panel.locator(".message.customer .body")).to_have_text(
+        "洗衣机漏水 <script>alert(1)</script>", timeout=10_000
+    )
+    expect(panel.locator(".message.customer script")).to_have_count(0)
+
+    panel.locator("textarea").fill("您好，请问是哪个型号？<b>Which model?</b>")
+    panel.locator("textarea").press("Enter")
+    reply = customer.locator("#messages li", has_text="哪个型号")
+    expect(reply).to_contain_text("<b>Which model?</b>", timeout=10_000)
+    expect(customer.locator("#messages b")).to_have_count(0)
+    screenshot(agent, "console-chat.png")
+    screenshot(customer, "chat.png")
+
+    customer.click("#leave")
+    expect(panel.locator("form.wrapup")).to_be_visible(timeout=10_000)  # the chat's own wrap-up
+    panel.locator("select[name=disposition]").select_option("resolved")
+    panel.locator("button[value=available]").click()
+    expect(agent.locator("#chats .chat")).to_have_count(0, timeout=10_000)
+    agent.close()
+    customer.close()

@@ -35,7 +35,7 @@ const ConsoleChat = (() => {
     if (!panel) return;
     try {
       const data = await call("GET", `/api/agent/chats/${id}/messages?after=${panel.lastId}`);
-      for (const message of data.messages || data) showMessage(panel, message);
+      for (const message of data.messages || []) showMessage(panel, message);
       renderUnread(panel);
     } catch (error) { /* the contact may be over; the next event will tell */ }
   }
@@ -57,6 +57,7 @@ const ConsoleChat = (() => {
     ConsoleText.apply(card);
     const panel = { card, lastId: 0, unread: 0, typingUntil: 0, wrapFor: null, id: contact.contact };
     panels.set(contact.contact, panel);
+    document.getElementById("chats").append(card); // first: a panel in the map is always on the page
     const input = card.querySelector("textarea");
     const form = card.querySelector(".compose");
     fillCanned(card.querySelector(".canned"));
@@ -85,7 +86,6 @@ const ConsoleChat = (() => {
       } catch (error) { document.getElementById("error").textContent = error.message; document.getElementById("error").hidden = false; }
     });
     card.querySelector(".end-chat").addEventListener("click", () => call("POST", `/api/agent/contacts/${panel.id}/end`, {}).catch(() => {}));
-    document.getElementById("chats").append(card);
     catchUp(contact.contact);
     return panel;
   }
@@ -134,7 +134,7 @@ const ConsoleChat = (() => {
   }
 
   fetch("/api/canned-replies").then((r) => (r.ok ? r.json() : [])).then((data) => {
-    canned = data.replies || data || [];
+    canned = Array.isArray(data.canned_replies) ? data.canned_replies : [];
     for (const panel of panels.values()) fillCanned(panel.card.querySelector(".canned"));
   }).catch(() => {});
   // After a reconnect the socket may have missed pushes: every panel catches up from its last id.

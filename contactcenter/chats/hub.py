@@ -16,7 +16,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
@@ -34,6 +34,10 @@ def _encode(item: Item) -> str:
 def publish(redis: Redis, item: Item, channel: str = CHANNEL) -> None:
     """Send an item to every process (from synchronous service code; store it in SQL first)."""
     redis.publish(channel, _encode(item))
+
+
+class Sink(Protocol):
+    def push(self, item: Item) -> None: ...
 
 
 class Feed:
@@ -76,8 +80,8 @@ class ChatHub:
     def __init__(self, redis: AsyncRedis, channel: str = CHANNEL) -> None:
         self.redis = redis
         self.channel = channel
-        self._by_contact: dict[str, set[Feed]] = defaultdict(set)
-        self._by_agent: dict[str, set[Feed]] = defaultdict(set)
+        self._by_contact: dict[str, set[Sink]] = defaultdict(set)
+        self._by_agent: dict[str, set[Sink]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
 
@@ -112,7 +116,20 @@ class ChatHub:
             yield feed
 
     @contextlib.asynccontextmanager
-    async def _feed(self, index: dict[str, set[Feed]], key: str) -> AsyncIterator[Feed]:
+    async def agent_sink(self, agent_id: int | str, sink: Sink) -> AsyncIterator[None]:
+        """An agent's chat items pushed into a queue the caller already reads (the console socket's
+        routing subscription, so one socket needs no second queue and task for chats)."""
+        index = self._by_agent[str(agent_id)]
+        index.add(sink)
+        try:
+            yield
+        finally:
+            index.discard(sink)
+            if not index:
+                self._by_agent.pop(str(agent_id), None)
+
+    @contextlib.asynccontextmanager
+    async def _feed(self, index: dict[str, set[Sink]], key: str) -> AsyncIterator[Feed]:
         feed = Feed()
         index[key].add(feed)
         try:

@@ -114,6 +114,9 @@ local function set_agent(agent, state, reason, fields, previous)
   for _, v in ipairs({'state', state, 'reason', reason or '', 'since', NOW}) do fields[#fields + 1] = v end
   refresh_chat_line(agent, state, fields)
   local event = {agent = agent, state = state, reason = reason or ''}
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'wrapup_until' then event.wrapup_until = tonumber(fields[i + 1]) end  -- the console's countdown
+  end
   if previous then event.previous_state, event.previous_reason = previous[1], previous[2] end
   emit('agent.state', event)
 end
