@@ -285,3 +285,12 @@ def test_service_code_publishes_through_redis_to_the_hub(redis_url: str) -> None
             await hub.stop()
 
     assert asyncio.run(scenario()) == {"type": "chat.ended", "contact": "5", "agent": None, "reason": "agent_ended"}
+
+
+def test_a_chat_nobody_took_within_the_maximum_wait_ends_asking_for_a_message(services: Services) -> None:
+    contact_id = service.start_chat(services, form=form(services)).contact_id
+    service.time_out(services, contact_id=contact_id)
+    with services.db.session() as session:
+        assert session.get_one(Contact, contact_id).status == "abandoned"
+        last = service.messages_after(session, contact_id=contact_id, after=0)[-1]
+    assert last["sender"] == "system" and "please leave a message" in last["body"]

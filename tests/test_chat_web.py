@@ -309,3 +309,22 @@ def test_the_chat_page_and_its_files_are_served_without_a_cdn(system: System) ->
     assert "innerHTML" not in script and "textContent = message.body" in script
     available = httpx.get(system.base_url + "/api/chat/availability").json()
     assert available["open"] is True and [t["id"] for t in available["topics"]][:2] == ["consultation", "repair"]
+
+
+def test_a_message_left_on_the_page_becomes_a_ticket_holding_it(system: System, sql: Engine) -> None:
+    form = {"name": "郑女士", "phone": "+8613612345678", "topic": "order", "language": "zh-CN"}
+    no_phone = httpx.post(system.base_url + "/api/chat/leave-message", json={**form, "phone": "", "message": "hi"})
+    assert no_phone.status_code == 400 and no_phone.json() == {
+        "error": "Please give a phone number so we can get back to you."
+    }
+    empty = httpx.post(system.base_url + "/api/chat/leave-message", json={**form, "message": ""})
+    assert empty.json() == {"error": "The message is empty."}
+    left = httpx.post(system.base_url + "/api/chat/leave-message", json={**form, "message": "订单 20261101001 到哪了?"})
+    assert left.status_code == 201, left.text
+    with sql.connect() as conn:
+        ticket_id = conn.execute(
+            text("SELECT id FROM tickets WHERE number = :n"), {"n": left.json()["ticket"]}
+        ).scalar_one()
+    ticket = system.login("supervisor").get(f"/api/tickets/{ticket_id}").json()
+    assert ticket["category"] == "order" and ticket["customer"]["phone"] == "+8613612345678"
+    assert ticket["notes"][0]["body"].endswith("订单 20261101001 到哪了?")

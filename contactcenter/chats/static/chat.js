@@ -184,7 +184,10 @@ function onServerMessage(message) {
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
       break;
-    case "ended": finish(); break;
+    case "ended":
+      finish();
+      if (message.reason === "max_wait") show("offline"); // nobody came in time: take a message instead
+      break;
     case "error":
       showError(message.error);
       if (message.client_id && pending.has(message.client_id)) {
