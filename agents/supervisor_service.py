@@ -144,8 +144,10 @@ def list_agents(services: Services, viewer: CurrentUser, team: str | None = None
     """The agents grid's rows; `team` narrows it (a team lead asking for another team is refused)."""
     if team is not None and not sees_everyone(viewer.role) and team != viewer.team:
         raise OutsideTeam(f"You lead team {viewer.team or '(none)'}; the agents of team {team} are not yours to see.")
-    rows = floor_snapshot(services, viewer)["agents"]
-    return [row for row in rows if team is None or row["team"] == team]
+    with services.db.session() as session:
+        agents = [a for a in _agents(session, viewer) if team is None or a.team == team]
+        floor = services.routing.floor(queues=[], agents=[str(a.id) for a in agents])
+        return [_agent_view(a, live) for a, live in zip(agents, floor["agents"], strict=True)]
 
 
 def agent_detail(services: Services, viewer: CurrentUser, agent_id: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from tests.conftest import DEMO_PASSWORD, HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 
 OTHER_TEAM = "二组 Team 2"
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
 
 def cookie_of(client: httpx.Client) -> str:
@@ -87,7 +89,16 @@ def test_the_page_is_for_supervisors_managers_and_admins(system: System) -> None
     for username in ("supervisor", "manager"):
         page = system.login(username).get("/wallboard")
         assert page.status_code == 200 and "/static/agents/wallboard.js" in page.text
-    assert "uPlot" in httpx.get(system.base_url + "/static/agents/vendor/uplot/uPlot.iife.min.js").text
+
+
+def test_the_charting_library_is_served_by_the_app_at_the_pinned_version(system: System) -> None:
+    pinned = json.loads((FRONTEND / "package.json").read_text())["dependencies"]["uplot"]
+    locked = json.loads((FRONTEND / "package-lock.json").read_text())["packages"]["node_modules/uplot"]["version"]
+    assert pinned == locked and pinned[0].isdigit()  # an exact version, not a range
+    served = httpx.get(system.base_url + "/static/agents/vendor/uplot/uPlot.iife.min.js", timeout=15)
+    assert served.status_code == 200 and served.text.startswith(f"/*! https://github.com/leeoniya/uPlot (v{pinned}) */")
+    for name in ("uPlot.min.css", "LICENSE"):
+        assert httpx.get(f"{system.base_url}/static/agents/vendor/uplot/{name}", timeout=15).status_code == 200
 
 
 def test_a_supervisor_sees_their_own_team_and_a_manager_everyone(system: System, outsider: int) -> None:
