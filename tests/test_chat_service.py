@@ -14,7 +14,7 @@ import yaml
 from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import select
 
-from contactcenter.chats import canned, offline, service
+from contactcenter.chats import canned, offline, service, views
 from contactcenter.chats.forms import MAX_MESSAGE_LENGTH, ChatError
 from contactcenter.chats.hub import ChatHub, publish
 from contactcenter.chats.models import ChatMessage, ChatSession, Sender
@@ -103,7 +103,7 @@ def test_a_chat_opens_a_contact_ticket_and_customer_greets_and_waits_in_its_topi
         assert contact.provider_id.startswith("CH") and contact.from_number == "+8613800138000" == customer.phone
         assert (ticket.number, ticket.category) == (started.ticket, "repair")
         assert chat.token_hash == service.token_hash(started.token) and started.token not in chat.token_hash
-        [greeting] = service.messages_after(session, contact_id=contact.id, after=0)
+        [greeting] = views.messages_after(session, contact_id=contact.id, after=0)
     assert greeting["sender"] == "system" and greeting["body"].startswith("您好,这里是示例电器 Example Appliances。")
     routing = services.routing.contact(str(started.contact_id))
     assert (routing["state"], routing["queue"], routing["channel"]) == ("waiting", "repair", "chat")
@@ -292,5 +292,5 @@ def test_a_chat_nobody_took_within_the_maximum_wait_ends_asking_for_a_message(se
     service.time_out(services, contact_id=contact_id)
     with services.db.session() as session:
         assert session.get_one(Contact, contact_id).status == "abandoned"
-        last = service.messages_after(session, contact_id=contact_id, after=0)[-1]
+        last = views.messages_after(session, contact_id=contact_id, after=0)[-1]
     assert last["sender"] == "system" and "please leave a message" in last["body"]

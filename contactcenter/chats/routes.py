@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from contactcenter.chats import canned, offline, service, socket
+from contactcenter.chats import canned, offline, service, socket, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, require_user
@@ -106,7 +106,7 @@ async def agent_messages(request: Request) -> Response:
     agent = await require_user(request, AGENT_ROLES)
     try:
         chat = await run_in_threadpool(
-            service.agent_view,
+            views.agent_view,
             request.app.state.services,
             contact_id=request.path_params["contact_id"],
             agent_id=agent.id,

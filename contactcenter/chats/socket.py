@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from contactcenter.chats import service
+from contactcenter.chats import service, views
 from contactcenter.chats.forms import ChatError
 from contactcenter.chats.hub import ChatHub, Feed
 from contactcenter.chats.models import Sender
@@ -144,7 +144,7 @@ async def customer_socket(ws: WebSocket) -> None:
     customer = CustomerSocket(ws, services, contact_id)
     # Listen before reading SQL: a message stored meanwhile then comes by both ways and is sent once.
     async with hub.contact_feed(contact_id) as feed:
-        state = await run_in_threadpool(service.chat_state, services, contact_id=contact_id, after=after)
+        state = await run_in_threadpool(views.chat_state, services, contact_id=contact_id, after=after)
         customer.sent.update(m["id"] for m in state["messages"])
         customer.waiting = state["state"] == "queued"
         await ws.send_json({"type": "history", **state})
