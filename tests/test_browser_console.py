@@ -4,15 +4,18 @@ socket mid-offer neither loses the offer nor leaves the screen stale."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from contactcenter.sandbox import place_call
 from tests.browser import chromium, log_in, require_browser, screenshot
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
+from tests.console import AgentConsole
 
 MS_ZHAO = "+8613800138000"
 
@@ -155,3 +158,66 @@ def test_a_customer_chat_reaches_the_agent_and_back_with_html_shown_as_text(syst
     expect(agent.locator("#chats .chat")).to_have_count(0, timeout=10_000)
     agent.close()
     customer.close()
+
+
+# The page's websocket "network": replaced by one that never connects (as when the laptop loses
+# Wi-Fi), then given back. The console keeps retrying with backoff meanwhile.
+CUT_THE_NETWORK = """() => {
+  window.realWebSocket = window.realWebSocket || WebSocket;
+  WebSocket = function () {
+    const dead = { readyState: 3, send() {}, close() {} };
+    setTimeout(() => dead.onclose && dead.onclose({ code: 1006 }), 50);
+    return dead;
+  };
+  socket.close();
+}"""
+RESTORE_THE_NETWORK = "() => { WebSocket = window.realWebSocket; }"
+
+
+def test_a_socket_dropped_mid_offer_loses_no_caller_and_the_screen_catches_up(system: System, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = console_of(browser, system, "agent1")
+    page.click("#go-available")
+    expect(page.locator("#state-badge")).to_have_text("就绪")
+    first = place_call(system.sandbox_url, from_="+8613900139000", to=HOTLINE, digits=["1", "1"])
+    offer = page.locator("#offers .offer")
+    expect(offer).to_be_visible(timeout=20_000)
+    waiting_first = offer.get_attribute("data-contact")
+    second = place_call(system.sandbox_url, from_="+8613600136000", to=HOTLINE, digits=["1", "1"])
+
+    page.evaluate(CUT_THE_NETWORK)
+    expect(page.locator("#reconnecting")).to_be_visible()  # the screen says it may be out of date
+    expect(page.locator("#conn")).to_have_class("conn off")
+
+    supervisor = system.login("supervisor")
+
+    def routing_state() -> str:
+        return supervisor.get(f"/api/contacts/{waiting_first}/routing").json()["state"]
+
+    assert routing_state() == "offered"  # held for the agent until the lease ends
+    deadline = time.monotonic() + 30
+    while routing_state() != "waiting" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert routing_state() == "waiting"  # the lease ran out: back in the queue
+
+    colleague = AgentConsole(system, "agent2")
+    try:  # the next free agent gets the first caller: it kept its place ahead of the second
+        colleague.go("available")
+        assert colleague.next_event("offer.created")["contact"] == waiting_first
+    finally:
+        colleague.close()
+
+    page.evaluate(RESTORE_THE_NETWORK)
+    expect(page.locator("#reconnecting")).to_be_hidden(timeout=20_000)
+    expect(page.locator(f'#offers .offer[data-contact="{waiting_first}"]')).to_have_count(0)
+    # Caught up with what happened meanwhile: the second caller, still waiting, now rings here.
+    card = page.locator("#offers .offer")
+    expect(card).to_have_count(1, timeout=15_000)
+    shown = card.get_attribute("data-contact")
+    assert shown != waiting_first
+    assert supervisor.get(f"/api/contacts/{shown}/routing").json()["state"] == "offered"
+    expect(page.locator("#state-badge")).to_have_text("振铃中")
+    for call_sid in (first, second):
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{call_sid}/hangup")
+    page.close()
