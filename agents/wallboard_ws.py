@@ -10,7 +10,6 @@ Watching is not presence: unlike a console, opening or closing a wallboard chang
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.supervisor_service import Scope, floor_snapshot, scope_of
 from contactcenter.context import Services
+from contactcenter.sockets import until_first_ends
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, current_user
 from queues.stream import EventHub, Subscription
 
@@ -72,15 +72,7 @@ async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: Curre
                     await ws.send_json(event)
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after})
-        tasks = [asyncio.create_task(_send_events(ws, sub, scope, after)), asyncio.create_task(_answer_pings(ws))]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):  # the socket is closing anyway
-                    await task
+        await until_first_ends(_send_events(ws, sub, scope, after), _answer_pings(ws))
 
 
 routes = [WebSocketRoute("/supervisors/ws", supervisor_socket)]
