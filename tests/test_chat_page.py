@@ -14,7 +14,7 @@ from tests.conftest import System
 from tests.console import AgentConsole
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "chat.png"
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "chat-waiting.png"
 HTML_REPLY = "<img src=x onerror=\"document.title='pwned'\"><b>您好</b>"
 
 
