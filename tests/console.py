@@ -6,7 +6,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -79,6 +79,16 @@ class AgentConsole:
         self._closing.set()
         self._resources.close()
         self.http.close()
+
+
+def eventually(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether the condition came true within `timeout` seconds (polled every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def signed_in_console(system: System, username: str) -> Iterator[AgentConsole]:

@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 
 from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System, start_system, stop_system
-from tests.console import AgentConsole
+from tests.console import AgentConsole, eventually
 
 HEARTBEAT, GRACE, OFFER = 1.0, 4.0, 3.0  # seconds, short for the tests
 
@@ -44,15 +44,6 @@ def agent_record(routing: Redis, agent_id: int) -> dict[str, str]:
 
 def contact_state(routing: Redis, contact: str) -> str:
     return (routing.hget(f"cc:{{rt}}:contact:{contact}", "state") or b"").decode()
-
-
-def eventually(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def console_of(system: System, username: str, **kwargs: object) -> AgentConsole:

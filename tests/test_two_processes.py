@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-import httpx
 import pytest
 from redis import Redis
 
+from contactcenter.runner import _stop, _wait_healthy  # as `contactcenter run` starts and stops its processes
 from contactcenter.sandbox import get_call, place_call, wait_for_call
 from tests.conftest import HOTLINE, System, free_port, start_system, stop_system
-from tests.console import AgentConsole
+from tests.console import AgentConsole, eventually
 
 HEARTBEAT, GRACE = 1.0, 3
 SETTINGS = {
@@ -36,20 +36,6 @@ class Process:
     base_url: str
     sandbox_url: str
     processes: list[subprocess.Popen[bytes]]
-
-
-def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            raise RuntimeError(f"a process exited before {url} answered")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 @contextmanager
@@ -77,19 +63,12 @@ def another_process(system: System, *, with_sandbox: bool) -> Iterator[Process]:
         commands.append([*python, "sandbox", "serve", "--port", str(sandbox_port)])
     processes = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL) for cmd in commands]
     try:
-        _wait_until_up(base_url + "/healthz", processes)
+        _wait_healthy(base_url + "/healthz", processes)
         if with_sandbox:
-            _wait_until_up(sandbox_url + "/sandbox/calls", processes)
+            _wait_healthy(sandbox_url + "/sandbox/calls", processes)
         yield Process(base_url, sandbox_url, processes)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop(processes)
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +90,6 @@ def agent_record(system: System, agent_id: int) -> dict[str, str]:
     with Redis.from_url(system.redis_url) as routing:
         raw = routing.hgetall(f"cc:{{rt}}:agent:{agent_id}")
     return {k.decode(): v.decode() for k, v in raw.items()}
-
-
-def eventually(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_console_on_process_a_gets_and_takes_a_call_that_came_in_through_process_b(
