@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agents.heartbeat import Heartbeat, presence_ttl_ms
 from contactcenter.context import Services
 from contactcenter.users.auth import AGENT_ROLES, current_user
-from queues.stream import EventHub, Subscription, concerns
+from queues.stream import EventHub, Subscription, concerns, text_of
 
 HELLO_TIMEOUT = 10.0
 
@@ -77,7 +77,7 @@ async def _send_events(ws: WebSocket, sub: Subscription, after: int) -> None:
             await ws.close(code=4000, reason="fell behind; reconnect to resync")
             return
         if event.get("seq", after + 1) > after:  # chat items (chat.message, chat.typing) have no seq
-            await ws.send_json(event)
+            await ws.send_text(text_of(event))  # a stream event's text as stored: not encoded per socket
 
 
 async def _receive(ws: WebSocket, heartbeat: Heartbeat) -> None:

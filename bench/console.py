@@ -51,14 +51,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, help="client processes the sockets are spread over (default 4; 2)")
     parser.add_argument("--announcements", type=int, help="announcements posted (default 20; 10 with --quick)")
     parser.add_argument("--spacing", type=float, help="seconds between announcements (default 1; 0.5 with --quick)")
-    parser.add_argument("--idle", type=float, help="seconds all sockets sit idle before memory is read (default 5)")
+    parser.add_argument("--idle", type=float, help="seconds all sockets sit idle before memory is read (default 10; 5)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the server to one core, clients to another")
     args = parser.parse_args(argv)
     args.connections = args.connections or (1000 if args.quick else 5000)
     args.clients = args.clients or (2 if args.quick else 4)
     args.announcements = args.announcements or (10 if args.quick else 20)
     args.spacing = args.spacing if args.spacing is not None else (0.5 if args.quick else 1.0)
-    args.idle = args.idle if args.idle is not None else 5.0
+    args.idle = args.idle if args.idle is not None else (5.0 if args.quick else 10.0)
     return args
 
 
@@ -131,8 +131,15 @@ class Run:
     misses: int = 0
     duplicates: int = 0
     reports: list[dict[str, Any]] = field(default_factory=list)
-    cpu: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # during the announcements
+    idle_cpu: dict[str, float] = field(default_factory=dict)  # while every socket sat idle (heartbeats only)
+    announce_s: float = 0.0
     took: float = 0.0
+
+    def server_ms_per_announcement(self) -> float:
+        """The server's CPU time per announcement: its CPU during the announcements less its idle rate."""
+        extra = (self.cpu.get("server", 0.0) - self.idle_cpu.get("server", 0.0)) / 100 * self.announce_s
+        return 1000 * extra / max(len(self.posts), 1)
 
     def total(self, key: str) -> int:
         return sum(int(r[key]) for r in self.reports)
@@ -205,12 +212,15 @@ def measure(run: Run, base: str, server_pid: int, redis_pid: int | None, names: 
         run.connect_s = time.perf_counter() - began
         run.opened = sum(answer[1] for answer in connected)
         run.open_errors = [e for answer in connected for e in answer[2]]
+        pids = {"server": server_pid} | {f"client{k + 1}": p.pid or 0 for k, p in enumerate(processes)}
+        pids |= {"redis": redis_pid} if redis_pid else {}
+        watch = Watch(pids)
         time.sleep(args.idle)
+        run.idle_cpu = watch.stop()
         run.after = Memory.of(server_pid)
         print(f"memory after: {run.after}; announcing ...", file=sys.stderr, flush=True)
 
-        pids = {"server": server_pid} | {f"client{k + 1}": p.pid or 0 for k, p in enumerate(processes)}
-        watch = Watch(pids | ({"redis": redis_pid} if redis_pid else {}))
+        watch = Watch(pids)
         for i in range(args.announcements):
             at = time.time()
             response = supervisor.post("/api/announcements", json={"text": f"bench announcement {i + 1}"})
@@ -222,6 +232,7 @@ def measure(run: Run, base: str, server_pid: int, redis_pid: int | None, names: 
             time.sleep(args.spacing)
         time.sleep(2)  # the last ones arrive
         run.cpu = watch.stop()
+        run.announce_s = time.perf_counter() - watch.began
         run.reports = [answer[1] for answer in ask(conns, "report")]
         ask(conns, "close")
     finally:
@@ -262,6 +273,7 @@ def figures(run: Run) -> dict[str, float]:
         "fanout_max_ms": round(max(run.latencies_ms, default=0.0), 2),
         "pss_kb_per_connection": round((run.after.pss_kb - run.before.pss_kb) / n, 1),
         "server_rss_mb": round(run.after.rss_kb / 1024, 1),
+        "server_ms_per_announcement": round(run.server_ms_per_announcement(), 1),
         "misses": run.misses,
     }
 
@@ -282,6 +294,8 @@ def table(run: Run, result: dict[str, float]) -> str:
     n = max(run.opened, 1)
     clients_cpu = sum(v for k, v in run.cpu.items() if k.startswith("client"))
     cores = " ".join(f"{k} {v:.0f}%" for k, v in run.cpu.items() if k.startswith("core"))
+    idle_clients = sum(v for k, v in run.idle_cpu.items() if k.startswith("client"))
+    idle_cores = " ".join(f"{k} {v:.0f}%" for k, v in run.idle_cpu.items() if k.startswith("core"))
     lines = [
         f"Console websocket benchmark{' (--quick: targets are for the full run)' if args.quick else ''}",
         f"  code: {code_version()}; machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -314,6 +328,10 @@ def table(run: Run, result: dict[str, float]) -> str:
         f"{percentile(run.post_ms, 50):.1f} ms",
         f"  CPU during the announcements (% of one core): server {run.cpu.get('server', 0):.0f}, clients "
         f"{clients_cpu:.0f}, redis {run.cpu.get('redis', 0):.0f}; cores busy (whoever): {cores}",
+        f"  CPU while idle (heartbeats only): server {run.idle_cpu.get('server', 0):.0f}, clients {idle_clients:.0f}, "
+        f"redis {run.idle_cpu.get('redis', 0):.0f}; cores busy (whoever): {idle_cores}",
+        f"  server CPU per announcement (above its idle rate): {result['server_ms_per_announcement']:.0f} ms, "
+        f"{1000 * result['server_ms_per_announcement'] / n:.1f} µs per socket",
         "",
         f"Heartbeats: {run.total('pings'):,} pings sent, {run.total('pongs'):,} pongs back, "
         f"{run.total('server_pings'):,} server pings answered; sockets behind on pongs: "

@@ -26,8 +26,27 @@ def _seq_of(stream_id: bytes | str) -> int:
     return int(text.split("-", 1)[0])
 
 
+class StreamEvent(dict[str, Any]):
+    """An event as read from the stream, keeping its JSON text: every socket is sent that same text,
+    instead of encoding the event again for each one."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__(json.loads(raw))
+        self.text = raw.decode()
+
+
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def text_of(event: Event) -> str:
+    """The event as JSON text: as stored, for an event from the stream; encoded, for anything else."""
+    return event.text if isinstance(event, StreamEvent) else _encode(event)
+
+
 def _decode(fields: dict[bytes, bytes]) -> Event:
-    return json.loads(fields[b"e"])
+    return StreamEvent(fields[b"e"])
 
 
 def concerns(event: Event, agent_id: object) -> bool:

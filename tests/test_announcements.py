@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from websockets.sync.client import connect
 
+from queues.stream import StreamEvent, concerns, text_of
 from tests.conftest import System
 from tests.console import AgentConsole
 
@@ -94,3 +95,12 @@ def test_an_announcement_of_500_characters_is_fine_and_unknown_queues_are_refuse
     response = supervisor.post("/api/announcements", json={"text": "hello", "queues": ["nope"]})
     assert response.status_code == 400
     assert "nope" in response.json()["error"]
+
+
+def test_a_stream_event_is_sent_as_the_text_it_was_stored_as() -> None:
+    raw = '{"seq":7,"type":"announcement","text":"Café closes at 5","broadcast":true,"queues":[]}'.encode()
+    event = StreamEvent(raw)
+    assert event == {"seq": 7, "type": "announcement", "text": "Café closes at 5", "broadcast": True, "queues": []}
+    assert text_of(event) == raw.decode()
+    assert json.loads(text_of({"type": "chat.typing", "who": "李明"})) == {"type": "chat.typing", "who": "李明"}
+    assert concerns(event, "42") and not concerns({"type": "offer.created", "agent": "7"}, "42")
