@@ -79,6 +79,10 @@ def test_a_supervisor_watches_a_caller_wait_and_agent1_take_the_call(system: Sys
         expect(waiting).to_have_count(3, timeout=20_000)
         expect(page.locator('.tile[data-queue="general"] .waiting-count')).to_have_text("1")
 
+        agent2 = page.locator("#agents tbody tr").filter(has_text="李明 Li Ming")
+        agent2.locator("select").select_option("not_ready")
+        agent2.locator("input.reason").fill("培训")
+
         agent1.go("available")
         offer = agent1.next_event("offer.created")
         caller = offer["info"]["customer"] or offer["info"]["from"]  # complaints weigh double for agent1
@@ -89,10 +93,9 @@ def test_a_supervisor_watches_a_caller_wait_and_agent1_take_the_call(system: Sys
         expect(row).to_contain_text(f"{QUEUE_NAMES[offer['queue']]} · 电话 · {caller}")
         expect(waiting).to_have_count(2)
 
-        # Force agent2 not ready from the grid (POST /api/agents/{id}/state; the event updates the row).
-        agent2 = page.locator("#agents tbody tr").filter(has_text="李明 Li Ming")
-        agent2.locator("select").select_option("not_ready")
-        agent2.locator("input.reason").fill("培训")
+        # Force agent2 not ready from the grid (POST /api/agents/{id}/state; the event updates the row):
+        # the choice was made before agent1's events re-drew the grid, and survived them.
+        expect(agent2.locator("input.reason")).to_have_value("培训")
         agent2.locator("button").click()
         expect(agent2).to_have_attribute("data-state", "not_ready", timeout=10_000)
         expect(agent2).to_contain_text("培训")

@@ -148,6 +148,7 @@ function applyEvent(e) {
     }
     case "offer.accepted": {
       const agent = board.agents.get(String(e.agent));
+      if (agent && e.channel === "chat") agent.chats = (agent.chats || 0) + 1;
       if (agent && agent.contact && String(agent.contact.contact) === id) agent.contact = { ...agent.contact, state: "assigned", answered_at: e.at };
       break;
     }
@@ -171,6 +172,11 @@ function applyEvent(e) {
       clearAgentContact(e.agent, id);
       if (!e.to_agent) backToWaiting(id, e.queue);
       break;
+    case "contact.wrapped_up": { // a chat's slot is free again
+      const agent = board.agents.get(String(e.agent));
+      if (agent) agent.chats = Math.max(0, (agent.chats || 0) - 1);
+      break;
+    }
     case "contact.callback_requested": {
       const contact = board.waiting.get(id);
       if (contact) contact.callback = true;
@@ -280,15 +286,47 @@ function contactCell(contact) {
     el("span", { class: "ticking", "data-since": String(since || ""), text: since ? duration(Date.now() - since) : "" }));
 }
 
+// A row's action controls survive re-rendering while the supervisor is using them (focused, or
+// changed and not yet applied): events arrive all the time and must not wipe a half-made choice.
+const controls = new Map();
+
+function actionCell(key, build) {
+  const kept = controls.get(key);
+  if (kept && (kept.dirty || kept.node.contains(document.activeElement))) {
+    kept.used = true;
+    return kept.node;
+  }
+  const entry = { dirty: false, used: true };
+  entry.node = el("td", { class: "actions" }, ...build(() => { entry.dirty = false; }));
+  entry.node.addEventListener("input", () => { entry.dirty = true; });
+  entry.node.addEventListener("change", () => { entry.dirty = true; });
+  controls.set(key, entry);
+  return entry.node;
+}
+
+function pruneControls(prefix) {
+  for (const [key, entry] of controls) {
+    if (!key.startsWith(prefix)) continue;
+    if (!entry.used) controls.delete(key);
+    entry.used = false;
+  }
+}
+
 function renderAgents() {
   const body = $("agents").querySelector("tbody");
   body.replaceChildren();
   for (const agent of board.agents.values()) {
-    const choose = el("select", { "aria-label": t("state") });
-    for (const state of STATES) choose.append(el("option", { value: state, text: t("states")[state] }));
-    const reason = el("input", { class: "reason", placeholder: t("reason"), size: 8 });
-    const apply = el("button", { type: "button", text: t("set_state") });
-    apply.addEventListener("click", () => supervise(`/api/agents/${agent.id}/state`, { state: choose.value, reason: reason.value || "supervisor" }));
+    const actions = actionCell(`agent:${agent.id}:${lang}`, (applied) => {
+      const choose = el("select", { "aria-label": t("state") });
+      for (const state of STATES) choose.append(el("option", { value: state, text: t("states")[state], selected: state === agent.state }));
+      const reason = el("input", { class: "reason", placeholder: t("reason"), size: 8 });
+      const apply = el("button", { type: "button", text: t("set_state") });
+      apply.addEventListener("click", () => {
+        applied();
+        supervise(`/api/agents/${agent.id}/state`, { state: choose.value, reason: reason.value || "supervisor" });
+      });
+      return [choose, reason, apply];
+    });
     const stateCell = el("td", {}, stateBadge(agent.state));
     if (agent.reason) stateCell.append(el("span", { class: "muted", text: ` ${agent.reason}` }));
     if (agent.chats) stateCell.append(el("span", { class: "chip", text: `${agent.chats} ${t("chats")}` }));
@@ -297,8 +335,9 @@ function renderAgents() {
       stateCell,
       el("td", {}, el("span", { class: "ticking", "data-since": String(agent.since || ""), text: agent.since ? duration(Date.now() - agent.since) : "—" })),
       contactCell(agent.contact),
-      el("td", { class: "actions" }, choose, reason, apply)));
+      actions));
   }
+  pruneControls("agent:");
 }
 
 function renderWaiting() {
@@ -308,11 +347,17 @@ function renderWaiting() {
   $("nobody-waiting").hidden = rows.length > 0;
   for (const w of rows) {
     const info = w.info || {};
-    const move = el("select", { "aria-label": t("move") });
-    for (const q of board.queues) move.append(el("option", { value: q.name, text: q.display_name, selected: q.name === w.queue }));
-    const priority = el("input", { type: "number", min: 0, max: 9, value: String(w.priority ?? 0), class: "priority", "aria-label": t("priority") });
-    const apply = el("button", { type: "button", text: `${t("move")} / ${t("reprioritize")}` });
-    apply.addEventListener("click", () => supervise(`/api/contacts/${w.contact}/requeue`, { queue: move.value, priority: Number(priority.value) }));
+    const actions = actionCell(`contact:${w.contact}:${lang}`, (applied) => {
+      const move = el("select", { "aria-label": t("move") });
+      for (const q of board.queues) move.append(el("option", { value: q.name, text: q.display_name, selected: q.name === w.queue }));
+      const priority = el("input", { type: "number", min: 0, max: 9, value: String(w.priority ?? 0), class: "priority", "aria-label": t("priority") });
+      const apply = el("button", { type: "button", text: `${t("move")} / ${t("reprioritize")}` });
+      apply.addEventListener("click", () => {
+        applied();
+        supervise(`/api/contacts/${w.contact}/requeue`, { queue: move.value, priority: Number(priority.value) });
+      });
+      return [move, priority, apply];
+    });
     const caller = el("td", {}, el("b", { text: info.customer || info.from || `#${w.contact}` }));
     if (info.customer && info.from) caller.append(el("span", { class: "muted", text: ` ${info.from}` }));
     if (info.grade === "key") caller.append(el("span", { class: "chip key", text: t("key") }));
@@ -323,8 +368,9 @@ function renderWaiting() {
       caller,
       el("td", {}, el("span", { class: "ticking", "data-since": String(w.enqueued_at || ""), text: duration(Date.now() - w.enqueued_at) })),
       el("td", { class: "priority-cell", text: String(w.priority ?? 0) }),
-      el("td", { class: "actions" }, move, priority, apply)));
+      actions));
   }
+  pruneControls("contact:");
 }
 
 function renderScope() {
