@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from agents import screen_pop, service, voice
+from agents import call_control, screen_pop, service, voice
 from agents.forms import wrap_up_form
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.tickets.models import TicketStatus
@@ -108,14 +108,28 @@ async def console_options(request: Request) -> Response:
 async def transfer(request: Request) -> Response:
     try:
         body = await _json_body(request)
-        queue, to_agent = body.get("queue"), body.get("agent")
+        queue, to_agent, number = body.get("queue"), body.get("agent"), body.get("number")
+        if number is not None:
+            if not isinstance(number, str) or queue is not None or to_agent is not None:
+                raise TypeError
+            return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=number)
         if queue is not None and not isinstance(queue, str):
             raise TypeError
         if to_agent is not None and (not isinstance(to_agent, int) or isinstance(to_agent, bool)):
             raise TypeError
     except (service.AgentActionError, TypeError):
-        return JSONResponse({"error": 'Send {"queue": "name"} or {"agent": id}.'}, status_code=400)
+        return JSONResponse(
+            {"error": 'Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}.'}, status_code=400
+        )
     return await _act(request, service.transfer, contact_id=_contact_id(request), queue=queue, to_agent=to_agent)
+
+
+async def hold(request: Request) -> Response:
+    return await _act(request, call_control.hold, contact_id=_contact_id(request), on=True)
+
+
+async def resume(request: Request) -> Response:
+    return await _act(request, call_control.hold, contact_id=_contact_id(request), on=False)
 
 
 async def extend_wrap_up(request: Request) -> Response:
@@ -150,6 +164,8 @@ routes = [
     Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/hold", hold, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/resume", resume, methods=["POST"]),
     Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
     Route("/api/agent/stats", my_day, methods=["GET"]),
     Route("/api/agent/options", console_options, methods=["GET"]),

@@ -21,6 +21,8 @@ WAITED_TOO_LONG_VOICEMAIL: Prompt = {
 }
 THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for calling. Goodbye."}
 CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
+CONNECTING_OUTSIDE: Prompt = {"zh-CN": "正在为您转接,请稍候。", "en": "Transferring your call, please wait."}
+ON_HOLD: Prompt = {"zh-CN": "请稍候,客服代表马上回来。", "en": "Please hold; your agent will be right back."}
 INVALID: Prompt = {"zh-CN": "对不起,您的输入无效。", "en": "Sorry, that is not a valid choice."}
 WAIT_KEYS: Prompt = {
     "zh-CN": "如需保留排队位置并由我们回电,请按1;如需留言,请按2。",

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
+from contactcenter.customers.service import normalize_phone
 from contactcenter.voicemails import service as voicemails
 from ivr import service, waiting
 from ivr.hold_music import hold_music
@@ -147,6 +148,30 @@ def connect(services: Services, request: Request, params: Params) -> str:
     )
 
 
+def hold(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    again = request.query_params.get("again") == "1"
+    return service.hold(services, contact_id=query_int(request, "contact"), again=again)
+
+
+def transfer_out(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    number = normalize_phone(request.query_params.get("to", ""), region=services.settings.default_region)
+    if number is None:
+        raise BadWebhook("query parameter 'to' must be a phone number")
+    return service.transfer_out(services, contact_id=query_int(request, "contact"), number=number)
+
+
+def transfer_out_result(services: Services, request: Request, params: Params) -> str:
+    _dial_status(require(params, "DialCallStatus")[0])
+    return "<Response/>"  # the contact ended when the agent transferred it; the call ends here
+
+
+def resume(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    return service.resume(services, contact_id=query_int(request, "contact"))
+
+
 def dial_result(services: Services, request: Request, params: Params) -> str:
     (status,) = require(params, "DialCallStatus")
     return service.dial_result(services, contact_id=query_int(request, "contact"), dial_status=_dial_status(status))
@@ -227,6 +252,10 @@ routes = [
     Route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"]),
     Route("/twilio/voice/connect", webhook(connect), methods=["POST"]),
     Route("/twilio/voice/dial-result", webhook(dial_result), methods=["POST"]),
+    Route("/twilio/voice/hold", webhook(hold), methods=["POST"]),
+    Route("/twilio/voice/transfer-out", webhook(transfer_out), methods=["POST"]),
+    Route("/twilio/voice/transfer-out-result", webhook(transfer_out_result), methods=["POST"]),
+    Route("/twilio/voice/resume", webhook(resume), methods=["POST"]),
     Route("/twilio/voice/status", webhook(status), methods=["POST"]),
     Route("/twilio/voice/callback/answered", webhook(callback_answered), methods=["POST"]),
     Route("/twilio/voice/callback/status", webhook(callback_status), methods=["POST"]),

@@ -152,6 +152,46 @@ def _bridge(services: Services, contact: Contact, agent: User, response: VoiceRe
     )
 
 
+def hold(services: Services, *, contact_id: int, again: bool) -> str:
+    """The agent put the caller on hold: music, a minute at a time, until the agent takes them back
+    (a redirect to /resume) or the call ends; told once why they hear it."""
+    held = services.routing.contact(str(contact_id)).get("state") == "assigned"
+    with open_call(services, contact_id) as call:
+        if not held:  # the agent is gone (ended, forced off): nobody will take the caller back
+            return call.goodbye(prompts.SORRY)
+        response = VoiceResponse()
+        if not again:
+            call.say(response, prompts.ON_HOLD)
+        response.play(url(services, "/ivr/hold-music.wav", seconds=60))
+        response.redirect(url(services, "/twilio/voice/hold", contact=contact_id, again=1), method="POST")
+        return str(response)
+
+
+def transfer_out(services: Services, *, contact_id: int, number: str) -> str:
+    """An agent sent the caller to an outside number: dial it from the hotline's number."""
+    with open_call(services, contact_id) as call:
+        response = VoiceResponse()
+        call.say(response, prompts.CONNECTING_OUTSIDE)
+        caller_id = services.settings.twilio_caller_id or call.contact.to_number
+        dial = response.dial(
+            caller_id=caller_id if caller_id.startswith("+") else None,
+            action=url(services, "/twilio/voice/transfer-out-result", contact=contact_id),
+            method="POST",
+        )
+        dial.number(number)
+        return str(response)
+
+
+def resume(services: Services, *, contact_id: int) -> str:
+    """The agent takes the caller back from hold: their phone rings again."""
+    routing = services.routing.contact(str(contact_id))
+    with open_call(services, contact_id) as call:
+        agent = call.session.get(User, int(routing["agent"])) if routing.get("agent") else None
+        if routing.get("state") == "assigned" and agent is not None:
+            return _bridge(services, call.contact, agent, VoiceResponse())
+        return call.goodbye(prompts.SORRY)
+
+
 def dial_result(services: Services, *, contact_id: int, dial_status: str) -> str:
     """The agent leg ended; the call is over."""
     finish_contact(services, contact_id=contact_id, reason=f"dial_{dial_status}")

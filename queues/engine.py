@@ -93,6 +93,8 @@ MESSAGES = {
     "not_yours": "This contact is not assigned to you (any more).",
     "agent_unavailable": "That agent is not available to take a transfer right now.",
     "not_waiting": "Only a waiting contact can be moved or reprioritized (it is being offered or served).",
+    "not_assigned": "This call is not yours, or it has already ended.",
+    "not_a_call": "Only a call can be put on hold.",
 }
 
 
@@ -244,6 +246,11 @@ class RoutingEngine(RoutingFigures):
             raise ValueError("extend wrap-up by 1 second to 1 hour")
         _ok, until_ms = self._run("wrapup_extend", agent_id, int(seconds * 1000), contact_id or "")
         return int(until_ms)
+
+    def hold(self, *, contact_id: str, agent_id: str, on: bool) -> str:
+        """Put the agent's call on hold (the caller hears music) or take it back: 'held' or 'resumed'."""
+        _ok, done = self._run("hold", contact_id, agent_id, "1" if on else "0")
+        return str(done)
 
     def end_wrap_up(
         self, *, agent_id: str, state: str = "available", reason: str = "", contact_id: str | None = None

@@ -126,10 +126,10 @@ def mark_finished(session: Session, *, contact: Contact, reason: str, served: bo
     return True
 
 
-def note_transferred_out(session: Session, *, contact: Contact, number: str) -> None:
-    """The IVR is sending the caller to an outside number."""
+def note_transferred_out(session: Session, *, contact: Contact, number: str, actor: str = TWILIO) -> None:
+    """The IVR (or an agent) is sending the caller to an outside number."""
     record_event(
-        session, actor=TWILIO, subject_type="contact", subject_id=contact.id, kind="transferred_out", number=number
+        session, actor=actor, subject_type="contact", subject_id=contact.id, kind="transferred_out", number=number
     )
 
 
