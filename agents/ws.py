@@ -66,6 +66,7 @@ def _contact_view(c: dict[str, str]) -> dict[str, Any]:
         "answered_at": _ms(c.get("answered_at")),
         "ended_at": _ms(c.get("ended_at")),
         "wrapup_until": _ms(c.get("wrapup_until")),
+        "on_hold": c.get("on_hold") == "1",
         "info": json.loads(c.get("info") or "{}"),
     }
 

@@ -51,7 +51,7 @@ def test_an_agent_takes_a_call_and_plans_the_return_visit_in_the_wrap_up(system:
     expect(page.locator("#state-badge")).to_have_text("就绪")
     expect(page.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
 
-    place_call(system.sandbox_url, from_=MS_ZHAO, to=HOTLINE, digits=["1", "2"], talk_seconds=4)
+    place_call(system.sandbox_url, from_=MS_ZHAO, to=HOTLINE, digits=["1", "2"], talk_seconds=8)
     offer = page.locator("#offers .offer")
     expect(offer).to_be_visible(timeout=20_000)
     expect(offer).to_contain_text("赵女士 Ms Zhao")
@@ -66,6 +66,12 @@ def test_an_agent_takes_a_call_and_plans_the_return_visit_in_the_wrap_up(system:
     expect(page.locator("#call")).to_be_visible()
     expect(page.locator("#state-badge")).to_have_text("通话中", timeout=15_000)
     expect(page.locator("#call-timer")).to_have_text("0:02", timeout=5_000)
+    page.click("#hold")  # the caller hears music; taking them back rings the phone again
+    expect(page.locator("#call-title")).to_have_text("保持中")
+    page.click("#resume")
+    expect(page.locator("#phone-state")).to_have_text("振铃 Ringing", timeout=15_000)
+    page.click("#phone-answer")
+    expect(page.locator("#call-title")).to_have_text("通话中")
 
     form = page.locator("#call-wrapup form.wrapup")
     expect(form).to_be_visible(timeout=20_000)  # the caller hung up after talking

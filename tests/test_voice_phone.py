@@ -147,6 +147,32 @@ def test_in_sandbox_mode_a_ringing_call_is_answered_muted_and_ended_through_the_
     assert [e["ringer"] for e in log if "ringer" in e] == ["start", "stop", "stop"]
 
 
+def test_in_sandbox_mode_a_caller_taken_back_from_hold_rings_again() -> None:
+    """Hold releases the agent's leg and taking the caller back dials it again: the sandbox reports the
+    same caller's CallSid ringing while the phone still thinks it is talking to them."""
+    log, result = run_phone(
+        f"""
+        answer("GET", "/api/voice/token", [200, config]);
+        answer("POST", "{CLIENT}/register", [200, {{identity: "agent-7", expires_in: 60}}]);
+        answer("GET", "{CLIENT}/calls", [200, [ringing]], [200, [inProgress]]);
+        answer("POST", "{CLIENT}/calls/CA1/answer", [200, {{}}]);
+        const phone = await started();
+        await phone.poll();
+        await phone.accept();
+        result.talking = phone.state;
+        answer("GET", "{CLIENT}/calls", [200, [ringing]]);
+        await phone.poll();
+        result.taken_back = phone.state;
+        """,
+        config=SANDBOX_CONFIG,
+        ringing=RINGING,
+        inProgress=IN_PROGRESS,
+    )
+
+    assert result == {"talking": "in-call", "taken_back": "ringing"}
+    assert events(log)[-2:] == [["disconnected"], ["incoming", "+8613800138000"]]
+
+
 def test_in_sandbox_mode_a_declined_call_is_rejected_at_the_sandbox() -> None:
     log, result = run_phone(
         f"""

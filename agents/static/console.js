@@ -76,6 +76,10 @@ function applyEvent(event) {
         loadMyDay();
       }
       break;
+    case "contact.held":
+    case "contact.resumed":
+      if (known) known.on_hold = event.type === "contact.held";
+      break;
     case "agent.wrap_up_extended":
       if (!event.contact) view.agent.wrapup_until = event.wrapup_until;
       else if (known) known.wrapup_until = event.wrapup_until;
@@ -220,7 +224,9 @@ function renderCall(now) {
   show("call", Boolean(call));
   if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; return; }
   const ended = call.state === "ended" || view.agent.state === "wrap_up";
-  text("call-title", t(ended ? "wrap_up_title" : "on_call"));
+  text("call-title", t(ended ? "wrap_up_title" : call.on_hold ? "on_hold" : "on_call"));
+  show("hold", !call.on_hold);
+  show("resume", Boolean(call.on_hold));
   show("call-actions", !ended);
   if (ended) show("transfer", false);
   ConsoleParts.pop($("call-pop"), call, now);
@@ -279,6 +285,8 @@ $("go-available").addEventListener("click", goAvailable);
 $("go-offline").addEventListener("click", () => post("/api/agent/state", { state: "offline" }));
 $("reason").addEventListener("change", () => $("reason").value && goNotReady());
 $("end").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/end`); });
+$("hold").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/hold`); });
+$("resume").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/resume`); });
 $("transfer-open").addEventListener("click", () => show("transfer", true));
 $("transfer-cancel").addEventListener("click", () => show("transfer", false));
 $("transfer").addEventListener("submit", async (event) => {
@@ -286,7 +294,8 @@ $("transfer").addEventListener("submit", async (event) => {
   const c = voiceContact();
   const agentId = $("transfer-agent").value.trim();
   if (!c) return;
-  const body = agentId ? { agent: Number(agentId) } : { queue: $("transfer-queue").value };
+  const number = $("transfer-number").value.trim();
+  const body = number ? { number } : agentId ? { agent: Number(agentId) } : { queue: $("transfer-queue").value };
   if (await post(`/api/agent/contacts/${c.contact}/transfer`, body)) show("transfer", false);
 });
 $("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); });

@@ -222,7 +222,9 @@
 
     _apply(calls) {
       const current = this.call && calls.find((c) => c.call_sid === this.call.call_sid);
-      if (this.call && !current) {
+      // The same caller ringing again while we talk to them: the call was put on hold and taken back.
+      const rerung = current && current.status === "ringing" && this.state === "in-call";
+      if (this.call && (!current || rerung)) {
         this.call = null;
         this._disconnected();
       } else if (current && current.status === "in-progress" && this.state !== "in-call") {
