@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -55,21 +55,39 @@ def concerns(event: Event, agent_id: object) -> bool:
 
 
 class Subscription:
-    """Events for one client, in order; `overflowed` means it fell behind and must resync."""
+    """Events for one client (one reader), in order; `overflowed` means it fell behind and must resync.
+
+    A deque and at most one waiting future, not an asyncio.Queue: an event pushed to thousands of
+    sockets costs each of them an append and, when its reader waits, one future woken (and less memory)."""
+
+    __slots__ = ("_items", "_waiter", "agent_id", "overflowed")
 
     def __init__(self, agent_id: str | None) -> None:
         self.agent_id = agent_id
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(BACKLOG)
+        self._items: deque[Event] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self.overflowed = False
 
     def push(self, event: Event) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if len(self._items) >= BACKLOG:
             self.overflowed = True
+            return
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def get(self) -> Event:
-        return await self.queue.get()
+        while not self._items:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                if self._waiter is waiter:
+                    self._waiter = None
+        return self._items.popleft()
 
 
 class EventHub:
