@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from agents.privacy import sees_numbers
 from agents.service import AgentActionError
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
@@ -47,7 +48,7 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             raise AgentActionError(f"There is no contact {contact_id}.", 404)
         if not may_see(services, viewer=viewer, contact=contact):
             raise AgentActionError("This contact is not offered to you.", 403)
-        phone = (lambda number: number) if viewer.role in SUPERVISOR_ROLES else mask_phone
+        phone = (lambda number: number) if sees_numbers(viewer.role) else mask_phone
         customer = session.get(Customer, contact.customer_id) if contact.customer_id else None
         ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
         waited_until = as_utc(contact.answered_at) or as_utc(contact.ended_at) or utcnow()
@@ -73,7 +74,7 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
                 {**t, "subject": _masked_in(t["subject"], [contact.from_number, customer and customer.phone], phone)}
                 for t in _open_tickets(session, customer)
             ],
-            "phone_masked": viewer.role not in SUPERVISOR_ROLES,
+            "phone_masked": not sees_numbers(viewer.role),
         }
 
 

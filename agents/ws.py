@@ -20,9 +20,10 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.heartbeat import Heartbeat, presence_ttl_ms
+from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.context import Services
 from contactcenter.users.auth import AGENT_ROLES, current_user
-from queues.stream import EventHub, Subscription, concerns, text_of
+from queues.stream import EventHub, Subscription, concerns
 
 HELLO_TIMEOUT = 10.0
 
@@ -71,14 +72,14 @@ def _contact_view(c: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def _send_events(ws: WebSocket, sub: Subscription, after: int) -> None:
+async def _send_events(ws: WebSocket, sub: Subscription, after: int, masked: bool) -> None:
     while True:
         event = await sub.get()
         if sub.overflowed:
             await ws.close(code=4000, reason="fell behind; reconnect to resync")
             return
         if event.get("seq", after + 1) > after:  # chat items (chat.message, chat.typing) have no seq
-            await ws.send_text(text_of(event))  # a stream event's text as stored: not encoded per socket
+            await ws.send_text(event_text(event, masked=masked))  # as stored unless a number is masked
 
 
 async def _receive(ws: WebSocket, heartbeat: Heartbeat) -> None:
@@ -115,30 +116,42 @@ async def console_socket(ws: WebSocket) -> None:
     # Opening brings back an agent whose consoles were all gone (its state, within the grace period).
     await run_in_threadpool(presence, event="open")
     try:
-        await _serve(ws, services, hub, user.id, last_seq, Heartbeat(interval, partial(presence, event="seen")))
+        heartbeat = Heartbeat(interval, partial(presence, event="seen"))
+        await _serve(ws, services, hub, user.id, last_seq, heartbeat, masked=not sees_numbers(user.role))
     finally:
         # The agent's last console closing: no new offers; the grace period starts (queues/events.md).
         await run_in_threadpool(presence, event="closed")
 
 
 async def _serve(
-    ws: WebSocket, services: Services, hub: EventHub, agent_id: int, last_seq: object, heartbeat: Heartbeat
+    ws: WebSocket,
+    services: Services,
+    hub: EventHub,
+    agent_id: int,
+    last_seq: object,
+    heartbeat: Heartbeat,
+    *,
+    masked: bool,
 ) -> None:
     heartbeat_ms = int(heartbeat.interval * 1000)  # told to the client, which watches the server's pings
     async with hub.subscribe(str(agent_id)) as sub, ws.app.state.chat_hub.agent_sink(agent_id, sub):
         missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
         if missed is None:
             message = await run_in_threadpool(snapshot_message, services, agent_id)
+            if masked:
+                for contact in [message["contact"], *message["chats"]]:
+                    if contact:
+                        contact["info"] = masked_info(contact["info"])
             await ws.send_json({**message, "heartbeat_ms": heartbeat_ms})
             after = message["seq"]
         else:
             mine = [e for e in missed if concerns(e, agent_id)]
             for event in mine:
-                await ws.send_json(event)
+                await ws.send_text(event_text(event, masked=masked))
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after, "heartbeat_ms": heartbeat_ms})
         tasks = [
-            asyncio.create_task(_send_events(ws, sub, after)),
+            asyncio.create_task(_send_events(ws, sub, after, masked)),
             asyncio.create_task(_receive(ws, heartbeat)),
             asyncio.create_task(heartbeat.keep(ws)),
         ]

@@ -49,7 +49,7 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
 
     call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["1", "1"], talk_seconds=2)
     offer = agent1.next_event("offer.created")
-    assert offer["info"]["from"] == "+8613800138000"
+    assert offer["info"]["from"] == "+86 138****8000"  # agents see numbers masked
     assert offer["info"]["customer"] == "赵女士 Ms Zhao"
     assert "咨询" in offer["info"]["choice"] and "Enquiry" in offer["info"]["choice"]
     assert offer["enqueued_at"] <= offer["at"] < offer["deadline"]

@@ -103,7 +103,7 @@ def test_a_console_on_process_a_gets_and_takes_a_call_that_came_in_through_proce
             process_b.sandbox_url, from_="+8613800138003", to=HOTLINE, digits=["1", "1"], talk_seconds=1
         )
         offer = agent.next_event("offer.created")
-        assert offer["info"]["from"] == "+8613800138003"
+        assert offer["info"]["from"] == "+86 138****8003"  # masked for agents
         assert get_call(process_b.sandbox_url, call_sid)["status"] == "in-progress"  # B's sandbox: B's webhooks
 
         response = on_b.post(f"/api/agent/offers/{offer['contact']}/accept")

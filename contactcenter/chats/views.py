@@ -12,6 +12,7 @@ from contactcenter.chats.models import ChatMessage, ChatSession
 from contactcenter.chats.transcript import iso
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.customers.service import mask_phone
 from contactcenter.users.models import User
 
 
@@ -68,7 +69,13 @@ def agent_view(services: Services, *, contact_id: int, agent_id: int, supervisor
         return {
             "contact": str(contact_id),
             "state": _public_state(contact),
-            "customer": {"name": chat.name, "phone": chat.phone, "topic": chat.topic, "language": chat.language},
+            "customer": {
+                "name": chat.name,
+                # Agents see numbers masked (agents/privacy.py); supervisors whole.
+                "phone": chat.phone if supervisor or not chat.phone else mask_phone(chat.phone),
+                "topic": chat.topic,
+                "language": chat.language,
+            },
             "ticket_id": contact.ticket_id,
             "messages": messages_after(session, contact_id=contact_id, after=after),
         }
