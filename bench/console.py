@@ -128,11 +128,12 @@ class Run:
     post_errors: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     all_reached_ms: list[float] = field(default_factory=list)  # per announcement: until its last socket
+    first_reached_ms: list[float] = field(default_factory=list)  # per announcement: until its first socket
     misses: int = 0
     duplicates: int = 0
     reports: list[dict[str, Any]] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)  # during the announcements
-    idle_cpu: dict[str, float] = field(default_factory=dict)  # while every socket sat idle (heartbeats only)
+    idle_cpu: dict[str, float] = field(default_factory=dict)  # right after them, heartbeats only, as long
     announce_s: float = 0.0
     took: float = 0.0
 
@@ -214,9 +215,7 @@ def measure(run: Run, base: str, server_pid: int, redis_pid: int | None, names: 
         run.open_errors = [e for answer in connected for e in answer[2]]
         pids = {"server": server_pid} | {f"client{k + 1}": p.pid or 0 for k, p in enumerate(processes)}
         pids |= {"redis": redis_pid} if redis_pid else {}
-        watch = Watch(pids)
         time.sleep(args.idle)
-        run.idle_cpu = watch.stop()
         run.after = Memory.of(server_pid)
         print(f"memory after: {run.after}; announcing ...", file=sys.stderr, flush=True)
 
@@ -233,6 +232,9 @@ def measure(run: Run, base: str, server_pid: int, redis_pid: int | None, names: 
         time.sleep(2)  # the last ones arrive
         run.cpu = watch.stop()
         run.announce_s = time.perf_counter() - watch.began
+        watch = Watch(pids)  # the same sockets with nothing but heartbeats, for as long as the announcements took
+        time.sleep(run.announce_s)
+        run.idle_cpu = watch.stop()
         run.reports = [answer[1] for answer in ask(conns, "report")]
         ask(conns, "close")
     finally:
@@ -260,6 +262,7 @@ def tally(run: Run) -> None:
         run.latencies_ms += times
         if times:
             run.all_reached_ms.append(max(times))
+            run.first_reached_ms.append(min(times))
 
 
 def figures(run: Run) -> dict[str, float]:
@@ -323,13 +326,15 @@ def table(run: Run, result: dict[str, float]) -> str:
         f"duplicated {run.duplicates}",
         f"  per delivery: p50 {result['fanout_p50_ms']:.1f} ms, p90 {percentile(run.latencies_ms, 90):.1f} ms, "
         f"p99 {result['fanout_p99_ms']:.1f} ms, max {result['fanout_max_ms']:.1f} ms",
+        f"  until the first socket had it: median {percentile(run.first_reached_ms, 50):.1f} ms, "
+        f"max {max(run.first_reached_ms, default=0):.1f} ms (the POST, the event's way through Redis to the server)",
         f"  until the last socket had it: median {percentile(run.all_reached_ms, 50):.1f} ms, "
         f"max {max(run.all_reached_ms, default=0):.1f} ms; the POST itself: median "
         f"{percentile(run.post_ms, 50):.1f} ms",
         f"  CPU during the announcements (% of one core): server {run.cpu.get('server', 0):.0f}, clients "
         f"{clients_cpu:.0f}, redis {run.cpu.get('redis', 0):.0f}; cores busy (whoever): {cores}",
-        f"  CPU while idle (heartbeats only): server {run.idle_cpu.get('server', 0):.0f}, clients {idle_clients:.0f}, "
-        f"redis {run.idle_cpu.get('redis', 0):.0f}; cores busy (whoever): {idle_cores}",
+        f"  CPU right after, as long, heartbeats only: server {run.idle_cpu.get('server', 0):.0f}, clients "
+        f"{idle_clients:.0f}, redis {run.idle_cpu.get('redis', 0):.0f}; cores busy (whoever): {idle_cores}",
         f"  server CPU per announcement (above its idle rate): {result['server_ms_per_announcement']:.0f} ms, "
         f"{1000 * result['server_ms_per_announcement'] / n:.1f} µs per socket",
         "",
