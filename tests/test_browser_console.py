@@ -209,8 +209,11 @@ def test_a_socket_dropped_mid_offer_loses_no_caller_and_the_screen_catches_up(sy
 
     colleague = AgentConsole(system, "agent2")
     try:  # the next free agent gets the first caller: it kept its place ahead of the second
-        colleague.go("available")
-        assert colleague.next_event("offer.created")["contact"] == waiting_first
+        held = colleague.snapshot.get("contact")  # agent2 may be available still (from the chat test)
+        if not (held and held["state"] == "offered"):
+            colleague.go("available")
+            held = colleague.next_event("offer.created")
+        assert held["contact"] == waiting_first
     finally:
         colleague.close()
 

@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => ConsoleText.t(key);
-const HEARTBEAT_MS = 10000; // we ping this often; a socket silent for 2.5 times as long is dead
+let HEARTBEAT_MS = 10000; // we ping this often (the server says how often it pings); silent 2.5 times as long: dead
 const view = {
   agent: { state: "offline", reason: "", since: null, wrapup_until: null },
   contacts: new Map(), // id → {contact, channel, state, deadline, enqueued_at, info, answered_at, ended_at, pop}
@@ -45,7 +45,8 @@ function applyEvent(event) {
   const known = contactOf(event);
   switch (event.type) {
     case "agent.state":
-      view.agent = { state: event.state, reason: event.reason, since: event.at, wrapup_until: event.wrapup_until || null };
+      view.agent = { state: event.state, reason: event.reason, since: event.at, wrapup_until: event.wrapup_until || null,
+        previous_state: event.previous_state, previous_reason: event.previous_reason };
       if (["available", "not_ready", "offline"].includes(event.state)) {
         for (const [id, c] of view.contacts) if (c.channel !== "chat") view.contacts.delete(id);
       }
@@ -105,6 +106,7 @@ function onMessage(message) {
   lastHeard = Date.now();
   if (message.type === "pong") return;
   if (message.type === "ping") { send({ type: "pong" }); return; }
+  if (message.heartbeat_ms) HEARTBEAT_MS = message.heartbeat_ms;
   if (message.type === "snapshot") applySnapshot(message);
   else if (message.type !== "caught_up") applyEvent(message);
   if (typeof message.seq === "number") view.lastSeq = message.seq;
@@ -245,6 +247,12 @@ function render() {
   const { agent } = view;
   $("state-badge").textContent = t(agent.state) + (agent.reason ? ` · ${ConsoleText.code("reason", agent.reason)}` : "");
   $("state-badge").className = `badge ${agent.state}`;
+  // Made not ready because the console was gone too long: say what the agent was, one click to go back.
+  const away = agent.state === "not_ready" && agent.reason === "disconnected" && agent.previous_state;
+  show("was-away", Boolean(away));
+  if (away) {
+    text("was-before", t(agent.previous_state) + (agent.previous_reason ? ` · ${ConsoleText.code("reason", agent.previous_reason)}` : ""));
+  }
   $("reason").value = agent.state === "not_ready" && view.options.not_ready_reasons?.includes(agent.reason) ? agent.reason : "";
   const now = Date.now();
   renderOffers(now);
@@ -282,6 +290,9 @@ function goNotReady() {
 }
 
 $("go-available").addEventListener("click", goAvailable);
+$("was-back").addEventListener("click", () => (view.agent.previous_state === "not_ready"
+  ? post("/api/agent/state", { state: "not_ready", reason: view.agent.previous_reason })
+  : post("/api/agent/state", { state: view.agent.previous_state })));
 $("go-offline").addEventListener("click", () => post("/api/agent/state", { state: "offline" }));
 $("reason").addEventListener("change", () => $("reason").value && goNotReady());
 $("end").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/end`); });
