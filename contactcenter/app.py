@@ -25,6 +25,7 @@ from agents import routes as agent_routes
 from agents import wallboard, wallboard_ws
 from agents import ws as agent_ws
 from contactcenter.callbacks import routes as callback_routes
+from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
 from contactcenter.chats import service as chats
 from contactcenter.chats.hub import ChatHub
@@ -56,6 +57,9 @@ async def _reap_forever(services: Services) -> None:
             for contact_id in reaped.timed_out:
                 await run_in_threadpool(leave_queue, services, contact_id=int(contact_id))
                 await run_in_threadpool(chats.time_out, services, contact_id=int(contact_id))
+            grace = services.settings.chat_customer_grace_seconds
+            for contact_id in await run_in_threadpool(chat_presence.gone, services.redis, grace_seconds=grace):
+                await run_in_threadpool(chats.customer_gone, services, contact_id=contact_id)
         except Exception:
             log.exception("reaping routing timers failed")
         await asyncio.sleep(REAP_INTERVAL)

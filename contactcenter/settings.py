@@ -66,6 +66,7 @@ class Settings(BaseSettings):
         default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
         alias="TICKET_CATEGORIES",
     )
+    chat_customer_grace_seconds: int = Field(default=60, alias="CHAT_CUSTOMER_GRACE_SECONDS", ge=1, le=3600)
     console_grace_seconds: int = Field(default=30, alias="CONSOLE_GRACE_SECONDS", ge=1, le=600)
     # Both ends of the console websocket ping this often; 2.5 intervals of silence close it.
     console_heartbeat_seconds: float = Field(

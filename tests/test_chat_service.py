@@ -14,7 +14,7 @@ import yaml
 from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import select
 
-from contactcenter.chats import canned, offline, service, views
+from contactcenter.chats import canned, offline, presence, service, views
 from contactcenter.chats.forms import MAX_MESSAGE_LENGTH, ChatError
 from contactcenter.chats.hub import ChatHub, publish
 from contactcenter.chats.models import ChatMessage, ChatSession, Sender
@@ -173,6 +173,24 @@ def test_leaving_while_waiting_abandons_the_contact(services: Services) -> None:
         assert session.get_one(Contact, contact_id).status == "abandoned"
         assert session.scalars(select(ChatSession.ended_at).where(ChatSession.contact_id == contact_id)).one()
     assert services.routing.contact(str(contact_id)).get("state") in (None, "abandoned")
+
+
+def test_a_waiting_customer_whose_page_goes_quiet_is_abandoned_and_a_live_chat_stays(services: Services) -> None:
+    waiting = service.start_chat(services, form=form(services)).contact_id
+    live = service.start_chat(services, form=form(services)).contact_id
+    connect_agent(services, live)
+    for contact_id in (waiting, live):
+        presence.heard(services.redis, contact_id=contact_id)
+    assert {waiting, live}.isdisjoint(presence.gone(services.redis, grace_seconds=60))  # heard just now
+
+    silent = presence.gone(services.redis, grace_seconds=0)
+    assert {waiting, live} <= set(silent)
+    assert {waiting, live}.isdisjoint(presence.gone(services.redis, grace_seconds=0))  # each handed out once
+    for contact_id in (waiting, live):
+        service.customer_gone(services, contact_id=contact_id)
+    with services.db.session() as session:
+        assert session.get_one(Contact, waiting).status == "abandoned"
+        assert session.get_one(Contact, live).status == "connected"  # the agent sees and ends it
 
 
 def test_leaving_a_live_chat_ends_it_and_files_the_transcript_on_the_ticket(services: Services) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event, record_rows
-from contactcenter.chats import transcript
+from contactcenter.chats import presence, transcript
 from contactcenter.chats.forms import (
     TOPICS,
     ChatError,
@@ -52,6 +52,7 @@ GREETING = {
 JOINED = "{agent} 已接入对话。 {agent} joined the chat."
 ENDINGS = {
     "customer_left": "客户已离开对话。 The customer left the chat.",
+    "customer_gone": "客户已断开连接。 The customer's page went away.",
     "agent_ended": "客服已结束对话。 The agent ended the chat.",
     "max_wait": "很抱歉,现在没有空闲的客服,请留言,我们会尽快联系您。 "
     "Sorry, no agent is free now; please leave a message and we will get back to you.",
@@ -280,6 +281,16 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int) -> None:
     publish(services.redis, {"type": "chat.message", **item, "message": view})
 
 
+def customer_gone(services: Services, *, contact_id: int) -> None:
+    """The customer's page went quiet past the grace: a waiting chat is abandoned; a live one stays
+    with its agent (who sees the customer stop answering and ends it)."""
+    with services.db.session() as session:
+        contact = session.get(Contact, contact_id)
+        waiting = contact is not None and contact.channel == "chat" and contact.status == ContactStatus.QUEUED
+    if waiting:
+        _end(services, contact_id=contact_id, reason="customer_gone")
+
+
 def customer_leaves(services: Services, *, contact_id: int) -> None:
     """The customer closed the chat: abandoned if still waiting, else ended (the agent goes to wrap-up)."""
     _end(services, contact_id=contact_id, reason="customer_left")
@@ -336,6 +347,7 @@ def _close(services: Services, *, contact_id: int, reason: str, note: str | None
     if reason == "customer_left":
         publish(services.redis, {"type": "chat.left", **item})
     publish(services.redis, {"type": "chat.ended", **item, "reason": reason})
+    presence.forget(services.redis, contact_id=contact_id)
 
 
 def _audit(session: Session, contact_id: int, kind: str, **data: object) -> None:

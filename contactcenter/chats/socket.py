@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from contactcenter.chats import service, views
+from contactcenter.chats import presence, service, views
 from contactcenter.chats.forms import ChatError
 from contactcenter.chats.hub import ChatHub, Feed
 from contactcenter.chats.models import Sender
@@ -90,6 +90,7 @@ class CustomerSocket:
         """The customer's messages, typing notices, leaving and pings."""
         while True:
             incoming = await self.ws.receive_json()
+            await run_in_threadpool(presence.heard, self.services.redis, contact_id=self.contact_id)
             kind = incoming.get("type") if isinstance(incoming, dict) else None
             if kind == "ping":
                 await self.ws.send_json({"type": "pong"})
@@ -146,6 +147,8 @@ async def customer_socket(ws: WebSocket) -> None:
     async with hub.contact_feed(contact_id) as feed:
         state = await run_in_threadpool(views.chat_state, services, contact_id=contact_id, after=after)
         customer.sent.update(m["id"] for m in state["messages"])
+        if state["state"] != "ended":
+            await run_in_threadpool(presence.heard, services.redis, contact_id=contact_id)
         customer.waiting = state["state"] == "queued"
         await ws.send_json({"type": "history", **state})
         if state["state"] == "ended":

@@ -219,6 +219,10 @@ function connect() {
   };
 }
 
+// The page says it is still here every 15 s: a waiting chat whose page goes quiet for a minute
+// (tab closed, signal lost) is given up as abandoned (contactcenter/chats/presence.py).
+setInterval(() => { if (ws && ws.readyState === 1) ws.send('{"type":"ping"}'); }, 15000);
+
 function openConversation() {
   show("conversation");
   showState("queued");
