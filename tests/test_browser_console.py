@@ -230,3 +230,27 @@ def test_a_socket_dropped_mid_offer_loses_no_caller_and_the_screen_catches_up(sy
     for call_sid in (first, second):
         httpx.post(f"{system.sandbox_url}/sandbox/calls/{call_sid}/hangup")
     page.close()
+
+
+def test_a_supervisor_keeps_the_canned_replies_agents_insert(system: System, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    log_in(page, system.base_url, "supervisor", DEMO_PASSWORD, "/canned-replies")
+    form = page.locator("#add")
+    form.locator("input[name=title]").fill("保修期 Warranty")
+    form.locator("textarea[name=body]").fill("整机保修一年。 <b>One year</b> on the whole machine.")
+    form.locator("select[name=queue]").select_option("repair")
+    form.locator("button").click()
+    row = page.locator("#replies tr[data-title='保修期 Warranty']")
+    expect(row).to_have_count(1)
+    expect(row.locator("textarea")).to_have_value("整机保修一年。 <b>One year</b> on the whole machine.")
+    row.locator("input[type=checkbox]").uncheck()
+    row.locator("button.primary").click()
+    expect(page.locator("#replies tr[data-title='保修期 Warranty'] input[type=checkbox]")).not_to_be_checked()
+
+    agent = system.login("agent2")
+    assert agent.get("/canned-replies").status_code == 403
+    titles = [r["title"] for r in agent.get("/api/canned-replies").json()["canned_replies"]]
+    assert "保修期 Warranty" not in titles  # switched off: agents no longer get it
+    page.close()

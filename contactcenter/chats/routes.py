@@ -10,14 +10,14 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from contactcenter.chats import canned, offline, service, socket, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
-from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, require_user
+from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
 CANNED_READERS = AGENT_ROLES | SUPERVISOR_ROLES
@@ -39,6 +39,19 @@ async def _json_object(request: Request) -> dict[str, Any]:
 
 async def chat_page(request: Request) -> Response:
     return FileResponse(STATIC / "chat.html")
+
+
+async def canned_page(request: Request) -> Response:
+    """Where supervisors keep the canned replies; agents are told who may."""
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login?next=/canned-replies", status_code=303)
+    if user.role not in SUPERVISOR_ROLES:
+        return PlainTextResponse(
+            "只有组长、经理和管理员可以维护快捷回复。 Only supervisors, managers and admins keep the canned replies.",
+            status_code=403,
+        )
+    return FileResponse(STATIC / "canned.html")
 
 
 async def availability(request: Request) -> Response:
@@ -194,6 +207,7 @@ async def change_canned(request: Request) -> Response:
 
 routes = [
     Route("/chat", chat_page, methods=["GET"]),
+    Route("/canned-replies", canned_page, methods=["GET"]),
     Route("/api/chat/availability", availability, methods=["GET"]),
     Route("/api/chat/start", start, methods=["POST"]),
     Route("/api/chat/leave-message", leave_message, methods=["POST"]),
