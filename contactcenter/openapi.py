@@ -1,0 +1,47 @@
+"""The HTTP API's OpenAPI document, served at /api/openapi.json: one document made of the `api.yml`
+each domain keeps beside its code (paths and components merged; a clash is a bug, reported as such)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = (ROOT / "agents" / "api.yml", ROOT / "contactcenter" / "chats" / "api.yml")
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """Every domain's paths and components in one OpenAPI 3.1 document."""
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Contact center HTTP API", "version": "1"},
+        "paths": {},
+        "components": {},
+    }
+    for source in SOURCES:
+        part = yaml.safe_load(source.read_text(encoding="utf-8"))
+        for path, operations in part.get("paths", {}).items():
+            if path in merged["paths"]:
+                raise ValueError(f"{source}: {path} is documented twice")
+            merged["paths"][path] = operations
+        for section, entries in part.get("components", {}).items():
+            into = merged["components"].setdefault(section, {})
+            for name, value in entries.items():
+                if into.get(name, value) != value:
+                    raise ValueError(f"{source}: components.{section}.{name} differs from another api.yml")
+                into[name] = value
+    return merged
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(document())
+
+
+routes = [Route("/api/openapi.json", openapi_json, methods=["GET"])]
