@@ -9,7 +9,6 @@ answers (any message), and {"type": "ping"} from the client is answered with {"t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from functools import partial
@@ -22,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agents.heartbeat import Heartbeat, presence_ttl_ms
 from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.context import Services
+from contactcenter.sockets import until_first_ends
 from contactcenter.users.auth import AGENT_ROLES, current_user
 from queues.stream import EventHub, Subscription, concerns
 
@@ -150,19 +150,7 @@ async def _serve(
                 await ws.send_text(event_text(event, masked=masked))
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after, "heartbeat_ms": heartbeat_ms})
-        tasks = [
-            asyncio.create_task(_send_events(ws, sub, after, masked)),
-            asyncio.create_task(_receive(ws, heartbeat)),
-            asyncio.create_task(heartbeat.keep(ws)),
-        ]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):  # the socket is closing anyway
-                    await task
+        await until_first_ends(_send_events(ws, sub, after, masked), _receive(ws, heartbeat), heartbeat.keep(ws))
 
 
 routes = [WebSocketRoute("/agents/ws", console_socket)]

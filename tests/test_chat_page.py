@@ -3,46 +3,27 @@ form, the waiting view, an agent's reply holding HTML shown as text, reconnectin
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import chromium
 from tests.conftest import System
 from tests.console import AgentConsole
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "chat-waiting.png"
 HTML_REPLY = "<img src=x onerror=\"document.title='pwned'\"><b>您好</b>"
-
-
-def _unavailable(reason: str) -> None:
-    """CI must run this test (it installs chromium); elsewhere a missing browser only skips it."""
-    message = f"{reason}; install it with: apt-get install -y chromium fonts-noto-cjk"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
     """A phone-sized page in headless chromium, in Chinese (the chat's labels follow the browser's language)."""
-    if not CHROMIUM.exists():
-        _unavailable(f"the chat page test needs {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the chat page test needs the playwright package (the 'test' extra)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 760})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    with chromium() as browser:
+        opened = browser.new_page(width=390, height=760)
+        yield opened
+        opened.close()
 
 
 @pytest.fixture

@@ -125,4 +125,10 @@ def test_supervisors_read_live_queue_statistics_and_agents_read_their_own_day(sy
     assert supervisor.get("/api/stats/queues/nope").status_code == 404
     agent = system.login("agent1")
     assert agent.get("/api/stats/queues").status_code == 403
-    assert set(agent.get("/api/agent/stats").json()) == {"agent", "answered", "handled", "average_handle_time_seconds", "queues"}
+    assert set(agent.get("/api/agent/stats").json()) == {
+        "agent",
+        "answered",
+        "handled",
+        "average_handle_time_seconds",
+        "queues",
+    }

@@ -20,6 +20,7 @@ from contactcenter.chats.forms import ChatError
 from contactcenter.chats.hub import ChatHub, Feed
 from contactcenter.chats.models import Sender
 from contactcenter.context import Services
+from contactcenter.sockets import until_first_ends
 
 HELLO_TIMEOUT = 10.0
 QUEUE_POLL_SECONDS = 2.0  # how often a waiting customer's place is looked at (sent when it changes)
@@ -154,15 +155,7 @@ async def customer_socket(ws: WebSocket) -> None:
         if state["state"] == "ended":
             await customer.end("ended")
             return
-        tasks = [asyncio.create_task(c) for c in (customer.forward(feed), customer.queue_updates(), customer.receive())]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):  # the socket is closing anyway
-                    await task
+        await until_first_ends(customer.forward(feed), customer.queue_updates(), customer.receive())
 
 
 routes = [WebSocketRoute("/chat/ws", customer_socket)]
