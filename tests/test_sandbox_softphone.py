@@ -3,44 +3,23 @@ see the greeting, press a key, hang up."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.browser import chromium
 from tests.hotline import IVR, events, wait_until
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def _unavailable(reason: str) -> None:
-    """CI must run this test (it installs chromium); elsewhere a missing browser only skips it."""
-    message = f"{reason}; install it with: apt-get install -y chromium fonts-noto-cjk"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
     """A page in headless chromium, in Chinese (the softphone's labels follow the browser's language)."""
-    if not CHROMIUM.exists():
-        _unavailable(f"the softphone test needs {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the softphone test needs the playwright package (the 'test' extra)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        context = browser.new_context(locale="zh-CN")
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    with chromium() as browser:
+        opened = browser.new_page(width=1280, height=720)
+        yield opened
+        opened.close()
 
 
 def test_dial_hear_the_greeting_press_a_key_and_hang_up(env: dict[str, Any], page: Any) -> None:
