@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from agents import routes as agent_routes
 from agents import wallboard, wallboard_ws
 from agents import ws as agent_ws
+from contactcenter import openapi
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
         *voicemail_routes.routes,
         *callback_routes.routes,
         *chat_routes.routes,
+        *openapi.routes,
         *recording_routes.routes,
         *wallboard.routes,  # before queue_routes: /api/stats/queues/history is not a queue's name
         *wallboard_ws.routes,
