@@ -62,6 +62,7 @@ def create_users(database_url: str, pop: Population) -> dict[str, int]:
     2,000 agents in costs one fast verify each instead of 2,000 full-cost hashes."""
     import contactcenter.models  # noqa: F401  (every table mapped before the first query)
     from contactcenter.db import Database
+    from contactcenter.demo import create_demo_data
     from contactcenter.users.models import Role, User
     from queues.service import create_queue
 
@@ -70,6 +71,7 @@ def create_users(database_url: str, pop: Population) -> dict[str, int]:
     db.upgrade()
     try:
         with db.session() as session:
+            create_demo_data(session)  # the demo queues: the app checks its IVR flows' queues at start-up
             queues = {}
             for name, needs in pop.needs.items():
                 queues[name] = create_queue(session, name=name, display_name=name, actor="bench")
