@@ -42,7 +42,7 @@ def console_of(browser: Any, system: System, username: str) -> Any:
     return page
 
 
-def test_an_agent_takes_a_call_and_plans_the_return_visit_in_the_wrap_up(system: System, browser: Any) -> None:
+def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: System, browser: Any) -> None:
     from playwright.sync_api import expect
 
     page = console_of(browser, system, "agent1")
@@ -80,6 +80,7 @@ def test_an_agent_takes_a_call_and_plans_the_return_visit_in_the_wrap_up(system:
     form.locator("select[name=category]").select_option("repair")
     form.locator("select[name=ticket_status]").select_option("resolved")
     expect(form.locator("select[name=follow_kind]")).to_have_value("return_visit")  # proposed for a resolved ticket
+    form.locator("select[name=follow_kind]").select_option("callback")  # she asked to be called back instead
     visit_day = (date.today() + timedelta(days=2)).isoformat()
     form.locator("input[name=follow_at]").fill(f"{visit_day}T15:30")
     form.locator("input[name=follow_note]").fill("滚筒还响吗 is the drum quiet?")
@@ -93,7 +94,7 @@ def test_an_agent_takes_a_call_and_plans_the_return_visit_in_the_wrap_up(system:
     [visit] = [
         c
         for c in agent.get("/api/callbacks", params={"status": "scheduled"}).json()["callbacks"]
-        if c["kind"] == "return_visit"
+        if c["kind"] == "callback" and c["note"]
     ]
     assert visit["phone"] == MS_ZHAO and visit["note"] == "滚筒还响吗 is the drum quiet?"
     assert visit["scheduled_for"].startswith(visit_day)
