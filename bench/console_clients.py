@@ -23,6 +23,7 @@ from typing import Any
 
 from agent_sockets import hello, login_all
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
@@ -50,7 +51,8 @@ class Console(asyncio.Protocol):
 
     def __init__(self, index: int, url: str, cookie: str, stats: Stats) -> None:
         self.index, self.url, self.cookie, self.stats = index, url, cookie, stats
-        self.ws = ClientProtocol(parse_uri(url))
+        # Offer compression as browsers do (the server declines it: see contactcenter/cli.py).
+        self.ws = ClientProtocol(parse_uri(url), extensions=[ClientPerMessageDeflateFactory()])
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # at the snapshot
         self.transport: asyncio.Transport | None = None
         self.closing = False

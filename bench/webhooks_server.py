@@ -26,6 +26,7 @@ SETTINGS = {
     "loop": "auto",
     "http": "auto",
     "ws": "websockets-sansio",
+    "ws_per_message_deflate": False,
     "proxy_headers": True,
     "log_level": "warning",
 }

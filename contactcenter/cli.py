@@ -39,6 +39,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         ws="websockets-sansio",
+        # Browsers offer permessage-deflate; accepted, every console would keep zlib state of a few
+        # hundred KB and compress each small event once per socket. Events are short JSON: send them plain.
+        ws_per_message_deflate=False,
         log_level=args.log_level,
         proxy_headers=True,
     )

@@ -94,3 +94,13 @@ def test_closing_the_console_while_an_offer_rings_gives_the_caller_back_when_the
     finally:
         agent.post("/api/agent/state", {"state": "offline"})
         agent.close()
+
+
+def test_the_console_socket_declines_compression_browsers_offer(system: System) -> None:
+    """Per-message deflate would cost every console its own zlib state and a compression per event."""
+    console = AgentConsole(system, "agent2")  # the websockets client offers permessage-deflate, as browsers do
+    try:
+        assert console.ws.protocol.extensions == []
+        assert "Sec-WebSocket-Extensions" not in console.ws.response.headers
+    finally:
+        console.close()

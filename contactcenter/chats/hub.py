@@ -31,9 +31,16 @@ def _encode(item: Item) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
-def publish(redis: Redis, item: Item, channel: str = CHANNEL) -> None:
+def channel_of(redis: Redis | AsyncRedis) -> str:
+    """The chat channel of the Redis database this deployment uses: pub/sub channels are shared by
+    every database of a Redis server, so two deployments (or test runs) on one server must not meet."""
+    pool = getattr(redis, "connection_pool", None)  # a cluster has none, and one database only
+    return f"{CHANNEL}:{pool.connection_kwargs.get('db', 0) if pool else 0}"
+
+
+def publish(redis: Redis, item: Item) -> None:
     """Send an item to every process (from synchronous service code; store it in SQL first)."""
-    redis.publish(channel, _encode(item))
+    redis.publish(channel_of(redis), _encode(item))
 
 
 class Sink(Protocol):
@@ -77,9 +84,9 @@ class Feed:
 class ChatHub:
     """One per process: listens to the chat channel and fans items out to the local feeds."""
 
-    def __init__(self, redis: AsyncRedis, channel: str = CHANNEL) -> None:
+    def __init__(self, redis: AsyncRedis) -> None:
         self.redis = redis
-        self.channel = channel
+        self.channel = channel_of(redis)
         self._by_contact: dict[str, set[Sink]] = defaultdict(set)
         self._by_agent: dict[str, set[Sink]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
