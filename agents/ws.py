@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from agents.heartbeat import Heartbeat, presence_ttl_ms
+from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
 from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.context import Services
 from contactcenter.sockets import until_first_ends
@@ -107,20 +107,19 @@ async def console_socket(ws: WebSocket) -> None:
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
     interval = services.settings.console_heartbeat_seconds
+    agent_id, socket_id = str(user.id), uuid.uuid4().hex
     presence = partial(
-        services.routing.console_presence,
-        agent_id=str(user.id),
-        socket_id=uuid.uuid4().hex,
-        ttl_ms=presence_ttl_ms(interval),
+        services.routing.console_presence, agent_id=agent_id, socket_id=socket_id, ttl_ms=presence_ttl_ms(interval)
     )
+    renewer: PresenceRenewer = ws.app.state.presence
     # Opening brings back an agent whose consoles were all gone (its state, within the grace period).
     await run_in_threadpool(presence, event="open")
     try:
-        heartbeat = Heartbeat(interval, partial(presence, event="seen"))
+        heartbeat = Heartbeat(interval, partial(renewer.heard, agent_id, socket_id))
         await _serve(ws, services, hub, user.id, last_seq, heartbeat, masked=not sees_numbers(user.role))
     finally:
         # The agent's last console closing: no new offers; the grace period starts (queues/events.md).
-        await run_in_threadpool(presence, event="closed")
+        await run_in_threadpool(renewer.closed, agent_id, socket_id)
 
 
 async def _serve(

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from agents import routes as agent_routes
 from agents import wallboard, wallboard_ws
 from agents import ws as agent_ws
+from agents.heartbeat import PresenceRenewer
 from contactcenter import openapi
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
@@ -107,10 +108,12 @@ def create_app(settings: Settings) -> Starlette:
         gc.set_threshold(*GC_THRESHOLDS)
         reaper = asyncio.create_task(_reap_forever(services), name="offer-reaper")
         sampler = asyncio.create_task(sample_forever(services), name="queue-history")
+        app.state.presence = PresenceRenewer(services.routing, settings.console_heartbeat_seconds)
+        renewer = asyncio.create_task(app.state.presence.run_forever(), name="console-presence")
         try:
             yield
         finally:
-            for task in (reaper, sampler):
+            for task in (reaper, sampler, renewer):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -261,6 +261,15 @@ class RoutingEngine(RoutingFigures):
         )
         return new_state
 
+    def consoles_seen(self, *, consoles: list[tuple[str, str]], ttl_ms: int = 35_000) -> list[tuple[str, str]]:
+        """Renew many consoles' presence at once ((agent, socket) pairs one process heard from); returns
+        those whose agent is away, to be brought back one by one (`console_presence(event="seen")`)."""
+        if not consoles:
+            return []
+        flat = [part for pair in consoles for part in pair]
+        back = self._run("consoles_seen", ttl_ms, *flat)
+        return [tuple(decode(entry).split("|", 1)) for entry in back]  # type: ignore[misc]
+
     def console_presence(self, *, agent_id: str, socket_id: str, event: str, ttl_ms: int = 35_000) -> str:
         """An agent's console opened, was heard from (it lapses `ttl_ms` later unless heard from again) or
         closed. Returns 'present'; 'away' when that was the agent's last console (no new offers; the state

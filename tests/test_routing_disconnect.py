@@ -193,6 +193,23 @@ def test_a_console_heard_from_again_keeps_its_entry_alive(routing: Routing) -> N
     assert routing.events("agent.presence") == []
 
 
+def test_a_process_renews_all_the_consoles_it_heard_from_in_one_call(routing: Routing) -> None:
+    for agent in ("a1", "a2", "a3"):
+        routing.available(agent)
+        console(routing, agent, f"{agent}-tab", "open", ttl_ms=1_000)
+    for _ in range(5):
+        routing.later(0.8)
+        heard = [("a1", "a1-tab"), ("a2", "a2-tab")]
+        assert routing.engine.consoles_seen(consoles=heard, ttl_ms=1_000) == []
+    # a1 and a2 were kept; a3, not heard from, went away
+    assert [(e["agent"], e["connected"]) for e in routing.events("agent.presence")] == [("a3", False)]
+    assert in_idle_line(routing, "a1") and in_idle_line(routing, "a2") and not in_idle_line(routing, "a3")
+    away = routing.engine.consoles_seen(consoles=[("a3", "a3-tab"), ("a1", "a1-tab")], ttl_ms=1_000)
+    assert away == [("a3", "a3-tab")]  # heard again: it comes back through console_presence, as one alone does
+    assert console(routing, "a3", "a3-tab", "seen", ttl_ms=1_000) == "back" and in_idle_line(routing, "a3")
+    assert routing.engine.consoles_seen(consoles=[], ttl_ms=1_000) == []
+
+
 def test_a_lease_that_runs_out_while_away_is_not_a_missed_offer(routing: Routing) -> None:
     routing.available("a1")  # missed_limit 2: one more timeout would make a1 not ready ("missed")
     console(routing, "a1", "tab-1", "open")
