@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.twilio_params
 from agent_sockets import cheap_password_hash, choose_cores, raise_fd_limit, web_server
 from console_clients import run as client_process
 from routing_latency import percentile
