@@ -16,23 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from agents.supervisor_service import Scope, floor_snapshot, scope_of
+from agents.supervisor_service import floor_snapshot, scope_of
 from contactcenter.context import Services
-from contactcenter.sockets import until_first_ends
+from contactcenter.sockets import forward_events, until_first_ends
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, current_user
-from queues.stream import EventHub, Subscription
+from queues.stream import EventHub
 
 HELLO_TIMEOUT = 10.0
-
-
-async def _send_events(ws: WebSocket, sub: Subscription, scope: Scope, after: int) -> None:
-    while True:
-        event = await sub.get()
-        if sub.overflowed:
-            await ws.close(code=4000, reason="fell behind; reconnect to resync")
-            return
-        if event["seq"] > after and scope.concerns(event):
-            await ws.send_json(event)
 
 
 async def _answer_pings(ws: WebSocket) -> None:
@@ -72,7 +62,7 @@ async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: Curre
                     await ws.send_json(event)
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after})
-        await until_first_ends(_send_events(ws, sub, scope, after), _answer_pings(ws))
+        await until_first_ends(forward_events(ws, sub, after, keep=scope.concerns), _answer_pings(ws))
 
 
 routes = [WebSocketRoute("/supervisors/ws", supervisor_socket)]

@@ -21,9 +21,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
 from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.context import Services
-from contactcenter.sockets import until_first_ends
+from contactcenter.sockets import forward_events, until_first_ends
 from contactcenter.users.auth import AGENT_ROLES, current_user
-from queues.stream import EventHub, Subscription, concerns
+from queues.stream import EventHub, concerns
 
 HELLO_TIMEOUT = 10.0
 
@@ -70,16 +70,6 @@ def _contact_view(c: dict[str, str]) -> dict[str, Any]:
         "on_hold": c.get("on_hold") == "1",
         "info": json.loads(c.get("info") or "{}"),
     }
-
-
-async def _send_events(ws: WebSocket, sub: Subscription, after: int, masked: bool) -> None:
-    while True:
-        event = await sub.get()
-        if sub.overflowed:
-            await ws.close(code=4000, reason="fell behind; reconnect to resync")
-            return
-        if event.get("seq", after + 1) > after:  # chat items (chat.message, chat.typing) have no seq
-            await ws.send_text(event_text(event, masked=masked))  # as stored unless a number is masked
 
 
 async def _receive(ws: WebSocket, heartbeat: Heartbeat) -> None:
@@ -149,7 +139,8 @@ async def _serve(
                 await ws.send_text(event_text(event, masked=masked))
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after, "heartbeat_ms": heartbeat_ms})
-        await until_first_ends(_send_events(ws, sub, after, masked), _receive(ws, heartbeat), heartbeat.keep(ws))
+        events = forward_events(ws, sub, after, text=partial(event_text, masked=masked))  # masked: re-encoded
+        await until_first_ends(events, _receive(ws, heartbeat), heartbeat.keep(ws))
 
 
 routes = [WebSocketRoute("/agents/ws", console_socket)]
