@@ -1,6 +1,6 @@
 // The supervisor wallboard. The live picture (agents, waiting contacts) comes only from the
 // supervisor websocket (/supervisors/ws: a snapshot, then routing events; see agents/events.md);
-// today's figures refresh from GET /api/stats/queues, the charts from GET /api/stats/queues/history.
+// today's figures and the charts are in wallboard-charts.js.
 // Actions are the supervisor HTTP endpoints; their effects come back as events. All text goes
 // through textContent.
 "use strict";
@@ -398,85 +398,3 @@ setInterval(() => {
     if (since) node.textContent = duration(now - since);
   }
 }, 1000);
-
-// ---- figures and charts ---------------------------------------------------------------------
-
-async function refreshStats() {
-  try {
-    const response = await fetch("/api/stats/queues");
-    if (!response.ok) return;
-    for (const stats of await response.json()) board.stats.set(stats.queue, stats);
-    renderTiles();
-  } catch (_err) {
-    // the socket's state shows the connection; figures catch up on the next round
-  }
-}
-
-function chartSize(box) {
-  return { width: Math.max(260, box.clientWidth), height: Math.max(160, Math.round(window.innerHeight / 5)) };
-}
-
-window.addEventListener("resize", () => {
-  for (const chart of charts.values()) chart.setSize(chartSize(chart.root.parentElement));
-});
-
-async function loadHistory() {
-  const hours = $("hours").value;
-  let body;
-  try {
-    const response = await fetch(`/api/stats/queues/history?hours=${encodeURIComponent(hours)}`);
-    if (!response.ok) return;
-    body = await response.json();
-  } catch (_err) {
-    return;
-  }
-  const holder = $("charts");
-  holder.replaceChildren();
-  charts.clear();
-  // Every box first, so each chart is sized to its own column once the grid is laid out.
-  const boxes = Object.entries(body.queues).map(([name, points]) => {
-    const queue = board.queues.find((q) => q.name === name);
-    const box = el("figure", { class: "chart", "data-queue": name }, el("figcaption", { text: queue ? queue.display_name : name }));
-    holder.append(box);
-    return [name, points, box];
-  });
-  for (const [name, points, box] of boxes) {
-    if (!points.length) {
-      box.append(el("p", { class: "muted", text: t("no_history") }));
-      continue;
-    }
-    const data = [points.map((p) => p.at / 1000), points.map((p) => p.waiting), points.map((p) => p.service_level_percent)];
-    charts.set(name, new uPlot({ ...chartOptions(), ...chartSize(box) }, data, box));
-  }
-}
-
-const clockTime = (seconds) => {
-  const d = new Date(seconds * 1000);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-};
-
-function chartOptions() {
-  const grid = { stroke: "rgba(148,163,184,0.15)" };
-  return {
-    scales: { x: { time: true }, sl: { range: [0, 100] } },
-    series: [
-      { value: (_u, v) => (v == null ? "" : clockTime(v)) },
-      { label: t("series_waiting"), stroke: "#38bdf8", fill: "rgba(56,189,248,0.15)", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
-      { label: t("series_sl"), stroke: "#4ade80", width: 2, scale: "sl", spanGaps: true },
-    ],
-    axes: [
-      { stroke: "#94a3b8", grid, values: (_u, ticks) => ticks.map(clockTime) },
-      { stroke: "#38bdf8", grid, incrs: [1, 2, 5, 10, 20, 50, 100] },
-      { side: 1, scale: "sl", stroke: "#4ade80", grid: { show: false }, values: (_u, ticks) => ticks.map((v) => `${v}%`) },
-    ],
-    legend: { live: false },
-  };
-}
-
-$("hours").addEventListener("change", loadHistory);
-
-applyLabels();
-connect();
-refreshStats();
-setInterval(refreshStats, STATS_MS);
-setInterval(loadHistory, HISTORY_MS);
