@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = (ROOT / "agents" / "api.yml", ROOT / "contactcenter" / "chats" / "api.yml")
+SOURCES = (ROOT / "agents" / "api.yml", ROOT / "contactcenter" / "chats" / "api.yml", ROOT / "queues" / "api.yml")
 
 
 @lru_cache(maxsize=1)
