@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from agents.service import AgentActionError, _audit, _routing_refusals
+from agents.service import AgentActionError, audit_action, routing_refusals
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact
@@ -30,7 +30,7 @@ def hold(services: Services, *, agent: CurrentUser, contact_id: int, on: bool) -
     """Put the caller on hold (they hear music; the agent's phone leg is released) or take them back
     (the agent's phone rings again). Returns 'held' or 'resumed'."""
     call_sid = _call_sid(services, contact_id)
-    with _routing_refusals():
+    with routing_refusals():
         done = services.routing.hold(contact_id=str(contact_id), agent_id=str(agent.id), on=on)
     step = "hold" if on else "resume"
     try:
@@ -40,7 +40,7 @@ def hold(services: Services, *, agent: CurrentUser, contact_id: int, on: bool) -
     except TelephonyError as exc:
         services.routing.hold(contact_id=str(contact_id), agent_id=str(agent.id), on=not on)  # as it was
         raise AgentActionError(f"The call could not be {'put on hold' if on else 'taken back'}: {exc}", 502) from exc
-    _audit(services, agent, "contact", contact_id, done, agent_id=agent.id)
+    audit_action(services, agent, "contact", contact_id, done, agent_id=agent.id)
     return done
 
 

@@ -38,7 +38,7 @@ class AgentActionError(Exception):
 
 
 @contextmanager
-def _routing_refusals() -> Iterator[None]:
+def routing_refusals() -> Iterator[None]:
     """Routing's refusals become messages for the agent."""
     try:
         yield
@@ -46,9 +46,10 @@ def _routing_refusals() -> Iterator[None]:
         raise AgentActionError(str(exc)) from exc
 
 
-def _audit(
+def audit_action(
     services: Services, agent: CurrentUser, subject_type: str, subject_id: int, kind: str, **data: object
 ) -> None:
+    """Record what the agent did on its subject (in the audit log, with the agent as actor)."""
     with services.db.session() as session:
         record_event(
             session, actor=f"user:{agent.id}", subject_type=subject_type, subject_id=subject_id, kind=kind, **data
@@ -68,7 +69,7 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
     if not agent.queues and state == "available":
         raise AgentActionError("You are in no queue; ask a supervisor to add you to one.")
     try:
-        with _routing_refusals():
+        with routing_refusals():
             new_state = services.routing.set_agent_state(
                 agent_id=str(agent.id),
                 state=state,
@@ -79,13 +80,13 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
             )
     except ValueError as exc:
         raise AgentActionError(str(exc), 400) from exc
-    _audit(services, agent, "agent", agent.id, "state_changed", state=new_state, reason=reason)
+    audit_action(services, agent, "agent", agent.id, "state_changed", state=new_state, reason=reason)
     return new_state
 
 
 def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Take the offered contact and have Twilio bridge the caller to the agent's phone."""
-    with _routing_refusals():
+    with routing_refusals():
         services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
     decisions = services.routing.explain(contact_id=str(contact_id))
     with services.db.session() as session:
@@ -143,9 +144,9 @@ def _follow_routing(
 
 def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Pass on the offer; the caller keeps their place and goes to the next agent."""
-    with _routing_refusals():
+    with routing_refusals():
         services.routing.reject(contact_id=str(contact_id), agent_id=str(agent.id))
-    _audit(services, agent, "contact", contact_id, "offer_rejected", agent_id=agent.id)
+    audit_action(services, agent, "contact", contact_id, "offer_rejected", agent_id=agent.id)
 
 
 def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
@@ -175,7 +176,7 @@ def transfer(
     with services.db.session() as session:
         if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
             raise AgentActionError(f"There is no queue {queue!r}.", 404)
-        with _routing_refusals():
+        with routing_refusals():
             state = services.routing.transfer(
                 contact_id=str(contact_id),
                 agent_id=str(agent.id),
@@ -199,7 +200,7 @@ def transfer(
 def extend_wrap_up(services: Services, *, agent: CurrentUser, seconds: float) -> str:
     """More time to write up; returns the new end as Unix milliseconds."""
     try:
-        with _routing_refusals():
+        with routing_refusals():
             return str(services.routing.extend_wrap_up(agent_id=str(agent.id), seconds=seconds))
     except ValueError as exc:
         raise AgentActionError(str(exc), 400) from exc
@@ -285,7 +286,7 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, form: Wr
             if form.note.strip():
                 author = session.get_one(User, agent.id)
                 add_note(session, ticket=ticket, body=form.note.strip(), author=author, contact_id=contact.id)
-    with _routing_refusals():
+    with routing_refusals():
         services.routing.end_wrap_up(
             agent_id=str(agent.id),
             state=form.next_state,
