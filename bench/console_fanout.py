@@ -1,11 +1,16 @@
 """The server's CPU per socket for one broadcast event, in one process and without the network: the
-EventHub's dispatch and each console's `_send_events` task, each sending through a real Starlette
-WebSocket into the `websockets` sans-I/O framing that uvicorn's websockets-sansio stack uses (frames go
-to a list, not a socket). bench/console.py measures the real thing; this isolates the code path from
-the machine's other load, so two versions of the code can be compared side by side:
+EventHub's dispatch to N sockets, each a real uvicorn websocket protocol on an in-memory transport
+(tests/ws_memory.py) with a Starlette app forwarding its subscription (contactcenter/sockets.py), as
+the console and the wallboard do. Two sets of sockets side by side, broadcasts alternating:
 
-    python bench/console_fanout.py                       # this checkout, 5,000 sockets
-    python bench/console_fanout.py --code /tmp/old-tree   # another tree, e.g. `git archive <commit>` unpacked
+- ordinary: uvicorn's websockets-sansio protocol: each socket's task wakes and sends through Starlette,
+  uvicorn and the websockets library's framing;
+- prepared: `contactcenter serve`'s FrameWritingProtocol: the frame is built once and written to each
+  waiting socket during the dispatch.
+
+bench/console.py measures the real thing (with the kernel's writes, which this leaves out).
+
+    python bench/console_fanout.py [--sockets 5000] [--rounds 30]
 """
 
 from __future__ import annotations
@@ -13,86 +18,98 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import inspect
+import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-ROUNDS = 30
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.ws_memory
+
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from contactcenter.app import GC_THRESHOLDS
+from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.ws_protocol import FrameWritingProtocol
+from queues.stream import EventHub, StreamEvent
+from tests.ws_memory import MemorySocket, open_memory_socket
+
 EVENT = (
     b'{"text":"bench announcement","by":"3","by_name":"Zhang Wei","broadcast":true,"seq":%d,'
     b'"type":"announcement","at":1795389307964,"queues":[]}'
 )
 
 
-class FramedSink:
-    """Where one socket's ASGI messages go: framed as uvicorn's sans-I/O stack frames them."""
+def console_app(hub: EventHub) -> Starlette:
+    """Each socket subscribes as agent N (its path) and forwards its events, as the console does."""
 
-    def __init__(self) -> None:
-        from websockets.protocol import State
-        from websockets.server import ServerProtocol
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        async with hub.subscribe(ws.url.path.rsplit("/", 1)[-1]) as sub:
+            await until_first_ends(forward_events(ws, sub, 0), ws.receive())  # until it disconnects
 
-        self.protocol = ServerProtocol(state=State.OPEN)
-        self.frames = 0
-
-    async def send(self, message: dict[str, Any]) -> None:
-        if message["type"] == "websocket.send":
-            self.protocol.send_text(message["text"].encode())
-            self.protocol.data_to_send()
-            self.frames += 1
+    return Starlette(routes=[WebSocketRoute("/agents/{agent}", endpoint)])
 
 
-async def measure(sockets: int) -> list[float]:
-    """CPU seconds (this process) from each event's dispatch until every socket has framed it."""
-    from starlette.websockets import WebSocket, WebSocketState
+async def open_sockets(hub: EventHub, protocol: type[WebSocketsSansIOProtocol], n: int, tag: str) -> list[MemorySocket]:
+    app = console_app(hub)
+    return [await open_memory_socket(app, protocol, path=f"/agents/{tag}{k}") for k in range(n)]
 
-    from agents import ws as console
-    from queues import stream
 
-    hub = stream.EventHub(None, "events")  # type: ignore[arg-type]  (never started: no Redis)
-    extra = (False,) * (len(inspect.signature(console._send_events).parameters) - 3)  # e.g. `masked`
-    sinks, tasks, subscriptions = [], [], []
-    for n in range(sockets):
-        sink = FramedSink()
-        ws = WebSocket({"type": "websocket", "path": "/agents/ws", "headers": []}, receive=None, send=sink.send)  # type: ignore[arg-type]
-        ws.application_state = WebSocketState.CONNECTED
-        subscription = hub.subscribe(str(n))
-        tasks.append(asyncio.create_task(console._send_events(ws, await subscription.__aenter__(), 0, *extra)))
-        sinks.append(sink)
-        subscriptions.append(subscription)
-    await asyncio.sleep(0)
+async def broadcast(hub: EventHub, sockets: list[MemorySocket], seq: int) -> float:
+    """CPU seconds from the dispatch until every socket has written the event."""
+    began = time.process_time()
+    hub._dispatch(StreamEvent(EVENT % seq))
+    while any(s.transport.writes < seq + 1 for s in sockets):  # +1: the handshake's response
+        await asyncio.sleep(0)
+    return time.process_time() - began
+
+
+async def measure(n: int, rounds: int) -> dict[str, list[float]]:
+    # One hub per set: a broadcast reaches only that set's sockets.
+    hubs = {"ordinary": EventHub(None, "events"), "prepared": EventHub(None, "events")}  # type: ignore[arg-type]
+    protocols = {"ordinary": WebSocketsSansIOProtocol, "prepared": FrameWritingProtocol}
+    sockets = {name: await open_sockets(hubs[name], protocols[name], n, name) for name in hubs}
+    for _ in range(50):
+        await asyncio.sleep(0)  # every socket subscribed and waiting
+    gc.collect()
     gc.freeze()
-    took = []
-    for seq in range(1, ROUNDS + 1):
-        began = time.process_time()
-        hub._dispatch(stream._decode({b"e": EVENT % seq}))
-        while sinks[-1].frames < seq or any(sink.frames < seq for sink in sinks):
-            await asyncio.sleep(0)
-        took.append(time.process_time() - began)
-    for task in tasks:
-        task.cancel()
+    gc.set_threshold(*GC_THRESHOLDS)  # as the app sets them
+    took: dict[str, list[float]] = {name: [] for name in hubs}
+    for seq in range(1, rounds + 1):
+        for name in hubs:
+            took[name].append(await broadcast(hubs[name], sockets[name], seq))
+            for socket in sockets[name]:
+                socket.transport.data.clear()
+    for socket in [s for group in sockets.values() for s in group]:
+        socket.protocol.connection_lost(None)
+    for _ in range(50):
+        await asyncio.sleep(0)  # every app returns
     return took
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parent.parent, help="repository tree")
-    parser.add_argument("--sockets", type=int, default=5000)
+    parser.add_argument("--sockets", type=int, default=5000, help="sockets per set (default 5000)")
+    parser.add_argument("--rounds", type=int, default=30, help="broadcasts per set (default 30)")
     args = parser.parse_args()
-    sys.path.insert(0, str(args.code.resolve()))
     try:
         import uvloop
 
-        took = uvloop.run(measure(args.sockets))
+        took = uvloop.run(measure(args.sockets, args.rounds))
     except ImportError:
-        took = asyncio.run(measure(args.sockets))
-    took.sort()
-    per_socket = [1e6 * t / args.sockets for t in took]
-    print(
-        f"{args.code}: one broadcast to {args.sockets} sockets: median {1000 * took[len(took) // 2]:.1f} ms of CPU, "
-        f"{per_socket[len(took) // 2]:.1f} µs per socket (best {per_socket[0]:.1f}, {ROUNDS} events)"
-    )
+        took = asyncio.run(measure(args.sockets, args.rounds))
+    per_socket = {name: [1e6 * t / args.sockets for t in times] for name, times in took.items()}
+    print(f"One broadcast to {args.sockets} sockets, {args.rounds} rounds, sets alternating (this process's CPU):")
+    for name, values in per_socket.items():
+        print(
+            f"  {name:9} median {statistics.median(values):5.1f} µs per socket "
+            f"(best {min(values):.1f}), {statistics.median(took[name]) * 1000:.1f} ms per broadcast"
+        )
+    ratio = statistics.median(per_socket["prepared"]) / statistics.median(per_socket["ordinary"])
+    print(f"  prepared / ordinary: {ratio:.2f}")
     return 0
 
 
