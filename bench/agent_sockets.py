@@ -111,7 +111,10 @@ async def login_all(base: str, names: list[str], password: str, parallel: int = 
 
     async def login(client: httpx.AsyncClient, name: str) -> str:
         async with gate:
-            response = await client.post("/login", json={"username": name, "password": password})
+            try:
+                response = await client.post("/login", json={"username": name, "password": password})
+            except httpx.TransportError:  # a kept-alive connection the server had just closed: once more
+                response = await client.post("/login", json={"username": name, "password": password})
             response.raise_for_status()
             return str(response.cookies["cc_session"])
 
