@@ -32,11 +32,10 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
     def write_frame(self, frame: bytes) -> bool:
         """Write one complete, unmasked frame now; False when this socket cannot take it now."""
         if (
-            not self.handshake_complete
-            or self.close_sent
-            or self.disconnected
+            self.close_sent
             or not self.writable.is_set()  # paused: the ordinary send waits for the buffer to drain
-            or self.conn.state is not State.OPEN
+            or self.conn.state is not State.OPEN  # before the handshake, or a close sent or received
+            or self.transport.is_closing()
         ):
             return False
         self.transport.write(frame)

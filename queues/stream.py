@@ -77,8 +77,9 @@ class Subscription:
             try:
                 if self.direct(event):
                     return
-            except Exception:  # queued instead: the reader's own send fails and closes only that socket
-                log.exception("sending an event directly failed")
+            except Exception:  # queued instead, and no more direct sends for this one: said once, not per event
+                self.direct = None
+                log.exception("sending an event directly failed; this subscriber's events go through its reader")
         if len(self._items) >= BACKLOG:
             self.overflowed = True
             return

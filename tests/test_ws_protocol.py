@@ -9,17 +9,19 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from uvicorn.importer import import_from_string
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 
 from contactcenter import cli
-from contactcenter.sockets import forward_events
+from contactcenter.sockets import forward_events, text_frame
 from contactcenter.ws_protocol import EXTENSION, PROTOCOL, FrameWritingProtocol
 from queues.stream import Event, StreamEvent, Subscription
-from tests.ws_memory import MemorySocket, open_memory_socket
+from tests.ws_memory import MemorySocket, MemoryTransport, open_memory_socket
 
 
 def stored(seq: int, **fields: Any) -> Event:
@@ -137,6 +139,68 @@ def test_a_closed_socket_declines_prepared_frames_and_the_push_does_not_fail() -
         assert socket.texts() == []
 
     run(scenario)
+
+
+def test_a_socket_the_app_closed_gets_no_frame_after_its_close_frame() -> None:
+    close_now = asyncio.Event()
+
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        forwarding = asyncio.create_task(forward_events(ws, sub, 0))  # still subscribed after the close below
+        await close_now.wait()
+        await ws.close(code=4000)  # e.g. the heartbeat gave up on this console
+        await forwarding
+
+    async def scenario() -> None:
+        socket = await open_memory_socket(Starlette(routes=[WebSocketRoute("/ws", endpoint)]), FrameWritingProtocol)
+        await settle()
+        close_now.set()
+        await settle()
+        closed_at = len(socket.transport.data)
+        sub.push(stored(1))
+        assert len(socket.transport.data) == closed_at
+        assert socket.protocol.write_frame(text_frame("{}")) is False
+
+    sub = Subscription("7")
+    run(scenario)
+
+
+def test_no_prepared_frame_is_written_before_the_handshake() -> None:
+    async def scenario() -> None:
+        config = uvicorn.Config(Starlette(), log_level="warning", lifespan="off")
+        config.load()
+        protocol = FrameWritingProtocol(config, ServerState(), {})
+        transport = MemoryTransport()
+        protocol.connection_made(transport)
+        assert protocol.write_frame(text_frame("{}")) is False
+        assert transport.writes == 0
+
+    run(scenario)
+
+
+def test_a_direct_send_that_fails_queues_the_event_and_is_not_tried_again(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        sub = Subscription("7")
+        tried: list[int] = []
+
+        def failing(event: Event) -> bool:
+            tried.append(event["seq"])
+            raise RuntimeError("socket gone wrong")
+
+        sub.direct = failing
+        reader = asyncio.create_task(sub.get())
+        await settle()
+        sub.push(stored(1))
+        assert (await reader)["seq"] == 1  # queued for the reader instead
+        reader = asyncio.create_task(sub.get())
+        await settle()
+        sub.push(stored(2))
+        assert (await reader)["seq"] == 2
+        assert tried == [1]
+
+    with caplog.at_level("ERROR", logger="queues.stream"):
+        run(scenario)
+    assert len([r for r in caplog.records if "directly failed" in r.getMessage()]) == 1
 
 
 def test_the_frame_writer_is_not_offered_when_deflate_was_negotiated() -> None:
