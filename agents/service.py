@@ -192,7 +192,9 @@ def transfer(
         )
         moved = session.get_one(Contact, contact_id)
         call_sid, is_chat = moved.provider_id, moved.channel == "chat"
-    if not is_chat:  # a chat has no call to move: the next agent's accept joins it
+    if is_chat:  # no call to move: the customer waits again, and the next agent's accept joins the chat
+        chats.transferred(services, contact_id=contact_id, agent_id=agent.id)
+    else:
         _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="transferred")
     return state
 

@@ -75,3 +75,28 @@ def test_a_customer_chats_from_the_page_and_html_stays_text(system: System, page
     expect(page.locator("#ended")).to_be_visible(timeout=10_000)
     agent.next_event("contact.ended", contact=offer["contact"])
     assert agent.post(f"/api/agent/contacts/{offer['contact']}/wrap-up", {"note": ""}).status_code == 200
+
+
+def test_the_page_shows_the_customer_waiting_again_after_a_transfer(
+    system: System, page: Any, agent: AgentConsole
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{system.base_url}/chat")
+    page.fill("#prechat input[name=name]", "郑女士")
+    page.select_option("#prechat select[name=topic]", "complaint")
+    page.click("#prechat button[type=submit]")
+    expect(page.locator("#waiting")).to_be_visible(timeout=10_000)
+    agent.go("available")
+    offer = agent.next_event("offer.created", channel="chat")
+    assert agent.accept(offer["contact"]).status_code == 200
+    expect(page.locator("#with-agent")).to_be_visible(timeout=10_000)
+
+    moved = agent.post(f"/api/agent/contacts/{offer['contact']}/transfer", {"queue": "general"})
+    assert moved.status_code == 200, moved.text
+    expect(page.locator("#waiting")).to_be_visible(timeout=10_000)
+    expect(page.locator("#with-agent")).to_be_hidden()
+    expect(page.locator("#messages li.system").last).to_contain_text("正在为您转接")
+    expect(page.locator("#position")).to_have_text("1 位", timeout=10_000)
+    page.click("#leave")
+    expect(page.locator("#ended")).to_be_visible(timeout=10_000)

@@ -169,6 +169,27 @@ def test_a_reconnecting_customer_gets_exactly_what_they_missed_and_a_resend_is_s
     customer.close()
 
 
+def test_a_transferred_chat_tells_the_customer_they_wait_again_with_their_place(
+    system: System, agent: AgentConsole
+) -> None:
+    customer = ChatCustomer(system)
+    customer.open()
+    connected(agent, customer)
+    moved = agent.post(f"/api/agent/contacts/{customer.contact}/transfer", {"queue": "general"})
+    assert moved.status_code == 200, moved.text
+
+    customer.next("transferred")
+    said = customer.next_message("system")
+    assert "转接" in said["body"] and "transferred" in said["body"]
+    assert customer.next("queue")["position"] == 1  # waiting again: place and wait come back
+    customer.close()
+    again = customer.open(last_message_id=said["id"])  # a reconnect says the same
+    assert again["state"] == "queued" and again["messages"] == []
+    customer.send(type="leave")
+    assert customer.next("ended")["reason"] == "customer_left"
+    customer.close()
+
+
 def test_leaving_while_waiting_abandons_the_chat(system: System, sql: Engine) -> None:
     customer = ChatCustomer(system, topic="consultation")  # nobody is available: it waits
     customer.open()

@@ -50,6 +50,7 @@ GREETING = {
     "en": "Hello, this is {company}. How can we help you? An agent will be with you shortly.",
 }
 JOINED = "{agent} 已接入对话。 {agent} joined the chat."
+TRANSFERRED = "正在为您转接其他客服,请稍候。 You are being transferred to another agent; please wait."
 ENDINGS = {
     "customer_left": "客户已离开对话。 The customer left the chat.",
     "customer_gone": "客户已断开连接。 The customer's page went away.",
@@ -278,6 +279,23 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int) -> None:
         view = message_view(session, message)
     item = {"contact": str(contact_id), "agent": str(agent_id)}
     publish(services.redis, {"type": "chat.agent_joined", **item, "agent_name": name})
+    publish(services.redis, {"type": "chat.message", **item, "message": view})
+
+
+def transferred(services: Services, *, contact_id: int, agent_id: int) -> None:
+    """The agent handed the chat on (agents/service.transfer): the customer waits again, and is told so."""
+    with services.db.session() as session:
+        message, _ = _store(
+            session,
+            contact_id=contact_id,
+            sender=Sender.SYSTEM,
+            body=TRANSFERRED,
+            client_id=f"transferred:{uuid.uuid4().hex}",  # each transfer is said (a transfer is not retried)
+            author_id=None,
+        )
+        view = message_view(session, message)
+    item = {"contact": str(contact_id), "agent": str(agent_id)}
+    publish(services.redis, {"type": "chat.transferred", **item})
     publish(services.redis, {"type": "chat.message", **item, "message": view})
 
 

@@ -55,6 +55,9 @@ class CustomerSocket:
             elif kind == "chat.agent_joined":
                 self.waiting = False
                 await self.ws.send_json({"type": "agent_joined", "agent_name": item.get("agent_name")})
+            elif kind == "chat.transferred":
+                self.waiting = True  # place and wait are sent again
+                await self.ws.send_json({"type": "transferred"})
             elif kind == "chat.ended":
                 await self.end(item.get("reason", ""))
                 return

@@ -179,6 +179,11 @@ function onServerMessage(message) {
     case "message": addMessage(message.message); break;
     case "queue": showQueue(message); break;
     case "agent_joined": showState("connected", message.agent_name); break;
+    case "transferred": // waiting again, for another agent: the place comes with the next queue update
+      $("position").textContent = "…";
+      $("wait").textContent = "…";
+      showState("queued");
+      break;
     case "typing":
       $("typing").hidden = false;
       clearTimeout(typingTimer);
