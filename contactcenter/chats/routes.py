@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from contactcenter import ratelimit
 from contactcenter.chats import canned, offline, service, socket, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
@@ -81,7 +82,20 @@ def _form(request: Request, body: dict[str, Any]) -> Any:
     )
 
 
+async def _too_many(request: Request) -> JSONResponse | None:
+    """A 429 for a client address over the chat-form limit (counting this attempt), else None."""
+    services = request.app.state.services
+    address = request.client.host if request.client else "unknown"
+    wait = await run_in_threadpool(ratelimit.chat_forms(services.settings).count, services.redis, address)
+    if wait is None:
+        return None
+    error = f"请求过于频繁,请 {ratelimit.wait_text(wait)} 后再试。Too many requests: try again in {wait} seconds."
+    return JSONResponse({"error": error, "retry_after": wait}, status_code=429, headers={"Retry-After": str(wait)})
+
+
 async def start(request: Request) -> Response:
+    if refused := await _too_many(request):
+        return refused
     try:
         form = _form(request, await _json_object(request))
         started = await run_in_threadpool(service.start_chat, request.app.state.services, form=form)
@@ -97,6 +111,8 @@ async def start(request: Request) -> Response:
 
 
 async def leave_message(request: Request) -> Response:
+    if refused := await _too_many(request):
+        return refused
     try:
         body = await _json_object(request)
         form = _form(request, body)

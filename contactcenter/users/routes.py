@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from contactcenter import ratelimit
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.users.auth import current_user
@@ -62,8 +63,13 @@ async def login(request: Request) -> Response:
         return JSONResponse({"error": "Send username and password as a JSON object or a form."}, status_code=400)
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     client = request.client.host if request.client else "unknown"
-    found = await run_in_threadpool(_check, request.app.state.services, username, password, client)
+    services = request.app.state.services
+    failures, key = ratelimit.login_failures(services.settings), f"{username.strip().lower()}|{client}"
+    if wait := await run_in_threadpool(failures.blocked, services.redis, key):
+        return _too_many_failures(is_json, wait)
+    found = await run_in_threadpool(_check, services, username, password, client)
     if found is None:
+        await run_in_threadpool(failures.count, services.redis, key)
         if is_json:
             return JSONResponse({"error": "Wrong username or password."}, status_code=401)
         error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
@@ -75,6 +81,16 @@ async def login(request: Request) -> Response:
         return JSONResponse({"id": user_id, "role": role})
     target = _safe_next(str(data.get("next", ""))) or HOME.get(role, "/console")
     return RedirectResponse(target, status_code=303)
+
+
+def _too_many_failures(is_json: bool, wait: int) -> Response:
+    """Refused without checking the password: too many wrong ones for this name from this address."""
+    headers = {"Retry-After": str(wait)}
+    if is_json:
+        error = f"Too many failed logins for this user from here: try again in {wait} seconds."
+        return JSONResponse({"error": error, "retry_after": wait}, status_code=429, headers=headers)
+    error = f'<p class="error">登录失败次数过多,请 {ratelimit.wait_text(wait)} 后再试。Too many failed logins.</p>'
+    return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers=headers)
 
 
 async def logout(request: Request) -> Response:
