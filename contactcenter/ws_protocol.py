@@ -4,10 +4,10 @@ An event every console gets (an announcement) is the same frame for each of them
 not masked, and per-message deflate is off. Through ASGI, each socket would still wake its own task
 and go through Starlette's and uvicorn's send and the websockets library's framing: ~23 µs of CPU per
 socket before the kernel's write, against ~8 µs this way (bench/console_fanout.py; docs/performance.md).
-This protocol
-offers the ASGI extension `contactcenter.write_frame` to the app (contactcenter/sockets.py uses it):
-write these complete frame bytes now, or decline when the socket cannot take them now (closing, or its
-write buffer full: the caller then sends the ordinary way, which waits for the buffer to drain).
+This protocol offers the ASGI extension `contactcenter.write_frame` to the app (contactcenter/sockets.py
+uses it): write these complete frame bytes now, or decline when the socket cannot take them now
+(closing, or its write buffer full: the caller then sends the ordinary way, which waits for the
+buffer to drain).
 
 `contactcenter serve` runs uvicorn with it (`ws=PROTOCOL`); under any other server the extension is
 absent and every frame goes the ordinary way.
