@@ -97,6 +97,6 @@ def test_the_page_shows_the_customer_waiting_again_after_a_transfer(
     expect(page.locator("#waiting")).to_be_visible(timeout=10_000)
     expect(page.locator("#with-agent")).to_be_hidden()
     expect(page.locator("#messages li.system").last).to_contain_text("正在为您转接")
-    expect(page.locator("#position")).to_have_text("1 位", timeout=10_000)
+    expect(page.locator("#position")).to_have_text("1 位", timeout=5_000)  # sent with the transfer
     page.click("#leave")
     expect(page.locator("#ended")).to_be_visible(timeout=10_000)

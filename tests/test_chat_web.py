@@ -179,9 +179,10 @@ def test_a_transferred_chat_tells_the_customer_they_wait_again_with_their_place(
     assert moved.status_code == 200, moved.text
 
     customer.next("transferred")
+    # Waiting again: place and wait come back at once, even when just as before the agent joined.
+    assert customer.next("queue", timeout=3)["position"] == 1
     said = customer.next_message("system")
     assert "转接" in said["body"] and "transferred" in said["body"]
-    assert customer.next("queue")["position"] == 1  # waiting again: place and wait come back
     customer.close()
     again = customer.open(last_message_id=said["id"])  # a reconnect says the same
     assert again["state"] == "queued" and again["messages"] == []

@@ -34,6 +34,8 @@ class CustomerSocket:
         self.ws, self.services, self.contact_id = ws, services, contact_id
         self.sent: set[int] = set()
         self.waiting = True
+        self.last_place: dict[str, Any] | None = None  # the last `queue` message sent
+        self.quiet = 0.0  # seconds since it was sent
 
     async def send_message(self, message: dict[str, Any]) -> None:
         if message["id"] not in self.sent:
@@ -56,8 +58,9 @@ class CustomerSocket:
                 self.waiting = False
                 await self.ws.send_json({"type": "agent_joined", "agent_name": item.get("agent_name")})
             elif kind == "chat.transferred":
-                self.waiting = True  # place and wait are sent again
+                self.waiting = True
                 await self.ws.send_json({"type": "transferred"})
+                await self.send_place(again=True)  # even if the same as before the agent joined
             elif kind == "chat.ended":
                 await self.end(item.get("reason", ""))
                 return
@@ -65,15 +68,18 @@ class CustomerSocket:
 
     async def queue_updates(self) -> None:
         """Place in line and estimated wait while the chat waits for an agent (then idle till the socket ends)."""
-        last: dict[str, Any] | None = None
-        quiet = 0.0
         while True:
-            update = await run_in_threadpool(self._place) if self.waiting else None
-            if update is not None and (update != last or quiet >= QUEUE_REPEAT_SECONDS):
-                await self.ws.send_json(update)
-                last, quiet = update, 0.0
+            if self.waiting:
+                await self.send_place()
             await asyncio.sleep(QUEUE_POLL_SECONDS)
-            quiet += QUEUE_POLL_SECONDS
+            self.quiet += QUEUE_POLL_SECONDS
+
+    async def send_place(self, *, again: bool = False) -> None:
+        """Send the place and wait when they changed, were last sent long ago, or `again`."""
+        update = await run_in_threadpool(self._place)
+        if update is not None and (again or update != self.last_place or self.quiet >= QUEUE_REPEAT_SECONDS):
+            await self.ws.send_json(update)
+            self.last_place, self.quiet = update, 0.0
 
     def _place(self) -> dict[str, Any] | None:
         routing = self.services.routing
