@@ -90,7 +90,7 @@ async def _too_many(request: Request) -> JSONResponse | None:
     if wait is None:
         return None
     error = f"请求过于频繁,请 {ratelimit.wait_text(wait)} 后再试。Too many requests: try again in {wait} seconds."
-    return JSONResponse({"error": error, "retry_after": wait}, status_code=429, headers={"Retry-After": str(wait)})
+    return ratelimit.refused(error, wait)
 
 
 async def start(request: Request) -> Response:

@@ -264,19 +264,20 @@ def _store(
     return session.get_one(ChatMessage, new_id), True
 
 
+def _say(session: Session, *, contact_id: int, body: str, client_id: str) -> dict[str, Any]:
+    """A system message in the chat (stored once per client_id), as the sides are sent it."""
+    message, _ = _store(
+        session, contact_id=contact_id, sender=Sender.SYSTEM, body=body, client_id=client_id, author_id=None
+    )
+    return message_view(session, message)
+
+
 def agent_joined(services: Services, *, contact_id: int, agent_id: int) -> None:
     """The agent accepted the chat: tell the customer who they are talking to."""
     with services.db.session() as session:
         name = session.get_one(User, agent_id).display_name
-        message, _ = _store(
-            session,
-            contact_id=contact_id,
-            sender=Sender.SYSTEM,
-            body=JOINED.format(agent=name),
-            client_id=f"joined:{agent_id}",  # an accept retried never says it twice
-            author_id=None,
-        )
-        view = message_view(session, message)
+        # An accept retried never says it twice.
+        view = _say(session, contact_id=contact_id, body=JOINED.format(agent=name), client_id=f"joined:{agent_id}")
     item = {"contact": str(contact_id), "agent": str(agent_id)}
     publish(services.redis, {"type": "chat.agent_joined", **item, "agent_name": name})
     publish(services.redis, {"type": "chat.message", **item, "message": view})
@@ -285,15 +286,8 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int) -> None:
 def transferred(services: Services, *, contact_id: int, agent_id: int) -> None:
     """The agent handed the chat on (agents/service.transfer): the customer waits again, and is told so."""
     with services.db.session() as session:
-        message, _ = _store(
-            session,
-            contact_id=contact_id,
-            sender=Sender.SYSTEM,
-            body=TRANSFERRED,
-            client_id=f"transferred:{uuid.uuid4().hex}",  # each transfer is said (a transfer is not retried)
-            author_id=None,
-        )
-        view = message_view(session, message)
+        # Each transfer is said (a transfer is not retried).
+        view = _say(session, contact_id=contact_id, body=TRANSFERRED, client_id=f"transferred:{uuid.uuid4().hex}")
     item = {"contact": str(contact_id), "agent": str(agent_id)}
     publish(services.redis, {"type": "chat.transferred", **item})
     publish(services.redis, {"type": "chat.message", **item, "message": view})
@@ -345,17 +339,7 @@ def _close(services: Services, *, contact_id: int, reason: str, note: str | None
         contact = session.get_one(Contact, contact_id)
         chat = session.scalars(select(ChatSession).where(ChatSession.contact_id == contact_id)).one()
         chat.ended_at = utcnow()
-        view = None
-        if note:
-            message, _ = _store(
-                session,
-                contact_id=contact_id,
-                sender=Sender.SYSTEM,
-                body=note,
-                client_id=f"end:{reason}",
-                author_id=None,
-            )
-            view = message_view(session, message)
+        view = _say(session, contact_id=contact_id, body=note, client_id=f"end:{reason}") if note else None
         _audit(session, contact_id, "chat_ended", reason=reason)
         transcript.file_on_ticket(session, contact=contact, chat=chat, timezone=services.settings.timezone)
         agent = _id(contact.agent_id)

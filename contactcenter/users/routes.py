@@ -85,12 +85,10 @@ async def login(request: Request) -> Response:
 
 def _too_many_failures(is_json: bool, wait: int) -> Response:
     """Refused without checking the password: too many wrong ones for this name from this address."""
-    headers = {"Retry-After": str(wait)}
     if is_json:
-        error = f"Too many failed logins for this user from here: try again in {wait} seconds."
-        return JSONResponse({"error": error, "retry_after": wait}, status_code=429, headers=headers)
+        return ratelimit.refused(f"Too many failed logins for this user from here: try again in {wait} seconds.", wait)
     error = f'<p class="error">登录失败次数过多,请 {ratelimit.wait_text(wait)} 后再试。Too many failed logins.</p>'
-    return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers=headers)
+    return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers={"Retry-After": str(wait)})
 
 
 async def logout(request: Request) -> Response:
