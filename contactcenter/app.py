@@ -83,8 +83,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app; connections open in the lifespan, not at import or here."""
+def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
+    """Build the ASGI app; connections open in the lifespan, not at import or here.
+
+    `own_process`: the app is all its process serves (`contactcenter serve`), so its start-up may tune
+    the process's garbage collector; an app built inside another program (the tests) leaves it alone.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -99,13 +103,15 @@ def create_app(settings: Settings) -> Starlette:
         chat_hub = ChatHub(AsyncRedis.from_url(settings.redis_url or "", health_check_interval=30))
         app.state.chat_hub = chat_hub
         chat_hub.start()
-        # Everything built so far lives as long as the process: keep it out of every garbage
-        # collection from now on (a full one walks the whole heap, several ms with it).
-        gc.freeze()
-        # Open consoles keep about 200 objects each alive, and heartbeats keep promoting new ones: with
-        # the default thresholds (700, 10, 10) and 5,000 consoles, a generation-1 collection took 20-80 ms
-        # every few seconds and a full one ~0.9 s every ~20 s, stalling every socket (docs/performance.md).
-        gc.set_threshold(*GC_THRESHOLDS)
+        if own_process:
+            # Everything built so far lives as long as the process: keep it out of every garbage
+            # collection from now on (a full one walks the whole heap, several ms with it).
+            gc.freeze()
+            # Open consoles keep about 200 objects each alive, and heartbeats keep promoting new ones: with
+            # the default thresholds (700, 10, 10) and 5,000 consoles, a generation-1 collection took 20-80
+            # ms every few seconds and a full one ~0.9 s every ~20 s, stalling every socket
+            # (docs/performance.md).
+            gc.set_threshold(*GC_THRESHOLDS)
         reaper = asyncio.create_task(_reap_forever(services), name="offer-reaper")
         sampler = asyncio.create_task(sample_forever(services), name="queue-history")
         app.state.presence = PresenceRenewer(services.routing, settings.console_heartbeat_seconds)

@@ -9,5 +9,5 @@ from contactcenter.settings import load_settings
 
 
 def app() -> Starlette:
-    """The app configured from the environment."""
-    return create_app(load_settings())
+    """The app configured from the environment, as the only thing its process serves."""
+    return create_app(load_settings(), own_process=True)

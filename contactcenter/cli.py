@@ -16,7 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from contactcenter.db import Database
-    from contactcenter.ws_protocol import PROTOCOL
+    from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
 
     settings = load_settings()
     if not settings.redis_url:
@@ -39,10 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        ws=PROTOCOL,  # uvicorn's websockets-sansio, plus frames prepared once for many sockets
-        # Browsers offer permessage-deflate; accepted, every console would keep zlib state of a few
-        # hundred KB and compress each small event once per socket. Events are short JSON: send them plain.
-        ws_per_message_deflate=False,
+        **UVICORN_WEBSOCKETS,  # uvicorn's websockets-sansio, plus frames prepared once for many sockets
         log_level=args.log_level,
         proxy_headers=True,
     )

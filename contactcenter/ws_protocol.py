@@ -15,11 +15,20 @@ absent and every frame goes the ordinary way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
 EXTENSION = "contactcenter.write_frame"
 PROTOCOL = "contactcenter.ws_protocol:FrameWritingProtocol"  # for uvicorn's `ws` setting
+# How uvicorn serves the app's websockets, wherever it runs it (`contactcenter serve`, the tests' in-process app).
+UVICORN_WEBSOCKETS: dict[str, Any] = {
+    "ws": PROTOCOL,
+    # Browsers offer permessage-deflate; accepted, every console would keep zlib state of a few hundred
+    # KB and compress each small event once per socket. Events are short JSON: send them plain.
+    "ws_per_message_deflate": False,
+}
 
 
 class FrameWritingProtocol(WebSocketsSansIOProtocol):

@@ -1,8 +1,10 @@
 """Shared fixtures: a Redis and a database per run (embedded by default, the machine's when
-TEST_REDIS_URL / TEST_DATABASE_URL are set), and the whole system started as a new user would."""
+TEST_REDIS_URL / TEST_DATABASE_URL are set), and the whole system: built in this process (the fast
+tier), or started as processes, as a new user would, for modules marked `system`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -14,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
 import pytest
 from redis import Redis
 from redis.cluster import RedisCluster
@@ -24,14 +26,15 @@ from sqlalchemy.engine import make_url
 
 from contactcenter.embedded_redis import EmbeddedRedis
 from queues.engine import RoutingConfig, RoutingEngine
+from tests import leftovers
+from tests.inprocess import DEMO_PASSWORD, HOTLINE, DemoDatabase, InProcessSystem, SystemClients, in_process_system  # noqa: F401 (re-exported)
 from tests.redis_cluster import LocalRedisCluster, find_redis_server
-
-DEMO_PASSWORD = "demo-password-for-tests"
-HOTLINE = "+862180000000"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Under pytest-xdist each worker gets its own database of the machine's Redis (15, 14, …): tests flush it."""
+    """Every process a test starts carries this one's id (tests/leftovers.py). Under pytest-xdist each
+    worker gets its own database of the machine's Redis (15, 14, …): tests flush it."""
+    leftovers.mark_this_process()
     worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_REDIS_URL")
     if worker and url:
         base, _, db = url.rpartition("/")
@@ -44,6 +47,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running() -> Iterator[None]:
+    """Fails the run if a process a test started still runs once every fixture has stopped (it is
+    killed, so the failure leaves nothing behind either). Set up first, so it is torn down last."""
+    yield
+    left = leftovers.left_behind()
+    leftovers.kill(left)
+    assert not left, "processes the tests started are still running:\n" + "\n".join(
+        f"  {pid}: {command}" for pid, command in sorted(left.items())
+    )
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The machine's Redis when TEST_REDIS_URL is set (its data is flushed!), else a private one."""
@@ -54,6 +69,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     yield server.start()
     server.stop()
+
+
+def app_redis_url(url: str, slot: int = 0) -> str:
+    """Another database of the tests' Redis server for an in-process app (`redis_client` flushes its own):
+    slot 0 and 1 are 8 and 12 databases on, so four test workers' databases and their apps' never meet."""
+    offset = 8 + 4 * slot
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str((int(query.get("db", 0)) + offset) % 16)
+        return f"unix://{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + offset) % 16}"))
 
 
 @pytest.fixture
@@ -116,7 +143,7 @@ def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 
 
 @dataclass
-class System:
+class System(SystemClients):
     """The whole product started with `contactcenter run --demo`, and ways to talk to it."""
 
     base_url: str
@@ -134,18 +161,6 @@ class System:
     def credentials(self) -> tuple[str, str]:
         data = json.loads((self.var_dir / "sandbox-credentials.json").read_text())
         return data["account_sid"], data["auth_token"]
-
-    def login(self, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
-        client = httpx.Client(base_url=self.base_url, timeout=15)
-        response = client.post("/login", json={"username": username, "password": password})
-        assert response.status_code == 200, response.text
-        return client
-
-    def sql(self) -> Engine:
-        return create_engine(self.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-
-    def redis(self) -> Redis:
-        return Redis.from_url(self.redis_url)
 
 
 def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | None = None) -> System:
@@ -208,12 +223,59 @@ def stop_system(system: System) -> None:
         system.process.kill()
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
+    """The demo's queues, users and customers, migrated once per test process; systems get copies."""
+    database = DemoDatabase.create(tmp_path_factory.mktemp("demo-db"), os.environ.get("TEST_DATABASE_URL"))
+    yield database
+    database.drop()
+
+
+StartInProcess = Callable[..., contextlib.AbstractContextManager[InProcessSystem]]
+
+
+@pytest.fixture(scope="session")
+def start_in_process(
+    tmp_path_factory: pytest.TempPathFactory, demo_database: DemoDatabase, redis_url: str
+) -> StartInProcess:
+    """Starts a system in this process with these settings (on top of the tests' own): `with start(…) as s`.
+    Two may run at once (a module's own and one a test starts), each on its own Redis database."""
+    running: list[int] = []
+
+    @contextlib.contextmanager
+    def start(settings: dict[str, str] | None = None) -> Iterator[InProcessSystem]:
+        workdir = tmp_path_factory.mktemp("system")
+        slot = len(running)
+        assert slot < 2, "at most two in-process systems at once"
+        running.append(slot)
+        try:
+            with in_process_system(
+                workdir,
+                database_url=demo_database.copy(workdir),
+                redis_url=app_redis_url(redis_url, slot),
+                settings=settings,
+            ) as started:
+                yield started
+        finally:
+            running.pop()
+
+    return start
+
+
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]) -> Iterator[System]:
-    """One running system per test module (offers time out after 3 s to keep tests short)."""
-    running = start_system(tmp_path_factory.mktemp("system"), new_database(), {"OFFER_TIMEOUT_SECONDS": "3"})
-    yield running
-    stop_system(running)
+def system(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]
+) -> Iterator[System | InProcessSystem]:
+    """One system per test module, offers timing out after 3 s to keep tests short: built in this
+    process, or, for a module marked `system` (it needs real processes), `contactcenter run --demo`."""
+    settings = {"OFFER_TIMEOUT_SECONDS": "3"}
+    if request.node.get_closest_marker("system"):
+        running = start_system(tmp_path_factory.mktemp("system"), new_database(), settings)
+        yield running
+        stop_system(running)
+        return
+    with request.getfixturevalue("start_in_process")(settings) as started:
+        yield started
 
 
 # ---- fixtures shared by several test modules ---------------------------------------------------

@@ -17,6 +17,8 @@ from tests.browser import chromium, log_in, require_browser, screenshot
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole
 
+pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
+
 MS_ZHAO = "+8613800138000"
 
 

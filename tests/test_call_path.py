@@ -19,6 +19,10 @@ from contactcenter.tickets.models import Ticket
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 
+pytestmark = (
+    pytest.mark.system
+)  # whole calls through `contactcenter run`: web, worker (recording fetch) and sandbox processes
+
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout

@@ -13,6 +13,8 @@ from tests.browser import chromium
 from tests.conftest import System
 from tests.console import AgentConsole
 
+pytestmark = pytest.mark.system  # a browser (chromium)
+
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "chat-waiting.png"
 HTML_REPLY = "<img src=x onerror=\"document.title='pwned'\"><b>您好</b>"
 

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import System, start_system, stop_system
+from tests.conftest import StartInProcess, System
+from tests.inprocess import InProcessSystem
 from tests.test_chat_web import ChatCustomer
 
 GRACE_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
-    running = start_system(
-        tmp_path_factory.mktemp("chat-presence"), new_database(), {"CHAT_CUSTOMER_GRACE_SECONDS": str(GRACE_SECONDS)}
-    )
-    yield running
-    stop_system(running)
+def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
+    with start_in_process({"CHAT_CUSTOMER_GRACE_SECONDS": str(GRACE_SECONDS)}) as running:
+        yield running
 
 
 def status_of(system: System, contact: int) -> str:

@@ -19,6 +19,8 @@ from tests.conftest import HOTLINE, System, free_port
 from tests.console import AgentConsole, signed_in_console
 from tests.environment import clean_env, clear_settings
 
+pytestmark = pytest.mark.system  # the `contactcenter` command, run as a process
+
 HELP_COMMANDS = [
     [],
     ["run"],

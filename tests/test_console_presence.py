@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from redis import Redis
@@ -13,22 +13,22 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from contactcenter.sandbox import place_call, wait_for_call
-from tests.conftest import HOTLINE, System, start_system, stop_system
+from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole, eventually
+from tests.inprocess import InProcessSystem
 
 HEARTBEAT, GRACE, OFFER = 1.0, 4.0, 3.0  # seconds, short for the tests
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]) -> Iterator[System]:
+def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
     settings = {
         "OFFER_TIMEOUT_SECONDS": str(OFFER),
         "CONSOLE_HEARTBEAT_SECONDS": str(HEARTBEAT),
         "CONSOLE_GRACE_SECONDS": str(int(GRACE)),
     }
-    running = start_system(tmp_path_factory.mktemp("system"), new_database(), settings)
-    yield running
-    stop_system(running)
+    with start_in_process(settings) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

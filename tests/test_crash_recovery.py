@@ -11,11 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from redis import Redis
 
 from contactcenter.db import Database
 from queues.engine import RoutingConfig, RoutingEngine
 from tests.conftest import free_port
+
+pytestmark = pytest.mark.system  # a server process killed mid-offer
 
 
 def start_server(tmp_path: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from tests import twilio_params as tw
-from tests.conftest import System, start_system, stop_system
+from tests.conftest import StartInProcess, System
+from tests.inprocess import InProcessSystem
 from tests.ivr_caller import Caller
 
 HOTLINE_FLOW = Path(__file__).resolve().parent.parent / "ivr" / "flows" / "hotline.yaml"
@@ -49,7 +50,7 @@ def line_flow(number: str, calendar: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]) -> Iterator[System]:
+def system(tmp_path_factory: pytest.TempPathFactory, start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
     """A system whose flows directory holds the hotline plus two lines of its own."""
     base = tmp_path_factory.mktemp("flows")
     flows = base / "flows"
@@ -71,9 +72,8 @@ def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], 
     calendars["closed_now"] = {"hours": {"mon-sun": ["00:00-24:00"]}, "closed": closed}
     (base / "calendars.yaml").write_text(yaml.safe_dump(calendars, allow_unicode=True))
     env = {"IVR_FLOWS": str(flows), "CALENDARS": str(base / "calendars.yaml")}
-    running = start_system(tmp_path_factory.mktemp("system"), new_database(), env)
-    yield running
-    stop_system(running)
+    with start_in_process(env) as running:
+        yield running
 
 
 def test_a_closed_line_takes_a_message_in_its_own_queue(system: System) -> None:

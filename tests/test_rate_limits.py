@@ -3,14 +3,15 @@ wrong passwords per user name and address (contactcenter/ratelimit.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from redis import Redis
 
 from contactcenter.ratelimit import Limit
-from tests.conftest import DEMO_PASSWORD, System, start_system, stop_system
+from tests.conftest import DEMO_PASSWORD, StartInProcess, System
+from tests.inprocess import InProcessSystem
 
 CHAT = {"name": "钱先生", "phone": "13812345678", "topic": "repair", "language": "zh-CN"}
 
@@ -27,13 +28,10 @@ def test_a_limit_allows_its_attempts_then_says_how_long_to_wait(redis_client: Re
 
 
 @pytest.fixture(scope="module")
-def strict(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]) -> Iterator[System]:
+def strict(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
     """A running system allowing 3 chat forms per address and 3 wrong passwords per name and address."""
-    running = start_system(
-        tmp_path_factory.mktemp("strict"), new_database(), {"CHAT_FORM_LIMIT": "3", "LOGIN_FAILURE_LIMIT": "3"}
-    )
-    yield running
-    stop_system(running)
+    with start_in_process({"CHAT_FORM_LIMIT": "3", "LOGIN_FAILURE_LIMIT": "3"}) as running:
+        yield running
 
 
 def test_a_fourth_chat_form_from_one_address_gets_429_with_the_wait(strict: System) -> None:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from contactcenter.sandbox import place_call, wait_for_call
@@ -13,6 +14,8 @@ from recordings.models import Recording
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.test_call_path import wait_until
+
+pytestmark = pytest.mark.system  # the RQ worker process and its scheduler retry the recording download
 
 
 def test_a_failing_recording_download_is_retried_until_it_is_stored(system: System) -> None:

@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import start_system, stop_system
 from tests.environment import clean_env
 
+pytestmark = pytest.mark.system  # `contactcenter run` and its processes
+
 
 def test_run_prints_the_urls_and_demo_passwords_once_and_stops_its_redis(
     tmp_path: Path, new_database: Callable[[], str]

@@ -12,6 +12,8 @@ import pytest
 from tests.browser import chromium
 from tests.hotline import IVR, events, wait_until
 
+pytestmark = pytest.mark.system  # a browser (chromium)
+
 
 @pytest.fixture
 def page() -> Iterator[Any]:

@@ -21,6 +21,8 @@ from contactcenter.sandbox import get_call, place_call, wait_for_call
 from tests.conftest import HOTLINE, System, free_port, start_system, stop_system
 from tests.console import AgentConsole, eventually
 
+pytestmark = pytest.mark.system  # two server processes sharing one Redis
+
 HEARTBEAT, GRACE = 1.0, 3
 SETTINGS = {
     "OFFER_TIMEOUT_SECONDS": "10",

@@ -19,6 +19,8 @@ from tests.browser import chromium, log_in, require_browser, screenshot
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole, signed_in_console
 
+pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
+
 MS_ZHAO = "+8613800138000"  # a key account of the demo data
 QUEUE_NAMES = {"general": "咨询 General enquiries", "repair": "报修 Repairs", "complaints": "投诉 Complaints"}
 CALLERS = ("+8613500135000", "+8613700137000", "+8613600136000")

@@ -3,12 +3,9 @@ behind a proxy."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import HOTLINE, System, start_system, stop_system
+from tests.conftest import HOTLINE, StartInProcess, System
 from tests.webhooks import new_call_sid, new_mobile, signed_post, table_counts, twiml
 
 
@@ -41,14 +38,8 @@ def test_a_signature_made_for_another_base_url_is_refused(system: System, sql: E
     assert table_counts(sql) == before
 
 
-def test_behind_a_proxy_signatures_are_checked_against_the_public_base_url(
-    tmp_path: Path,
-    new_database,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-) -> None:
-    monkeypatch.delenv("TEST_REDIS_URL", raising=False)  # its own Redis: flushing the shared one would disturb others
-    proxied = start_system(tmp_path, new_database(), {"PUBLIC_BASE_URL": "https://hotline.example.com"})
-    try:
+def test_behind_a_proxy_signatures_are_checked_against_the_public_base_url(start_in_process: StartInProcess) -> None:
+    with start_in_process({"PUBLIC_BASE_URL": "https://hotline.example.com"}) as proxied:
         params = {
             "CallSid": new_call_sid(),
             "AccountSid": proxied.credentials[0],
@@ -61,5 +52,3 @@ def test_behind_a_proxy_signatures_are_checked_against_the_public_base_url(
         assert gather is not None
         assert gather.attrib["action"].startswith("https://hotline.example.com/twilio/voice/gather?")
         assert signed_post(proxied, "/twilio/voice", params).status_code == 403
-    finally:
-        stop_system(proxied)
