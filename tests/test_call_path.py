@@ -196,18 +196,18 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(system: System) -> None
     engine = system.sql()
     routing = system.redis()
 
-    def counts() -> tuple[int, ...]:
+    def counts() -> tuple[tuple[int, ...], set[bytes]]:
         with engine.connect() as conn:
             sql = tuple(
-                conn.scalar(text(f"select count(*) from {t}"))
+                int(conn.scalar(text(f"select count(*) from {t}")) or 0)
                 for t in ("contacts", "tickets", "customers", "audit_events")
             )
         # Not this webhook's trace: presence keys come and go as the previous test's consoles finish
         # closing, and the queue-history sampler marks each new minute (history:taken:<minute>).
-        keys = [
+        keys = {
             k for k in routing.keys("cc:*") if not k.endswith((b"consoles", b"away")) and b":history:taken:" not in k
-        ]
-        return (*sql, int(routing.get("cc:{rt}:seq") or 0), len(keys))
+        }
+        return (*sql, int(routing.get("cc:{rt}:seq") or 0)), keys
 
     before = counts()
     account_sid, token = system.credentials
@@ -225,5 +225,8 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(system: System) -> None
     good = RequestValidator(token).compute_signature(url, params)
     tampered = {**params, "From": "+8613399999999"}
     assert httpx.post(url, data=tampered, headers={"X-Twilio-Signature": good}).status_code == 403
-    assert counts() == before
+    after = counts()
+    assert after[0] == before[0]
+    # No key was added; one of the earlier calls' may have run out meanwhile (a CI run saw 34 keys become 33).
+    assert after[1] <= before[1], after[1] - before[1]
     engine.dispose()
