@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from contactcenter.sandbox import place_call, wait_for_call
 from recordings.models import Recording
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.test_call_path import wait_until
+from twilio_sandbox import place_call, wait_for_call
 
 
 def test_a_failing_recording_download_is_retried_until_it_is_stored(system: System) -> None:
