@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -132,53 +132,25 @@ def _users_add(args: argparse.Namespace) -> int:
 
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from contactcenter.sandbox import create_sandbox_app
-    from contactcenter.sandbox_runtime import sandbox_config
+    from contactcenter.sandbox_runtime import sandbox_serve_command
 
     settings = load_settings()
     if not (settings.twilio_account_sid and settings.twilio_auth_token):
         print("sandbox serve needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (run sets them).", file=sys.stderr)
         return 2
-    app = create_sandbox_app(sandbox_config(settings, port=args.port, hotline=args.hotline))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
-    return 0
+    command, environment = sandbox_serve_command(settings, port=args.port, hotline=args.hotline)
+    sys.stdout.flush()
+    # This process becomes the sandbox, so whoever started it (run, a supervisor) stops the sandbox itself.
+    os.execve(command[0], command, environment)
 
 
-def _sandbox_call(args: argparse.Namespace) -> int:
-    import httpx
+def _sandbox_forward(args: argparse.Namespace) -> int:
+    from contactcenter.sandbox_runtime import run_sandbox_command
 
-    from contactcenter.sandbox import place_call, wait_for_call
-
-    digits = [d for d in (args.digits or "").split(",") if d]
-    try:
-        sid = place_call(
-            args.sandbox_url,
-            from_=args.from_,
-            to=args.to,
-            digits=digits,
-            hangup_after_queue=args.hangup_after,
-            talk_seconds=args.talk,
-        )
-        outcome = wait_for_call(args.sandbox_url, sid, timeout=args.timeout)
-    except httpx.HTTPStatusError as exc:
-        print(f"The sandbox refused the call: {exc.response.text}", file=sys.stderr)
-        return 2
-    except httpx.HTTPError as exc:
-        print(
-            f"Cannot reach the sandbox at {args.sandbox_url} ({exc}); is `contactcenter run` running?", file=sys.stderr
-        )
-        return 2
-    except TimeoutError:
-        print(f"The call did not end within {args.timeout:.0f} s (is an agent available to take it?).", file=sys.stderr)
-        return 1
-    print(json.dumps(outcome, ensure_ascii=False, indent=2))
-    return 0
+    return run_sandbox_command([args.sandbox_command, *args.forwarded])
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from contactcenter.sandbox.load_cli import add_load_parser
     from contactcenter.sandbox_runtime import DEFAULT_HOTLINE
     from contactcenter.users.models import Role
 
@@ -228,21 +200,22 @@ def build_parser() -> argparse.ArgumentParser:
     sserve.add_argument("--port", type=int, default=8001)
     sserve.add_argument("--hotline", default=DEFAULT_HOTLINE)
     sserve.set_defaults(handler=_sandbox_serve)
-    call = sandbox_commands.add_parser("call", help="place a scripted call and print its outcome as JSON")
-    call.add_argument("--sandbox-url", default="http://127.0.0.1:8001")
-    call.add_argument("--from", dest="from_", default="+8613800138000")
-    call.add_argument("--to", default=DEFAULT_HOTLINE)
-    call.add_argument("--digits", default="1,1", help="comma-separated keys, one per question (language, menu)")
-    call.add_argument("--hangup-after", type=float, help="hang up after this many seconds in the queue")
-    call.add_argument("--talk", type=float, default=5.0, help="seconds to talk once connected, then hang up")
-    call.add_argument("--timeout", type=float, default=120.0)
-    call.set_defaults(handler=_sandbox_call)
-    add_load_parser(sandbox_commands)
+    # The sandbox's own commands (`twilio-sandbox call|load`), run with whatever arguments follow.
+    for name, text in (
+        ("call", "place a scripted call and print its outcome as JSON"),
+        ("load", "place many scripted calls and summarise what happened"),
+    ):
+        forwarded = sandbox_commands.add_parser(name, help=text, add_help=False)
+        forwarded.set_defaults(handler=_sandbox_forward, forwards_arguments=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "forwards_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.forwarded = unknown
     try:
         return int(args.handler(args))
     except SettingsError as exc:

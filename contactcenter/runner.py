@@ -15,7 +15,7 @@ import httpx
 from contactcenter.db import Database
 from contactcenter.demo import create_demo_data, needs_demo_data
 from contactcenter.embedded_redis import EmbeddedRedis
-from contactcenter.sandbox_runtime import DEFAULT_HOTLINE, sandbox_credentials
+from contactcenter.sandbox_runtime import DEFAULT_HOTLINE, sandbox_credentials, sandbox_serve_command
 from contactcenter.settings import load_settings
 
 
@@ -84,13 +84,13 @@ def run(options: RunOptions) -> int:
                     passwords = create_demo_data(session, password=settings.demo_password)
         db.dispose()
         python = [sys.executable, "-m", "contactcenter"]
-        commands = [
-            [*python, "serve", "--host", options.host, "--port", str(options.port), "--no-migrate"],
-            [*python, "worker"],
+        commands: list[tuple[list[str], dict[str, str] | None]] = [
+            ([*python, "serve", "--host", options.host, "--port", str(options.port), "--no-migrate"], None),
+            ([*python, "worker"], None),
         ]
         if options.sandbox:
-            commands.append([*python, "sandbox", "serve", "--port", str(options.sandbox_port)])
-        processes = [subprocess.Popen(cmd) for cmd in commands]
+            commands.append(sandbox_serve_command(settings, port=options.sandbox_port))
+        processes = [subprocess.Popen(command, env=environment) for command, environment in commands]
         _wait_healthy(f"http://127.0.0.1:{options.port}/healthz", processes)
         if options.sandbox:
             _wait_healthy(f"http://127.0.0.1:{options.sandbox_port}/sandbox/calls", processes)
@@ -138,7 +138,7 @@ def _supervise(processes: list[subprocess.Popen[bytes]]) -> int:
     while not stopping:
         for process in processes:
             if process.poll() is not None:
-                print(f"{' '.join(process.args[3:4])} exited with {process.returncode}; stopping.", flush=True)  # type: ignore[index]
+                print(f"{' '.join(process.args[2:4])} exited with {process.returncode}; stopping.", flush=True)  # type: ignore[index]
                 return 1
         time.sleep(0.3)
     return 0

@@ -1,15 +1,23 @@
-"""Wiring the Twilio sandbox to this app: credentials, the hotline number and its webhooks."""
+"""Wiring the Twilio sandbox to this app: credentials, the hotline number and its webhooks.
+
+The sandbox is a program of its own (`python -m twilio_sandbox`, never imported here): the app only
+passes it values on its command line and in its environment, and talks to it over HTTP.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from contactcenter.sandbox import NumberConfig, SandboxConfig
 from contactcenter.settings import Settings
 
 DEFAULT_HOTLINE = "+862180000000"
+SANDBOX_PROGRAM = (sys.executable, "-m", "twilio_sandbox")
 
 
 def sandbox_credentials(var_dir: Path) -> tuple[str, str]:
@@ -25,17 +33,32 @@ def sandbox_credentials(var_dir: Path) -> tuple[str, str]:
     return sid, token
 
 
-def sandbox_config(settings: Settings, *, port: int, hotline: str = DEFAULT_HOTLINE) -> SandboxConfig:
-    """The sandbox as `run` starts it: one hotline number whose webhooks point at our app."""
-    return SandboxConfig(
-        account_sid=settings.twilio_account_sid or "",
-        auth_token=settings.twilio_auth_token or "",
-        public_url=f"http://127.0.0.1:{port}",
-        numbers={
-            hotline: NumberConfig(
-                voice_url=settings.public_base_url + "/twilio/voice",
-                status_callback=settings.public_base_url + "/twilio/voice/status",
-            )
-        },
-        recordings_dir=settings.var_dir / "sandbox-recordings",
-    )
+def sandbox_serve_command(
+    settings: Settings, *, port: int, hotline: str = DEFAULT_HOTLINE
+) -> tuple[list[str], dict[str, str]]:
+    """Command line and environment of the sandbox as `run` starts it: one hotline whose webhooks point at
+    this app; the credentials go in the environment, so the token never shows in a process list."""
+    base = settings.public_base_url
+    command = [
+        *SANDBOX_PROGRAM,
+        "serve",
+        "--port",
+        str(port),
+        "--number",
+        hotline,
+        base + "/twilio/voice",
+        base + "/twilio/voice/status",
+        "--recordings-dir",
+        str(settings.var_dir / "sandbox-recordings"),
+    ]
+    environment = {
+        **os.environ,
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token or "",
+    }
+    return command, environment
+
+
+def run_sandbox_command(arguments: Sequence[str]) -> int:
+    """Run one `twilio-sandbox` command to its end (its output goes straight to ours); its exit status."""
+    return subprocess.run([*SANDBOX_PROGRAM, *arguments], check=False).returncode

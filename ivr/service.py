@@ -101,7 +101,9 @@ def callback_step(
     with open_call(services, contact_id, call_sid=call_sid) as call:
         if call.contact.status not in (ContactStatus.IVR, ContactStatus.QUEUED):
             return str(VoiceResponse()) if context["in_queue"] else twiml.hang_up()
-        return dialog.step(call, step=step, digits=digits, number=number, attempt=attempt, context=context)
+        answer = dialog.step(call, step=step, digits=digits, number=number, attempt=attempt, context=context)
+        # No usable number after every try: the flow's fallback (an agent) takes the call.
+        return answer if answer is not None else nodes.run(call, call.flow.fallback or call.flow.start)
 
 
 def voicemail_done(services: Services, *, contact_id: int, call_sid: str) -> str:

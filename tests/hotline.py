@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
-from contactcenter.sandbox import NumberConfig, SandboxConfig, create_sandbox_app
+from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "sandbox-test-token"

@@ -23,10 +23,10 @@ from starlette.testclient import TestClient
 from contactcenter.app import create_app
 from contactcenter.db import Database
 from contactcenter.demo import create_demo_data
-from contactcenter.sandbox import NumberConfig, SandboxConfig, create_sandbox_app
 from contactcenter.settings import Settings, load_settings
 from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
 from tests.serving import ServedApp, listening_socket, url_of
+from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app
 
 DEMO_PASSWORD = "demo-password-for-tests"
 HOTLINE = "+862180000000"

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contactcenter.sandbox import place_call
 from tests.browser import chromium, log_in, require_browser, screenshot
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole
+from twilio_sandbox import place_call
 
 pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
 

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until
+from twilio_sandbox import place_call, wait_for_call
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from sqlalchemy import func, select, text
 from twilio.request_validator import RequestValidator
 
 from contactcenter.contacts.models import Contact
-from contactcenter.sandbox import place_call, wait_for_call
 from contactcenter.tickets.models import Ticket
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
+from twilio_sandbox import place_call, wait_for_call
 
 pytestmark = (
     pytest.mark.system

@@ -28,9 +28,12 @@ HELP_COMMANDS = [
     ["worker"],
     ["db", "upgrade"],
     ["users", "add"],
-    ["sandbox", "call"],
     ["sandbox", "serve"],
+    ["sandbox", "call"],
+    ["sandbox", "load"],
 ]
+# `contactcenter sandbox call|load` run the sandbox's own command, whose usage names the sandbox's program.
+FORWARDED_USAGE = {"sandbox call": "usage: twilio-sandbox call", "sandbox load": "usage: twilio-sandbox load"}
 
 
 def contactcenter(*args: str, cwd: Path, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -63,7 +66,8 @@ def test_every_command_has_help_that_exits_0_and_prints_usage(tmp_path: Path) ->
     for command, process in running:
         out, err = process.communicate(timeout=60)
         assert process.returncode == 0, (command, err)
-        assert out.startswith("usage: contactcenter " + " ".join(command)), (command, out)
+        name = " ".join(command)
+        assert out.startswith(FORWARDED_USAGE.get(name, f"usage: contactcenter {name}".rstrip())), (command, out)
         assert "--help" in out
     assert not (tmp_path / "var").exists()
 
@@ -72,6 +76,14 @@ def test_a_missing_command_is_a_usage_error(tmp_path: Path) -> None:
     result = contactcenter(cwd=tmp_path, env=clean_env())
     assert result.returncode == 2
     assert "usage: contactcenter" in result.stderr
+
+
+def test_an_argument_no_command_takes_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # Only `sandbox call|load` pass unknown arguments on (to the sandbox's command); the others refuse them.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["db", "upgrade", "--to-version", "3"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --to-version 3" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

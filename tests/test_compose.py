@@ -383,6 +383,7 @@ def test_docker_build_context_keeps_what_pip_needs_and_drops_local_state() -> No
         "agents/static/console.js",
         "queues/lua/common.lua",
         "recordings/jobs.py",
+        "twilio_sandbox/static/phone.js",
     ):
         assert not ignored(needed), needed
     for unwanted in (".venv", "var", ".git", ".env", "tests", "__pycache__", ".pytest_cache", ".ruff_cache"):

@@ -12,10 +12,10 @@ from redis import Redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole, eventually
 from tests.inprocess import InProcessSystem
+from twilio_sandbox import place_call, wait_for_call
 
 HEARTBEAT, GRACE, OFFER = 1.0, 4.0, 3.0  # seconds, short for the tests
 

@@ -12,9 +12,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
+from twilio_sandbox import place_call, wait_for_call
 
 
 @contextmanager

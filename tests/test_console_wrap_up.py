@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contactcenter.sandbox import place_call
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
+from twilio_sandbox import place_call
 
 MS_ZHAO = "+8613800138000"
 

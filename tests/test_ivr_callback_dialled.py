@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import text
 
 from contactcenter.customers.service import mask_phone
-from contactcenter.sandbox.client import get_call
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until
 from tests.ivr_caller import Caller
+from twilio_sandbox.client import get_call
 
 CUSTOMER = "+8613912340001"
 

@@ -146,3 +146,15 @@ def test_a_wrong_code_three_times_queues_for_orders_unverified(system: System) -
     contact = caller.contact()
     assert contact["identity_verified"] in (False, 0) and "订单和物流" in contact["menu_choice"]
     caller.status("completed")
+
+
+def test_no_usable_answer_to_the_callback_offer_three_times_queues_for_the_flows_fallback(system: System) -> None:
+    caller = Caller(system)
+    caller.dial()
+    caller.press("1")
+    caller.press("5")  # book a call back: confirm the caller ID, 1 yes or 2 another number
+    for _ in range(3):
+        caller.press("9")
+    assert caller.root.find("Enqueue").text == "general"  # type: ignore[union-attr]
+    assert "人工服务" in caller.contact()["menu_choice"]  # the flow's fallback: the operator
+    caller.status("completed")

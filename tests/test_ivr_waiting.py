@@ -10,12 +10,12 @@ import pytest
 from redis import Redis
 from sqlalchemy import text
 
-from contactcenter.sandbox.client import place_call
 from tests import twilio_params as tw
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.ivr_caller import Caller
 from tests.webhooks import signed_post
+from twilio_sandbox.client import place_call
 
 
 def queued_caller(system: System, *, english: bool = False, choice: str = "3") -> Caller:

@@ -7,8 +7,8 @@ import json
 import time
 from typing import Any
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
+from twilio_sandbox import place_call, wait_for_call
 
 REPAIR = ["1", "2"]  # the demo flow's keys for Mandarin, then the repair queue
 

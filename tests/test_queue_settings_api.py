@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
+from twilio_sandbox import place_call, wait_for_call
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from contactcenter.sandbox import place_call, wait_for_call
 from recordings.models import Recording
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.test_call_path import wait_until
+from twilio_sandbox import place_call, wait_for_call
 
 pytestmark = pytest.mark.system  # the RQ worker process and its scheduler retry the recording download
 

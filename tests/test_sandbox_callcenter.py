@@ -16,8 +16,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from contactcenter.sandbox import NumberConfig, SandboxConfig, create_sandbox_app, place_call, wait_for_call
 from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, ServerThread, _listening_socket, events, wait_until
+from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app, place_call, wait_for_call
 
 MENU = "+8657100000100"
 CUSTOMER = "+8613912345678"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.hotline import CALLER, DIRECT, IVR, events, twilio_client, wait_until
+from twilio_sandbox import place_call, wait_for_call
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, BROKEN, CALLER, DIRECT, events
+from twilio_sandbox import place_call, wait_for_call
 
 
 def test_recording_media_and_fault_injection(env: dict[str, Any]) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.hotline import events, wait_until
 from tests.test_sandbox_callcenter import CUSTOMER, MENU, center  # noqa: F401  (the fixture)
+from twilio_sandbox import place_call, wait_for_call
 
 
 def log_of(url: str, sid: str) -> list[dict[str, Any]]:

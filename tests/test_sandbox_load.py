@@ -1,4 +1,4 @@
-"""`contactcenter sandbox load`: many scripted callers against the test call center, each outcome told
+"""`twilio-sandbox load`: many scripted callers against the test call center, each outcome told
 from what the sandbox saw (bridges, queue hang-ups, recordings, callbacks, application errors)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from contactcenter.cli import main
-from contactcenter.sandbox.load_report import classify, percentile
-from contactcenter.sandbox.load_script import LoadScriptError, load_profiles
 from tests.test_sandbox_callcenter import MENU, center  # noqa: F401  (the fixture)
+from twilio_sandbox.cli import main
+from twilio_sandbox.load_report import classify, percentile
+from twilio_sandbox.load_script import LoadScriptError, load_profiles
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "contactcenter" / "sandbox" / "load-example.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "twilio_sandbox" / "load-example.yaml"
 
 # One profile per outcome of the test call center's menu (tests/test_sandbox_callcenter.py).
 SCRIPT = """
@@ -31,7 +31,7 @@ profiles:
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["sandbox", "load", *args])
+    code = main(["load", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -1,4 +1,4 @@
-"""`sandbox load --agent`: simulated agents answer the scripted callers, so the summary counts answered calls."""
+"""`twilio-sandbox load --agent`: simulated agents answer the scripted callers, so the summary counts answered calls."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contactcenter.cli import main
 from tests.conftest import DEMO_PASSWORD, System
+from twilio_sandbox.cli import main
 
 SCRIPT = """
 profiles:
@@ -21,7 +21,7 @@ def test_simulated_agents_answer_every_scripted_caller(
 ) -> None:
     script = tmp_path / "load.yaml"
     script.write_text(SCRIPT, encoding="utf-8")
-    args = ["sandbox", "load", "--sandbox", system.sandbox_url, "--app", system.base_url, "--calls", "4"]
+    args = ["load", "--sandbox", system.sandbox_url, "--app", system.base_url, "--calls", "4"]
     args += ["--rate", "4", "--script", str(script), "--timeout", "90", "--answer-seconds", "0.2", "--json"]
     args += ["--agent", f"agent1:{DEMO_PASSWORD}", "--agent", f"agent2:{DEMO_PASSWORD}"]
     assert main(args) == 0
@@ -36,7 +36,7 @@ def test_an_agent_who_cannot_log_in_stops_the_load_before_any_call(
 ) -> None:
     script = tmp_path / "load.yaml"
     script.write_text(SCRIPT, encoding="utf-8")
-    args = ["sandbox", "load", "--sandbox", system.sandbox_url, "--app", system.base_url, "--calls", "1"]
+    args = ["load", "--sandbox", system.sandbox_url, "--app", system.base_url, "--calls", "1"]
     args += ["--rate", "1", "--script", str(script), "--agent", "agent1:wrong-password"]
     assert main(args) == 2
     assert "agent 'agent1' cannot log in" in capsys.readouterr().err

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from contactcenter.sandbox import wait_for_call
 from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, IVR, events, twilio_client, wait_until
+from twilio_sandbox import wait_for_call
 
 ALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 

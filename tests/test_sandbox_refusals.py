@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contactcenter.sandbox import SandboxClientError, SandboxConfig, place_call, wait_for_call
 from tests.hotline import CALLER, IVR
+from twilio_sandbox import SandboxClientError, SandboxConfig, place_call, wait_for_call
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.voice_response import VoiceResponse
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.hotline import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -24,6 +23,7 @@ from tests.hotline import (
     wait_for_bridge,
     wait_until,
 )
+from twilio_sandbox import place_call, wait_for_call
 
 
 def test_queue_redirect_dial_recording_and_rest_hangup(env: dict[str, Any]) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.hotline import (
     ACCOUNT_SID,
     CALLER,
@@ -18,6 +17,7 @@ from tests.hotline import (
     wait_for_bridge,
     wait_until,
 )
+from twilio_sandbox import place_call, wait_for_call
 
 
 def test_greeting_and_gather_digit_reach_the_action(env: dict[str, Any]) -> None:

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from contactcenter.sandbox import get_call, place_call, wait_for_call
 from queues.engine import RoutingEngine
 from tests import twilio_params as tw
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.ivr_caller import Caller
 from tests.test_call_path import wait_until
+from twilio_sandbox import get_call, place_call, wait_for_call
 
 
 @pytest.fixture

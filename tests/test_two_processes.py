@@ -17,9 +17,9 @@ import pytest
 from redis import Redis
 
 from contactcenter.runner import _stop, _wait_healthy  # as `contactcenter run` starts and stops its processes
-from contactcenter.sandbox import get_call, place_call, wait_for_call
 from tests.conftest import HOTLINE, System, free_port, start_system, stop_system
 from tests.console import AgentConsole, eventually
+from twilio_sandbox import get_call, place_call, wait_for_call
 
 pytestmark = pytest.mark.system  # two server processes sharing one Redis
 

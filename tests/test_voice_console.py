@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contactcenter.sandbox import place_call, wait_for_call
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
+from twilio_sandbox import place_call, wait_for_call
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 SDK = "@twilio/voice-sdk"

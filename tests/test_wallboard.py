@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from contactcenter.sandbox import place_call
 from contactcenter.users.service import create_user
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
+from twilio_sandbox import place_call
 
 OTHER_TEAM = "二组 Team 2"
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from contactcenter.customers.service import mask_phone
-from contactcenter.sandbox import place_call
 from queues import history
 from queues.engine import RoutingEngine
 from tests.browser import chromium, log_in, require_browser, screenshot
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole, signed_in_console
+from twilio_sandbox import place_call
 
 pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
 

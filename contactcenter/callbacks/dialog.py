@@ -43,8 +43,11 @@ def _ask_number(call: IvrCall, response: VoiceResponse, *, attempt: int, context
     response.redirect(action, method="POST")
 
 
-def step(call: IvrCall, *, step: str, digits: str | None, number: str | None, attempt: int, context: dict) -> str:
-    """The caller's answer at one step of the dialog."""
+def step(
+    call: IvrCall, *, step: str, digits: str | None, number: str | None, attempt: int, context: dict
+) -> str | None:
+    """TwiML for the caller's answer at one step of the dialog; None when, out of tries outside a queue,
+    the flow goes on from its fallback (the caller of this runs the flow, which uses this module)."""
     response = VoiceResponse()
     if step == "confirmed" and number:
         if digits == "1":
@@ -90,10 +93,8 @@ def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict
     return call.goodbye(prompts.CALLBACK_QUEUED)
 
 
-def _give_up(call: IvrCall, response: VoiceResponse, context: dict) -> str:
-    """No usable answer after every try: back to waiting, or the flow's fallback (an agent)."""
+def _give_up(call: IvrCall, response: VoiceResponse, context: dict) -> str | None:
+    """No usable answer after every try: back to waiting, or (None) on to the flow's fallback."""
     if context["in_queue"]:
         return str(response)  # the waitUrl document ends; the caller simply goes on waiting
-    from ivr.nodes import run  # the flow runner imports this module: import it here, when needed
-
-    return run(call, call.flow.fallback or call.flow.start, response=response)
+    return None

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from .calls import FINAL_STATUSES
-from .client import SandboxClientError
+from .client import SandboxClientError, first_number
 from .load_report import LoadReport
 from .load_script import Profile, pick
 
@@ -58,12 +58,7 @@ class LoadRun:
 
     def target(self) -> str:
         """The number to call: --to, else the sandbox's first number."""
-        if self.options.to:
-            return self.options.to
-        numbers = self._check(self.http.get("/sandbox/numbers"), 200)["numbers"]
-        if not numbers:
-            raise ValueError("the sandbox has no numbers to call")
-        return str(numbers[0])
+        return self.options.to or first_number(self.options.sandbox_url)
 
     def run(self, progress: Callable[[str], None] = lambda line: None) -> LoadReport:
         """Place the calls on schedule, wait for them to end (or the timeout), and count."""

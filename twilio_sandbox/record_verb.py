@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
-from .recording import RecordingSession
+from .call_engine import CallEngine
+from .recording_session import RecordingSession
 from .signals import Fetch, HangupRequested
 from .twiml import Document, Verb
-
-if TYPE_CHECKING:
-    from .engine import Interpreter
 
 # A scripted caller's message lasts this long at most, so tests and loads stay quick.
 SCRIPTED_MAX_SECONDS = 3
@@ -19,7 +16,7 @@ LIVE_MAX_SECONDS = 120.0
 DEFAULT_FINISH_KEYS = "1234567890*#"
 
 
-async def run_record(engine: Interpreter, verb: Verb, doc: Document, waiting: bool) -> Document | None:
+async def run_record(engine: CallEngine, verb: Verb, doc: Document, waiting: bool) -> Document | None:
     """Run <Record>; return the action's TwiML (None never: the action always follows)."""
     call = engine.call
     if verb.flag("playBeep") or "playBeep" not in verb.attrs:
@@ -62,7 +59,7 @@ async def run_record(engine: Interpreter, verb: Verb, doc: Document, waiting: bo
     return await engine.fetch_twiml(Fetch(action, method, kind="record-action"), params)
 
 
-async def _live_finish_key(engine: Interpreter, finish_keys: str, max_seconds: float) -> str | None:
+async def _live_finish_key(engine: CallEngine, finish_keys: str, max_seconds: float) -> str | None:
     """Wait for a live caller's finish key; None when maxLength runs out first."""
     pending = engine.call.caller.pending
     end = time.monotonic() + max_seconds
@@ -75,7 +72,7 @@ async def _live_finish_key(engine: Interpreter, finish_keys: str, max_seconds: f
 
 
 async def _hung_up(
-    engine: Interpreter, session: RecordingSession, seconds: float | None, action: str, method: str
+    engine: CallEngine, session: RecordingSession, seconds: float | None, action: str, method: str
 ) -> None:
     """The caller hung up on the recording: Twilio still posts the action, and ignores its answer."""
     engine.call.caller_gone = True

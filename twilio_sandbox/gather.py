@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .call_engine import CallEngine
 from .script import ScriptEntry
 from .signals import Fetch
 from .twiml import Document, Verb
-
-if TYPE_CHECKING:
-    from .engine import Interpreter
 
 # The sandbox recognises speech perfectly, but Twilio always reports a confidence; a fixed,
 # plausible one lets apps exercise their confidence threshold.
@@ -36,7 +32,7 @@ def collect(keys: str, finish_keys: str, num_digits: int) -> str:
     return digits
 
 
-async def run_gather(engine: Interpreter, verb: Verb, doc: Document, waiting: bool) -> Document | None:
+async def run_gather(engine: CallEngine, verb: Verb, doc: Document, waiting: bool) -> Document | None:
     """Run <Gather>; return the action's TwiML, or None to continue after the verb."""
     call = engine.call
     kinds = input_kinds(verb)
@@ -82,7 +78,7 @@ def _scripted(entry: ScriptEntry | None, finish_keys: str, num_digits: int) -> d
 
 
 async def _live(
-    engine: Interpreter,
+    engine: CallEngine,
     verb: Verb,
     doc: Document,
     waiting: bool,

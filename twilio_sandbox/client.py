@@ -64,6 +64,16 @@ def place_call(
     return str(response.json()["call_sid"])
 
 
+def first_number(sandbox_url: str) -> str:
+    """The first of the numbers the sandbox answers (ValueError when it has none)."""
+    response = httpx.get(sandbox_url.rstrip("/") + "/sandbox/numbers", timeout=10.0, trust_env=False)
+    SandboxClientError.check(response, 200)
+    numbers = response.json()["numbers"]
+    if not numbers:
+        raise ValueError("the sandbox has no numbers to call")
+    return str(numbers[0])
+
+
 def get_call(sandbox_url: str, call_sid: str) -> dict[str, Any]:
     """Fetch one call's JSON from the control API."""
     response = httpx.get(f"{sandbox_url.rstrip('/')}/sandbox/calls/{call_sid}", timeout=10.0, trust_env=False)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from .call_engine import CallEngine
 from .clients import DeviceCall
 from .ids import new_sid
-from .recording import RecordingSession
+from .recording_session import RecordingSession
 from .signals import AgentHangup, Fetch, HangupRequested, RedirectRequested
 from .twiml import Document, Verb
-
-if TYPE_CHECKING:
-    from .engine import Interpreter
 
 RECORD_MODES = {
     "record-from-answer": (1, "answer"),
@@ -55,7 +52,7 @@ def _target(verb: Verb) -> tuple[str, str] | None:
     return ("number", verb.text) if verb.text else None
 
 
-async def run_dial(engine: Interpreter, verb: Verb, doc: Document) -> Document | None:
+async def run_dial(engine: CallEngine, verb: Verb, doc: Document) -> Document | None:
     """Run <Dial>; return the action's TwiML, or None to continue after the verb."""
     call = engine.call
     action = doc.resolve(verb.attrs.get("action"))
@@ -99,7 +96,7 @@ async def run_dial(engine: Interpreter, verb: Verb, doc: Document) -> Document |
 
 
 async def _ring_and_bridge(
-    engine: Interpreter,
+    engine: CallEngine,
     verb: Verb,
     leg: _Leg,
     session: RecordingSession | None,
@@ -127,7 +124,7 @@ async def _ring_and_bridge(
 
 
 async def _ring_device(
-    engine: Interpreter,
+    engine: CallEngine,
     verb: Verb,
     leg: _Leg,
     device: DeviceCall,
@@ -148,9 +145,7 @@ async def _ring_device(
     return await _bridge(engine, verb, leg, session, record_from)
 
 
-async def _bridge(
-    engine: Interpreter, verb: Verb, leg: _Leg, session: RecordingSession | None, record_from: str
-) -> str:
+async def _bridge(engine: CallEngine, verb: Verb, leg: _Leg, session: RecordingSession | None, record_from: str) -> str:
     """The dialled party answered: bridge until someone leaves; return the DialCallStatus."""
     call = engine.call
     leg.answered_at = time.monotonic()
@@ -174,7 +169,7 @@ async def _bridge(
     return "completed"
 
 
-async def _end_bridge(engine: Interpreter, leg: _Leg, session: RecordingSession | None, *, ended_by: str) -> None:
+async def _end_bridge(engine: CallEngine, leg: _Leg, session: RecordingSession | None, *, ended_by: str) -> None:
     """Hang up the dialled leg and finalise its recording."""
     call = engine.call
     call.in_bridge = False
@@ -201,7 +196,7 @@ def _action_params(leg: _Leg, status: str, session: RecordingSession | None) -> 
 
 
 async def _after(
-    engine: Interpreter,
+    engine: CallEngine,
     leg: _Leg,
     status: str,
     session: RecordingSession | None,

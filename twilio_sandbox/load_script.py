@@ -1,4 +1,4 @@
-"""Caller profiles of a scripted load (`contactcenter sandbox load --script FILE`), read from YAML or JSON."""
+"""Caller profiles of a scripted load (`twilio-sandbox load --script FILE`), read from YAML or JSON."""
 
 from __future__ import annotations
 

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
 
+from .call_engine import CallEngine
 from .queues import Queue
 from .signals import ApplicationError, CallEnded, Fetch, HangupRequested, LeaveQueue, RedirectRequested
 from .twiml import Document, Verb
-
-if TYPE_CHECKING:
-    from .engine import Interpreter
 
 # Real hold prompts take seconds to play; the sandbox's take ~0, so without a floor a waitUrl
 # document without <Pause> would be re-requested in a tight loop.
 MIN_WAIT_LOOP_SECONDS = 0.5
 
 
-async def run_enqueue(engine: Interpreter, verb: Verb, doc: Document) -> Document | None:
+async def run_enqueue(engine: CallEngine, verb: Verb, doc: Document) -> Document | None:
     """Run <Enqueue>; return the action's TwiML, or None to continue after the verb."""
     call, sandbox = engine.call, engine.sandbox
     name = verb.text.strip()
@@ -66,7 +63,7 @@ async def run_enqueue(engine: Interpreter, verb: Verb, doc: Document) -> Documen
     return None  # _hold only returns by raising
 
 
-async def _hold(engine: Interpreter, queue: Queue, wait_url: str | None, method: str) -> None:
+async def _hold(engine: CallEngine, queue: Queue, wait_url: str | None, method: str) -> None:
     """Keep the caller on hold until something takes the call out of the queue."""
     call = engine.call
     while True:
@@ -86,7 +83,7 @@ async def _hold(engine: Interpreter, queue: Queue, wait_url: str | None, method:
 
 
 async def _report(
-    engine: Interpreter,
+    engine: CallEngine,
     queue: Queue | None,
     name: str,
     result: str,

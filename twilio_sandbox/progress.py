@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .call_engine import CallEngine
 from .ids import rfc2822, utcnow
-
-if TYPE_CHECKING:
-    from .engine import Interpreter
 
 
 class Progress:
     """Posts the status callbacks a call subscribed to, with Twilio's SequenceNumber."""
 
-    def __init__(self, engine: Interpreter) -> None:
+    def __init__(self, engine: CallEngine) -> None:
         self._engine = engine
         self._sequence = 0
 

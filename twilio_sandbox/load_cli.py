@@ -1,4 +1,4 @@
-"""`contactcenter sandbox load`: the command-line face of a scripted load run."""
+"""`twilio-sandbox load` (also `contactcenter sandbox load`): the command-line face of a scripted load run."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .load_script import LoadScriptError, load_profiles
 
 
 def add_load_parser(sandbox_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `sandbox load` under the `sandbox` command."""
+    """Register the `load` command among the sandbox's commands."""
     load = sandbox_commands.add_parser(
         "load",
         help="place many scripted calls and summarise what happened",

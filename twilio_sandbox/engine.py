@@ -6,10 +6,11 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
+from .call_engine import Account
 from .calls import Call
 from .dial import run_dial
 from .enqueue import run_enqueue
@@ -21,9 +22,6 @@ from .record_verb import run_record
 from .signals import ApplicationError, CallEnded, Fetch, HangupRequested, LeaveQueue, RedirectRequested
 from .twiml import Document, TwimlError, Verb, parse_twiml
 from .webhooks import WebhookError, WebhookSender, standard_params
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +45,9 @@ def speaking_seconds(text: str) -> float:
 
 
 class Interpreter:
-    """Executes TwiML for one call, handling webhooks, interrupts and the call's end."""
+    """Executes TwiML for one call, handling webhooks, interrupts and the call's end (a call_engine.CallEngine)."""
 
-    def __init__(self, sandbox: Sandbox, call: Call, webhooks: WebhookSender, ring: RingPlan | None = None) -> None:
+    def __init__(self, sandbox: Account, call: Call, webhooks: WebhookSender, ring: RingPlan | None = None) -> None:
         self.sandbox = sandbox
         self.call = call
         self.webhooks = webhooks

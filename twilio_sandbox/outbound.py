@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from .call_engine import CallEngine
 from .ids import utcnow
 from .signals import CallEnded
-
-if TYPE_CHECKING:
-    from .engine import Interpreter
 
 
 @dataclass(frozen=True)
@@ -21,7 +18,7 @@ class RingPlan:
     timeout: float
 
 
-async def ring_phone(engine: Interpreter, plan: RingPlan) -> None:
+async def ring_phone(engine: CallEngine, plan: RingPlan) -> None:
     """Ring the called phone; return once it answers, or raise CallEnded with the final status."""
     call = engine.call
     call.record("outbound", **{"from": call.from_, "to": call.to}, timeout=plan.timeout)

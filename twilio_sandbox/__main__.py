@@ -1,0 +1,3 @@
+from twilio_sandbox.cli import main
+
+raise SystemExit(main())
