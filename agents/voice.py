@@ -69,7 +69,7 @@ def configuration_problems(settings: Settings) -> list[str]:
     """What keeps real Twilio from accepting our tokens, one line per setting; empty when all is well."""
     missing = [env for env, field in REQUIRED.items() if not getattr(settings, field)]
     if missing:
-        return [f"set {', '.join(missing)} (see the README, Browser phone)"]
+        return [f"set {', '.join(missing)} (see docs/console.md, Browser phone)"]
     return [
         f"{env} must be {meaning}"
         for env, (field, pattern, meaning) in SID_FORMATS.items()

@@ -1,4 +1,4 @@
-"""Redis key names and reply decoding shared by the engine and its readers (the Lua side is lib/base.lua)."""
+"""Redis key names and reply decoding shared by the engine and its readers (the Lua side is lua/lib/1_base.lua)."""
 
 from __future__ import annotations
 

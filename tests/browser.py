@@ -68,7 +68,7 @@ def log_in(page: Any, base_url: str, username: str, password: str, then: str) ->
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Saved under docs/screenshots/ (the README shows them)."""
+    """Saved under docs/screenshots/ (the pages in docs/ show them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     page.screenshot(path=str(path), full_page=False)

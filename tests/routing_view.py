@@ -27,7 +27,7 @@ def split(csv: str | None) -> list[str]:
 
 
 def key(kind: str, channel: str, queue: str | None = None) -> str:
-    """waiting / spill / idle keys as lib/1_base.lua names them; queue None = the "any agent" set."""
+    """waiting / spill / idle keys as queues/lua/lib/1_base.lua names them; queue None = the "any agent" set."""
     prefix = P + ("chat-" if channel == "chat" else "")
     return prefix + (f"{kind}:{queue}" if queue is not None else f"{kind}-any")
 
@@ -63,7 +63,7 @@ class View:
         return [m for m, _s in self.zsets.get(zset, [])]
 
     def chat_room(self, agent: str) -> bool:
-        """Whether routing should count this agent as free for one more chat (lib/2_pools.lua)."""
+        """Whether routing should count this agent as free for one more chat (queues/lua/lib/2_pools.lua)."""
         record = self.agents[agent]
         state = record.get("state")
         if int(record.get("chat_cap") or 0) == 0 or record.get("pending_not_ready"):

@@ -381,7 +381,7 @@ def test_docker_build_context_keeps_what_pip_needs_and_drops_local_state() -> No
         "contactcenter/cli.py",
         "ivr/flows/hotline.yaml",
         "agents/static/console.js",
-        "queues/lua/common.lua",
+        "queues/lua/lib/1_base.lua",
         "recordings/jobs.py",
         "twilio_sandbox/static/phone.js",
     ):

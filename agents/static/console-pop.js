@@ -59,7 +59,7 @@ const ConsoleParts = (() => {
     select.replaceChildren(...options);
   }
 
-  // Tomorrow at 10:00 local: the return visit's default (DOMAIN: the next day).
+  // Tomorrow at 10:00 local: the return visit's default (docs/domain.md: the next day).
   function tomorrowAtTen() {
     const d = new Date(Date.now() + 86400000);
     const pad = (n) => String(n).padStart(2, "0");

@@ -1,4 +1,4 @@
--- Shared by every routing script (the files in lib/ are prepended in name order: 1_base, 2_pools, 3_match, 4_release). Every key
+-- Shared by every routing script (the files in lib/ are prepended in name order: 1_base, 2_pools, 3_match, 4_release, 5_presence). Every key
 -- shares the hash tag in PREFIX, so the scripts run unchanged on Redis Cluster.
 -- ARGV[1] = prefix, ARGV[2] = now (ms).
 local P = ARGV[1]
