@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from contactcenter import cli
-from contactcenter.db import Database
-from contactcenter.users.models import User
-from contactcenter.users.service import authenticate
-from queues.service import create_queue
 from tests.conftest import HOTLINE, System, free_port
 from tests.console import AgentConsole, signed_in_console
 from tests.environment import clean_env, clear_settings
@@ -106,115 +102,6 @@ def test_commands_that_need_a_setting_say_which_and_exit_2(
     assert cli.main(command) == 2
 
     assert needs in capsys.readouterr().err
-
-
-@pytest.fixture
-def database(new_database: Callable[[], str]) -> Iterator[str]:
-    url = new_database()
-    yield url
-
-
-def add_user(database: str, cwd: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
-    return contactcenter(
-        "users", "add", *args, "--password-stdin", cwd=cwd, env=clean_env(DATABASE_URL=database), stdin=password + "\n"
-    )
-
-
-def test_db_upgrade_can_run_twice(tmp_path: Path, database: str) -> None:
-    for _ in range(2):
-        result = contactcenter("db", "upgrade", cwd=tmp_path, env=clean_env(DATABASE_URL=database))
-        assert result.returncode == 0, result.stderr
-        assert "Database is at the latest schema." in result.stdout
-
-
-def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path, database: str) -> None:
-    assert contactcenter("db", "upgrade", cwd=tmp_path, env=clean_env(DATABASE_URL=database)).returncode == 0
-    db = Database(database)
-    try:
-        with db.session() as session:
-            create_queue(session, name="general", display_name="General", actor="test")
-            create_queue(session, name="repair", display_name="Repair", actor="test")
-
-        result = add_user(
-            database,
-            tmp_path,
-            "li.na",
-            "--role",
-            "agent",
-            "--display-name",
-            "李娜 Li Na",
-            "--queues",
-            "general,repair",
-            "--skills",
-            "repair:3,english:2",
-            "--chat-capacity",
-            "2",
-            password="correct horse battery",
-        )
-
-        assert result.returncode == 0, result.stderr
-        assert "li.na" in result.stdout and "agent" in result.stdout
-        with db.session() as session:
-            user = authenticate(session, username="li.na", password="correct horse battery")
-            assert isinstance(user, User)
-            assert user.role == "agent" and user.display_name == "李娜 Li Na"
-            assert sorted(q.name for q in user.queues) == ["general", "repair"]
-            assert user.skills == {"repair": 3, "english": 2} and user.chat_capacity == 2
-            assert authenticate(session, username="li.na", password="correct horse battery\n") is None
-            assert authenticate(session, username="li.na", password="wrong password!") is None
-    finally:
-        db.dispose()
-
-
-def test_users_add_refuses_a_short_password(tmp_path: Path, database: str) -> None:
-    result = add_user(database, tmp_path, "shorty", "--role", "qa", password="abc123")
-    assert result.returncode == 2
-    assert "password must be at least 10 characters" in result.stderr
-    assert "Traceback" not in result.stderr
-    db = Database(database)
-    with db.session() as session:
-        assert session.query(User).filter_by(username="shorty").count() == 0
-    db.dispose()
-
-
-def test_users_add_refuses_an_unknown_queue(tmp_path: Path, database: str) -> None:
-    result = add_user(database, tmp_path, "wang", "--role", "agent", "--queues", "billing", password="long enough pw")
-    assert result.returncode == 2
-    assert "unknown queue(s): billing" in result.stderr
-    db = Database(database)
-    with db.session() as session:
-        assert session.query(User).filter_by(username="wang").count() == 0
-    db.dispose()
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--skills", "repair"], "write name:level"),
-        (["--skills", "repair:9"], "level must be a whole number from 1 to 5"),
-        (["--chat-capacity", "50"], "chat capacity must be from 0 to 20"),
-    ],
-)
-def test_users_add_refuses_bad_skills_or_chat_capacity(
-    tmp_path: Path, database: str, args: list[str], message: str
-) -> None:
-    result = add_user(database, tmp_path, "sun", "--role", "agent", *args, password="long enough pw")
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
-
-
-def test_users_add_refuses_a_username_already_taken(tmp_path: Path, database: str) -> None:
-    first = add_user(database, tmp_path, "zhao", "--role", "supervisor", password="first password")
-    assert first.returncode == 0, first.stderr
-
-    again = add_user(database, tmp_path, "zhao", "--role", "agent", password="second password")
-
-    assert again.returncode == 2
-    assert "user 'zhao' already exists" in again.stderr
-    db = Database(database)
-    with db.session() as session:
-        assert authenticate(session, username="zhao", password="first password") is not None
-        assert authenticate(session, username="zhao", password="second password") is None
-    db.dispose()
 
 
 @pytest.fixture
