@@ -47,6 +47,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` (pyproject) a module marked `system` runs on one test process, so its
+    system starts once (15–30 s) rather than once per process that gets one of its tests; the fast
+    tier's tests spread one by one."""
+    for item in items:
+        if item.get_closest_marker("system"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def nothing_left_running() -> Iterator[None]:
     """Fails the run if a process a test started still runs once every fixture has stopped (it is

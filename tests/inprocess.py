@@ -25,7 +25,7 @@ from contactcenter.db import Database
 from contactcenter.demo import create_demo_data
 from contactcenter.settings import Settings, load_settings
 from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
-from tests.serving import ServedApp, listening_socket, url_of
+from tests.serving import LoopSharingClient, ServedApp, listening_socket, url_of
 from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app
 
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -103,10 +103,7 @@ class SystemClients:
     redis_url: str
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
-        client = httpx.Client(base_url=self.base_url, timeout=15)
-        response = client.post("/login", json={"username": username, "password": password})
-        assert response.status_code == 200, response.text
-        return client
+        return _logged_in(httpx.Client(base_url=self.base_url, timeout=15), username, password)
 
     def sql(self) -> Engine:
         return create_engine(sqlalchemy_url(self.database_url))
@@ -127,6 +124,16 @@ class InProcessSystem(SystemClients):
     settings: Settings
     client: TestClient  # the app through ASGI, no socket involved
     credentials: tuple[str, str] = (ACCOUNT_SID, AUTH_TOKEN)
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+        """A client logged in as `username` that calls the app through ASGI, on the app's own loop."""
+        return _logged_in(LoopSharingClient(self.client), username, password)  # type: ignore[arg-type]
+
+
+def _logged_in(client: httpx.Client, username: str, password: str) -> httpx.Client:
+    response = client.post("/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return client
 
 
 @contextlib.contextmanager

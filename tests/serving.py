@@ -26,6 +26,16 @@ def url_of(sock: socket.socket) -> str:
     return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+class LoopSharingClient(TestClient):
+    """Another TestClient (its own cookies: another user) whose requests run on `owner`'s event loop,
+    where the app's lifespan opened its connections. Not to be entered with `with`: the owner's lifespan is
+    the app's. Redirects are not followed, as with httpx."""
+
+    def __init__(self, owner: TestClient) -> None:
+        super().__init__(owner.app, base_url=str(owner.base_url), follow_redirects=False)
+        self.portal = owner.portal
+
+
 class ServedApp:
     """One lifespan, one event loop (the TestClient's portal thread), both ways in.
 
