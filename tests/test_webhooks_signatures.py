@@ -3,6 +3,7 @@ behind a proxy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,8 @@ def test_a_signature_made_for_another_base_url_is_refused(system: System, sql: E
 
 def test_behind_a_proxy_signatures_are_checked_against_the_public_base_url(
     tmp_path: Path,
-    new_database,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    new_database: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("TEST_REDIS_URL", raising=False)  # its own Redis: flushing the shared one would disturb others
     proxied = start_system(tmp_path, new_database(), {"PUBLIC_BASE_URL": "https://hotline.example.com"})

@@ -7,6 +7,8 @@ being confirmed and the attempt travel in the (signed) URL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.callbacks import service as callbacks
@@ -29,21 +31,23 @@ def offer(call: IvrCall, response: VoiceResponse, *, queue: str, category: str |
     return str(response)
 
 
-def _confirm(call: IvrCall, response: VoiceResponse, number: str, *, attempt: int, context: dict) -> None:
+def _confirm(call: IvrCall, response: VoiceResponse, number: str, *, attempt: int, context: dict[str, Any]) -> None:
     action = call.url(STEP_PATH, step="confirmed", number=number, attempt=attempt, **context)
     gather = call.gather(response, action)
     call.say(gather, prompts.callback_confirm(number))
     response.redirect(action, method="POST")
 
 
-def _ask_number(call: IvrCall, response: VoiceResponse, *, attempt: int, context: dict) -> None:
+def _ask_number(call: IvrCall, response: VoiceResponse, *, attempt: int, context: dict[str, Any]) -> None:
     action = call.url(STEP_PATH, step="entered", attempt=attempt, **context)
     gather = call.gather(response, action, num_digits=None, timeout=10, finish_on_key="#")
     call.say(gather, prompts.CALLBACK_ENTER)
     response.redirect(action, method="POST")
 
 
-def step(call: IvrCall, *, step: str, digits: str | None, number: str | None, attempt: int, context: dict) -> str:
+def step(
+    call: IvrCall, *, step: str, digits: str | None, number: str | None, attempt: int, context: dict[str, Any]
+) -> str:
     """The caller's answer at one step of the dialog."""
     response = VoiceResponse()
     if step == "confirmed" and number:
@@ -72,7 +76,7 @@ def step(call: IvrCall, *, step: str, digits: str | None, number: str | None, at
     return _give_up(call, response, context)
 
 
-def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict) -> str:
+def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict[str, Any]) -> str:
     callback = callbacks.request(
         call,
         phone=number,
@@ -90,7 +94,7 @@ def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict
     return call.goodbye(prompts.CALLBACK_QUEUED)
 
 
-def _give_up(call: IvrCall, response: VoiceResponse, context: dict) -> str:
+def _give_up(call: IvrCall, response: VoiceResponse, context: dict[str, Any]) -> str:
     """No usable answer after every try: back to waiting, or the flow's fallback (an agent)."""
     if context["in_queue"]:
         return str(response)  # the waitUrl document ends; the caller simply goes on waiting
