@@ -53,6 +53,7 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
         ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
         waited_until = as_utc(contact.answered_at) or as_utc(contact.ended_at) or utcnow()
         queued_at = as_utc(contact.queued_at) or as_utc(contact.created_at)
+        numbers = [contact.from_number, customer.phone if customer else None]  # as ticket subjects name them
         return {
             "contact": {
                 "id": contact.id,
@@ -71,8 +72,7 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": phone(customer.phone)},
             "recent_contacts": _recent_contacts(session, contact, customer),
             "open_tickets": [
-                {**t, "subject": _masked_in(t["subject"], [contact.from_number, customer and customer.phone], phone)}
-                for t in _open_tickets(session, customer)
+                {**t, "subject": _masked_in(t["subject"], numbers, phone)} for t in _open_tickets(session, customer)
             ],
             "phone_masked": not sees_numbers(viewer.role),
         }

@@ -19,12 +19,12 @@ import random
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 from agent_sockets import hello, login_all
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
@@ -60,7 +60,7 @@ class Console(asyncio.Protocol):
         self.pings = self.pongs = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  (uvloop's transports are not asyncio.Transport)
+        self.transport = cast(asyncio.Transport, transport)  # a stream's (uvloop's are not asyncio.Transport)
         self.open = True
         request = self.ws.connect()
         request.headers["Cookie"] = f"cc_session={self.cookie}"
@@ -85,8 +85,10 @@ class Console(asyncio.Protocol):
                     self._fail(RuntimeError(f"websocket handshake answered {event.status_code}"))
                     return
                 self.ws.send_text(hello().encode())
+            elif not isinstance(event, Frame):  # a client is sent no requests
+                continue
             elif event.opcode is Opcode.TEXT:
-                self._text(event.data, at)
+                self._text(bytes(event.data), at)  # already bytes: bytes() returns the same object
             elif event.opcode is Opcode.CLOSE and self.ws.close_rcvd is not None:
                 code = str(self.ws.close_rcvd.code)
                 self.stats.close_codes[code] = self.stats.close_codes.get(code, 0) + 1

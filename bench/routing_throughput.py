@@ -21,7 +21,8 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 from routing_data import QUEUES, Population
 
-from queues.engine import PREFIX, RoutingConfig, RoutingEngine
+from queues.engine import RoutingConfig, RoutingEngine
+from queues.keys import PREFIX
 
 FLOOR_KEY = [PREFIX + "bench_floor"]  # same hash tag as the engine's keys
 Pair = tuple[str, str]

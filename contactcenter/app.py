@@ -61,8 +61,8 @@ async def _reap_forever(services: Services) -> None:
                 await run_in_threadpool(leave_queue, services, contact_id=int(contact_id))
                 await run_in_threadpool(chats.time_out, services, contact_id=int(contact_id))
             grace = services.settings.chat_customer_grace_seconds
-            for contact_id in await run_in_threadpool(chat_presence.gone, services.redis, grace_seconds=grace):
-                await run_in_threadpool(chats.customer_gone, services, contact_id=contact_id)
+            for chat_id in await run_in_threadpool(chat_presence.gone, services.redis, grace_seconds=grace):
+                await run_in_threadpool(chats.customer_gone, services, contact_id=chat_id)
         except Exception:
             log.exception("reaping routing timers failed")
         await asyncio.sleep(REAP_INTERVAL)

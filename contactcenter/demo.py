@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from queues.service import create_queue
 QUEUES = [("general", "咨询 General enquiries"), ("repair", "报修 Repairs"), ("complaints", "投诉 Complaints")]
 # Routing settings a hotline would start from: repairs spill to the general team after two
 # minutes; complaints weigh double for agents who serve several queues.
-QUEUE_SETTINGS = {
+QUEUE_SETTINGS: dict[str, dict[str, Any]] = {
     "repair": {"overflow": [{"after_seconds": 120, "lower_levels_by": 0, "queues": ["general"], "any_agent": False}]},
     "complaints": {"weight": 2},
 }

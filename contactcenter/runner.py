@@ -138,7 +138,8 @@ def _supervise(processes: list[subprocess.Popen[bytes]]) -> int:
     while not stopping:
         for process in processes:
             if process.poll() is not None:
-                print(f"{' '.join(process.args[2:4])} exited with {process.returncode}; stopping.", flush=True)  # type: ignore[index]
+                command = process.args if isinstance(process.args, list) else []  # each is started from a list
+                print(f"{' '.join(map(str, command[2:4]))} exited with {process.returncode}; stopping.", flush=True)
                 return 1
         time.sleep(0.3)
     return 0

@@ -20,7 +20,7 @@ from queues.stream import Event, Subscription, text_of
 FrameWriter = Callable[[bytes], bool]
 
 
-async def until_first_ends(*loops: Coroutine[Any, Any, None]) -> None:
+async def until_first_ends(*loops: Coroutine[Any, Any, object]) -> None:
     """Run the loops together; when one returns or fails, cancel the others and wait for them."""
     tasks = [asyncio.create_task(loop) for loop in loops]
     try:

@@ -20,14 +20,14 @@ class TelephonyError(Exception):
     """Twilio refused or could not be reached; the message is safe to show an agent."""
 
 
-class BaseUrlHttpClient(TwilioHttpClient):
+class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no type information
     """Sends twilio-python's requests to another base URL (the sandbox) instead of api.twilio.com."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if url.startswith(REAL_TWILIO_API):
             url = self.base_url + url.removeprefix(REAL_TWILIO_API)
         return super().request(method, url, *args, **kwargs)

@@ -91,7 +91,7 @@ class IvrCall(FlowVoice):
     contact: Contact
 
     @cached_property
-    def customer(self) -> Customer | None:  # type: ignore[override]
+    def customer(self) -> Customer | None:
         """The caller's customer record, read once per webhook (every prompt asks for the name)."""
         return self.session.get(Customer, self.contact.customer_id) if self.contact.customer_id else None
 

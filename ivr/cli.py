@@ -58,7 +58,7 @@ def check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `ivr` command group."""
     ivr = commands.add_parser("ivr", help="IVR flows").add_subparsers(dest="ivr_command", required=True)
     check_parser = ivr.add_parser("check", help="validate flow files (or directories of them) and print each problem")

@@ -126,8 +126,8 @@ class Transfer(_Strict):
         return value
 
 
-ACTIONS = ("language", "menu", "hours", "lookup", "identify", "self_service", "enqueue", "callback", "voicemail")
-ACTIONS += ("transfer",)
+ACTIONS: tuple[str, ...] = ("language", "menu", "hours", "lookup", "identify", "self_service", "enqueue", "callback")
+ACTIONS += ("voicemail", "transfer")
 # Kinds after which the call ends or leaves the flow (queue, voicemail, outside number).
 TERMINAL = {"enqueue", "callback", "voicemail", "transfer", "hangup"}
 # Kinds that wait for the caller; a loop through none of these would spin without end.

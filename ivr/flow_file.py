@@ -35,7 +35,9 @@ class FlowError(ValueError):
         self.problems = problems
 
 
-def _line_map(node: yaml.Node, path: tuple[str, ...] = (), lines: dict[tuple[str, ...], int] | None = None) -> dict:
+def _line_map(
+    node: yaml.Node, path: tuple[str, ...] = (), lines: dict[tuple[str, ...], int] | None = None
+) -> dict[tuple[str, ...], int]:
     """Line number (1-based) of every mapping key and sequence item, by its dotted path."""
     lines = {} if lines is None else lines
     lines.setdefault(path, node.start_mark.line + 1)

@@ -6,6 +6,7 @@ Every function here is safe to call twice with the same request (Twilio retries)
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -95,7 +96,7 @@ def callback_step(
     digits: str | None,
     number: str | None,
     attempt: int,
-    context: dict,
+    context: dict[str, Any],
 ) -> str:
     """One step of the callback dialog (confirm the number, key one in)."""
     with open_call(services, contact_id, call_sid=call_sid) as call:

@@ -13,7 +13,7 @@ VOICES = {"zh-CN": "Polly.Zhiyu", "en": "Polly.Joanna", "en-US": "Polly.Joanna",
 SPEECH_LANGUAGES = {"zh-CN": "zh-CN", "en": "en-US"}
 
 
-class _Values(dict):
+class _Values(dict[str, str]):
     """Placeholders the prompt has no value for stay as they are rather than failing the call."""
 
     def __missing__(self, key: str) -> str:

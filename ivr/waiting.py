@@ -52,8 +52,8 @@ def wait_round(services: Services, *, contact_id: int, queue_seconds: int) -> st
             call.say(gather, prompts.position(estimate["position"], estimate["estimated_wait_seconds"]))
         else:
             call.say(gather, prompts.position(None))
-        long_wait = (
-            bool(estimate) and (estimate["estimated_wait_seconds"] or 0) > services.settings.callback_offer_wait_seconds
+        long_wait = bool(
+            estimate and (estimate["estimated_wait_seconds"] or 0) > services.settings.callback_offer_wait_seconds
         )
         if queue_seconds < 5 or long_wait:  # keys are told at the start, and again while the wait is long
             call.say(gather, prompts.WAIT_KEYS if callbacks_open(services) else prompts.WAIT_VOICEMAIL_KEY)

@@ -16,10 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from redis import Redis
+from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from queues.figures import RoutingFigures
-from queues.keys import CHANNELS, PREFIX, decode, pairs
+from queues.keys import CHANNELS, PREFIX, ScriptArg, decode, pairs
 from queues.scripts import load_scripts
 
 AGENT_STATES = ("available", "not_ready", "offline")
@@ -101,7 +102,7 @@ MESSAGES = {
 class RoutingEngine(RoutingFigures):
     """Queues, agents and offers in Redis; every change also goes out on the event stream."""
 
-    def __init__(self, redis: Redis, config: RoutingConfig | None = None, prefix: str = PREFIX) -> None:
+    def __init__(self, redis: Redis | RedisCluster, config: RoutingConfig | None = None, prefix: str = PREFIX) -> None:
         self.redis = redis
         self.config = config or RoutingConfig()
         self.prefix = prefix
@@ -117,7 +118,7 @@ class RoutingEngine(RoutingFigures):
     def events_key(self) -> str:
         return self.prefix + "events"
 
-    def _run(self, name: str, *args: object) -> Any:
+    def _run(self, name: str, *args: ScriptArg) -> Any:
         script, now = self._scripts[name], now_ms()
         try:  # EVALSHA directly: Script.__call__ costs a little on every call
             raw = self.redis.evalsha(script.sha, 1, self._seq_key, self._prefix_arg, now, *args)
@@ -125,7 +126,8 @@ class RoutingEngine(RoutingFigures):
             raw = script(keys=[self._seq_key], args=[self._prefix_arg, now, *args])
         result = decode(raw)
         if isinstance(result, list) and result and result[0] == "err":
-            raise RoutingError(result[1], MESSAGES.get(result[1], result[1]))
+            code: str = result[1]
+            raise RoutingError(code, MESSAGES.get(code, code))
         return result
 
     def enqueue(
@@ -191,7 +193,7 @@ class RoutingEngine(RoutingFigures):
             capacity,
             int(self.config.voice_blocks_chat),
         )
-        return new_state
+        return str(new_state)
 
     def accept(self, *, contact_id: str, agent_id: str) -> None:
         """Turn the agent's offer into an assignment, if the lease is still live."""
@@ -204,7 +206,7 @@ class RoutingEngine(RoutingFigures):
     def request_callback(self, *, contact_id: str, info: dict[str, Any]) -> str:
         """A waiting caller hung up asking to be called back: the contact keeps its place; returns its state."""
         _ok, state = self._run("callback", contact_id, _info_json(info))
-        return state
+        return str(state)
 
     def reap(self) -> Reaped:
         """Act on time passing: expired offers, lapsed skips, overflow steps, maximum waits, wrap-ups."""
@@ -218,14 +220,14 @@ class RoutingEngine(RoutingFigures):
         _ok, state = self._run(
             "finish", contact_id, reason, self.config.offer_timeout_ms, self.config.wrapup_ms, self.today()
         )
-        return state
+        return str(state)
 
     def requeue(self, *, contact_id: str, priority: int, queue: str | None = None) -> str:
         """Change a waiting contact's priority and/or queue (supervisor action); it keeps its arrival time."""
         if not 0 <= priority <= 9:
             raise ValueError("priority must be between 0 and 9")
         _ok, state = self._run("reprioritize", contact_id, priority, queue or "", self.config.offer_timeout_ms)
-        return state
+        return str(state)
 
     def transfer(self, *, contact_id: str, agent_id: str, queue: str | None = None, to_agent: str | None = None) -> str:
         """Hand an assigned contact to another queue (keeping its arrival time) or straight to an available agent."""
@@ -238,7 +240,7 @@ class RoutingEngine(RoutingFigures):
             self.config.offer_timeout_ms,
             self.config.wrapup_ms,
         )
-        return state
+        return str(state)
 
     def extend_wrap_up(self, *, agent_id: str, seconds: float, contact_id: str | None = None) -> int:
         """Give the agent more wrap-up time (of a chat, when `contact_id` is one); returns the new end (Unix ms)."""
@@ -259,7 +261,7 @@ class RoutingEngine(RoutingFigures):
         _ok, new_state = self._run(
             "wrapup_done", agent_id, state, reason, self.config.offer_timeout_ms, contact_id or ""
         )
-        return new_state
+        return str(new_state)
 
     def consoles_seen(self, *, consoles: list[tuple[str, str]], ttl_ms: int = 35_000) -> list[tuple[str, str]]:
         """Renew many consoles' presence at once ((agent, socket) pairs one process heard from); returns
@@ -268,7 +270,7 @@ class RoutingEngine(RoutingFigures):
             return []
         flat = [part for pair in consoles for part in pair]
         back = self._run("consoles_seen", ttl_ms, *flat)
-        return [tuple(decode(entry).split("|", 1)) for entry in back]  # type: ignore[misc]
+        return [tuple(decode(entry).split("|", 1)) for entry in back]
 
     def console_presence(self, *, agent_id: str, socket_id: str, event: str, ttl_ms: int = 35_000) -> str:
         """An agent's console opened, was heard from (it lapses `ttl_ms` later unless heard from again) or
@@ -341,7 +343,7 @@ class RoutingEngine(RoutingFigures):
     def contact(self, contact_id: str) -> dict[str, str]:
         """A contact's routing record (empty if unknown)."""
         raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)
-        return {decode(k): decode(v) for k, v in raw.items()}  # type: ignore[union-attr]
+        return {decode(k): decode(v) for k, v in raw.items()}
 
     def claim_bridge(self, *, contact_id: str, answered_at: str, by: str) -> str:
         """Who bridges this assignment to the agent: the first claimant wins, later ones learn who.

@@ -9,18 +9,19 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from queues.estimate import estimated_wait_seconds
-from queues.keys import decode, pairs, waiting_key
+from queues.keys import ScriptArg, decode, pairs, waiting_key
 
 
 class _Engine(Protocol):
-    redis: Redis
+    redis: Redis | RedisCluster
     prefix: str
     timezone: str
     _day: tuple[int, str]
 
-    def _run(self, name: str, *args: object) -> Any: ...
+    def _run(self, name: str, *args: ScriptArg) -> Any: ...
 
     def contact(self, contact_id: str) -> dict[str, str]: ...
 
@@ -87,7 +88,7 @@ class RoutingFigures:
         """An agent's figures for the day: contacts answered and handled, average handle time."""
         day = day or RoutingFigures.today(self)
         raw = self.redis.hgetall(f"{self.prefix}stats:agent:{agent_id}:{day}")
-        counters = {decode(k): int(v) for k, v in raw.items()}  # type: ignore[union-attr]
+        counters = {decode(k): int(v) for k, v in raw.items()}
         handled = counters.get("handled", 0)
         return {
             "agent": agent_id,
@@ -107,7 +108,7 @@ class RoutingFigures:
         )
         if position is None:
             return None
-        members = [decode(m) for m in self.redis.smembers(f"{self.prefix}members:{queue}")]  # type: ignore[union-attr]
+        members = [decode(m) for m in self.redis.smembers(f"{self.prefix}members:{queue}")]
         with self.redis.pipeline(transaction=False) as pipe:
             for agent in members:
                 pipe.hget(f"{self.prefix}agent:{agent}", "state")
@@ -117,7 +118,7 @@ class RoutingFigures:
         day = RoutingFigures.today(self)
         handled, handle_ms = (
             int(v) if v else 0
-            for v in self.redis.hmget(f"{self.prefix}stats:queue:{queue}:{day}", "handled", "handle_ms")  # type: ignore[union-attr]
+            for v in self.redis.hmget(f"{self.prefix}stats:queue:{queue}:{day}", "handled", "handle_ms")
         )
         seconds = estimated_wait_seconds(
             position=position,

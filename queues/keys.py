@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 PREFIX = "cc:{rt}:"
 CHANNELS = ("voice", "chat")
+ScriptArg = bytes | str | int | float  # what a Lua script's ARGV takes
 
 
 def waiting_key(prefix: str, queue: str, channel: str = "voice") -> str:
@@ -13,6 +14,10 @@ def waiting_key(prefix: str, queue: str, channel: str = "voice") -> str:
     return f"{prefix}{'chat-' if channel == 'chat' else ''}waiting:{queue}"
 
 
+@overload
+def decode(value: bytes | str) -> str: ...
+@overload
+def decode(value: object) -> Any: ...
 def decode(value: Any) -> Any:
     """Redis replies as text (bytes → str, recursively through lists)."""
     if isinstance(value, bytes):

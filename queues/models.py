@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -41,7 +41,7 @@ class Queue(Base):
     max_wait_seconds: Mapped[int | None] = mapped_column(Integer)
     max_length: Mapped[int | None] = mapped_column(Integer)
     calendar: Mapped[str | None] = mapped_column(String(64))
-    overflow: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list, server_default="[]")
+    overflow: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # Aging: how much waiting one priority level is worth (None: 120 s).
     aging_seconds_per_priority: Mapped[int | None] = mapped_column(Integer)
     # Cross-queue weight: an agent of several queues takes the contact whose wait x weight is largest.

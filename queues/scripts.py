@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from redis import Redis
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
 LUA = Path(__file__).resolve().parent / "lua"
@@ -71,7 +72,7 @@ def shaken(library: str, script: str) -> str:
     return kept + "\n" + script
 
 
-def load_scripts(redis: Redis) -> dict[str, Script]:
+def load_scripts(redis: Redis | RedisCluster) -> dict[str, Script]:
     """Every routing script by name (`enqueue`, `accept`, ...), registered with `redis`."""
     library = "\n".join(path.read_text() for path in sorted((LUA / "lib").glob("*.lua")))
     return {path.stem: redis.register_script(shaken(library, path.read_text())) for path in LUA.glob("*.lua")}

@@ -12,12 +12,14 @@ import json
 import logging
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
+# Stream entries as this client gets them (RESP2, undecoded); redis-py's types also cover RESP3 and text replies.
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
 BACKLOG = 1000  # events buffered per subscriber before it is told to resync
 
 
@@ -148,10 +150,11 @@ class EventHub:
                 sub.push(event)
 
     async def _follow(self) -> None:
-        last_id = "$"
+        last_id: bytes | str = "$"  # then the id of the last entry read
         while True:
             try:
-                replies = await self.redis.xread({self.key: last_id}, block=1000, count=500)
+                reply = await self.redis.xread({self.key: last_id}, block=1000, count=500)
+                replies = cast(list[tuple[bytes, Entries]], reply)
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis restarting: keep trying, consoles resync on reconnect
@@ -165,7 +168,7 @@ class EventHub:
 
     async def since(self, seq: int) -> list[Event] | None:
         """Events after `seq`, or None when some of them are no longer kept (resync needed)."""
-        entries = await self.redis.xrange(self.key, min=f"({seq}-0", max="+", count=BACKLOG + 1)
+        entries = cast(Entries, await self.redis.xrange(self.key, min=f"({seq}-0", max="+", count=BACKLOG + 1))
         current = int(await self.redis.get(self.key.removesuffix("events") + "seq") or 0)
         if seq > current or len(entries) > BACKLOG:
             return None

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import pytest
 from redis import Redis
 from redis.cluster import RedisCluster
@@ -152,20 +153,38 @@ def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         admin.dispose()
 
 
+class System(Protocol):
+    """A running system as tests see it: the product in this process (`InProcessSystem`) or started as
+    processes (`ProcessSystem`)."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def sandbox_url(self) -> str: ...
+    @property
+    def var_dir(self) -> Path: ...
+    @property
+    def database_url(self) -> str: ...
+    @property
+    def redis_url(self) -> str: ...
+    @property
+    def credentials(self) -> tuple[str, str]: ...
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> httpx.Client: ...
+    def sql(self) -> Engine: ...
+    def redis(self) -> Redis: ...
+
+
 @dataclass
-class System(SystemClients):
+class ProcessSystem(SystemClients):
     """The whole product started with `contactcenter run --demo`, and ways to talk to it."""
 
     base_url: str
     sandbox_url: str
     var_dir: Path
     database_url: str
+    redis_url: str
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
-
-    @property
-    def redis_url(self) -> str:
-        return os.environ.get("TEST_REDIS_URL") or f"unix://{self.var_dir / 'redis' / 'redis.sock'}"
 
     @property
     def credentials(self) -> tuple[str, str]:
@@ -173,7 +192,7 @@ class System(SystemClients):
         return data["account_sid"], data["auth_token"]
 
 
-def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | None = None) -> System:
+def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | None = None) -> ProcessSystem:
     port, sandbox_port = free_port(), free_port()
     var_dir = tmp_path / "var"
     env = {
@@ -208,7 +227,10 @@ def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | 
         stderr=subprocess.STDOUT,
         text=True,
     )
-    system = System(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", var_dir, database_url, process)
+    redis_url = env.get("REDIS_URL") or f"unix://{var_dir / 'redis' / 'redis.sock'}"  # run's own Redis
+    system = ProcessSystem(
+        f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", var_dir, database_url, redis_url, process
+    )
     ready = threading.Event()
 
     def pump() -> None:
@@ -225,7 +247,7 @@ def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | 
     return system
 
 
-def stop_system(system: System) -> None:
+def stop_system(system: ProcessSystem) -> None:
     system.process.terminate()
     try:
         system.process.wait(20)
@@ -275,7 +297,7 @@ def start_in_process(
 @pytest.fixture(scope="module")
 def system(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]
-) -> Iterator[System | InProcessSystem]:
+) -> Iterator[System]:
     """One system per test module, offers timing out after 3 s to keep tests short: built in this
     process, or, for a module marked `system` (it needs real processes), `contactcenter run --demo`."""
     settings = {"OFFER_TIMEOUT_SECONDS": "3"}

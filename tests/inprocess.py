@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 from redis import Redis
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
@@ -86,7 +86,7 @@ class DemoDatabase:
 
 
 @contextlib.contextmanager
-def _admin(admin_url: str) -> Iterator[object]:
+def _admin(admin_url: str) -> Iterator[Connection]:
     engine = create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

@@ -13,6 +13,7 @@ from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine
 from queues.keys import PREFIX as P
+from tests.redis_replies import entries, text_fields, texts
 
 START_MS = 1_790_000_000_000
 
@@ -65,7 +66,7 @@ class Routing:
 
     def agent(self, agent_id: str) -> dict[str, str]:
         raw = self.engine.redis.hgetall(P + "agent:" + agent_id)
-        return {k.decode(): v.decode() for k, v in raw.items()}  # type: ignore[union-attr]
+        return text_fields(raw)
 
     def state(self, contact: str) -> str:
         return self.engine.contact(contact).get("state", "")
@@ -75,15 +76,14 @@ class Routing:
         return self.engine.contact(contact).get("agent", "")
 
     def chats(self, agent_id: str) -> set[str]:
-        return {m.decode() for m in self.engine.redis.smembers(P + "agent:" + agent_id + ":chats")}  # type: ignore[union-attr]
+        return set(texts(self.engine.redis.smembers(P + "agent:" + agent_id + ":chats")))
 
     def waiting(self, queue: str = "general", channel: str = "voice") -> list[str]:
         key = P + ("chat-" if channel == "chat" else "") + "waiting:" + queue
-        return [m.decode() for m in self.engine.redis.zrange(key, 0, -1)]  # type: ignore[union-attr]
+        return texts(self.engine.redis.zrange(key, 0, -1))
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        raw = self.engine.redis.xrange(self.engine.events_key)  # type: ignore[union-attr]
-        found = [json.loads(fields[b"e"]) for _id, fields in raw]
+        found = [json.loads(fields[b"e"]) for _id, fields in entries(self.engine.redis.xrange(self.engine.events_key))]
         return [e for e in found if kind is None or e["type"] == kind]
 
 

@@ -14,6 +14,7 @@ from redis import Redis
 
 from queues.engine import RoutingEngine, RoutingError
 from queues.keys import PREFIX as P
+from tests.redis_replies import entries
 from tests.routing import Clock
 from tests.routing_view import AGENTS, CHANNELS, QUEUES, View, as_dict, key, line_keys, split, text
 
@@ -214,14 +215,14 @@ class RoutingInvariants:
 
     def check_events(self, v: View, now: int) -> None:
         """Gapless, increasing seq; and a client replaying the stream sees the state that is in Redis."""
-        entries = self.r.xrange(P + "events", min=f"{self.events_seen + 1}-0")
-        for number, (entry_id, fields) in enumerate(entries, start=self.events_seen + 1):
+        stream = entries(self.r.xrange(P + "events", min=f"{self.events_seen + 1}-0"))
+        for number, (entry_id, fields) in enumerate(stream, start=self.events_seen + 1):
             event = json.loads(fields[b"e"])
             assert event["seq"] == number and text(entry_id) == f"{number}-0", (number, entry_id, event)
             assert self.last_event_at <= event["at"] <= now
             self.last_event_at = event["at"]
             self.replay(event)
-        self.events_seen += len(entries)
+        self.events_seen += len(stream)
         assert v.seq == self.events_seen
         for cid, record in v.contacts.items():
             seen = self.event_contacts.get(cid, {})

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from queues.engine import RoutingEngine
+from tests.redis_replies import entries, text_fields, texts
 
 P = "cc:{rt}:"
 SKIP_SECONDS = 5.0
@@ -30,7 +31,7 @@ def available(engine: RoutingEngine, agent: str, *queues: str) -> str:
 
 def agent(engine: RoutingEngine, agent_id: str) -> dict[str, str]:
     raw = engine.redis.hgetall(P + "agent:" + agent_id)
-    return {k.decode(): v.decode() for k, v in raw.items()}  # type: ignore[union-attr]
+    return text_fields(raw)
 
 
 def offered_to(engine: RoutingEngine, agent_id: str) -> str | None:
@@ -42,8 +43,8 @@ def offered_to(engine: RoutingEngine, agent_id: str) -> str | None:
 
 
 def waiting(engine: RoutingEngine, queue: str = "general") -> list[str]:
-    return [m.decode() for m in engine.redis.zrange(P + "waiting:" + queue, 0, -1)]  # type: ignore[union-attr]
+    return texts(engine.redis.zrange(P + "waiting:" + queue, 0, -1))
 
 
 def events(engine: RoutingEngine) -> list[dict[str, Any]]:
-    return [json.loads(fields[b"e"]) for _id, fields in engine.redis.xrange(engine.events_key)]  # type: ignore[union-attr]
+    return [json.loads(fields[b"e"]) for _id, fields in entries(engine.redis.xrange(engine.events_key))]

@@ -76,7 +76,7 @@ class UnusualOperations(RoutingInvariants):
     def crash(self, data: st.DataObject) -> None:
         """The process dies between two operations; another one starts on the same Redis (and, if offers
         were out, perhaps only once they have all run out)."""
-        if not (self.v.in_state("offered") and data.draw(st.booleans())):
+        if not self.v.in_state("offered") or not data.draw(st.booleans()):
             self.engine = self.new_engine()
             return
         late = data.draw(st.integers(0, 1_000))

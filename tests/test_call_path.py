@@ -6,7 +6,8 @@ import hashlib
 import io
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -17,14 +18,17 @@ from contactcenter.contacts.models import Contact
 from contactcenter.tickets.models import Ticket
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
+from tests.redis_replies import texts
 from twilio_sandbox import place_call, wait_for_call
 
-pytestmark = (
-    pytest.mark.system
-)  # whole calls through `contactcenter run`: web, worker (recording fetch) and sandbox processes
+T = TypeVar("T")
+
+# Whole calls through `contactcenter run`: web, worker (recording fetch) and sandbox processes.
+pytestmark = pytest.mark.system
 
 
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.2) -> T:
+    """The predicate's first truthy value, asked every `interval` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -79,7 +83,7 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
 
     ticket_id = offer["info"]["ticket_id"]
 
-    def stored_ticket():  # type: ignore[no-untyped-def]
+    def stored_ticket() -> dict[str, Any] | None:
         ticket = agent1.http.get(f"/api/tickets/{ticket_id}").json()
         return ticket if ticket["recordings"] and ticket["recordings"][0]["status"] == "stored" else None
 
@@ -136,13 +140,13 @@ def test_a_rejected_caller_keeps_their_place_and_goes_to_the_next_agent(
     behind = place_call(system.sandbox_url, from_="+8613700137000", to=HOTLINE, digits=["1", "2"], hangup_after_queue=8)
     routing = system.redis()
     wait_until(lambda: routing.zcard("cc:{rt}:waiting:repair") == 1)
-    [behind_id] = [m.decode() for m in routing.zrange("cc:{rt}:waiting:repair", 0, -1)]
+    [behind_id] = texts(routing.zrange("cc:{rt}:waiting:repair", 0, -1))
     place_before = routing.hget(f"cc:{{rt}}:contact:{offer['contact']}", "score")
 
     assert agent1.reject(offer["contact"]).status_code == 200
     agent1.next_event("offer.returned", contact=offer["contact"], reason="rejected")
     # The rejected caller is back at the head of the queue, ahead of the one who came later.
-    assert [m.decode() for m in routing.zrange("cc:{rt}:waiting:repair", 0, -1)] == [offer["contact"]]
+    assert texts(routing.zrange("cc:{rt}:waiting:repair", 0, -1)) == [offer["contact"]]
     assert routing.hget(f"cc:{{rt}}:contact:{offer['contact']}", "score") == place_before
     # agent1 is free again and takes the caller behind instead of the one it passed on.
     agent1.next_event("offer.created", contact=behind_id)
@@ -182,7 +186,7 @@ def test_a_caller_who_hangs_up_while_waiting_is_marked_abandoned(system: System)
     assert call["queue_result"] == "hangup"
     engine = system.sql()
 
-    def abandoned():  # type: ignore[no-untyped-def]
+    def abandoned() -> bool:
         with engine.connect() as conn:
             return conn.scalar(select(Contact.status).where(Contact.provider_id == call_sid)) == "abandoned"
 
@@ -196,7 +200,7 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(system: System) -> None
     engine = system.sql()
     routing = system.redis()
 
-    def counts() -> tuple[tuple[int, ...], set[bytes]]:
+    def counts() -> tuple[tuple[int, ...], set[str]]:
         with engine.connect() as conn:
             sql = tuple(
                 int(conn.scalar(text(f"select count(*) from {t}")) or 0)
@@ -205,7 +209,9 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(system: System) -> None
         # Not this webhook's trace: presence keys come and go as the previous test's consoles finish
         # closing, and the queue-history sampler marks each new minute (history:taken:<minute>).
         keys = {
-            k for k in routing.keys("cc:*") if not k.endswith((b"consoles", b"away")) and b":history:taken:" not in k
+            k
+            for k in texts(routing.keys("cc:*"))
+            if not k.endswith(("consoles", "away")) and ":history:taken:" not in k
         }
         return (*sql, int(routing.get("cc:{rt}:seq") or 0)), keys
 

@@ -15,7 +15,7 @@ from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import select
 
 from contactcenter.chats import canned, offline, presence, service, views
-from contactcenter.chats.forms import MAX_MESSAGE_LENGTH, ChatError
+from contactcenter.chats.forms import MAX_MESSAGE_LENGTH, ChatError, PreChatForm
 from contactcenter.chats.hub import ChatHub, publish
 from contactcenter.chats.models import ChatMessage, ChatSession, Sender
 from contactcenter.contacts.models import Contact
@@ -65,7 +65,7 @@ def closed_services(tmp_path: Path, new_database: Callable[[], str], redis_url: 
     built.close()
 
 
-def form(services: Services, **changes: object) -> service.PreChatForm:
+def form(services: Services, **changes: object) -> PreChatForm:
     answers: dict[str, object] = {"name": "周先生", "phone": "13800138000", "topic": "repair", "language": "zh-CN"}
     return service.check_form(services, **{**answers, **changes})
 
@@ -107,7 +107,8 @@ def test_a_chat_opens_a_contact_ticket_and_customer_greets_and_waits_in_its_topi
     assert greeting["sender"] == "system" and greeting["body"].startswith("您好,这里是示例电器 Example Appliances。")
     routing = services.routing.contact(str(started.contact_id))
     assert (routing["state"], routing["queue"], routing["channel"]) == ("waiting", "repair", "chat")
-    assert services.routing.wait_estimate(contact_id=str(started.contact_id))["position"] == 1
+    estimate = services.routing.wait_estimate(contact_id=str(started.contact_id))
+    assert estimate is not None and estimate["position"] == 1
 
 
 def test_the_pre_chat_form_refuses_what_it_cannot_use(services: Services) -> None:
@@ -264,7 +265,7 @@ def test_canned_replies_are_listed_by_queue_and_language_and_checked_on_change(s
 
 
 def test_an_item_published_by_one_process_reaches_the_feeds_of_another(redis_url: str) -> None:
-    async def scenario() -> list[dict]:
+    async def scenario() -> list[dict | None]:
         process_a, process_b = ChatHub(AsyncRedis.from_url(redis_url)), ChatHub(AsyncRedis.from_url(redis_url))
         process_a.start()
         process_b.start()
@@ -282,7 +283,7 @@ def test_an_item_published_by_one_process_reaches_the_feeds_of_another(redis_url
 
     typing, left, customer_typing, nothing_else = asyncio.run(scenario())
     assert typing == {"type": "chat.typing", "contact": "12", "agent": "7", "from": "customer"}
-    assert left["type"] == "chat.left" and customer_typing == typing
+    assert left is not None and left["type"] == "chat.left" and customer_typing == typing
     assert nothing_else is None  # the other chat's message went to nobody here
 
 

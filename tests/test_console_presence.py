@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole, eventually
 from tests.inprocess import InProcessSystem
+from tests.redis_replies import entries, text, text_fields
 from twilio_sandbox import place_call, wait_for_call
 
 HEARTBEAT, GRACE, OFFER = 1.0, 4.0, 3.0  # seconds, short for the tests
@@ -39,11 +40,11 @@ def routing(system: System) -> Iterator[Redis]:
 
 
 def agent_record(routing: Redis, agent_id: int) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in routing.hgetall(f"cc:{{rt}}:agent:{agent_id}").items()}
+    return text_fields(routing.hgetall(f"cc:{{rt}}:agent:{agent_id}"))
 
 
 def contact_state(routing: Redis, contact: str) -> str:
-    return (routing.hget(f"cc:{{rt}}:contact:{contact}", "state") or b"").decode()
+    return text(routing.hget(f"cc:{{rt}}:contact:{contact}", "state") or b"")
 
 
 def console_of(system: System, username: str, **kwargs: object) -> AgentConsole:
@@ -130,7 +131,7 @@ def test_a_console_dropped_mid_offer_the_offer_rings_to_its_end_then_the_grace_r
         assert not eventually(lambda: contact_state(routing, contact) != "offered", rings_for)  # no early return
         assert eventually(lambda: contact_state(routing, contact) == "waiting", 2)
         assert routing.zscore("cc:{rt}:waiting:repair", contact) == score  # its place, not the back
-        events = [json.loads(fields[b"e"]) for _id, fields in routing.xrevrange("cc:{rt}:events", count=100)]
+        events = [json.loads(fields[b"e"]) for _id, fields in entries(routing.xrevrange("cc:{rt}:events", count=100))]
         [returned] = [e for e in events if e["type"] == "offer.returned" and e["contact"] == contact]
         assert returned["reason"] == "agent_disconnected"
 

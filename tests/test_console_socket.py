@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
+from tests.redis_replies import entries
 from twilio_sandbox import place_call, wait_for_call
 
 
@@ -86,7 +87,7 @@ def test_closing_the_console_while_an_offer_rings_gives_the_caller_back_when_the
         while routing.hget(f"cc:{{rt}}:contact:{contact}", "state") != b"waiting" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert routing.hget(f"cc:{{rt}}:contact:{contact}", "state") == b"waiting"
-        events = [json.loads(fields[b"e"]) for _id, fields in routing.xrevrange("cc:{rt}:events", count=50)]
+        events = [json.loads(fields[b"e"]) for _id, fields in entries(routing.xrevrange("cc:{rt}:events", count=50))]
         [returned] = [e for e in events if e["type"] == "offer.returned" and e["contact"] == contact]
         assert returned["reason"] == "agent_disconnected"
         assert routing.zscore("cc:{rt}:waiting:repair", contact) is not None
@@ -101,6 +102,7 @@ def test_the_console_socket_declines_compression_browsers_offer(system: System) 
     console = AgentConsole(system, "agent2")  # the websockets client offers permessage-deflate, as browsers do
     try:
         assert console.ws.protocol.extensions == []
+        assert console.ws.response is not None
         assert "Sec-WebSocket-Extensions" not in console.ws.response.headers
     finally:
         console.close()

@@ -88,7 +88,7 @@ def test_a_bad_wrap_up_is_refused_with_a_reason_and_changes_nothing(system: Syst
     offer = handled_call(system, agent1)
     contact = offer["contact"]
     past = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    for form, message in [
+    refusals: list[tuple[dict[str, Any], str]] = [
         ({"disposition": "shrug"}, "disposition must be one of"),
         ({"category": "weather"}, "category must be one of"),
         ({"ticket_status": "done"}, "ticket_status must be one of"),
@@ -98,7 +98,8 @@ def test_a_bad_wrap_up_is_refused_with_a_reason_and_changes_nothing(system: Syst
         ({"follow_up": {"kind": "visit", "at": tomorrow_at_ten()}}, "kind must be one of"),
         ({"follow_up": "soon"}, "follow_up must be"),
         ({"note": 5}, "note must be text"),
-    ]:
+    ]
+    for form, message in refusals:
         response = wrap_up(agent1, contact, **form)
         assert response.status_code == 400, (form, response.text)
         assert message in response.json()["error"], (form, response.json())

@@ -17,6 +17,7 @@ from redis import Redis
 from contactcenter.db import Database
 from queues.engine import RoutingConfig, RoutingEngine
 from tests.conftest import free_port
+from tests.redis_replies import texts
 
 pytestmark = pytest.mark.system  # a server process killed mid-offer
 
@@ -74,14 +75,14 @@ def test_offers_out_when_the_server_is_killed_return_to_their_queue_once_a_serve
         time.sleep(1.5)
         states = {c: engine.contact(c)["state"] for c in "abcde"}
         assert set(states.values()) <= {"waiting", "offered"}
-        leases = {m.decode() for m in redis_client.zrange("cc:{rt}:leases", 0, -1)}
+        leases = set(texts(redis_client.zrange("cc:{rt}:leases", 0, -1)))
         now_ms = time.time() * 1000
         for agent in ("1", "2", "3"):
             snap = engine.snapshot(agent_id=agent)
             if snap.agent["state"] == "reserved":
                 contact = snap.agent["contact"]
                 assert contact in leases and float(engine.contact(contact)["deadline"]) > now_ms - 1000
-        waiting = {m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)}
+        waiting = set(texts(redis_client.zrange("cc:{rt}:waiting:general", 0, -1)))
         assert waiting | leases == set("abcde")
     finally:
         server.terminate()

@@ -49,7 +49,7 @@ def test_other_paths_and_methods_pass_untouched() -> None:
 
 
 def test_a_body_in_pieces_reaches_the_route_whole_and_in_order() -> None:
-    pieces = [
+    pieces: list[Message] = [
         {"type": "http.request", "body": b"CallSid=CA1&Fr", "more_body": True},
         {"type": "http.request", "body": b"om=%2B8613912345678", "more_body": False},
     ]

@@ -57,7 +57,7 @@ def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
 def imported_names(module: str, path: Path) -> set[str]:
     """Dotted names a module imports at run time (relative imports resolved; `from x import y` gives x.y too)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names = set()
+    names: set[str] = set()
     for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

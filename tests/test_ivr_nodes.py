@@ -6,13 +6,14 @@ from redis import Redis
 
 from tests.conftest import System
 from tests.ivr_caller import Caller
+from tests.redis_replies import text
 
 MS_ZHAO = "+8613800138000"  # a demo key account: ID ends 123X, order 20261101001 (shipped)
 
 
 def routing_field(system: System, contact_id: int, field: str) -> str | None:
     value = Redis.from_url(system.redis_url).hget(f"cc:{{rt}}:contact:{contact_id}", field)
-    return value.decode() if value else None
+    return text(value) if value else None
 
 
 def test_the_greeting_speaks_mandarin_first_then_english_and_asks_for_a_language(system: System) -> None:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from tests.conftest import HOTLINE, System
+from tests.redis_replies import text_fields, texts
 from twilio_sandbox import place_call, wait_for_call
 
 REPAIR = ["1", "2"]  # the demo flow's keys for Mandarin, then the repair queue
@@ -43,7 +44,7 @@ def test_a_supervisor_sets_overflow_steps_aging_and_weight_and_routing_gets_them
         "queues": ["general"],
         "any_agent": False,
     }
-    published = {k.decode(): v.decode() for k, v in system.redis().hgetall("cc:{rt}:queue:repair").items()}
+    published = text_fields(system.redis().hgetall("cc:{rt}:queue:repair"))
     assert json.loads(published["overflow"])[2] == {
         "after_ms": 300_000,
         "lower_levels_by": 0,
@@ -63,7 +64,7 @@ def test_a_supervisor_sets_overflow_steps_aging_and_weight_and_routing_gets_them
         "/api/queues/repair", json={"overflow": [], "aging_seconds_per_priority": None, "weight": None}
     )
     assert reset.status_code == 200 and reset.json()["weight"] == 1
-    assert "overflow" not in {k.decode() for k in system.redis().hkeys("cc:{rt}:queue:repair")}
+    assert "overflow" not in texts(system.redis().hkeys("cc:{rt}:queue:repair"))
 
 
 def test_a_caller_who_finds_the_queue_full_is_told_so_and_nothing_waits(system: System) -> None:

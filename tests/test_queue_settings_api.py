@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
+from tests.redis_replies import texts
 from twilio_sandbox import place_call, wait_for_call
 
 
@@ -79,7 +80,7 @@ def test_a_supervisor_moves_a_waiting_caller_to_another_queue_with_a_higher_prio
         deadline = time.monotonic() + 10
         while not routing.zcard("cc:{rt}:waiting:repair") and time.monotonic() < deadline:
             time.sleep(0.1)
-        [contact] = [m.decode() for m in routing.zrange("cc:{rt}:waiting:repair", 0, -1)]
+        [contact] = texts(routing.zrange("cc:{rt}:waiting:repair", 0, -1))
 
         assert agent1.http.post(f"/api/contacts/{contact}/requeue", json={"priority": 7}).status_code == 403
         assert supervisor.post(f"/api/contacts/{contact}/requeue", json={"priority": 10}).status_code == 400

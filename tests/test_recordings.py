@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from recordings.models import Recording
 from tests.conftest import HOTLINE, System
@@ -30,7 +31,7 @@ def test_a_failing_recording_download_is_retried_until_it_is_stored(system: Syst
         [recording_sid] = call["recording_sids"]
         engine = system.sql()
 
-        def stored() -> Recording | None:
+        def stored() -> Row[Any] | None:  # the recordings row (a Core read: its columns, not a Recording)
             with engine.connect() as conn:
                 row = conn.execute(select(Recording).where(Recording.provider_sid == recording_sid)).first()
             return row if row and row.status == "stored" else None

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from queues.engine import RoutingEngine, RoutingError
+from tests.redis_replies import entries, text
 from tests.routing_realtime import P, agent, available, enqueue, events, offered_to, tick, waiting
 
 
@@ -112,11 +113,11 @@ def test_every_change_goes_on_the_stream_with_consecutive_sequence_numbers(short
     engine.finish(contact_id="c2", reason="call_completed")
     engine.set_agent_state(agent_id="a1", state="offline", queues=["general"])
 
-    entries = engine.redis.xrange(engine.events_key)
-    seqs = [json.loads(fields[b"e"])["seq"] for _id, fields in entries]
+    stream = entries(engine.redis.xrange(engine.events_key))
+    seqs = [json.loads(fields[b"e"])["seq"] for _id, fields in stream]
     assert len(seqs) > 15
     assert seqs == list(range(1, len(seqs) + 1))
-    assert [entry_id.decode() for entry_id, _ in entries] == [f"{seq}-0" for seq in seqs]
+    assert [text(entry_id) for entry_id, _ in stream] == [f"{seq}-0" for seq in seqs]
     assert int(engine.redis.get(P + "seq")) == seqs[-1]  # type: ignore[arg-type]
     assert engine.snapshot(agent_id="a1").seq == seqs[-1]
     assert all(isinstance(e["at"], int) and e["type"] for e in events(engine))

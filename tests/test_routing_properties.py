@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -39,9 +40,11 @@ SKIP_MS = 5_000  # SKIP_MS in queues/lua/lib/1_base.lua
 MISSED_LIMIT = 2
 CHAT_CAPACITY = 2
 MAX_WAIT_MS = {"billing": 20_000}
-OVERFLOW = [{"after_ms": 3_000, "queues": ["general"]}, {"after_ms": 9_000, "any_agent": True}]
+OVERFLOW: list[dict[str, Any]] = [{"after_ms": 3_000, "queues": ["general"]}, {"after_ms": 9_000, "any_agent": True}]
 
-AGENT_QUEUES = st.one_of(st.lists(st.sampled_from(QUEUES), min_size=1, unique=True), st.just([]))
+AGENT_QUEUES: st.SearchStrategy[list[str]] = st.one_of(
+    st.lists(st.sampled_from(QUEUES), min_size=1, unique=True), st.just([])
+)
 # Operations and how often each is picked (when it applies), most frequent first.
 OPERATIONS = (
     *["offer_answered"] * 4,
@@ -363,6 +366,8 @@ def test_routing_keeps_its_invariants_under_random_operations(
 ) -> None:
     clock = Clock()
     monkeypatch.setattr(engine_module, "now_ms", clock)
+    # hypothesis documents any factory of a machine as allowed here, but annotates a class
     run_state_machine_as_test(
-        lambda: RoutingMachine(redis_client, lambda: Redis.from_url(redis_url), clock), settings=SETTINGS
+        lambda: RoutingMachine(redis_client, lambda: Redis.from_url(redis_url), clock),  # type: ignore[arg-type]
+        settings=SETTINGS,
     )

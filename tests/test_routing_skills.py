@@ -9,6 +9,7 @@ from redis import Redis
 from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine, RoutingError
+from tests.redis_replies import entries, texts
 
 
 @pytest.fixture
@@ -116,12 +117,12 @@ def test_a_caller_who_rings_back_within_the_window_gets_their_old_place(redis_cl
 
     engine.enqueue(contact_id="second-call", queue="general", info={}, caller="+8613800138000")
     assert engine.contact("second-call")["score"] == first_score
-    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)] == ["second-call", "other"]
+    assert texts(redis_client.zrange("cc:{rt}:waiting:general", 0, -1)) == ["second-call", "other"]
 
     engine.finish(contact_id="second-call", reason="queue_hangup")
     time.sleep(0.35)
     engine.enqueue(contact_id="too-late", queue="general", info={}, caller="+8613800138000")
-    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)] == ["other", "too-late"]
+    assert texts(redis_client.zrange("cc:{rt}:waiting:general", 0, -1)) == ["other", "too-late"]
 
 
 def test_a_supervisor_raises_a_waiting_contacts_priority_or_moves_it_keeping_its_arrival_time(
@@ -133,11 +134,11 @@ def test_a_supervisor_raises_a_waiting_contacts_priority_or_moves_it_keeping_its
     engine.enqueue(contact_id="x", queue="repair", info={})
 
     engine.requeue(contact_id="c", priority=5)
-    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:general", 0, -1)] == ["c", "a", "b"]
+    assert texts(redis_client.zrange("cc:{rt}:waiting:general", 0, -1)) == ["c", "a", "b"]
 
     engine.requeue(contact_id="a", priority=0, queue="repair")
-    assert [m.decode() for m in redis_client.zrange("cc:{rt}:waiting:repair", 0, -1)] == ["a", "x"]
-    events = [e for _id, e in redis_client.xrange("cc:{rt}:events")]
+    assert texts(redis_client.zrange("cc:{rt}:waiting:repair", 0, -1)) == ["a", "x"]
+    events = [e for _id, e in entries(redis_client.xrange("cc:{rt}:events"))]
     assert b"contact.requeued" in events[-1][b"e"]
 
     available(engine, "fixer", ["repair"], {})

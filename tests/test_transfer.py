@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
     dialed = [entry["client"] for entry in call["log"] if entry["event"] == "dial"]
     assert dialed == [f"agent-{agent1.id}", f"agent-{agent2.id}"]
 
-    def both_recordings():  # type: ignore[no-untyped-def]
+    def both_recordings() -> dict[str, Any] | None:
         ticket = agent2.http.get(f"/api/tickets/{offer['info']['ticket_id']}").json()
         return ticket if len(ticket["recordings"]) == 2 else None
 

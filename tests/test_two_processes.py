@@ -17,7 +17,7 @@ import pytest
 from redis import Redis
 
 from contactcenter.runner import _stop, _wait_healthy  # as `contactcenter run` starts and stops its processes
-from tests.conftest import HOTLINE, System, free_port, start_system, stop_system
+from tests.conftest import HOTLINE, ProcessSystem, free_port, start_system, stop_system
 from tests.console import AgentConsole, eventually
 from twilio_sandbox import get_call, place_call, wait_for_call
 
@@ -41,7 +41,7 @@ class Process:
 
 
 @contextmanager
-def another_process(system: System, *, with_sandbox: bool) -> Iterator[Process]:
+def another_process(system: ProcessSystem, *, with_sandbox: bool) -> Iterator[Process]:
     """`serve` on the running system's database, Redis and var/ (so its session cookies), as a
     deployment with several app processes behind a load balancer runs it."""
     port, sandbox_port = free_port(), free_port()
@@ -74,7 +74,7 @@ def another_process(system: System, *, with_sandbox: bool) -> Iterator[Process]:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]) -> Iterator[System]:
+def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str]) -> Iterator[ProcessSystem]:
     """Process A: the whole product (`contactcenter run --demo`), with its own sandbox."""
     running = start_system(tmp_path_factory.mktemp("system"), new_database(), SETTINGS)
     yield running
@@ -82,20 +82,20 @@ def system(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], 
 
 
 @pytest.fixture(scope="module")
-def process_b(system: System) -> Iterator[Process]:
+def process_b(system: ProcessSystem) -> Iterator[Process]:
     """Process B, with a sandbox whose calls come in through B."""
     with another_process(system, with_sandbox=True) as running:
         yield running
 
 
-def agent_record(system: System, agent_id: int) -> dict[str, str]:
+def agent_record(system: ProcessSystem, agent_id: int) -> dict[str, str]:
     with Redis.from_url(system.redis_url) as routing:
         raw = routing.hgetall(f"cc:{{rt}}:agent:{agent_id}")
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
 def test_a_console_on_process_a_gets_and_takes_a_call_that_came_in_through_process_b(
-    system: System, process_b: Process
+    system: ProcessSystem, process_b: Process
 ) -> None:
     agent = AgentConsole(system, "agent1", ping_every=HEARTBEAT / 4)  # websocket and HTTP on A
     on_b = replace(system, base_url=process_b.base_url).login("agent1")  # the same agent, on B
@@ -121,7 +121,7 @@ def test_a_console_on_process_a_gets_and_takes_a_call_that_came_in_through_proce
 
 
 def test_a_console_closed_on_one_process_is_kept_by_the_grace_the_others_apply(
-    system: System, process_b: Process
+    system: ProcessSystem, process_b: Process
 ) -> None:
     b = replace(system, base_url=process_b.base_url)
     agent = AgentConsole(b, "agent2", ping_every=HEARTBEAT / 4)  # on B this time
@@ -138,7 +138,9 @@ def test_a_console_closed_on_one_process_is_kept_by_the_grace_the_others_apply(
         agent.close()
 
 
-def test_the_consoles_of_a_process_that_died_lapse_and_the_other_processes_apply_the_grace(system: System) -> None:
+def test_the_consoles_of_a_process_that_died_lapse_and_the_other_processes_apply_the_grace(
+    system: ProcessSystem,
+) -> None:
     with another_process(system, with_sandbox=False) as doomed:
         agent = AgentConsole(replace(system, base_url=doomed.base_url), "agent1", ping_every=HEARTBEAT / 4)
         agent.go("available")

@@ -35,7 +35,7 @@ from tests.webhooks import (
 def created_at(sql: Engine, call_sid: str) -> datetime:
     value = contact_row(sql, call_sid)["created_at"]  # SQLite hands back text, PostgreSQL a datetime
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return as_utc(moment)  # type: ignore[return-value]
+    return as_utc(moment)
 
 
 def without_start_time(root: ET.Element) -> str:

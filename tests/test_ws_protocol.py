@@ -24,7 +24,7 @@ from queues.stream import Event, StreamEvent, Subscription
 from tests.ws_memory import MemorySocket, MemoryTransport, open_memory_socket
 
 
-def stored(seq: int, **fields: Any) -> Event:
+def stored(seq: int, **fields: Any) -> StreamEvent:
     """An event as the hub reads it from the stream."""
     return StreamEvent(json.dumps({"seq": seq, "type": "announcement", "broadcast": True, **fields}).encode())
 
@@ -82,7 +82,12 @@ def test_the_prepared_frame_is_the_frame_the_ordinary_path_writes() -> None:
 def test_events_queued_before_the_reader_waits_go_first_through_the_reader() -> None:
     async def scenario() -> None:
         sub, written = Subscription("7"), []
-        sub.direct = lambda event: written.append(event["seq"]) is None
+
+        def write(event: Event) -> bool:
+            written.append(event["seq"])
+            return True  # taken
+
+        sub.direct = write
         sub.push(stored(1))  # nobody waits yet (e.g. the console is still sending its catch-up)
         sub.push(stored(2))
         assert written == []
@@ -133,6 +138,7 @@ def test_a_closed_socket_declines_prepared_frames_and_the_push_does_not_fail() -
         sub = Subscription("7")
         socket = await open_forwarding(sub, FrameWritingProtocol)
         socket.protocol.connection_lost(None)
+        assert isinstance(socket.protocol, FrameWritingProtocol)
         assert socket.protocol.write_frame(b"\x81\x00") is False
         sub.push(stored(1))
         await settle()
@@ -159,6 +165,7 @@ def test_a_socket_the_app_closed_gets_no_frame_after_its_close_frame() -> None:
         closed_at = len(socket.transport.data)
         sub.push(stored(1))
         assert len(socket.transport.data) == closed_at
+        assert isinstance(socket.protocol, FrameWritingProtocol)
         assert socket.protocol.write_frame(text_frame("{}")) is False
 
     sub = Subscription("7")

@@ -53,7 +53,7 @@ class MemorySocket:
         self.client.receive_data(bytes(self.transport.data))
         self.transport.data.clear()
         return [
-            event.data.decode()
+            bytes(event.data).decode()  # already bytes: bytes() returns the same object
             for event in self.client.events_received()
             if isinstance(event, Frame) and event.opcode is Opcode.TEXT
         ]

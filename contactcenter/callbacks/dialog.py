@@ -7,6 +7,8 @@ being confirmed and the attempt travel in the (signed) URL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.callbacks import service as callbacks
@@ -29,14 +31,14 @@ def offer(call: IvrCall, response: VoiceResponse, *, queue: str, category: str |
     return str(response)
 
 
-def _confirm(call: IvrCall, response: VoiceResponse, number: str, *, attempt: int, context: dict) -> None:
+def _confirm(call: IvrCall, response: VoiceResponse, number: str, *, attempt: int, context: dict[str, Any]) -> None:
     action = call.url(STEP_PATH, step="confirmed", number=number, attempt=attempt, **context)
     gather = call.gather(response, action)
     call.say(gather, prompts.callback_confirm(number))
     response.redirect(action, method="POST")
 
 
-def _ask_number(call: IvrCall, response: VoiceResponse, *, attempt: int, context: dict) -> None:
+def _ask_number(call: IvrCall, response: VoiceResponse, *, attempt: int, context: dict[str, Any]) -> None:
     action = call.url(STEP_PATH, step="entered", attempt=attempt, **context)
     gather = call.gather(response, action, num_digits=None, timeout=10, finish_on_key="#")
     call.say(gather, prompts.CALLBACK_ENTER)
@@ -44,7 +46,7 @@ def _ask_number(call: IvrCall, response: VoiceResponse, *, attempt: int, context
 
 
 def step(
-    call: IvrCall, *, step: str, digits: str | None, number: str | None, attempt: int, context: dict
+    call: IvrCall, *, step: str, digits: str | None, number: str | None, attempt: int, context: dict[str, Any]
 ) -> str | None:
     """TwiML for the caller's answer at one step of the dialog; None when, out of tries outside a queue,
     the flow goes on from its fallback (the caller of this runs the flow, which uses this module)."""
@@ -75,7 +77,7 @@ def step(
     return _give_up(call, response, context)
 
 
-def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict) -> str:
+def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict[str, Any]) -> str:
     callback = callbacks.request(
         call,
         phone=number,
@@ -93,7 +95,7 @@ def _register(call: IvrCall, response: VoiceResponse, number: str, context: dict
     return call.goodbye(prompts.CALLBACK_QUEUED)
 
 
-def _give_up(call: IvrCall, response: VoiceResponse, context: dict) -> str | None:
+def _give_up(call: IvrCall, response: VoiceResponse, context: dict[str, Any]) -> str | None:
     """No usable answer after every try: back to waiting, or (None) on to the flow's fallback."""
     if context["in_queue"]:
         return str(response)  # the waitUrl document ends; the caller simply goes on waiting

@@ -10,6 +10,7 @@ comes back within the grace (a reload, a tunnel) keeps its place.
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from redis import Redis
 
@@ -30,5 +31,5 @@ def gone(redis: Redis, *, grace_seconds: float) -> list[int]:
     """Chats whose customer has been silent past the grace; each is handed to one caller only (the
     process whose ZREM removed it), however many processes ask at once."""
     cutoff = int((time.time() - grace_seconds) * 1000)
-    silent = redis.zrangebyscore(HEARD, "-inf", cutoff)
+    silent = cast(list[bytes], redis.zrangebyscore(HEARD, "-inf", cutoff))  # members only: no scores asked for
     return [int(member) for member in silent if redis.zrem(HEARD, member)]

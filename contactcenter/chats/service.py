@@ -90,7 +90,7 @@ def hotline_open(services: Services, *, topic: str) -> bool:
 
 def check_form(services: Services, **answers: object) -> PreChatForm:
     """The pre-chat form's answers, checked (ChatError says what is wrong)."""
-    return pre_chat_form(**answers, region=services.settings.default_region)  # type: ignore[arg-type]
+    return pre_chat_form(**answers, region=services.settings.default_region)
 
 
 def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:

@@ -54,7 +54,7 @@ def customer_id_for_phone(session: Session, *, phone: str, actor: str, audit: li
     if found is not None:
         return found
     now = utcnow()
-    created = session.execute(
+    created: int | None = session.execute(
         insert_or_ignore(session, Customer), {"phone": phone, "grade": "normal", "created_at": now}
     ).scalar()
     if created is None:  # another call from the same new number won the race

@@ -106,7 +106,8 @@ def ticket_view(session: Session, *, ticket: Ticket) -> dict[str, Any]:
     notes = session.scalars(select(TicketNote).where(TicketNote.ticket_id == ticket.id).order_by(TicketNote.id)).all()
     recordings = session.scalars(select(Recording).where(Recording.ticket_id == ticket.id).order_by(Recording.id)).all()
     user_ids = {c.agent_id for c in contacts} | {n.author_id for n in notes} | {ticket.assignee_id}
-    names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(user_ids - {None}))).all()}
+    users = session.scalars(select(User).where(User.id.in_(user_ids - {None}))).all()
+    names: dict[int | None, str] = {u.id: u.display_name for u in users}  # no one (None) has no name
     return {
         "id": ticket.id,
         "number": ticket.number,

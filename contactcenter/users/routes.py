@@ -16,7 +16,7 @@ from contactcenter.users.auth import current_user
 from contactcenter.users.models import Role
 from contactcenter.users.service import authenticate
 
-HOME = {Role.QA: "/qa", Role.MANAGER: "/qa", Role.ADMIN: "/qa"}
+HOME: dict[str, str] = {Role.QA: "/qa", Role.MANAGER: "/qa", Role.ADMIN: "/qa"}  # keyed by a user's stored role
 
 LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>登录 Log in — Contact Center</title><meta name="viewport" content="width=device-width">
@@ -59,7 +59,7 @@ async def login(request: Request) -> Response:
         data = await request.json() if is_json else await request.form()
     except ValueError:
         data = None
-    if not hasattr(data, "get"):
+    if data is None or not hasattr(data, "get"):
         return JSONResponse({"error": "Send username and password as a JSON object or a form."}, status_code=400)
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     client = request.client.host if request.client else "unknown"

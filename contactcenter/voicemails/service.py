@@ -127,7 +127,10 @@ def _view(voicemail: Voicemail, ticket_number: str | None) -> dict[str, Any]:
 
 def change(services: Services, *, voicemail_id: int, user_id: int, queues: list[str], to: str) -> dict[str, Any]:
     """An agent takes a new voicemail (its ticket becomes theirs) or marks a taken one done."""
-    allowed = {VoicemailStatus.TAKEN: VoicemailStatus.NEW, VoicemailStatus.DONE: VoicemailStatus.TAKEN}
+    allowed: dict[str, VoicemailStatus] = {
+        VoicemailStatus.TAKEN: VoicemailStatus.NEW,
+        VoicemailStatus.DONE: VoicemailStatus.TAKEN,
+    }
     if to not in allowed:
         raise VoicemailError(f"a voicemail can be taken or done, not {to!r}", 400)
     with services.db.session() as session:
