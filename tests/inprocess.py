@@ -141,7 +141,8 @@ def in_process_system(
     workdir: Path, *, database_url: str, redis_url: str, settings: dict[str, str] | None = None
 ) -> Iterator[InProcessSystem]:
     """Start the app and the sandbox in this process on an emptied Redis database; stop both after."""
-    Redis.from_url(redis_url).flushdb()
+    with Redis.from_url(redis_url) as redis:
+        redis.flushdb()
     app_socket, sandbox_socket = listening_socket(), listening_socket()
     base_url, sandbox_url = url_of(app_socket), url_of(sandbox_socket)
     var_dir = workdir / "var"
@@ -157,6 +158,7 @@ def in_process_system(
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_API_BASE": sandbox_url,
         **(settings or {}),
+        "_env_file": None,  # a developer's .env must not change what the tests run against
     }
     app_settings = load_settings(**values)
     sandbox = create_sandbox_app(
