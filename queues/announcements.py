@@ -13,14 +13,18 @@ from starlette.responses import JSONResponse, Response
 
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
+from contactcenter.errors import Invalid
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, require_user
 from queues.models import Queue
 
 MAX_TEXT = 500
 
 
-class AnnouncementError(ValueError):
+class AnnouncementError(Invalid):
     """The announcement is not valid; the message says why (HTTP 400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Bad request: {message}")
 
 
 def parse(body: object) -> tuple[str, list[str]]:
@@ -64,10 +68,9 @@ async def post_announcement(request: Request) -> Response:
     """POST /api/announcements {"text": "...", "queues": [...]} (supervisors, managers, admins)."""
     user = await require_user(request, SUPERVISOR_ROLES)
     try:
-        text, queues = parse(json.loads(await request.body() or b"null"))
-        result = await run_in_threadpool(announce, request.app.state.services, text=text, queues=queues, user=user)
-    except json.JSONDecodeError:
-        return JSONResponse({"error": "Bad request: the body must be JSON"}, status_code=400)
-    except AnnouncementError as exc:
-        return JSONResponse({"error": f"Bad request: {exc}"}, status_code=400)
+        body = json.loads(await request.body() or b"null")
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise AnnouncementError("the body must be JSON") from exc
+    text, queues = parse(body)
+    result = await run_in_threadpool(announce, request.app.state.services, text=text, queues=queues, user=user)
     return JSONResponse(result, status_code=201)
