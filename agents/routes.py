@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from agents import call_control, screen_pop, service, voice
 from agents.forms import wrap_up_form
+from agents.schemas import Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
-from contactcenter.errors import Invalid, path_id
+from contactcenter.errors import Invalid, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
@@ -95,20 +96,10 @@ async def console_options(request: Request) -> Response:
 
 
 async def transfer(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-        queue, to_agent, number = body.get("queue"), body.get("agent"), body.get("number")
-        if number is not None:
-            if not isinstance(number, str) or queue is not None or to_agent is not None:
-                raise TypeError
-            return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=number)
-        if queue is not None and not isinstance(queue, str):
-            raise TypeError
-        if to_agent is not None and (not isinstance(to_agent, int) or isinstance(to_agent, bool)):
-            raise TypeError
-    except (Invalid, TypeError) as exc:
-        raise Invalid('Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}.') from exc
-    return await _act(request, service.transfer, contact_id=_contact_id(request), queue=queue, to_agent=to_agent)
+    to = parsed(Transfer, await request.body(), problem='Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}')
+    if to.number is not None:
+        return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=to.number)
+    return await _act(request, service.transfer, contact_id=_contact_id(request), queue=to.queue, to_agent=to.agent)
 
 
 async def hold(request: Request) -> Response:
@@ -120,12 +111,8 @@ async def resume(request: Request) -> Response:
 
 
 async def extend_wrap_up(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-        seconds = float(body.get("seconds", 30))
-    except (Invalid, TypeError, ValueError) as exc:
-        raise Invalid('Send {"seconds": N} with N from 1 to 3600.') from exc
-    return await _act(request, service.extend_wrap_up, seconds=seconds)
+    more = parsed(WrapUpExtension, await request.body() or b"{}", problem='Send {"seconds": N} with N from 1 to 3600')
+    return await _act(request, service.extend_wrap_up, seconds=more.seconds)
 
 
 async def my_day(request: Request) -> Response:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -101,8 +102,13 @@ def parsed(model: type[Model], body: bytes, *, problem: str = "Bad request") -> 
     try:
         return model.model_validate_json(body or b"null")
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise Invalid(f"{problem}: {problems}") from exc
+        raise Invalid(f"{problem}: " + "; ".join(_described(error) for error in exc.errors())) from exc
+
+
+def _described(error: ErrorDetails) -> str:
+    """`field: what is wrong` (a validator's own message without pydantic's "Value error, ")."""
+    where = ".".join(map(str, error["loc"])) or "body"
+    return f"{where}: {error['ctx']['error'] if error['type'] == 'value_error' else error['msg']}"
 
 
 async def api_error(request: Request, exc: Exception) -> Response:

@@ -314,10 +314,8 @@ def test_canned_replies_are_read_by_agents_and_kept_by_supervisors(system: Syste
     path = f"/api/canned-replies/{reply['id']}"
     assert agent.put(path, json={"active": False}).status_code == 403
     assert agent.delete(path).status_code == 403
-    assert supervisor.put(path, json={"active": "no"}).json() == {
-        "error": "active must be true or false.",
-        "code": "invalid",
-    }
+    refused = supervisor.put(path, json={"active": "no"})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid" and "active" in refused.json()["error"]
     assert supervisor.put(path, json={"active": False}).json()["active"] is False
     assert reply["id"] not in [r["id"] for r in agent.get("/api/canned-replies").json()["canned_replies"]]
     assert reply["id"] in [r["id"] for r in supervisor.get("/api/canned-replies?all=1").json()["canned_replies"]]

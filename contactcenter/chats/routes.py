@@ -18,7 +18,8 @@ from contactcenter import ratelimit
 from contactcenter.chats import canned, offline, service, socket, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
-from contactcenter.errors import TooManyRequests, path_id
+from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
+from contactcenter.errors import TooManyRequests, parsed, path_id
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -173,7 +174,7 @@ async def list_canned(request: Request) -> Response:
 
 async def create_canned(request: Request) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
-    fields = await _json_object(request)
+    fields = parsed(NewCannedReply, await request.body())
     reply = await run_in_threadpool(canned.create, request.app.state.services, fields=fields, user_id=user.id)
     return JSONResponse(reply, status_code=201)
 
@@ -184,7 +185,7 @@ async def change_canned(request: Request) -> Response:
     if request.method == "DELETE":
         await run_in_threadpool(canned.delete, services, reply_id=reply_id, user_id=user.id)
         return JSONResponse({"ok": True})
-    fields = await _json_object(request)
+    fields = parsed(CannedReplyChange, await request.body())
     reply = await run_in_threadpool(canned.update, services, reply_id=reply_id, fields=fields, user_id=user.id)
     return JSONResponse(reply)
 
