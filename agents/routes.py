@@ -12,7 +12,9 @@ from starlette.routing import Route
 
 from agents import call_control, screen_pop, service, voice
 from agents.forms import wrap_up_form
+from agents.schemas import Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
+from contactcenter.errors import Invalid, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
@@ -29,30 +31,24 @@ async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError as exc:
-        raise service.AgentActionError("The body must be JSON.", 400) from exc
+        raise Invalid("The body must be JSON.") from exc
     if not isinstance(body, dict):
-        raise service.AgentActionError("The body must be a JSON object.", 400)
+        raise Invalid("The body must be a JSON object.")
     return body
 
 
 def _contact_id(request: Request) -> int:
-    return int(request.path_params["contact_id"])
+    return path_id(request, "contact_id")
 
 
 async def _act(request: Request, action: Any, **kwargs: Any) -> Response:
     agent = await require_user(request, AGENT_ROLES)
-    try:
-        result = await run_in_threadpool(action, request.app.state.services, agent=agent, **kwargs)
-    except service.AgentActionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    result = await run_in_threadpool(action, request.app.state.services, agent=agent, **kwargs)
     return JSONResponse({"ok": True, **({"state": result} if isinstance(result, str) else {})})
 
 
 async def set_state(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-    except service.AgentActionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    body = await _json_body(request)
     return await _act(request, service.set_state, state=str(body.get("state", "")), reason=str(body.get("reason", "")))
 
 
@@ -69,22 +65,16 @@ async def end(request: Request) -> Response:
 
 
 async def wrap_up(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-        form = wrap_up_form(body, timezone=request.app.state.services.settings.timezone)
-    except service.AgentActionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    body = await _json_body(request)
+    form = wrap_up_form(body, timezone=request.app.state.services.settings.timezone)
     return await _act(request, service.wrap_up, contact_id=_contact_id(request), form=form)
 
 
 async def screen_pop_of(request: Request) -> Response:
     viewer = await require_user(request, AGENT_ROLES | SUPERVISOR_ROLES)
-    try:
-        pop = await run_in_threadpool(
-            screen_pop.screen_pop, request.app.state.services, viewer=viewer, contact_id=_contact_id(request)
-        )
-    except service.AgentActionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    pop = await run_in_threadpool(
+        screen_pop.screen_pop, request.app.state.services, viewer=viewer, contact_id=_contact_id(request)
+    )
     return JSONResponse(pop)
 
 
@@ -106,22 +96,10 @@ async def console_options(request: Request) -> Response:
 
 
 async def transfer(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-        queue, to_agent, number = body.get("queue"), body.get("agent"), body.get("number")
-        if number is not None:
-            if not isinstance(number, str) or queue is not None or to_agent is not None:
-                raise TypeError
-            return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=number)
-        if queue is not None and not isinstance(queue, str):
-            raise TypeError
-        if to_agent is not None and (not isinstance(to_agent, int) or isinstance(to_agent, bool)):
-            raise TypeError
-    except (service.AgentActionError, TypeError):
-        return JSONResponse(
-            {"error": 'Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}.'}, status_code=400
-        )
-    return await _act(request, service.transfer, contact_id=_contact_id(request), queue=queue, to_agent=to_agent)
+    to = parsed(Transfer, await request.body(), problem='Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}')
+    if to.number is not None:
+        return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=to.number)
+    return await _act(request, service.transfer, contact_id=_contact_id(request), queue=to.queue, to_agent=to.agent)
 
 
 async def hold(request: Request) -> Response:
@@ -133,12 +111,8 @@ async def resume(request: Request) -> Response:
 
 
 async def extend_wrap_up(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-        seconds = float(body.get("seconds", 30))
-    except (service.AgentActionError, TypeError, ValueError):
-        return JSONResponse({"error": 'Send {"seconds": N} with N from 1 to 3600.'}, status_code=400)
-    return await _act(request, service.extend_wrap_up, seconds=seconds)
+    more = parsed(WrapUpExtension, await request.body() or b"{}", problem='Send {"seconds": N} with N from 1 to 3600')
+    return await _act(request, service.extend_wrap_up, seconds=more.seconds)
 
 
 async def my_day(request: Request) -> Response:

@@ -17,6 +17,7 @@ from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.errors import APIError
 from contactcenter.telephony import TelephonyError
 from contactcenter.tickets.models import Ticket, TicketStatus
 from contactcenter.tickets.service import add_note, categorize, set_status
@@ -29,12 +30,10 @@ log = logging.getLogger(__name__)
 MAX_NOTE_LENGTH = 10_000
 
 
-class AgentActionError(Exception):
-    """The action cannot be done now; the message tells the agent why."""
+class AgentActionError(APIError):
+    """The action cannot be done now (409 unless said otherwise); the message tells the agent why."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+    status = 409
 
 
 @contextmanager
@@ -43,7 +42,7 @@ def routing_refusals() -> Iterator[None]:
     try:
         yield
     except RoutingError as exc:
-        raise AgentActionError(str(exc)) from exc
+        raise AgentActionError(str(exc), code=exc.code) from exc
 
 
 def audit_action(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from contactcenter import errors
 from contactcenter.context import Services
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
@@ -20,7 +21,7 @@ from queues.models import Queue
 Event = dict[str, Any]
 
 
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     """No such agent (or not one who takes contacts)."""
 
 

@@ -24,6 +24,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
+from contactcenter.errors import Unavailable
 from contactcenter.settings import REAL_TWILIO_API, Settings
 from contactcenter.users.auth import AGENT_ROLES, CurrentUser, require_user
 from contactcenter.users.models import User
@@ -45,14 +46,19 @@ SID_FORMATS = {
     "TWILIO_API_KEY": ("twilio_api_key", re.compile(r"^SK[0-9a-f]{32}$"), "an API key SID (SK…)"),
     "TWILIO_TWIML_APP_SID": ("twilio_twiml_app_sid", re.compile(r"^AP[0-9a-f]{32}$"), "a TwiML app SID (AP…)"),
 }
+# A credential: no cache (browser or proxy) may keep it or hand it to someone else.
+NO_STORE = {"Cache-Control": "no-store"}
 NO_OUTGOING_CALLS = {
     "zh-CN": "坐席工作台不能拨打外线电话,再见。",
     "en": "Outgoing calls from the agent console are not enabled. Goodbye.",
 }
 
 
-class VoiceUnavailable(Exception):
+class VoiceUnavailable(Unavailable):
     """No browser phone can be set up; the message names the settings to fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers=NO_STORE)
 
 
 def is_sandbox(settings: Settings) -> bool:
@@ -123,12 +129,8 @@ def phone_config(services: Services, *, user: CurrentUser, client: str) -> dict[
 async def token_endpoint(request: Request) -> Response:
     user = await require_user(request, CALL_TAKING_ROLES)
     client = request.client.host if request.client else "unknown"
-    try:
-        body = await run_in_threadpool(phone_config, request.app.state.services, user=user, client=client)
-    except VoiceUnavailable as exc:
-        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Cache-Control": "no-store"})
-    # A credential: no cache (browser or proxy) may keep it or hand it to someone else.
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    body = await run_in_threadpool(phone_config, request.app.state.services, user=user, client=client)
+    return JSONResponse(body, headers=NO_STORE)
 
 
 def outgoing_call(services: Services, request: Request, params: Params) -> str:

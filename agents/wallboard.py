@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 from agents import supervisor_service
 from contactcenter.context import Services
+from contactcenter.errors import Invalid, path_id
 from contactcenter.users.auth import SUPERVISOR_ROLES, current_user, require_user
-from contactcenter.users.teams import OutsideTeam
 from queues import history
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,22 +43,14 @@ async def floor(request: Request) -> Response:
 async def agents(request: Request) -> Response:
     viewer = await require_user(request, SUPERVISOR_ROLES)
     team = request.query_params.get("team") or None
-    try:
-        rows = await run_in_threadpool(supervisor_service.list_agents, request.app.state.services, viewer, team)
-    except OutsideTeam as exc:
-        return JSONResponse({"error": str(exc)}, status_code=403)
+    rows = await run_in_threadpool(supervisor_service.list_agents, request.app.state.services, viewer, team)
     return JSONResponse(rows)
 
 
 async def agent(request: Request) -> Response:
     viewer = await require_user(request, SUPERVISOR_ROLES)
-    agent_id = int(request.path_params["agent_id"])
-    try:
-        row = await run_in_threadpool(supervisor_service.agent_detail, request.app.state.services, viewer, agent_id)
-    except OutsideTeam as exc:
-        return JSONResponse({"error": str(exc)}, status_code=403)
-    except supervisor_service.NotFound as exc:
-        return JSONResponse({"error": str(exc)}, status_code=404)
+    agent_id = path_id(request, "agent_id")
+    row = await run_in_threadpool(supervisor_service.agent_detail, request.app.state.services, viewer, agent_id)
     return JSONResponse(row)
 
 
@@ -66,9 +58,7 @@ async def queue_history(request: Request) -> Response:
     viewer = await require_user(request, SUPERVISOR_ROLES)
     raw = request.query_params.get("hours", "3")
     if not raw.isdigit() or not 1 <= int(raw) <= history.MAX_HOURS:
-        return JSONResponse(
-            {"error": f"hours must be a whole number from 1 to {history.MAX_HOURS} (got {raw!r})."}, status_code=400
-        )
+        raise Invalid(f"hours must be a whole number from 1 to {history.MAX_HOURS} (got {raw!r}).")
     services: Services = request.app.state.services
     scope = await run_in_threadpool(supervisor_service.scope_of, services, viewer)
     found = await run_in_threadpool(history.history, services.routing, list(scope.queues), int(raw))

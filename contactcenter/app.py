@@ -12,7 +12,6 @@ from pathlib import Path
 from redis.asyncio import Redis as AsyncRedis
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -25,7 +24,7 @@ from agents import routes as agent_routes
 from agents import wallboard, wallboard_ws
 from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
-from contactcenter import openapi
+from contactcenter import errors, openapi
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -76,11 +75,6 @@ async def healthz(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     return RedirectResponse("/console", status_code=303)
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
 
 def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
@@ -156,7 +150,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         ),
     ]
     return ContactCenterApp(
-        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS
     )
 
 

@@ -13,7 +13,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = (ROOT / "agents" / "api.yml", ROOT / "contactcenter" / "chats" / "api.yml", ROOT / "queues" / "api.yml")
+# The shared components (Error, Page, …) are in contactcenter/api.yml; every other file refers to them.
+SOURCES = tuple(
+    ROOT / folder / "api.yml"
+    for folder in (
+        "contactcenter",
+        "contactcenter/users",
+        "agents",
+        "contactcenter/chats",
+        "contactcenter/tickets",
+        "contactcenter/callbacks",
+        "contactcenter/voicemails",
+        "queues",
+        "recordings",
+        "ivr",
+    )
+)
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from redis import Redis
 from redis.cluster import RedisCluster
-from starlette.responses import JSONResponse
 
 from contactcenter.settings import Settings
 
@@ -62,8 +61,3 @@ def wait_text(seconds: int) -> str:
         return f"{seconds} 秒 / {seconds} seconds"
     minutes = -(-seconds // 60)
     return f"{minutes} 分钟 / {minutes} minutes"
-
-
-def refused(error: str, wait: int) -> JSONResponse:
-    """The 429 an API caller gets: the error, and the wait in the body and in Retry-After."""
-    return JSONResponse({"error": error, "retry_after": wait}, status_code=429, headers={"Retry-After": str(wait)})

@@ -17,7 +17,7 @@ from contactcenter.customers.service import normalize_phone
 from contactcenter.voicemails import service as voicemails
 from ivr import service, waiting
 from ivr.hold_music import hold_music
-from ivr.webhook import BadWebhook, Params, query_int, require, webhook
+from ivr.webhook import BadWebhook, Params, query_id, query_int, require, webhook
 from recordings import service as recordings
 
 QUEUE_RESULTS = {
@@ -51,7 +51,7 @@ def incoming(services: Services, request: Request, params: Params) -> str:
 def contact_of(services: Services, request: Request, params: Params) -> int:
     """The contact in the query, or (for the answer to the opening) the call registered now."""
     if "contact" in request.query_params:
-        return query_int(request, "contact")
+        return query_id(request, "contact")
     call_sid, from_number, to_number = require(params, "CallSid", "From", "To")
     try:
         started_at = datetime.fromtimestamp(query_int(request, "started") / 1000, UTC)
@@ -80,7 +80,7 @@ def callback_step(services: Services, request: Request, params: Params) -> str:
     query = request.query_params
     return service.callback_step(
         services,
-        contact_id=query_int(request, "contact"),
+        contact_id=query_id(request, "contact"),
         call_sid=call_sid,
         step=query.get("step", ""),
         digits=params.get("Digits"),
@@ -98,37 +98,37 @@ def wait(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
     queue_time = params.get("QueueTime", "0")
     return waiting.wait_round(
-        services, contact_id=query_int(request, "contact"), queue_seconds=int(queue_time) if queue_time.isdigit() else 0
+        services, contact_id=query_id(request, "contact"), queue_seconds=int(queue_time) if queue_time.isdigit() else 0
     )
 
 
 def wait_key(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return waiting.wait_key(services, contact_id=query_int(request, "contact"), digits=params.get("Digits"))
+    return waiting.wait_key(services, contact_id=query_id(request, "contact"), digits=params.get("Digits"))
 
 
 def queue_result(services: Services, request: Request, params: Params) -> str:
     (result,) = require(params, "QueueResult")
     if result not in QUEUE_RESULTS:
         raise BadWebhook(f"unknown QueueResult {result!r}")
-    return waiting.queue_result(services, contact_id=query_int(request, "contact"), result=result)
+    return waiting.queue_result(services, contact_id=query_id(request, "contact"), result=result)
 
 
 def timed_out(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return waiting.timed_out(services, contact_id=query_int(request, "contact"))
+    return waiting.timed_out(services, contact_id=query_id(request, "contact"))
 
 
 def voicemail_done(services: Services, request: Request, params: Params) -> str:
     (call_sid,) = require(params, "CallSid")
-    return service.voicemail_done(services, contact_id=query_int(request, "contact"), call_sid=call_sid)
+    return service.voicemail_done(services, contact_id=query_id(request, "contact"), call_sid=call_sid)
 
 
 def transfer_result(services: Services, request: Request, params: Params) -> str:
     call_sid, dial_status = require(params, "CallSid", "DialCallStatus")
     return service.transfer_result(
         services,
-        contact_id=query_int(request, "contact"),
+        contact_id=query_id(request, "contact"),
         call_sid=call_sid,
         node=request.query_params.get("node", ""),
         dial_status=_dial_status(dial_status),
@@ -144,14 +144,14 @@ def _dial_status(value: str) -> str:
 def connect(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
     return service.connect_agent(
-        services, contact_id=query_int(request, "contact"), bridge=request.query_params.get("bridge")
+        services, contact_id=query_id(request, "contact"), bridge=request.query_params.get("bridge")
     )
 
 
 def hold(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
     again = request.query_params.get("again") == "1"
-    return service.hold(services, contact_id=query_int(request, "contact"), again=again)
+    return service.hold(services, contact_id=query_id(request, "contact"), again=again)
 
 
 def transfer_out(services: Services, request: Request, params: Params) -> str:
@@ -159,7 +159,7 @@ def transfer_out(services: Services, request: Request, params: Params) -> str:
     number = normalize_phone(request.query_params.get("to", ""), region=services.settings.default_region)
     if number is None:
         raise BadWebhook("query parameter 'to' must be a phone number")
-    return service.transfer_out(services, contact_id=query_int(request, "contact"), number=number)
+    return service.transfer_out(services, contact_id=query_id(request, "contact"), number=number)
 
 
 def transfer_out_result(services: Services, request: Request, params: Params) -> str:
@@ -169,12 +169,12 @@ def transfer_out_result(services: Services, request: Request, params: Params) ->
 
 def resume(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return service.resume(services, contact_id=query_int(request, "contact"))
+    return service.resume(services, contact_id=query_id(request, "contact"))
 
 
 def dial_result(services: Services, request: Request, params: Params) -> str:
     (status,) = require(params, "DialCallStatus")
-    return service.dial_result(services, contact_id=query_int(request, "contact"), dial_status=_dial_status(status))
+    return service.dial_result(services, contact_id=query_id(request, "contact"), dial_status=_dial_status(status))
 
 
 def status(services: Services, request: Request, params: Params) -> str:
@@ -193,7 +193,7 @@ def status(services: Services, request: Request, params: Params) -> str:
 
 def callback_answered(services: Services, request: Request, params: Params) -> str:
     (call_sid,) = require(params, "CallSid")
-    return service.callback_answered(services, callback_id=query_int(request, "callback"), call_sid=call_sid)
+    return service.callback_answered(services, callback_id=query_id(request, "callback"), call_sid=call_sid)
 
 
 def callback_status(services: Services, request: Request, params: Params) -> str:
@@ -201,14 +201,14 @@ def callback_status(services: Services, request: Request, params: Params) -> str
     if call_status not in service.CALL_STATUSES:
         raise BadWebhook(f"unknown CallStatus {call_status!r}")
     callbacks.outbound_status(
-        services, callback_id=query_int(request, "callback"), call_sid=call_sid, status=call_status
+        services, callback_id=query_id(request, "callback"), call_sid=call_sid, status=call_status
     )
     return "<Response/>"
 
 
 def recording(services: Services, request: Request, params: Params) -> str:
     sid, call_sid, rec_status = require(params, "RecordingSid", "CallSid", "RecordingStatus")
-    contact_id = query_int(request, "contact")
+    contact_id = query_id(request, "contact")
     recordings.recording_reported(
         services,
         contact_id=contact_id,

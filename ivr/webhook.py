@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 
 from contactcenter.context import Services
+from contactcenter.errors import MAX_ID
 
 Params = dict[str, str]  # Twilio's form fields, one value each
 Handler = Callable[[Services, Request, Params], str]
@@ -49,6 +50,14 @@ def query_int(request: Request, name: str) -> int:
     if not value.isdigit():
         raise BadWebhook(f"query parameter {name!r} must be a whole number")
     return int(value)
+
+
+def query_id(request: Request, name: str) -> int:
+    """An id from the query; one past the largest SQL integer names nothing (LookupError: 404)."""
+    value = query_int(request, name)
+    if value > MAX_ID:
+        raise LookupError(f"no {name} {value}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ event stream (one numbered `announcement` event with `broadcast`, see queues/eve
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -13,30 +12,10 @@ from starlette.responses import JSONResponse, Response
 
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
+from contactcenter.errors import Invalid, parsed
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, require_user
 from queues.models import Queue
-
-MAX_TEXT = 500
-
-
-class AnnouncementError(ValueError):
-    """The announcement is not valid; the message says why (HTTP 400)."""
-
-
-def parse(body: object) -> tuple[str, list[str]]:
-    """The text (1-500 characters once trimmed) and the queue names it is about (none: everyone)."""
-    if not isinstance(body, dict):
-        raise AnnouncementError("the body must be a JSON object")
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise AnnouncementError("text is required (1 to 500 characters)")
-    text = text.strip()
-    if len(text) > MAX_TEXT:
-        raise AnnouncementError(f"text is {len(text)} characters long; at most {MAX_TEXT}")
-    queues = body.get("queues") or []
-    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
-        raise AnnouncementError("queues must be a list of queue names")
-    return text, list(dict.fromkeys(queues))
+from queues.schemas import Announcement
 
 
 def announce(services: Services, *, text: str, queues: list[str], user: CurrentUser) -> dict[str, Any]:
@@ -46,7 +25,7 @@ def announce(services: Services, *, text: str, queues: list[str], user: CurrentU
             known = set(session.scalars(select(Queue.name).where(Queue.name.in_(queues))))
             unknown = [q for q in queues if q not in known]
             if unknown:
-                raise AnnouncementError(f"no such queue: {', '.join(unknown)}")
+                raise Invalid(f"Bad request: no such queue: {', '.join(unknown)}")
         seq = services.routing.announce(text=text, by=str(user.id), by_name=user.display_name, queues=queues)
         record_event(
             session,
@@ -63,11 +42,8 @@ def announce(services: Services, *, text: str, queues: list[str], user: CurrentU
 async def post_announcement(request: Request) -> Response:
     """POST /api/announcements {"text": "...", "queues": [...]} (supervisors, managers, admins)."""
     user = await require_user(request, SUPERVISOR_ROLES)
-    try:
-        text, queues = parse(json.loads(await request.body() or b"null"))
-        result = await run_in_threadpool(announce, request.app.state.services, text=text, queues=queues, user=user)
-    except json.JSONDecodeError:
-        return JSONResponse({"error": "Bad request: the body must be JSON"}, status_code=400)
-    except AnnouncementError as exc:
-        return JSONResponse({"error": f"Bad request: {exc}"}, status_code=400)
+    sent = parsed(Announcement, await request.body())
+    result = await run_in_threadpool(
+        announce, request.app.state.services, text=sent.text, queues=sent.queues or [], user=user
+    )
     return JSONResponse(result, status_code=201)

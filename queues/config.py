@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
+from contactcenter.errors import Invalid
 from queues.engine import RoutingEngine
 from queues.models import Queue
 
@@ -108,7 +109,7 @@ def update_queue(session: Session, engine: RoutingEngine, *, queue: Queue, chang
     if "skills" in changed:
         for skill, level in (changed["skills"] or {}).items():
             if not 1 <= level <= 5:
-                raise ValueError(f"skill {skill!r}: level must be from 1 to 5")
+                raise Invalid(f"skill {skill!r}: level must be from 1 to 5")
         changed["skills"] = changed["skills"] or {}
     if "overflow" in changed:  # every field of a step is stored, defaults included
         changed["overflow"] = [step.model_dump() for step in changes.overflow or []]
@@ -116,7 +117,7 @@ def update_queue(session: Session, engine: RoutingEngine, *, queue: Queue, chang
         for step in changed["overflow"]:
             unknown = sorted(set(step["queues"]) - known)
             if unknown:
-                raise ValueError(f"overflow step after {step['after_seconds']} s: no queue {', '.join(unknown)}")
+                raise Invalid(f"overflow step after {step['after_seconds']} s: no queue {', '.join(unknown)}")
     if "weight" in changed and changed["weight"] is None:
         changed["weight"] = 1
     for name, value in changed.items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,12 +12,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contactcenter.context import Services
+from contactcenter.errors import Invalid, NotFound, parsed, path_id
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
 from queues.announcements import post_announcement
 from queues.config import QueueSettings, queue_view, update_queue
-from queues.engine import RoutingError
 from queues.models import Queue
-from queues.supervision import SupervisionError, force_agent_state, requeue_contact
+from queues.supervision import force_agent_state, requeue_contact
 
 
 def _list(services: Services) -> list[dict[str, Any]]:
@@ -42,30 +41,23 @@ def _update(services: Services, name: str, changes: QueueSettings, actor: str) -
 
 async def change_queue(request: Request) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
-    try:
-        changes = QueueSettings.model_validate_json(await request.body())
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": f"Invalid queue settings: {problems}"}, status_code=400)
-    try:
-        view = await run_in_threadpool(
-            _update, request.app.state.services, request.path_params["name"], changes, f"user:{user.id}"
-        )
-    except ValueError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+    changes = parsed(QueueSettings, await request.body(), problem="Invalid queue settings")
+    view = await run_in_threadpool(
+        _update, request.app.state.services, request.path_params["name"], changes, f"user:{user.id}"
+    )
     if view is None:
-        return JSONResponse({"error": "No such queue."}, status_code=404)
+        raise NotFound("No such queue.")
     return JSONResponse(view)
 
 
 async def contact_routing(request: Request) -> Response:
     await require_user(request, SUPERVISOR_ROLES)
     services: Services = request.app.state.services
-    contact_id = str(request.path_params["contact_id"])
+    contact_id = str(path_id(request, "contact_id"))
     routing = await run_in_threadpool(services.routing.contact, contact_id)
     decisions = await run_in_threadpool(lambda: services.routing.explain(contact_id=contact_id))
     if not routing and not decisions:
-        return JSONResponse({"error": "Routing has no record of that contact (never queued, or expired)."}, 404)
+        raise NotFound("Routing has no record of that contact (never queued, or expired).")
     return JSONResponse({"contact": contact_id, "state": routing.get("state"), "decisions": decisions})
 
 
@@ -75,22 +67,17 @@ async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
         body = json.loads(await request.body() or b"{}")
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
-        result = await run_in_threadpool(
-            action, request.app.state.services, actor=f"user:{user.id}", **kwargs, **_fields(body, action)
-        )
-    except (ValueError, TypeError) as exc:
-        return JSONResponse({"error": f"Bad request: {exc}"}, status_code=400)
-    except RoutingError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=404 if exc.code == "unknown" else 409)
-    except SupervisionError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        fields = _fields(body, action)
+    except ValueError as exc:  # also a body that is not JSON or not UTF-8
+        raise Invalid(f"Bad request: {exc}") from exc
+    result = await run_in_threadpool(action, request.app.state.services, actor=f"user:{user.id}", **kwargs, **fields)
     return JSONResponse({"ok": True, "state": result})
 
 
 def _fields(body: dict[str, Any], action: Any) -> dict[str, Any]:
     if action is requeue_contact:
         priority = body.get("priority")
-        if not isinstance(priority, int) or isinstance(priority, bool):
+        if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 9:
             raise ValueError("priority must be a whole number from 0 to 9")
         queue = body.get("queue")
         if queue is not None and not isinstance(queue, str):
@@ -100,11 +87,11 @@ def _fields(body: dict[str, Any], action: Any) -> dict[str, Any]:
 
 
 async def requeue(request: Request) -> Response:
-    return await _supervise(request, requeue_contact, contact_id=request.path_params["contact_id"])
+    return await _supervise(request, requeue_contact, contact_id=path_id(request, "contact_id"))
 
 
 async def force_state(request: Request) -> Response:
-    return await _supervise(request, force_agent_state, agent_id=request.path_params["agent_id"])
+    return await _supervise(request, force_agent_state, agent_id=path_id(request, "agent_id"))
 
 
 async def queue_stats(request: Request) -> Response:
@@ -113,7 +100,7 @@ async def queue_stats(request: Request) -> Response:
     names = await run_in_threadpool(lambda: [q["name"] for q in _list(services)])
     wanted = request.path_params.get("name")
     if wanted is not None and wanted not in names:
-        return JSONResponse({"error": "No such queue."}, status_code=404)
+        raise NotFound("No such queue.")
     chosen = [wanted] if wanted else names
     stats = await run_in_threadpool(lambda: [services.routing.queue_stats(queue=name) for name in chosen])
     return JSONResponse(stats[0] if wanted else stats)

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
+from contactcenter.errors import APIError
 from contactcenter.users.models import User
-from contactcenter.users.teams import OutsideTeam, check_may_supervise
+from contactcenter.users.teams import check_may_supervise
+from queues.engine import RoutingError
 from queues.models import Queue
 
 
-class SupervisionError(Exception):
-    """The action cannot be done; the message says why. `status` is the HTTP status to answer."""
+class SupervisionError(APIError):
+    """The action cannot be done (409 unless said otherwise); the message says why."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+    status = 409
+
+
+@contextmanager
+def routing_refusals() -> Iterator[None]:
+    """Routing's refusals as the supervisor hears them: an unknown contact 404, a value routing does not
+    take (a state, a priority) 400, anything else 409."""
+    try:
+        yield
+    except RoutingError as exc:
+        raise SupervisionError(str(exc), 404 if exc.code == "unknown" else 409, code=exc.code) from exc
+    except ValueError as exc:
+        raise SupervisionError(f"Bad request: {exc}", 400) from exc
 
 
 def requeue_contact(services: Services, *, contact_id: int, priority: int, queue: str | None, actor: str) -> str:
@@ -25,7 +40,8 @@ def requeue_contact(services: Services, *, contact_id: int, priority: int, queue
     with services.db.session() as session:
         if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
             raise SupervisionError(f"There is no queue {queue!r}.", 404)
-        state = services.routing.requeue(contact_id=str(contact_id), priority=priority, queue=queue)
+        with routing_refusals():
+            state = services.routing.requeue(contact_id=str(contact_id), priority=priority, queue=queue)
         record_event(
             session,
             actor=actor,
@@ -45,14 +61,15 @@ def force_agent_state(services: Services, *, agent_id: int, state: str, reason: 
         if agent is None:
             raise SupervisionError("No such agent.", 404)
         _check_team(session, actor, agent)
-        new_state = services.routing.set_agent_state(
-            agent_id=str(agent.id),
-            state=state,
-            queues=[q.name for q in agent.queues],
-            reason=reason,
-            skills=dict(agent.skills),
-            chat_capacity=agent.chat_capacity,
-        )
+        with routing_refusals():
+            new_state = services.routing.set_agent_state(
+                agent_id=str(agent.id),
+                state=state,
+                queues=[q.name for q in agent.queues],
+                reason=reason,
+                skills=dict(agent.skills),
+                chat_capacity=agent.chat_capacity,
+            )
         record_event(
             session,
             actor=actor,
@@ -71,7 +88,4 @@ def _check_team(session: Session, actor: str, agent: User) -> None:
     boss = session.get(User, int(actor_id)) if kind == "user" and actor_id.isdigit() else None
     if boss is None:
         return  # the system itself (CLI, jobs): not a person with a team
-    try:
-        check_may_supervise(role=boss.role, team=boss.team, agent=agent)
-    except OutsideTeam as exc:
-        raise SupervisionError(str(exc), 403) from exc
+    check_may_supervise(role=boss.role, team=boss.team, agent=agent)

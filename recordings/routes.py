@@ -15,6 +15,7 @@ from starlette.routing import Route
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
+from contactcenter.errors import NotFound, path_id
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from contactcenter.users.auth import QA_ROLES, CurrentUser, current_user, require_user
@@ -43,11 +44,9 @@ def _media(services: Services, recording_id: int, user: CurrentUser, client: str
 async def media(request: Request) -> Response:
     user = await require_user(request, QA_ROLES)
     client = request.client.host if request.client else "unknown"
-    path = await run_in_threadpool(
-        _media, request.app.state.services, request.path_params["recording_id"], user, client
-    )
+    path = await run_in_threadpool(_media, request.app.state.services, path_id(request, "recording_id"), user, client)
     if path is None or not path.exists():
-        return JSONResponse({"error": "No stored recording with that id."}, status_code=404)
+        raise NotFound("No stored recording with that id.")
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
 
 

@@ -276,7 +276,7 @@ def test_the_customer_socket_refuses_an_unknown_token(system: System) -> None:
 )
 def test_a_bad_pre_chat_form_gets_a_400_saying_why(system: System, body: Any, error: str) -> None:
     response = httpx.post(system.base_url + "/api/chat/start", json=body, timeout=15)
-    assert (response.status_code, response.json()) == (400, {"error": error})
+    assert (response.status_code, response.json()) == (400, {"error": error, "code": "invalid"})
 
 
 def test_bad_agent_messages_get_a_4xx_saying_why(system: System, agent: AgentConsole) -> None:
@@ -284,7 +284,7 @@ def test_bad_agent_messages_get_a_4xx_saying_why(system: System, agent: AgentCon
     customer.open()
     connected(agent, customer)
     path = f"/api/agent/chats/{customer.contact}/messages"
-    assert agent.post(path, {"body": "   "}).json() == {"error": "The message is empty."}
+    assert agent.post(path, {"body": "   "}).json() == {"error": "The message is empty.", "code": "invalid"}
     too_long = agent.post(path, {"body": "长" * 2001})
     assert too_long.status_code == 400 and "longer than 2000 characters" in too_long.json()["error"]
     assert agent.http.post(path, content=b"{not json").status_code == 400
@@ -314,7 +314,8 @@ def test_canned_replies_are_read_by_agents_and_kept_by_supervisors(system: Syste
     path = f"/api/canned-replies/{reply['id']}"
     assert agent.put(path, json={"active": False}).status_code == 403
     assert agent.delete(path).status_code == 403
-    assert supervisor.put(path, json={"active": "no"}).json() == {"error": "active must be true or false."}
+    refused = supervisor.put(path, json={"active": "no"})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid" and "active" in refused.json()["error"]
     assert supervisor.put(path, json={"active": False}).json()["active"] is False
     assert reply["id"] not in [r["id"] for r in agent.get("/api/canned-replies").json()["canned_replies"]]
     assert reply["id"] in [r["id"] for r in supervisor.get("/api/canned-replies?all=1").json()["canned_replies"]]
@@ -337,10 +338,11 @@ def test_a_message_left_on_the_page_becomes_a_ticket_holding_it(system: System, 
     form = {"name": "郑女士", "phone": "+8613612345678", "topic": "order", "language": "zh-CN"}
     no_phone = httpx.post(system.base_url + "/api/chat/leave-message", json={**form, "phone": "", "message": "hi"})
     assert no_phone.status_code == 400 and no_phone.json() == {
-        "error": "Please give a phone number so we can get back to you."
+        "error": "Please give a phone number so we can get back to you.",
+        "code": "invalid",
     }
     empty = httpx.post(system.base_url + "/api/chat/leave-message", json={**form, "message": ""})
-    assert empty.json() == {"error": "The message is empty."}
+    assert empty.json() == {"error": "The message is empty.", "code": "invalid"}
     left = httpx.post(system.base_url + "/api/chat/leave-message", json={**form, "message": "订单 20261101001 到哪了?"})
     assert left.status_code == 201, left.text
     with sql.connect() as conn:

@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from contactcenter.callbacks import service
 from contactcenter.callbacks.models import CallbackStatus
+from contactcenter.errors import Invalid, path_id
 from contactcenter.users.auth import require_user
 
 STATUSES = {s.value for s in CallbackStatus}
@@ -19,24 +20,16 @@ async def list_callbacks(request: Request) -> Response:
     user = await require_user(request)
     status = request.query_params.get("status")
     if status and status not in STATUSES:
-        return JSONResponse({"error": f"status must be one of {', '.join(sorted(STATUSES))}"}, status_code=400)
+        raise Invalid(f"status must be one of {', '.join(sorted(STATUSES))}")
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=list(user.queues), status=status)
     return JSONResponse({"callbacks": rows})
 
 
 async def cancel_callback(request: Request) -> Response:
     user = await require_user(request, CANCELERS)
-    try:
-        view = await run_in_threadpool(
-            service.cancel,
-            request.app.state.services,
-            callback_id=request.path_params["callback_id"],
-            actor=f"user:{user.id}",
-        )
-    except LookupError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=404)
-    except ValueError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=409)
+    view = await run_in_threadpool(
+        service.cancel, request.app.state.services, callback_id=path_id(request, "callback_id"), actor=f"user:{user.id}"
+    )
     return JSONResponse(view)
 
 

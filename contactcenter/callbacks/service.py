@@ -18,6 +18,7 @@ from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.errors import Conflict, NotFound
 from contactcenter.telephony import TelephonyError
 from contactcenter.timeutil import as_utc, utcnow
 from ivr.call import IvrCall, url
@@ -265,9 +266,9 @@ def cancel(services: Services, *, callback_id: int, actor: str) -> dict[str, obj
     with services.db.session() as session:
         callback = session.get(Callback, callback_id)
         if callback is None:
-            raise LookupError(f"no callback {callback_id}")
+            raise NotFound(f"no callback {callback_id}")
         if callback.status not in (CallbackStatus.WAITING, CallbackStatus.SCHEDULED):
-            raise ValueError(
+            raise Conflict(
                 f"callback {callback_id} is {callback.status}; only a waiting or scheduled one can be canceled"
             )
         callback.status = CallbackStatus.CANCELED

@@ -8,15 +8,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
-from contactcenter.chats.forms import LANGUAGES, MAX_MESSAGE_LENGTH, ChatError
+from contactcenter.chats.forms import LANGUAGES, ChatError
 from contactcenter.chats.models import CannedReply
+from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
 from contactcenter.chats.transcript import iso
 from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
 from queues.models import Queue
-
-MAX_TITLE_LENGTH = 128
-FIELDS = ("title", "body", "language", "queue", "active", "position")
 
 
 def view(reply: CannedReply) -> dict[str, Any]:
@@ -50,37 +48,19 @@ def listing(
         return [view(r) for r in session.scalars(query)]
 
 
-def _checked(session: Session, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    unknown = set(changes) - set(FIELDS)
-    if unknown:
-        raise ChatError(f"Unknown fields: {', '.join(sorted(unknown))}; a canned reply has {', '.join(FIELDS)}.")
-    for name in ("title", "body") if not partial else ():
-        if name not in changes:
-            raise ChatError(f"{name} is required.")
-    checked: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name in ("title", "body"):
-            limit = MAX_TITLE_LENGTH if name == "title" else MAX_MESSAGE_LENGTH
-            if not isinstance(value, str) or not value.strip() or len(value) > limit:
-                raise ChatError(f"{name} must be text of 1 to {limit} characters.")
-            value = value.strip()
-        elif name == "language" and value not in LANGUAGES:
-            raise ChatError(f"language must be one of {', '.join(LANGUAGES)}.")
-        elif name == "queue" and value is not None:
-            if not isinstance(value, str) or session.scalar(select(Queue.id).where(Queue.name == value)) is None:
-                raise ChatError(f"There is no queue {value!r} (null: every queue).")
-        elif name == "active" and not isinstance(value, bool):
-            raise ChatError("active must be true or false.")
-        elif name == "position" and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9999):
-            raise ChatError("position must be a whole number from 0 to 9999.")
-        checked[name] = value
-    return checked
+def _checked(session: Session, fields: CannedReplyChange) -> dict[str, Any]:
+    """The fields given, once their queue (if any) is known to exist."""
+    changes = fields.changes()
+    queue = changes.get("queue")
+    if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
+        raise ChatError(f"There is no queue {queue!r} (null: every queue).")
+    return changes
 
 
-def create(services: Services, *, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
-    """Add a canned reply (title and body required; zh-CN and every queue unless said otherwise)."""
+def create(services: Services, *, fields: NewCannedReply, user_id: int) -> dict[str, Any]:
+    """Add a canned reply (zh-CN and every queue unless said otherwise)."""
     with services.db.session() as session:
-        reply = CannedReply(**{"language": "zh-CN", **_checked(session, fields, partial=False)})
+        reply = CannedReply(**{"language": "zh-CN", **_checked(session, fields)})
         reply.updated_by, reply.updated_at = user_id, utcnow()
         session.add(reply)
         session.flush()
@@ -88,11 +68,11 @@ def create(services: Services, *, fields: dict[str, Any], user_id: int) -> dict[
         return view(reply)
 
 
-def update(services: Services, *, reply_id: int, fields: dict[str, Any], user_id: int) -> dict[str, Any]:
+def update(services: Services, *, reply_id: int, fields: CannedReplyChange, user_id: int) -> dict[str, Any]:
     """Change some fields of a canned reply."""
     with services.db.session() as session:
         reply = _get(session, reply_id)
-        checked = _checked(session, fields, partial=True)
+        checked = _checked(session, fields)
         for name, value in checked.items():
             setattr(reply, name, value)
         reply.updated_by, reply.updated_at = user_id, utcnow()

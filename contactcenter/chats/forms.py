@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contactcenter.customers.service import normalize_phone
+from contactcenter.errors import APIError
 
 LANGUAGES = ("zh-CN", "en")
 MAX_NAME_LENGTH = 64
@@ -12,12 +13,10 @@ MAX_MESSAGE_LENGTH = 2000
 MAX_CLIENT_ID_LENGTH = 64
 
 
-class ChatError(Exception):
-    """A chat request that cannot be done; the message tells the customer or agent why."""
+class ChatError(APIError):
+    """A chat request that cannot be done (400 unless said otherwise); the message tells the customer or agent why."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def pre_chat_form(*, name: object, phone: object, topic: object, language: objec
         raise ChatError("Please tell us your name.")
     if len(name.strip()) > MAX_NAME_LENGTH:
         raise ChatError(f"The name is longer than {MAX_NAME_LENGTH} characters.")
-    if topic not in TOPICS:
+    if not isinstance(topic, str) or topic not in TOPICS:
         raise ChatError(f"topic must be one of {', '.join(TOPICS)}.")
     if language not in LANGUAGES:
         raise ChatError(f"language must be one of {', '.join(LANGUAGES)}.")

@@ -18,14 +18,12 @@ from contactcenter import ratelimit
 from contactcenter.chats import canned, offline, service, socket, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
+from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
+from contactcenter.errors import TooManyRequests, parsed, path_id
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
 CANNED_READERS = AGENT_ROLES | SUPERVISOR_ROLES
-
-
-def _error(exc: ChatError) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -59,7 +57,7 @@ async def availability(request: Request) -> Response:
     """Whether chats are answered now (else the page shows the leave-a-message form), and the topics."""
     topic = request.query_params.get("topic", "consultation")
     if topic not in TOPICS:
-        return JSONResponse({"error": f"topic must be one of {', '.join(TOPICS)}."}, status_code=400)
+        raise ChatError(f"topic must be one of {', '.join(TOPICS)}.")
     services = request.app.state.services
     is_open = await run_in_threadpool(service.hotline_open, services, topic=topic)
     return JSONResponse(
@@ -82,28 +80,21 @@ def _form(request: Request, body: dict[str, Any]) -> Any:
     )
 
 
-async def _too_many(request: Request) -> JSONResponse | None:
-    """A 429 for a client address over the chat-form limit (counting this attempt), else None."""
+async def _count_attempt(request: Request) -> None:
+    """Refuse (429) a client address over the chat-form limit, counting this attempt."""
     services = request.app.state.services
     address = request.client.host if request.client else "unknown"
     wait = await run_in_threadpool(ratelimit.chat_forms(services.settings).count, services.redis, address)
-    if wait is None:
-        return None
-    error = f"请求过于频繁,请 {ratelimit.wait_text(wait)} 后再试。Too many requests: try again in {wait} seconds."
-    return ratelimit.refused(error, wait)
+    if wait is not None:
+        error = f"请求过于频繁,请 {ratelimit.wait_text(wait)} 后再试。Too many requests: try again in {wait} seconds."
+        raise TooManyRequests(error, retry_after=wait)
 
 
 async def start(request: Request) -> Response:
-    if refused := await _too_many(request):
-        return refused
-    try:
-        form = _form(request, await _json_object(request))
-        started = await run_in_threadpool(service.start_chat, request.app.state.services, form=form)
-    except ChatError as exc:
-        response = _error(exc)
-        if exc.status == 409:  # closed or full: the page offers the leave-a-message form instead
-            response = JSONResponse({"error": str(exc), "leave_message": True}, status_code=409)
-        return response
+    """Closed or full is a 409 with leave_message: the page offers the leave-a-message form instead."""
+    await _count_attempt(request)
+    form = _form(request, await _json_object(request))
+    started = await run_in_threadpool(service.start_chat, request.app.state.services, form=form)
     return JSONResponse(
         {"contact": str(started.contact_id), "token": started.token, "ticket": started.ticket, "ws": "/chat/ws"},
         status_code=201,
@@ -111,16 +102,12 @@ async def start(request: Request) -> Response:
 
 
 async def leave_message(request: Request) -> Response:
-    if refused := await _too_many(request):
-        return refused
-    try:
-        body = await _json_object(request)
-        form = _form(request, body)
-        number = await run_in_threadpool(
-            offline.leave_message, request.app.state.services, form=form, message=body.get("message")
-        )
-    except ChatError as exc:
-        return _error(exc)
+    await _count_attempt(request)
+    body = await _json_object(request)
+    form = _form(request, body)
+    number = await run_in_threadpool(
+        offline.leave_message, request.app.state.services, form=form, message=body.get("message")
+    )
     return JSONResponse({"ticket": number}, status_code=201)
 
 
@@ -133,50 +120,41 @@ def _after(request: Request) -> int:
 
 async def agent_messages(request: Request) -> Response:
     agent = await require_user(request, AGENT_ROLES)
-    try:
-        chat = await run_in_threadpool(
-            views.agent_view,
-            request.app.state.services,
-            contact_id=request.path_params["contact_id"],
-            agent_id=agent.id,
-            supervisor=agent.role in SUPERVISOR_ROLES,
-            after=_after(request),
-        )
-    except ChatError as exc:
-        return _error(exc)
+    chat = await run_in_threadpool(
+        views.agent_view,
+        request.app.state.services,
+        contact_id=path_id(request, "contact_id"),
+        agent_id=agent.id,
+        supervisor=agent.role in SUPERVISOR_ROLES,
+        after=_after(request),
+    )
     return JSONResponse(chat)
 
 
 async def agent_post(request: Request) -> Response:
     agent = await require_user(request, AGENT_ROLES)
-    try:
-        body = await _json_object(request)
-        message, created = await run_in_threadpool(
-            service.post_message,
-            request.app.state.services,
-            contact_id=request.path_params["contact_id"],
-            sender=Sender.AGENT,
-            body=body.get("body"),
-            client_id=body.get("client_id"),
-            agent_id=agent.id,
-        )
-    except ChatError as exc:
-        return _error(exc)
+    body = await _json_object(request)
+    message, created = await run_in_threadpool(
+        service.post_message,
+        request.app.state.services,
+        contact_id=path_id(request, "contact_id"),
+        sender=Sender.AGENT,
+        body=body.get("body"),
+        client_id=body.get("client_id"),
+        agent_id=agent.id,
+    )
     return JSONResponse({"message": message, "created": created}, status_code=201 if created else 200)
 
 
 async def agent_typing(request: Request) -> Response:
     agent = await require_user(request, AGENT_ROLES)
-    try:
-        await run_in_threadpool(
-            service.typing,
-            request.app.state.services,
-            contact_id=request.path_params["contact_id"],
-            sender=Sender.AGENT,
-            agent_id=agent.id,
-        )
-    except ChatError as exc:
-        return _error(exc)
+    await run_in_threadpool(
+        service.typing,
+        request.app.state.services,
+        contact_id=path_id(request, "contact_id"),
+        sender=Sender.AGENT,
+        agent_id=agent.id,
+    )
     return JSONResponse({"ok": True})
 
 
@@ -184,40 +162,31 @@ async def list_canned(request: Request) -> Response:
     """Agents get the active replies of their queues; supervisors may ask for all (`?all=1`)."""
     user = await require_user(request, CANNED_READERS)
     everything = request.query_params.get("all") == "1" and user.role in SUPERVISOR_ROLES
-    try:
-        replies = await run_in_threadpool(
-            canned.listing,
-            request.app.state.services,
-            queues=None if everything else list(user.queues),
-            language=request.query_params.get("language"),
-            include_inactive=everything,
-        )
-    except ChatError as exc:
-        return _error(exc)
+    replies = await run_in_threadpool(
+        canned.listing,
+        request.app.state.services,
+        queues=None if everything else list(user.queues),
+        language=request.query_params.get("language"),
+        include_inactive=everything,
+    )
     return JSONResponse({"canned_replies": replies})
 
 
 async def create_canned(request: Request) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
-    try:
-        fields = await _json_object(request)
-        reply = await run_in_threadpool(canned.create, request.app.state.services, fields=fields, user_id=user.id)
-    except ChatError as exc:
-        return _error(exc)
+    fields = parsed(NewCannedReply, await request.body())
+    reply = await run_in_threadpool(canned.create, request.app.state.services, fields=fields, user_id=user.id)
     return JSONResponse(reply, status_code=201)
 
 
 async def change_canned(request: Request) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
-    services, reply_id = request.app.state.services, request.path_params["reply_id"]
-    try:
-        if request.method == "DELETE":
-            await run_in_threadpool(canned.delete, services, reply_id=reply_id, user_id=user.id)
-            return JSONResponse({"ok": True})
-        fields = await _json_object(request)
-        reply = await run_in_threadpool(canned.update, services, reply_id=reply_id, fields=fields, user_id=user.id)
-    except ChatError as exc:
-        return _error(exc)
+    services, reply_id = request.app.state.services, path_id(request, "reply_id")
+    if request.method == "DELETE":
+        await run_in_threadpool(canned.delete, services, reply_id=reply_id, user_id=user.id)
+        return JSONResponse({"ok": True})
+    fields = parsed(CannedReplyChange, await request.body())
+    reply = await run_in_threadpool(canned.update, services, reply_id=reply_id, fields=fields, user_id=user.id)
     return JSONResponse(reply)
 
 

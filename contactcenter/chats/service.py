@@ -96,7 +96,7 @@ def check_form(services: Services, **answers: object) -> PreChatForm:
 def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
     """Open the contact, customer and ticket of a new chat, greet the customer and queue it for an agent."""
     if not hotline_open(services, topic=form.topic):
-        raise ChatError("We are closed now; please leave a message.", 409)
+        raise ChatError("We are closed now; please leave a message.", 409, leave_message=True)
     topic = TOPICS[form.topic]
     token = secrets.token_urlsafe(32)
     with services.db.session() as session:
@@ -154,7 +154,7 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
     if state == "full":
         finish_contact(services, contact_id=contact_id, reason="queue_full")
         _close(services, contact_id=contact_id, reason="queue_full", note=None)
-        raise ChatError("All our agents are busy; please leave a message.", 409)
+        raise ChatError("All our agents are busy; please leave a message.", 409, leave_message=True)
     return StartedChat(contact_id=contact_id, token=token, ticket=number)
 
 

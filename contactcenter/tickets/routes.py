@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contactcenter.context import Services
+from contactcenter.errors import NotFound, path_id
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import ticket_view
 from contactcenter.users.auth import require_user
@@ -23,9 +24,9 @@ def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
 
 async def get_ticket(request: Request) -> Response:
     await require_user(request)
-    view = await run_in_threadpool(_view, request.app.state.services, request.path_params["ticket_id"])
+    view = await run_in_threadpool(_view, request.app.state.services, path_id(request, "ticket_id"))
     if view is None:
-        return JSONResponse({"error": "No such ticket."}, status_code=404)
+        raise NotFound("No such ticket.")
     return JSONResponse(view)
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from contactcenter.context import Services
+from contactcenter.errors import Forbidden, NotLoggedIn
 from contactcenter.users.models import Role, User
 
 QA_ROLES = frozenset({Role.QA, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
@@ -58,7 +58,7 @@ async def require_user(conn: HTTPConnection, roles: frozenset[str] | None = None
     """The logged-in user; 401 if nobody is, 403 if their role may not do this."""
     user = await current_user(conn)
     if user is None:
-        raise HTTPException(401, "Log in first.")
+        raise NotLoggedIn("Log in first.")
     if roles is not None and user.role not in roles:
-        raise HTTPException(403, f"Your role ({user.role}) may not do this.")
+        raise Forbidden(f"Your role ({user.role}) may not do this.")
     return user

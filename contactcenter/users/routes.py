@@ -12,6 +12,7 @@ from starlette.routing import Route
 from contactcenter import ratelimit
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
+from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests
 from contactcenter.users.auth import current_user
 from contactcenter.users.models import Role
 from contactcenter.users.service import authenticate
@@ -60,7 +61,7 @@ async def login(request: Request) -> Response:
     except ValueError:
         data = None
     if data is None or not hasattr(data, "get"):
-        return JSONResponse({"error": "Send username and password as a JSON object or a form."}, status_code=400)
+        raise Invalid("Send username and password as a JSON object or a form.")
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     client = request.client.host if request.client else "unknown"
     services = request.app.state.services
@@ -71,7 +72,7 @@ async def login(request: Request) -> Response:
     if found is None:
         await run_in_threadpool(failures.count, services.redis, key)
         if is_json:
-            return JSONResponse({"error": "Wrong username or password."}, status_code=401)
+            raise NotLoggedIn("Wrong username or password.")
         error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
         return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=401)
     user_id, role = found
@@ -86,7 +87,9 @@ async def login(request: Request) -> Response:
 def _too_many_failures(is_json: bool, wait: int) -> Response:
     """Refused without checking the password: too many wrong ones for this name from this address."""
     if is_json:
-        return ratelimit.refused(f"Too many failed logins for this user from here: try again in {wait} seconds.", wait)
+        raise TooManyRequests(
+            f"Too many failed logins for this user from here: try again in {wait} seconds.", retry_after=wait
+        )
     error = f'<p class="error">登录失败次数过多,请 {ratelimit.wait_text(wait)} 后再试。Too many failed logins.</p>'
     return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers={"Retry-After": str(wait)})
 
@@ -99,7 +102,7 @@ async def logout(request: Request) -> Response:
 async def me(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
-        return JSONResponse({"error": "Log in first."}, status_code=401)
+        raise NotLoggedIn("Log in first.")
     return JSONResponse(
         {
             "id": user.id,

@@ -3,13 +3,14 @@ admins everyone (least privilege: a supervisor without a team manages nobody).""
 
 from __future__ import annotations
 
+from contactcenter.errors import Forbidden
 from contactcenter.users.models import Role, User
 
 EVERYONE_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 AGENT_LIKE_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})  # people who take contacts
 
 
-class OutsideTeam(Exception):
+class OutsideTeam(Forbidden):
     """The supervisor asked about, or acted on, an agent of another team."""
 
 

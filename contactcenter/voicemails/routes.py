@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from contactcenter.errors import Forbidden, Invalid, path_id
 from contactcenter.users.auth import require_user
 from contactcenter.voicemails import service
 from contactcenter.voicemails.models import VoicemailStatus
@@ -18,12 +19,12 @@ async def list_voicemails(request: Request) -> Response:
     user = await require_user(request)
     status = request.query_params.get("status")
     if status and status not in STATUSES:
-        return JSONResponse({"error": f"status must be one of {', '.join(sorted(STATUSES))}"}, status_code=400)
+        raise Invalid(f"status must be one of {', '.join(sorted(STATUSES))}")
     queues = list(user.queues)
     wanted = request.query_params.get("queue")
     if wanted:
         if wanted not in queues and user.role == "agent":
-            return JSONResponse({"error": f"You are not in queue {wanted!r}."}, status_code=403)
+            raise Forbidden(f"You are not in queue {wanted!r}.")
         queues = [wanted]
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=queues, status=status)
     return JSONResponse({"voicemails": rows})
@@ -31,17 +32,14 @@ async def list_voicemails(request: Request) -> Response:
 
 async def change_voicemail(request: Request) -> Response:
     user = await require_user(request)
-    try:
-        view = await run_in_threadpool(
-            service.change,
-            request.app.state.services,
-            voicemail_id=request.path_params["voicemail_id"],
-            user_id=user.id,
-            queues=list(user.queues),
-            to=request.path_params["action"].replace("take", "taken"),
-        )
-    except service.VoicemailError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    view = await run_in_threadpool(
+        service.change,
+        request.app.state.services,
+        voicemail_id=path_id(request, "voicemail_id"),
+        user_id=user.id,
+        queues=list(user.queues),
+        to=request.path_params["action"].replace("take", "taken"),
+    )
     return JSONResponse(view)
 
 

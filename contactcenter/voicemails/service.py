@@ -11,6 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from contactcenter.audit.service import record_event
 from contactcenter.contacts import service as contacts
 from contactcenter.context import Services
+from contactcenter.errors import APIError
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import categorize
 from contactcenter.timeutil import utcnow
@@ -23,12 +24,10 @@ from ivr.flow import Voicemail as VoicemailStep
 RECORDING_PATH = "/twilio/recording"
 
 
-class VoicemailError(Exception):
-    """The action cannot be done on this voicemail now; the message says why."""
+class VoicemailError(APIError):
+    """The action cannot be done on this voicemail now (409 unless said otherwise); the message says why."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+    status = 409
 
 
 def step_for_queue(call: IvrCall, queue: str, *, prompt: Prompt | None = None) -> VoicemailStep:

@@ -1,0 +1,23 @@
+"""The console's JSON bodies that pydantic reads (the wrap-up form has its own messages: forms.py)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
+
+
+class Transfer(BaseModel):
+    """Where the contact goes: a queue and/or an agent, or (alone) an outside number."""
+
+    queue: StrictStr | None = None
+    agent: StrictInt | None = None
+    number: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _number_alone(self) -> Transfer:
+        if self.number is not None and (self.queue is not None or self.agent is not None):
+            raise ValueError("an outside number goes alone, without queue or agent")
+        return self
+
+
+class WrapUpExtension(BaseModel):
+    seconds: float = Field(default=30, ge=1, le=3600)

@@ -1,0 +1,161 @@
+"""Schemathesis against the served OpenAPI document, in process: for every JSON operation, page, static
+folder and Twilio webhook, a few generated requests (valid and invalid ones) as a supervisor — the role
+that may call every operation — and each answer must be no 5xx, a documented status, a documented
+content type and a body of the documented schema. Webhook requests are signed as Twilio signs them, so
+they reach the handlers (which must answer TwiML, or refuse in plain text).
+
+The app runs once, in a starlette TestClient (its lifespan builds the services). Schemathesis's own ASGI
+transport would start the lifespan a second time on its own event loop, so the generated requests go
+through the TestClient and schemathesis validates the answers (`case.validate_response`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx2
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from starlette.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from contactcenter import openapi
+from contactcenter.app import create_app
+from contactcenter.db import Database
+from contactcenter.demo import create_demo_data
+from contactcenter.settings import load_settings
+from tests.environment import clear_settings
+
+PASSWORD = "schema-test-password"
+AUTH_TOKEN = "twilio-auth-token-for-schema-tests"
+PUBLIC_URL = "https://hotline.example.com"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+EXAMPLES_PER_OPERATION = 10
+
+
+@pytest.fixture(scope="module")
+def client(
+    new_database: Callable[[], str], redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """The app on the demo data, logged in as the demo supervisor (agent, supervisor and QA roles' operations)."""
+    url = new_database()
+    db = Database(url)
+    db.upgrade()
+    with db.session() as session:
+        create_demo_data(session, password=PASSWORD)
+    db.dispose()
+    workdir: Path = tmp_path_factory.mktemp("api-schema")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        clear_settings(monkeypatch, workdir)
+        settings = load_settings(
+            VAR_DIR=str(workdir / "var"),
+            DATABASE_URL=url,
+            REDIS_URL=redis_url,
+            SECRET_KEY="session-secret-for-schema-tests",
+            # The sandbox's Twilio (as `run` starts it): the browser phone's token is then the sandbox's
+            # address, where real Twilio without its keys would answer the documented 503.
+            TWILIO_API_BASE="http://127.0.0.1:9",
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            PUBLIC_BASE_URL=PUBLIC_URL,
+            # Generous, so that the generated chat forms and logins are answered, not refused as too many.
+            CHAT_FORM_LIMIT="10000",
+            LOGIN_FAILURE_LIMIT="1000",
+        )
+        with TestClient(create_app(settings), follow_redirects=False) as client:
+            logged_in = client.post("/login", json={"username": "supervisor", "password": PASSWORD})
+            assert logged_in.status_code == 200, logged_in.text
+            yield client
+
+
+def fuzzed(path: str, operation: dict[str, Any]) -> bool:
+    """Operations that generated requests can exercise as a client would.
+
+    Left out: websockets (no HTTP answer to check: test_console_socket.py and test_chat_web.py speak
+    them) and logging out (it would end the session the rest of the run uses)."""
+    return not (operation.get("x-websocket") or path == "/logout")
+
+
+# The operations as api.yml has them (collected before any app runs; the test reads the served document).
+OPERATIONS = [
+    f"{method.upper()} {path}"
+    for path, item in openapi.document()["paths"].items()
+    for method, operation in item.items()
+    if method in ("get", "post", "put", "patch", "delete") and fuzzed(path, operation)
+]
+
+
+@pytest.fixture(scope="module")
+def tally() -> Iterator[Counter[str]]:
+    """Operations and requests this run made, printed at the end (pytest -s shows it)."""
+    counts: Counter[str] = Counter()
+    yield counts
+    print(f"\nschemathesis: {len(counts) - 1} operations, {counts['requests']} requests")
+
+
+def twilio_signature(request: httpx2.Request) -> str:  # what TestClient builds
+    """Twilio's signature of a webhook: the public URL (path and query as the app gets them) and the form."""
+    query = request.url.query.decode()
+    url = PUBLIC_URL + request.url.path + (f"?{query}" if query else "")
+    try:
+        fields = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+    except UnicodeDecodeError:  # the app refuses such a form before it looks at the signature
+        return ""
+    return str(RequestValidator(AUTH_TOKEN).compute_signature(url, fields))
+
+
+@pytest.fixture(scope="module")
+def api_schema(client: TestClient) -> Any:
+    return schemathesis.openapi.from_dict(client.get("/api/openapi.json").json())
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_every_operation_answers_as_documented(
+    label: str, api_schema: Any, client: TestClient, tally: Counter[str]
+) -> None:
+    method, path = label.split(" ", 1)
+    operation = api_schema[path][method]
+    valid_or_not = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+    )
+
+    @given(case=valid_or_not)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,  # the same requests every run: a failure is a finding, never a fluke
+        database=None,
+    )
+    def answers_as_documented(case: Any) -> None:
+        tally["requests"] += 1
+        tally[label] += 1
+        request = case.as_transport_kwargs(base_url=str(client.base_url))
+        data = request.get("data")
+        built = client.build_request(
+            request["method"],
+            request["url"],
+            params=request.get("params"),
+            headers=request.get("headers"),
+            json=request.get("json"),
+            data=data if isinstance(data, dict) else None,
+            content=data if isinstance(data, str | bytes) else None,
+            files=request.get("files"),
+        )
+        if case.operation.definition.raw.get("x-twilio-webhook"):
+            built.headers["X-Twilio-Signature"] = twilio_signature(built)
+        case.validate_response(client.send(built), checks=CHECKS)
+
+    answers_as_documented()
