@@ -69,3 +69,14 @@ def test_the_maximum_wait_counts_again_after_a_returned_offer(routing: Routing) 
     routing.engine.set_agent_state(agent_id="a1", state="not_ready", queues=["general"], reason="break")
     routing.later(11)
     assert routing.state("c1") == "timed_out"
+
+
+def test_an_offer_that_runs_out_past_the_maximum_wait_ends_the_wait_at_the_same_reap(routing: Routing) -> None:
+    routing.queue("general", max_wait_ms=60_000, offer_timeout_ms=20_000)
+    routing.enqueue("c1")
+    routing.later(50)
+    routing.available("a1")  # offered at 50 s, until 70 s
+    routing.later(11)
+    assert routing.state("c1") == "offered"  # past its maximum wait, but the agent may still answer
+    assert routing.later(9) == ["c1"]  # the reap at 70 s returns the offer and ends the wait
+    assert routing.state("c1") == "timed_out"

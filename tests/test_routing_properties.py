@@ -77,6 +77,7 @@ class RoutingMachine(UnusualOperations, RoutingInvariants, RuleBasedStateMachine
         self.max_wait_ms, self.offer_ms = MAX_WAIT_MS, OFFER_MS
         self.next_id = 0
         self.last_reap_at: int | None = None
+        self.waiting_at_last_reap: set[str] = set()
         # The state a client following the event stream would have worked out.
         self.events_seen, self.last_event_at = 0, 0
         self.event_contacts: dict[str, dict[str, str]] = {}

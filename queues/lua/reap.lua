@@ -64,7 +64,7 @@ for _, cid in ipairs(overdue) do
   local c = ckey(cid)
   local state, q, ch, deadline, enqueued_at = unpack(redis.call('HMGET', c, 'state', 'queue', 'channel', 'deadline', 'enqueued_at'))
   if state == 'offered' then
-    redis.call('ZADD', MAX_WAITS, num(deadline, NOW) + 1, cid)
+    redis.call('ZADD', MAX_WAITS, num(deadline, NOW), cid)  -- leases are reaped first: then it waits, or is offered again
   elseif state == 'waiting' then
     unqueue_contact(cid)
     forget_timers(cid)
