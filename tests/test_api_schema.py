@@ -12,7 +12,7 @@ through the TestClient and schemathesis validates the answers (`case.validate_re
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,12 +34,11 @@ from twilio.request_validator import RequestValidator
 
 from contactcenter import openapi
 from contactcenter.app import create_app
-from contactcenter.db import Database
-from contactcenter.demo import create_demo_data
 from contactcenter.settings import load_settings
+from tests.conftest import app_redis_url
 from tests.environment import clear_settings
+from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 
-PASSWORD = "schema-test-password"
 AUTH_TOKEN = "twilio-auth-token-for-schema-tests"
 PUBLIC_URL = "https://hotline.example.com"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -48,22 +47,17 @@ EXAMPLES_PER_OPERATION = 10
 
 @pytest.fixture(scope="module")
 def client(
-    new_database: Callable[[], str], redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    demo_database: DemoDatabase, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     """The app on the demo data, logged in as the demo supervisor (agent, supervisor and QA roles' operations)."""
-    url = new_database()
-    db = Database(url)
-    db.upgrade()
-    with db.session() as session:
-        create_demo_data(session, password=PASSWORD)
-    db.dispose()
     workdir: Path = tmp_path_factory.mktemp("api-schema")
+    url = demo_database.copy(workdir)
     with pytest.MonkeyPatch.context() as monkeypatch:
         clear_settings(monkeypatch, workdir)
         settings = load_settings(
             VAR_DIR=str(workdir / "var"),
             DATABASE_URL=url,
-            REDIS_URL=redis_url,
+            REDIS_URL=app_redis_url(redis_url),  # not the database `redis_client` flushes
             SECRET_KEY="session-secret-for-schema-tests",
             # The sandbox's Twilio (as `run` starts it): the browser phone's token is then the sandbox's
             # address, where real Twilio without its keys would answer the documented 503.
@@ -75,7 +69,7 @@ def client(
             LOGIN_FAILURE_LIMIT="1000",
         )
         with TestClient(create_app(settings), follow_redirects=False) as client:
-            logged_in = client.post("/login", json={"username": "supervisor", "password": PASSWORD})
+            logged_in = client.post("/login", json={"username": "supervisor", "password": DEMO_PASSWORD})
             assert logged_in.status_code == 200, logged_in.text
             yield client
 

@@ -16,12 +16,12 @@ from agents.voice import renew_after
 from contactcenter.app import create_app
 from contactcenter.audit.models import AuditEvent
 from contactcenter.db import Database
-from contactcenter.demo import create_demo_data
 from contactcenter.settings import load_settings
 from contactcenter.users.models import User
+from tests.conftest import app_redis_url
 from tests.environment import clear_settings
+from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 
-PASSWORD = "voice-test-password"
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "auth-token-for-voice-tests"
 API_KEY = "SK" + "2" * 32
@@ -42,15 +42,9 @@ Client = Callable[..., TestClient]
 
 
 @pytest.fixture(scope="module")
-def database_url(new_database: Callable[[], str]) -> str:
+def database_url(demo_database: DemoDatabase, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database with the demo's queues and users (agents, a supervisor, QA staff)."""
-    url = new_database()
-    db = Database(url)
-    db.upgrade()
-    with db.session() as session:
-        create_demo_data(session, password=PASSWORD)
-    db.dispose()
-    return url
+    return demo_database.copy(tmp_path_factory.mktemp("voice-token"))
 
 
 @pytest.fixture
@@ -65,7 +59,7 @@ def app_with(
         values = {
             "VAR_DIR": str(tmp_path / "var"),
             "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
+            "REDIS_URL": app_redis_url(redis_url),  # not the database `redis_client` flushes
             "SECRET_KEY": "session-secret-for-voice-tests",
             "PUBLIC_BASE_URL": PUBLIC_URL,
             **REAL_TWILIO,
@@ -82,7 +76,7 @@ def app_with(
 
 
 def logged_in(client: TestClient, username: str) -> TestClient:
-    response = client.post("/login", json={"username": username, "password": PASSWORD})
+    response = client.post("/login", json={"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.text
     return client
 
