@@ -94,6 +94,14 @@ def app_redis_url(url: str, slot: int = 0) -> str:
     return urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + offset) % 16}"))
 
 
+def emptied_app_redis_url(url: str) -> str:
+    """`app_redis_url`, emptied: for an app a test module starts itself."""
+    app_url = app_redis_url(url)
+    with Redis.from_url(app_url) as client:
+        client.flushdb()
+    return app_url
+
+
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[Redis]:
     client = Redis.from_url(redis_url)

@@ -35,7 +35,7 @@ from twilio.request_validator import RequestValidator
 from contactcenter import openapi
 from contactcenter.app import create_app
 from contactcenter.settings import load_settings
-from tests.conftest import app_redis_url
+from tests.conftest import emptied_app_redis_url
 from tests.environment import clear_settings
 from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 
@@ -57,7 +57,7 @@ def client(
         settings = load_settings(
             VAR_DIR=str(workdir / "var"),
             DATABASE_URL=url,
-            REDIS_URL=app_redis_url(redis_url),  # not the database `redis_client` flushes
+            REDIS_URL=emptied_app_redis_url(redis_url),  # not the database `redis_client` flushes
             SECRET_KEY="session-secret-for-schema-tests",
             # The sandbox's Twilio (as `run` starts it): the browser phone's token is then the sandbox's
             # address, where real Twilio without its keys would answer the documented 503.

@@ -18,7 +18,7 @@ from contactcenter.audit.models import AuditEvent
 from contactcenter.db import Database
 from contactcenter.settings import load_settings
 from contactcenter.users.models import User
-from tests.conftest import app_redis_url
+from tests.conftest import emptied_app_redis_url
 from tests.environment import clear_settings
 from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 
@@ -59,7 +59,7 @@ def app_with(
         values = {
             "VAR_DIR": str(tmp_path / "var"),
             "DATABASE_URL": database_url,
-            "REDIS_URL": app_redis_url(redis_url),  # not the database `redis_client` flushes
+            "REDIS_URL": emptied_app_redis_url(redis_url),  # not the database `redis_client` flushes
             "SECRET_KEY": "session-secret-for-voice-tests",
             "PUBLIC_BASE_URL": PUBLIC_URL,
             **REAL_TWILIO,
