@@ -4,18 +4,16 @@ form, the waiting view, an agent's reply holding HTML shown as text, reconnectin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import chromium
+from tests.browser import chromium, screenshot
 from tests.conftest import System
 from tests.console import AgentConsole
 
 pytestmark = pytest.mark.system  # a browser (chromium)
 
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "chat-waiting.png"
 HTML_REPLY = "<img src=x onerror=\"document.title='pwned'\"><b>您好</b>"
 
 
@@ -51,8 +49,7 @@ def test_a_customer_chats_from_the_page_and_html_stays_text(system: System, page
     expect(page.locator("#offline")).to_be_hidden()
     expect(page.locator("#messages li.system").first).to_contain_text("您好,这里是示例电器")
     expect(page.locator("#position")).to_have_text("1 位", timeout=10_000)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot(page, "chat-waiting.png")
 
     agent.go("available")
     offer = agent.next_event("offer.created", channel="chat")
