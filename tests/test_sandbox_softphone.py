@@ -29,7 +29,7 @@ def test_dial_hear_the_greeting_press_a_key_and_hang_up(env: dict[str, Any], pag
 
     url = env["url"]
     page.goto(f"{url}/sandbox/phone")
-    expect(page.locator("#to option")).to_have_count(4)
+    expect(page.locator("#to option")).to_have_count(5)
     page.select_option("#to", IVR)
     page.fill("#from", "+8613912345678")
     page.click("#dial")
