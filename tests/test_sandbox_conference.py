@@ -201,3 +201,35 @@ def test_a_muted_agent_is_not_heard_and_a_coach_is_heard_by_the_agent_only(env: 
         agent.call_sid: "conference_ended_via_api",
     }
     assert [problem for e in reported for problem in undocumented_in_event(e)] == []
+
+
+def test_coaching_changes_are_reported_and_a_kicked_caller_moves_on_to_the_dial_action(env: dict[str, Any]) -> None:
+    url, client = env["url"], twilio_client(env)
+    sid, conference_sid = a_caller_waiting(env)
+    participants = client.conferences(conference_sid).participants
+    agent = participants.create(from_=CONFERENCE, to="client:agent-8", label="agent")
+    supervisor = participants.create(from_=CONFERENCE, to="client:supervisor-2", label="supervisor")
+    wait_until(lambda: len(participants.list()) == 3 and all(p.status == "connected" for p in participants.list()))
+    assert supervisor.call_sid in hearing(env, conference_sid, sid)["hears"]
+
+    coaching = participants("supervisor").update(call_sid_to_coach=agent.call_sid)
+    assert coaching.coaching is True and coaching.call_sid_to_coach == agent.call_sid
+    assert hearing(env, conference_sid, sid)["hears"] == [agent.call_sid]
+    assert [p.label for p in participants.list(coaching=True)] == ["supervisor"]
+    assert participants("supervisor").update(coaching=False).coaching is False
+    assert supervisor.call_sid in hearing(env, conference_sid, sid)["hears"]
+
+    assert participants(sid).delete() is True
+    call = wait_for_call(url, sid, timeout=10)
+    assert any(e["text"] == "Thank you for calling." for e in events(call, "say"))
+    assert env["hotline"].received("/conference-action", sid)[0]["DialCallStatus"] == "completed"
+    for leg in (agent, supervisor):
+        assert wait_for_call(url, leg.call_sid, timeout=10)["status"] == "completed"
+    reported = reported_until_the_end(env, conference_sid)
+    modified = [e for e in reported if e["StatusCallbackEvent"] == "participant-modify"]
+    assert [(e["CallSid"], e["Coaching"]) for e in modified] == [
+        (supervisor.call_sid, "true"),
+        (supervisor.call_sid, "false"),
+    ]
+    assert reported[-1]["ReasonConferenceEnded"] == "participant-with-end-conference-on-exit-kicked"
+    assert [problem for e in reported for problem in undocumented_in_event(e)] == []

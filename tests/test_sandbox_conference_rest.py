@@ -98,3 +98,47 @@ def test_the_rest_api_refuses_what_twilio_refuses(env: dict[str, Any]) -> None:
     ended = client.conferences(conference_sid).update(status="completed")
     assert ended.status == "completed" and ended.reason_conference_ended == "conference-ended-via-api"
     assert wait_for_call(env["url"], sid, timeout=10)["status"] == "completed"
+
+
+def test_a_room_made_over_rest_reports_to_its_conference_callback_and_ends_when_the_last_one_is_kicked(
+    env: dict[str, Any],
+) -> None:
+    url, client = env["url"], twilio_client(env)
+    room = client.conferences("rest-made-room").participants
+    settings = {
+        "from_": CONFERENCE,
+        "conference_status_callback": env["hotline_url"] + "/rest-room-events",
+        "conference_status_callback_event": ["start", "end", "join", "leave"],
+    }
+    first = room.create(to="client:agent-11", label="first", **settings)
+    second = room.create(to="client:agent-12", label="second", start_conference_on_enter=False, **settings)
+    conference = wait_until(lambda: client.conferences.list(friendly_name="rest-made-room", status="in-progress"))[0]
+    assert first.conference_sid == conference.sid == second.conference_sid
+    assert client.conferences(conference.sid).participants("second").fetch().start_conference_on_enter is False
+
+    assert client.conferences(conference.sid).participants("first").delete() is True
+    assert client.conferences(conference.sid).participants("second").delete() is True
+    for leg in (first, second):
+        assert wait_for_call(url, leg.call_sid, timeout=10)["status"] == "completed"
+    assert client.conferences(conference.sid).fetch().reason_conference_ended == "last-participant-kicked"
+    reported = wait_until(
+        lambda: (
+            [
+                p
+                for p in env["hotline"].received("/rest-room-events")
+                if p["ConferenceSid"] == conference.sid and p["StatusCallbackEvent"] == "conference-end"
+            ]
+            and env["hotline"].received("/rest-room-events")
+        )
+    )
+    names = [p["StatusCallbackEvent"] for p in reported]
+    assert names == [
+        "participant-join",
+        "participant-join",
+        "conference-start",
+        "participant-leave",
+        "participant-leave",
+        "conference-end",
+    ]
+    assert reported[-1]["CallSidEndingConference"] == second.call_sid
+    assert [problem for p in reported for problem in undocumented_in_event(p)] == []
