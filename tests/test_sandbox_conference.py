@@ -219,8 +219,14 @@ def test_coaching_changes_are_reported_and_a_kicked_caller_moves_on_to_the_dial_
     assert participants("supervisor").update(coaching=False).coaching is False
     assert supervisor.call_sid in hearing(env, conference_sid, sid)["hears"]
 
+    participants(sid).update(hold=True, hold_url="https://music.example.com/hold.mp3")  # an audio file
+    wait_until(lambda: events(httpx.get(f"{url}/sandbox/calls/{sid}").json(), "play"))
+    assert participants(sid).update(hold=False).hold is False
+
     assert participants(sid).delete() is True
     call = wait_for_call(url, sid, timeout=10)
+    assert [e["url"] for e in events(call, "play")] == ["https://music.example.com/hold.mp3"]
+    assert events(call, "conference-music-failed") == []
     assert any(e["text"] == "Thank you for calling." for e in events(call, "say"))
     assert env["hotline"].received("/conference-action", sid)[0]["DialCallStatus"] == "completed"
     for leg in (agent, supervisor):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from urllib.parse import urlsplit
 
 from .call_engine import CallEngine
 from .conference_events import CONFERENCE_EVENTS, DEFAULT_CONFERENCE_EVENTS, RECORDING_EVENTS
@@ -24,6 +25,8 @@ from .twiml import Document, Verb
 # A hold or wait document that loops with <Redirect> and prompts that take no time would be requested
 # in a tight loop; as for <Enqueue>'s waitUrl, each pass takes at least this long.
 MIN_MUSIC_LOOP_SECONDS = 0.5
+# A waitUrl or holdUrl may name an audio file rather than TwiML; the sandbox (offline) logs it as played.
+AUDIO_EXTENSIONS = (".mp3", ".wav", ".ogg", ".aiff", ".gsm", ".ulaw")
 
 
 def _words(text: str, allowed: frozenset[str]) -> frozenset[str]:
@@ -135,7 +138,7 @@ async def _play(engine: CallEngine, music: Music) -> None:
     """Play a waitUrl or holdUrl until the conference changes; Twilio's own music is only logged."""
     call = engine.call
     call.record("conference-music", kind=music.kind, url=music.url)
-    if music.url == DEFAULT_MUSIC:
+    if music.url == DEFAULT_MUSIC or urlsplit(music.url).path.lower().endswith(AUDIO_EXTENSIONS):
         call.record("play", url=music.url)
         await call.sleep(math.inf)
         return
