@@ -167,7 +167,7 @@ class Hotline:
                 end_conference_on_exit=True,
                 wait_url="/conference-wait",
                 status_callback="/conference-events",
-                status_callback_event="start end join leave mute hold modify",
+                status_callback_event="start end join leave mute hold modify announcement",
                 record="record-from-start",
                 recording_status_callback="/conference-recording",
                 recording_status_callback_event="in-progress completed",
@@ -178,6 +178,8 @@ class Hotline:
             response.pause(length=5)
         elif path == "/hold-music":
             response.play("https://music.example.com/hold.mp3")
+        elif path == "/announce":
+            response.say("您的通话正在转接。", language="zh-CN")
         elif path == "/conference-action":
             response.say("Thank you for calling.")
 

@@ -40,6 +40,11 @@ def conference_events(env: dict[str, Any], conference_sid: str) -> list[dict[str
     return [p for p in env["hotline"].received("/conference-events") if p.get("ConferenceSid") == conference_sid]
 
 
+def announcements(env: dict[str, Any], conference_sid: str) -> list[dict[str, str]]:
+    """The room's announcement-end callbacks so far."""
+    return [e for e in conference_events(env, conference_sid) if e["StatusCallbackEvent"] == "announcement-end"]
+
+
 def room(env: dict[str, Any], conference_sid: str) -> dict[str, Any]:
     """The sandbox's view of a conference: participants with who hears whom, and its log."""
     return dict(httpx.get(f"{env['url']}/sandbox/conferences/{conference_sid}").json())
@@ -223,9 +228,21 @@ def test_coaching_changes_are_reported_and_a_kicked_caller_moves_on_to_the_dial_
     wait_until(lambda: events(httpx.get(f"{url}/sandbox/calls/{sid}").json(), "play"))
     assert participants(sid).update(hold=False).hold is False
 
+    participants(sid).update(announce_url=env["hotline_url"] + "/announce")
+    client.conferences(conference_sid).update(announce_url="https://music.example.com/chime.wav")
+    wait_until(lambda: len(announcements(env, conference_sid)) == 2)
+    announced = announcements(env, conference_sid)
+    assert [(e.get("CallSid"), e["AnnounceUrl"]) for e in announced] == [
+        (sid, env["hotline_url"] + "/announce"),
+        (None, "https://music.example.com/chime.wav"),
+    ]
+    heard = {leg: events(httpx.get(f"{url}/sandbox/calls/{leg}").json(), "play") for leg in (sid, agent.call_sid)}
+    assert all(any(e["url"].endswith("chime.wav") for e in entries) for entries in heard.values())
+
     assert participants(sid).delete() is True
     call = wait_for_call(url, sid, timeout=10)
-    assert [e["url"] for e in events(call, "play")] == ["https://music.example.com/hold.mp3"]
+    assert any(e["text"] == "您的通话正在转接。" for e in events(call, "say"))
+    assert [e["url"] for e in events(call, "play") if "hold" in e["url"]] == ["https://music.example.com/hold.mp3"]
     assert events(call, "conference-music-failed") == []
     assert any(e["text"] == "Thank you for calling." for e in events(call, "say"))
     assert env["hotline"].received("/conference-action", sid)[0]["DialCallStatus"] == "completed"

@@ -21,6 +21,9 @@ LEAVE = ("ParticipantCallStatus", "ReasonParticipantLeft")
 # Sent on conference-end; who ended it only "if applicable".
 END = ("ReasonConferenceEnded", "Reason")
 END_OPTIONAL = ("CallSidEndingConference", "ParticipantLabelEndingConference")
+# Sent on announcement-end|fail; a participant announcement adds the participant's parameters if it is still there.
+ANNOUNCEMENT = ("AnnounceUrl",)
+ANNOUNCEMENT_FAILED = ("ReasonAnnouncementFailed",)
 STATUS_CALLBACK_EVENTS = (
     "conference-end",
     "conference-start",
@@ -73,6 +76,9 @@ def undocumented_in_event(params: Params) -> list[str]:
     if event.startswith("participant-"):
         required |= set(PARTICIPANT)
         optional |= set(PARTICIPANT_OPTIONAL)
+    if event.startswith("announcement-"):
+        required |= set(ANNOUNCEMENT) | (set(ANNOUNCEMENT_FAILED) if event == "announcement-fail" else set())
+        optional |= set(PARTICIPANT) | set(PARTICIPANT_OPTIONAL)
     if event == "participant-leave":
         required |= set(LEAVE)
         if params.get("ParticipantCallStatus") not in PARTICIPANT_CALL_STATUSES:

@@ -35,6 +35,16 @@ class Music:
     kind: str  # "wait" (the conference has not started) or "hold"
 
 
+@dataclass(eq=False)
+class Announcement:
+    """An AnnounceUrl played to one participant or to the whole room; it ends once everyone heard it."""
+
+    url: str
+    method: str
+    to_participant: bool
+    waiting: set[str] = field(default_factory=set)  # CallSids still to hear it
+
+
 @dataclass(frozen=True)
 class JoinSpec:
     """The attributes of one <Dial><Conference> (a REST-created participant runs one too)."""
@@ -76,6 +86,7 @@ class Participant:
     # What the participant's engine plays right now, so the conference wakes it only when that changes.
     playing: Music | None = None
     last_audio: dict[str, Any] | None = None
+    announcements: list[Announcement] = field(default_factory=list)
 
     @property
     def status(self) -> str:

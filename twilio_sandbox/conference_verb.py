@@ -12,6 +12,7 @@ from .conference_model import (
     BEEPS,
     DEFAULT_MUSIC,
     MAX_PARTICIPANTS,
+    Announcement,
     Conference,
     EventCallback,
     JoinSpec,
@@ -120,6 +121,11 @@ async def _stay(engine: CallEngine, conference: Conference, participant: Partici
     """Be in the room until taken out (kicked, the conference ended); music plays while waiting or held."""
     call = engine.call
     while not participant.left:
+        if participant.announcements:
+            announcement = participant.announcements.pop(0)
+            failure = await _announce(engine, announcement)
+            engine.sandbox.conferences.announced(conference, participant, announcement, failure)
+            continue
         music = conference.music_for(participant)
         participant.playing = music
         if conference.status == "in-progress" and call.caller.talk_seconds is not None and call.caller_deadline is None:
@@ -134,11 +140,37 @@ async def _stay(engine: CallEngine, conference: Conference, participant: Partici
             continue
 
 
+def _audio_file(url: str) -> bool:
+    """Whether a URL names an audio file rather than TwiML."""
+    return urlsplit(url).path.lower().endswith(AUDIO_EXTENSIONS)
+
+
+async def _announce(engine: CallEngine, announcement: Announcement) -> str | None:
+    """Play an AnnounceUrl to this participant; return why it failed, or None."""
+    call = engine.call
+    call.record("conference-announcement", url=announcement.url)
+    try:
+        if _audio_file(announcement.url):
+            call.record("play", url=announcement.url)
+            await engine.media_pause()
+            return None
+        document: Document | None = await engine.fetch_twiml(
+            Fetch(announcement.url, announcement.method, kind="announce")
+        )
+        while document is not None:
+            document = await engine.execute(document, waiting=True)
+    except ApplicationError as error:
+        return error.reason
+    except ConferenceChanged:  # held or kicked meanwhile: the announcement stops there
+        pass
+    return None
+
+
 async def _play(engine: CallEngine, music: Music) -> None:
     """Play a waitUrl or holdUrl until the conference changes; Twilio's own music is only logged."""
     call = engine.call
     call.record("conference-music", kind=music.kind, url=music.url)
-    if music.url == DEFAULT_MUSIC or urlsplit(music.url).path.lower().endswith(AUDIO_EXTENSIONS):
+    if music.url == DEFAULT_MUSIC or _audio_file(music.url):
         call.record("play", url=music.url)
         await call.sleep(math.inf)
         return

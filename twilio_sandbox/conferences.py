@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .calls import Call
 from .conference_events import Outbox, emit
-from .conference_model import Conference, JoinSpec, Music, Participant
+from .conference_model import Announcement, Conference, JoinSpec, Music, Participant
 from .conference_recording import ConferenceRecording
 from .config import SandboxConfig
 from .ids import utcnow
@@ -182,6 +182,28 @@ class ConferenceRegistry:
             emit(self.outbox, conference, "participant-modify", participant)
         participant.updated_at = conference.updated_at = utcnow()
         self._changed(conference)
+
+    def announce(self, conference: Conference, url: str, method: str, participant: Participant | None) -> None:
+        """AnnounceUrl: play it to one participant, or to everyone in the room."""
+        targets = [participant] if participant is not None else conference.connected()
+        announcement = Announcement(url, method, participant is not None, {p.call.sid for p in targets})
+        for target in targets:
+            target.announcements.append(announcement)
+            target.call.interrupt(ConferenceChanged())
+
+    def announced(
+        self, conference: Conference, participant: Participant, announcement: Announcement, failure: str | None
+    ) -> None:
+        """One participant heard an announcement; report its end (or failure) once everyone did."""
+        announcement.waiting.discard(participant.call.sid)
+        if announcement.waiting:
+            return
+        extra = {"AnnounceUrl": announcement.url}
+        if failure is not None:
+            extra["ReasonAnnouncementFailed"] = failure
+        event = "announcement-end" if failure is None else "announcement-fail"
+        present = announcement.to_participant and not participant.left
+        emit(self.outbox, conference, event, participant if present else None, extra)
 
     # -- internals ------------------------------------------------------------------------
 

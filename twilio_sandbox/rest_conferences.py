@@ -14,7 +14,7 @@ from .conference_verb import join_spec
 from .ids import API_VERSION
 from .rest_api import RestApi, list_page, not_found, twilio_error
 from .rest_calls import CreateError, last, multi_form
-from .rest_participants import parse_change, parse_participant
+from .rest_participants import announce_param, parse_change, parse_participant
 from .sandbox import Sandbox
 from .signals import Fetch
 from .twiml import parse_twiml
@@ -81,8 +81,12 @@ class ConferenceRestApi:
             status = last(form, "Status")
             if status is not None and status != "completed":
                 return twilio_error(400, 20001, f"Invalid Status: {status}")
-            if "AnnounceUrl" in form:
-                return twilio_error(400, 20001, "AnnounceUrl is not supported by the sandbox")
+            try:
+                announce = announce_param(form)
+            except CreateError as exc:
+                return twilio_error(400, exc.code, str(exc))
+            if announce is not None and conference.status != "completed":
+                self.sandbox.conferences.announce(conference, *announce, None)
             if status == "completed":
                 self.sandbox.conferences.end(conference)
         return JSONResponse(conference.to_resource())
@@ -142,11 +146,11 @@ class ConferenceRestApi:
             return Response(status_code=204)
         if request.method == "POST":
             form = await self._form(request)
-            if "AnnounceUrl" in form:
-                return twilio_error(400, 20001, "AnnounceUrl is not supported by the sandbox")
             try:
-                change = parse_change(form)
+                change, announce = parse_change(form), announce_param(form)
             except CreateError as exc:
                 return twilio_error(400, exc.code, str(exc))
             self.sandbox.conferences.update(conference, participant, change)
+            if announce is not None and participant.joined:
+                self.sandbox.conferences.announce(conference, *announce, participant)
         return JSONResponse(conference.participant_resource(participant))

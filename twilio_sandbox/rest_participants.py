@@ -149,3 +149,9 @@ def parse_change(form: dict[str, list[str]]) -> ParticipantChange:
         beep_on_exit=_flag(form, "BeepOnExit"),
         wait=None if wait_url is None else Music(wait_url, method_param(form, "WaitMethod", 21205), "wait"),
     )
+
+
+def announce_param(form: dict[str, list[str]]) -> tuple[str, str] | None:
+    """AnnounceUrl and AnnounceMethod (default POST) of a conference or participant update."""
+    url = _url(form, "AnnounceUrl", 21205)
+    return None if not url else (url, method_param(form, "AnnounceMethod", 21205))
