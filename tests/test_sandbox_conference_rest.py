@@ -108,13 +108,24 @@ def test_a_room_made_over_rest_reports_to_its_conference_callback_and_ends_when_
     settings = {
         "from_": CONFERENCE,
         "conference_status_callback": env["hotline_url"] + "/rest-room-events",
-        "conference_status_callback_event": ["start", "end", "join", "leave"],
+        "conference_status_callback_event": ["start", "end", "join", "leave", "announcement"],
     }
     first = room.create(to="client:agent-11", label="first", **settings)
     second = room.create(to="client:agent-12", label="second", start_conference_on_enter=False, **settings)
     conference = wait_until(lambda: client.conferences.list(friendly_name="rest-made-room", status="in-progress"))[0]
     assert first.conference_sid == conference.sid == second.conference_sid
     assert client.conferences(conference.sid).participants("second").fetch().start_conference_on_enter is False
+
+    nowhere = "http://127.0.0.1:9/announce"  # nothing listens there
+    client.conferences(conference.sid).participants("first").update(announce_url=nowhere)
+    failed = wait_until(
+        lambda: [
+            p
+            for p in env["hotline"].received("/rest-room-events", first.call_sid)
+            if p["StatusCallbackEvent"] == "announcement-fail"
+        ]
+    )[0]
+    assert failed["AnnounceUrl"] == nowhere and failed["ReasonAnnouncementFailed"]
 
     assert client.conferences(conference.sid).participants("first").delete() is True
     assert client.conferences(conference.sid).participants("second").delete() is True
@@ -136,6 +147,7 @@ def test_a_room_made_over_rest_reports_to_its_conference_callback_and_ends_when_
         "participant-join",
         "participant-join",
         "conference-start",
+        "announcement-fail",
         "participant-leave",
         "participant-leave",
         "conference-end",
