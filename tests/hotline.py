@@ -31,6 +31,7 @@ CALLER = "+8613800138000"
 IVR = "+8657100000000"
 DIRECT = "+8657100000001"
 CLOSING = "+8657100000002"
+CONFERENCE = "+8657100000003"
 BROKEN = "+8657100000009"
 
 
@@ -152,7 +153,35 @@ class Hotline:
             response.redirect("/bye?lang=en", method="GET")
         elif path == "/bye":
             response.say(f"Goodbye ({params.get('lang')}).")
+        else:
+            self.conference_twiml(path, params, response)
         return response
+
+    def conference_twiml(self, path: str, params: dict[str, str], response: VoiceResponse) -> None:
+        """The conference-speaking number: the caller waits in a room named for the call, agents are added over REST."""
+        if path == "/conference":
+            dial = Dial(action="/conference-action")
+            dial.conference(
+                params["CallSid"],
+                participant_label="customer",
+                end_conference_on_exit=True,
+                wait_url="/conference-wait",
+                status_callback="/conference-events",
+                status_callback_event="start end join leave mute hold modify announcement",
+                record="record-from-start",
+                recording_status_callback="/conference-recording",
+                recording_status_callback_event="in-progress completed",
+            )
+            response.append(dial)
+        elif path == "/conference-wait":
+            response.say("坐席马上就来。", language="zh-CN")
+            response.pause(length=5)
+        elif path == "/hold-music":
+            response.play("https://music.example.com/hold.mp3")
+        elif path == "/announce":
+            response.say("您的通话正在转接。", language="zh-CN")
+        elif path == "/conference-action":
+            response.say("Thank you for calling.")
 
 
 @contextmanager
@@ -175,6 +204,7 @@ def running_sandbox(recordings_dir: Path) -> Iterator[dict[str, Any]]:
                 (IVR, hotline_url + "/voice"),
                 (DIRECT, hotline_url + "/direct"),
                 (CLOSING, hotline_url + "/closing"),
+                (CONFERENCE, hotline_url + "/conference"),
                 (BROKEN, dead_url + "/voice"),
             )
         },
@@ -203,6 +233,17 @@ class SandboxHttpClient(TwilioHttpClient):
 def twilio_client(env: dict[str, Any], token: str = AUTH_TOKEN) -> Client:
     """The official twilio Client pointed at the sandbox."""
     return Client(ACCOUNT_SID, token, http_client=SandboxHttpClient(env["url"]))
+
+
+@contextmanager
+def registered_device(env: dict[str, Any], identity: str) -> Iterator[str]:
+    """A client device (an agent's browser phone) registered while the block runs; yields its control URL."""
+    base = f"{env['url']}/sandbox/clients/{identity}"
+    httpx.post(f"{base}/register").raise_for_status()
+    try:
+        yield base
+    finally:
+        httpx.delete(f"{base}/register")
 
 
 def events(call: dict[str, Any], name: str) -> list[dict[str, Any]]:

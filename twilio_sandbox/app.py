@@ -16,6 +16,7 @@ from .control_api import ControlApi
 from .device_api import DeviceApi
 from .phone_api import PhoneApi
 from .rest_api import RestApi
+from .rest_conferences import ConferenceRestApi
 from .sandbox import Sandbox
 
 
@@ -58,6 +59,7 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
                     "/sandbox/phone",
                     "/sandbox/calls",
                     "/sandbox/queues",
+                    "/sandbox/conferences",
                     "/sandbox/phones",
                     "/sandbox/clients/{identity}/calls",
                     "/sandbox/faults",
@@ -72,6 +74,7 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
             *DeviceApi(sandbox).routes(),
             *PhoneApi(sandbox).routes(),
             *RestApi(sandbox).routes(),
+            *ConferenceRestApi(sandbox).routes(),
         ],
         lifespan=lifespan,
     )

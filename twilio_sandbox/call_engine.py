@@ -13,6 +13,7 @@ import httpx
 
 from .calls import Call
 from .clients import ClientRegistry
+from .conferences import ConferenceRegistry
 from .config import SandboxConfig
 from .queues import QueueRegistry
 from .recording import Recording
@@ -21,7 +22,7 @@ from .twiml import Document, Verb
 
 
 class Account(Protocol):
-    """The sandbox account a call belongs to: its settings, queues, client devices and recordings."""
+    """The sandbox account a call belongs to: its settings, queues, client devices, conferences and recordings."""
 
     @property
     def config(self) -> SandboxConfig: ...
@@ -31,6 +32,9 @@ class Account(Protocol):
 
     @property
     def clients(self) -> ClientRegistry: ...
+
+    @property
+    def conferences(self) -> ConferenceRegistry: ...
 
     @property
     def recordings(self) -> dict[str, Recording]: ...

@@ -14,7 +14,7 @@ from typing import Any
 from .caller import Caller
 from .config import SAFETY_CAP_SECONDS
 from .ids import iso8601, utcnow
-from .signals import AgentHangup, Fetch, HangupRequested, Interrupt
+from .signals import AgentHangup, ConferenceChanged, Fetch, HangupRequested, Interrupt
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 STATUS_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
@@ -114,6 +114,8 @@ class Call:
             return False
         if isinstance(signal, AgentHangup) and not self.in_bridge:
             return False
+        if isinstance(signal, ConferenceChanged) and self._pending is not None:
+            return True  # whatever is pending wakes the participant as well
         if isinstance(self._pending, HangupRequested) and not isinstance(signal, HangupRequested):
             # A hangup already on its way wins over anything that arrives later.
             return False
@@ -124,6 +126,11 @@ class Call:
     def poke(self) -> None:
         """Wake a waiting interpreter so it re-checks what it waits for (input, an answer)."""
         self._wakeup.set()
+
+    def discard(self, kind: type[Interrupt]) -> None:
+        """Forget a pending interrupt of one kind that no longer applies (e.g. the call left its conference)."""
+        if isinstance(self._pending, kind):
+            self._pending = None
 
     def clear_agent_hangup(self) -> None:
         """Forget an agent hangup that arrived as the bridge was ending anyway."""

@@ -12,6 +12,7 @@ from .calls import Call
 from .ids import iso8601, utcnow
 
 REGISTRATION_SECONDS = 60
+CLIENT_PREFIX = "client:"  # how REST To and From name a client identity
 IDENTITY_RE = re.compile(r"^[A-Za-z0-9_.@:-]{1,121}$")
 
 
@@ -25,6 +26,9 @@ class DeviceCall:
     status: str = "ringing"
     outcome: str | None = None  # "answered" or "rejected", once the device decides
     muted: bool = False
+    # True when the device is the far end of `call` itself (a REST-created conference participant),
+    # not the agent side of a <Dial><Client> bridge.
+    leg: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The device call as GET /sandbox/clients/{identity}/calls shows it."""
@@ -57,9 +61,9 @@ class ClientRegistry:
         """Whether a device registered for `identity` recently enough."""
         return self._expires.get(identity, 0.0) > time.monotonic()
 
-    def ring(self, identity: str, call: Call) -> DeviceCall:
-        """A <Dial><Client> starts ringing the device."""
-        device_call = DeviceCall(identity, call)
+    def ring(self, identity: str, call: Call, *, leg: bool = False) -> DeviceCall:
+        """A <Dial><Client> (or a call to `client:identity`) starts ringing the device."""
+        device_call = DeviceCall(identity, call, leg=leg)
         self._calls.setdefault(identity, {})[call.sid] = device_call
         return device_call
 
@@ -68,6 +72,11 @@ class ClientRegistry:
         calls = self._calls.get(device_call.identity, {})
         if calls.get(device_call.call.sid) is device_call:
             del calls[device_call.call.sid]
+
+    def forget(self, call: Call) -> None:
+        """The call ended: no device shows it any more."""
+        for calls in self._calls.values():
+            calls.pop(call.sid, None)
 
     def calls(self, identity: str) -> list[DeviceCall]:
         """The device's ringing and connected calls, oldest first."""

@@ -98,6 +98,8 @@ class ControlApi:
             Route("/sandbox/calls/{call_sid}/hangup", self.hang_up, methods=["POST"]),
             Route("/sandbox/calls/{call_sid}/input", self.send_input, methods=["POST"]),
             Route("/sandbox/queues", self.list_queues, methods=["GET"]),
+            Route("/sandbox/conferences", self.list_conferences, methods=["GET"]),
+            Route("/sandbox/conferences/{conference_sid}", self.get_conference, methods=["GET"]),
             Route("/sandbox/faults", self.faults, methods=["GET", "POST"]),
         ]
 
@@ -163,6 +165,17 @@ class ControlApi:
     async def list_queues(self, request: Request) -> Response:
         """GET /sandbox/queues: queues and who is waiting."""
         return JSONResponse({"queues": self.sandbox.queues.snapshot()})
+
+    async def list_conferences(self, request: Request) -> Response:
+        """GET /sandbox/conferences: every conference, newest first, with who hears whom."""
+        return JSONResponse({"conferences": [c.snapshot() for c in self.sandbox.conferences.all()]})
+
+    async def get_conference(self, request: Request) -> Response:
+        """GET /sandbox/conferences/{sid}: one conference, its participants and its log."""
+        conference = self.sandbox.conferences.get(request.path_params["conference_sid"])
+        if conference is None:
+            return error(404, "no such conference")
+        return JSONResponse(conference.snapshot())
 
     async def faults(self, request: Request) -> Response:
         """GET/POST /sandbox/faults: inspect or set injected failures."""

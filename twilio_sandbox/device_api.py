@@ -79,6 +79,8 @@ class DeviceApi:
             return clients.decide(device_call, "answered")
         if action == "reject" or device_call.status == "ringing":
             return clients.decide(device_call, "rejected")
+        if device_call.leg:  # the device hangs up its own call (a conference participant leg)
+            return self.sandbox.hang_up(device_call.call, by="client")
         return self.sandbox.signal(device_call.call, AgentHangup("agent hung up"))
 
     async def _mute(self, request: Request, device_call: DeviceCall) -> Response:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .call_engine import CallEngine
 from .clients import DeviceCall
+from .conference_verb import run_conference
 from .ids import new_sid
 from .recording_session import RecordingSession
 from .signals import AgentHangup, Fetch, HangupRequested, RedirectRequested
@@ -48,12 +49,14 @@ def _target(verb: Verb) -> tuple[str, str] | None:
             return ("client", identity.strip())
         if noun.name in ("Number", "Sip"):
             return ("number", noun.text.strip())
-        return (noun.name.lower(), noun.text.strip())  # Conference, Queue...: unsupported
+        return (noun.name.lower(), noun.text.strip())  # Queue...: unsupported
     return ("number", verb.text) if verb.text else None
 
 
 async def run_dial(engine: CallEngine, verb: Verb, doc: Document) -> Document | None:
     """Run <Dial>; return the action's TwiML, or None to continue after the verb."""
+    if verb.children and verb.children[0].name == "Conference":
+        return await run_conference(engine, verb, verb.children[0], doc)
     call = engine.call
     action = doc.resolve(verb.attrs.get("action"))
     method = verb.attr("method", "POST")

@@ -169,6 +169,8 @@ class Interpreter:
         call.ending = True
         call.caller_gone = True
         self.sandbox.queues.forget(call)
+        self.sandbox.clients.forget(call)
+        self.sandbox.conferences.call_ended(call, status)
         call.ended_at = utcnow()
         answered = call.answered_at
         call.duration = 0 if answered is None else math.ceil((call.ended_at - answered).total_seconds())

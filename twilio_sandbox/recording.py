@@ -24,6 +24,7 @@ class Recording:
     created_at: datetime
     path: Path
     status: str = "completed"
+    conference_sid: str | None = None
 
     def uri(self, extension: str = ".json") -> str:
         """Path of this recording on the Twilio API host."""
@@ -35,7 +36,7 @@ class Recording:
             "sid": self.sid,
             "account_sid": self.account_sid,
             "call_sid": self.call_sid,
-            "conference_sid": None,
+            "conference_sid": self.conference_sid,
             "api_version": API_VERSION,
             "date_created": rfc2822(self.created_at),
             "date_updated": rfc2822(self.created_at),

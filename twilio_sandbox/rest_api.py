@@ -31,7 +31,7 @@ def twilio_error(status: int, code: int, message: str) -> JSONResponse:
     )
 
 
-def _not_found(path: str) -> JSONResponse:
+def not_found(path: str) -> JSONResponse:
     """Twilio's 20404 answer."""
     return twilio_error(404, 20404, f"The requested resource {path} was not found")
 
@@ -72,6 +72,21 @@ def call_resource(sandbox: Sandbox, call: Call, status: str | None = None) -> di
     }
 
 
+def list_page(key: str, items: list[dict[str, Any]], path: str) -> dict[str, Any]:
+    """A list answer with Twilio's paging fields, everything on one page."""
+    return {
+        key: items,
+        "page": 0,
+        "page_size": len(items),
+        "start": 0,
+        "end": max(0, len(items) - 1),
+        "first_page_uri": path,
+        "next_page_uri": None,
+        "previous_page_uri": None,
+        "uri": path,
+    }
+
+
 class RestApi:
     """Request handlers for the Twilio REST subset, bound to one sandbox."""
 
@@ -88,7 +103,7 @@ class RestApi:
             Route(f"{base}/Recordings/{{name}}", self.recording, methods=["GET"]),
         ]
 
-    def _authorize(self, request: Request) -> Response | None:
+    def authorize(self, request: Request) -> Response | None:
         """Check HTTP Basic auth and the account in the path; an error response if wrong."""
         config = self.sandbox.config
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -104,31 +119,19 @@ class RestApi:
         if not valid:
             return twilio_error(401, 20003, "Authenticate")
         if request.path_params["account_sid"] != config.account_sid:
-            return _not_found(request.url.path)
+            return not_found(request.url.path)
         return None
 
     async def list_calls(self, request: Request) -> Response:
         """GET Calls.json: the calls, newest first."""
-        if (denied := self._authorize(request)) is not None:
+        if (denied := self.authorize(request)) is not None:
             return denied
         calls = sorted(self.sandbox.calls.values(), key=lambda c: c.created_at, reverse=True)
-        return JSONResponse(
-            {
-                "calls": [call_resource(self.sandbox, call) for call in calls],
-                "page": 0,
-                "page_size": len(calls),
-                "start": 0,
-                "end": max(0, len(calls) - 1),
-                "first_page_uri": request.url.path,
-                "next_page_uri": None,
-                "previous_page_uri": None,
-                "uri": request.url.path,
-            }
-        )
+        return JSONResponse(list_page("calls", [call_resource(self.sandbox, call) for call in calls], request.url.path))
 
     async def create_call(self, request: Request) -> Response:
         """POST Calls.json: place an outbound call to a simulated phone; 201 with the queued call."""
-        if (denied := self._authorize(request)) is not None:
+        if (denied := self.authorize(request)) is not None:
             return denied
         pairs = parse_qsl((await request.body()).decode(errors="replace"), keep_blank_values=True)
         try:
@@ -145,11 +148,11 @@ class RestApi:
 
     async def call(self, request: Request) -> Response:
         """GET or POST (update) Calls/{CallSid}.json."""
-        if (denied := self._authorize(request)) is not None:
+        if (denied := self.authorize(request)) is not None:
             return denied
         call = self.sandbox.calls.get(request.path_params["call_sid"])
         if call is None:
-            return _not_found(request.url.path)
+            return not_found(request.url.path)
         if request.method == "GET":
             return JSONResponse(call_resource(self.sandbox, call))
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
@@ -183,21 +186,21 @@ class RestApi:
 
     async def recording(self, request: Request) -> Response:
         """GET Recordings/{RecordingSid}.json (metadata) or .wav / no extension (audio)."""
-        if (denied := self._authorize(request)) is not None:
+        if (denied := self.authorize(request)) is not None:
             return denied
         name: str = request.path_params["name"]
         sid, dot, extension = name.partition(".")
         if not RECORDING_SID_RE.match(sid) or extension not in ("", "json", "wav"):
-            return _not_found(request.url.path)
+            return not_found(request.url.path)
         recording = self.sandbox.recordings.get(sid)
         if extension == "json":
             if recording is None:
-                return _not_found(request.url.path)
+                return not_found(request.url.path)
             return JSONResponse(recording.to_resource(self.sandbox.config.public_url))
         # Files of earlier sandbox runs stay downloadable, e.g. after a demo restart.
         path = recording.path if recording else self.sandbox.config.recordings_dir / f"{sid}.wav"
         if not path.is_file():
-            return _not_found(request.url.path)
+            return not_found(request.url.path)
         if self.sandbox.faults.take_recording_fetch_failure():
             return twilio_error(500, 20500, "Internal Server Error (injected by the sandbox)")
         return FileResponse(path, media_type="audio/x-wav")

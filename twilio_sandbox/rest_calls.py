@@ -32,13 +32,13 @@ class CreateCall:
     timeout: float
 
 
-def _absolute(url: str) -> bool:
+def absolute_url(url: str) -> bool:
     """Whether `url` is an absolute http(s) URL, as Twilio requires for webhooks."""
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _method(form: dict[str, list[str]], name: str, code: int) -> str:
+def method_param(form: dict[str, list[str]], name: str, code: int) -> str:
     """A GET/POST method parameter (default POST)."""
     value = (form.get(name) or ["POST"])[-1].upper() or "POST"
     if value not in ("GET", "POST"):
@@ -46,7 +46,7 @@ def _method(form: dict[str, list[str]], name: str, code: int) -> str:
     return value
 
 
-def _events(values: list[str]) -> frozenset[str]:
+def status_events(values: list[str]) -> frozenset[str]:
     """StatusCallbackEvent: repeated parameters (twilio-python) or space-separated values."""
     events = frozenset(word for value in values for word in value.replace(",", " ").split())
     unknown = events - STATUS_EVENTS
@@ -55,15 +55,37 @@ def _events(values: list[str]) -> frozenset[str]:
     return events or frozenset({"completed"})
 
 
-def parse_create(pairs: list[tuple[str, str]], numbers: set[str]) -> CreateCall:
-    """Validate a Calls.json POST body (form pairs, in order); raise CreateError like Twilio."""
+def multi_form(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Form pairs by name, keeping repeated parameters (twilio-python repeats StatusCallbackEvent)."""
     form: dict[str, list[str]] = {}
     for key, value in pairs:
         form.setdefault(key, []).append(value)
+    return form
+
+
+def last(form: dict[str, list[str]], name: str) -> str | None:
+    """The last value of a parameter, or None when it was not sent."""
+    values = form.get(name)
+    return values[-1] if values else None
+
+
+def status_callback_param(form: dict[str, list[str]]) -> StatusCallback | None:
+    """StatusCallback [+Method, +Event] of a call being created."""
+    callback_url = last(form, "StatusCallback")
+    if not callback_url:
+        return None
+    if not absolute_url(callback_url):
+        raise CreateError(21609, f"StatusCallback is not a valid URL: {callback_url}")
+    callback_method = method_param(form, "StatusCallbackMethod", 21609)
+    return StatusCallback(callback_url, callback_method, status_events(form.get("StatusCallbackEvent", [])))
+
+
+def parse_create(pairs: list[tuple[str, str]], numbers: set[str]) -> CreateCall:
+    """Validate a Calls.json POST body (form pairs, in order); raise CreateError like Twilio."""
+    form = multi_form(pairs)
 
     def one(name: str) -> str | None:
-        values = form.get(name)
-        return values[-1] if values else None
+        return last(form, name)
 
     to, from_ = one("To"), one("From")
     if not to:
@@ -79,26 +101,20 @@ def parse_create(pairs: list[tuple[str, str]], numbers: set[str]) -> CreateCall:
         raise CreateError(
             21205, "Url parameter is required. For more information, see http://www.twilio.com/docs/api/twiml"
         )
-    if twiml is None and url is not None and not _absolute(url):
+    if twiml is None and url is not None and not absolute_url(url):
         raise CreateError(21205, f"Url is not a valid URL: {url}")
-    method = _method(form, "Method", 21209)
-    callback_url = one("StatusCallback")
-    status_callback = None
-    if callback_url:
-        if not _absolute(callback_url):
-            raise CreateError(21609, f"StatusCallback is not a valid URL: {callback_url}")
-        callback_method = _method(form, "StatusCallbackMethod", 21609)
-        status_callback = StatusCallback(callback_url, callback_method, _events(form.get("StatusCallbackEvent", [])))
+    method = method_param(form, "Method", 21209)
+    status_callback = status_callback_param(form)
     return CreateCall(
         to=to,
         from_=from_,
         first=Fetch(None if twiml is not None else url, method, twiml, kind="outbound"),
         status_callback=status_callback,
-        timeout=_timeout(one("Timeout")),
+        timeout=timeout_param(one("Timeout")),
     )
 
 
-def _timeout(raw: str | None) -> float:
+def timeout_param(raw: str | None) -> float:
     """Seconds to let the phone ring: a positive whole number, at most 600 (default 60)."""
     if raw is None or raw == "":
         return DEFAULT_TIMEOUT

@@ -12,7 +12,8 @@ import httpx
 
 from .caller import Caller
 from .calls import Call, StatusCallback
-from .clients import ClientRegistry
+from .clients import CLIENT_PREFIX, ClientRegistry
+from .conferences import ConferenceRegistry
 from .config import SandboxConfig
 from .engine import Interpreter
 from .ids import new_sid, queue_sid
@@ -52,6 +53,7 @@ class Sandbox:
         self.faults = Faults()
         self.phones = PhoneBook()
         self.clients = ClientRegistry()
+        self.conferences = ConferenceRegistry(config, self.recordings)
         self._webhooks: WebhookSender | None = None
         self._task_group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -67,6 +69,10 @@ class Sandbox:
         ):
             self._webhooks = WebhookSender(http, self.config.auth_token)
             self._task_group = task_group
+            deliveries = task_group.create_task(
+                self.conferences.deliver(self._webhooks), name="sandbox-conference-callbacks"
+            )
+            self._tasks.add(deliveries)
             try:
                 yield
             finally:
@@ -89,7 +95,12 @@ class Sandbox:
     def place_outbound(
         self, *, from_: str, to: str, first: Fetch, status_callback: StatusCallback | None, timeout: float
     ) -> Call:
-        """Start an outbound-api call to a simulated phone (REST Calls.json)."""
+        """Start an outbound-api call to a simulated phone, or to `client:identity` (a device)."""
+        if to.startswith(CLIENT_PREFIX):
+            # A registered device rings until its user decides; an unregistered one answers by itself.
+            plan = RingPlan("answer", self.config.ring_seconds, timeout, client=to.removeprefix(CLIENT_PREFIX))
+            call = Call(new_sid("CA"), from_, to, first, direction="outbound-api", status_callback=status_callback)
+            return self._start(call, plan)
         phone = self.phones.get(to)
         caller = Caller(phone.script, talk_seconds=phone.talk_seconds)
         ring_seconds = self.config.ring_seconds if phone.ring_seconds is None else phone.ring_seconds

@@ -59,3 +59,7 @@ class ApplicationError(CallEnded):
     def __init__(self, reason: str) -> None:
         super().__init__("application-error")
         self.reason = reason
+
+
+class ConferenceChanged(Interrupt):
+    """The conference around a participant changed (it started, a hold, a kick, its end): look again."""

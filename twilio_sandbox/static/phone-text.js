@@ -56,6 +56,13 @@ window.PhoneText = (() => {
       case "dial-no-answer":
       case "dial-rejected":
         return { kind: "note", text: t("坐席未接听", "No agent answered") };
+      case "conference-joined":
+        return { kind: "note", text: t("进入会议，请稍候", "Joined the conference, please hold"), state: "queued" };
+      case "conference-audio":
+        if (entry.music) return { kind: "note", text: t("♪ 等待音乐", "♪ Hold music"), state: "queued" };
+        return entry.hears.length ? { kind: "good", text: t("已接通", "Connected to the conference"), state: "agent" } : null;
+      case "conference-left":
+        return { kind: "note", text: t("已离开会议", "Left the conference"), state: "connected" };
       case "beep":
         return { kind: "note", text: t("● 哔——请留言（按 # 结束）", "● Beep — leave a message (# to finish)") };
       case "application-error":
