@@ -229,6 +229,8 @@ def test_coaching_changes_are_reported_and_a_kicked_caller_moves_on_to_the_dial_
     assert participants(sid).update(hold=False).hold is False
 
     participants(sid).update(announce_url=env["hotline_url"] + "/announce")
+    # The room's announcement would cut the caller's short if it came while that one still plays.
+    wait_until(lambda: len(announcements(env, conference_sid)) == 1)
     client.conferences(conference_sid).update(announce_url="https://music.example.com/chime.wav")
     wait_until(lambda: len(announcements(env, conference_sid)) == 2)
     announced = announcements(env, conference_sid)
