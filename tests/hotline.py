@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
+from tests.serving import listening_socket
 from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -33,14 +34,6 @@ DIRECT = "+8657100000001"
 CLOSING = "+8657100000002"
 CONFERENCE = "+8657100000003"
 BROKEN = "+8657100000009"
-
-
-def _listening_socket() -> socket.socket:
-    """A bound 127.0.0.1 socket on a free port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 class ServerThread:
@@ -188,7 +181,7 @@ class Hotline:
 def running_sandbox(recordings_dir: Path) -> Iterator[dict[str, Any]]:
     """Hotline and sandbox, both served on 127.0.0.1; on exit, no request had a bad signature."""
     hotline = Hotline()
-    hotline_sock, sandbox_sock, dead_sock = (_listening_socket() for _ in range(3))
+    hotline_sock, sandbox_sock, dead_sock = (listening_socket() for _ in range(3))
     hotline_url, sandbox_url, dead_url = (
         f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in (hotline_sock, sandbox_sock, dead_sock)
     )

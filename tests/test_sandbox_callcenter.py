@@ -16,7 +16,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, ServerThread, _listening_socket, events, wait_until
+from tests.hotline import ACCOUNT_SID, AUTH_TOKEN, ServerThread, events, wait_until
+from tests.serving import listening_socket
 from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app, place_call, wait_for_call
 
 MENU = "+8657100000100"
@@ -103,7 +104,7 @@ class CallCenter:
 def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The call center app and a sandbox whose number MENU points at it."""
     app = CallCenter()
-    app_sock, sandbox_sock = _listening_socket(), _listening_socket()
+    app_sock, sandbox_sock = listening_socket(), listening_socket()
     app.url, app.sandbox_url = (f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in (app_sock, sandbox_sock))
     config = SandboxConfig(
         account_sid=ACCOUNT_SID,
