@@ -1,4 +1,4 @@
-"""What an agent does to a call in progress besides ending it: hold and take back, send it outside.
+"""What an agent does to a call in progress besides ending it: hold and take back, mute, send it outside.
 
 Each step asks routing first (is the call this agent's?), then Twilio, and undoes routing's step if
 Twilio refuses, so the console never shows a state the call is not in.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from agents import conference
 from agents.service import AgentActionError, audit_action, routing_refusals
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
@@ -27,19 +28,31 @@ def _call_sid(services: Services, contact_id: int) -> str:
 
 
 def hold(services: Services, *, agent: CurrentUser, contact_id: int, on: bool) -> str:
-    """Put the caller on hold (they hear music; the agent's phone leg is released) or take them back
-    (the agent's phone rings again). Returns 'held' or 'resumed'."""
+    """Put the caller on hold (they hear music; the agent stays in the room) or take them back (they
+    hear the agent again at once: nothing rings). Returns 'held' or 'resumed'."""
     call_sid = _call_sid(services, contact_id)
     with routing_refusals():
         done = services.routing.hold(contact_id=str(contact_id), agent_id=str(agent.id), on=on)
-    step = "hold" if on else "resume"
     try:
-        services.telephony.redirect_call(
-            call_sid=call_sid, url=services.url(f"/twilio/voice/{step}?contact={contact_id}")
-        )
+        conference.hold_caller(services, contact_id=contact_id, caller_sid=call_sid, on=on)
     except TelephonyError as exc:
         services.routing.hold(contact_id=str(contact_id), agent_id=str(agent.id), on=not on)  # as it was
         raise AgentActionError(f"The call could not be {'put on hold' if on else 'taken back'}: {exc}", 502) from exc
+    audit_action(services, agent, "contact", contact_id, done, agent_id=agent.id)
+    return done
+
+
+def mute(services: Services, *, agent: CurrentUser, contact_id: int, muted: bool) -> str:
+    """Mute or unmute the agent in the call (the caller stops or starts hearing them): 'muted' or 'unmuted'."""
+    _call_sid(services, contact_id)
+    routing = services.routing.contact(str(contact_id))
+    if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
+        raise AgentActionError("This call is not yours, or it has already ended.", code="not_assigned")
+    try:
+        conference.mute_agent(services, contact_id=contact_id, agent_id=agent.id, muted=muted)
+    except TelephonyError as exc:
+        raise AgentActionError(f"The call could not be {'muted' if muted else 'unmuted'}: {exc}", 502) from exc
+    done = "muted" if muted else "unmuted"
     audit_action(services, agent, "contact", contact_id, done, agent_id=agent.id)
     return done
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from agents import call_control, screen_pop, service, voice
 from agents.forms import wrap_up_form
-from agents.schemas import Transfer, WrapUpExtension
+from agents.schemas import Mute, Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import Invalid, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
@@ -99,7 +99,9 @@ async def transfer(request: Request) -> Response:
     to = parsed(Transfer, await request.body(), problem='Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}')
     if to.number is not None:
         return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=to.number)
-    return await _act(request, service.transfer, contact_id=_contact_id(request), queue=to.queue, to_agent=to.agent)
+    return await _act(
+        request, service.transfer, contact_id=_contact_id(request), queue=to.queue, to_agent=to.agent, note=to.note
+    )
 
 
 async def hold(request: Request) -> Response:
@@ -108,6 +110,11 @@ async def hold(request: Request) -> Response:
 
 async def resume(request: Request) -> Response:
     return await _act(request, call_control.hold, contact_id=_contact_id(request), on=False)
+
+
+async def mute(request: Request) -> Response:
+    body = parsed(Mute, await request.body() or b"{}", problem='Send {"muted": true} or {"muted": false}')
+    return await _act(request, call_control.mute, contact_id=_contact_id(request), muted=body.muted)
 
 
 async def extend_wrap_up(request: Request) -> Response:
@@ -140,6 +147,7 @@ routes = [
     Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/hold", hold, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/resume", resume, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/mute", mute, methods=["POST"]),
     Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
     Route("/api/agent/stats", my_day, methods=["GET"]),
     Route("/api/agent/options", console_options, methods=["GET"]),

@@ -11,12 +11,17 @@ class Transfer(BaseModel):
     queue: StrictStr | None = None
     agent: StrictInt | None = None
     number: StrictStr | None = None
+    note: StrictStr = Field(default="", max_length=1000)  # for the receiving agent (offer and screen pop)
 
     @model_validator(mode="after")
     def _number_alone(self) -> Transfer:
         if self.number is not None and (self.queue is not None or self.agent is not None):
             raise ValueError("an outside number goes alone, without queue or agent")
         return self
+
+
+class Mute(BaseModel):
+    muted: bool = True
 
 
 class WrapUpExtension(BaseModel):

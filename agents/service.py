@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from agents import conference, conference_events
 from contactcenter.audit.service import record_event
 from contactcenter.callbacks import service as callbacks
 from contactcenter.chats import service as chats
@@ -84,14 +85,13 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
 
 
 def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
-    """Take the offered contact and have Twilio bridge the caller to the agent's phone."""
+    """Take the offered contact. A chat is the agent's at once; a call rings the agent's phone into the
+    caller's room and is theirs once the phone joins (agents/conference_events.py)."""
     with routing_refusals():
         services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
     decisions = services.routing.explain(contact_id=str(contact_id))
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
-        is_callback = contact.status == ContactStatus.CALLBACK
-        contacts.mark_connected(session, contact=contact, agent_id=agent.id)
         # Why this agent got it outlives the Redis record: keep the decision with the contact.
         record_event(
             session,
@@ -101,44 +101,30 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             kind="routed",
             why=decisions[-1] if decisions else None,
         )
-        call_sid = contact.provider_id
-        is_chat = contact.channel == "chat"
+        if contact.channel == "chat":
+            contacts.mark_connected(session, contact=contact, agent_id=agent.id)
+        call_sid, is_chat = contact.provider_id, contact.channel == "chat"
+        is_callback = contact.status == ContactStatus.CALLBACK
+        from_number = services.settings.twilio_caller_id or contact.to_number
+        identity = session.get_one(User, agent.id).client_identity
     if is_chat:  # nothing to bridge: the customer's page hears who joined
         chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)
         return
-    if is_callback:
-        _dial_callback(services, contact_id=contact_id, agent_id=agent.id)
-        return
-    answered_at = services.routing.contact(str(contact_id)).get("answered_at", "")
-    if services.routing.claim_bridge(contact_id=str(contact_id), answered_at=answered_at, by="accept") != "accept":
-        return  # a transfer's redirect reached /connect first and is ringing this agent already
-    _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="connected", bridge=answered_at)
-
-
-def _dial_callback(services: Services, *, contact_id: int, agent_id: int) -> None:
-    """A callback has no caller on the line: Twilio dials the customer, then bridges the agent."""
+    live = conference.LiveCall(services, contact_id)
+    if not is_callback and live.get("caller_in") != "1":
+        try:
+            conference.bring_caller(services, contact_id=contact_id, call_sid=call_sid)
+        except TelephonyError as exc:  # the caller hung up meanwhile: nobody waits on this contact
+            log.warning("moving contact %s's caller to their room failed: %s", contact_id, exc)
+            finish_contact(services, contact_id=contact_id, reason="not_connected")
+            raise AgentActionError(f"The caller could not be connected: {exc}", 502) from exc
     try:
-        callbacks.dial(services, contact_id=contact_id, agent_id=agent_id)
+        conference.call_agent(
+            services, contact_id=contact_id, agent_id=agent.id, identity=identity, from_number=from_number
+        )
     except TelephonyError as exc:
-        finish_contact(services, contact_id=contact_id, reason="callback_dial_failed")
-        raise AgentActionError(f"The customer could not be called: {exc}", 502) from exc
-
-
-def _follow_routing(
-    services: Services, *, contact_id: int, call_sid: str, failure: str, bridge: str | None = None
-) -> None:
-    """Send the live call to /connect, which bridges it to its agent or parks it in its queue.
-
-    `bridge` names the assignment this redirect was claimed for (see RoutingEngine.claim_bridge).
-    If Twilio refuses, the caller is gone (hung up meanwhile): end the contact so nobody waits on it.
-    """
-    query = f"contact={contact_id}" + (f"&bridge={bridge}" if bridge is not None else "")
-    try:
-        services.telephony.redirect_call(call_sid=call_sid, url=services.url(f"/twilio/voice/connect?{query}"))
-    except TelephonyError as exc:
-        log.warning("redirecting contact %s failed: %s", contact_id, exc)
-        finish_contact(services, contact_id=contact_id, reason=f"not_{failure}")
-        raise AgentActionError(f"The caller could not be {failure}: {exc}", 502) from exc
+        conference_events.join_failed(services, contact_id=contact_id, agent_id=agent.id, reason="leg_not_placed")
+        raise AgentActionError(f"Your phone could not be called: {exc}", 502) from exc
 
 
 def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
@@ -166,35 +152,66 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     finish_contact(services, contact_id=contact_id, reason="agent_ended")
 
 
+MAX_TRANSFER_NOTE = 1000
+
+
 def transfer(
-    services: Services, *, agent: CurrentUser, contact_id: int, queue: str | None, to_agent: int | None
+    services: Services,
+    *,
+    agent: CurrentUser,
+    contact_id: int,
+    queue: str | None,
+    to_agent: int | None,
+    note: str = "",
 ) -> str:
-    """Send the caller to another queue or agent; the ticket stays the same, the agent goes to wrap-up."""
+    """Hand the contact to another queue or agent with a note for them; the ticket stays the same, the
+    agent goes to wrap-up. A caller waits on hold in their room until the next agent's phone joins."""
     if (queue is None) == (to_agent is None):
         raise AgentActionError("Transfer to either a queue or an agent.", 400)
+    note = note.strip()
+    if len(note) > MAX_TRANSFER_NOTE:
+        raise AgentActionError(f"The transfer note is longer than {MAX_TRANSFER_NOTE} characters.", 400)
     with services.db.session() as session:
         if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
             raise AgentActionError(f"There is no queue {queue!r}.", 404)
+        contact = session.get_one(Contact, contact_id)
+        caller_sid, is_chat = contact.provider_id, contact.channel == "chat"
+        me = session.get_one(User, agent.id)
+        context = {"from_agent": agent.id, "from_name": me.display_name, "note": note, "kind": "cold"}
+    routing = services.routing.contact(str(contact_id))
+    if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
+        raise AgentActionError("This contact is not assigned to you (any more).", code="not_yours")
+    if not is_chat:  # music first: the caller must never be alone in a silent room
+        try:
+            conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=True)
+        except TelephonyError as exc:
+            raise AgentActionError(f"The caller could not be put on hold for the transfer: {exc}", 502) from exc
+    try:
         with routing_refusals():
             state = services.routing.transfer(
                 contact_id=str(contact_id),
                 agent_id=str(agent.id),
                 queue=queue,
                 to_agent=str(to_agent) if to_agent is not None else None,
+                context=context,
             )
+    except AgentActionError:
+        if not is_chat:  # as it was: the agent keeps talking to the caller
+            conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
+        raise
+    with services.db.session() as session:
         contacts.mark_transferred(
             session,
             contact=session.get_one(Contact, contact_id),
             queue=queue,
             actor=f"user:{agent.id}",
             to_agent=to_agent,
+            note=note,
         )
-        moved = session.get_one(Contact, contact_id)
-        call_sid, is_chat = moved.provider_id, moved.channel == "chat"
     if is_chat:  # no call to move: the customer waits again, and the next agent's accept joins the chat
         chats.transferred(services, contact_id=contact_id, agent_id=agent.id)
     else:
-        _follow_routing(services, contact_id=contact_id, call_sid=call_sid, failure="transferred")
+        conference.drop_agent(services, contact_id=contact_id, agent_id=agent.id)
     return state
 
 

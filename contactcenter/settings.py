@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     twilio_twiml_app_sid: str | None = Field(default=None, alias="TWILIO_TWIML_APP_SID")
     voice_token_ttl_seconds: int = Field(default=600, alias="VOICE_TOKEN_TTL_SECONDS", ge=60, le=86400)
     offer_timeout_seconds: float = Field(default=15.0, alias="OFFER_TIMEOUT_SECONDS", gt=0, allow_inf_nan=False)
+    # Calls as conferences: how long the agent's phone rings after Accept before the caller goes back to
+    # the queue; whether the console answers it by itself; whether agents see who listens to their call.
+    agent_ring_seconds: int = Field(default=20, alias="AGENT_RING_SECONDS", ge=5, le=120)
+    auto_answer: bool = Field(default=True, alias="AUTO_ANSWER")
+    show_monitoring: bool = Field(default=True, alias="SHOW_MONITORING")
     preferred_agent_seconds: int = Field(default=20, alias="PREFERRED_AGENT_SECONDS", ge=0, le=600)
     rering_seconds: int = Field(default=300, alias="RERING_SECONDS", ge=0, le=86400)
     chat_capacity: int = Field(default=3, alias="CHAT_CAPACITY", ge=0, le=20)

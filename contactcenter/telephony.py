@@ -63,6 +63,51 @@ class Telephony:
         )
         return str(call.sid)
 
+    def add_participant(
+        self,
+        *,
+        conference: str,
+        to: str,
+        from_: str,
+        label: str,
+        status_callback: str,
+        timeout: int,
+        room: dict[str, Any],
+        muted: bool = False,
+        coach: str | None = None,
+    ) -> tuple[str, str]:
+        """Call `to` into a conference (by SID, or by name: Twilio opens the room if need be), with the
+        room's own settings (`room`: ConferenceRecord, status callbacks…) in case this participant opens
+        it. Returns (CallSid, ConferenceSid)."""
+        options = dict(room)
+        if coach is not None:
+            options.update(coaching=True, call_sid_to_coach=coach)
+        participant = self._call(
+            lambda: self.client.conferences(conference).participants.create(
+                from_=from_,
+                to=to,
+                label=label,
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                timeout=timeout,
+                start_conference_on_enter=True,
+                end_conference_on_exit=False,
+                beep="false",
+                muted=muted,
+                **options,
+            )
+        )
+        return str(participant.call_sid), str(participant.conference_sid)
+
+    def update_participant(self, *, conference_sid: str, call_sid: str, **changes: Any) -> None:
+        """Change a participant: hold/hold_url, muted, coaching/call_sid_to_coach (twilio's names)."""
+        self._call(lambda: self.client.conferences(conference_sid).participants(call_sid).update(**changes))
+
+    def remove_participant(self, *, conference_sid: str, call_sid: str) -> None:
+        """Take a participant out of the conference (their call ends)."""
+        self._call(lambda: self.client.conferences(conference_sid).participants(call_sid).delete())
+
     def end_call(self, *, call_sid: str) -> None:
         """Hang up a live call."""
         self._call(lambda: self.client.calls(call_sid).update(status="completed"))

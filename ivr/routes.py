@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from agents import conference_events
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
 from contactcenter.customers.service import normalize_phone
@@ -143,15 +144,39 @@ def _dial_status(value: str) -> str:
 
 def connect(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return service.connect_agent(
-        services, contact_id=query_id(request, "contact"), bridge=request.query_params.get("bridge")
-    )
+    return service.connect_agent(services, contact_id=query_id(request, "contact"))
 
 
-def hold(services: Services, request: Request, params: Params) -> str:
+def conference_done(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    again = request.query_params.get("again") == "1"
-    return service.hold(services, contact_id=query_id(request, "contact"), again=again)
+    return service.conference_done(services, contact_id=query_id(request, "contact"))
+
+
+def conference_event(services: Services, request: Request, params: Params) -> str:
+    conference_sid, event = require(params, "ConferenceSid", "StatusCallbackEvent")
+    conference_events.room_event(
+        services,
+        contact_id=query_id(request, "contact"),
+        event=event,
+        conference_sid=conference_sid,
+        call_sid=params.get("CallSid", ""),
+        label=params.get("ParticipantLabel", ""),
+    )
+    return "<Response/>"
+
+
+def agent_leg(services: Services, request: Request, params: Params) -> str:
+    call_sid, call_status = require(params, "CallSid", "CallStatus")
+    if call_status not in service.CALL_STATUSES:
+        raise BadWebhook(f"unknown CallStatus {call_status!r}")
+    conference_events.agent_leg_status(
+        services,
+        contact_id=query_id(request, "contact"),
+        agent_id=query_id(request, "agent"),
+        call_sid=call_sid,
+        status=call_status,
+    )
+    return "<Response/>"
 
 
 def transfer_out(services: Services, request: Request, params: Params) -> str:
@@ -165,16 +190,6 @@ def transfer_out(services: Services, request: Request, params: Params) -> str:
 def transfer_out_result(services: Services, request: Request, params: Params) -> str:
     _dial_status(require(params, "DialCallStatus")[0])
     return "<Response/>"  # the contact ended when the agent transferred it; the call ends here
-
-
-def resume(services: Services, request: Request, params: Params) -> str:
-    require(params, "CallSid")
-    return service.resume(services, contact_id=query_id(request, "contact"))
-
-
-def dial_result(services: Services, request: Request, params: Params) -> str:
-    (status,) = require(params, "DialCallStatus")
-    return service.dial_result(services, contact_id=query_id(request, "contact"), dial_status=_dial_status(status))
 
 
 def status(services: Services, request: Request, params: Params) -> str:
@@ -207,7 +222,11 @@ def callback_status(services: Services, request: Request, params: Params) -> str
 
 
 def recording(services: Services, request: Request, params: Params) -> str:
-    sid, call_sid, rec_status = require(params, "RecordingSid", "CallSid", "RecordingStatus")
+    sid, rec_status = require(params, "RecordingSid", "RecordingStatus")
+    # A call's own recording (voicemail) names its CallSid; a conference's recording its ConferenceSid.
+    call_sid = params.get("CallSid") or params.get("ConferenceSid")
+    if not call_sid:
+        raise BadWebhook("missing Twilio parameter(s): CallSid or ConferenceSid")
     contact_id = query_id(request, "contact")
     recordings.recording_reported(
         services,
@@ -251,11 +270,11 @@ routes = [
     Route("/twilio/voice/voicemail-done", webhook(voicemail_done), methods=["POST"]),
     Route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"]),
     Route("/twilio/voice/connect", webhook(connect), methods=["POST"]),
-    Route("/twilio/voice/dial-result", webhook(dial_result), methods=["POST"]),
-    Route("/twilio/voice/hold", webhook(hold), methods=["POST"]),
+    Route("/twilio/voice/conference-done", webhook(conference_done), methods=["POST"]),
+    Route("/twilio/voice/conference", webhook(conference_event), methods=["POST"]),
+    Route("/twilio/voice/agent-leg", webhook(agent_leg), methods=["POST"]),
     Route("/twilio/voice/transfer-out", webhook(transfer_out), methods=["POST"]),
     Route("/twilio/voice/transfer-out-result", webhook(transfer_out_result), methods=["POST"]),
-    Route("/twilio/voice/resume", webhook(resume), methods=["POST"]),
     Route("/twilio/voice/status", webhook(status), methods=["POST"]),
     Route("/twilio/voice/callback/answered", webhook(callback_answered), methods=["POST"]),
     Route("/twilio/voice/callback/status", webhook(callback_status), methods=["POST"]),

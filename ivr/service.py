@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from agents import conference
 from contactcenter.callbacks import dialog
 from contactcenter.callbacks import service as callbacks
 from contactcenter.contacts import service as contacts
@@ -18,7 +19,6 @@ from contactcenter.contacts.lifecycle import UnknownCall, finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
-from contactcenter.users.models import User
 from contactcenter.voicemails import service as voicemails
 from ivr import answers, nodes, prompts, twiml
 from ivr.call import STARTED, FlowVoice, IvrCall, open_call, url
@@ -119,55 +119,27 @@ def transfer_result(services: Services, *, contact_id: int, call_sid: str, node:
         return nodes.transfer_result(call, node_name=node, dial_status=dial_status)
 
 
-def connect_agent(services: Services, *, contact_id: int, bridge: str | None = None) -> str:
-    """Bridge the caller to the agent who accepted; anything else keeps them waiting or ends.
-
-    `bridge` comes with the accept's own redirect. Without it (a transfer's redirect) the caller is
-    bridged only if the accept has not claimed the bridge: its redirect would cut this one off.
-    """
-    routing = services.routing.contact(str(contact_id))
+def connect_agent(services: Services, *, contact_id: int) -> str:
+    """An agent accepted: the caller enters the contact's room (agents join it over REST). A caller
+    whose agent's leg failed meanwhile is back in routing's queue: they wait there again."""
+    state = services.routing.contact(str(contact_id)).get("state")
     with open_call(services, contact_id) as call:
         response = VoiceResponse()
-        waiting = routing.get("state") in ("waiting", "offered")
-        if routing.get("state") == "assigned" and routing.get("agent"):
-            answered_at = routing.get("answered_at", "")
-            ours = bridge == answered_at or (
-                services.routing.claim_bridge(contact_id=str(contact_id), answered_at=answered_at, by="connect")
-                == "connect"
-            )
-            agent = call.session.get(User, int(routing["agent"]))
-            if ours and agent is not None:
-                call.say(response, prompts.CONNECTING)
-                return _bridge(services, call.contact, agent, response)
-            waiting = not ours  # the accept's redirect is on its way: hold the caller until it lands
-        if waiting and call.contact.queue:
+        if state in ("connecting", "assigned"):
+            call.say(response, prompts.CONNECTING)
+            return conference.caller_joins(services, contact_id=contact_id, response=response)
+        if state in ("waiting", "offered") and call.contact.queue:
             park(services, call.contact, response)
             return str(response)
         return call.goodbye(prompts.SORRY)
 
 
-def _bridge(services: Services, contact: Contact, agent: User, response: VoiceResponse) -> str:
-    return twiml.bridge_to_agent(
-        response,
-        client_identity=agent.client_identity,
-        action_url=url(services, "/twilio/voice/dial-result", contact=contact.id),
-        recording_callback_url=url(services, "/twilio/recording", contact=contact.id),
-    )
-
-
-def hold(services: Services, *, contact_id: int, again: bool) -> str:
-    """The agent put the caller on hold: music, a minute at a time, until the agent takes them back
-    (a redirect to /resume) or the call ends; told once why they hear it."""
-    held = services.routing.contact(str(contact_id)).get("state") == "assigned"
+def conference_done(services: Services, *, contact_id: int) -> str:
+    """The caller's room ended while they were still on the line (ended over the API, the agent
+    hung up): thank them and hang up."""
+    finish_contact(services, contact_id=contact_id, reason="conference_ended")
     with open_call(services, contact_id) as call:
-        if not held:  # the agent is gone (ended, forced off): nobody will take the caller back
-            return call.goodbye(prompts.SORRY)
-        response = VoiceResponse()
-        if not again:
-            call.say(response, prompts.ON_HOLD)
-        response.play(url(services, "/ivr/hold-music.wav", seconds=60))
-        response.redirect(url(services, "/twilio/voice/hold", contact=contact_id, again=1), method="POST")
-        return str(response)
+        return call.goodbye(prompts.THANKS)
 
 
 def transfer_out(services: Services, *, contact_id: int, number: str) -> str:
@@ -183,23 +155,6 @@ def transfer_out(services: Services, *, contact_id: int, number: str) -> str:
         )
         dial.number(number)
         return str(response)
-
-
-def resume(services: Services, *, contact_id: int) -> str:
-    """The agent takes the caller back from hold: their phone rings again."""
-    routing = services.routing.contact(str(contact_id))
-    with open_call(services, contact_id) as call:
-        agent = call.session.get(User, int(routing["agent"])) if routing.get("agent") else None
-        if routing.get("state") == "assigned" and agent is not None:
-            return _bridge(services, call.contact, agent, VoiceResponse())
-        return call.goodbye(prompts.SORRY)
-
-
-def dial_result(services: Services, *, contact_id: int, dial_status: str) -> str:
-    """The agent leg ended; the call is over."""
-    finish_contact(services, contact_id=contact_id, reason=f"dial_{dial_status}")
-    with open_call(services, contact_id) as call:
-        return call.goodbye(prompts.THANKS if dial_status == "completed" else prompts.SORRY)
 
 
 def call_status(
@@ -241,9 +196,8 @@ def callback_answered(services: Services, *, callback_id: int, call_sid: str) ->
         contact_id, agent_id = callback.contact_id, callback.agent_id
     callbacks.outbound_status(services, callback_id=callback_id, call_sid=call_sid, status="in-progress")
     with open_call(services, contact_id) as call:
-        agent = call.session.get(User, agent_id) if agent_id else None
-        if agent is None or call.contact.status != ContactStatus.CONNECTED:
+        if agent_id is None or call.contact.status != ContactStatus.CONNECTED:
             return call.goodbye(prompts.SORRY)  # the agent's side ended meanwhile
         response = VoiceResponse()
         call.say(response, prompts.CALLBACK_GREETING)
-        return _bridge(services, call.contact, agent, response)
+        return conference.caller_joins(services, contact_id=contact_id, response=response)

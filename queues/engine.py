@@ -96,6 +96,7 @@ MESSAGES = {
     "not_waiting": "Only a waiting contact can be moved or reprioritized (it is being offered or served).",
     "not_assigned": "This call is not yours, or it has already ended.",
     "not_a_call": "Only a call can be put on hold.",
+    "not_connecting": "This call is not being connected to you (it was answered, went back or ended).",
 }
 
 
@@ -195,9 +196,20 @@ class RoutingEngine(RoutingFigures):
         )
         return str(new_state)
 
-    def accept(self, *, contact_id: str, agent_id: str) -> None:
-        """Turn the agent's offer into an assignment, if the lease is still live."""
-        self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms)
+    def accept(self, *, contact_id: str, agent_id: str) -> str:
+        """Take the agent's offer, if the lease is still live: a chat is 'assigned', a call 'connecting'
+        until the agent's leg joins (`joined`) or fails (`join_failed`)."""
+        _ok, state = self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms)
+        return str(state)
+
+    def joined(self, *, contact_id: str, agent_id: str) -> None:
+        """The agent's leg joined the caller: the call is answered (idempotent)."""
+        self._run("joined", contact_id, agent_id, self.today(), self.config.service_level_ms)
+
+    def join_failed(self, *, contact_id: str, agent_id: str, reason: str) -> str:
+        """The agent's leg did not join: the contact goes back with its place, the agent not ready ('missed')."""
+        _ok, state = self._run("join_failed", contact_id, agent_id, reason, self.config.offer_timeout_ms)
+        return str(state)
 
     def reject(self, *, contact_id: str, agent_id: str) -> None:
         """Give the offer back: the contact keeps its place and goes to the next agent."""
@@ -229,8 +241,17 @@ class RoutingEngine(RoutingFigures):
         _ok, state = self._run("reprioritize", contact_id, priority, queue or "", self.config.offer_timeout_ms)
         return str(state)
 
-    def transfer(self, *, contact_id: str, agent_id: str, queue: str | None = None, to_agent: str | None = None) -> str:
-        """Hand an assigned contact to another queue (keeping its arrival time) or straight to an available agent."""
+    def transfer(
+        self,
+        *,
+        contact_id: str,
+        agent_id: str,
+        queue: str | None = None,
+        to_agent: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> str:
+        """Hand an assigned contact to another queue (keeping its arrival time) or straight to an available
+        agent; `context` (who transferred, their note) goes in the contact's info as `transfer`."""
         _ok, state = self._run(
             "transfer",
             contact_id,
@@ -239,6 +260,7 @@ class RoutingEngine(RoutingFigures):
             to_agent or "",
             self.config.offer_timeout_ms,
             self.config.wrapup_ms,
+            _info_json(context) if context else "",
         )
         return str(state)
 
@@ -344,14 +366,3 @@ class RoutingEngine(RoutingFigures):
         """A contact's routing record (empty if unknown)."""
         raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)
         return {decode(k): decode(v) for k, v in raw.items()}
-
-    def claim_bridge(self, *, contact_id: str, answered_at: str, by: str) -> str:
-        """Who bridges this assignment to the agent: the first claimant wins, later ones learn who.
-
-        An accept redirects the call to /connect while a transfer's redirect may already be there;
-        whichever comes first dials the agent, so the agent's phone rings once.
-        """
-        key = f"{self.prefix}bridge:{contact_id}:{answered_at}"
-        if self.redis.set(key, by, nx=True, ex=3600):
-            return by
-        return decode(self.redis.get(key) or b"")

@@ -43,7 +43,8 @@ def recording_reported(
     duration: str | None,
     channels: str | None,
 ) -> None:
-    """Twilio's recording status callback: note the recording and fetch it once completed."""
+    """Twilio's recording status callback: note the recording and fetch it once completed. `call_sid` is
+    the recorded call's CallSid, or the ConferenceSid of the room a call was carried in."""
     if status not in ("in-progress", "completed", "absent", "failed"):
         raise ValueError(f"unknown RecordingStatus {status!r}")
     if status == "in-progress":
@@ -52,7 +53,8 @@ def recording_reported(
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise UnknownCall(f"no contact {contact_id}")
-        if contact.provider_id != call_sid and not _callback_call(session, contact_id=contact.id, call_sid=call_sid):
+        ours = call_sid in (contact.provider_id, contact.conference_sid)
+        if not ours and not _callback_call(session, contact_id=contact.id, call_sid=call_sid):
             raise ValueError(f"recording {recording_sid} does not belong to contact {contact_id}")
         if session.scalar(select(Recording).where(Recording.provider_sid == recording_sid)):
             return  # a retried callback

@@ -248,9 +248,10 @@ class RoutingInvariants:
         expect: dict[str, tuple[str, ...]] = {
             "offer.created": ("waiting",),
             "offer.accepted": ("offered",),
-            "offer.returned": ("offered",),
-            "offer.revoked": ("offered",),
-            "contact.abandoned": ("waiting", "offered"),
+            "offer.returned": ("offered", "connecting"),
+            "offer.revoked": ("offered", "connecting"),
+            "contact.joined": ("connecting",),
+            "contact.abandoned": ("waiting", "offered", "connecting"),
             "contact.ended": ("assigned",),
             "contact.transferred": ("assigned",),
             "contact.requeued": ("waiting",),
@@ -264,12 +265,14 @@ class RoutingInvariants:
             return
         assert kind in expect, f"undocumented event {event}"
         assert seen.get("state") in expect[kind], (event, seen)
-        if kind in ("offer.accepted", "offer.returned", "offer.revoked", "contact.transferred"):
+        if kind in ("offer.accepted", "offer.returned", "offer.revoked", "contact.transferred", "contact.joined"):
             assert seen.get("agent") == event["agent"], (event, seen)
         if kind == "offer.created":
             assert event["deadline"] == event["at"] + self.offer_ms
             seen.update(state="offered", agent=event["agent"], queue=event["queue"])
-        elif kind == "offer.accepted":
+        elif kind == "offer.accepted":  # a call connects until its agent's leg joins; a chat is assigned
+            seen.update(state="connecting" if event["channel"] == "voice" else "assigned")
+        elif kind == "contact.joined":
             seen.update(state="assigned")
         elif kind == "offer.returned":
             seen.update(state="waiting", agent="")

@@ -6,6 +6,7 @@ import pytest
 
 from queues.engine import RoutingConfig, RoutingEngine
 from tests.routing import Routing
+from tests.routing_steps import answer
 
 
 def chat(routing: Routing, contact: str, queue: str = "general") -> str:
@@ -51,7 +52,7 @@ def test_a_chatting_agent_still_gets_a_call_and_the_call_then_blocks_new_chats(r
     assert routing.holder("call1") == "a1" and routing.agent("a1")["state"] == "reserved"
     chat(routing, "chat2")
     assert routing.state("chat2") == "waiting"
-    routing.engine.accept(contact_id="call1", agent_id="a1")
+    answer(routing.engine, contact_id="call1", agent_id="a1")
     routing.engine.finish(contact_id="call1", reason="ended")
     assert routing.state("chat2") == "waiting"  # still wrapping up the call
     routing.engine.end_wrap_up(agent_id="a1")
@@ -65,7 +66,7 @@ def test_when_calls_do_not_block_chats_an_agent_on_a_call_keeps_getting_chats(
     blended = Routing(engine, routing.clock)
     blended.available("a1")
     blended.enqueue("call1")
-    engine.accept(contact_id="call1", agent_id="a1")
+    answer(engine, contact_id="call1", agent_id="a1")
     chat(blended, "chat1")
     assert blended.holder("chat1") == "a1" and blended.agent("a1")["state"] == "busy"
 
@@ -73,7 +74,7 @@ def test_when_calls_do_not_block_chats_an_agent_on_a_call_keeps_getting_chats(
 def test_accepting_a_chat_leaves_the_agent_free_for_calls_and_more_chats(routing: Routing) -> None:
     routing.available("a1")
     chat(routing, "chat1")
-    routing.engine.accept(contact_id="chat1", agent_id="a1")
+    answer(routing.engine, contact_id="chat1", agent_id="a1")
     assert routing.state("chat1") == "assigned" and routing.agent("a1")["state"] == "available"
     chat(routing, "chat2")
     assert routing.holder("chat2") == "a1"
@@ -83,7 +84,7 @@ def test_an_ended_chat_holds_its_slot_through_wrap_up_then_frees_it(routing: Rou
     routing.queue("general", wrapup_ms=20_000)
     routing.available("a1", chat_capacity=1)
     chat(routing, "chat1")
-    routing.engine.accept(contact_id="chat1", agent_id="a1")
+    answer(routing.engine, contact_id="chat1", agent_id="a1")
     chat(routing, "chat2")
     routing.engine.finish(contact_id="chat1", reason="ended")
     routing.later(19)
@@ -96,7 +97,7 @@ def test_an_ended_chat_holds_its_slot_through_wrap_up_then_frees_it(routing: Rou
 def test_the_agent_may_close_a_chats_wrap_up_early(routing: Routing) -> None:
     routing.available("a1", chat_capacity=1)
     chat(routing, "chat1")
-    routing.engine.accept(contact_id="chat1", agent_id="a1")
+    answer(routing.engine, contact_id="chat1", agent_id="a1")
     chat(routing, "chat2")
     routing.engine.finish(contact_id="chat1", reason="ended")
     routing.engine.end_wrap_up(agent_id="a1", contact_id="chat1")
@@ -128,7 +129,7 @@ def test_missing_chats_during_a_call_stops_chats_and_ends_in_not_ready_after_the
     blended = Routing(engine, routing.clock)
     blended.available("a1")
     blended.enqueue("call1")
-    engine.accept(contact_id="call1", agent_id="a1")
+    answer(engine, contact_id="call1", agent_id="a1")
     chat(blended, "chat1")
     chat(blended, "chat2")
     blended.later(11)  # both chat offers time out: two missed in a row
@@ -144,7 +145,7 @@ def test_missing_chats_during_a_call_stops_chats_and_ends_in_not_ready_after_the
 def test_going_not_ready_gives_back_chat_offers_but_keeps_accepted_chats(routing: Routing) -> None:
     routing.available("a1")
     chat(routing, "chat1")
-    routing.engine.accept(contact_id="chat1", agent_id="a1")
+    answer(routing.engine, contact_id="chat1", agent_id="a1")
     chat(routing, "chat2")
     routing.engine.set_agent_state(agent_id="a1", state="not_ready", queues=["general"], reason="break")
     assert routing.state("chat1") == "assigned" and routing.state("chat2") == "waiting"
@@ -165,7 +166,7 @@ def test_a_waiting_chat_and_a_waiting_call_do_not_share_a_line(routing: Routing)
 def test_a_chat_transferred_to_a_queue_frees_the_agents_slot(routing: Routing) -> None:
     routing.available("a1", chat_capacity=1)
     chat(routing, "chat1")
-    routing.engine.accept(contact_id="chat1", agent_id="a1")
+    answer(routing.engine, contact_id="chat1", agent_id="a1")
     chat(routing, "chat2")
     routing.engine.transfer(contact_id="chat1", agent_id="a1", queue="billing")
     assert routing.state("chat1") == "waiting" and routing.holder("chat2") == "a1"

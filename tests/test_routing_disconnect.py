@@ -6,6 +6,7 @@ from __future__ import annotations
 from queues.engine import RoutingConfig, RoutingEngine
 from queues.keys import PREFIX as P
 from tests.routing import Routing
+from tests.routing_steps import answer
 
 
 def console(routing: Routing, agent: str, socket: str, event: str, ttl_ms: int = 35_000) -> str:
@@ -46,7 +47,7 @@ def test_a_console_back_within_the_lease_can_still_accept_the_offer(routing: Rou
     routing.later(5)
 
     assert console(routing, "a1", "tab-2", "open") == "back"
-    routing.engine.accept(contact_id="c1", agent_id="a1")
+    answer(routing.engine, contact_id="c1", agent_id="a1")
     assert routing.state("c1") == "assigned" and routing.agent("a1")["state"] == "busy"
 
 
@@ -137,7 +138,7 @@ def on_a_call_when_the_grace_ends(routing: Routing) -> None:
     routing.available("a1")
     console(routing, "a1", "tab-1", "open")
     routing.enqueue("c1")
-    routing.engine.accept(contact_id="c1", agent_id="a1")
+    answer(routing.engine, contact_id="c1", agent_id="a1")
     console(routing, "a1", "tab-1", "closed")
     routing.later(31)
 
@@ -231,7 +232,7 @@ def test_chats_offered_ring_on_and_accepted_chats_stay(routing: Routing) -> None
     routing.available("a1")
     console(routing, "a1", "tab-1", "open")
     routing.enqueue("chat1", channel="chat")
-    routing.engine.accept(contact_id="chat1", agent_id="a1")
+    answer(routing.engine, contact_id="chat1", agent_id="a1")
     routing.enqueue("chat2", channel="chat")
     console(routing, "a1", "tab-1", "closed")
     routing.enqueue("chat3", channel="chat")
@@ -270,7 +271,7 @@ def test_processes_reaping_at_once_apply_the_grace_once(routing: Routing) -> Non
 def test_a_transfer_straight_to_an_agent_without_a_console_is_refused(routing: Routing) -> None:
     routing.available("a1")
     routing.enqueue("c1")
-    routing.engine.accept(contact_id="c1", agent_id="a1")
+    answer(routing.engine, contact_id="c1", agent_id="a1")
     routing.available("a2")
     console(routing, "a2", "tab-1", "open")
     console(routing, "a2", "tab-1", "closed")

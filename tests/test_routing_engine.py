@@ -8,6 +8,7 @@ import pytest
 
 from queues.engine import RoutingEngine, RoutingError
 from tests.routing_realtime import SKIP_SECONDS, P, agent, available, enqueue, events, offered_to, tick, waiting
+from tests.routing_steps import answer
 
 
 def test_contacts_wait_in_priority_order_then_first_come_first_served(engine: RoutingEngine) -> None:
@@ -63,7 +64,7 @@ def test_an_agent_who_finished_a_call_rejoins_at_the_back_of_the_idle_line(engin
     available(engine, "first")
     available(engine, "second")
     enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="first")
+    answer(engine, contact_id="c1", agent_id="first")
     engine.finish(contact_id="c1", reason="call_completed")
     engine.end_wrap_up(agent_id="first")
     tick()
@@ -104,13 +105,13 @@ def test_an_accepted_offer_assigns_the_contact_and_makes_the_agent_busy(engine: 
     available(engine, "a1")
     enqueue(engine, "c1")
 
-    engine.accept(contact_id="c1", agent_id="a1")
+    answer(engine, contact_id="c1", agent_id="a1")
 
     assert engine.contact("c1")["state"] == "assigned" and engine.contact("c1")["agent"] == "a1"
     assert agent(engine, "a1")["state"] == "busy"
     assert engine.redis.zscore(P + "leases", "c1") is None
     with pytest.raises(RoutingError) as again:
-        engine.accept(contact_id="c1", agent_id="a1")
+        answer(engine, contact_id="c1", agent_id="a1")
     assert again.value.code == "not_offered"
 
 
@@ -137,7 +138,7 @@ def test_accepting_after_the_deadline_is_refused_and_the_reaper_returns_the_cont
     time.sleep(0.25)
 
     with pytest.raises(RoutingError) as expired:
-        engine.accept(contact_id="first-in-line", agent_id="a1")
+        answer(engine, contact_id="first-in-line", agent_id="a1")
     assert expired.value.code == "expired"
     assert engine.reap().handled >= 1
 
@@ -180,7 +181,7 @@ def test_an_accepted_offer_resets_the_missed_count(short_offers: RoutingEngine) 
     time.sleep(0.25)
     engine.reap()
     assert offered_to(engine, "a1") == "c2"
-    engine.accept(contact_id="c2", agent_id="a1")
+    answer(engine, contact_id="c2", agent_id="a1")
 
     assert agent(engine, "a1")["missed"] == "0"
 

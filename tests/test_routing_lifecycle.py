@@ -10,6 +10,7 @@ import pytest
 from queues.engine import RoutingEngine, RoutingError
 from tests.redis_replies import entries, text
 from tests.routing_realtime import P, agent, available, enqueue, events, offered_to, tick, waiting
+from tests.routing_steps import answer
 
 
 def test_finishing_a_waiting_contact_abandons_it_and_takes_it_out_of_the_queue(engine: RoutingEngine) -> None:
@@ -51,7 +52,7 @@ def test_finishing_an_offered_contact_abandons_it_and_frees_the_agent(engine: Ro
 def test_finishing_an_assigned_contact_ends_it_and_puts_the_agent_in_wrap_up(engine: RoutingEngine) -> None:
     available(engine, "a1")
     enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
+    answer(engine, contact_id="c1", agent_id="a1")
 
     assert engine.finish(contact_id="c1", reason="dial_completed") == "ended"
 
@@ -72,7 +73,7 @@ def test_finishing_an_unknown_contact_is_an_error(engine: RoutingEngine) -> None
 def test_ending_wrap_up_makes_the_agent_available_and_takes_the_next_waiting_contact(engine: RoutingEngine) -> None:
     available(engine, "a1")
     enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
+    answer(engine, contact_id="c1", agent_id="a1")
     enqueue(engine, "c2")
     engine.finish(contact_id="c1", reason="dial_completed")
 
@@ -87,7 +88,7 @@ def test_ending_wrap_up_makes_the_agent_available_and_takes_the_next_waiting_con
 def test_ending_wrap_up_into_not_ready_takes_no_contact(engine: RoutingEngine) -> None:
     available(engine, "a1")
     enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
+    answer(engine, contact_id="c1", agent_id="a1")
     enqueue(engine, "c2")
     engine.finish(contact_id="c1", reason="dial_completed")
 
@@ -103,7 +104,7 @@ def test_every_change_goes_on_the_stream_with_consecutive_sequence_numbers(short
     available(engine, "a2", "general", "repair")
     enqueue(engine, "c1")
     engine.reject(contact_id="c1", agent_id="a1")
-    engine.accept(contact_id="c1", agent_id="a2")
+    answer(engine, contact_id="c1", agent_id="a2")
     enqueue(engine, "c2", "repair")
     enqueue(engine, "c3")
     time.sleep(0.25)
@@ -126,7 +127,7 @@ def test_every_change_goes_on_the_stream_with_consecutive_sequence_numbers(short
 def test_a_call_produces_the_documented_sequence_of_events(engine: RoutingEngine) -> None:
     available(engine, "a1")
     enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
+    answer(engine, contact_id="c1", agent_id="a1")
     engine.finish(contact_id="c1", reason="dial_completed")
     engine.end_wrap_up(agent_id="a1")
 
@@ -138,6 +139,7 @@ def test_a_call_produces_the_documented_sequence_of_events(engine: RoutingEngine
         ("agent.state", "reserved"),
         ("offer.accepted", "c1"),
         ("agent.state", "busy"),
+        ("contact.joined", "c1"),
         ("contact.ended", "c1"),
         ("agent.state", "wrap_up"),
         ("agent.state", "available"),
@@ -188,7 +190,7 @@ def test_setting_available_while_reserved_keeps_the_offer(engine: RoutingEngine)
 def test_changing_state_while_busy_is_refused(engine: RoutingEngine) -> None:
     available(engine, "a1")
     enqueue(engine, "c1")
-    engine.accept(contact_id="c1", agent_id="a1")
+    answer(engine, contact_id="c1", agent_id="a1")
 
     for state in ("available", "not_ready", "offline"):
         with pytest.raises(RoutingError) as busy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.routing import Routing
+from tests.routing_steps import answer
 
 
 def test_a_full_queue_refuses_a_new_contact_without_keeping_any_trace_of_it(routing: Routing) -> None:
@@ -55,7 +56,7 @@ def test_a_contact_being_offered_at_its_maximum_wait_is_not_taken_away_from_the_
     routing.available("a1")
     routing.later(11)
     assert routing.state("c1") == "offered"
-    routing.engine.accept(contact_id="c1", agent_id="a1")
+    answer(routing.engine, contact_id="c1", agent_id="a1")
     routing.later(30)
     assert routing.state("c1") == "assigned"
 

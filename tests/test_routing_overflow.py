@@ -4,6 +4,7 @@ to the agents of extra queues, and finally to any agent (like TaskRouter workflo
 from __future__ import annotations
 
 from tests.routing import Routing
+from tests.routing_steps import answer
 
 STEPS = [
     {"after_ms": 30_000, "lower_levels_by": 2},
@@ -111,7 +112,7 @@ def test_a_transferred_contact_starts_over_with_the_steps_of_its_new_queue(routi
     routing.queue("repair", skills={"repair": 4}, overflow=[{"after_ms": 1000, "queues": ["general"]}])
     routing.available("a1", "general")
     routing.enqueue("c1", queue="general")
-    routing.engine.accept(contact_id="c1", agent_id="a1")
+    answer(routing.engine, contact_id="c1", agent_id="a1")
     routing.engine.transfer(contact_id="c1", agent_id="a1", queue="repair")
     record = routing.engine.contact("c1")
     assert record["needs"] == '{"repair":4}' and record["step"] == "0" and record["spill"] == ""

@@ -226,10 +226,11 @@ class RoutingMachine(UnusualOperations, RoutingInvariants, RuleBasedStateMachine
         if deadline < now:  # ran out, not reaped yet
             self.refused("expired", lambda: self.engine.accept(contact_id=cid, agent_id=agent))
             return
-        self.engine.accept(contact_id=cid, agent_id=agent)
+        voice = self.contacts[cid].channel == "voice"
+        assert self.engine.accept(contact_id=cid, agent_id=agent) == ("connecting" if voice else "assigned")
+        self.engine.joined(contact_id=cid, agent_id=agent)
         record = self.record("contact", cid)
         assert (record["state"], record["agent"]) == ("assigned", agent)
-        voice = self.contacts[cid].channel == "voice"
         assert self.record("agent", agent)["state"] == ("busy" if voice else before)
 
     def reject(self, data: st.DataObject, cid: str) -> None:

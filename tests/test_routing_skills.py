@@ -10,6 +10,7 @@ from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine, RoutingError
 from tests.redis_replies import entries, texts
+from tests.routing_steps import answer
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_wrap_up_ends_by_itself_after_the_queues_wrap_up_time_unless_extended(en
     engine.enqueue(contact_id="y", queue="general", info={})
     for contact in ("x", "y"):
         agent = engine.contact(contact)["agent"]
-        engine.accept(contact_id=contact, agent_id=agent)
+        answer(engine, contact_id=contact, agent_id=agent)
         engine.finish(contact_id=contact, reason="completed")
     extended = engine.contact("y")["agent"]
     engine.extend_wrap_up(agent_id=extended, seconds=60)
@@ -155,7 +156,7 @@ def test_queue_statistics_count_answers_within_the_service_level_abandons_and_ha
     available(engine, "a1", ["general"], {})
     engine.set_agent_state(agent_id="a2", state="not_ready", queues=["general"], reason="break")
     engine.enqueue(contact_id="fast", queue="general", info={})
-    engine.accept(contact_id="fast", agent_id="a1")
+    answer(engine, contact_id="fast", agent_id="a1")
     engine.enqueue(contact_id="slow", queue="general", info={})
     engine.enqueue(contact_id="gone", queue="general", info={})
     time.sleep(0.08)
@@ -167,7 +168,7 @@ def test_queue_statistics_count_answers_within_the_service_level_abandons_and_ha
     time.sleep(0.02)
     engine.finish(contact_id="fast", reason="completed")
     engine.end_wrap_up(agent_id="a1")
-    engine.accept(contact_id="slow", agent_id="a1")
+    answer(engine, contact_id="slow", agent_id="a1")
     stats = engine.queue_stats(queue="general")
     assert (stats["answered"], stats["abandoned"], stats["waiting"]) == (2, 1, 0)
     assert stats["service_level_percent"] == round(100 / 3, 1)

@@ -9,6 +9,7 @@ from redis import Redis
 from redis.cluster import RedisCluster
 
 from queues.engine import RoutingConfig, RoutingEngine
+from tests.routing_steps import answer
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def serve(engine: RoutingEngine, contact: str) -> str:
     """Enqueue a contact, accept it, end it and end the wrap-up; returns who got it."""
     engine.enqueue(contact_id=contact, queue="q", info={})
     agent = engine.contact(contact)["agent"]
-    engine.accept(contact_id=contact, agent_id=agent)
+    answer(engine, contact_id=contact, agent_id=agent)
     engine.finish(contact_id=contact, reason="completed")
     engine.end_wrap_up(agent_id=agent)
     time.sleep(0.002)
@@ -80,7 +81,7 @@ def test_the_agent_who_last_served_the_customer_gets_the_first_offer_for_a_while
 def test_a_contact_kept_for_a_busy_agent_goes_to_anyone_once_the_preference_lapses(engine: RoutingEngine) -> None:
     free(engine, "familiar")
     engine.enqueue(contact_id="first", queue="q", info={})
-    engine.accept(contact_id="first", agent_id="familiar")
+    answer(engine, contact_id="first", agent_id="familiar")
     free(engine, "stranger")
     engine.enqueue(contact_id="again", queue="q", info={}, preferred_agent="familiar")
     assert engine.contact("again")["state"] == "waiting"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from queues.engine import RoutingEngine
-from tests import twilio_params as tw
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.ivr_caller import Caller
+from tests.rooms import joined_labels, room_events, room_of
 from tests.test_call_path import wait_until
 from twilio_sandbox import get_call, place_call, wait_for_call
 
@@ -49,14 +47,20 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
     assert agent2.accept(offer["contact"]).status_code == 200
 
     call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
-    dialed = [entry["client"] for entry in call["log"] if entry["event"] == "dial"]
-    assert dialed == [f"agent-{agent1.id}", f"agent-{agent2.id}"]
+    assert call["status"] == "completed"
+    # One room all along: the caller waited in it on hold while the call changed hands.
+    room = room_of(system.sandbox_url, offer["contact"])
+    assert joined_labels(room) == ["caller", f"agent-{agent1.id}", f"agent-{agent2.id}"]
+    assert [e["label"] for e in room_events(room, "participant-hold")] == ["caller"]
+    assert [e["label"] for e in room_events(room, "participant-unhold")] == ["caller"]
+    assert len(room["recording_sids"]) == 1
 
-    def both_recordings() -> dict[str, Any] | None:
+    def the_recording() -> dict[str, Any] | None:
         ticket = agent2.http.get(f"/api/tickets/{offer['info']['ticket_id']}").json()
-        return ticket if len(ticket["recordings"]) == 2 else None
+        return ticket if ticket["recordings"] else None
 
-    ticket = wait_until(both_recordings, timeout=30)
+    ticket = wait_until(the_recording, timeout=30)
+    assert len(ticket["recordings"]) == 1  # the whole call, across the transfer
     [contact] = ticket["contacts"]
     assert contact["agent"] == "李明 Li Ming" and contact["status"] == "ended"
     assert [h["kind"] for h in ticket["history"]].count("opened") == 1
@@ -96,45 +100,3 @@ def offered_caller(system: System, agent: AgentConsole) -> tuple[Caller, str]:
     assert caller.root.find("Enqueue") is not None
     offer = agent.next_event("offer.created")
     return caller, offer["contact"]
-
-
-def connect(caller: Caller, contact: str, bridge: str | None = None) -> ET.Element:
-    url = f"{caller.system.base_url}/twilio/voice/connect?contact={contact}"
-    return caller._post(url + (f"&bridge={bridge}" if bridge else ""), tw.call_request(call=caller.call))
-
-
-def dialled_client(root: ET.Element) -> str | None:
-    client = root.find("Dial/Client")
-    return client.text if client is not None else None
-
-
-def test_a_transfer_redirect_landing_after_the_accept_still_rings_the_agent_once(
-    system: System, consoles: tuple[AgentConsole, AgentConsole]
-) -> None:
-    """The accept and a transfer's late redirect both send the call to /connect; one of them dials."""
-    agent1, _ = consoles
-    agent1.go("available")
-    routing = RoutingEngine(system.redis())
-
-    # The transfer's redirect reaches /connect between the accept's routing step and its redirect:
-    # it dials, and the accept learns it must not redirect (that would cut the ringing leg off).
-    caller, contact = offered_caller(system, agent1)
-    routing.accept(contact_id=contact, agent_id=str(agent1.id))
-    answered_at = routing.contact(contact)["answered_at"]
-    assert dialled_client(connect(caller, contact)) == f"agent-{agent1.id}"
-    assert dialled_client(connect(caller, contact)) == f"agent-{agent1.id}", "a retried webhook dials again"
-    assert routing.claim_bridge(contact_id=contact, answered_at=answered_at, by="accept") == "connect"
-    caller.status("completed")
-    agent1.next_event("agent.state", state="wrap_up")
-    agent1.go("available")
-
-    # The accept claimed the bridge first: a late redirect holds the caller in the queue, and the
-    # accept's own redirect (which names the assignment) dials.
-    caller, contact = offered_caller(system, agent1)
-    routing.accept(contact_id=contact, agent_id=str(agent1.id))
-    answered_at = routing.contact(contact)["answered_at"]
-    assert routing.claim_bridge(contact_id=contact, answered_at=answered_at, by="accept") == "accept"
-    held = connect(caller, contact)
-    assert held.find("Enqueue") is not None and dialled_client(held) is None
-    assert dialled_client(connect(caller, contact, bridge=answered_at)) == f"agent-{agent1.id}"
-    caller.status("completed")

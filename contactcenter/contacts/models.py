@@ -39,6 +39,9 @@ class Contact(Base):
     # Chosen in the IVR (None: the flow's languages in turn); and whether the caller proved who they are.
     language: Mapped[str | None] = mapped_column(String(8))
     disposition: Mapped[str | None] = mapped_column(String(64))  # the agent's wrap-up code (DISPOSITION_CODES)
+    # The Twilio conference (CF…) the call was carried in once an agent took it: one per call, across
+    # holds and transfers; its recording reports this SID instead of a CallSid.
+    conference_sid: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -134,7 +134,7 @@ def note_transferred_out(session: Session, *, contact: Contact, number: str, act
 
 
 def mark_transferred(
-    session: Session, *, contact: Contact, queue: str | None, actor: str, to_agent: int | None
+    session: Session, *, contact: Contact, queue: str | None, actor: str, to_agent: int | None, note: str = ""
 ) -> None:
     """The agent handed the caller on: waiting again (same contact and ticket) until someone accepts."""
     previous_agent = contact.agent_id
@@ -143,7 +143,14 @@ def mark_transferred(
     contact.agent_id = None
     contact.answered_at = None
     _transition(
-        session, contact, ContactStatus.QUEUED, actor, queue=contact.queue, from_agent=previous_agent, to_agent=to_agent
+        session,
+        contact,
+        ContactStatus.QUEUED,
+        actor,
+        queue=contact.queue,
+        from_agent=previous_agent,
+        to_agent=to_agent,
+        note=note or None,
     )
 
 

@@ -1,6 +1,6 @@
 -- ARGV: prefix, now, contact id, reason (abandoned|ended), offer timeout ms, default wrap-up ms, day.
--- The caller left: waiting → abandoned; offered → abandoned and the agent freed;
--- assigned → ended and the agent goes to wrap-up (a chat keeps its slot through its wrap-up).
+-- The caller left: waiting → abandoned; offered or connecting (the agent's leg not joined yet) →
+-- abandoned and the agent freed; assigned → ended and the agent goes to wrap-up (a chat keeps its slot through its wrap-up).
 local cid, reason, timeout_ms, default_wrapup = ARGV[3], ARGV[4], tonumber(ARGV[5]), num(ARGV[6], 30000)
 local day = ARGV[7] or 'today'
 local c = ckey(cid)
@@ -27,7 +27,7 @@ if state == 'waiting' then
   emit('contact.abandoned', {contact = cid, queue = q, channel = ch, reason = reason})
   return {'ok', 'abandoned'}
 end
-if state == 'offered' then
+if state == 'offered' or state == 'connecting' then
   redis.call('ZREM', LEASES, cid)
   redis.call('HSET', c, 'state', 'abandoned', 'agent', '')
   keep_place()

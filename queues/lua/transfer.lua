@@ -1,9 +1,10 @@
 -- ARGV: prefix, now, contact id, agent (who has it now), target queue ('' = same), target agent ('' = none),
--- offer timeout ms, default wrap-up ms.
+-- offer timeout ms, default wrap-up ms, the transfer's context as JSON (who, note; '' = none).
 -- The contact goes back to waiting — in the target queue, with its original arrival time — or is
 -- offered straight to the target agent; the transferring agent goes to wrap-up (a chat's slot is freed).
 local cid, agent, target_q, target_agent = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local timeout_ms, default_wrapup = tonumber(ARGV[7]), tonumber(ARGV[8])
+local timeout_ms, default_wrapup, context = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] or ''
+-- The receiving agent's offer carries the context (the latest transfer's: a later one replaces it).
 local c = ckey(cid)
 local state, holder, from, ch, priority = unpack(redis.call('HMGET', c, 'state', 'agent', 'queue', 'channel', 'priority'))
 if state ~= 'assigned' or holder ~= agent then return {'err', 'not_yours'} end
@@ -19,7 +20,12 @@ if target_agent ~= '' then
 end
 local q = target_q ~= '' and target_q or from
 move_to_queue(cid, q, tonumber(priority))
-redis.call('HSET', c, 'state', 'waiting', 'agent', '', 'answered_at', '')
+redis.call('HSET', c, 'state', 'waiting', 'agent', '', 'answered_at', '', 'on_hold', '')
+if context ~= '' then
+  local info = decode(redis.call('HGET', c, 'info'), {})
+  info.transfer = cjson.decode(context)
+  redis.call('HSET', c, 'info', cjson.encode(info))
+end
 skip_for_a_while(cid, agent)  -- not straight back to the agent who handed it on
 start_in_queue(cid)
 queue_contact(cid)

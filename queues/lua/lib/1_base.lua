@@ -119,3 +119,19 @@ local function day_number()
   end
   return read_once.today
 end
+
+-- A contact is answered (a chat when accepted, a call when its agent joined): the queue's service
+-- level and the agent's answered count, today's figures.
+local function count_answered(cid, agent, day, default_sl)
+  local q, enqueued_at = unpack(redis.call('HMGET', ckey(cid), 'queue', 'enqueued_at'))
+  local waited = NOW - tonumber(enqueued_at)
+  count('queue', q, day, 'answered', 1)
+  count('queue', q, day, 'wait_ms', waited)
+  if waited <= num(queue_setting(q, 'sl_ms'), default_sl) then count('queue', q, day, 'answered_in_sl', 1) end
+  count('agent', agent, day, 'answered', 1)
+  local a = akey(agent)
+  local today = day_number()
+  local answered_day, answered_today = unpack(redis.call('HMGET', a, 'answered_day', 'answered_today'))
+  if num(answered_day, -1) ~= today then answered_today = 0 end
+  redis.call('HSET', a, 'missed', 0, 'answered_day', today, 'answered_today', num(answered_today, 0) + 1)
+end

@@ -1,0 +1,174 @@
+"""A voice contact carried as a Twilio conference: the caller is one participant, each agent another.
+
+The room is named for the contact (`contact-42`). The caller enters it with `<Dial><Conference>` when
+an agent accepts (`startConferenceOnEnter=false`: hold music until someone joins them;
+`endConferenceOnExit=true`: the room closes when they hang up). Agents are added with the
+Participants REST API and may come and go — hold, transfer, consult — without the caller's leg ever
+depending on an agent's phone. The room records from its start: one recording per call.
+
+What is live (the room's SID, whether the caller is inside, each agent's leg) is kept in Redis next
+to routing, under `call:{contact}`; the room's SID also goes on the contact for its recording.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from contactcenter.context import Services
+from contactcenter.telephony import TelephonyError
+from ivr.call import url
+
+log = logging.getLogger(__name__)
+CALLER = "caller"
+LIVE_TTL_SECONDS = 86_400  # a day: far longer than any call, short enough to clean up after itself
+# Twilio's names for the room's events we act on (participant join/leave, the room's start/end) and
+# show (hold, mute).
+ROOM_EVENTS = ["start", "end", "join", "leave", "hold", "mute"]
+
+
+def room_name(contact_id: int) -> str:
+    """The conference's FriendlyName for a contact."""
+    return f"contact-{contact_id}"
+
+
+def agent_label(agent_id: int) -> str:
+    """The participant label of an agent's leg."""
+    return f"agent-{agent_id}"
+
+
+def agent_of_label(label: str) -> int | None:
+    """The agent a participant label names (None for the caller and anyone else)."""
+    prefix, _, number = label.partition("-")
+    return int(number) if prefix == "agent" and number.isdigit() else None
+
+
+class LiveCall:
+    """The live state of one contact's room in Redis: what Twilio told us and what we asked of it."""
+
+    def __init__(self, services: Services, contact_id: int) -> None:
+        self.redis = services.redis
+        self.key = f"call:{contact_id}"
+
+    def get(self, field: str) -> str:
+        value = self.redis.hget(self.key, field)
+        return value.decode() if isinstance(value, bytes) else (value or "")
+
+    def set(self, **fields: str) -> None:
+        self.redis.hset(self.key, mapping=dict[str | bytes, str](fields))
+        self.redis.expire(self.key, LIVE_TTL_SECONDS)
+
+    @property
+    def conference_sid(self) -> str:
+        return self.get("conference_sid")
+
+    @property
+    def started(self) -> bool:
+        """Whether somebody besides the caller has been in the room (it records from then on)."""
+        return self.get("started") == "1"
+
+    def agent_leg(self, agent_id: int) -> str:
+        """The CallSid of the agent's current leg ('' if none)."""
+        return self.get(f"agent:{agent_id}")
+
+
+def room_settings(services: Services, contact_id: int) -> dict[str, Any]:
+    """The room's own settings, as Participants-API parameters: whoever opens the room sets them."""
+    return {
+        "conference_status_callback": url(services, "/twilio/voice/conference", contact=contact_id),
+        "conference_status_callback_method": "POST",
+        "conference_status_callback_event": ROOM_EVENTS,
+        "conference_record": "record-from-start",
+        "conference_recording_status_callback": url(services, "/twilio/recording", contact=contact_id),
+        "conference_recording_status_callback_method": "POST",
+        "conference_recording_status_callback_event": ["completed", "absent"],
+    }
+
+
+def hold_music_url(services: Services) -> str:
+    return url(services, "/ivr/hold-music.wav", seconds=60)
+
+
+def caller_joins(services: Services, *, contact_id: int, response: VoiceResponse) -> str:
+    """TwiML putting the caller in their room: music until an agent joins; the room ends when they leave.
+    When the room ends first (ended over the API), the Dial's action says goodbye."""
+    dial = Dial(action=url(services, "/twilio/voice/conference-done", contact=contact_id), method="POST")
+    dial.conference(
+        room_name(contact_id),
+        start_conference_on_enter=False,
+        end_conference_on_exit=True,
+        beep=False,
+        participant_label=CALLER,
+        wait_url=hold_music_url(services),
+        wait_method="GET",
+        status_callback=url(services, "/twilio/voice/conference", contact=contact_id),
+        status_callback_method="POST",
+        status_callback_event=" ".join(ROOM_EVENTS),
+        record="record-from-start",
+        recording_status_callback=url(services, "/twilio/recording", contact=contact_id),
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed absent",
+    )
+    response.append(dial)
+    return str(response)
+
+
+def bring_caller(services: Services, *, contact_id: int, call_sid: str) -> None:
+    """Move the caller from the queue into their room (it answers /connect with `caller_joins`)."""
+    services.telephony.redirect_call(call_sid=call_sid, url=url(services, "/twilio/voice/connect", contact=contact_id))
+
+
+def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: str, from_number: str) -> str:
+    """Ring the agent's browser phone into the room; returns the leg's CallSid. Raises TelephonyError."""
+    call_sid, conference_sid = services.telephony.add_participant(
+        conference=LiveCall(services, contact_id).conference_sid or room_name(contact_id),
+        to=f"client:{identity}",
+        from_=from_number,
+        label=agent_label(agent_id),
+        status_callback=url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id),
+        timeout=services.settings.agent_ring_seconds,
+        room=room_settings(services, contact_id),
+    )
+    LiveCall(services, contact_id).set(
+        **{f"agent:{agent_id}": call_sid, f"leg:{call_sid}": str(agent_id), "conference_sid": conference_sid}
+    )
+    return call_sid
+
+
+def hold_caller(services: Services, *, contact_id: int, caller_sid: str, on: bool) -> None:
+    """Put the caller on hold (music from our hold-music URL) or take them off. Raises TelephonyError."""
+    live = LiveCall(services, contact_id)
+    if not live.conference_sid:
+        raise TelephonyError("the call is not in its conference yet")
+    changes: dict[str, Any] = {"hold": on}
+    if on:
+        changes.update(hold_url=hold_music_url(services), hold_method="GET")
+    services.telephony.update_participant(conference_sid=live.conference_sid, call_sid=caller_sid, **changes)
+    live.set(caller_held="1" if on else "")
+
+
+def mute_agent(services: Services, *, contact_id: int, agent_id: int, muted: bool) -> None:
+    """Mute or unmute the agent's leg in the room. Raises TelephonyError."""
+    live = LiveCall(services, contact_id)
+    leg = live.agent_leg(agent_id)
+    if not live.conference_sid or not leg:
+        raise TelephonyError("your phone is not in this call")
+    services.telephony.update_participant(conference_sid=live.conference_sid, call_sid=leg, muted=muted)
+
+
+def drop_agent(services: Services, *, contact_id: int, agent_id: int) -> None:
+    """Take the agent's leg out of the room (a transfer, a failed join); a leg already gone is fine."""
+    live = LiveCall(services, contact_id)
+    leg = live.agent_leg(agent_id)
+    if not leg:
+        return
+    live.set(**{f"agent:{agent_id}": ""})
+    try:
+        if live.conference_sid:
+            services.telephony.remove_participant(conference_sid=live.conference_sid, call_sid=leg)
+        else:
+            services.telephony.end_call(call_sid=leg)
+    except TelephonyError as exc:
+        log.info("agent %s's leg %s of contact %s was gone already: %s", agent_id, leg, contact_id, exc)

@@ -1,0 +1,137 @@
+"""What Twilio tells us about a contact's room and the agents' legs, and what follows from it.
+
+- An agent's leg *joins* the room → the call is answered (routing `joined`, the contact connected);
+  a caller left on hold by a transfer is taken off hold.
+- An agent's leg ends *before* joining (not answered, busy, failed, declined, dropped) → routing
+  gives the contact back with its place and makes the agent not ready ('missed'); a caller who
+  never talked to anyone goes back to the queue's wait, one who did stays on hold in the room.
+- The leg of the agent who has the call ends *after* joining (the agent hung up) → the call ends.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from agents.conference import CALLER, LiveCall, agent_of_label, bring_caller, hold_caller
+from contactcenter.audit.service import record_event
+from contactcenter.contacts import service as contacts
+from contactcenter.contacts.lifecycle import finish_contact
+from contactcenter.contacts.models import Contact
+from contactcenter.context import Services
+from contactcenter.telephony import TelephonyError
+from ivr.call import url
+from queues.engine import RoutingError
+
+log = logging.getLogger(__name__)
+LEG_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+def room_event(
+    services: Services, *, contact_id: int, event: str, conference_sid: str, call_sid: str, label: str
+) -> None:
+    """A conference status callback: the room started or ended, someone joined or left."""
+    live = LiveCall(services, contact_id)
+    if event == "conference-start":
+        live.set(conference_sid=conference_sid, started="1")
+        with services.db.session() as session:
+            contact = session.get(Contact, contact_id)
+            if contact is not None and contact.conference_sid is None:
+                contact.conference_sid = conference_sid
+        return
+    if event not in ("participant-join", "participant-leave"):
+        return
+    joined = event == "participant-join"
+    if label == CALLER:
+        live.set(caller_in="1" if joined else "")
+        return
+    agent_id = agent_of_label(label)
+    if joined and agent_id is not None and live.agent_leg(agent_id) == call_sid:
+        agent_joined(services, contact_id=contact_id, agent_id=agent_id, call_sid=call_sid)
+
+
+def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid: str) -> None:
+    """The agent is in the room with the caller: answered now; the caller comes off a transfer's hold."""
+    try:
+        services.routing.joined(contact_id=str(contact_id), agent_id=str(agent_id))
+    except RoutingError as exc:  # the caller hung up meanwhile, or the join came after a failure
+        log.info("agent %s joined contact %s too late: %s", agent_id, contact_id, exc)
+        return
+    with services.db.session() as session:
+        contact = session.get_one(Contact, contact_id)
+        contacts.mark_connected(session, contact=contact, agent_id=agent_id)
+        caller_sid = contact.provider_id
+        record_event(
+            session,
+            actor="twilio",
+            subject_type="contact",
+            subject_id=contact_id,
+            kind="agent_joined",
+            agent_id=agent_id,
+            call_sid=call_sid,
+        )
+    live = LiveCall(services, contact_id)
+    if live.get("caller_held") == "1":
+        try:
+            hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
+        except TelephonyError as exc:
+            log.warning("taking contact %s off hold for agent %s failed: %s", contact_id, agent_id, exc)
+
+
+def agent_leg_status(services: Services, *, contact_id: int, agent_id: int, call_sid: str, status: str) -> None:
+    """The agent leg's own call progress; only its end matters here."""
+    live = LiveCall(services, contact_id)
+    if status not in LEG_ENDED or live.agent_leg(agent_id) != call_sid:
+        return  # ringing, answered; or a leg we already let go of (transfer, an earlier try)
+    live.set(**{f"agent:{agent_id}": ""})
+    routing = services.routing.contact(str(contact_id))
+    if routing.get("agent") != str(agent_id):
+        return
+    if routing.get("state") == "connecting":
+        _join_failed(services, contact_id=contact_id, agent_id=agent_id, reason=f"leg_{status}", live=live)
+    elif routing.get("state") == "assigned":
+        _agent_hung_up(services, contact_id=contact_id, agent_id=agent_id)
+
+
+def join_failed(services: Services, *, contact_id: int, agent_id: int, reason: str) -> None:
+    """The agent's leg could not be placed or never joined: see the module's docstring."""
+    _join_failed(services, contact_id=contact_id, agent_id=agent_id, reason=reason, live=LiveCall(services, contact_id))
+
+
+def _join_failed(services: Services, *, contact_id: int, agent_id: int, reason: str, live: LiveCall) -> None:
+    try:
+        services.routing.join_failed(contact_id=str(contact_id), agent_id=str(agent_id), reason=reason)
+    except RoutingError as exc:
+        log.info("contact %s: agent %s's leg ended (%s) after routing moved on: %s", contact_id, agent_id, reason, exc)
+        return
+    with services.db.session() as session:
+        contact = session.get_one(Contact, contact_id)
+        caller_sid = contact.provider_id
+        record_event(
+            session,
+            actor="twilio",
+            subject_type="contact",
+            subject_id=contact_id,
+            kind="agent_leg_failed",
+            agent_id=agent_id,
+            reason=reason,
+        )
+    if live.started or live.get("caller_in") != "1":
+        return  # on hold in a room that has had an agent (a transfer): they wait there; or not in yet
+    try:  # back to the queue's wait, announcements and keys included, at the place routing kept
+        bring_caller(services, contact_id=contact_id, call_sid=caller_sid)
+    except TelephonyError as exc:
+        log.warning("contact %s: caller gone while going back to the queue: %s", contact_id, exc)
+        finish_contact(services, contact_id=contact_id, reason="caller_gone")
+
+
+def _agent_hung_up(services: Services, *, contact_id: int, agent_id: int) -> None:
+    """The agent's phone left a call that was theirs: the caller hears goodbye and the call ends."""
+    with services.db.session() as session:
+        caller_sid = session.get_one(Contact, contact_id).provider_id
+    finish_contact(services, contact_id=contact_id, reason="agent_hung_up")
+    try:
+        services.telephony.redirect_call(
+            call_sid=caller_sid, url=url(services, "/twilio/voice/conference-done", contact=contact_id)
+        )
+    except TelephonyError as exc:
+        log.info("contact %s: caller gone already as the agent hung up: %s", contact_id, exc)
