@@ -57,7 +57,7 @@ class LiveCall:
         return value.decode() if isinstance(value, bytes) else (value or "")
 
     def set(self, **fields: str) -> None:
-        self.redis.hset(self.key, mapping=dict[str | bytes, str](fields))
+        self.redis.hset(self.key, mapping=dict[str | bytes, str | bytes](fields))  # type: ignore[arg-type]
         self.redis.expire(self.key, LIVE_TTL_SECONDS)
 
     @property
@@ -138,10 +138,12 @@ def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: 
 
 
 def hold_caller(services: Services, *, contact_id: int, caller_sid: str, on: bool) -> None:
-    """Put the caller on hold (music from our hold-music URL) or take them off. Raises TelephonyError."""
+    """Put the caller on hold (music from our hold-music URL) or take them off. Raises TelephonyError.
+    `caller_sid` is the contact's call; a callback's customer is on the leg the room saw join."""
     live = LiveCall(services, contact_id)
     if not live.conference_sid:
         raise TelephonyError("the call is not in its conference yet")
+    caller_sid = live.get("caller") or caller_sid
     changes: dict[str, Any] = {"hold": on}
     if on:
         changes.update(hold_url=hold_music_url(services), hold_method="GET")
@@ -156,6 +158,21 @@ def mute_agent(services: Services, *, contact_id: int, agent_id: int, muted: boo
     if not live.conference_sid or not leg:
         raise TelephonyError("your phone is not in this call")
     services.telephony.update_participant(conference_sid=live.conference_sid, call_sid=leg, muted=muted)
+
+
+def caller_leg(services: Services, *, contact_id: int, call_sid: str) -> str:
+    """The caller's CallSid in the room: the contact's own call, or a callback's call to the customer."""
+    return LiveCall(services, contact_id).get("caller") or call_sid
+
+
+def empty_room(services: Services, *, contact_id: int) -> None:
+    """End every agent leg still in (or ringing into) the room: nobody is left to talk to."""
+    live = LiveCall(services, contact_id)
+    raw = services.redis.hgetall(live.key)
+    for field, value in raw.items():
+        name = field.decode() if isinstance(field, bytes) else str(field)
+        if name.startswith("agent:") and value:
+            drop_agent(services, contact_id=contact_id, agent_id=int(name.removeprefix("agent:")))
 
 
 def drop_agent(services: Services, *, contact_id: int, agent_id: int) -> None:

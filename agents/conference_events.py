@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from agents.conference import CALLER, LiveCall, agent_of_label, bring_caller, hold_caller
+from agents.conference import CALLER, LiveCall, agent_of_label, bring_caller, empty_room, hold_caller
 from contactcenter.audit.service import record_event
+from contactcenter.callbacks import service as callbacks
+from contactcenter.callbacks.models import Callback
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
-from contactcenter.contacts.models import Contact
+from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.telephony import TelephonyError
 from ivr.call import url
@@ -42,7 +44,7 @@ def room_event(
         return
     joined = event == "participant-join"
     if label == CALLER:
-        live.set(caller_in="1" if joined else "")
+        live.set(caller_in="1", caller=call_sid) if joined else live.set(caller_in="")
         return
     agent_id = agent_of_label(label)
     if joined and agent_id is not None and live.agent_leg(agent_id) == call_sid:
@@ -58,6 +60,7 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
         return
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
+        is_callback = contact.status == ContactStatus.CALLBACK
         contacts.mark_connected(session, contact=contact, agent_id=agent_id)
         caller_sid = contact.provider_id
         record_event(
@@ -69,6 +72,9 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
             agent_id=agent_id,
             call_sid=call_sid,
         )
+    if is_callback:  # the agent is in the room first; now Twilio calls the customer into it
+        _dial_customer(services, contact_id=contact_id, agent_id=agent_id)
+        return
     live = LiveCall(services, contact_id)
     if live.get("caller_held") == "1":
         try:
@@ -135,3 +141,26 @@ def _agent_hung_up(services: Services, *, contact_id: int, agent_id: int) -> Non
         )
     except TelephonyError as exc:
         log.info("contact %s: caller gone already as the agent hung up: %s", contact_id, exc)
+
+
+def _dial_customer(services: Services, *, contact_id: int, agent_id: int) -> None:
+    """A callback: call the customer (their answer joins them to the room); if that cannot be done now,
+    the callback is rescheduled (callbacks.dial) and the agent's leg leaves the empty room."""
+    try:
+        callbacks.dial(services, contact_id=contact_id, agent_id=agent_id)
+    except TelephonyError as exc:
+        log.warning("calling back contact %s failed: %s", contact_id, exc)
+        finish_contact(services, contact_id=contact_id, reason="callback_dial_failed")
+    with services.db.session() as session:
+        over = session.get_one(Contact, contact_id).status in (ContactStatus.ENDED, ContactStatus.ABANDONED)
+    if over:
+        empty_room(services, contact_id=contact_id)
+
+
+def callback_over(services: Services, *, callback_id: int) -> None:
+    """A callback's call to the customer ended (unanswered, busy, or after talking): the agent leaves the room."""
+    with services.db.session() as session:
+        callback = session.get(Callback, callback_id)
+        contact_id = callback.contact_id if callback is not None else None
+    if contact_id is not None:
+        empty_room(services, contact_id=contact_id)

@@ -91,6 +91,9 @@ async def console_options(request: Request) -> Response:
             "follow_up_kinds": [kind.value for kind in CallbackKind],
             "timezone": settings.timezone,
             "console_grace_seconds": settings.console_grace_seconds,
+            "auto_answer": settings.auto_answer,
+            "agent_ring_seconds": settings.agent_ring_seconds,
+            "show_monitoring": settings.show_monitoring,
         }
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 
 class Transfer(BaseModel):
@@ -21,7 +21,7 @@ class Transfer(BaseModel):
 
 
 class Mute(BaseModel):
-    muted: bool = True
+    muted: StrictBool = True
 
 
 class WrapUpExtension(BaseModel):

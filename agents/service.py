@@ -145,8 +145,8 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     if is_chat:  # no call to hang up: the chat closes, its transcript goes to the ticket
         chats.agent_ends(services, contact_id=contact_id)
         return
-    try:
-        services.telephony.end_call(call_sid=call_sid)
+    try:  # the caller's leg: the room ends with it, and every agent's leg with the room
+        services.telephony.end_call(call_sid=conference.caller_leg(services, contact_id=contact_id, call_sid=call_sid))
     except TelephonyError as exc:
         log.warning("hanging up contact %s failed (already over?): %s", contact_id, exc)
     finish_contact(services, contact_id=contact_id, reason="agent_ended")
@@ -269,7 +269,9 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, form: Wr
     actor = f"user:{agent.id}"
     with services.db.session() as session:
         contact = session.get(Contact, contact_id)
-        if contact is None or contact.agent_id != agent.id:
+        # Yours: you have it, or you handed it on and are writing it up (the transfer took it from you).
+        handed_on = services.routing.agent(str(agent.id)).get("contact") == str(contact_id)
+        if contact is None or (contact.agent_id != agent.id and not handed_on):
             raise AgentActionError("This contact is not yours.", 403)
         chat = contact.channel == "chat"  # a chat's wrap-up frees its slot; a call's ends the agent's
         ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None

@@ -215,9 +215,10 @@ def callback_status(services: Services, request: Request, params: Params) -> str
     call_sid, call_status = require(params, "CallSid", "CallStatus")
     if call_status not in service.CALL_STATUSES:
         raise BadWebhook(f"unknown CallStatus {call_status!r}")
-    callbacks.outbound_status(
-        services, callback_id=query_id(request, "callback"), call_sid=call_sid, status=call_status
-    )
+    callback_id = query_id(request, "callback")
+    callbacks.outbound_status(services, callback_id=callback_id, call_sid=call_sid, status=call_status)
+    if call_status in service.FINAL_CALL_STATUSES:  # the customer's leg is over: nobody left for the agent
+        conference_events.callback_over(services, callback_id=callback_id)
     return "<Response/>"
 
 

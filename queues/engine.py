@@ -362,6 +362,11 @@ class RoutingEngine(RoutingFigures):
         seq, agent, contact, chats = self._run("snapshot", agent_id)
         return Snapshot(seq=int(seq), agent=pairs(agent), contact=pairs(contact), chats=[pairs(c) for c in chats])
 
+    def agent(self, agent_id: str) -> dict[str, str]:
+        """An agent's routing record (empty if unknown): state, reason, the voice contact they have or wrap up."""
+        raw = self.redis.hgetall(self.prefix + "agent:" + agent_id)
+        return {decode(k): decode(v) for k, v in raw.items()}
+
     def contact(self, contact_id: str) -> dict[str, str]:
         """A contact's routing record (empty if unknown)."""
         raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)

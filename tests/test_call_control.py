@@ -1,4 +1,6 @@
-"""An agent on a call puts the caller on hold and takes them back, or sends them to an outside number."""
+"""An agent on a call puts the caller on hold and takes them back, mutes, or sends them to an outside number.
+
+The call is a conference: hold and mute change participants, so nothing ever rings the agent again."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.audit_log import audit_kinds
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until
+from tests.rooms import joined_labels, room_events, room_of
 from twilio_sandbox import place_call, wait_for_call
 
 
@@ -20,7 +24,7 @@ def agent1(system: System) -> Iterator[AgentConsole]:
 
 
 def connected_call(system: System, agent: AgentConsole, talk_seconds: int) -> tuple[str, dict[str, Any]]:
-    """A call the agent accepted and the sandbox bridged (no browser phone: it answers for the agent)."""
+    """A call the agent accepted and joined (no browser phone: the sandbox answers for the agent)."""
     agent.go("available")
     call_sid = place_call(
         system.sandbox_url, from_="+8613900139000", to=HOTLINE, digits=["1", "1"], talk_seconds=talk_seconds
@@ -28,7 +32,7 @@ def connected_call(system: System, agent: AgentConsole, talk_seconds: int) -> tu
     offer = agent.next_event("offer.created")
     assert agent.accept(offer["contact"]).status_code == 200
     agent.next_event("agent.state", state="busy")
-    wait_until(lambda: bridges(system, call_sid) >= 1, timeout=15)
+    agent.next_event("contact.joined", contact=offer["contact"])
     return call_sid, offer
 
 
@@ -36,31 +40,55 @@ def log_of(system: System, call_sid: str) -> list[dict[str, Any]]:
     return httpx.get(f"{system.sandbox_url}/sandbox/calls/{call_sid}").json()["log"]
 
 
-def bridges(system: System, call_sid: str) -> int:
-    return sum(1 for entry in log_of(system, call_sid) if entry["event"] == "bridged")
-
-
-def test_hold_plays_music_and_resume_rings_the_agent_again(system: System, agent1: AgentConsole) -> None:
+def test_hold_plays_music_to_the_caller_and_resume_rings_nothing(system: System, agent1: AgentConsole) -> None:
+    """Before: hold took the caller out of the bridge and resume rang the agent's phone again (unanswered
+    within 20 s, the caller heard "system busy" and was hung up). Now the agent never leaves the room."""
     call_sid, offer = connected_call(system, agent1, talk_seconds=12)
     contact = offer["contact"]
 
     assert agent1.post(f"/api/agent/contacts/{contact}/hold").json() == {"ok": True, "state": "held"}
     agent1.next_event("contact.held", contact=contact)
-
-    def hold_music_after_the_hold_prompt() -> bool:  # music also played while the caller waited in the queue
-        log = log_of(system, call_sid)
-        told = [i for i, e in enumerate(log) if e["event"] == "say" and e["text"] == "请稍候,客服代表马上回来。"]
-        return bool(told) and any(e["event"] == "play" and "hold-music" in e["url"] for e in log[told[0] :])
-
-    wait_until(hold_music_after_the_hold_prompt, timeout=15)
+    wait_until(lambda: room_events(room_of(system.sandbox_url, contact), "participant-hold"), timeout=15)
+    caller = [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == "caller"][0]
+    assert caller["hold"] is True and "hold-music" in (caller["music"] or "") and caller["hears"] == []
     assert agent1.post(f"/api/agent/contacts/{contact}/hold").json()["state"] == "held"  # a second click: no change
 
     assert agent1.post(f"/api/agent/contacts/{contact}/resume").json() == {"ok": True, "state": "resumed"}
     agent1.next_event("contact.resumed", contact=contact)
-    wait_until(lambda: bridges(system, call_sid) >= 2, timeout=15)
+    wait_until(lambda: room_events(room_of(system.sandbox_url, contact), "participant-unhold"), timeout=15)
+    room = room_of(system.sandbox_url, contact)
+    assert joined_labels(room) == ["caller", f"agent-{agent1.id}"]  # the agent's phone rang once, at the start
+    caller = [p for p in room["participants"] if p["label"] == "caller"][0]
+    assert caller["hold"] is False and caller["hears"]  # talking again, nothing to answer
     assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
     agent1.next_event("contact.ended", contact=contact)
     assert wait_for_call(system.sandbox_url, call_sid, timeout=20)["status"] == "completed"
+    assert not [e for e in log_of(system, call_sid) if e["event"] == "say" and "系统繁忙" in e["text"]]
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
+
+
+def test_mute_silences_the_agent_for_the_caller_and_is_audited(system: System, agent1: AgentConsole) -> None:
+    call_sid, offer = connected_call(system, agent1, talk_seconds=12)
+    contact = offer["contact"]
+    me = f"agent-{agent1.id}"
+
+    def agent_participant() -> dict[str, Any]:
+        return [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == me][0]
+
+    assert agent1.post(f"/api/agent/contacts/{contact}/mute", {"muted": True}).json() == {"ok": True, "state": "muted"}
+    assert wait_until(lambda: agent_participant()["muted"], timeout=10)
+    assert agent_participant()["heard_by"] == []  # the caller no longer hears the agent
+    assert agent1.post(f"/api/agent/contacts/{contact}/mute", {"muted": False}).json()["state"] == "unmuted"
+    assert wait_until(lambda: not agent_participant()["muted"], timeout=10)
+    assert agent1.post(f"/api/agent/contacts/{contact}/mute", {"muted": "yes"}).status_code == 400
+    other = system.login("agent2").post(f"/api/agent/contacts/{contact}/mute", json={"muted": True})
+    assert other.status_code == 409
+    assert [k for k in audit_kinds(system, subject_type="contact", subject_id=contact) if k.endswith("muted")] == [
+        "muted",
+        "unmuted",
+    ]
+    agent1.post(f"/api/agent/contacts/{contact}/end")
+    agent1.next_event("contact.ended", contact=contact)
     agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
 
 

@@ -1,4 +1,5 @@
-"""A callback booked in the IVR waits in the queue; the agent who takes it is bridged to the customer Twilio dials."""
+"""A callback booked in the IVR waits in the queue; the agent who takes it joins the contact's room first,
+then Twilio dials the customer into it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until
 from tests.ivr_caller import Caller
+from tests.rooms import joined_labels, room_of
 from twilio_sandbox.client import get_call
 
 CUSTOMER = "+8613912340001"
@@ -63,7 +65,9 @@ def test_taking_a_callback_dials_the_customer_from_the_hotline_and_bridges_the_a
     dialled = wait_until(outbound)
     assert dialled["from"] == HOTLINE  # no TWILIO_CALLER_ID set: the number the customer rang
     final = wait_until(lambda: (c := get_call(system.sandbox_url, dialled["call_sid"]))["status"] == "completed" and c)
-    assert final["bridged"] is True and final["dialed_client"] == f"agent-{agent2.id}"
+    # The agent was in the room first; the customer joined them there.
+    assert joined_labels(room_of(system.sandbox_url, offer["contact"])) == [f"agent-{agent2.id}", "caller"]
+    assert final["status"] == "completed"
     agent2.next_event("contact.ended", contact=offer["contact"])
     done = wait_until(lambda: (row := callback_row(system, CUSTOMER)) and row["status"] == "completed" and row)
     assert done["attempts"] == 1 and done["call_sid"] == dialled["call_sid"] and done["agent_id"] == agent2.id

@@ -29,6 +29,11 @@ const ConsoleParts = (() => {
     const waitedMs = (contact.answered_at || now) - (contact.enqueued_at || now);
     row(facts, t("waited"), clock(Math.max(0, Math.round(waitedMs / 1000))));
     row(facts, t("ticket"), info.ticket || (data.contact && data.contact.ticket && data.contact.ticket.number));
+    const transfer = info.transfer || (data.contact && data.contact.transfer);
+    if (transfer) { // handed on by a colleague: from whom, and what they want us to know
+      row(facts, t("transferred_from"), transfer.from_name);
+      row(facts, t("transfer_note_label"), transfer.note);
+    }
     const parts = [facts];
     if (contact.pop) {
       parts.push(el("h3", "", t("recent")));

@@ -45,7 +45,7 @@ function applyEvent(event) {
   const known = contactOf(event);
   switch (event.type) {
     case "agent.state":
-      view.agent = { state: event.state, reason: event.reason, since: event.at, wrapup_until: event.wrapup_until || null,
+      view.agent = { id: view.agent.id, state: event.state, reason: event.reason, since: event.at, wrapup_until: event.wrapup_until || null,
         previous_state: event.previous_state, previous_reason: event.previous_reason };
       if (["available", "not_ready", "offline"].includes(event.state)) {
         for (const [id, c] of view.contacts) if (c.channel !== "chat") view.contacts.delete(id);
@@ -58,12 +58,20 @@ function applyEvent(event) {
       });
       loadPop(String(event.contact));
       break;
-    case "offer.accepted":
+    case "offer.accepted": // a call is ours once our phone has joined the caller (contact.joined)
+      if (known && known.channel === "chat") { known.state = "assigned"; known.answered_at = event.at; }
+      else if (known) known.state = "connecting";
+      break;
+    case "contact.joined":
       if (known) { known.state = "assigned"; known.answered_at = event.at; }
+      break;
+    case "contact.transferred": // we handed it on: its wrap-up is still ours to write
+      if (known && known.channel !== "chat" && String(event.agent) === String(view.agent.id)) {
+        known.state = "ended"; known.ended_at = event.at;
+      } else view.contacts.delete(String(event.contact));
       break;
     case "offer.returned":
     case "offer.revoked":
-    case "contact.transferred":
     case "contact.wrapped_up":
       view.contacts.delete(String(event.contact));
       break;
@@ -93,7 +101,7 @@ function applyEvent(event) {
 }
 
 function applySnapshot(message) {
-  view.agent = message.agent;
+  view.agent = { ...message.agent, id: view.agent.id };
   view.contacts.clear();
   for (const c of [message.contact, ...(message.chats || [])]) {
     if (!c) continue;
@@ -226,9 +234,13 @@ function renderCall(now) {
   show("call", Boolean(call));
   if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; return; }
   const ended = call.state === "ended" || view.agent.state === "wrap_up";
-  text("call-title", t(ended ? "wrap_up_title" : call.on_hold ? "on_hold" : "on_call"));
-  show("hold", !call.on_hold);
+  const connecting = call.state === "connecting";
+  text("call-title", t(ended ? "wrap_up_title" : connecting ? "connecting" : call.on_hold ? "on_hold" : "on_call"));
+  show("hold", !call.on_hold && !connecting);
   show("resume", Boolean(call.on_hold));
+  show("mute", !call.muted && !connecting);
+  show("unmute", Boolean(call.muted));
+  show("transfer-open", !connecting);
   show("call-actions", !ended);
   if (ended) show("transfer", false);
   ConsoleParts.pop($("call-pop"), call, now);
@@ -245,7 +257,8 @@ function renderCall(now) {
 
 function render() {
   const { agent } = view;
-  $("state-badge").textContent = t(agent.state) + (agent.reason ? ` · ${ConsoleText.code("reason", agent.reason)}` : "");
+  const connecting = agent.state === "busy" && voiceContact()?.state === "connecting"; // busy, not yet talking
+  $("state-badge").textContent = t(connecting ? "connecting" : agent.state) + (agent.reason ? ` · ${ConsoleText.code("reason", agent.reason)}` : "");
   $("state-badge").className = `badge ${agent.state}`;
   // Made not ready because the console was gone too long: say what the agent was, one click to go back.
   const away = agent.state === "not_ready" && agent.reason === "disconnected" && agent.previous_state;
@@ -281,7 +294,20 @@ function tick() {
 // ---- actions --------------------------------------------------------------------------------
 
 const firstOffer = () => [...view.contacts.values()].find((c) => c.state === "offered");
-const accept = (id) => id && post(`/api/agent/offers/${id}/accept`);
+// Accepting a call rings our phone into the caller's room; phone-panel.js answers it by itself
+// (the auto_answer setting) so one action connects the agent.
+async function accept(id) {
+  if (!id) return null;
+  const done = await post(`/api/agent/offers/${id}/accept`);
+  const c = view.contacts.get(String(id));
+  if (done && c && c.channel !== "chat") {
+    document.dispatchEvent(new CustomEvent("console:accepted", { detail: {
+      contact: String(id), autoAnswer: view.options.auto_answer !== false,
+      ringMs: (view.options.agent_ring_seconds || 20) * 1000,
+    } }));
+  }
+  return done;
+}
 const reject = (id) => id && post(`/api/agent/offers/${id}/reject`);
 const goAvailable = () => post("/api/agent/state", { state: "available" });
 function goNotReady() {
@@ -298,6 +324,12 @@ $("reason").addEventListener("change", () => $("reason").value && goNotReady());
 $("end").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/end`); });
 $("hold").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/hold`); });
 $("resume").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/resume`); });
+async function setMuted(muted) {
+  const c = voiceContact();
+  if (c && await post(`/api/agent/contacts/${c.contact}/mute`, { muted })) { c.muted = muted; render(); }
+}
+$("mute").addEventListener("click", () => setMuted(true));
+$("unmute").addEventListener("click", () => setMuted(false));
 $("transfer-open").addEventListener("click", () => show("transfer", true));
 $("transfer-cancel").addEventListener("click", () => show("transfer", false));
 $("transfer").addEventListener("submit", async (event) => {
@@ -306,7 +338,8 @@ $("transfer").addEventListener("submit", async (event) => {
   const agentId = $("transfer-agent").value.trim();
   if (!c) return;
   const number = $("transfer-number").value.trim();
-  const body = number ? { number } : agentId ? { agent: Number(agentId) } : { queue: $("transfer-queue").value };
+  const note = $("transfer-note").value.trim();
+  const body = number ? { number } : agentId ? { agent: Number(agentId), note } : { queue: $("transfer-queue").value, note };
   if (await post(`/api/agent/contacts/${c.contact}/transfer`, body)) show("transfer", false);
 });
 $("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); });
@@ -349,6 +382,7 @@ function setup() {
 async function start() {
   const me = await api("GET", "/api/me");
   if (!me) return;
+  view.agent.id = me.id;
   text("agent-name", me.display_name);
   text("queues", me.queues.join(", "));
   ConsoleParts.fill($("transfer-queue"), me.queues, "queue");

@@ -98,6 +98,17 @@
       byId("phone-error").hidden = false;
     });
     phone.on("recovered", () => { byId("phone-error").hidden = true; });
+    // One action to answer: after the console accepts a call (console.js sends console:accepted), the
+    // leg that rings next is the caller's room calling; answer it unless the hotline turned that off.
+    let expectUntil = 0;
+    document.addEventListener("console:accepted", (event) => {
+      if (!event.detail.autoAnswer) return;
+      expectUntil = Date.now() + event.detail.ringMs;
+      if (phone.state === "ringing") { expectUntil = 0; phone.accept(); }
+    });
+    phone.on("incoming", () => {
+      if (Date.now() < expectUntil) { expectUntil = 0; phone.accept(); }
+    });
     byId("phone-answer").addEventListener("click", () => phone.accept());
     byId("phone-reject").addEventListener("click", () => phone.reject());
     byId("phone-hangup").addEventListener("click", () => phone.hangup());
