@@ -122,8 +122,11 @@ def bring_caller(services: Services, *, contact_id: int, call_sid: str) -> None:
 
 def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: str, from_number: str) -> str:
     """Ring the agent's browser phone into the room; returns the leg's CallSid. Raises TelephonyError."""
+    live = LiveCall(services, contact_id)
+    # A room that has started (a transfer) is joined by SID; else by name: Twilio opens it if need be
+    # (a room the caller left before anyone joined is gone, and a new one takes the name).
     call_sid, conference_sid = services.telephony.add_participant(
-        conference=LiveCall(services, contact_id).conference_sid or room_name(contact_id),
+        conference=live.conference_sid if live.started else room_name(contact_id),
         to=f"client:{identity}",
         from_=from_number,
         label=agent_label(agent_id),
@@ -131,9 +134,7 @@ def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: 
         timeout=services.settings.agent_ring_seconds,
         room=room_settings(services, contact_id),
     )
-    LiveCall(services, contact_id).set(
-        **{f"agent:{agent_id}": call_sid, f"leg:{call_sid}": str(agent_id), "conference_sid": conference_sid}
-    )
+    live.set(**{f"agent:{agent_id}": call_sid, "conference_sid": conference_sid})
     return call_sid
 
 

@@ -45,10 +45,22 @@ def room_event(
     joined = event == "participant-join"
     if label == CALLER:
         live.set(caller_in="1", caller=call_sid) if joined else live.set(caller_in="")
+        if joined and not live.started:
+            _caller_came_too_late(services, contact_id=contact_id, call_sid=call_sid)
         return
     agent_id = agent_of_label(label)
     if joined and agent_id is not None and live.agent_leg(agent_id) == call_sid:
         agent_joined(services, contact_id=contact_id, agent_id=agent_id, call_sid=call_sid)
+
+
+def _caller_came_too_late(services: Services, *, contact_id: int, call_sid: str) -> None:
+    """The caller entered the room after their agent's leg had already failed: back to the queue's wait."""
+    if services.routing.contact(str(contact_id)).get("state") not in ("waiting", "offered"):
+        return
+    try:
+        bring_caller(services, contact_id=contact_id, call_sid=call_sid)
+    except TelephonyError as exc:
+        log.warning("contact %s: caller gone while going back to the queue: %s", contact_id, exc)
 
 
 def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid: str) -> None:
@@ -86,7 +98,8 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
 def agent_leg_status(services: Services, *, contact_id: int, agent_id: int, call_sid: str, status: str) -> None:
     """The agent leg's own call progress; only its end matters here."""
     live = LiveCall(services, contact_id)
-    if status not in LEG_ENDED or live.agent_leg(agent_id) != call_sid:
+    # A leg that fails at once may report before the Participants API's answer told us its CallSid.
+    if status not in LEG_ENDED or live.agent_leg(agent_id) not in (call_sid, ""):
         return  # ringing, answered; or a leg we already let go of (transfer, an earlier try)
     live.set(**{f"agent:{agent_id}": ""})
     routing = services.routing.contact(str(contact_id))

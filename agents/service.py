@@ -105,7 +105,7 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             contacts.mark_connected(session, contact=contact, agent_id=agent.id)
         call_sid, is_chat = contact.provider_id, contact.channel == "chat"
         is_callback = contact.status == ContactStatus.CALLBACK
-        from_number = services.settings.twilio_caller_id or contact.to_number
+        from_number = contact.from_number  # the agent's phone shows who is calling, as a <Dial> to it did
         identity = session.get_one(User, agent.id).client_identity
     if is_chat:  # nothing to bridge: the customer's page hears who joined
         chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)

@@ -175,6 +175,7 @@ def test_a_queued_call_shows_as_waiting_then_the_accepting_agent_as_busy(
         board.next_event("offer.created", contact=queued["contact"], agent=agent1.id)
         assert agent1.accept(offer["contact"]).status_code == 200
         board.next_event("agent.state", agent=agent1.id, state="busy")
+        board.next_event("contact.joined", contact=queued["contact"], agent=agent1.id)  # the agent's phone is in
         row = supervisor.get(f"/api/wallboard/agents/{agent1.id}").json()
         assert row["state"] == "busy"
         assert (row["contact"]["contact"], row["contact"]["queue"], row["contact"]["channel"]) == (

@@ -17,6 +17,9 @@ from .script import ScriptError, parse_live_input, parse_script, seconds_field
 from .signals import AgentHangup
 
 
+FAULTS = ("recording_fetch_failures", "client_call_failures")
+
+
 class BadRequest(ValueError):
     """The control request is malformed; the message is shown to the client."""
 
@@ -178,14 +181,18 @@ class ControlApi:
         return JSONResponse(conference.snapshot())
 
     async def faults(self, request: Request) -> Response:
-        """GET/POST /sandbox/faults: inspect or set injected failures."""
+        """GET/POST /sandbox/faults: inspect or set injected failures (each counter given is set, not added)."""
+        faults = self.sandbox.faults
         if request.method == "POST":
             try:
                 body = await json_body(request)
             except BadRequest as exc:
                 return error(400, str(exc))
-            count = body.get("recording_fetch_failures") if isinstance(body, dict) else None
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                return error(400, "'recording_fetch_failures' must be a non-negative integer")
-            self.sandbox.faults.recording_fetch_failures = count
-        return JSONResponse({"recording_fetch_failures": self.sandbox.faults.recording_fetch_failures})
+            if not isinstance(body, dict) or not body or set(body) - set(FAULTS):
+                return error(400, f"send one or more of {', '.join(FAULTS)}")
+            for name, count in body.items():
+                if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                    return error(400, f"'{name}' must be a non-negative integer")
+            for name, count in body.items():
+                setattr(faults, name, count)
+        return JSONResponse({name: getattr(faults, name) for name in FAULTS})

@@ -24,6 +24,9 @@ async def ring_phone(engine: CallEngine, plan: RingPlan) -> None:
     call = engine.call
     call.record("outbound", **{"from": call.from_, "to": call.to}, timeout=plan.timeout)
     await engine.progress.report("initiated", "initiated")
+    if plan.client is not None and engine.sandbox.faults.take_client_call_failure():
+        call.record("phone", outcome="failed", client=plan.client, injected=True)
+        raise CallEnded("client", "failed")
     if plan.answer in ("busy", "failed"):
         call.record("phone", outcome=plan.answer)
         raise CallEnded("phone", plan.answer)

@@ -149,6 +149,13 @@ function applyEvent(e) {
     case "offer.accepted": {
       const agent = board.agents.get(String(e.agent));
       if (agent && e.channel === "chat") agent.chats = (agent.chats || 0) + 1;
+      // A call is answered when the agent's phone joins the caller (contact.joined); until then it connects.
+      const state = e.channel === "chat" ? "assigned" : "connecting";
+      if (agent && agent.contact && String(agent.contact.contact) === id) agent.contact = { ...agent.contact, state, answered_at: e.channel === "chat" ? e.at : null };
+      break;
+    }
+    case "contact.joined": {
+      const agent = board.agents.get(String(e.agent));
       if (agent && agent.contact && String(agent.contact.contact) === id) agent.contact = { ...agent.contact, state: "assigned", answered_at: e.at };
       break;
     }

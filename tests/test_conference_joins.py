@@ -1,0 +1,121 @@
+"""Accepting a call rings the agent's phone into the caller's room; a phone that never joins gives the
+caller back to the queue at their place, and the agent goes not ready ('missed').
+
+Before calls were conferences, an accepted caller was bridged with <Dial><Client>: if the phone was not
+answered within 20 s the caller heard "对不起,系统繁忙,请稍后再拨。" and was hung up, while the console
+already showed 通话中 and the contact was recorded as answered. Each case here failed on that code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import HOTLINE, StartInProcess, System
+from tests.console import AgentConsole
+from tests.hotline import wait_until
+from tests.rooms import joined_labels, rooms_of
+from twilio_sandbox import get_call, place_call
+
+RING_SECONDS = 5  # AGENT_RING_SECONDS: the smallest allowed, so an unanswered phone gives up quickly
+HOW = ["not_answered", "declined", "dropped", "failed"]
+
+
+@pytest.fixture(scope="module")
+def system(start_in_process: StartInProcess) -> Iterator[System]:
+    with start_in_process({"AGENT_RING_SECONDS": str(RING_SECONDS), "OFFER_TIMEOUT_SECONDS": "30"}) as running:
+        yield running
+
+
+@pytest.fixture
+def consoles(system: System) -> Iterator[tuple[AgentConsole, AgentConsole]]:
+    first, second = AgentConsole(system, "agent1"), AgentConsole(system, "agent2")
+    yield first, second
+    for console in (first, second):
+        console.post("/api/agent/state", {"state": "offline"})
+        console.close()
+
+
+def device_calls(system: System, identity: str) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{system.sandbox_url}/sandbox/clients/{identity}/calls").json())
+
+
+def make_the_phone_fail(system: System, identity: str, how: str) -> None:
+    """The agent's registered phone lets the accepted call's leg ring out, declines it, or hangs up on it."""
+    ringing = wait_until(lambda: device_calls(system, identity), timeout=10)[0]
+    base = f"{system.sandbox_url}/sandbox/clients/{identity}/calls/{ringing['call_sid']}"
+    if how == "declined":
+        httpx.post(f"{base}/reject").raise_for_status()
+    elif how == "dropped":
+        httpx.post(f"{base}/hangup").raise_for_status()
+
+
+def waiting_order(system: System) -> list[str]:
+    return [m.decode() for m in system.redis().zrange("cc:{rt}:waiting:general", 0, -1)]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_phone_that_never_joins_gives_the_caller_back_their_place_and_makes_the_agent_not_ready(
+    system: System, consoles: tuple[AgentConsole, AgentConsole], how: str
+) -> None:
+    agent1, agent2 = consoles
+    identity = f"agent-{agent1.id}"
+    # Numbers of their own: a caller who hung up while waiting keeps their place if they ring again soon.
+    first_number, second_number = (f"+86137001370{HOW.index(how)}{n}" for n in (1, 2))
+    httpx.post(f"{system.sandbox_url}/sandbox/clients/{identity}/register").raise_for_status()
+    try:
+        first = place_call(system.sandbox_url, from_=first_number, to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+        wait_until(lambda: len(waiting_order(system)) == 1, timeout=10)
+        second = place_call(
+            system.sandbox_url, from_=second_number, to=HOTLINE, digits=["1", "1"], hangup_after_queue=60
+        )
+        wait_until(lambda: len(waiting_order(system)) == 2, timeout=10)
+        order = waiting_order(system)
+        if how == "failed":
+            httpx.post(f"{system.sandbox_url}/sandbox/faults", json={"client_call_failures": 1}).raise_for_status()
+
+        agent1.go("available")
+        offer = agent1.next_event("offer.created")
+        assert offer["contact"] == order[0]  # the longest waiting
+        assert agent1.accept(offer["contact"]).status_code == 200
+        assert agent1.next_event("offer.accepted", contact=offer["contact"])
+        if how != "failed":
+            make_the_phone_fail(system, identity, how)
+
+        returned = agent1.next_event("offer.returned", contact=offer["contact"], timeout=RING_SECONDS + 10)
+        assert returned["reason"].startswith("leg_")
+        assert agent1.next_event("agent.state", state="not_ready")["reason"] == "missed"
+        assert not [e for e in agent1.seen if e["type"] == "contact.joined"]  # the console never showed "in call"
+        assert agent1.http.get("/api/agent/stats").json().get("answered", 0) == 0
+
+        # Back at their place: first in line again, ahead of the caller who came later.
+        assert wait_until(lambda: waiting_order(system) == order, timeout=10)
+        contact = system.login("supervisor").get(f"/api/tickets/{offer['info']['ticket_id']}").json()["contacts"][0]
+        assert contact["status"] == "queued" and contact["answered_at"] is None
+
+        # The caller went from the room back to the queue's wait, never hearing "system busy".
+        def back_in_the_queue() -> bool:
+            log = get_call(system.sandbox_url, first)["log"]
+            return sum(1 for e in log if e["event"] == "enqueue") == 2
+
+        assert wait_until(back_in_the_queue, timeout=10)
+        assert not [e for e in get_call(system.sandbox_url, first)["log"] if "系统繁忙" in e.get("text", "")]
+
+        # The next agent takes the same caller, and this time a phone joins.
+        agent2.go("available")
+        again = agent2.next_event("offer.created")
+        assert again["contact"] == offer["contact"]
+        assert agent2.accept(again["contact"]).status_code == 200
+        agent2.next_event("contact.joined", contact=again["contact"])
+        rooms = rooms_of(system.sandbox_url, again["contact"])
+        assert joined_labels(rooms[-1]) == ["caller", f"agent-{agent2.id}"]
+        assert agent2.post(f"/api/agent/contacts/{again['contact']}/end").status_code == 200
+        agent2.next_event("agent.state", state="wrap_up")
+        agent2.post(f"/api/agent/contacts/{again['contact']}/wrap-up", {"next_state": "not_ready", "reason": "break"})
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{second}/hangup", json={"side": "caller"})
+        wait_until(lambda: not waiting_order(system), timeout=10)
+    finally:
+        httpx.delete(f"{system.sandbox_url}/sandbox/clients/{identity}/register")
