@@ -16,7 +16,6 @@ from .sandbox import Sandbox
 from .script import ScriptError, parse_live_input, parse_script, seconds_field
 from .signals import AgentHangup
 
-
 FAULTS = ("recording_fetch_failures", "client_call_failures")
 
 
