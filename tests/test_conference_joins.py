@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
+from tests.redis_replies import texts
 from tests.rooms import joined_labels, rooms_of
 from twilio_sandbox import get_call, place_call
 
@@ -54,7 +55,7 @@ def make_the_phone_fail(system: System, identity: str, how: str) -> None:
 
 
 def waiting_order(system: System) -> list[str]:
-    return [m.decode() for m in system.redis().zrange("cc:{rt}:waiting:general", 0, -1)]
+    return texts(system.redis().zrange("cc:{rt}:waiting:general", 0, -1))
 
 
 @pytest.mark.parametrize("how", HOW)

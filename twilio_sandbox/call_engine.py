@@ -15,6 +15,7 @@ from .calls import Call
 from .clients import ClientRegistry
 from .conferences import ConferenceRegistry
 from .config import SandboxConfig
+from .faults import Faults
 from .queues import QueueRegistry
 from .recording import Recording
 from .signals import Fetch
@@ -38,6 +39,9 @@ class Account(Protocol):
 
     @property
     def recordings(self) -> dict[str, Recording]: ...
+
+    @property
+    def faults(self) -> Faults: ...
 
     def queue_sid(self, name: str) -> str:
         """QueueSid of a named queue."""

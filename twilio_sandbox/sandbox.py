@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 
@@ -16,6 +15,7 @@ from .clients import CLIENT_PREFIX, ClientRegistry
 from .conferences import ConferenceRegistry
 from .config import SandboxConfig
 from .engine import Interpreter
+from .faults import Faults
 from .ids import new_sid, queue_sid
 from .outbound import RingPlan
 from .phones import PhoneBook
@@ -26,28 +26,6 @@ from .signals import Fetch, HangupRequested, Interrupt, RedirectRequested
 from .webhooks import WebhookSender
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Faults:
-    """Failures injected on purpose, to exercise the app's retry logic."""
-
-    recording_fetch_failures: int = 0
-    client_call_failures: int = 0  # calls to `client:` identities that fail (CallStatus=failed) before ringing
-
-    def take_recording_fetch_failure(self) -> bool:
-        """Consume one injected media failure; True if this fetch must fail."""
-        if self.recording_fetch_failures > 0:
-            self.recording_fetch_failures -= 1
-            return True
-        return False
-
-    def take_client_call_failure(self) -> bool:
-        """Consume one injected client-call failure; True if this call to a device must fail."""
-        if self.client_call_failures > 0:
-            self.client_call_failures -= 1
-            return True
-        return False
 
 
 class Sandbox:

@@ -1,0 +1,27 @@
+"""Failures injected on purpose (POST /sandbox/faults), so the app's handling of them can be tested."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Faults:
+    """Failures injected on purpose, to exercise the app's retry logic."""
+
+    recording_fetch_failures: int = 0
+    client_call_failures: int = 0  # calls to `client:` identities that fail (CallStatus=failed) before ringing
+
+    def take_recording_fetch_failure(self) -> bool:
+        """Consume one injected media failure; True if this fetch must fail."""
+        if self.recording_fetch_failures > 0:
+            self.recording_fetch_failures -= 1
+            return True
+        return False
+
+    def take_client_call_failure(self) -> bool:
+        """Consume one injected client-call failure; True if this call to a device must fail."""
+        if self.client_call_failures > 0:
+            self.client_call_failures -= 1
+            return True
+        return False
