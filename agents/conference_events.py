@@ -73,7 +73,8 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
         is_callback = contact.status == ContactStatus.CALLBACK
-        contacts.mark_connected(session, contact=contact, agent_id=agent_id)
+        if not contacts.mark_connected(session, contact=contact, agent_id=agent_id):
+            contact.agent_id = agent_id  # a warm transfer's colleague joined a call already connected
         caller_sid = contact.provider_id
         record_event(
             session,
@@ -88,7 +89,8 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
         _dial_customer(services, contact_id=contact_id, agent_id=agent_id)
         return
     live = LiveCall(services, contact_id)
-    if live.get("caller_held") == "1":
+    consulting = services.routing.contact(str(contact_id)).get("consult_from")
+    if live.get("caller_held") == "1" and not consulting:  # in a warm transfer the agents talk first
         try:
             hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
         except TelephonyError as exc:
@@ -103,12 +105,30 @@ def agent_leg_status(services: Services, *, contact_id: int, agent_id: int, call
         return  # ringing, answered; or a leg we already let go of (transfer, an earlier try)
     live.set(**{f"agent:{agent_id}": ""})
     routing = services.routing.contact(str(contact_id))
+    if routing.get("consult_from") == str(agent_id):  # hung up during a warm transfer: it completes
+        _left_consult(services, contact_id=contact_id, agent_id=agent_id)
+        return
     if routing.get("agent") != str(agent_id):
         return
     if routing.get("state") == "connecting":
         _join_failed(services, contact_id=contact_id, agent_id=agent_id, reason=f"leg_{status}", live=live)
     elif routing.get("state") == "assigned":
         _agent_hung_up(services, contact_id=contact_id, agent_id=agent_id)
+
+
+def _left_consult(services: Services, *, contact_id: int, agent_id: int) -> None:
+    try:
+        state = services.routing.consult_end(contact_id=str(contact_id), agent_id=str(agent_id), outcome="complete")
+    except RoutingError as exc:
+        log.info("contact %s: agent %s left a warm transfer already over: %s", contact_id, agent_id, exc)
+        return
+    if state == "assigned":  # the colleague is on: the caller comes off hold to them
+        with services.db.session() as session:
+            caller_sid = session.get_one(Contact, contact_id).provider_id
+        try:
+            hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
+        except TelephonyError as exc:
+            log.warning("contact %s: taking the caller off hold failed: %s", contact_id, exc)
 
 
 def join_failed(services: Services, *, contact_id: int, agent_id: int, reason: str) -> None:

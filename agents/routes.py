@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from agents import call_control, screen_pop, service, voice
+from agents import call_control, consult, screen_pop, service, voice
 from agents.forms import wrap_up_form
 from agents.schemas import Mute, Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
@@ -102,9 +102,16 @@ async def transfer(request: Request) -> Response:
     to = parsed(Transfer, await request.body(), problem='Send {"queue": "name"}, {"agent": id} or {"number": "+86..."}')
     if to.number is not None:
         return await _act(request, call_control.transfer_out, contact_id=_contact_id(request), number=to.number)
-    return await _act(
-        request, service.transfer, contact_id=_contact_id(request), queue=to.queue, to_agent=to.agent, note=to.note
-    )
+    action = consult.start if to.warm else service.transfer
+    return await _act(request, action, contact_id=_contact_id(request), queue=to.queue, to_agent=to.agent, note=to.note)
+
+
+async def complete_transfer(request: Request) -> Response:
+    return await _act(request, consult.end, contact_id=_contact_id(request), outcome="complete")
+
+
+async def cancel_transfer(request: Request) -> Response:
+    return await _act(request, consult.end, contact_id=_contact_id(request), outcome="cancel")
 
 
 async def hold(request: Request) -> Response:
@@ -148,6 +155,8 @@ routes = [
     Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/transfer/complete", complete_transfer, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/transfer/cancel", cancel_transfer, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/hold", hold, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/resume", resume, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/mute", mute, methods=["POST"]),

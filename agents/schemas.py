@@ -12,11 +12,14 @@ class Transfer(BaseModel):
     agent: StrictInt | None = None
     number: StrictStr | None = None
     note: StrictStr = Field(default="", max_length=1000)  # for the receiving agent (offer and screen pop)
+    warm: StrictBool = False  # consult first: the agent stays on until they complete or cancel
 
     @model_validator(mode="after")
     def _number_alone(self) -> Transfer:
         if self.number is not None and (self.queue is not None or self.agent is not None):
             raise ValueError("an outside number goes alone, without queue or agent")
+        if self.number is not None and self.warm:
+            raise ValueError("a transfer to an outside number is cold only")
         return self
 
 

@@ -6,6 +6,7 @@ supervisors, managers and admins see them whole.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,7 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
                 "created_at": _iso(contact.created_at),
                 "waited_seconds": max(0, round((waited_until - queued_at).total_seconds())) if queued_at else None,
                 "ticket": ticket and {"id": ticket.id, "number": ticket.number, "status": ticket.status},
+                "transfer": _transfer_of(services, contact.id),
             },
             "customer": customer
             and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": phone(customer.phone)},
@@ -76,6 +78,15 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             ],
             "phone_masked": not sees_numbers(viewer.role),
         }
+
+
+def _transfer_of(services: Services, contact_id: int) -> dict[str, Any] | None:
+    """The latest transfer's context, as routing gave it to the receiving agent's offer: who, the note."""
+    info = services.routing.contact(str(contact_id)).get("info")
+    transfer = json.loads(info).get("transfer") if info else None
+    if not isinstance(transfer, dict):
+        return None
+    return {key: transfer.get(key) for key in ("from_agent", "from_name", "note", "kind")}
 
 
 def _masked_in(text: str, numbers: list[str | None], phone: Callable[[str], str]) -> str:

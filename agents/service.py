@@ -155,6 +155,22 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
 MAX_TRANSFER_NOTE = 1000
 
 
+def transfer_context(
+    services: Services, *, agent: CurrentUser, queue: str | None, to_agent: int | None, note: str, kind: str
+) -> dict[str, object]:
+    """Check a transfer's target and note; what the receiving agent's offer and screen pop show of it."""
+    if (queue is None) == (to_agent is None):
+        raise AgentActionError("Transfer to either a queue or an agent.", 400)
+    note = note.strip()
+    if len(note) > MAX_TRANSFER_NOTE:
+        raise AgentActionError(f"The transfer note is longer than {MAX_TRANSFER_NOTE} characters.", 400)
+    with services.db.session() as session:
+        if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
+            raise AgentActionError(f"There is no queue {queue!r}.", 404)
+        me = session.get_one(User, agent.id)
+        return {"from_agent": agent.id, "from_name": me.display_name, "note": note, "kind": kind}
+
+
 def transfer(
     services: Services,
     *,
@@ -166,21 +182,13 @@ def transfer(
 ) -> str:
     """Hand the contact to another queue or agent with a note for them; the ticket stays the same, the
     agent goes to wrap-up. A caller waits on hold in their room until the next agent's phone joins."""
-    if (queue is None) == (to_agent is None):
-        raise AgentActionError("Transfer to either a queue or an agent.", 400)
-    note = note.strip()
-    if len(note) > MAX_TRANSFER_NOTE:
-        raise AgentActionError(f"The transfer note is longer than {MAX_TRANSFER_NOTE} characters.", 400)
-    with services.db.session() as session:
-        if queue is not None and session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
-            raise AgentActionError(f"There is no queue {queue!r}.", 404)
-        contact = session.get_one(Contact, contact_id)
-        caller_sid, is_chat = contact.provider_id, contact.channel == "chat"
-        me = session.get_one(User, agent.id)
-        context = {"from_agent": agent.id, "from_name": me.display_name, "note": note, "kind": "cold"}
+    context = transfer_context(services, agent=agent, queue=queue, to_agent=to_agent, note=note, kind="cold")
     routing = services.routing.contact(str(contact_id))
     if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
         raise AgentActionError("This contact is not assigned to you (any more).", code="not_yours")
+    with services.db.session() as session:
+        contact = session.get_one(Contact, contact_id)
+        caller_sid, is_chat = contact.provider_id, contact.channel == "chat"
     if not is_chat:  # music first: the caller must never be alone in a silent room
         try:
             conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=True)
@@ -206,7 +214,7 @@ def transfer(
             queue=queue,
             actor=f"user:{agent.id}",
             to_agent=to_agent,
-            note=note,
+            note=str(context["note"]),
         )
     if is_chat:  # no call to move: the customer waits again, and the next agent's accept joins the chat
         chats.transferred(services, contact_id=contact_id, agent_id=agent.id)

@@ -69,6 +69,7 @@ def _contact_view(c: dict[str, str]) -> dict[str, Any]:
         "wrapup_until": _ms(c.get("wrapup_until")),
         "on_hold": c.get("on_hold") == "1",
         "info": json.loads(c.get("info") or "{}"),
+        "consult_from": int(c["consult_from"]) if c.get("consult_from", "").isdigit() else None,
     }
 
 

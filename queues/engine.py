@@ -96,6 +96,8 @@ MESSAGES = {
     "not_waiting": "Only a waiting contact can be moved or reprioritized (it is being offered or served).",
     "not_assigned": "This call is not yours, or it has already ended.",
     "not_a_call": "Only a call can be put on hold.",
+    "consulting": "A warm transfer of this call is in progress: complete or cancel it first.",
+    "not_consulting": "You are not transferring this call (any more).",
     "not_connecting": "This call is not being connected to you (it was answered, went back or ended).",
 }
 
@@ -261,6 +263,31 @@ class RoutingEngine(RoutingFigures):
             self.config.offer_timeout_ms,
             self.config.wrapup_ms,
             _info_json(context) if context else "",
+        )
+        return str(state)
+
+    def consult(
+        self, *, contact_id: str, agent_id: str, queue: str | None, to_agent: str | None, context: dict[str, Any]
+    ) -> str:
+        """A warm transfer: offer the held caller to a queue's agent or a named agent while the transferring
+        agent stays on the call; returns the contact's state (waiting or offered)."""
+        _ok, state = self._run(
+            "consult",
+            contact_id,
+            agent_id,
+            queue or "",
+            to_agent or "",
+            self.config.offer_timeout_ms,
+            _info_json(context),
+        )
+        return str(state)
+
+    def consult_end(self, *, contact_id: str, agent_id: str, outcome: str) -> str:
+        """The transferring agent completes ('complete': they leave) or cancels ('cancel': the call comes back)."""
+        if outcome not in ("complete", "cancel"):
+            raise ValueError("outcome must be complete or cancel")
+        _ok, state = self._run(
+            "consult_end", contact_id, agent_id, outcome, self.config.offer_timeout_ms, self.config.wrapup_ms
         )
         return str(state)
 

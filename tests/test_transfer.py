@@ -100,3 +100,121 @@ def offered_caller(system: System, agent: AgentConsole) -> tuple[Caller, str]:
     assert caller.root.find("Enqueue") is not None
     offer = agent.next_event("offer.created")
     return caller, offer["contact"]
+
+
+def participant(room: dict[str, Any], label: str) -> dict[str, Any]:
+    return next(p for p in room["participants"] if p["label"] == label)
+
+
+def warm_transfer_to_agent2(
+    system: System, agent1: AgentConsole, agent2: AgentConsole, number: str
+) -> tuple[str, str, dict[str, Any]]:
+    """agent1 talks to a caller, then consults agent2 (who accepts and joins); returns the call, contact, offer."""
+    agent1.go("available")
+    call_sid = place_call(system.sandbox_url, from_=number, to=HOTLINE, digits=["1", "1"], talk_seconds=30)
+    offer = agent1.next_event("offer.created")
+    contact = offer["contact"]
+    assert agent1.accept(contact).status_code == 200
+    agent1.next_event("contact.joined", contact=contact)
+    agent2.go("available")
+    body = {"agent": agent2.id, "warm": True, "note": "客户要改地址 wants a new delivery address"}
+    assert agent1.post(f"/api/agent/contacts/{contact}/transfer", body).status_code == 200
+    agent1.next_event("contact.consulting", contact=contact)
+
+    handed = agent2.next_event("offer.created", contact=contact)
+    assert handed["info"]["transfer"]["from_name"] == "王芳 Wang Fang"
+    assert handed["info"]["transfer"]["note"] == body["note"] and handed["info"]["transfer"]["kind"] == "warm"
+    pop = agent2.http.get(f"/api/agent/contacts/{contact}/screen-pop").json()
+    assert pop["contact"]["transfer"]["note"] == body["note"]
+    assert agent2.accept(contact).status_code == 200
+    agent1.next_event("consult.joined", contact=contact, by=agent2.id)
+
+    # The two agents talk; the caller waits on hold and hears neither.
+    def consulting() -> dict[str, Any] | None:
+        room = room_of(system.sandbox_url, contact)
+        labels = {p["label"] for p in room["participants"]}
+        return room if {f"agent-{agent1.id}", f"agent-{agent2.id}"} <= labels else None
+
+    room = wait_until(consulting, timeout=15)
+    first, second = participant(room, f"agent-{agent1.id}"), participant(room, f"agent-{agent2.id}")
+    assert participant(room, "caller")["hold"] is True and participant(room, "caller")["hears"] == []
+    assert second["call_sid"] in first["hears"] and first["call_sid"] in second["hears"]
+    return call_sid, contact, offer
+
+
+def test_a_warm_transfer_completed_leaves_the_caller_with_the_colleague_and_the_first_agent_writes_up(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    agent1, agent2 = consoles
+    call_sid, contact, offer = warm_transfer_to_agent2(system, agent1, agent2, "+8613200132011")
+
+    assert agent1.post(f"/api/agent/contacts/{contact}/transfer/complete").json()["ok"] is True
+    assert agent1.next_event("agent.state", state="wrap_up")["reason"] == "transferred"
+
+    def handed_over() -> dict[str, Any] | None:
+        room = room_of(system.sandbox_url, contact)
+        labels = {p["label"] for p in room["participants"]}
+        return room if labels == {"caller", f"agent-{agent2.id}"} and not participant(room, "caller")["hold"] else None
+
+    room = wait_until(handed_over, timeout=15)
+    assert participant(room, f"agent-{agent2.id}")["call_sid"] in participant(room, "caller")["hears"]
+    # The first agent's wrap-up is a form to fill, not an idle card: it saves.
+    wrapped = agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"note": "转给李明", "next_state": "available"})
+    assert wrapped.status_code == 200, wrapped.text
+    assert agent1.post(f"/api/agent/contacts/{contact}/transfer/complete").status_code == 409  # once
+
+    assert agent2.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    assert wait_for_call(system.sandbox_url, call_sid, timeout=30)["status"] == "completed"
+    assert wait_until(lambda: len(room_of(system.sandbox_url, contact)["recording_sids"]) == 1, timeout=10)
+    ticket = agent2.http.get(f"/api/tickets/{offer['info']['ticket_id']}").json()
+    assert ticket["contacts"][0]["agent"] == "李明 Li Ming"
+    assert "转给李明" in [n["body"] for n in ticket["notes"]]
+    agent2.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
+
+
+def test_a_warm_transfer_canceled_sends_the_colleague_away_and_the_caller_back_to_the_agent(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    agent1, agent2 = consoles
+    call_sid, contact, _ = warm_transfer_to_agent2(system, agent1, agent2, "+8613200132012")
+
+    assert agent2.post(f"/api/agent/contacts/{contact}/transfer/cancel").status_code == 409  # not theirs to cancel
+    assert agent1.post(f"/api/agent/contacts/{contact}/transfer/cancel").json()["ok"] is True
+    agent2.next_event("consult.canceled", contact=contact)
+    agent2.next_event("agent.state", state="available")
+
+    def back_with_the_agent() -> dict[str, Any] | None:
+        room = room_of(system.sandbox_url, contact)
+        labels = {p["label"] for p in room["participants"]}
+        return room if labels == {"caller", f"agent-{agent1.id}"} and not participant(room, "caller")["hold"] else None
+
+    room = wait_until(back_with_the_agent, timeout=15)
+    assert participant(room, f"agent-{agent1.id}")["call_sid"] in participant(room, "caller")["hears"]
+    assert agent1.post(f"/api/agent/contacts/{contact}/hold").json()["state"] == "held"  # the call is theirs again
+    assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    agent1.next_event("agent.state", state="wrap_up")
+    assert wait_for_call(system.sandbox_url, call_sid, timeout=30)["status"] == "completed"
+    assert wait_until(lambda: len(room_of(system.sandbox_url, contact)["recording_sids"]) == 1, timeout=10)
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
+
+
+def test_a_warm_transfer_is_refused_for_a_chat_an_outside_number_or_someone_elses_call(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    agent1, agent2 = consoles
+    agent1.go("available")
+    place_call(system.sandbox_url, from_="+8613200132013", to=HOTLINE, digits=["1", "1"], talk_seconds=10)
+    contact = agent1.next_event("offer.created")["contact"]
+    agent1.accept(contact)
+    agent1.next_event("contact.joined", contact=contact)
+    url = f"/api/agent/contacts/{contact}/transfer"
+    assert agent1.post(url, {"number": "13912345678", "warm": True}).status_code == 400
+    assert agent2.post(url, {"queue": "general", "warm": True}).status_code == 409
+    assert agent1.post(url, {"queue": "general", "warm": "yes"}).status_code == 400
+    assert agent1.post(url, {"queue": "general", "warm": True, "note": "x" * 1001}).status_code == 400
+    assert agent1.post(f"/api/agent/contacts/{contact}/transfer/complete").status_code == 409  # no transfer on
+    room = room_of(system.sandbox_url, contact)
+    assert not participant(room, "caller")["hold"]  # the refusals changed nothing
+    agent1.post(f"/api/agent/contacts/{contact}/end")
+    agent1.next_event("agent.state", state="wrap_up")
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})

@@ -70,6 +70,17 @@ function applyEvent(event) {
         known.state = "ended"; known.ended_at = event.at;
       } else view.contacts.delete(String(event.contact));
       break;
+    case "contact.consulting": // our warm transfer: the caller waits on hold for the colleague
+      if (known) { known.consulting = true; known.consult_joined = false; known.on_hold = true; }
+      break;
+    case "consult.joined":
+      if (known) known.consult_joined = true;
+      break;
+    case "consult.ended":
+      if (known && event.outcome === "complete") { known.state = "ended"; known.ended_at = event.at; }
+      else if (known) { known.consulting = false; known.on_hold = false; }
+      break;
+    case "consult.canceled": // the colleague who consulted us took the call back
     case "offer.returned":
     case "offer.revoked":
     case "contact.wrapped_up":
@@ -105,7 +116,9 @@ function applySnapshot(message) {
   view.contacts.clear();
   for (const c of [message.contact, ...(message.chats || [])]) {
     if (!c) continue;
-    view.contacts.set(String(c.contact), { ...c, contact: String(c.contact), channel: c.channel || "voice", pop: null });
+    const consulting = c.consult_from != null && String(c.consult_from) === String(view.agent.id);
+    view.contacts.set(String(c.contact), { ...c, contact: String(c.contact), channel: c.channel || "voice", pop: null,
+      consulting, state: consulting ? "assigned" : c.state });
     loadPop(String(c.contact));
   }
 }
@@ -235,12 +248,18 @@ function renderCall(now) {
   if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; return; }
   const ended = call.state === "ended" || view.agent.state === "wrap_up";
   const connecting = call.state === "connecting";
-  text("call-title", t(ended ? "wrap_up_title" : connecting ? "connecting" : call.on_hold ? "on_hold" : "on_call"));
-  show("hold", !call.on_hold && !connecting);
-  show("resume", Boolean(call.on_hold));
+  const consulting = Boolean(call.consulting) && !ended;
+  const title = ended ? "wrap_up_title" : connecting ? "connecting" : consulting
+    ? (call.consult_joined ? "consult_joined" : "consulting") : call.on_hold ? "on_hold" : "on_call";
+  text("call-title", t(title));
+  show("hold", !call.on_hold && !connecting && !consulting);
+  show("resume", Boolean(call.on_hold) && !consulting);
   show("mute", !call.muted && !connecting);
   show("unmute", Boolean(call.muted));
-  show("transfer-open", !connecting);
+  show("transfer-open", !connecting && !consulting);
+  show("transfer-complete", consulting);
+  $("transfer-complete").disabled = !call.consult_joined;
+  show("transfer-abort", consulting);
   show("call-actions", !ended);
   if (ended) show("transfer", false);
   ConsoleParts.pop($("call-pop"), call, now);
@@ -331,6 +350,8 @@ async function setMuted(muted) {
 $("mute").addEventListener("click", () => setMuted(true));
 $("unmute").addEventListener("click", () => setMuted(false));
 $("transfer-open").addEventListener("click", () => show("transfer", true));
+$("transfer-complete").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/transfer/complete`); });
+$("transfer-abort").addEventListener("click", () => { const c = voiceContact(); if (c) post(`/api/agent/contacts/${c.contact}/transfer/cancel`); });
 $("transfer-cancel").addEventListener("click", () => show("transfer", false));
 $("transfer").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -339,7 +360,8 @@ $("transfer").addEventListener("submit", async (event) => {
   if (!c) return;
   const number = $("transfer-number").value.trim();
   const note = $("transfer-note").value.trim();
-  const body = number ? { number } : agentId ? { agent: Number(agentId), note } : { queue: $("transfer-queue").value, note };
+  const warm = !number && $("transfer-warm").checked;
+  const body = number ? { number } : agentId ? { agent: Number(agentId), note, warm } : { queue: $("transfer-queue").value, note, warm };
   if (await post(`/api/agent/contacts/${c.contact}/transfer`, body)) show("transfer", false);
 });
 $("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); });

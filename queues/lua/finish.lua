@@ -11,6 +11,16 @@ agent = agent or ''
 redis.call('EXPIRE', c, 86400)
 redis.call('EXPIRE', c .. ':why', 86400)
 forget_timers(cid)
+-- During a warm transfer the transferring agent is on the call too: they go to wrap-up with it.
+local consulting = redis.call('HGET', c, 'consult_from') or ''
+if consulting ~= '' then
+  redis.call('HSET', c, 'consult_from', '')
+  if redis.call('HGET', akey(consulting), 'contact') == cid and redis.call('HGET', akey(consulting), 'state') == 'busy' then
+    local until_ms = NOW + num(queue_setting(q, 'wrapup_ms'), default_wrapup)
+    redis.call('ZADD', WRAPUPS, until_ms, consulting)
+    set_agent(consulting, 'wrap_up', '', {'wrapup_until', until_ms})
+  end
+end
 
 -- A caller who hangs up while waiting may ring back within the window and keep their place.
 local function keep_place()

@@ -9,4 +9,8 @@ if state ~= 'connecting' or holder ~= agent then return {'err', 'not_connecting'
 redis.call('HSET', c, 'state', 'assigned', 'answered_at', NOW)
 count_answered(cid, agent, day, default_sl)
 emit('contact.joined', {contact = cid, agent = agent, queue = q, channel = ch})
+local consulting = redis.call('HGET', c, 'consult_from')
+if consulting and consulting ~= '' then  -- a warm transfer: tell the transferring agent who is on now
+  emit('consult.joined', {contact = cid, agent = consulting, by = agent, queue = q, channel = ch})
+end
 return {'ok', 'assigned'}

@@ -6,8 +6,10 @@ local cid, agent, target_q, target_agent = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local timeout_ms, default_wrapup, context = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] or ''
 -- The receiving agent's offer carries the context (the latest transfer's: a later one replaces it).
 local c = ckey(cid)
-local state, holder, from, ch, priority = unpack(redis.call('HMGET', c, 'state', 'agent', 'queue', 'channel', 'priority'))
+local state, holder, from, ch, priority, consulting = unpack(redis.call('HMGET', c,
+  'state', 'agent', 'queue', 'channel', 'priority', 'consult_from'))
 if state ~= 'assigned' or holder ~= agent then return {'err', 'not_yours'} end
+if consulting and consulting ~= '' then return {'err', 'consulting'} end
 if target_agent ~= '' then
   local ok
   if ch == 'chat' then
