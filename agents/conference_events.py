@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import logging
 
-from agents.conference import CALLER, LiveCall, agent_of_label, bring_caller, empty_room, hold_caller
+from agents.conference import (
+    CALLER,
+    LiveCall,
+    agent_of_label,
+    bring_caller,
+    drop_agent,
+    empty_room,
+    hold_caller,
+)
 from contactcenter.audit.service import record_event
 from contactcenter.callbacks import service as callbacks
 from contactcenter.callbacks.models import Callback
@@ -129,6 +137,16 @@ def _left_consult(services: Services, *, contact_id: int, agent_id: int) -> None
             hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
         except TelephonyError as exc:
             log.warning("contact %s: taking the caller off hold failed: %s", contact_id, exc)
+
+
+def leg_overdue(services: Services, *, contact_id: int, agent_id: int) -> None:
+    """Still connecting long after the agent's phone stopped ringing: the leg's end was never reported
+    (a lost callback). The caller must not wait on it: treat it as failed, and end the leg if it lives."""
+    routing = services.routing.contact(str(contact_id))
+    if routing.get("state") != "connecting" or routing.get("agent") != str(agent_id):
+        return
+    drop_agent(services, contact_id=contact_id, agent_id=agent_id)
+    join_failed(services, contact_id=contact_id, agent_id=agent_id, reason="leg_lost")
 
 
 def join_failed(services: Services, *, contact_id: int, agent_id: int, reason: str) -> None:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -29,6 +29,8 @@ from queues.models import Queue
 
 log = logging.getLogger(__name__)
 MAX_NOTE_LENGTH = 10_000
+CHECK_JOIN_JOB = "agents.jobs.check_join"
+JOIN_GRACE_SECONDS = 30  # beyond the ring time: Twilio's report of a leg's end comes within seconds
 
 
 class AgentActionError(APIError):
@@ -125,6 +127,9 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     except TelephonyError as exc:
         conference_events.join_failed(services, contact_id=contact_id, agent_id=agent.id, reason="leg_not_placed")
         raise AgentActionError(f"Your phone could not be called: {exc}", 502) from exc
+    # Twilio reports the leg's end; should that report be lost, the caller must not wait forever.
+    overdue = timedelta(seconds=services.settings.agent_ring_seconds + JOIN_GRACE_SECONDS)
+    services.jobs.enqueue_in(overdue, CHECK_JOIN_JOB, contact_id, agent.id)
 
 
 def reject(services: Services, *, agent: CurrentUser, contact_id: int) -> None:

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from agents.conference_events import leg_overdue
 from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
+from tests.inprocess import InProcessSystem
 from tests.redis_replies import texts
 from tests.rooms import joined_labels, rooms_of
 from twilio_sandbox import get_call, place_call
@@ -118,5 +120,32 @@ def test_a_phone_that_never_joins_gives_the_caller_back_their_place_and_makes_th
         agent2.post(f"/api/agent/contacts/{again['contact']}/wrap-up", {"next_state": "not_ready", "reason": "break"})
         httpx.post(f"{system.sandbox_url}/sandbox/calls/{second}/hangup", json={"side": "caller"})
         wait_until(lambda: not waiting_order(system), timeout=10)
+    finally:
+        httpx.delete(f"{system.sandbox_url}/sandbox/clients/{identity}/register")
+
+
+def test_a_leg_whose_end_twilio_never_reports_is_given_up_by_the_overdue_check(
+    system: InProcessSystem, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    """The job accept schedules (agents.jobs.check_join) runs after the ring time: if the call is still
+    connecting then — Twilio's report of the leg's end was lost — the caller goes back to the queue."""
+    agent1, _ = consoles
+    identity = f"agent-{agent1.id}"
+    httpx.post(f"{system.sandbox_url}/sandbox/clients/{identity}/register").raise_for_status()
+    try:
+        call = place_call(system.sandbox_url, from_="+8613700137099", to=HOTLINE, digits=["1", "1"], talk_seconds=1)
+        agent1.go("available")
+        contact = agent1.next_event("offer.created")["contact"]
+        assert agent1.accept(contact).status_code == 200
+        wait_until(lambda: device_calls(system, identity), timeout=10)  # ringing, nobody answers yet
+        services = system.client.app.state.services  # type: ignore[attr-defined]
+        leg_overdue(services, contact_id=int(contact), agent_id=agent1.id + 1)  # someone else's: nothing
+        assert services.routing.contact(contact)["state"] == "connecting"
+
+        leg_overdue(services, contact_id=int(contact), agent_id=agent1.id)
+        assert agent1.next_event("offer.returned", contact=contact)["reason"] == "leg_lost"
+        assert not device_calls(system, identity)  # the ringing leg was ended
+        assert wait_until(lambda: services.routing.contact(contact)["state"] == "waiting", timeout=5)
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{call}/hangup", json={"side": "caller"})
     finally:
         httpx.delete(f"{system.sandbox_url}/sandbox/clients/{identity}/register")
