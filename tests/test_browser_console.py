@@ -53,7 +53,7 @@ def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: S
     expect(page.locator("#state-badge")).to_have_text("就绪")
     expect(page.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
 
-    place_call(system.sandbox_url, from_=MS_ZHAO, to=HOTLINE, digits=["1", "2"], talk_seconds=8)
+    place_call(system.sandbox_url, from_=MS_ZHAO, to=HOTLINE, digits=["1", "2"], talk_seconds=10)
     offer = page.locator("#offers .offer")
     expect(offer).to_be_visible(timeout=20_000)
     expect(offer).to_contain_text("赵女士 Ms Zhao")
@@ -62,18 +62,21 @@ def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: S
     expect(offer.locator(".countdown")).to_contain_text("秒")
     screenshot(page, "console-offer.png")
 
-    page.keyboard.press("Alt+a")  # the accept shortcut
-    expect(page.locator("#phone-state")).to_have_text("振铃 Ringing", timeout=15_000)
-    page.click("#phone-answer")
-    expect(page.locator("#call")).to_be_visible()
+    page.keyboard.press("Alt+a")  # the accept shortcut: one key press, and the phone answers by itself
     expect(page.locator("#state-badge")).to_have_text("通话中", timeout=15_000)
-    expect(page.locator("#call-timer")).to_have_text("0:02", timeout=5_000)
-    page.click("#hold")  # the caller hears music; taking them back rings the phone again
-    expect(page.locator("#call-title")).to_have_text("保持中")
-    page.click("#resume")
-    expect(page.locator("#phone-state")).to_have_text("振铃 Ringing", timeout=15_000)
-    page.click("#phone-answer")
+    expect(page.locator("#phone-state")).to_have_text("通话中 In call")
     expect(page.locator("#call-title")).to_have_text("通话中")
+    expect(page.locator("#call-timer")).to_have_text("0:02", timeout=5_000)
+    page.click("#hold")  # the caller hears music; taking them back rings nothing
+    expect(page.locator("#call-title")).to_have_text("保持中")
+    screenshot(page, "console-hold.png")
+    page.click("#resume")
+    expect(page.locator("#call-title")).to_have_text("通话中")
+    expect(page.locator("#phone-state")).to_have_text("通话中 In call")  # never Ringing again
+    page.click("#mute")
+    expect(page.locator("#unmute")).to_be_visible()
+    page.click("#unmute")
+    expect(page.locator("#mute")).to_be_visible()
 
     form = page.locator("#call-wrapup form.wrapup")
     expect(form).to_be_visible(timeout=20_000)  # the caller hung up after talking
@@ -167,6 +170,56 @@ def test_a_customer_chat_reaches_the_agent_and_back_with_html_shown_as_text(syst
     expect(agent.locator("#chats .chat")).to_have_count(0, timeout=10_000)
     agent.close()
     customer.close()
+
+
+def test_a_warm_transfer_in_the_browser_shows_the_colleague_the_note_and_gives_the_first_agent_a_wrap_up(
+    system: System, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    first, second = console_of(browser, system, "agent1"), console_of(browser, system, "agent2")
+    second_id = system.login("agent2").get("/api/me").json()["id"]
+    first.click("#go-available")
+    expect(first.locator("#state-badge")).to_have_text("就绪")
+    expect(first.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
+    expect(second.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
+    place_call(system.sandbox_url, from_="+8613600136011", to=HOTLINE, digits=["1", "1"], talk_seconds=40)
+    expect(first.locator("#offers .offer")).to_be_visible(timeout=20_000)
+    first.keyboard.press("Alt+a")
+    expect(first.locator("#call-title")).to_have_text("通话中", timeout=15_000)
+    second.click("#go-available")
+    expect(second.locator("#state-badge")).to_have_text("就绪")
+
+    first.click("#transfer-open")
+    first.fill("#transfer-agent", str(second_id))
+    first.fill("#transfer-note", "客户要改送货地址 new delivery address")
+    expect(first.locator("#transfer-warm")).to_be_checked()  # consult first is the default
+    first.locator("#transfer button.primary").click()
+    expect(first.locator("#call-title")).to_have_text("咨询转接中,客户保持中", timeout=10_000)
+    expect(first.locator("#transfer-complete")).to_be_disabled()
+
+    offer = second.locator("#offers .offer")
+    expect(offer).to_be_visible(timeout=20_000)
+    expect(offer).to_contain_text("转接自")
+    expect(offer).to_contain_text("王芳 Wang Fang")
+    expect(offer).to_contain_text("客户要改送货地址 new delivery address")
+    screenshot(second, "console-transfer-offer.png")
+    second.keyboard.press("Alt+a")
+    expect(second.locator("#call-title")).to_have_text("通话中", timeout=15_000)
+    expect(first.locator("#call-title")).to_have_text("同事已接入,可交谈", timeout=15_000)
+    first.click("#transfer-complete")
+    expect(first.locator("#state-badge")).to_contain_text("话后处理", timeout=10_000)
+    expect(first.locator("#call-wrapup form.wrapup")).to_be_visible()  # a form to fill, not an idle card
+    first.locator("#call-wrapup textarea[name=note]").fill("转给李明处理地址")
+    first.locator("#call-wrapup button[value=available]").click()
+    expect(first.locator("#state-badge")).to_have_text("就绪", timeout=10_000)
+    expect(second.locator("#call-title")).to_have_text("通话中")
+    second.click("#end")
+    expect(second.locator("#call-wrapup form.wrapup")).to_be_visible(timeout=10_000)
+    second.locator("#call-wrapup button[value=available]").click()
+    for page in (first, second):
+        page.click("#go-offline")
+        page.close()
 
 
 # The page's websocket "network": replaced by one that never connects (as when the laptop loses
