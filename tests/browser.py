@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,7 +61,54 @@ class Browser:
 
     def new_page(self, width: int = 1400, height: int = 900) -> Any:
         context = self.browser.new_context(locale=self.locale, viewport={"width": width, "height": height})
-        return context.new_page()
+        page = context.new_page()
+        watch(page)
+        return page
+
+
+# What each page said (console messages, uncaught errors, failed requests, its websockets): a wait that
+# fails reports it, since a page's script that throws leaves no trace in the server's log.
+_PAGE_LOGS: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def watch(page: Any) -> None:
+    """Keeps what the page says for `page_log`, and prints each line as it comes: pytest shows those
+    under any failing test, whatever it was waiting for."""
+    lines = _PAGE_LOGS.setdefault(page, [])
+
+    def note(line: str) -> None:
+        lines.append(line)
+        print(f"[browser {page.url}] {line}")
+
+    def websocket(ws: Any) -> None:
+        note(f"websocket opening: {ws.url}")
+        ws.on("close", lambda _: note(f"websocket closed: {ws.url}"))
+        ws.on("socketerror", lambda error: note(f"websocket error: {ws.url}: {error}"))
+
+    def console(message: Any) -> None:
+        where = message.location.get("url") or ""  # "Failed to load resource" names no resource otherwise
+        note(f"console.{message.type}: {message.text}" + (f" ({where})" if where else ""))
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: note(f"page error: {error}"))
+    page.on("requestfailed", lambda request: note(f"request failed: {request.method} {request.url}: {request.failure}"))
+    page.on("websocket", websocket)
+
+
+def page_log(page: Any) -> str:
+    """The page's address and what it said so far (see `watch`)."""
+    said = "\n".join(f"  {line}" for line in _PAGE_LOGS.get(page, [])) or "  (nothing)"
+    return f"page at {page.url}; it said:\n{said}"
+
+
+def wait_for(page: Any, selector: str, timeout_ms: float = 30_000) -> None:
+    """`page.wait_for_selector`, failing with the page's address and what it said."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector(selector, timeout=timeout_ms)
+    except PlaywrightTimeout as error:
+        raise AssertionError(f"{selector} did not appear within {timeout_ms / 1000:g} s; {page_log(page)}") from error
 
 
 def log_in(page: Any, base_url: str, username: str, password: str, then: str) -> None:

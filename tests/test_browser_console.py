@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import chromium, log_in, require_browser, screenshot
+from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole
 from twilio_sandbox import place_call
@@ -40,7 +40,7 @@ def browser(system: System) -> Iterator[Any]:
 def console_of(browser: Any, system: System, username: str) -> Any:
     page = browser.new_page()
     log_in(page, system.base_url, username, DEMO_PASSWORD, "/console")
-    page.wait_for_selector("#conn.on")
+    wait_for(page, "#conn.on")
     return page
 
 
@@ -117,10 +117,27 @@ def test_the_console_switches_language_and_keeps_the_choice(system: System, brow
     expect(page.locator("h1")).to_have_text("Agent console")
     expect(page.locator("#go-available")).to_contain_text("Available")
     page.reload()
-    page.wait_for_selector("#conn.on")
+    wait_for(page, "#conn.on")
     expect(page.locator("h1")).to_have_text("Agent console")
     page.click("#lang")
     expect(page.locator("h1")).to_have_text("坐席工作台")
+    page.close()
+
+
+def test_the_console_connects_though_its_last_script_arrives_after_the_first_answers(
+    system: System, browser: Any
+) -> None:
+    """console-chat.js comes after console.js on the page, and the console's first render needs it: held
+    back here (as a loaded server may serve it), /api/me and /api/agent/options answer first."""
+    page = browser.new_page()
+
+    def late(route: Any) -> None:
+        time.sleep(1.5)  # Playwright's sync handlers block only its own dispatch: the page goes on loading
+        route.continue_()
+
+    page.route("**/static/agents/console-chat.js", late)
+    log_in(page, system.base_url, "agent2", DEMO_PASSWORD, "/console")
+    wait_for(page, "#conn.on")
     page.close()
 
 

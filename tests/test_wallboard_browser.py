@@ -14,7 +14,7 @@ import pytest
 from contactcenter.customers.service import mask_phone
 from queues import history
 from queues.engine import RoutingEngine
-from tests.browser import chromium, log_in, require_browser, screenshot
+from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole, signed_in_console
 from twilio_sandbox import place_call
@@ -64,7 +64,7 @@ def test_a_supervisor_watches_a_caller_wait_and_agent1_take_the_call(system: Sys
     with chromium() as browser:
         page = browser.new_page(width=1600, height=1250)
         log_in(page, system.base_url, "supervisor", DEMO_PASSWORD, "/wallboard")
-        page.wait_for_selector("#conn.on")
+        wait_for(page, "#conn.on")
         expect(page.locator("#agents tbody tr")).to_have_count(3)  # 一组: agent1, agent2 and the lead
         expect(page.locator("#scope")).to_have_text("团队: 一组 Team 1")
         expect(page.locator("#charts .chart canvas")).to_have_count(3)

@@ -417,4 +417,9 @@ async function start() {
   connect();
 }
 
-start();
+// Started once every script of the page has run: the first render needs console-chat.js, which comes
+// after this file, and the first API answers can come back before it does (on a loaded server; the
+// render then threw, so the socket never opened). A start that fails says so rather than sitting offline.
+function startWhenLoaded() { start().catch((error) => { console.error(error); showError(`${error}`); }); }
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startWhenLoaded);
+else startWhenLoaded();
