@@ -227,13 +227,16 @@ def test_a_warm_transfer_in_the_browser_shows_the_colleague_the_note_and_gives_t
     first.click("#transfer-complete")
     expect(first.locator("#state-badge")).to_contain_text("话后处理", timeout=10_000)
     expect(first.locator("#call-wrapup form.wrapup")).to_be_visible()  # a form to fill, not an idle card
+    first.locator("#call-wrapup select[name=disposition]").select_option("transferred")  # required
     first.locator("#call-wrapup textarea[name=note]").fill("转给李明处理地址")
     first.locator("#call-wrapup button[value=available]").click()
     expect(first.locator("#state-badge")).to_have_text("就绪", timeout=10_000)
     expect(second.locator("#call-title")).to_have_text("通话中")
     second.click("#end")
     expect(second.locator("#call-wrapup form.wrapup")).to_be_visible(timeout=10_000)
+    second.locator("#call-wrapup select[name=disposition]").select_option("resolved")
     second.locator("#call-wrapup button[value=available]").click()
+    expect(second.locator("#state-badge")).to_have_text("就绪", timeout=10_000)
     for page in (first, second):
         page.click("#go-offline")
         page.close()

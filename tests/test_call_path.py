@@ -19,6 +19,7 @@ from contactcenter.tickets.models import Ticket
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.redis_replies import texts
+from tests.rooms import joined_labels, room_of
 from twilio_sandbox import place_call, wait_for_call
 
 T = TypeVar("T")
@@ -68,9 +69,10 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
 
     call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
     assert call["status"] == "completed"
-    assert call["bridged"] is True
-    assert call["dialed_client"] == f"agent-{agent1.id}"
-    assert len(call["recording_sids"]) == 1
+    assert call["bridged"] is True and call["conference"] == f"contact-{offer['contact']}"
+    room = wait_until(lambda: (r := room_of(system.sandbox_url, offer["contact"]))["recording_sids"] and r)
+    assert joined_labels(room) in (["caller", f"agent-{agent1.id}"], [f"agent-{agent1.id}", "caller"])
+    assert len(room["recording_sids"]) == 1  # the conference's, one for the whole call
     spoken = [entry for entry in call["log"] if entry["event"] == "say"]
     assert spoken[0]["language"] == "zh-CN" and spoken[1]["language"] == "en"
 
@@ -156,7 +158,8 @@ def test_a_rejected_caller_keeps_their_place_and_goes_to_the_next_agent(
     assert second_offer["contact"] == offer["contact"]
     assert second_offer["enqueued_at"] == offer["enqueued_at"]
     assert agent2.accept(offer["contact"]).status_code == 200
-    assert wait_for_call(system.sandbox_url, first, timeout=30)["dialed_client"] == f"agent-{agent2.id}"
+    assert wait_for_call(system.sandbox_url, first, timeout=30)["bridged"] is True
+    assert f"agent-{agent2.id}" in joined_labels(room_of(system.sandbox_url, offer["contact"]))
     agent1.reject(behind_id)
     agent1.go("offline")
     assert wait_for_call(system.sandbox_url, behind, timeout=40)["queue_result"] == "hangup"

@@ -154,7 +154,7 @@ def test_sandbox_call_prints_the_outcome_of_a_call_an_agent_took(
     outcome = json.loads(out)
     assert outcome["status"] == "completed"
     assert outcome["bridged"] is True
-    assert outcome["dialed_client"] == f"agent-{agent2.id}"
+    assert outcome["conference"] == f"contact-{offer['contact']}"  # the caller talked in the contact's room
 
 
 def test_sandbox_call_with_no_sandbox_listening_says_it_cannot_reach_it(tmp_path: Path) -> None:

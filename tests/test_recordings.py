@@ -13,6 +13,7 @@ from sqlalchemy import Row, select
 from recordings.models import Recording
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
+from tests.rooms import room_of
 from tests.test_call_path import wait_until
 from twilio_sandbox import place_call, wait_for_call
 
@@ -27,8 +28,8 @@ def test_a_failing_recording_download_is_retried_until_it_is_stored(system: Syst
         call_sid = place_call(system.sandbox_url, from_="+8613800138000", to=HOTLINE, digits=["1", "2"], talk_seconds=1)
         offer = agent.next_event("offer.created")
         assert agent.accept(offer["contact"]).status_code == 200
-        call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
-        [recording_sid] = call["recording_sids"]
+        wait_for_call(system.sandbox_url, call_sid, timeout=30)
+        [recording_sid] = wait_until(lambda: room_of(system.sandbox_url, offer["contact"])["recording_sids"])
         engine = system.sql()
 
         def stored() -> Row[Any] | None:  # the recordings row (a Core read: its columns, not a Recording)

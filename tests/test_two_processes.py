@@ -112,7 +112,7 @@ def test_a_console_on_process_a_gets_and_takes_a_call_that_came_in_through_proce
         assert response.status_code == 200, response.text
         agent.next_event("offer.accepted", contact=offer["contact"])
         call = wait_for_call(process_b.sandbox_url, call_sid, timeout=30)
-        assert call["bridged"] is True and call["dialed_client"] == f"agent-{agent.id}"
+        assert call["bridged"] is True and call["conference"] == f"contact-{offer['contact']}"
         agent.next_event("agent.state", state="wrap_up")
     finally:
         agent.post("/api/agent/state", {"state": "offline"})

@@ -60,6 +60,7 @@ class Call:
         self.dialed_client: str | None = None
         self.dialed_number: str | None = None
         self.bridged = False
+        self.conference: str | None = None  # the FriendlyName of the last conference the call joined
         self.in_bridge = False
         self.caller_gone = False  # once true, webhooks report CallStatus=completed
         self.ending = False
@@ -190,6 +191,7 @@ class Call:
             "dialed_client": self.dialed_client,
             "dialed_number": self.dialed_number,
             "bridged": self.bridged,
+            "conference": self.conference,
             "recording_sids": list(self.recording_sids),
             "digits_left": self.caller.script_json(),
             "log": list(self.log),

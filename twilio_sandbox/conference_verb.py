@@ -86,6 +86,7 @@ async def run_conference(engine: CallEngine, dial: Verb, noun: Verb, doc: Docume
         return await _action(engine, action, method, "failed") if refused.to_action else None
     call.discard(ConferenceChanged)  # the engine reads the room's state itself from here
     call.record("conference-joined", conference_sid=conference.sid, friendly_name=conference.friendly_name)
+    call.conference = conference.friendly_name
     try:
         await _stay(engine, conference, participant)
     except HangupRequested as hangup:
