@@ -4,6 +4,7 @@ then Twilio dials the customer into it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -90,4 +91,40 @@ def test_a_callback_to_a_busy_line_is_tried_again_later(system: System, agent2: 
         lambda: (row := callback_row(system, number)) and row["status"] == "scheduled" and row, timeout=30
     )
     assert retry["attempts"] == 1 and retry["scheduled_for"] is not None
+    agent2.go("offline")
+
+
+def test_a_called_back_customer_put_on_hold_and_taken_back_stays_on_the_line(
+    system: System, agent2: AgentConsole
+) -> None:
+    """Before: hold took the customer out of the <Dial>, resume rang the agent again, and the customer the
+    hotline had phoned was dropped and the callback marked completed. Now hold is a participant hold."""
+    number = "+8613912340003"
+    httpx.post(f"{system.sandbox_url}/sandbox/phones/{number}", json={"answer": "answer"}).raise_for_status()
+    caller = Caller(system, from_=number)
+    caller.dial()
+    caller.press("1")
+    caller.press("5")
+    caller.press("1")
+    caller.status("completed")
+    agent2.go("available")
+    contact = agent2.next_event("offer.created")["contact"]
+    assert agent2.accept(contact).status_code == 200
+    wait_until(lambda: "caller" in joined_labels(room_of(system.sandbox_url, contact)), timeout=15)
+
+    def customer() -> dict[str, Any]:
+        return next(p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == "caller")
+
+    assert agent2.post(f"/api/agent/contacts/{contact}/hold").json()["state"] == "held"
+    wait_until(lambda: customer()["hold"], timeout=5)
+    assert agent2.post(f"/api/agent/contacts/{contact}/resume").json()["state"] == "resumed"
+    wait_until(lambda: not customer()["hold"], timeout=5)
+    assert customer()["hears"]  # talking to the agent again
+    room = room_of(system.sandbox_url, contact)
+    assert joined_labels(room) == [f"agent-{agent2.id}", "caller"]  # nothing rang the agent again
+    assert callback_row(system, number)["status"] == "connected"  # not "completed" while they talk
+
+    assert agent2.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    done = wait_until(lambda: (row := callback_row(system, number)) and row["status"] == "completed" and row)
+    assert done["attempts"] == 1
     agent2.go("offline")

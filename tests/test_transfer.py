@@ -34,6 +34,9 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
     assert agent1.accept(offer["contact"]).status_code == 200
     wait_until(lambda: get_call(system.sandbox_url, call_sid)["bridged"])
 
+    hold = f"/api/agent/contacts/{offer['contact']}/hold"
+    assert agent1.post(hold).json()["state"] == "held"  # a hold before the transfer: still one recording
+    assert agent1.post(f"/api/agent/contacts/{offer['contact']}/resume").json()["state"] == "resumed"
     agent2.go("available")
     bad = agent1.post(f"/api/agent/contacts/{offer['contact']}/transfer", {"queue": "general", "agent": agent2.id})
     assert bad.status_code == 400
@@ -51,8 +54,8 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
     # One room all along: the caller waited in it on hold while the call changed hands.
     room = room_of(system.sandbox_url, offer["contact"])
     assert joined_labels(room) == ["caller", f"agent-{agent1.id}", f"agent-{agent2.id}"]
-    assert [e["label"] for e in room_events(room, "participant-hold")] == ["caller"]
-    assert [e["label"] for e in room_events(room, "participant-unhold")] == ["caller"]
+    assert [e["label"] for e in room_events(room, "participant-hold")] == ["caller", "caller"]  # hold, transfer
+    assert [e["label"] for e in room_events(room, "participant-unhold")] == ["caller", "caller"]
     assert len(room["recording_sids"]) == 1
 
     def the_recording() -> dict[str, Any] | None:
