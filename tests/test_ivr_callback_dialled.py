@@ -122,7 +122,8 @@ def test_a_called_back_customer_put_on_hold_and_taken_back_stays_on_the_line(
     assert customer()["hears"]  # talking to the agent again
     room = room_of(system.sandbox_url, contact)
     assert joined_labels(room) == [f"agent-{agent2.id}", "caller"]  # nothing rang the agent again
-    assert callback_row(system, number)["status"] == "connected"  # not "completed" while they talk
+    talking = callback_row(system, number)
+    assert talking is not None and talking["status"] == "connected"  # not "completed" while they talk
 
     assert agent2.post(f"/api/agent/contacts/{contact}/end").status_code == 200
     done = wait_until(lambda: (row := callback_row(system, number)) and row["status"] == "completed" and row)
