@@ -6,12 +6,15 @@
   gives the contact back with its place and makes the agent not ready ('missed'); a caller who
   never talked to anyone goes back to the queue's wait, one who did stays on hold in the room.
 - The leg of the agent who has the call ends *after* joining (the agent hung up) → the call ends.
+- An agent's leg leaves the room (transfer, hang-up, the call's end) → whoever listened in to that
+  agent is taken out (agents/monitoring.py); so is everyone listening when the room ends.
 """
 
 from __future__ import annotations
 
 import logging
 
+from agents import monitoring
 from agents.conference import (
     CALLER,
     LiveCall,
@@ -37,9 +40,17 @@ LEG_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 
 def room_event(
-    services: Services, *, contact_id: int, event: str, conference_sid: str, call_sid: str, label: str
+    services: Services,
+    *,
+    contact_id: int,
+    event: str,
+    conference_sid: str,
+    call_sid: str,
+    label: str,
+    why: str = "",
 ) -> None:
-    """A conference status callback: the room started or ended, someone joined or left."""
+    """A conference status callback: the room started or ended, someone joined or left (`why`: Twilio's
+    ReasonParticipantLeft)."""
     live = LiveCall(services, contact_id)
     if event == "conference-start":
         live.set(conference_sid=conference_sid, started="1")
@@ -48,9 +59,15 @@ def room_event(
             if contact is not None and contact.conference_sid is None:
                 contact.conference_sid = conference_sid
         return
+    if event == "conference-end":
+        monitoring.room_ended(services, contact_id=contact_id)
+        return
     if event not in ("participant-join", "participant-leave"):
         return
     joined = event == "participant-join"
+    if not joined:
+        monitoring.agent_left(services, contact_id=contact_id, label=label, call_sid=call_sid)
+        monitoring.monitor_left_room(services, contact_id=contact_id, label=label, call_sid=call_sid, why=why)
     if label == CALLER:
         live.set(caller_in="1", caller=call_sid) if joined else live.set(caller_in="")
         if joined and not live.started:

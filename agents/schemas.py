@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 
@@ -29,3 +31,9 @@ class Mute(BaseModel):
 
 class WrapUpExtension(BaseModel):
     seconds: float = Field(default=30, ge=1, le=3600)
+
+
+class Monitor(BaseModel):
+    """How to listen in: muted, whispering to the agent only, or heard by both (agents/monitoring.py)."""
+
+    mode: Literal["listen", "whisper", "barge"]

@@ -1,5 +1,5 @@
 """What a supervisor's wallboard shows and who may see it: the agents in the viewer's scope (their
-team, or everyone for managers and admins), the queues those agents serve, the contacts waiting
+team, or everyone for managers, admins and QA staff), the queues those agents serve, the contacts waiting
 there, and which routing events concern that scope. No HTTP here (agents/wallboard.py)."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from agents.monitoring import monitors_view
 from contactcenter import errors
 from contactcenter.context import Services
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
-from contactcenter.users.teams import AGENT_LIKE_ROLES, OutsideTeam, check_may_supervise, sees_everyone
+from contactcenter.users.teams import AGENT_LIKE_ROLES, OutsideTeam, check_may_watch, watches_everyone
 from queues.models import Queue
 
 Event = dict[str, Any]
@@ -50,7 +51,7 @@ def _agents(session: Session, viewer: CurrentUser) -> list[User]:
         .options(selectinload(User.queues))
         .order_by(User.team, User.display_name)
     )
-    if not sees_everyone(viewer.role):
+    if not watches_everyone(viewer.role):
         if viewer.team is None:
             return []  # a team lead without a team leads nobody
         query = query.where(User.team == viewer.team)
@@ -58,9 +59,9 @@ def _agents(session: Session, viewer: CurrentUser) -> list[User]:
 
 
 def _queues(session: Session, viewer: CurrentUser, agents: list[User]) -> list[Queue]:
-    """Managers watch every queue; a team lead the queues their team (and they themselves) serve."""
+    """Managers (and QA staff) watch every queue; a team lead the queues their team (and they themselves) serve."""
     every = list(session.scalars(select(Queue).order_by(Queue.name)))
-    if sees_everyone(viewer.role):
+    if watches_everyone(viewer.role):
         return every
     served = {q.name for agent in agents for q in agent.queues} | set(viewer.queues)
     return [q for q in every if q.name in served]
@@ -72,7 +73,7 @@ def scope_of(services: Services, viewer: CurrentUser) -> Scope:
         queues = _queues(session, viewer, agents)
         return Scope(
             team=viewer.team,
-            everyone=sees_everyone(viewer.role),
+            everyone=watches_everyone(viewer.role),
             agents=frozenset(str(a.id) for a in agents),
             queues=tuple(q.name for q in queues),
         )
@@ -94,6 +95,7 @@ def _contact_view(record: dict[str, str]) -> dict[str, Any]:
         "answered_at": _ms(record.get("answered_at")),
         "callback": bool(info.get("callback")),
         "info": info,
+        "monitors": monitors_view(record.get("monitors")),  # who listens in to the call
     }
 
 
@@ -125,7 +127,7 @@ def floor_snapshot(services: Services, viewer: CurrentUser) -> dict[str, Any]:
         return {
             "type": "snapshot",
             "seq": floor["seq"],
-            "scope": {"team": viewer.team, "everyone": sees_everyone(viewer.role)},
+            "scope": {"team": viewer.team, "everyone": watches_everyone(viewer.role)},
             "queues": [
                 {
                     "name": q.name,
@@ -143,7 +145,7 @@ def floor_snapshot(services: Services, viewer: CurrentUser) -> dict[str, Any]:
 
 def list_agents(services: Services, viewer: CurrentUser, team: str | None = None) -> list[dict[str, Any]]:
     """The agents grid's rows; `team` narrows it (a team lead asking for another team is refused)."""
-    if team is not None and not sees_everyone(viewer.role) and team != viewer.team:
+    if team is not None and not watches_everyone(viewer.role) and team != viewer.team:
         raise OutsideTeam(f"You lead team {viewer.team or '(none)'}; the agents of team {team} are not yours to see.")
     with services.db.session() as session:
         agents = [a for a in _agents(session, viewer) if team is None or a.team == team]
@@ -157,6 +159,6 @@ def agent_detail(services: Services, viewer: CurrentUser, agent_id: int) -> dict
         agent = session.get(User, agent_id, options=[selectinload(User.queues)])
         if agent is None or agent.role not in AGENT_LIKE_ROLES:
             raise NotFound("No such agent.")
-        check_may_supervise(role=viewer.role, team=viewer.team, agent=agent)
+        check_may_watch(role=viewer.role, team=viewer.team, agent=agent)
         floor = services.routing.floor(queues=[], agents=[str(agent.id)])
         return _agent_view(agent, floor["agents"][0])

@@ -1,4 +1,5 @@
-"""The agent's browser phone: a Voice SDK access token with real Twilio, the sandbox's address otherwise.
+"""The browser phone (agents; supervisors and QA staff listening in): a Voice SDK access token with real
+Twilio, the sandbox's address otherwise.
 
 `GET /api/voice/token` answers one of
   {"mode": "twilio", "token", "identity", "expires_in", "renew_after"}
@@ -26,13 +27,15 @@ from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Unavailable
 from contactcenter.settings import REAL_TWILIO_API, Settings
-from contactcenter.users.auth import AGENT_ROLES, CurrentUser, require_user
+from contactcenter.users.auth import AGENT_ROLES, MONITOR_ROLES, CurrentUser, require_user
 from contactcenter.users.models import User
 from ivr.twiml import VOICES
 from ivr.webhook import Params, require, webhook
 
-# The roles routing offers calls to (the console websocket admits the same); nobody else needs a phone.
-CALL_TAKING_ROLES = AGENT_ROLES
+# Who gets a browser phone: the roles routing offers calls to (the console websocket admits the same), and
+# those who listen in to calls with it (agents/monitoring.py). QA staff are only ever called into a room
+# they asked to listen to: they have no console, no routing state, and routing never offers them a call.
+PHONE_ROLES = AGENT_ROLES | MONITOR_ROLES
 # Renew a minute before expiry: long enough for a slow network, short enough not to waste the token.
 RENEW_MARGIN_SECONDS = 60
 REQUIRED = {
@@ -127,7 +130,7 @@ def phone_config(services: Services, *, user: CurrentUser, client: str) -> dict[
 
 
 async def token_endpoint(request: Request) -> Response:
-    user = await require_user(request, CALL_TAKING_ROLES)
+    user = await require_user(request, PHONE_ROLES)
     client = request.client.host if request.client else "unknown"
     body = await run_in_threadpool(phone_config, request.app.state.services, user=user, client=client)
     return JSONResponse(body, headers=NO_STORE)

@@ -1,5 +1,5 @@
 """The supervisor websocket: the wallboard's snapshot or catch-up on connect, then every routing event
-of the viewer's scope (their team's agents and the queues those serve; everyone for managers).
+of the viewer's scope (their team's agents and the queues those serve; everyone for managers and QA).
 
 Same conventions as the console socket (agents/ws.py, contract in agents/events.md): the client sends
 {"type": "hello", "last_seq": N | null}; the server answers with the missed events of the scope and
@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agents.supervisor_service import floor_snapshot, scope_of
 from contactcenter.context import Services
 from contactcenter.sockets import forward_events, until_first_ends
-from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, current_user
+from contactcenter.users.auth import WALLBOARD_ROLES, CurrentUser, current_user
 from queues.stream import EventHub
 
 HELLO_TIMEOUT = 10.0
@@ -35,7 +35,7 @@ async def _answer_pings(ws: WebSocket) -> None:
 async def supervisor_socket(ws: WebSocket) -> None:
     user = await current_user(ws)
     await ws.accept()  # accept first so the browser sees why (4401: log in, 4403: wrong role)
-    if user is None or user.role not in SUPERVISOR_ROLES:
+    if user is None or user.role not in WALLBOARD_ROLES:
         await ws.close(code=4401 if user is None else 4403)
         return
     try:

@@ -19,6 +19,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
+from agents.monitoring import monitors_view
 from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.context import Services
 from contactcenter.sockets import forward_events, until_first_ends
@@ -33,6 +34,8 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
     snap = services.routing.snapshot(agent_id=str(agent_id))
     agent = snap.agent
     contact = _contact_view(snap.contact) if snap.contact else None
+    if contact is not None and services.settings.show_monitoring:  # who listens in (contact.monitored)
+        contact["monitors"] = monitors_view(snap.contact.get("monitors"), agent=str(agent_id))
     disconnected = agent.get("state") == "not_ready" and agent.get("reason") == "disconnected"
     return {
         "type": "snapshot",

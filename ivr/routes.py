@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from agents import conference_events
+from agents import conference_events, monitoring
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
 from contactcenter.customers.service import normalize_phone
@@ -161,6 +161,7 @@ def conference_event(services: Services, request: Request, params: Params) -> st
         conference_sid=conference_sid,
         call_sid=params.get("CallSid", ""),
         label=params.get("ParticipantLabel", ""),
+        why=params.get("ReasonParticipantLeft", ""),
     )
     return "<Response/>"
 
@@ -176,6 +177,21 @@ def agent_leg(services: Services, request: Request, params: Params) -> str:
         call_sid=call_sid,
         status=call_status,
     )
+    return "<Response/>"
+
+
+def monitor_leg(services: Services, request: Request, params: Params) -> str:
+    call_sid, call_status = require(params, "CallSid", "CallStatus")
+    if call_status not in service.CALL_STATUSES:
+        raise BadWebhook(f"unknown CallStatus {call_status!r}")
+    if call_status in service.FINAL_CALL_STATUSES:
+        monitoring.monitor_leg_ended(
+            services,
+            contact_id=query_id(request, "contact"),
+            user_id=query_id(request, "monitor"),
+            call_sid=call_sid,
+            status=call_status,
+        )
     return "<Response/>"
 
 
@@ -274,6 +290,7 @@ routes = [
     Route("/twilio/voice/conference-done", webhook(conference_done), methods=["POST"]),
     Route("/twilio/voice/conference", webhook(conference_event), methods=["POST"]),
     Route("/twilio/voice/agent-leg", webhook(agent_leg), methods=["POST"]),
+    Route("/twilio/voice/monitor-leg", webhook(monitor_leg), methods=["POST"]),
     Route("/twilio/voice/transfer-out", webhook(transfer_out), methods=["POST"]),
     Route("/twilio/voice/transfer-out-result", webhook(transfer_out_result), methods=["POST"]),
     Route("/twilio/voice/status", webhook(status), methods=["POST"]),

@@ -99,6 +99,7 @@ MESSAGES = {
     "consulting": "A warm transfer of this call is in progress: complete or cancel it first.",
     "not_consulting": "You are not transferring this call (any more).",
     "not_connecting": "This call is not being connected to you (it was answered, went back or ended).",
+    "not_live": "This call is not live: its agent has not joined it yet, or it has ended or moved on.",
 }
 
 
@@ -301,6 +302,25 @@ class RoutingEngine(RoutingFigures):
     def hold(self, *, contact_id: str, agent_id: str, on: bool) -> str:
         """Put the agent's call on hold (the caller hears music) or take it back: 'held' or 'resumed'."""
         _ok, done = self._run("hold", contact_id, agent_id, "1" if on else "0")
+        return str(done)
+
+    def monitor(
+        self,
+        *,
+        contact_id: str,
+        monitor_id: str,
+        mode: str,
+        name: str = "",
+        agent_id: str = "",
+        reason: str = "",
+        hidden: bool = False,
+    ) -> str:
+        """Someone listens in to the agent's live call (`mode` listen, whisper or barge; RoutingError
+        `not_live` unless the call is `agent_id`'s and answered) or, with `mode` '', leaves it ('none' if
+        they were not listening). `hidden`: the agent's console is not told (SHOW_MONITORING=false)."""
+        if mode not in ("listen", "whisper", "barge", ""):
+            raise ValueError("mode must be listen, whisper or barge")
+        _ok, done = self._run("monitor", contact_id, monitor_id, mode, name, agent_id, reason, "1" if hidden else "0")
         return str(done)
 
     def end_wrap_up(

@@ -52,8 +52,11 @@ def _decode(fields: dict[bytes, bytes]) -> Event:
 
 
 def concerns(event: Event, agent_id: object) -> bool:
-    """Whether an agent's console gets this event: the agent's own, and every `broadcast` one."""
-    return bool(event.get("broadcast")) or str(event.get("agent")) == str(agent_id)
+    """Whether an agent's console gets this event: the agent's own (unless `hidden_from_agent`: who
+    listens in when SHOW_MONITORING is off), and every `broadcast` one."""
+    if event.get("broadcast"):
+        return True
+    return str(event.get("agent")) == str(agent_id) and not event.get("hidden_from_agent")
 
 
 class Subscription:
@@ -145,7 +148,7 @@ class EventHub:
                     sub.push(event)
             return
         agent = event.get("agent")
-        if agent:
+        if agent and not event.get("hidden_from_agent"):
             for sub in self._by_agent.get(str(agent), ()):
                 sub.push(event)
 

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
 from agents.voice import renew_after
@@ -139,12 +140,32 @@ def test_every_agent_gets_their_own_identity_and_each_token_is_audited(app_with:
     assert identities[-2:] == [agent["identity"], supervisor["identity"]]
 
 
-def test_people_who_take_no_calls_get_no_token(app_with: Client) -> None:
+def test_people_who_neither_take_calls_nor_listen_in_get_no_token(app_with: Client) -> None:
     app = app_with()
     assert app.get("/api/voice/token").status_code == 401
-    refused = logged_in(app, "qa").get("/api/voice/token")
+    refused = logged_in(app, "manager").get("/api/voice/token")
     assert refused.status_code == 403
     assert "token" not in refused.json()
+
+
+def test_qa_staff_get_a_phone_to_listen_in_with_but_routing_never_offers_them_calls(
+    app_with: Client, database_url: str
+) -> None:
+    qa = logged_in(app_with(), "qa")
+
+    token = qa.get("/api/voice/token")
+
+    assert token.status_code == 200, token.text
+    assert token.json()["identity"] == identity_of(database_url, "qa")
+    # No way into routing: no state to go available with, no console to be offered calls on.
+    assert qa.post("/api/agent/state", json={"state": "available"}).status_code == 403
+    cookie = "; ".join(f"{name}={value}" for name, value in qa.cookies.items())  # Secure: not sent to ws://
+    with (
+        qa.websocket_connect("/agents/ws", headers={"Cookie": cookie}) as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 4403
 
 
 @pytest.mark.parametrize(

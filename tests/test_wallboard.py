@@ -79,14 +79,13 @@ def agent1(system: System) -> Iterator[AgentConsole]:
     yield from signed_in_console(system, "agent1")
 
 
-def test_the_page_is_for_supervisors_managers_and_admins(system: System) -> None:
+def test_the_page_is_for_supervisors_managers_admins_and_qa_staff(system: System) -> None:
     anonymous = httpx.get(system.base_url + "/wallboard", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/wallboard"
-    for username in ("agent1", "qa"):
-        refused = system.login(username).get("/wallboard")
-        assert refused.status_code == 403
-        assert "The wallboard is for supervisors, managers and admins" in refused.text
-    for username in ("supervisor", "manager"):
+    refused = system.login("agent1").get("/wallboard")
+    assert refused.status_code == 403
+    assert "The wallboard is for supervisors, managers, admins and QA staff" in refused.text
+    for username in ("supervisor", "manager", "qa"):
         page = system.login(username).get("/wallboard")
         assert page.status_code == 200 and "/static/agents/wallboard.js" in page.text
 
@@ -121,8 +120,16 @@ def test_a_supervisor_sees_their_own_team_and_a_manager_everyone(system: System,
 
     # The snapshot's queues are those the team serves; every queue for the manager.
     assert [q["name"] for q in supervisor.get("/api/wallboard").json()["queues"]] == ["complaints", "general", "repair"]
-    for username in ("agent1", "qa"):
-        assert system.login(username).get("/api/wallboard").status_code == 403
+    assert system.login("agent1").get("/api/wallboard").status_code == 403
+
+
+def test_qa_staff_watch_every_team_and_manage_nobody(system: System, outsider: int) -> None:
+    """QA listen in to any team's calls from the wallboard (tests/test_monitoring.py); they change nothing."""
+    qa = system.login("qa")
+    assert qa.get("/api/wallboard").json()["scope"] == {"team": None, "everyone": True}
+    assert {"agent1", "zhaolei"} <= {a["username"] for a in qa.get("/api/wallboard/agents").json()}
+    assert qa.get(f"/api/wallboard/agents/{outsider}").json()["state"] == "offline"
+    assert qa.post(f"/api/agents/{outsider}/state", json={"state": "not_ready", "reason": "x"}).status_code == 403
 
 
 def test_a_supervisor_may_not_force_the_state_of_another_teams_agent(system: System, outsider: int) -> None:

@@ -28,6 +28,8 @@ MISSING_PARAMETER_CASES = [
     ("/twilio/voice/conference?contact={contact}", {"ConferenceSid": "CF" + "0" * 32}, "StatusCallbackEvent"),
     ("/twilio/voice/agent-leg?contact={contact}&agent=1", {"CallSid": "{sid}"}, "CallStatus"),
     ("/twilio/voice/agent-leg?contact={contact}&agent=1", {"CallStatus": "completed"}, "CallSid"),
+    ("/twilio/voice/monitor-leg?contact={contact}&monitor=1", {"CallSid": "{sid}"}, "CallStatus"),
+    ("/twilio/voice/monitor-leg?contact={contact}&monitor=1", {"CallStatus": "completed"}, "CallSid"),
     ("/twilio/voice/status", {"CallStatus": "completed"}, "CallSid"),
     ("/twilio/voice/status", {"CallSid": "{sid}"}, "CallStatus"),
     ("/twilio/recording?contact={contact}", {"CallSid": "{sid}", "RecordingStatus": "completed"}, "RecordingSid"),

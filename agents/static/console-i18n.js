@@ -34,6 +34,8 @@ const CONSOLE_LABELS = {
     disposition_transferred: "已转接", disposition_wrong_number: "打错电话", disposition_no_answer: "无人应答",
     category_consultation: "咨询", category_repair: "报修", category_complaint: "投诉", category_order: "订单与配送",
     category_return_exchange: "退换货", category_other: "其他",
+    monitor_listen: "正在监听本通话", monitor_whisper: "正在对您耳语(客户听不到)",
+    monitor_barge: "已加入通话(客户也能听到)",
   },
   en: {
     title: "Agent console", available: "Available", not_ready: "Not ready", offline: "Offline", logout: "Log out",
@@ -66,6 +68,8 @@ const CONSOLE_LABELS = {
     disposition_transferred: "Transferred", disposition_wrong_number: "Wrong number", disposition_no_answer: "No answer",
     category_consultation: "Consultation", category_repair: "Repair", category_complaint: "Complaint",
     category_order: "Order and delivery", category_return_exchange: "Return or exchange", category_other: "Other",
+    monitor_listen: "is listening to this call", monitor_whisper: "is whispering to you (the caller cannot hear)",
+    monitor_barge: "has joined the call (the caller hears them too)",
   },
 };
 

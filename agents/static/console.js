@@ -109,6 +109,7 @@ function applyEvent(event) {
       break;
   }
   if (event.type.startsWith("chat.")) ConsoleChat.onEvent(event, view);
+  if (event.type === "contact.monitored") ConsoleMonitor.onEvent(event, view);
 }
 
 function applySnapshot(message) {
@@ -289,6 +290,7 @@ function render() {
   const now = Date.now();
   renderOffers(now);
   renderCall(now);
+  ConsoleMonitor.render(voiceContact());
   ConsoleChat.render(view, now);
   show("idle", view.contacts.size === 0);
   if (view.contacts.size === 0) { view.ticketId = null; show("ticket", false); }

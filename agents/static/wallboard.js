@@ -196,6 +196,7 @@ function applyEvent(e) {
       if (["available", "not_ready", "offline"].includes(e.state)) agent.contact = null;
       break;
     }
+    case "contact.monitored": WallboardMonitor.onEvent(e); break; // listening in (wallboard-monitor.js)
     case "announcement": {
       const node = $("announcement");
       node.textContent = `📢 ${e.by_name || e.by || ""}: ${e.text || ""}`;
@@ -342,6 +343,7 @@ function renderAgents() {
       stateCell,
       el("td", {}, el("span", { class: "ticking", "data-since": String(agent.since || ""), text: agent.since ? duration(Date.now() - agent.since) : "—" })),
       contactCell(agent.contact),
+      WallboardMonitor.cell(agent),
       actions));
   }
   pruneControls("agent:");

@@ -15,6 +15,10 @@ from contactcenter.users.models import Role, User
 QA_ROLES = frozenset({Role.QA, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
 AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
 SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
+# Who may listen in to live calls (agents/monitoring.py): team leads (their own team's calls) and QA staff.
+MONITOR_ROLES = frozenset({Role.SUPERVISOR, Role.QA})
+# Who sees the wallboard: supervisors, and QA staff, who listen in to calls from it (they manage nobody).
+WALLBOARD_ROLES = SUPERVISOR_ROLES | MONITOR_ROLES
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Who supervises whom: team leads see and manage the agents of their own team, managers and
-admins everyone (least privilege: a supervisor without a team manages nobody)."""
+admins everyone (least privilege: a supervisor without a team manages nobody). QA staff watch every
+team (the wallboard, listening in to calls) and manage nobody."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ class OutsideTeam(Forbidden):
 
 def sees_everyone(role: str) -> bool:
     return role in EVERYONE_ROLES
+
+
+def watches_everyone(role: str) -> bool:
+    """Whose wallboard shows every team: managers and admins, and QA staff (they review every team's calls)."""
+    return sees_everyone(role) or role == Role.QA
+
+
+def check_may_watch(*, role: str, team: str | None, agent: User) -> None:
+    """Raise OutsideTeam unless the viewer may see (and listen to) `agent`: QA staff anyone, else as
+    `check_may_supervise`."""
+    if role != Role.QA:
+        check_may_supervise(role=role, team=team, agent=agent)
 
 
 def may_supervise(*, role: str, team: str | None, agent: User) -> bool:
