@@ -4,9 +4,9 @@ Twilio, the sandbox's address otherwise.
 `GET /api/voice/token` answers one of
   {"mode": "twilio", "token", "identity", "expires_in", "renew_after"}
   {"mode": "sandbox", "identity", "sandbox_url"}
-and the console's phone.js picks its implementation from "mode". The identity is the one routing
-bridges accepted calls to (`<Dial><Client>agent-N</Client>`), so the phone that registers under it
-is the one that rings.
+and the console's phone.js picks its implementation from "mode". The identity is the one an accepted
+call's conference calls (`client:agent-N`, agents/conference.py), so the phone that registers under
+it is the one that rings.
 """
 
 from __future__ import annotations
