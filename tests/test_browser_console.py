@@ -242,6 +242,47 @@ def test_a_warm_transfer_in_the_browser_shows_the_colleague_the_note_and_gives_t
         page.close()
 
 
+def test_a_team_lead_listens_to_a_live_call_from_the_wallboard_and_the_agent_sees_it(
+    system: System, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    agent = console_of(browser, system, "agent1")
+    agent_id = system.login("agent1").get("/api/me").json()["id"]
+    agent.click("#go-available")
+    expect(agent.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
+    lead = browser.new_page()
+    log_in(lead, system.base_url, "supervisor", DEMO_PASSWORD, "/wallboard")
+    expect(lead.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
+
+    place_call(system.sandbox_url, from_="+8613600136021", to=HOTLINE, digits=["1", "1"], talk_seconds=30)
+    expect(agent.locator("#offers .offer")).to_be_visible(timeout=20_000)
+    agent.keyboard.press("Alt+a")
+    expect(agent.locator("#call-title")).to_have_text("通话中", timeout=15_000)
+
+    listen = lead.locator(f"#monitor-listen-{agent_id}")
+    expect(listen).to_be_visible(timeout=15_000)
+    listen.click()
+    expect(lead.locator(f"#monitor-leave-{agent_id}")).to_be_visible(timeout=10_000)
+    expect(lead.locator("#phone-state")).to_have_text("通话中 In call", timeout=15_000)  # answered by itself
+    shown = agent.locator("#call-monitors .monitor")
+    expect(shown).to_contain_text("张伟", timeout=10_000)  # the agent sees who listens
+    screenshot(lead, "wallboard-listening.png")
+    screenshot(agent, "console-monitored.png")
+    lead.locator(f"#monitor-whisper-{agent_id}").click()
+    expect(agent.locator("#call-monitors .monitor")).to_have_attribute("data-mode", "whisper", timeout=10_000)
+    lead.locator(f"#monitor-leave-{agent_id}").click()
+    expect(agent.locator("#call-monitors .monitor")).to_have_count(0, timeout=10_000)
+
+    agent.click("#end")
+    expect(agent.locator("#call-wrapup form.wrapup")).to_be_visible(timeout=10_000)
+    agent.locator("#call-wrapup select[name=disposition]").select_option("resolved")
+    agent.locator("#call-wrapup button[value=available]").click()
+    agent.click("#go-offline")
+    agent.close()
+    lead.close()
+
+
 # The page's websocket "network": replaced by one that never connects (as when the laptop loses
 # Wi-Fi), then given back. The console keeps retrying with backoff meanwhile.
 CUT_THE_NETWORK = """() => {
