@@ -154,7 +154,7 @@ class Driver:
         except Exception as exc:  # a console that stops reading would leave its offers unanswered
             self.problems.append(f"agent {console.agent_id}'s console failed: {exc!r}")
 
-    async def _place(self, count: int, start: float, menu: str, placed: asyncio.Queue[str]) -> None:
+    async def _place(self, count: int, start: float, menu: str, placed: asyncio.Queue[str], sids: list[str]) -> None:
         """`count` callers at the rate from `start`, pressing 1 (Mandarin), then `menu`: the control API's
         POST /sandbox/calls with the body twilio_sandbox.place_call sends, from this event loop
         (place_call builds a client per call, whose TLS setup costs ~10 ms of CPU: in a thread it
@@ -168,7 +168,8 @@ class Driver:
             except httpx.HTTPError as exc:
                 self.problems.append(f"placing a call failed: {exc}")
                 return
-            placed.put_nowait(str(answer.json()["call_sid"]))
+            sids.append(str(answer.json()["call_sid"]))
+            placed.put_nowait(sids[-1])
 
         tasks = []
         for i in range(count):
@@ -187,10 +188,10 @@ class Driver:
         if path == "conference":
             await self._available(consoles)
         placed: asyncio.Queue[str] = asyncio.Queue()
+        sids: list[str] = []  # every caller placed, accepted or not
         start = time.time() + 0.2
         watch = Watch(pids)
-        menu = MENU[path]
-        placing = asyncio.create_task(self._place(count, start, menu, placed))
+        placing = asyncio.create_task(self._place(count, start, MENU[path], placed, sids))
         accepts: list[Accept] = []
         posts = []
         for j in range(count):
@@ -211,7 +212,7 @@ class Driver:
                 break
         await asyncio.gather(*posts, placing)
         cpu = watch.stop()
-        await self._unaccepted(path, index, placed, {a.call_sid for a in accepts})
+        await self._unaccepted(path, index, sids, {a.call_sid for a in accepts})
         for _ in range(COLLECT_TRIES):  # until every answered accept's caller is with their agent
             await asyncio.sleep(SETTLE)
             if path == "conference":
@@ -224,7 +225,7 @@ class Driver:
                 accept.error = "never in the room with the agent" if path == "conference" else "never bridged"
         if path == "conference":
             await self._legs(accepts)
-        await self._hang_up([a.call_sid for a in accepts if a.call_sid])
+        await self._hang_up(sids)
         self.drained.append(await self.quiet())
         return accepts, cpu
 
@@ -236,10 +237,9 @@ class Driver:
                 return
             await asyncio.sleep(0.02)
 
-    async def _unaccepted(self, path: str, index: int, placed: asyncio.Queue[str], accepted: set[str]) -> None:
-        """Callers placed whose accept never came: where the sandbox says they got to."""
-        left = [placed.get_nowait() for _ in range(placed.qsize())]
-        for sid in [sid for sid in left if sid not in accepted][:3]:
+    async def _unaccepted(self, path: str, index: int, sids: list[str], accepted: set[str]) -> None:
+        """Callers placed whose accept never came: where the sandbox says they got to (the first three)."""
+        for sid in [sid for sid in sids if sid not in accepted][:3]:
             call = (await self.http.get(f"{self.stack.sandbox}/sandbox/calls/{sid}")).json()
             last = ", ".join(f"{e['t']} {e['event']}" for e in call["log"][-4:])
             self.problems.append(f"{path} round {index}: caller {sid} was never accepted ({call['status']}: {last})")
@@ -337,7 +337,7 @@ class Driver:
         await asyncio.gather(*(one(a) for a in wanted))
 
     async def _hang_up(self, call_sids: list[str]) -> None:
-        """The round's callers hang up (their agents go to wrap-up and are not used again)."""
+        """The round's callers hang up, accepted or not (the agents go to wrap-up; none is used again)."""
         gate = asyncio.Semaphore(8)
 
         async def one(sid: str) -> None:
