@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 from agent_sockets import choose_cores  # noqa: E402
 from webhooks_load import Callers, Calls, Tally, Target, build_requests, closed_loop, open_loop  # noqa: E402
 from webhooks_report import Report, Round, figures, table  # noqa: E402
+from webhooks_rooms import leg_requests, room_requests  # noqa: E402
 from webhooks_setup import Servers, Watch, count_rows, seed_database  # noqa: E402
 
 from contactcenter.demo import CUSTOMERS  # noqa: E402
@@ -38,6 +39,7 @@ KNOWN_SHARE = 0.2  # one call in five comes from a demo customer
 OTHER_CALLERS = 500
 BARE_POOL = 4000  # the bare endpoint stores nothing, so its requests are reused
 FIRST_ANSWERS_PER_SECOND = 1500  # first answers signed per second of the phase: more than it can take
+ROOM_CALLS = 250  # calls whose room events and agent legs are signed (each request is sent again and again)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,7 +73,8 @@ def code_version() -> str:
 
 async def measure(args: argparse.Namespace, servers: Servers, report: Report) -> None:
     """Warm both up, alternate throughput rounds (webhook, bare, webhook, ...), 300/s each, then the
-    first answers of the calls the webhook took (the webhook that registers a call)."""
+    first answers of the calls the webhook took (the webhook that registers a call), then the conference
+    webhooks (a room's events, an agent leg's progress)."""
     app, bare = Target("127.0.0.1", servers.app_port), Target("127.0.0.1", servers.bare_port)
     seed = iter(range(1, 1_000_000))
     taken_calls: list[Calls] = []  # every call sent to the incoming-call webhook, in order
@@ -134,6 +137,21 @@ async def measure(args: argparse.Namespace, servers: Servers, report: Report) ->
         app, first_answers, connections=args.connections, seconds=args.seconds, reuse=False
     )
     report.first_answer = Round("first answer", 1, tally, seconds, False, watch.stop())
+    # The conference webhooks: they store nothing new per request, so a pool is sent round and round.
+    settings = servers.request_settings
+    signing = {"base": settings["public_url"].rsplit("/twilio/voice", 1)[0]}
+    signing |= {key: settings[key] for key in ("host", "token", "account_sid")}
+    rooms = {
+        "conference": room_requests(ROOM_CALLS, seed=1, **signing),
+        "agent-leg": leg_requests(ROOM_CALLS, seed=2, **signing),
+    }
+    for name, requests in rooms.items():
+        await asyncio.sleep(1.0)
+        watch = Watch(servers.pids("webhook"))
+        tally, seconds, _ = await closed_loop(
+            app, requests, connections=args.connections, seconds=args.seconds, reuse=True
+        )
+        report.rooms.append(Round(name, 1, tally, seconds, False, watch.stop()))
 
 
 def main(argv: list[str] | None = None) -> int:

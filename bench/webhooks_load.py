@@ -71,11 +71,12 @@ class Calls:
         for params in self.params[:count]:
             answer = gather_action(call=params, digits="1")
             signature = signed(base + path, answer, token)["X-Twilio-Signature"]
-            out.append(_request(path, host, urlencode(answer), signature))
+            out.append(form_request(path, host, urlencode(answer), signature))
         return out
 
 
-def _request(path: str, host: str, form: str, signature: str) -> bytes:
+def form_request(path: str, host: str, form: str, signature: str) -> bytes:
+    """A signed webhook POST as Twilio's proxy sends it, ready to write to a connection."""
     body = form.encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: TwilioProxy/1.1\r\nAccept: */*\r\n"
@@ -109,7 +110,7 @@ def build_requests(
         signature = mac.decode()
         if not calls.incoming and signature != signed(public_url, params, token)["X-Twilio-Signature"]:
             raise AssertionError("the benchmark's signatures are not Twilio's")
-        calls.incoming.append(_request(path, host, form.replace(_SOME_SID, sid), signature))
+        calls.incoming.append(form_request(path, host, form.replace(_SOME_SID, sid), signature))
         calls.params.append(params)
     return calls
 

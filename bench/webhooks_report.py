@@ -49,6 +49,7 @@ class Report:
     paced: dict[str, Paced] = field(default_factory=dict)
     paced_cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     first_answer: Round | None = None  # the webhook that registers a call (contact, customer, ticket)
+    rooms: list[Round] = field(default_factory=list)  # the conference webhooks: room events, agent legs
     rows: dict[str, int] = field(default_factory=dict)
     took: float = 0.0
 
@@ -65,6 +66,7 @@ class Report:
     def tallies(self, server: str) -> list[Tally]:
         rounds = [r.tally for r in self.rounds if r.server == server]
         first = [self.first_answer.tally] if self.first_answer and server == "webhook" else []
+        first += [r.tally for r in self.rooms] if server == "webhook" else []
         return [self.warmup[server], *rounds, *([self.paced[server].tally] if server in self.paced else []), *first]
 
     def registered_calls(self) -> int:
@@ -108,6 +110,7 @@ def figures(report: Report) -> dict[str, float]:
         "ratio": round(statistics.median(ratios), 3) if ratios else 0.0,
         "webhook_p99_ms_300": round(p99, 2),
         "first_answer_rps": round(report.first_answer.rps, 1) if report.first_answer else 0.0,
+        **{f"{r.server.replace('-', '_')}_rps": round(r.rps, 1) for r in report.rooms},
     }
 
 
@@ -184,6 +187,19 @@ def table(report: Report, result: dict[str, float]) -> str:
             f"  {'':>5}  {'webhook':<8}{first.rps:>9,.0f}{first.tally.errors:>8}"
             f"{_ms(lat, 50):>8.1f}{_ms(lat, 99):>8.1f}" + _cpu(first.cpu, report),
         ]
+    if report.rooms:
+        lines += [
+            "",
+            "Conference webhooks (POST /twilio/voice/conference: a room's join, hold, unhold and leave events; "
+            "/twilio/voice/agent-leg: an agent leg's progress), closed loop, "
+            f"{args.connections} connections, {args.seconds:g} s each, contacts routing does not hold",
+        ]
+        for r in report.rooms:
+            lat = r.tally.latencies
+            lines.append(
+                f"  {'':>5}  {r.server:<10}{r.rps:>7,.0f}{r.tally.errors:>8}{_ms(lat, 50):>8.1f}{_ms(lat, 99):>8.1f}"
+                + _cpu(r.cpu, report)
+            )
     lines += [
         "",
         f"Rows written: {rows.get('contacts', 0):,} contacts for {report.registered_calls():,} answered first answers, "
