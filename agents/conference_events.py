@@ -70,7 +70,7 @@ def room_event(
         monitoring.monitor_left_room(services, contact_id=contact_id, label=label, call_sid=call_sid, why=why)
     if label == CALLER:
         live.set(caller_in="1", caller=call_sid) if joined else live.set(caller_in="")
-        if joined and not live.started:
+        if joined:
             _caller_came_too_late(services, contact_id=contact_id, call_sid=call_sid)
         return
     agent_id = agent_of_label(label)
@@ -79,13 +79,19 @@ def room_event(
 
 
 def _caller_came_too_late(services: Services, *, contact_id: int, call_sid: str) -> None:
-    """The caller entered the room after their agent's leg had already failed: back to the queue's wait."""
-    if services.routing.contact(str(contact_id)).get("state") not in ("waiting", "offered"):
+    """The caller entered their room after things moved on without them: their agent's leg failed (back
+    to the queue's wait), or the call was ended meanwhile (goodbye). Nobody is left alone with music."""
+    state = services.routing.contact(str(contact_id)).get("state")
+    if state in ("waiting", "offered"):
+        path = "/twilio/voice/connect"
+    elif state in ("ended", "abandoned", "timed_out", None):
+        path = "/twilio/voice/conference-done"
+    else:
         return
     try:
-        bring_caller(services, contact_id=contact_id, call_sid=call_sid)
+        services.telephony.redirect_call(call_sid=call_sid, url=url(services, path, contact=contact_id))
     except TelephonyError as exc:
-        log.warning("contact %s: caller gone while going back to the queue: %s", contact_id, exc)
+        log.warning("contact %s: caller gone while leaving a room nobody will join: %s", contact_id, exc)
 
 
 def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid: str) -> None:

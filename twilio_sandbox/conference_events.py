@@ -1,9 +1,10 @@
-"""Conference status callbacks with Twilio's parameter names, delivered in order by one background task."""
+"""Conference status callbacks with Twilio's parameter names, delivered in order per conference."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from .conference_model import Conference, EventCallback, Participant
@@ -55,23 +56,52 @@ def participant_params(participant: Participant) -> dict[str, str]:
 
 
 class Outbox:
-    """Callbacks waiting to be posted; one task posts them in order, so SequenceNumber order holds."""
+    """Callbacks waiting to be posted: in order within one conference (its SequenceNumber order, its
+    recording after its events), conferences side by side, as Twilio sends them. One account-wide
+    line would hold every room's news behind the slowest webhook (measured: bench/calls.py)."""
 
     def __init__(self) -> None:
-        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._lanes: dict[str, deque[Job]] = {}
+        self._webhooks: WebhookSender | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def put(self, job: Job) -> None:
-        """Queue a delivery (it runs after the current request or call step)."""
-        self._jobs.put_nowait(job)
+    def put(self, job: Job, lane: str) -> None:
+        """Queue a delivery in `lane` (a conference SID); it runs after the current request or call step."""
+        waiting = self._lanes.get(lane)
+        if waiting is not None:
+            waiting.append(job)
+            return
+        self._lanes[lane] = deque([job])
+        if self._webhooks is not None:
+            self._start(lane)
+
+    def _start(self, lane: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._drain(lane))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, lane: str) -> None:
+        waiting = self._lanes[lane]
+        assert self._webhooks is not None
+        while waiting:
+            job = waiting[0]
+            try:
+                await job(self._webhooks)
+            except Exception:  # one broken delivery must not stop the others
+                logger.exception("sandbox conference callback failed")
+            waiting.popleft()
+        del self._lanes[lane]
 
     async def run(self, webhooks: WebhookSender) -> None:
         """Deliver queued callbacks for as long as the sandbox runs."""
-        while True:
-            job = await self._jobs.get()
-            try:
-                await job(webhooks)
-            except Exception:  # one broken delivery must not stop the others
-                logger.exception("sandbox conference callback failed")
+        self._webhooks = webhooks
+        for lane in list(self._lanes):
+            self._start(lane)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
 
 
 def post(conference: Conference, callback: EventCallback, params: dict[str, str], *, kind: str) -> Job:
@@ -115,4 +145,4 @@ def emit(
     if participant is not None:
         params |= participant_params(participant)
     params |= extra or {}
-    outbox.put(post(conference, callback, params, kind="conference-status"))
+    outbox.put(post(conference, callback, params, kind="conference-status"), conference.sid)

@@ -217,7 +217,7 @@ class ConferenceRegistry:
             conference.record_log("recording-started", recording_sid=recording.sid)
             started = recording.started_job(self._config)
             if started is not None:
-                self.outbox.put(started)
+                self.outbox.put(started, conference.sid)
 
     def _remove(self, participant: Participant, *, reason: str, call_status: str, kicked: bool, wake: bool) -> None:
         """Take a participant out; the conference ends if it was the moderator or the last one."""
@@ -276,7 +276,7 @@ class ConferenceRegistry:
         emit(self.outbox, conference, "conference-end", extra=extra)
         recording = self._recording.pop(conference.sid, None)
         if recording is not None:
-            self.outbox.put(recording.finish_job(self._config, self._recordings))
+            self.outbox.put(recording.finish_job(self._config, self._recordings), conference.sid)
 
     def _changed(self, conference: Conference, joining: Participant | None = None) -> None:
         """Log who now hears whom; wake the participants whose music must change."""
