@@ -68,9 +68,13 @@ def transfer_out(services: Services, *, agent: CurrentUser, contact_id: int, num
         raise AgentActionError("This call is not yours, or it has already ended.")
     call_sid = _call_sid(services, contact_id)
     query = urlencode({"contact": contact_id, "to": to})
+    # The caller leaving ends the room, and the agent's leg with it: that end is expected, not a hang-up.
+    live = conference.LiveCall(services, contact_id)
+    leg = live.release(agent.id)
     try:
         services.telephony.redirect_call(call_sid=call_sid, url=services.url(f"/twilio/voice/transfer-out?{query}"))
     except TelephonyError as exc:
+        live.set(**{f"agent:{agent.id}": leg})  # as it was: the agent still has the caller
         raise AgentActionError(f"The caller could not be transferred: {exc}", 502) from exc
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)

@@ -19,10 +19,12 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from contactcenter.context import Services
 from contactcenter.telephony import TelephonyError
-from ivr.call import url
+from ivr import prompts
+from ivr.call import IvrCall, url
 
 log = logging.getLogger(__name__)
 CALLER = "caller"
+RELEASED = "released"  # an agent leg we let go of on purpose: its end changes nothing
 LIVE_TTL_SECONDS = 86_400  # a day: far longer than any call, short enough to clean up after itself
 # Twilio's names for the room's events we act on (participant join/leave, the room's start/end) and
 # show (hold, mute).
@@ -70,8 +72,19 @@ class LiveCall:
         return self.get("started") == "1"
 
     def agent_leg(self, agent_id: int) -> str:
-        """The CallSid of the agent's current leg ('' if none)."""
-        return self.get(f"agent:{agent_id}")
+        """The CallSid of the agent's current leg ('' if none, or none any more)."""
+        leg = self.get(f"agent:{agent_id}")
+        return "" if leg == RELEASED else leg
+
+    def released(self, agent_id: int) -> bool:
+        """Whether we let the agent's last leg go on purpose (its end is then no news)."""
+        return self.get(f"agent:{agent_id}") == RELEASED
+
+    def release(self, agent_id: int) -> str:
+        """We let the agent's leg go (a transfer, the caller sent elsewhere): its end is no news. Returns it."""
+        leg = self.agent_leg(agent_id)
+        self.set(**{f"agent:{agent_id}": RELEASED})
+        return leg
 
 
 def room_settings(services: Services, contact_id: int) -> dict[str, Any]:
@@ -115,6 +128,16 @@ def caller_joins(services: Services, *, contact_id: int, response: VoiceResponse
     return str(response)
 
 
+def prepare_caller(services: Services, call: IvrCall) -> None:
+    """Render, before the caller is moved, what /connect will answer them (the prompt in their language,
+    then their room), so that answer needs no database: the caller hears the agent sooner."""
+    response = VoiceResponse()
+    call.say(response, prompts.CONNECTING)
+    LiveCall(services, call.contact.id).set(
+        connect=caller_joins(services, contact_id=call.contact.id, response=response)
+    )
+
+
 def bring_caller(services: Services, *, contact_id: int, call_sid: str) -> None:
     """Move the caller from the queue into their room (it answers /connect with `caller_joins`)."""
     services.telephony.redirect_call(call_sid=call_sid, url=url(services, "/twilio/voice/connect", contact=contact_id))
@@ -123,6 +146,7 @@ def bring_caller(services: Services, *, contact_id: int, call_sid: str) -> None:
 def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: str, from_number: str) -> str:
     """Ring the agent's browser phone into the room; returns the leg's CallSid. Raises TelephonyError."""
     live = LiveCall(services, contact_id)
+    live.set(**{f"agent:{agent_id}": ""})  # a leg on its way: its join or end may come before its CallSid
     # A room that has started (a transfer) is joined by SID; else by name: Twilio opens it if need be
     # (a room the caller left before anyone joined is gone, and a new one takes the name).
     call_sid, conference_sid = services.telephony.add_participant(
@@ -179,10 +203,9 @@ def empty_room(services: Services, *, contact_id: int) -> None:
 def drop_agent(services: Services, *, contact_id: int, agent_id: int) -> None:
     """Take the agent's leg out of the room (a transfer, a failed join); a leg already gone is fine."""
     live = LiveCall(services, contact_id)
-    leg = live.agent_leg(agent_id)
+    leg = live.release(agent_id)
     if not leg:
         return
-    live.set(**{f"agent:{agent_id}": ""})
     try:
         if live.conference_sid:
             services.telephony.remove_participant(conference_sid=live.conference_sid, call_sid=leg)

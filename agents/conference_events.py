@@ -17,6 +17,7 @@ import logging
 from agents import monitoring
 from agents.conference import (
     CALLER,
+    RELEASED,
     LiveCall,
     agent_of_label,
     bring_caller,
@@ -74,7 +75,10 @@ def room_event(
             _caller_came_too_late(services, contact_id=contact_id, call_sid=call_sid)
         return
     agent_id = agent_of_label(label)
-    if joined and agent_id is not None and live.agent_leg(agent_id) == call_sid:
+    # The join may come before the Participants API's answer told us the leg's CallSid: a leg of this
+    # agent we know nothing of yet is the one just placed (a leg we let go of stays let go).
+    if joined and agent_id is not None and not live.released(agent_id) and live.agent_leg(agent_id) in (call_sid, ""):
+        live.set(**{f"agent:{agent_id}": call_sid})
         agent_joined(services, contact_id=contact_id, agent_id=agent_id, call_sid=call_sid)
 
 
@@ -132,9 +136,9 @@ def agent_leg_status(services: Services, *, contact_id: int, agent_id: int, call
     """The agent leg's own call progress; only its end matters here."""
     live = LiveCall(services, contact_id)
     # A leg that fails at once may report before the Participants API's answer told us its CallSid.
-    if status not in LEG_ENDED or live.agent_leg(agent_id) not in (call_sid, ""):
+    if status not in LEG_ENDED or live.released(agent_id) or live.agent_leg(agent_id) not in (call_sid, ""):
         return  # ringing, answered; or a leg we already let go of (transfer, an earlier try)
-    live.set(**{f"agent:{agent_id}": ""})
+    live.set(**{f"agent:{agent_id}": RELEASED})
     routing = services.routing.contact(str(contact_id))
     if routing.get("consult_from") == str(agent_id):  # hung up during a warm transfer: it completes
         _left_consult(services, contact_id=contact_id, agent_id=agent_id)

@@ -123,6 +123,8 @@ def connect_agent(services: Services, *, contact_id: int) -> str:
     """An agent accepted: the caller enters the contact's room (agents join it over REST). A caller
     whose agent's leg failed meanwhile is back in routing's queue: they wait there again."""
     state = services.routing.contact(str(contact_id)).get("state")
+    if state in ("connecting", "assigned") and (ready := conference.LiveCall(services, contact_id).get("connect")):
+        return ready  # rendered at the accept (agents/conference.prepare_caller)
     with open_call(services, contact_id) as call:
         response = VoiceResponse()
         if state in ("connecting", "assigned"):
