@@ -16,7 +16,7 @@ def audit_kinds(system: System, *, subject_type: str, subject_id: int | str) -> 
         with db.session() as session:
             query = (
                 select(AuditEvent.kind)
-                .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == int(subject_id))
+                .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))
                 .order_by(AuditEvent.id)
             )
             return list(session.scalars(query))
