@@ -176,6 +176,15 @@ def hold_caller(services: Services, *, contact_id: int, caller_sid: str, on: boo
     live.set(caller_held="1" if on else "")
 
 
+def resume_caller(services: Services, *, contact_id: int, caller_sid: str) -> None:
+    """Take the caller off hold after a transfer; a caller gone meanwhile is no error (the room's end
+    finishes the contact)."""
+    try:
+        hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
+    except TelephonyError as exc:
+        log.warning("taking contact %s's caller off hold failed: %s", contact_id, exc)
+
+
 def mute_agent(services: Services, *, contact_id: int, agent_id: int, muted: bool) -> None:
     """Mute or unmute the agent's leg in the room. Raises TelephonyError."""
     live = LiveCall(services, contact_id)

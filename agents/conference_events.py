@@ -23,7 +23,7 @@ from agents.conference import (
     bring_caller,
     drop_agent,
     empty_room,
-    hold_caller,
+    resume_caller,
 )
 from contactcenter.audit.service import record_event
 from contactcenter.callbacks import service as callbacks
@@ -126,10 +126,7 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
     live = LiveCall(services, contact_id)
     consulting = services.routing.contact(str(contact_id)).get("consult_from")
     if live.get("caller_held") == "1" and not consulting:  # in a warm transfer the agents talk first
-        try:
-            hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
-        except TelephonyError as exc:
-            log.warning("taking contact %s off hold for agent %s failed: %s", contact_id, agent_id, exc)
+        resume_caller(services, contact_id=contact_id, caller_sid=caller_sid)
 
 
 def agent_leg_status(services: Services, *, contact_id: int, agent_id: int, call_sid: str, status: str) -> None:
@@ -160,10 +157,7 @@ def _left_consult(services: Services, *, contact_id: int, agent_id: int) -> None
     if state == "assigned":  # the colleague is on: the caller comes off hold to them
         with services.db.session() as session:
             caller_sid = session.get_one(Contact, contact_id).provider_id
-        try:
-            hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
-        except TelephonyError as exc:
-            log.warning("contact %s: taking the caller off hold failed: %s", contact_id, exc)
+        resume_caller(services, contact_id=contact_id, caller_sid=caller_sid)
 
 
 def leg_overdue(services: Services, *, contact_id: int, agent_id: int) -> None:

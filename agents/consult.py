@@ -78,7 +78,7 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int, outcome: str
     if outcome == "complete":
         conference.drop_agent(services, contact_id=contact_id, agent_id=agent.id)
         if state == "assigned":  # the colleague is on: they talk to the caller now
-            _take_off_hold(services, contact_id=contact_id, caller_sid=caller_sid)
+            conference.resume_caller(services, contact_id=contact_id, caller_sid=caller_sid)
             with services.db.session() as session:
                 contact = session.get_one(Contact, contact_id)
                 contact.agent_id = int(colleague)
@@ -87,15 +87,8 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int, outcome: str
             conference.drop_agent(services, contact_id=contact_id, agent_id=int(colleague))
         with services.db.session() as session:
             session.get_one(Contact, contact_id).agent_id = agent.id  # theirs again, if the colleague had joined
-        _take_off_hold(services, contact_id=contact_id, caller_sid=caller_sid)
+        conference.resume_caller(services, contact_id=contact_id, caller_sid=caller_sid)
     audit_action(
         services, agent, "contact", contact_id, f"consult_{outcome}d", agent_id=agent.id, colleague=colleague or None
     )
     return state
-
-
-def _take_off_hold(services: Services, *, contact_id: int, caller_sid: str) -> None:
-    try:
-        conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
-    except TelephonyError as exc:  # the caller hung up meanwhile; the room's end finishes the contact
-        log.warning("taking contact %s off hold after a warm transfer failed: %s", contact_id, exc)
