@@ -13,6 +13,7 @@ to routing, under `call:{contact}`; the room's SID also goes on the contact for 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
@@ -25,6 +26,10 @@ from ivr.call import IvrCall, url
 log = logging.getLogger(__name__)
 CALLER = "caller"
 RELEASED = "released"  # an agent leg we let go of on purpose: its end changes nothing
+# A leg on its way, before the Participants API's answer names it: "placing:<attempt>". Its callbacks
+# carry the attempt in their URL, so a late or repeated report of an earlier leg (Twilio retries and
+# may deliver late) is not taken for this one.
+PLACING = "placing:"
 LIVE_TTL_SECONDS = 86_400  # a day: far longer than any call, short enough to clean up after itself
 # Twilio's names for the room's events we act on (participant join/leave, the room's start/end) and
 # show (hold, mute).
@@ -72,9 +77,18 @@ class LiveCall:
         return self.get("started") == "1"
 
     def agent_leg(self, agent_id: int) -> str:
-        """The CallSid of the agent's current leg ('' if none, or none any more)."""
+        """The CallSid of the agent's current leg ('' if none, none any more, or not named yet)."""
         leg = self.get(f"agent:{agent_id}")
-        return "" if leg == RELEASED else leg
+        return "" if leg == RELEASED or leg.startswith(PLACING) else leg
+
+    def is_agent_leg(self, agent_id: int, *, call_sid: str, attempt: str) -> bool:
+        """Whether a report about `call_sid`, placed as `attempt`, is about the agent's current leg."""
+        leg = self.get(f"agent:{agent_id}")
+        return leg == call_sid or (bool(attempt) and leg == PLACING + attempt)
+
+    def name_leg(self, field: str, *, attempt: str, call_sid: str) -> None:
+        """The leg placed as `attempt` is `call_sid` — unless its join or end was reported meanwhile."""
+        self.redis.eval(_NAME_LEG, 1, self.key, field, PLACING + attempt, call_sid)
 
     def released(self, agent_id: int) -> bool:
         """Whether we let the agent's last leg go on purpose (its end is then no news)."""
@@ -85,6 +99,17 @@ class LiveCall:
         leg = self.agent_leg(agent_id)
         self.set(**{f"agent:{agent_id}": RELEASED})
         return leg
+
+
+# Sets a leg's CallSid only while it is still the one being placed (a report may have come first).
+_NAME_LEG = """if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1"""
+
+
+def new_attempt() -> str:
+    """A token naming one try at placing a leg (carried in its status callback's URL)."""
+    return secrets.token_hex(6)
 
 
 def room_settings(services: Services, contact_id: int) -> dict[str, Any]:
@@ -146,7 +171,8 @@ def bring_caller(services: Services, *, contact_id: int, call_sid: str) -> None:
 def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: str, from_number: str) -> str:
     """Ring the agent's browser phone into the room; returns the leg's CallSid. Raises TelephonyError."""
     live = LiveCall(services, contact_id)
-    live.set(**{f"agent:{agent_id}": ""})  # a leg on its way: its join or end may come before its CallSid
+    attempt = new_attempt()
+    live.set(**{f"agent:{agent_id}": PLACING + attempt})  # its join or end may come before its CallSid
     # A room that has started (a transfer) is joined by SID; else by name: Twilio opens it if need be
     # (a room the caller left before anyone joined is gone, and a new one takes the name).
     call_sid, conference_sid = services.telephony.add_participant(
@@ -154,11 +180,12 @@ def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: 
         to=f"client:{identity}",
         from_=from_number,
         label=agent_label(agent_id),
-        status_callback=url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id),
+        status_callback=url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id, leg=attempt),
         timeout=services.settings.agent_ring_seconds,
         room=room_settings(services, contact_id),
     )
-    live.set(**{f"agent:{agent_id}": call_sid, "conference_sid": conference_sid})
+    live.name_leg(f"agent:{agent_id}", attempt=attempt, call_sid=call_sid)
+    live.set(conference_sid=conference_sid)
     return call_sid
 
 

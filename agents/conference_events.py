@@ -129,11 +129,13 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
         resume_caller(services, contact_id=contact_id, caller_sid=caller_sid)
 
 
-def agent_leg_status(services: Services, *, contact_id: int, agent_id: int, call_sid: str, status: str) -> None:
-    """The agent leg's own call progress; only its end matters here."""
+def agent_leg_status(
+    services: Services, *, contact_id: int, agent_id: int, call_sid: str, status: str, attempt: str = ""
+) -> None:
+    """The agent leg's own call progress; only its end matters here. `attempt`: the try that placed the
+    leg (its callback URL's `leg`): a leg that fails at once may report before we know its CallSid."""
     live = LiveCall(services, contact_id)
-    # A leg that fails at once may report before the Participants API's answer told us its CallSid.
-    if status not in LEG_ENDED or live.released(agent_id) or live.agent_leg(agent_id) not in (call_sid, ""):
+    if status not in LEG_ENDED or not live.is_agent_leg(agent_id, call_sid=call_sid, attempt=attempt):
         return  # ringing, answered; or a leg we already let go of (transfer, an earlier try)
     live.set(**{f"agent:{agent_id}": RELEASED})
     routing = services.routing.contact(str(contact_id))

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from agents.conference import LIVE_TTL_SECONDS, LiveCall, agent_of_label
+from agents.conference import LIVE_TTL_SECONDS, LiveCall, agent_of_label, new_attempt
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
@@ -63,11 +63,18 @@ def monitors_view(raw: str | None, *, agent: str | None = None) -> list[dict[str
 
 @dataclass(frozen=True)
 class Leg:
-    """A monitor's leg in the room: its CallSid, the agent listened to, how."""
+    """A monitor's leg in the room: its CallSid ('' until the Participants API names it), the agent
+    listened to, how, and the try that placed it (its status callback's `leg`)."""
 
     call_sid: str
     agent: int
     mode: str
+    attempt: str = ""
+
+    def is_reported_by(self, *, call_sid: str, attempt: str) -> bool:
+        """Whether a status callback about `call_sid`, placed as `attempt`, is about this leg: a leg
+        that fails at once reports before we know its CallSid; an earlier leg's late report is not."""
+        return self.call_sid == call_sid or (not self.call_sid and bool(attempt) and self.attempt == attempt)
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,14 @@ def _legs(live: LiveCall) -> dict[int, Leg]:
         name = field.decode() if isinstance(field, bytes) else str(field)
         if name.startswith("monitor:") and value:
             data = json.loads(value)
-            legs[int(name.removeprefix("monitor:"))] = Leg(data["call_sid"], int(data["agent"]), data["mode"])
+            legs[int(name.removeprefix("monitor:"))] = Leg(
+                data["call_sid"], int(data["agent"]), data["mode"], data.get("attempt", "")
+            )
     return legs
 
 
 def _leg_json(leg: Leg) -> str:
-    return json.dumps({"call_sid": leg.call_sid, "agent": leg.agent, "mode": leg.mode})
+    return json.dumps({"call_sid": leg.call_sid, "agent": leg.agent, "mode": leg.mode, "attempt": leg.attempt})
 
 
 def _keep(live: LiveCall, user_id: int, leg: Leg) -> None:
@@ -216,7 +225,8 @@ def _join(services: Services, viewer: CurrentUser, contact_id: int, target: Targ
     _record(services, viewer, contact_id, target, mode)  # refused unless the call is still the agent's
     live = LiveCall(services, contact_id)
     # Kept before the leg exists: a leg that fails at once may report before Twilio's answer names it.
-    _keep(live, viewer.id, Leg("", target.agent_id, mode))
+    attempt = new_attempt()
+    _keep(live, viewer.id, Leg("", target.agent_id, mode, attempt))
     services.redis.set(_busy_key(viewer.id), contact_id, ex=LIVE_TTL_SECONDS)
     _audit(services, f"user:{viewer.id}", contact_id, "monitor_joined", mode=mode, agent_id=target.agent_id)
     with services.db.session() as session:
@@ -227,7 +237,9 @@ def _join(services: Services, viewer: CurrentUser, contact_id: int, target: Targ
             to=f"client:{identity}",
             from_=target.from_number,
             label=monitor_label(viewer.id),
-            status_callback=url(services, "/twilio/voice/monitor-leg", contact=contact_id, monitor=viewer.id),
+            status_callback=url(
+                services, "/twilio/voice/monitor-leg", contact=contact_id, monitor=viewer.id, leg=attempt
+            ),
             timeout=services.settings.agent_ring_seconds,
             room={},  # joined by SID: the room is open already, with its own settings
             muted=mode == "listen",
@@ -236,7 +248,7 @@ def _join(services: Services, viewer: CurrentUser, contact_id: int, target: Targ
     except TelephonyError as exc:
         _take_out(services, contact_id=contact_id, user_id=viewer.id, reason="not_placed", actor="system", kick=False)
         raise MonitoringError(f"Your phone could not be called into the call: {exc}", 502) from exc
-    if not _replace(live, viewer.id, Leg(call_sid, target.agent_id, mode)):
+    if not _replace(live, viewer.id, Leg(call_sid, target.agent_id, mode, attempt)):
         # Taken out already (the leg failed at once, or the agent left): the new leg must not stay behind.
         try:
             services.telephony.remove_participant(conference_sid=target.conference_sid, call_sid=call_sid)
@@ -262,7 +274,7 @@ def _switch(services: Services, viewer: CurrentUser, contact_id: int, target: Ta
     except TelephonyError as exc:
         raise MonitoringError(f"Could not switch to {mode}: {exc}", 502) from exc
     _record(services, viewer, contact_id, target, mode)
-    _replace(LiveCall(services, contact_id), viewer.id, Leg(current.call_sid, current.agent, mode))
+    _replace(LiveCall(services, contact_id), viewer.id, Leg(current.call_sid, current.agent, mode, current.attempt))
     _audit(
         services,
         f"user:{viewer.id}",
@@ -341,10 +353,12 @@ def monitor_left_room(services: Services, *, contact_id: int, label: str, call_s
     _take_out(services, contact_id=contact_id, user_id=user_id, reason=reason, actor=actor, kick=False)
 
 
-def monitor_leg_ended(services: Services, *, contact_id: int, user_id: int, call_sid: str, status: str) -> None:
+def monitor_leg_ended(
+    services: Services, *, contact_id: int, user_id: int, call_sid: str, status: str, attempt: str = ""
+) -> None:
     """The monitor leg's call ended (its status callback): never answered, or hung up."""
     leg = _legs(LiveCall(services, contact_id)).get(user_id)
-    if leg is None or leg.call_sid not in (call_sid, ""):
+    if leg is None or not leg.is_reported_by(call_sid=call_sid, attempt=attempt):
         return
     reason = "hung_up" if status == "completed" else "not_answered"
     actor = f"user:{user_id}" if status == "completed" else "system"

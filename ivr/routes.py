@@ -176,6 +176,7 @@ def agent_leg(services: Services, request: Request, params: Params) -> str:
         agent_id=query_id(request, "agent"),
         call_sid=call_sid,
         status=call_status,
+        attempt=request.query_params.get("leg", ""),
     )
     return "<Response/>"
 
@@ -191,6 +192,7 @@ def monitor_leg(services: Services, request: Request, params: Params) -> str:
             user_id=query_id(request, "monitor"),
             call_sid=call_sid,
             status=call_status,
+            attempt=request.query_params.get("leg", ""),
         )
     return "<Response/>"
 

@@ -9,6 +9,7 @@ already showed 通话中 and the contact was recorded as answered. Each case her
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -19,9 +20,10 @@ from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
 from tests.inprocess import InProcessSystem
+from tests.legs import client_legs, replay_status
 from tests.redis_replies import texts
 from tests.rooms import joined_labels, rooms_of
-from twilio_sandbox import get_call, place_call
+from twilio_sandbox import get_call, place_call, wait_for_call
 
 RING_SECONDS = 5  # AGENT_RING_SECONDS: the smallest allowed, so an unanswered phone gives up quickly
 HOW = ["not_answered", "declined", "dropped", "failed"]
@@ -149,3 +151,39 @@ def test_a_leg_whose_end_twilio_never_reports_is_given_up_by_the_overdue_check(
         httpx.post(f"{system.sandbox_url}/sandbox/calls/{call}/hangup", json={"side": "caller"})
     finally:
         httpx.delete(f"{system.sandbox_url}/sandbox/clients/{identity}/register")
+
+
+def test_a_late_report_of_an_earlier_leg_does_not_fail_the_leg_ringing_now(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    """Twilio may deliver a leg's status callback late, or twice. A leg on its way has no CallSid yet, so
+    any end reported for the agent counted as its own: the first leg's failure, delivered again while
+    the second leg was being placed, sent the caller back to the queue with the agent's phone ringing."""
+    agent1, _ = consoles
+    identity = f"agent-{agent1.id}"
+    faults = f"{system.sandbox_url}/sandbox/faults"
+    earlier = len(client_legs(system, identity))  # this module's other tests rang this phone too
+    call = place_call(system.sandbox_url, from_="+8613700137097", to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+    httpx.post(faults, json={"client_call_failures": 1}).raise_for_status()
+    agent1.go("available")
+    contact = agent1.next_event("offer.created")["contact"]
+    assert agent1.accept(contact).status_code == 200
+    agent1.next_event("offer.returned", contact=contact, timeout=RING_SECONDS + 10)
+    agent1.next_event("agent.state", state="not_ready")
+    (failed,) = client_legs(system, identity)[earlier:]
+    assert failed["status"] == "failed"
+
+    httpx.post(faults, json={"slow_participant_answers": 1}).raise_for_status()
+    agent1.go("available")
+    assert agent1.next_event("offer.created")["contact"] == contact
+    with ThreadPoolExecutor(1) as pool:
+        accepting = pool.submit(agent1.accept, contact)
+        wait_until(lambda: len(client_legs(system, identity)) == earlier + 2, timeout=10)  # placed, not yet answered
+        assert replay_status(system, failed, "failed").status_code == 200
+        assert accepting.result().status_code == 200
+
+    agent1.next_event("contact.joined", contact=contact)
+    assert not [e for e in agent1.seen[-3:] if e["type"] == "offer.returned"]
+    assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    assert wait_for_call(system.sandbox_url, call, timeout=20)["status"] == "completed"
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "not_ready", "reason": "break"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from queues.stream import concerns
 from tests.conftest import StartInProcess, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until
+from tests.legs import client_legs, replay_status
 from tests.monitoring import (
     audit_of,
     connected_call,
@@ -107,6 +109,39 @@ def test_a_monitor_whose_phone_fails_or_hangs_up_is_taken_out(system: System, ag
         ("monitor_joined", f"user:{me}", None),
         ("monitor_left", f"user:{me}", "hung_up"),
     ]
+    end_call(system, agent1, contact, call_sid)
+
+
+def test_a_late_report_of_an_earlier_phone_leg_does_not_take_out_the_one_being_placed(
+    system: System, agent1: AgentConsole
+) -> None:
+    """Twilio may deliver a leg's status callback late, or twice. A leg on its way has no CallSid yet, so
+    any end reported for the monitor counted as its own: the failed first leg's report, delivered again
+    while the second leg was being placed, took the monitor out and hung up on their phone."""
+    call_sid, contact = connected_call(system, agent1)
+    lead = system.login("supervisor")
+    me = user_id(lead)
+    faults = f"{system.sandbox_url}/sandbox/faults"
+    earlier = len(client_legs(system, f"agent-{me}"))  # other tests' legs (the sandbox is the session's)
+    httpx.post(faults, json={"client_call_failures": 1}).raise_for_status()
+    assert monitor(lead, contact, "listen").status_code == 200
+    monitored(agent1, contact, mode="", reason="not_answered")
+    (failed,) = client_legs(system, f"agent-{me}")[earlier:]
+
+    httpx.post(faults, json={"slow_participant_answers": 1}).raise_for_status()
+    with ThreadPoolExecutor(1) as pool:
+        joining = pool.submit(monitor, lead, contact, "barge")
+        wait_until(lambda: len(client_legs(system, f"agent-{me}")) == earlier + 2, timeout=10)  # placed, not answered
+        assert replay_status(system, failed, "failed").status_code == 200
+        assert joining.result().status_code == 200
+
+    monitor_in_room(system, contact, f"monitor-{me}", muted=False)  # an idle phone answers by itself
+    assert [(kind, data.get("reason")) for kind, _, data in audit_of(system, contact)] == [
+        ("monitor_joined", None),
+        ("monitor_left", "not_answered"),
+        ("monitor_joined", None),
+    ]
+    assert leave(lead, contact).status_code == 200
     end_call(system, agent1, contact, call_sid)
 
 

@@ -192,6 +192,7 @@ class Call:
             "dialed_number": self.dialed_number,
             "bridged": self.bridged,
             "conference": self.conference,
+            "status_callback": self.status_callback.url if self.status_callback else None,
             "recording_sids": list(self.recording_sids),
             "digits_left": self.caller.script_json(),
             "log": list(self.log),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,7 @@ from starlette.routing import Route
 
 from .conference_model import Conference, Participant
 from .conference_verb import join_spec
+from .faults import SLOW_ANSWER_SECONDS
 from .ids import API_VERSION
 from .rest_api import RestApi, list_page, not_found, twilio_error
 from .rest_calls import CreateError, last, multi_form
@@ -131,6 +133,8 @@ class ConferenceRestApi:
             return twilio_error(503, 20503, str(exc))
         document = parse_twiml(first.twiml or "", "")
         participant = registry.expect(conference, call, join_spec(document.verbs[0].children[0], document))
+        if self.sandbox.faults.take_slow_participant_answer():
+            await asyncio.sleep(SLOW_ANSWER_SECONDS)
         return JSONResponse(conference.participant_resource(participant, queue_time="0"), status_code=201)
 
     async def participant(self, request: Request) -> Response:
