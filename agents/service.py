@@ -92,11 +92,16 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Take the offered contact. A chat is the agent's at once; a call rings the agent's phone into the
     caller's room and is theirs once the phone joins (agents/conference_events.py)."""
     with routing_refusals():
-        services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
-    # The caller's move starts as soon as their CallSid is read, and what /connect will answer them is
-    # rendered while Twilio takes it (measured in bench/calls.py).
+        accepted = services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
+    # The caller's move starts at once (routing keeps their CallSid: no SQL first), and what /connect
+    # will answer them is rendered while Twilio takes it (measured in bench/calls.py).
     with ThreadPoolExecutor(max_workers=1) as pool:
         moving: Future[None] | None = None
+        in_room = conference.LiveCall(services, contact_id).get("caller_in") == "1"  # a transfer's caller
+        if accepted.caller_call and not in_room:
+            moving = pool.submit(
+                conference.bring_caller, services, contact_id=contact_id, call_sid=accepted.caller_call
+            )
         with services.db.session() as session:
             contact = session.get_one(Contact, contact_id)
             is_chat, is_callback = contact.channel == "chat", contact.status == ContactStatus.CALLBACK
@@ -105,7 +110,7 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             if is_chat:
                 contacts.mark_connected(session, contact=contact, agent_id=agent.id)
             elif not is_callback:  # a callback's customer is dialled once the agent is in the room
-                if conference.LiveCall(services, contact_id).get("caller_in") != "1":
+                if moving is None and not in_room:  # queued before routing kept the caller's CallSid
                     moving = pool.submit(
                         conference.bring_caller, services, contact_id=contact_id, call_sid=contact.provider_id
                     )

@@ -89,7 +89,9 @@ class Telephony:
                 label=label,
                 status_callback=status_callback,
                 status_callback_method="POST",
-                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                # Only the leg's end is news (its join comes from the room): `completed` carries every
+                # end (busy, no-answer, failed…). The other three cost the product three webhooks a call.
+                status_callback_event=["completed"],
                 timeout=timeout,
                 start_conference_on_enter=True,
                 end_conference_on_exit=False,

@@ -73,6 +73,7 @@ def enter_routing(
         caller=contact.from_number if contact.from_number.startswith("+") and not callback else None,
         preferred_agent=str(preferred) if preferred else None,
         info={**routing_info(call, choice), **(callback or {})},
+        call_sid=None if callback else contact.provider_id,
     )
     if state == "full":
         contacts.mark_finished(call.session, contact=contact, reason="queue_full")

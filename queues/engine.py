@@ -20,15 +20,14 @@ from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from queues.figures import RoutingFigures
-from queues.keys import CHANNELS, PREFIX, ScriptArg, decode, pairs
+from queues.keys import CHANNELS, PREFIX, ScriptArg, decode, info_json, pairs
+from queues.live_calls import RoutingCalls
 from queues.scripts import load_scripts
 
 AGENT_STATES = ("available", "not_ready", "offline")
 Skills = dict[str, int]
 
 
-# Built once: json.dumps with options makes a new encoder on every call.
-_info_json = json.JSONEncoder(ensure_ascii=False).encode
 _sorted_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
@@ -75,6 +74,15 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """An accepted offer: routing's new state, and the caller's CallSid to move into their room ('' for
+    a chat or a callback, whose customer is not on the line)."""
+
+    state: str
+    caller_call: str
+
+
+@dataclass(frozen=True)
 class Reaped:
     handled: int  # offers, retries, overflow steps, maximum waits and wrap-ups acted on
     timed_out: list[str]  # contacts that reached their queue's maximum wait: their callers must be told
@@ -103,7 +111,7 @@ MESSAGES = {
 }
 
 
-class RoutingEngine(RoutingFigures):
+class RoutingEngine(RoutingFigures, RoutingCalls):
     """Queues, agents and offers in Redis; every change also goes out on the event stream."""
 
     def __init__(self, redis: Redis | RedisCluster, config: RoutingConfig | None = None, prefix: str = PREFIX) -> None:
@@ -145,11 +153,12 @@ class RoutingEngine(RoutingFigures):
         caller: str | None = None,
         preferred_agent: str | None = None,
         channel: str = "voice",
+        call_sid: str | None = None,
     ) -> tuple[bool, str]:
         """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs.
 
         Returns (created, state); state "full" means the queue is at its maximum length and the
-        contact was not queued."""
+        contact was not queued. `call_sid`: the caller's call, on the line now (what an accept moves)."""
         if not 0 <= priority <= 9:
             raise ValueError("priority must be between 0 and 9")
         if channel not in CHANNELS:
@@ -160,13 +169,14 @@ class RoutingEngine(RoutingFigures):
             queue,
             priority,
             self.config.offer_timeout_ms,
-            _info_json(info),
+            info_json(info),
             _skills_json(skills),
             caller or "",
             self.config.rering_ms,
             preferred_agent or "",
             self.config.preferred_agent_ms,
             channel,
+            call_sid or "",
         ).partition(" ")
         return created == "1", state
 
@@ -199,20 +209,11 @@ class RoutingEngine(RoutingFigures):
         )
         return str(new_state)
 
-    def accept(self, *, contact_id: str, agent_id: str) -> str:
+    def accept(self, *, contact_id: str, agent_id: str) -> Accepted:
         """Take the agent's offer, if the lease is still live: a chat is 'assigned', a call 'connecting'
         until the agent's leg joins (`joined`) or fails (`join_failed`)."""
-        _ok, state = self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms)
-        return str(state)
-
-    def joined(self, *, contact_id: str, agent_id: str) -> None:
-        """The agent's leg joined the caller: the call is answered (idempotent)."""
-        self._run("joined", contact_id, agent_id, self.today(), self.config.service_level_ms)
-
-    def join_failed(self, *, contact_id: str, agent_id: str, reason: str) -> str:
-        """The agent's leg did not join: the contact goes back with its place, the agent not ready ('missed')."""
-        _ok, state = self._run("join_failed", contact_id, agent_id, reason, self.config.offer_timeout_ms)
-        return str(state)
+        _ok, state, call = self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms)
+        return Accepted(str(state), str(call))
 
     def reject(self, *, contact_id: str, agent_id: str) -> None:
         """Give the offer back: the contact keeps its place and goes to the next agent."""
@@ -220,7 +221,7 @@ class RoutingEngine(RoutingFigures):
 
     def request_callback(self, *, contact_id: str, info: dict[str, Any]) -> str:
         """A waiting caller hung up asking to be called back: the contact keeps its place; returns its state."""
-        _ok, state = self._run("callback", contact_id, _info_json(info))
+        _ok, state = self._run("callback", contact_id, info_json(info))
         return str(state)
 
     def reap(self) -> Reaped:
@@ -244,84 +245,12 @@ class RoutingEngine(RoutingFigures):
         _ok, state = self._run("reprioritize", contact_id, priority, queue or "", self.config.offer_timeout_ms)
         return str(state)
 
-    def transfer(
-        self,
-        *,
-        contact_id: str,
-        agent_id: str,
-        queue: str | None = None,
-        to_agent: str | None = None,
-        context: dict[str, Any] | None = None,
-    ) -> str:
-        """Hand an assigned contact to another queue (keeping its arrival time) or straight to an available
-        agent; `context` (who transferred, their note) goes in the contact's info as `transfer`."""
-        _ok, state = self._run(
-            "transfer",
-            contact_id,
-            agent_id,
-            queue or "",
-            to_agent or "",
-            self.config.offer_timeout_ms,
-            self.config.wrapup_ms,
-            _info_json(context) if context else "",
-        )
-        return str(state)
-
-    def consult(
-        self, *, contact_id: str, agent_id: str, queue: str | None, to_agent: str | None, context: dict[str, Any]
-    ) -> str:
-        """A warm transfer: offer the held caller to a queue's agent or a named agent while the transferring
-        agent stays on the call; returns the contact's state (waiting or offered)."""
-        _ok, state = self._run(
-            "consult",
-            contact_id,
-            agent_id,
-            queue or "",
-            to_agent or "",
-            self.config.offer_timeout_ms,
-            _info_json(context),
-        )
-        return str(state)
-
-    def consult_end(self, *, contact_id: str, agent_id: str, outcome: str) -> str:
-        """The transferring agent completes ('complete': they leave) or cancels ('cancel': the call comes back)."""
-        if outcome not in ("complete", "cancel"):
-            raise ValueError("outcome must be complete or cancel")
-        _ok, state = self._run(
-            "consult_end", contact_id, agent_id, outcome, self.config.offer_timeout_ms, self.config.wrapup_ms
-        )
-        return str(state)
-
     def extend_wrap_up(self, *, agent_id: str, seconds: float, contact_id: str | None = None) -> int:
         """Give the agent more wrap-up time (of a chat, when `contact_id` is one); returns the new end (Unix ms)."""
         if not 0 < seconds <= 3600:
             raise ValueError("extend wrap-up by 1 second to 1 hour")
         _ok, until_ms = self._run("wrapup_extend", agent_id, int(seconds * 1000), contact_id or "")
         return int(until_ms)
-
-    def hold(self, *, contact_id: str, agent_id: str, on: bool) -> str:
-        """Put the agent's call on hold (the caller hears music) or take it back: 'held' or 'resumed'."""
-        _ok, done = self._run("hold", contact_id, agent_id, "1" if on else "0")
-        return str(done)
-
-    def monitor(
-        self,
-        *,
-        contact_id: str,
-        monitor_id: str,
-        mode: str,
-        name: str = "",
-        agent_id: str = "",
-        reason: str = "",
-        hidden: bool = False,
-    ) -> str:
-        """Someone listens in to the agent's live call (`mode` listen, whisper or barge; RoutingError
-        `not_live` unless the call is `agent_id`'s and answered) or, with `mode` '', leaves it ('none' if
-        they were not listening). `hidden`: the agent's console is not told (SHOW_MONITORING=false)."""
-        if mode not in ("listen", "whisper", "barge", ""):
-            raise ValueError("mode must be listen, whisper or barge")
-        _ok, done = self._run("monitor", contact_id, monitor_id, mode, name, agent_id, reason, "1" if hidden else "0")
-        return str(done)
 
     def end_wrap_up(
         self, *, agent_id: str, state: str = "available", reason: str = "", contact_id: str | None = None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, overload
 
 PREFIX = "cc:{rt}:"
 CHANNELS = ("voice", "chat")
 ScriptArg = bytes | str | int | float  # what a Lua script's ARGV takes
+# A contact's info as the scripts store it. Built once: json.dumps with options makes a new encoder
+# on every call.
+info_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def waiting_key(prefix: str, queue: str, channel: str = "voice") -> str:

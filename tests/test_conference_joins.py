@@ -187,3 +187,22 @@ def test_a_late_report_of_an_earlier_leg_does_not_fail_the_leg_ringing_now(
     assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
     assert wait_for_call(system.sandbox_url, call, timeout=20)["status"] == "completed"
     agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "not_ready", "reason": "break"})
+
+
+def test_an_agent_leg_reports_only_its_end(system: System, consoles: tuple[AgentConsole, AgentConsole]) -> None:
+    """Its join comes from the room; initiated, ringing and answered would be three webhooks a call for nothing."""
+    agent1, _ = consoles
+    earlier = len(client_legs(system, f"agent-{agent1.id}"))
+    call = place_call(system.sandbox_url, from_="+8613700137096", to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+    agent1.go("available")
+    contact = agent1.next_event("offer.created")["contact"]
+    assert agent1.accept(contact).status_code == 200
+    agent1.next_event("contact.joined", contact=contact)
+    assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    assert wait_for_call(system.sandbox_url, call, timeout=20)["status"] == "completed"
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "not_ready", "reason": "break"})
+
+    (leg,) = client_legs(system, f"agent-{agent1.id}")[earlier:]
+    leg = wait_for_call(system.sandbox_url, leg["call_sid"], timeout=10)
+    reports = [e.get("callback_event") for e in leg["log"] if e.get("kind") == "status-callback"]
+    assert reports == ["completed"]

@@ -21,7 +21,7 @@ def test_an_accepted_call_connects_until_the_agent_joins_and_only_then_counts_as
 ) -> None:
     available(engine, "a1")
     enqueue(engine, "c1")
-    assert engine.accept(contact_id="c1", agent_id="a1") == "connecting"
+    assert engine.accept(contact_id="c1", agent_id="a1").state == "connecting"
     assert engine.contact("c1").get("answered_at", "") == ""
     assert engine.queue_stats(queue="general")["answered"] == 0
     with pytest.raises(RoutingError):

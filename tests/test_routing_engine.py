@@ -115,6 +115,23 @@ def test_an_accepted_offer_assigns_the_contact_and_makes_the_agent_busy(engine: 
     assert again.value.code == "not_offered"
 
 
+def test_an_accept_names_the_caller_to_move_unless_nobody_is_on_the_line(engine: RoutingEngine) -> None:
+    """The accept moves the caller into their room with the CallSid routing kept since the enqueue (no SQL
+    before the move); a caller who asked to be called back hung up, and a chat has no call to move."""
+    engine.enqueue(contact_id="c1", queue="general", info={}, call_sid="CA" + "1" * 32)
+    engine.enqueue(contact_id="c2", queue="general", info={}, call_sid="CA" + "2" * 32)
+    engine.enqueue(contact_id="c3", queue="general", info={}, channel="chat")
+    assert engine.request_callback(contact_id="c2", info={"callback": True}) == "waiting"
+    for agent_id in ("a1", "a2", "a3"):
+        available(engine, agent_id)
+
+    accepted = {cid: engine.accept(contact_id=cid, agent_id=engine.contact(cid)["agent"]) for cid in ("c1", "c2", "c3")}
+
+    assert accepted["c1"].caller_call == "CA" + "1" * 32 and accepted["c1"].state == "connecting"
+    assert accepted["c2"].caller_call == "" and accepted["c2"].state == "connecting"
+    assert accepted["c3"].caller_call == "" and accepted["c3"].state == "assigned"
+
+
 def test_only_the_agent_offered_the_contact_can_accept_or_reject_it(engine: RoutingEngine) -> None:
     available(engine, "a1")
     available(engine, "a2")

@@ -227,7 +227,7 @@ class RoutingMachine(UnusualOperations, RoutingInvariants, RuleBasedStateMachine
             self.refused("expired", lambda: self.engine.accept(contact_id=cid, agent_id=agent))
             return
         voice = self.contacts[cid].channel == "voice"
-        assert self.engine.accept(contact_id=cid, agent_id=agent) == ("connecting" if voice else "assigned")
+        assert self.engine.accept(contact_id=cid, agent_id=agent).state == ("connecting" if voice else "assigned")
         self.engine.joined(contact_id=cid, agent_id=agent)
         record = self.record("contact", cid)
         assert (record["state"], record["agent"]) == ("assigned", agent)

@@ -10,6 +10,7 @@ if state ~= 'waiting' and state ~= 'offered' then return {'ok', state} end
 local merged = decode(info, {})
 for k, v in pairs(extra) do merged[k] = v end
 redis.call('HSET', c, 'info', cjson.encode(merged), 'callback', '1')
+redis.call('HDEL', c, 'call')  -- nobody to move into a room when an agent accepts
 redis.call('ZREM', MAX_WAITS, cid)
 emit('contact.callback_requested', {contact = cid, queue = q, channel = ch, info = merged})
 return {'ok', state}

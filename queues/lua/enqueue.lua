@@ -1,7 +1,8 @@
 -- ARGV: prefix, now, contact id, queue, priority (0-9, higher first), offer timeout ms, info json,
 -- skills json (skill -> minimum level, on top of the queue's own), caller (E.164 or ''),
 -- re-ring window ms (a caller who hung up while waiting and rings back within it gets their
--- place back), preferred agent (''), preference ms, channel (voice|chat).
+-- place back), preferred agent (''), preference ms, channel (voice|chat), the caller's call (a
+-- CallSid, '' for none: a chat, a callback; kept so an accept moves the caller without asking SQL).
 -- Returns one string (cheaper for the client than a list): '1 <state>' when the contact was queued
 -- ('1 offered' or '1 waiting'), '0 <state>' when it existed already, '0 full' when the queue is full.
 local cid, q, priority, timeout_ms, info = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
@@ -9,6 +10,7 @@ local own = decode(ARGV[8], {})
 local caller, rering_ms = ARGV[9] or '', num(ARGV[10], 0)
 local preferred, prefer_ms = ARGV[11] or '', num(ARGV[12], 0)
 local ch = ARGV[13] == 'chat' and 'chat' or 'voice'
+local call = ARGV[14] or ''
 local c = ckey(cid)
 if redis.call('EXISTS', c) == 1 then
   -- Idempotent per provider id: a retried webhook changes nothing.
@@ -41,7 +43,7 @@ local rec = {queue = q, channel = ch, score = score, needs = cjson.encode(needs)
   needs_table = needs, info_table = cjson.decode(info)}
 local fields = {'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
   'enqueued_at', NOW, 'score', score, 'info', info,
-  'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms}  -- state and agent: below
+  'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms, 'call', call}  -- state, agent: below
 local preferred_state = preferred ~= '' and redis.call('HGET', akey(preferred), 'state') or nil
 local staffed = {available = true, reserved = true, busy = true, wrap_up = true}
 if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
