@@ -11,11 +11,17 @@ from __future__ import annotations
 import logging
 
 from agents import conference
-from agents.service import AgentActionError, audit_action, routing_refusals, transfer_context
+from agents.service import (
+    AgentActionError,
+    audit_action,
+    check_assigned,
+    held_while_routed,
+    routing_refusals,
+    transfer_context,
+)
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
-from contactcenter.telephony import TelephonyError
 from contactcenter.users.auth import CurrentUser
 
 log = logging.getLogger(__name__)
@@ -34,26 +40,16 @@ def start(
 ) -> str:
     """Hold the caller and offer the call to the target while the agent stays on; returns routing's state."""
     context = transfer_context(services, agent=agent, queue=queue, to_agent=to_agent, note=note, kind="warm")
-    routing = services.routing.contact(str(contact_id))
-    if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
-        raise AgentActionError("This contact is not assigned to you (any more).", code="not_yours")
+    check_assigned(services, agent=agent, contact_id=contact_id)
     caller_sid = _caller_sid(services, contact_id)
-    try:
-        conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=True)
-    except TelephonyError as exc:
-        raise AgentActionError(f"The caller could not be put on hold for the transfer: {exc}", 502) from exc
-    try:
-        with routing_refusals():
-            state = services.routing.consult(
-                contact_id=str(contact_id),
-                agent_id=str(agent.id),
-                queue=queue,
-                to_agent=str(to_agent) if to_agent is not None else None,
-                context=context,
-            )
-    except AgentActionError:
-        conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)  # as it was
-        raise
+    with held_while_routed(services, contact_id=contact_id, caller_sid=caller_sid):
+        state = services.routing.consult(
+            contact_id=str(contact_id),
+            agent_id=str(agent.id),
+            queue=queue,
+            to_agent=str(to_agent) if to_agent is not None else None,
+            context=context,
+        )
     with services.db.session() as session:
         record_event(
             session,

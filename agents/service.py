@@ -50,6 +50,33 @@ def routing_refusals() -> Iterator[None]:
         raise AgentActionError(str(exc), code=exc.code) from exc
 
 
+def check_assigned(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
+    """Refuse unless the contact is the agent's, answered."""
+    routing = services.routing.contact(str(contact_id))
+    if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
+        raise AgentActionError("This contact is not assigned to you (any more).", code="not_yours")
+
+
+@contextmanager
+def held_while_routed(services: Services, *, contact_id: int, caller_sid: str | None) -> Iterator[None]:
+    """Hold the caller (music first: never alone in a silent room) while routing hands the call on; a
+    refusal takes them off hold again, as it was. `caller_sid` None: a chat, nobody to hold."""
+    if caller_sid is None:
+        with routing_refusals():
+            yield
+        return
+    try:
+        conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=True)
+    except TelephonyError as exc:
+        raise AgentActionError(f"The caller could not be put on hold for the transfer: {exc}", 502) from exc
+    try:
+        with routing_refusals():
+            yield
+    except AgentActionError:
+        conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
+        raise
+
+
 def audit_action(
     services: Services, agent: CurrentUser, subject_type: str, subject_id: int, kind: str, **data: object
 ) -> None:
@@ -224,30 +251,18 @@ def transfer(
     """Hand the contact to another queue or agent with a note for them; the ticket stays the same, the
     agent goes to wrap-up. A caller waits on hold in their room until the next agent's phone joins."""
     context = transfer_context(services, agent=agent, queue=queue, to_agent=to_agent, note=note, kind="cold")
-    routing = services.routing.contact(str(contact_id))
-    if routing.get("agent") != str(agent.id) or routing.get("state") != "assigned":
-        raise AgentActionError("This contact is not assigned to you (any more).", code="not_yours")
+    check_assigned(services, agent=agent, contact_id=contact_id)
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
         caller_sid, is_chat = contact.provider_id, contact.channel == "chat"
-    if not is_chat:  # music first: the caller must never be alone in a silent room
-        try:
-            conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=True)
-        except TelephonyError as exc:
-            raise AgentActionError(f"The caller could not be put on hold for the transfer: {exc}", 502) from exc
-    try:
-        with routing_refusals():
-            state = services.routing.transfer(
-                contact_id=str(contact_id),
-                agent_id=str(agent.id),
-                queue=queue,
-                to_agent=str(to_agent) if to_agent is not None else None,
-                context=context,
-            )
-    except AgentActionError:
-        if not is_chat:  # as it was: the agent keeps talking to the caller
-            conference.hold_caller(services, contact_id=contact_id, caller_sid=caller_sid, on=False)
-        raise
+    with held_while_routed(services, contact_id=contact_id, caller_sid=None if is_chat else caller_sid):
+        state = services.routing.transfer(
+            contact_id=str(contact_id),
+            agent_id=str(agent.id),
+            queue=queue,
+            to_agent=str(to_agent) if to_agent is not None else None,
+            context=context,
+        )
     with services.db.session() as session:
         contacts.mark_transferred(
             session,
