@@ -2,34 +2,9 @@
 // supervisor websocket (/supervisors/ws: a snapshot, then routing events; see agents/events.md);
 // today's figures and the charts are in wallboard-charts.js.
 // Actions are the supervisor HTTP endpoints; their effects come back as events. All text goes
-// through textContent.
+// through textContent. The words (zh, en) are in wallboard-i18n.js.
 "use strict";
 
-const LABELS = {
-  zh: {
-    title: "监控大屏", logout: "退出", history: "排队与服务水平", agents: "坐席", waiting: "排队中的客户",
-    agent: "坐席", state: "状态", in_state: "持续", contact: "当前联系", actions: "操作", queue: "队列",
-    caller: "来电", wait: "等待", priority: "优先级", nobody_waiting: "无人排队", lang: "English",
-    waiting_now: "排队", longest: "最长等待", sl: "服务水平", asa: "平均应答", abandoned: "放弃率",
-    set_state: "设置", move: "转队列", reprioritize: "改优先级", team: "团队", all_teams: "全部团队",
-    chats: "会话", callback: "回呼", connection: "连接", series_waiting: "排队数", series_sl: "服务水平 %",
-    reason: "原因", key: "重点客户", no_history: "暂无数据(每分钟采样一次)",
-    states: { available: "就绪", not_ready: "小休", offline: "离线", reserved: "振铃", busy: "通话中", wrap_up: "话后处理" },
-    channels: { voice: "电话", chat: "在线" },
-  },
-  en: {
-    title: "Wallboard", logout: "Log out", history: "Waiting and service level", agents: "Agents",
-    waiting: "Waiting contacts", agent: "Agent", state: "State", in_state: "For", contact: "Current contact",
-    actions: "Actions", queue: "Queue", caller: "Caller", wait: "Waiting", priority: "Priority",
-    nobody_waiting: "Nobody waiting", lang: "中文", waiting_now: "Waiting", longest: "Longest wait",
-    sl: "Service level", asa: "Avg. answer", abandoned: "Abandoned", set_state: "Set", move: "Move",
-    reprioritize: "Priority", team: "Team", all_teams: "All teams", chats: "chats", callback: "callback",
-    connection: "connection", series_waiting: "Waiting", series_sl: "Service level %", reason: "reason",
-    key: "key account", no_history: "No samples yet (one a minute)",
-    states: { available: "Available", not_ready: "Not ready", offline: "Offline", reserved: "Ringing", busy: "Busy", wrap_up: "Wrap-up" },
-    channels: { voice: "call", chat: "chat" },
-  },
-};
 const STATES = ["available", "not_ready", "offline"];
 const PING_MS = 10000;
 const STATS_MS = 5000;
