@@ -17,6 +17,7 @@ from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import Invalid, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
+from queues import service as queues
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -79,9 +80,16 @@ async def screen_pop_of(request: Request) -> Response:
 
 
 async def console_options(request: Request) -> Response:
-    """The lists and timings the console offers (all settings)."""
+    """The lists and timings the console offers (settings), and every queue's display name: the agent's own
+    queues, any queue a transfer may go to (the server takes any) and any in a customer's history."""
     await require_user(request, AGENT_ROLES)
-    settings = request.app.state.services.settings
+    services = request.app.state.services
+    settings = services.settings
+
+    def names() -> dict[str, str]:
+        with services.db.session() as session:
+            return queues.display_names(session)
+
     return JSONResponse(
         {
             "not_ready_reasons": list(settings.not_ready_reasons),
@@ -94,6 +102,7 @@ async def console_options(request: Request) -> Response:
             "auto_answer": settings.auto_answer,
             "agent_ring_seconds": settings.agent_ring_seconds,
             "show_monitoring": settings.show_monitoring,
+            "queue_names": await run_in_threadpool(names),
         }
     )
 

@@ -24,3 +24,10 @@ def create_queue(session: Session, *, name: str, display_name: str, actor: str =
 def queue_names(session: Session) -> set[str]:
     """Names of every defined queue."""
     return set(session.scalars(select(Queue.name)))
+
+
+def display_names(session: Session) -> dict[str, str]:
+    """Every queue's name for people (`repair` → "报修 Repairs"), by its code."""
+    return {
+        name: display for name, display in session.execute(select(Queue.name, Queue.display_name).order_by(Queue.name))
+    }

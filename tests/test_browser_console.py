@@ -1,21 +1,27 @@
 """The agent console in a real browser (Debian's chromium, driven by Playwright): log in, go available,
-a sandbox call rings, accept and answer, talk, wrap up with a return visit planned; and a dropped
-socket mid-offer neither loses the offer nor leaves the screen stale."""
+a sandbox call rings, accept and answer, talk, wrap up with a return visit planned; times in the hotline's
+zone and words, not codes, on the screen pop and the ticket; and a dropped socket mid-offer neither
+loses the offer nor leaves the screen stale."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from contactcenter.contacts.models import Contact
 from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System, start_system, stop_system
 from tests.console import AgentConsole
+from tests.hotline import wait_until
 from twilio_sandbox import place_call
+from twilio_sandbox.client import wait_for_call
 
 pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
 
@@ -107,6 +113,76 @@ def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: S
     assert ticket["status"] == "resolved" and ticket["category"] == "repair"
     assert ticket["notes"][-1]["body"] == "更换了轴承 bearing replaced <b>under warranty</b>"
     page.close()
+
+
+def shown_in_the_hotline_zone(iso: str) -> str:
+    """A stored UTC time as the console must show it: the hotline's wall clock (TIMEZONE: Asia/Shanghai)."""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_the_screen_pop_and_the_ticket_show_times_in_the_hotline_zone_and_words_not_codes(
+    system: System, browser: Any
+) -> None:
+    """The browser runs in UTC here (as the machine does): a time sliced from the stored value would be
+    eight hours off Shanghai's. Channel, queue and statuses show in words, in either language."""
+    from playwright.sync_api import expect
+
+    caller = "+8613500135011"  # an unknown number: its history is found by the number
+    page = console_of(browser, system, "agent1")
+    page.click("#go-offline")
+    expect(page.locator("#state-badge")).to_have_text("离线")
+    for queue in ("咨询 General enquiries", "报修 Repairs", "投诉 Complaints"):
+        expect(page.locator("#queues")).to_contain_text(queue)
+    expect(page.locator("#day-levels")).to_contain_text("报修 Repairs")
+    expect(page.locator("#day-levels")).not_to_contain_text("repair")
+
+    first = place_call(system.sandbox_url, from_=caller, to=HOTLINE, digits=["1", "3"], hangup_after_queue=1)
+    assert wait_for_call(system.sandbox_url, first, timeout=30)["queue_result"] == "hangup"
+    engine = system.sql()
+    try:
+
+        def abandoned() -> bool:
+            with engine.connect() as conn:
+                return conn.scalar(select(Contact.status).where(Contact.provider_id == first)) == "abandoned"
+
+        wait_until(abandoned, timeout=15)
+    finally:
+        engine.dispose()
+
+    page.click("#go-available")
+    expect(page.locator("#state-badge")).to_have_text("就绪")
+    place_call(system.sandbox_url, from_=caller, to=HOTLINE, digits=["1", "2"], talk_seconds=30)
+    offer = page.locator("#offers .offer")
+    expect(offer).to_be_visible(timeout=20_000)
+    pop = system.login("supervisor").get(f"/api/agent/contacts/{offer.get_attribute('data-contact')}/screen-pop").json()
+    [before] = pop["recent_contacts"]
+    recent = offer.locator("ul.recent li")
+    expect(recent).to_have_text(f"{shown_in_the_hotline_zone(before['created_at'])} · 电话 · 投诉 / Complaint · 已放弃")
+
+    page.keyboard.press("Alt+a")
+    expect(page.locator("#call-title")).to_have_text("通话中", timeout=15_000)
+    contacts = page.locator("#ticket-contacts")
+    expect(contacts).to_have_text(
+        f"{shown_in_the_hotline_zone(pop['contact']['created_at'])} 电话 → 报修 Repairs · 已接通 · 王芳 Wang Fang",
+        timeout=10_000,  # loaded while the call connects, shown again once it has
+    )
+    expect(page.locator("#transfer-queue option[value=repair]")).to_have_text("报修 Repairs")
+
+    page.click("#lang")
+    expect(contacts).to_contain_text("Call → 报修 Repairs · Connected")
+    expect(page.locator("#call-pop ul.recent")).to_contain_text("· Call · 投诉 / Complaint · Abandoned")
+    page.click("#lang")
+    for shown in (contacts, page.locator("#call-pop"), page.locator("#queues"), page.locator("#day-levels")):
+        for code in ("voice", "queued", "connected", "abandoned", "repair ·", "general", "complaints"):
+            expect(shown).not_to_contain_text(code)
+
+    page.click("#end")
+    form = page.locator("#call-wrapup form.wrapup")
+    expect(form).to_be_visible(timeout=10_000)
+    form.locator("select[name=disposition]").select_option("resolved")
+    form.locator("button[value=available]").click()
+    expect(page.locator("#state-badge")).to_have_text("就绪", timeout=10_000)
+    page.close()  # available, as the first test leaves agent1: the warm transfer's call comes to agent1 first
 
 
 def test_the_console_switches_language_and_keeps_the_choice(system: System, browser: Any) -> None:

@@ -50,6 +50,19 @@ def test_the_console_offers_the_lists_the_hotline_configured(agent1: AgentConsol
     assert options["follow_up_kinds"] == ["callback", "return_visit"]
 
 
+def test_the_console_options_name_every_queue_an_agent_may_see_in_words(agent1: AgentConsole) -> None:
+    """The console shows queues by name, never by code: the agent's own, the ones a transfer may go to
+    (any queue: the server checks only that it exists) and any in a customer's history."""
+    options = agent1.http.get("/api/agent/options").json()
+    assert options["queue_names"] == {
+        "complaints": "投诉 Complaints",
+        "general": "咨询 General enquiries",
+        "repair": "报修 Repairs",
+    }
+    assert set(agent1.http.get("/api/me").json()["queues"]) <= set(options["queue_names"])
+    assert options["timezone"] == "Asia/Shanghai"  # the console shows stored UTC times in it
+
+
 def test_not_ready_needs_one_of_the_configured_reasons(agent1: AgentConsole) -> None:
     refused = agent1.post("/api/agent/state", {"state": "not_ready", "reason": "nap"})
     assert refused.status_code == 400 and "break, meal" in refused.json()["error"]

@@ -22,7 +22,7 @@ const ConsoleChat = (() => {
     panel.lastId = message.id;
     const item = el("li", `message ${message.sender}`);
     item.append(el("span", "who", message.sender === "agent" ? message.author || "" : message.sender === "customer" ? "" : "·"),
-      el("span", "body", message.body), el("time", "muted", (message.created_at || "").slice(11, 16)));
+      el("span", "body", message.body), el("time", "muted", ConsoleText.when(message.created_at, true)));
     const list = panel.card.querySelector(".messages");
     list.append(item);
     list.scrollTop = list.scrollHeight;

@@ -36,6 +36,10 @@ const CONSOLE_LABELS = {
     category_return_exchange: "退换货", category_other: "其他",
     monitor_listen: "正在监听本通话", monitor_whisper: "正在对您耳语(客户听不到)",
     monitor_barge: "已加入通话(客户也能听到)",
+    channel_voice: "电话", channel_chat: "在线会话", ivr: "语音导航",
+    contact_ivr: "语音导航中", contact_queued: "排队中", contact_callback: "等待回电", contact_connected: "已接通",
+    contact_ended: "已结束", contact_abandoned: "已放弃",
+    recordings: "录音", recording_pending: "处理中", recording_stored: "已保存", recording_failed: "保存失败",
   },
   en: {
     title: "Agent console", available: "Available", not_ready: "Not ready", offline: "Offline", logout: "Log out",
@@ -70,6 +74,10 @@ const CONSOLE_LABELS = {
     category_order: "Order and delivery", category_return_exchange: "Return or exchange", category_other: "Other",
     monitor_listen: "is listening to this call", monitor_whisper: "is whispering to you (the caller cannot hear)",
     monitor_barge: "has joined the call (the caller hears them too)",
+    channel_voice: "Call", channel_chat: "Chat", ivr: "IVR",
+    contact_ivr: "In the IVR", contact_queued: "Waiting", contact_callback: "Waiting for a callback",
+    contact_connected: "Connected", contact_ended: "Ended", contact_abandoned: "Abandoned",
+    recordings: "Recordings", recording_pending: "Processing", recording_stored: "Stored", recording_failed: "Failed",
   },
 };
 
@@ -84,6 +92,33 @@ const ConsoleText = {
     const key = `${prefix}_${value}`;
     const words = CONSOLE_LABELS[this.lang][key];
     return words !== undefined ? words : String(value || "").replace(/_/g, " ");
+  },
+  // What the server says (GET /api/agent/options): the hotline's time zone and the queues' names.
+  timezone: "Asia/Shanghai",
+  queueNames: {},
+  configure(options) {
+    if (options.timezone) this.timezone = options.timezone;
+    this.queueNames = options.queue_names || {};
+  },
+  // A queue by its display name ("报修 Repairs"); a queue the server did not name, as readable as its code.
+  queue(name) {
+    if (!name) return "";
+    const shown = this.queueNames[name];
+    if (shown) return shown;
+    const words = String(name).replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  },
+  // A stored (UTC) time as the hotline's wall clock: "2026-12-06 22:27"; `clock` gives only "22:27".
+  when(iso, clock) {
+    const at = iso ? new Date(iso) : null;
+    if (!at || Number.isNaN(at.getTime())) return "";
+    let zone = this.timezone;
+    try { new Intl.DateTimeFormat("en", { timeZone: zone }); } catch (error) { zone = "Asia/Shanghai"; }
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(at).map((part) => [part.type, part.value]));
+    const time = `${parts.hour}:${parts.minute}`;
+    return clock ? time : `${parts.year}-${parts.month}-${parts.day} ${time}`;
   },
   apply(root) {
     root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });

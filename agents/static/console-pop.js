@@ -11,7 +11,6 @@ const ConsoleParts = (() => {
     return node;
   };
   const clock = (total) => `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
-  const day = (iso) => (iso ? iso.slice(0, 16).replace("T", " ") : "");
 
   function row(list, label, value) {
     list.append(el("dt", "", label), el("dd", "", value === undefined || value === null || value === "" ? "—" : value));
@@ -39,7 +38,9 @@ const ConsoleParts = (() => {
       parts.push(el("h3", "", t("recent")));
       const recent = el("ul", "recent");
       for (const c of data.recent_contacts || []) {
-        recent.append(el("li", "", `${day(c.created_at)} · ${c.channel} · ${c.choice || c.queue || ""} · ${c.disposition || c.status}${c.agent ? " · " + c.agent : ""}`));
+        const outcome = c.disposition ? ConsoleText.code("disposition", c.disposition) : ConsoleText.code("contact", c.status);
+        const topic = c.choice || (c.queue ? ConsoleText.queue(c.queue) : t("ivr"));
+        recent.append(el("li", "", `${ConsoleText.when(c.created_at)} · ${ConsoleText.code("channel", c.channel)} · ${topic} · ${outcome}${c.agent ? " · " + c.agent : ""}`));
       }
       if (!recent.children.length) recent.append(el("li", "muted", t("none")));
       parts.push(recent, el("h3", "", t("open_tickets")));
@@ -53,11 +54,13 @@ const ConsoleParts = (() => {
     container.replaceChildren(...parts);
   }
 
+  // The options of a select: each value in words, by a ConsoleText.code prefix or a function of the value.
   function fill(select, values, prefix, blank) {
+    const words = typeof prefix === "function" ? prefix : (value) => ConsoleText.code(prefix, value);
     const options = blank ? [el("option", "", blank)] : [];
     if (blank) options[0].value = "";
     for (const value of values) {
-      const option = el("option", "", ConsoleText.code(prefix, value));
+      const option = el("option", "", words(value));
       option.value = value;
       options.push(option);
     }

@@ -10,7 +10,6 @@ const view = {
   contacts: new Map(), // id → {contact, channel, state, deadline, enqueued_at, info, answered_at, ended_at, pop}
   lastSeq: null,
   options: {},
-  ticketId: null,
 };
 let socket = null;
 let lastHeard = 0;
@@ -62,8 +61,8 @@ function applyEvent(event) {
       if (known && known.channel === "chat") { known.state = "assigned"; known.answered_at = event.at; }
       else if (known) known.state = "connecting";
       break;
-    case "contact.joined":
-      if (known) { known.state = "assigned"; known.answered_at = event.at; }
+    case "contact.joined": // the ticket's contact is connected now (stored a moment after this event)
+      if (known) { known.state = "assigned"; known.answered_at = event.at; ConsoleTicket.redraw(known.info?.ticket_id ?? null, 1500); }
       break;
     case "contact.transferred": // we handed it on: its wrap-up is still ours to write
       if (known && known.channel !== "chat" && String(event.agent) === String(view.agent.id)) {
@@ -90,9 +89,8 @@ function applyEvent(event) {
       if (known) {
         known.state = "ended";
         known.ended_at = event.at;
-        view.ticketId = null; // the ticket changed (the recording arrives a moment later): show it fresh
-        const ticketId = (known.info || {}).ticket_id;
-        setTimeout(() => view.contacts.has(known.contact) && view.ticketId === ticketId && loadTicket(ticketId), 3000);
+        ConsoleTicket.redraw(); // the ticket changed (the recording arrives a moment later): show it fresh
+        ConsoleTicket.redraw(known.info?.ticket_id ?? null, 3000);
         loadMyDay();
       }
       break;
@@ -178,23 +176,6 @@ async function loadPop(id) {
   if (response.ok && c) { c.pop = await response.json(); render(); }
 }
 
-async function loadTicket(ticketId) {
-  if (!ticketId) { show("ticket", false); return; }
-  const response = await fetch(`/api/tickets/${ticketId}`);
-  if (!response.ok) return;
-  const ticket = await response.json();
-  view.ticketId = ticketId;
-  text("ticket-number", ticket.number);
-  text("ticket-status", ConsoleText.code("status", ticket.status));
-  text("ticket-category", ticket.category && ConsoleText.code("category", ticket.category));
-  text("ticket-customer", ticket.customer ? ticket.customer.name : "");
-  const fill = (id, items, line) => $(id).replaceChildren(...items.map((item) => ConsoleParts.el("li", "", line(item))));
-  fill("ticket-contacts", ticket.contacts, (c) => `${(c.created_at || "").slice(0, 16).replace("T", " ")} ${c.channel} → ${c.queue || "IVR"} · ${c.status}${c.agent ? " · " + c.agent : ""}`);
-  fill("ticket-notes", ticket.notes, (n) => `${n.author || ""}: ${n.body}`);
-  fill("ticket-recordings", ticket.recordings, (r) => `#${r.id} ${r.status} ${r.duration_seconds || ""}s`);
-  show("ticket", true);
-}
-
 async function loadMyDay() {
   const day = await fetch("/api/agent/stats").then((r) => (r.ok ? r.json() : null)).catch(() => null);
   if (!day) return;
@@ -203,7 +184,7 @@ async function loadMyDay() {
   $("day-levels").replaceChildren(...(day.queues || []).map((q) => {
     const tr = ConsoleParts.el("tr");
     const level = q.service_level_percent == null ? "—" : `${Math.round(q.service_level_percent)}%`;
-    tr.append(ConsoleParts.el("th", "", q.queue), ConsoleParts.el("td", "", `${t("service_level")} ${level}`));
+    tr.append(ConsoleParts.el("th", "", ConsoleText.queue(q.queue)), ConsoleParts.el("td", "", `${t("service_level")} ${level}`));
     return tr;
   }));
 }
@@ -272,7 +253,7 @@ function renderCall(now) {
     }));
   }
   const info = call.info || {};
-  if (info.ticket_id && view.ticketId !== info.ticket_id) loadTicket(info.ticket_id);
+  if (info.ticket_id) ConsoleTicket.load(info.ticket_id);
 }
 
 function render() {
@@ -293,7 +274,7 @@ function render() {
   ConsoleMonitor.render(voiceContact());
   ConsoleChat.render(view, now);
   show("idle", view.contacts.size === 0);
-  if (view.contacts.size === 0) { view.ticketId = null; show("ticket", false); }
+  if (view.contacts.size === 0) ConsoleTicket.hide();
   tick();
 }
 
@@ -342,7 +323,7 @@ $("was-back").addEventListener("click", () => (view.agent.previous_state === "no
   : post("/api/agent/state", { state: view.agent.previous_state })));
 $("go-offline").addEventListener("click", () => post("/api/agent/state", { state: "offline" }));
 $("reason").addEventListener("change", () => $("reason").value && goNotReady());
-$("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); });
+$("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); ConsoleTicket.redraw(); });
 
 document.addEventListener("keydown", (event) => {
   if (!event.altKey || event.ctrlKey || event.metaKey) return;
@@ -384,9 +365,10 @@ async function start() {
   if (!me) return;
   view.agent.id = me.id;
   text("agent-name", me.display_name);
-  text("queues", me.queues.join(", "));
-  ConsoleParts.fill($("transfer-queue"), me.queues, "queue");
   view.options = (await api("GET", "/api/agent/options")) || {};
+  ConsoleText.configure(view.options); // before anything shows a time or a queue
+  text("queues", me.queues.map((q) => ConsoleText.queue(q)).join(", "));
+  ConsoleParts.fill($("transfer-queue"), me.queues, (q) => ConsoleText.queue(q));
   setup();
   render();
   loadMyDay();
