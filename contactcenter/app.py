@@ -92,7 +92,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         with services.db.session() as session:
             publish_all(session, services.routing)  # Redis may be new or rebuilt: routing needs the settings
         app.state.hub = hub
-        hub.start()
+        await hub.start()
         # Chat messages and typing between processes (pub/sub: no socket timeout, it idles by design).
         chat_hub = ChatHub(AsyncRedis.from_url(settings.redis_url or "", health_check_interval=30))
         app.state.chat_hub = chat_hub

@@ -21,6 +21,14 @@ Event = dict[str, Any]
 # Stream entries as this client gets them (RESP2, undecoded); redis-py's types also cover RESP3 and text replies.
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 BACKLOG = 1000  # events buffered per subscriber before it is told to resync
+RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # seconds between reads of a failing Redis: doubling from the first to the most
+STOP_TIMEOUT = 5.0
+
+
+def _id_of(stream_id: bytes | str) -> tuple[int, int]:
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    milliseconds, _, sequence = text.partition("-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def _seq_of(stream_id: bytes | str) -> int:
@@ -107,7 +115,12 @@ class Subscription:
 
 
 class EventHub:
-    """Follows the routing event stream and fans events out to subscribers."""
+    """Follows the routing event stream and fans events out to subscribers.
+
+    It never stops on its own: an event whose dispatch fails is logged and skipped, and a Redis error is
+    logged and retried with a short backoff, reading on after the last entry handed out. Its first
+    position is the stream's end when `start` returns, so nothing added after that is missed (the
+    server accepts sockets only once the app's start-up is over)."""
 
     def __init__(self, redis: Redis, key: str) -> None:
         self.redis = redis
@@ -115,15 +128,32 @@ class EventHub:
         self._by_agent: dict[str, set[Subscription]] = defaultdict(set)
         self._everyone: set[Subscription] = set()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        # The id of the last entry handed out, or of the stream's end at start; never "$" (XREAD's "from
+        # now on"), which skips what is added between two reads and while the connection is down.
+        self.position: bytes | str = "0-0"
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        self.position = await self._stream_end()
         self._task = asyncio.create_task(self._follow(), name="event-hub")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Ends the follow task within STOP_TIMEOUT. One cancel may not be enough: redis-py sends each
+        command through asyncio.wait_for when the client has a socket timeout, and on Python 3.11
+        wait_for drops a cancel that comes just after the command was written (it returns the inner
+        result instead). So the task is also told to stop, and cancelled again until it has."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + STOP_TIMEOUT
+            while not task.done() and loop.time() < deadline:
+                task.cancel()
+                await asyncio.wait([task], timeout=0.05)
+            if not task.done():
+                log.error("the event hub did not stop within %s s", STOP_TIMEOUT)
+            elif not task.cancelled() and task.exception() is not None:
+                log.error("the event hub had stopped on an error", exc_info=task.exception())
         await self.redis.aclose()
 
     @contextlib.asynccontextmanager
@@ -153,21 +183,45 @@ class EventHub:
                 sub.push(event)
 
     async def _follow(self) -> None:
-        last_id: bytes | str = "$"  # then the id of the last entry read
-        while True:
+        delay: float | None = None  # the wait before the next try while Redis fails
+        while not self._stopping:
             try:
-                reply = await self.redis.xread({self.key: last_id}, block=1000, count=500)
+                reply = await self.redis.xread({self.key: self.position}, block=1000, count=500)
                 replies = cast(list[tuple[bytes, Entries]], reply)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Redis restarting: keep trying, consoles resync on reconnect
-                log.exception("reading the event stream failed; retrying")
-                await asyncio.sleep(1)
+                if not replies:  # nothing new for a while: check the stream did not start over
+                    await self._check_not_started_over()
+            except Exception:  # Redis restarting, a connection killed: read on from the same position
+                if self._stopping:
+                    return
+                delay = RETRY_FIRST if delay is None else min(delay * 2, RETRY_MAX)
+                log.warning("reading the event stream failed; retrying in %.1f s", delay, exc_info=True)
+                await asyncio.sleep(delay)
                 continue
+            if delay is not None:
+                log.warning("reading the event stream again, after %r", self.position)
+                delay = None
             for _key, entries in replies:
                 for stream_id, fields in entries:
-                    last_id = stream_id
-                    self._dispatch(_decode(fields))
+                    self.position = stream_id
+                    try:
+                        self._dispatch(_decode(fields))
+                    except Exception:  # one bad entry (or subscriber) must not end delivery for all
+                        log.exception("handing out event %r failed; skipped", stream_id)
+
+    async def _stream_end(self) -> bytes | str:
+        """The id of the stream's last entry ("0-0" while the stream is empty or missing)."""
+        last = cast(Entries, await self.redis.xrevrange(self.key, count=1))
+        return last[0][0] if last else "0-0"
+
+    async def _check_not_started_over(self) -> None:
+        """A Redis that lost its data (flushed, restarted without persistence) numbers events from 1
+        again: read from the stream's start, not after an id it will reach only much later."""
+        end = await self._stream_end()
+        if _id_of(end) < _id_of(self.position):
+            log.warning(
+                "the event stream started over (ends at %r, read up to %r): reading it again", end, self.position
+            )
+            self.position = "0-0"
 
     async def since(self, seq: int) -> list[Event] | None:
         """Events after `seq`, or None when some of them are no longer kept (resync needed)."""
