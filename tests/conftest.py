@@ -58,6 +58,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test against a system started as processes shows what those processes printed (the
+    web process logs an event hub that stopped delivering, a worker's error): without it, a failure
+    of a browser test in CI says only that the page never changed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    system = getattr(item, "funcargs", {}).get("system")
+    if report.failed and isinstance(system, ProcessSystem):
+        report.sections.append(("the system's output (its last 150 lines)", "".join(system.output[-150:])))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def nothing_left_running() -> Iterator[None]:
     """Fails the run if a process a test started still runs once every fixture has stopped (it is
