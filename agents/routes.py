@@ -16,7 +16,7 @@ from agents.schemas import Mute, Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import Invalid, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
-from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
+from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, current_user, require_user
 from queues import service as queues
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,8 +43,10 @@ def _contact_id(request: Request) -> int:
 
 
 async def _act(request: Request, action: Any, **kwargs: Any) -> Response:
-    agent = await require_user(request, AGENT_ROLES)
-    result = await run_in_threadpool(action, request.app.state.services, agent=agent, **kwargs)
+    services = request.app.state.services
+    result = await run_in_threadpool(
+        as_user(request, AGENT_ROLES, lambda agent: action(services, agent=agent, **kwargs))
+    )
     return JSONResponse({"ok": True, **({"state": result} if isinstance(result, str) else {})})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +13,8 @@ from starlette.requests import HTTPConnection
 from contactcenter.context import Services
 from contactcenter.errors import Forbidden, NotLoggedIn
 from contactcenter.users.models import Role, User
+
+T = TypeVar("T")
 
 QA_ROLES = frozenset({Role.QA, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
 AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
@@ -60,9 +64,24 @@ async def current_user(conn: HTTPConnection) -> CurrentUser | None:
 
 async def require_user(conn: HTTPConnection, roles: frozenset[str] | None = None) -> CurrentUser:
     """The logged-in user; 401 if nobody is, 403 if their role may not do this."""
-    user = await current_user(conn)
+    return _checked(await current_user(conn), roles)
+
+
+def _checked(user: CurrentUser | None, roles: frozenset[str] | None) -> CurrentUser:
     if user is None:
         raise NotLoggedIn("Log in first.")
     if roles is not None and user.role not in roles:
         raise Forbidden(f"Your role ({user.role}) may not do this.")
     return user
+
+
+def as_user(conn: HTTPConnection, roles: frozenset[str], action: Callable[[CurrentUser], T]) -> Callable[[], T]:
+    """`action` done as the logged-in user (checked as `require_user` does), for the thread pool: the
+    user is read in the same hop as the work (one hop fewer on an agent's accept, on the caller's path)."""
+    user_id = conn.session.get("user_id")
+    services = conn.app.state.services
+
+    def run() -> T:
+        return action(_checked(_load(services, user_id) if isinstance(user_id, int) else None, roles))
+
+    return run
