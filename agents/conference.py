@@ -52,12 +52,17 @@ def agent_of_label(label: str) -> int | None:
     return int(number) if prefix == "agent" and number.isdigit() else None
 
 
+def live_key(contact_id: int) -> str:
+    """The Redis hash of a contact's live room (LiveCall)."""
+    return f"call:{contact_id}"
+
+
 class LiveCall:
     """The live state of one contact's room in Redis: what Twilio told us and what we asked of it."""
 
     def __init__(self, services: Services, contact_id: int) -> None:
         self.redis = services.redis
-        self.key = f"call:{contact_id}"
+        self.key = live_key(contact_id)
 
     def get(self, field: str) -> str:
         value = self.redis.hget(self.key, field)

@@ -92,6 +92,9 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         with services.db.session() as session:
             publish_all(session, services.routing)  # Redis may be new or rebuilt: routing needs the settings
         app.state.hub = hub
+        # For webhooks answered on the event loop when Redis alone can answer them (ivr/routes.py): a
+        # short timeout, since a slow Redis must not hold the loop's other work for long.
+        app.state.quick_redis = AsyncRedis.from_url(settings.redis_url or "", socket_timeout=2)
         await hub.start()
         # Chat messages and typing between processes (pub/sub: no socket timeout, it idles by design).
         chat_hub = ChatHub(AsyncRedis.from_url(settings.redis_url or "", health_check_interval=30))
@@ -118,6 +121,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await hub.stop()
+            await app.state.quick_redis.aclose()
             await chat_hub.stop()
             services.close()
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from twilio.twiml.voice_response import VoiceResponse
 
-from agents import conference_events, monitoring
+from agents import conference, conference_events, monitoring
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
 from contactcenter.customers.service import normalize_phone
@@ -108,11 +110,23 @@ def wait_key(services: Services, request: Request, params: Params) -> str:
     return waiting.wait_key(services, contact_id=query_id(request, "contact"), digits=params.get("Digits"))
 
 
-def queue_result(services: Services, request: Request, params: Params) -> str:
+def _queue_result(request: Request, params: Params) -> tuple[int, str]:
     (result,) = require(params, "QueueResult")
     if result not in QUEUE_RESULTS:
         raise BadWebhook(f"unknown QueueResult {result!r}")
-    return waiting.queue_result(services, contact_id=query_id(request, "contact"), result=result)
+    return query_id(request, "contact"), result
+
+
+def queue_result(services: Services, request: Request, params: Params) -> str:
+    contact_id, result = _queue_result(request, params)
+    return waiting.queue_result(services, contact_id=contact_id, result=result)
+
+
+async def moved_on(services: Services, request: Request, params: Params) -> str | None:
+    """A caller who left the queue for their agent is answered on the event loop: Twilio asks this on the
+    way from the queue to the room, and a thread-pool hop there is time the caller waits."""
+    _, result = _queue_result(request, params)
+    return str(VoiceResponse()) if result in waiting.MOVED_ON else None
 
 
 def timed_out(services: Services, request: Request, params: Params) -> str:
@@ -145,6 +159,22 @@ def _dial_status(value: str) -> str:
 def connect(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
     return service.connect_agent(services, contact_id=query_id(request, "contact"))
+
+
+async def connect_ready(services: Services, request: Request, params: Params) -> str | None:
+    """The caller's room as the accept prepared it, read on the event loop (no thread, no SQL): the
+    caller waits for this answer before they can hear their agent (bench/calls.py). Anything else —
+    not prepared, the call moved on, Redis failing — is left to `connect`."""
+    require(params, "CallSid")
+    contact_id = query_id(request, "contact")
+    try:
+        async with request.app.state.quick_redis.pipeline(transaction=False) as pipe:
+            pipe.hget(services.routing.contact_key(str(contact_id)), "state")
+            pipe.hget(conference.live_key(contact_id), "connect")
+            state, ready = await pipe.execute()
+    except RedisError:
+        return None
+    return ready.decode() if state in (b"connecting", b"assigned") and ready else None
 
 
 def conference_done(services: Services, request: Request, params: Params) -> str:
@@ -284,11 +314,11 @@ routes = [
     Route("/twilio/voice/callback", webhook(callback_step), methods=["POST"]),
     Route("/twilio/voice/wait", webhook(wait), methods=["POST"]),
     Route("/twilio/voice/wait-key", webhook(wait_key), methods=["POST"]),
-    Route("/twilio/voice/queue-result", webhook(queue_result), methods=["POST"]),
+    Route("/twilio/voice/queue-result", webhook(queue_result, quick=moved_on), methods=["POST"]),
     Route("/twilio/voice/timed-out", webhook(timed_out), methods=["POST"]),
     Route("/twilio/voice/voicemail-done", webhook(voicemail_done), methods=["POST"]),
     Route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"]),
-    Route("/twilio/voice/connect", webhook(connect), methods=["POST"]),
+    Route("/twilio/voice/connect", webhook(connect, quick=connect_ready), methods=["POST"]),
     Route("/twilio/voice/conference-done", webhook(conference_done), methods=["POST"]),
     Route("/twilio/voice/conference", webhook(conference_event), methods=["POST"]),
     Route("/twilio/voice/agent-leg", webhook(agent_leg), methods=["POST"]),

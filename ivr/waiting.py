@@ -76,9 +76,14 @@ def wait_key(services: Services, *, contact_id: int, digits: str | None) -> str:
     return str(response)  # the document ends: Twilio asks the waitUrl for the next round
 
 
+# The caller left the queue for their agent (bridged, or moved to their room by our REST redirect):
+# nothing follows from it here, and the answer is not used.
+MOVED_ON = ("bridged", "bridging-in-process", "redirected")
+
+
 def queue_result(services: Services, *, contact_id: int, result: str) -> str:
     """The caller left Twilio's queue: bridged, hung up, left (callback, voicemail, max wait) or an error."""
-    if result in ("bridged", "bridging-in-process", "redirected"):
+    if result in MOVED_ON:
         return str(VoiceResponse())  # an agent has them, or our REST redirect moved them on
     with open_call(services, contact_id) as call:
         contact = call.contact

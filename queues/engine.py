@@ -343,7 +343,11 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
         raw = self.redis.hgetall(self.prefix + "agent:" + agent_id)
         return {decode(k): decode(v) for k, v in raw.items()}
 
+    def contact_key(self, contact_id: str) -> str:
+        """The Redis hash of a contact's routing record (for readers that cannot use this client)."""
+        return self.prefix + "contact:" + contact_id
+
     def contact(self, contact_id: str) -> dict[str, str]:
         """A contact's routing record (empty if unknown)."""
-        raw = self.redis.hgetall(self.prefix + "contact:" + contact_id)
+        raw = self.redis.hgetall(self.contact_key(contact_id))
         return {decode(k): decode(v) for k, v in raw.items()}
