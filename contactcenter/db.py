@@ -35,8 +35,9 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]
 
 
-def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys, WAL and a busy timeout so several processes share it."""
+def make_engine(url: str, *, for_writing: bool = True) -> Engine:
+    """An engine; SQLite gets foreign keys, WAL and a busy timeout so several processes share it.
+    `for_writing` False: its transactions take no write lock (a reader's, see Database.reading)."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -60,8 +61,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
             # Take the write lock up front: a reader that later writes would otherwise fail with
-            # "database is locked" at once instead of waiting its turn (busy_timeout).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # "database is locked" at once instead of waiting its turn (busy_timeout). A reader's
+            # engine begins a plain (deferred) transaction: one snapshot, no lock to wait for.
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if for_writing else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -91,6 +93,11 @@ class Database:
         self._turns: AbstractContextManager[object] = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
+        in_memory = url.startswith("sqlite") and url.removeprefix("sqlite:///") in ("", ":memory:")
+        separate = self.engine.dialect.name == "sqlite" and not in_memory  # an in-memory one is per engine
+        self.reads = (
+            sessionmaker(make_engine(url, for_writing=False), expire_on_commit=False) if separate else self.sessions
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -103,6 +110,17 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads (it is rolled back). On SQLite it waits for no writer: no turn here,
+        no write lock (WAL readers never block), so a request's login check does not queue behind the
+        IVR's writes or a worker's (measured in bench/calls.py: the accept's tail)."""
+        with self.reads() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied."""
         command.upgrade(alembic_config(self.url), "head")
@@ -110,6 +128,9 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+        reader = self.reads.kw["bind"]
+        if reader is not self.engine:
+            reader.dispose()
 
 
 def alembic_config(url: str) -> Config:

@@ -38,7 +38,7 @@ class CurrentUser:
 
 
 def _load(services: Services, user_id: int) -> CurrentUser | None:
-    with services.db.session() as session:
+    with services.db.reading() as session:
         user = session.get(User, user_id, options=[selectinload(User.queues)])
         if user is None or not user.active:
             return None
