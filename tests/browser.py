@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import DEMO_PASSWORD, System, start_system, stop_system
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 # The docs' pictures are retaken only when asked (UPDATE_SCREENSHOTS=1): otherwise a run would leave
@@ -126,3 +128,20 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
     path = folder / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def browser_system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
+    """The whole system as processes for a browser module. Offers ring for 20 s: a person (and a
+    browser) needs the time to read the card."""
+    require_browser()
+    running = start_system(tmp_path_factory.mktemp("browser"), new_database(), {"OFFER_TIMEOUT_SECONDS": "20"})
+    yield running
+    stop_system(running)
+
+
+def console_of(browser: Any, system: System, username: str) -> Any:
+    """A logged-in console page whose socket is connected."""
+    page = browser.new_page()
+    log_in(page, system.base_url, username, DEMO_PASSWORD, "/console")
+    wait_for(page, "#conn.on")
+    return page
