@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="seconds of accepts per round (default 5; 2 quick)")
     parser.add_argument("--lead", type=float, default=1.0, help="seconds from a caller's ring to its accept")
     parser.add_argument("--ring-seconds", type=float, default=0.0, help="the sandbox's ring delay (default 0)")
+    parser.add_argument(
+        "--dump", type=Path, help="also write every accept's moments (Unix seconds) to this file, one JSON line each"
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.seconds = args.seconds or (2.0 if args.quick else 5.0)
@@ -91,6 +94,16 @@ async def measure(report: Report, stack: Stack, names: list[str], redis_pid: int
         await driver.close()
 
 
+def dump_accepts(report: Report, path: Path) -> None:
+    """Every accept as one JSON line: where in the run its slow ones fall (together, or spread out)."""
+    moments = ("due", "sent", "answered", "redirected", "caller_in", "agent_in", "connected", "joined_event")
+    with path.open("w") as out:
+        for run in report.rounds:
+            for accept in run.accepts:
+                line = {"path": accept.path, "round": accept.round, "error": accept.error}
+                out.write(json.dumps(line | {name: getattr(accept, name) for name in moments}) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.perf_counter()
@@ -121,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             redis.stop()
     report.took = time.perf_counter() - began
     result = figures(report)
+    if args.dump:
+        dump_accepts(report, args.dump)
     print(table(report, result))
     print(json.dumps(result))
     return 1 if report.problems() else 0
