@@ -129,14 +129,14 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
             moving = pool.submit(
                 conference.bring_caller, services, contact_id=contact_id, call_sid=accepted.caller_call
             )
-        with services.db.session() as session:
+        # Read without the writer's turn: the caller's /connect waits for what is prepared here, and on
+        # SQLite a turn could wait behind the IVR's writes (bench/calls.py --dump: clustered slow joins).
+        with services.db.reading() as session:
             contact = session.get_one(Contact, contact_id)
             is_chat, is_callback = contact.channel == "chat", contact.status == ContactStatus.CALLBACK
             from_number = contact.from_number  # the agent's phone shows who is calling, as a <Dial> to it did
             identity = session.get_one(User, agent.id).client_identity
-            if is_chat:
-                contacts.mark_connected(session, contact=contact, agent_id=agent.id)
-            elif not is_callback:  # a callback's customer is dialled once the agent is in the room
+            if not is_chat and not is_callback:  # a callback's customer is dialled once the agent is in the room
                 if moving is None and not in_room:  # queued before routing kept the caller's CallSid
                     moving = pool.submit(
                         conference.bring_caller, services, contact_id=contact_id, call_sid=contact.provider_id
@@ -144,6 +144,8 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
                 flow = services.flows.for_number(contact.to_number)
                 conference.prepare_caller(services, IvrCall(services, flow, session, contact))
         if is_chat:  # nothing to bridge: the customer's page hears who joined
+            with services.db.session() as session:
+                contacts.mark_connected(session, contact=session.get_one(Contact, contact_id), agent_id=agent.id)
             chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)
         else:
             _ring_agent(
