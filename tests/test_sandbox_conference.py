@@ -23,7 +23,7 @@ from tests.hotline import (
     wait_until,
 )
 from tests.twilio_conference_params import undocumented_in_event, undocumented_in_recording
-from twilio_sandbox import place_call, wait_for_call
+from twilio_sandbox import get_call, place_call, wait_for_call
 
 LEG_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
@@ -110,12 +110,17 @@ def test_an_agent_device_joins_the_waiting_caller_holds_them_and_the_caller_ends
     assert (caller_audio["hears"], caller_audio["heard_by"]) == ([], [])
     assert caller_audio["music"] == env["hotline_url"] + "/hold-music"
     assert [p.call_sid for p in client.conferences(conference_sid).participants.list(hold=True)] == [sid]
+
+    def hold_music_playing() -> bool:
+        return any(e["url"] == "https://music.example.com/hold.mp3" for e in events(get_call(url, sid), "play"))
+
+    # The hold TwiML is fetched, then played: taken off hold in between (a loaded machine), it never plays.
+    wait_until(hold_music_playing)
     assert client.conferences(conference_sid).participants("customer").update(hold=False).hold is False
 
     assert httpx.post(f"{url}/sandbox/calls/{sid}/hangup", json={"side": "caller"}).status_code == 202
     call, leg = wait_for_call(url, sid, timeout=10), wait_for_call(url, agent.call_sid, timeout=10)
     assert call["status"] == "completed" and leg["status"] == "completed" and leg["to"] == "client:agent-1"
-    assert any(e["url"] == "https://music.example.com/hold.mp3" for e in events(call, "play"))
     assert hotline.received("/conference-action", sid)[0]["DialCallStatus"] == "completed"
     assert [p["CallStatus"] for p in hotline.received("/leg-status", agent.call_sid)] == [
         "initiated",

@@ -11,10 +11,16 @@ const ConsoleTicket = (() => {
   function text(id, value) { $(id).textContent = value == null || value === "" ? "—" : String(value); }
   function list(id, items, line) { $(id).replaceChildren(...items.map((item) => ConsoleParts.el("li", "", line(item)))); }
 
+  // What the console knows live of one of its own contacts (routing's word comes before the stored
+  // one): set by console.js; null when it knows nothing newer than the ticket.
+  let live = (_contactId) => null;
+
   function contactLine(c) {
     const where = c.queue ? ConsoleText.queue(c.queue) : t("ivr");
+    const now = live(c.id) || {};
+    const status = now.status || c.status, agent = now.agent || c.agent;
     return `${ConsoleText.when(c.created_at)} ${ConsoleText.code("channel", c.channel)} → ${where}`
-      + ` · ${ConsoleText.code("contact", c.status)}${c.agent ? " · " + c.agent : ""}`;
+      + ` · ${ConsoleText.code("contact", status)}${agent ? " · " + agent : ""}`;
   }
 
   function recordingLine(r) {
@@ -51,5 +57,7 @@ const ConsoleTicket = (() => {
     load(id);
   }
 
-  return { load, hide, redraw };
+  function knowLive(lookup) { live = lookup; }
+
+  return { load, hide, redraw, knowLive };
 })();

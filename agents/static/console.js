@@ -61,8 +61,8 @@ function applyEvent(event) {
       if (known && known.channel === "chat") { known.state = "assigned"; known.answered_at = event.at; }
       else if (known) known.state = "connecting";
       break;
-    case "contact.joined": // the ticket's contact is connected now (stored a moment after this event)
-      if (known) { known.state = "assigned"; known.answered_at = event.at; ConsoleTicket.redraw(known.info?.ticket_id ?? null, 1500); }
+    case "contact.joined": // the ticket's contact is connected now (stored a moment after this event: the panel says so at once)
+      if (known) { known.state = "assigned"; known.answered_at = event.at; ConsoleTicket.redraw(known.info?.ticket_id ?? null); }
       break;
     case "contact.transferred": // we handed it on: its wrap-up is still ours to write
       if (known && known.channel !== "chat" && String(event.agent) === String(view.agent.id)) {
@@ -352,6 +352,12 @@ const Ringer = (() => {
     if (!on && timer) { clearInterval(timer); timer = null; }
   } };
 })();
+
+// The ticket panel shows our own answered contact as connected, to us, before SQL has stored it.
+ConsoleTicket.knowLive((contactId) => {
+  const c = view.contacts.get(String(contactId));
+  return c && c.state === "assigned" ? { status: "connected", agent: $("agent-name").textContent } : null;
+});
 
 function setup() {
   ConsoleText.apply(document);
