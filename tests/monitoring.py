@@ -13,7 +13,7 @@ from contactcenter.db import Database
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
-from tests.rooms import room_of
+from tests.rooms import joined_labels, room_of
 from twilio_sandbox import place_call, wait_for_call
 
 MONITOR_KINDS = ("monitor_joined", "monitor_mode_changed", "monitor_left")
@@ -26,6 +26,8 @@ def connected_call(system: System, agent: AgentConsole, caller: str = "+86139001
     offer = agent.next_event("offer.created")
     assert agent.accept(offer["contact"]).status_code == 200
     agent.next_event("contact.joined", contact=offer["contact"])
+    # Answered once the agent's leg is in; the caller may enter a moment later (their prompt first).
+    wait_until(lambda: "caller" in joined_labels(room_of(system.sandbox_url, offer["contact"])), timeout=15)
     return call_sid, str(offer["contact"])
 
 

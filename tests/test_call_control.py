@@ -33,6 +33,8 @@ def connected_call(system: System, agent: AgentConsole, talk_seconds: int) -> tu
     assert agent.accept(offer["contact"]).status_code == 200
     agent.next_event("agent.state", state="busy")
     agent.next_event("contact.joined", contact=offer["contact"])
+    # Answered once the agent's leg is in; the caller may enter a moment later (their prompt first).
+    wait_until(lambda: "caller" in joined_labels(room_of(system.sandbox_url, offer["contact"])), timeout=15)
     return call_sid, offer
 
 

@@ -120,6 +120,8 @@ def warm_transfer_to_agent2(
     contact = offer["contact"]
     assert agent1.accept(contact).status_code == 200
     agent1.next_event("contact.joined", contact=contact)
+    # Answered once agent1's leg is in; the caller may enter a moment later (their prompt first).
+    wait_until(lambda: "caller" in joined_labels(room_of(system.sandbox_url, contact)), timeout=15)
     agent2.go("available")
     body = {"agent": agent2.id, "warm": True, "note": "客户要改地址 wants a new delivery address"}
     assert agent1.post(f"/api/agent/contacts/{contact}/transfer", body).status_code == 200
