@@ -130,13 +130,21 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
     return path
 
 
-def browser_system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
-    """The whole system as processes for a browser module. Offers ring for 20 s: a person (and a
-    browser) needs the time to read the card."""
+# The fixtures of a browser module (import them by name): the whole system as processes, and one
+# chromium for the module's pages.
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
+    """Offers ring for 20 s here: a person (and a browser) needs the time to read the card."""
     require_browser()
     running = start_system(tmp_path_factory.mktemp("browser"), new_database(), {"OFFER_TIMEOUT_SECONDS": "20"})
     yield running
     stop_system(running)
+
+
+@pytest.fixture(scope="module")
+def browser(system: System) -> Iterator[Any]:
+    with chromium() as opened:
+        yield opened
 
 
 def console_of(browser: Any, system: System, username: str) -> Any:

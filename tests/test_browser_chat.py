@@ -5,26 +5,16 @@ replies supervisors keep. Calls in the browser: tests/test_browser_console.py.""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser import browser_system, chromium, console_of, log_in, screenshot, wait_for
+from tests import browser as browsers
+from tests.browser import console_of, log_in, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, System
 
 pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
-    yield from browser_system(tmp_path_factory, new_database)
-
-
-@pytest.fixture(scope="module")
-def browser(system: System) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
+system, browser = browsers.system, browsers.browser  # this module's fixtures (tests/browser.py)
 
 
 def test_the_console_switches_language_and_keeps_the_choice(system: System, browser: Any) -> None:

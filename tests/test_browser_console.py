@@ -6,7 +6,6 @@ loses the offer nor leaves the screen stale."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from contactcenter.contacts.models import Contact
-from tests.browser import browser_system, chromium, console_of, log_in, screenshot
+from tests import browser as browsers
+from tests.browser import console_of, log_in, screenshot
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
@@ -24,19 +24,9 @@ from twilio_sandbox import place_call
 from twilio_sandbox.client import wait_for_call
 
 pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
+system, browser = browsers.system, browsers.browser  # this module's fixtures (tests/browser.py)
 
 MS_ZHAO = "+8613800138000"
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
-    yield from browser_system(tmp_path_factory, new_database)
-
-
-@pytest.fixture(scope="module")
-def browser(system: System) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
 
 
 def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: System, browser: Any) -> None:
