@@ -95,9 +95,8 @@ class Database:
         )
         in_memory = url.startswith("sqlite") and url.removeprefix("sqlite:///") in ("", ":memory:")
         separate = self.engine.dialect.name == "sqlite" and not in_memory  # an in-memory one is per engine
-        self.reads = (
-            sessionmaker(make_engine(url, for_writing=False), expire_on_commit=False) if separate else self.sessions
-        )
+        self.reader = make_engine(url, for_writing=False) if separate else self.engine
+        self.reads = sessionmaker(self.reader, expire_on_commit=False) if separate else self.sessions
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -128,9 +127,8 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
-        reader = self.reads.kw["bind"]
-        if reader is not self.engine:
-            reader.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
 
 
 def alembic_config(url: str) -> Config:
