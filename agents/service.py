@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,42 +115,42 @@ def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str
     return new_state
 
 
+@dataclass(frozen=True)
+class _AcceptedContact:
+    """What the accept needs of the contact's row (read beside the caller's move)."""
+
+    is_chat: bool
+    is_callback: bool
+    provider_id: str
+    from_number: str  # the agent's phone shows who is calling, as a <Dial> to it did
+    identity: str  # the agent's browser phone
+
+
 def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Take the offered contact. A chat is the agent's at once; a call rings the agent's phone into the
     caller's room and is theirs once the phone joins (agents/conference_events.py)."""
     with routing_refusals():
         accepted = services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
-    # The caller's move starts at once (routing keeps their CallSid: no SQL first), and what /connect
-    # will answer them is rendered while Twilio takes it (measured in bench/calls.py).
+    in_room = conference.LiveCall(services, contact_id).get("caller_in") == "1"  # a transfer's caller
     with ThreadPoolExecutor(max_workers=1) as pool:
-        moving: Future[None] | None = None
-        in_room = conference.LiveCall(services, contact_id).get("caller_in") == "1"  # a transfer's caller
+        # The row is read, and what /connect will answer rendered, on another thread while this one moves
+        # the caller (routing keeps their CallSid: no SQL first). This way round the move's request is on
+        # the wire before the other thread runs: started on the other thread, the move waited for the GIL
+        # behind this one's SQL and rendering (bench/calls.py).
+        reading = pool.submit(_read_and_prepare, services, contact_id=contact_id, agent_id=agent.id, in_room=in_room)
+        moved: TelephonyError | None = None
         if accepted.caller_call and not in_room:
-            moving = pool.submit(
-                conference.bring_caller, services, contact_id=contact_id, call_sid=accepted.caller_call
-            )
-        # Read without the writer's turn: the caller's /connect waits for what is prepared here, and on
-        # SQLite a turn could wait behind the IVR's writes (bench/calls.py --dump: clustered slow joins).
-        with services.db.reading() as session:
-            contact = session.get_one(Contact, contact_id)
-            is_chat, is_callback = contact.channel == "chat", contact.status == ContactStatus.CALLBACK
-            from_number = contact.from_number  # the agent's phone shows who is calling, as a <Dial> to it did
-            identity = session.get_one(User, agent.id).client_identity
-            if not is_chat and not is_callback:  # a callback's customer is dialled once the agent is in the room
-                if moving is None and not in_room:  # queued before routing kept the caller's CallSid
-                    moving = pool.submit(
-                        conference.bring_caller, services, contact_id=contact_id, call_sid=contact.provider_id
-                    )
-                flow = services.flows.for_number(contact.to_number)
-                conference.prepare_caller(services, IvrCall(services, flow, session, contact))
-        if is_chat:  # nothing to bridge: the customer's page hears who joined
-            with services.db.session() as session:
-                contacts.mark_connected(session, contact=session.get_one(Contact, contact_id), agent_id=agent.id)
-            chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)
-        else:
-            _ring_agent(
-                services, agent=agent, contact_id=contact_id, moving=moving, identity=identity, from_number=from_number
-            )
+            moved = _move_caller(services, contact_id=contact_id, call_sid=accepted.caller_call)
+        contact = reading.result()
+    if contact.is_chat:  # nothing to bridge: the customer's page hears who joined
+        with services.db.session() as session:
+            contacts.mark_connected(session, contact=session.get_one(Contact, contact_id), agent_id=agent.id)
+        chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)
+    else:
+        if not accepted.caller_call and not in_room and not contact.is_callback:
+            # queued before routing kept the caller's CallSid
+            moved = _move_caller(services, contact_id=contact_id, call_sid=contact.provider_id)
+        _ring_agent(services, agent=agent, contact_id=contact_id, moved=moved, contact=contact)
     # Why this agent got it outlives the Redis record: keep the decision with the contact. (After the
     # call is on its way: the caller waits for Twilio, not for this write.)
     decisions = services.routing.explain(contact_id=str(contact_id))
@@ -165,29 +165,52 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
         )
 
 
+def _read_and_prepare(services: Services, *, contact_id: int, agent_id: int, in_room: bool) -> _AcceptedContact:
+    """The contact's row and the agent's phone; for a caller still in the queue, their room's TwiML made
+    ready for /connect. Read without the writer's turn: /connect waits for what is prepared here, and
+    on SQLite a turn could wait behind the IVR's writes (bench/calls.py --dump: clustered slow joins)."""
+    with services.db.reading() as session:
+        contact = session.get_one(Contact, contact_id)
+        found = _AcceptedContact(
+            is_chat=contact.channel == "chat",
+            is_callback=contact.status == ContactStatus.CALLBACK,
+            provider_id=contact.provider_id or "",
+            from_number=contact.from_number,
+            identity=session.get_one(User, agent_id).client_identity,
+        )
+        if not found.is_chat and not found.is_callback and not in_room:  # a callback's customer is dialled later
+            flow = services.flows.for_number(contact.to_number)
+            conference.prepare_caller(services, IvrCall(services, flow, session, contact))
+    return found
+
+
+def _move_caller(services: Services, *, contact_id: int, call_sid: str) -> TelephonyError | None:
+    """Move the caller from the queue into their room; Twilio's refusal is returned, for the ring to act on."""
+    try:
+        conference.bring_caller(services, contact_id=contact_id, call_sid=call_sid)
+    except TelephonyError as exc:
+        return exc
+    return None
+
+
 def _ring_agent(
-    services: Services,
-    *,
-    agent: CurrentUser,
-    contact_id: int,
-    moving: Future[None] | None,
-    identity: str,
-    from_number: str,
+    services: Services, *, agent: CurrentUser, contact_id: int, moved: TelephonyError | None, contact: _AcceptedContact
 ) -> None:
-    """Once Twilio has taken the caller's move (`moving`), ring the agent's phone into the room.
+    """Once Twilio has taken the caller's move, ring the agent's phone into the room.
 
     In that order: rung side by side, a phone that answers at once could be in the room, or even gone
     again, before the caller; the tests of the join races failed about one run in eight that way."""
-    try:
-        if moving is not None:
-            moving.result()
-    except TelephonyError as exc:  # the caller hung up meanwhile: nobody waits on this contact
-        log.warning("moving contact %s's caller to their room failed: %s", contact_id, exc)
+    if moved is not None:  # the caller hung up meanwhile: nobody waits on this contact
+        log.warning("moving contact %s's caller to their room failed: %s", contact_id, moved)
         finish_contact(services, contact_id=contact_id, reason="not_connected")
-        raise AgentActionError(f"The caller could not be connected: {exc}", 502) from exc
+        raise AgentActionError(f"The caller could not be connected: {moved}", 502) from moved
     try:
         conference.call_agent(
-            services, contact_id=contact_id, agent_id=agent.id, identity=identity, from_number=from_number
+            services,
+            contact_id=contact_id,
+            agent_id=agent.id,
+            identity=contact.identity,
+            from_number=contact.from_number,
         )
     except TelephonyError as exc:
         conference_events.join_failed(services, contact_id=contact_id, agent_id=agent.id, reason="leg_not_placed")
