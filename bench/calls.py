@@ -28,6 +28,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests/calendars.yaml
 from calls_drive import Console, Driver  # noqa: E402
 from calls_report import Report, Round, figures, table  # noqa: E402
+from calls_server import never_collect  # noqa: E402
 from calls_setup import Stack, seed, start_stack  # noqa: E402
 
 from contactcenter.embedded_redis import EmbeddedRedis  # noqa: E402
@@ -72,6 +73,7 @@ async def measure(report: Report, stack: Stack, names: list[str], redis_pid: int
         began = time.perf_counter()
         await driver.open(names)
         report.login_s = time.perf_counter() - began
+        never_collect()  # the consoles are open: what lives from here on is the run's
         fresh = iter(driver.consoles)  # each conference accept has an agent of its own: no wrap-ups in the way
 
         def agents(count: int) -> list[Console]:
