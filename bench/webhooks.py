@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 from agent_sockets import choose_cores  # noqa: E402
 from webhooks_load import Callers, Calls, Tally, Target, build_requests, closed_loop, open_loop  # noqa: E402
 from webhooks_report import Report, Round, figures, table  # noqa: E402
-from webhooks_rooms import leg_requests, room_requests  # noqa: E402
+from webhooks_rooms import hold_in_routing, leg_requests, room_requests  # noqa: E402
 from webhooks_setup import Servers, Watch, count_rows, seed_database  # noqa: E402
 
 from contactcenter.demo import CUSTOMERS  # noqa: E402
@@ -71,7 +71,7 @@ def code_version() -> str:
     return done.stdout.strip() or "not a git checkout"
 
 
-async def measure(args: argparse.Namespace, servers: Servers, report: Report) -> None:
+async def measure(args: argparse.Namespace, servers: Servers, report: Report, redis_url: str) -> None:
     """Warm both up, alternate throughput rounds (webhook, bare, webhook, ...), 300/s each, then the
     first answers of the calls the webhook took (the webhook that registers a call), then the conference
     webhooks (a room's events, an agent leg's progress)."""
@@ -145,13 +145,14 @@ async def measure(args: argparse.Namespace, servers: Servers, report: Report) ->
         "conference": room_requests(ROOM_CALLS, seed=1, **signing),
         "agent-leg": leg_requests(ROOM_CALLS, seed=2, **signing),
     }
-    for name, requests in rooms.items():
-        await asyncio.sleep(1.0)
-        watch = Watch(servers.pids("webhook"))
-        tally, seconds, _ = await closed_loop(
-            app, requests, connections=args.connections, seconds=args.seconds, reuse=True
-        )
-        report.rooms.append(Round(name, 1, tally, seconds, False, watch.stop()))
+    with hold_in_routing(redis_url, ROOM_CALLS):
+        for name, requests in rooms.items():
+            await asyncio.sleep(1.0)
+            watch = Watch(servers.pids("webhook"))
+            tally, seconds, _ = await closed_loop(
+                app, requests, connections=args.connections, seconds=args.seconds, reuse=True
+            )
+            report.rooms.append(Round(name, 1, tally, seconds, False, watch.stop()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print("measuring ...", file=sys.stderr, flush=True)
                 with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                    runner.run(measure(args, servers, report))
+                    runner.run(measure(args, servers, report, redis_url))
             report.rows = count_rows(database_url)
         finally:
             if redis:

@@ -192,7 +192,7 @@ def table(report: Report, result: dict[str, float]) -> str:
             "",
             "Conference webhooks (POST /twilio/voice/conference: a room's join, hold, unhold and leave events; "
             "/twilio/voice/agent-leg: an agent leg's progress), closed loop, "
-            f"{args.connections} connections, {args.seconds:g} s each, contacts routing does not hold",
+            f"{args.connections} connections, {args.seconds:g} s each, calls in progress to routing",
         ]
         for r in report.rooms:
             lat = r.tally.latencies

@@ -6,20 +6,26 @@
 - `/twilio/voice/agent-leg?contact=N&agent=M`: the agent leg's call progress (queued, ringing,
   in-progress, completed), as tests/twilio_params.call_status_callback builds them.
 
-The contacts are ones routing does not hold (numbers no run reaches), so no event changes routing, the
-database or a call: a request costs what every such event costs, the form, the signature, the thread-pool
-hop and the live call's record in Redis (agents/conference_events.py). The one event per call that does
-more, the agent's join that answers the call, is timed end to end by bench/calls.py.
+The contacts (numbers no run reaches) are calls in progress to routing: `hold_in_routing` writes each one's
+record as answered, and nothing else, so no event changes routing, the database or a call: a request
+costs what every such event costs, the form, the signature, the thread-pool hop, routing's record and the
+live call's in Redis (agents/conference_events.py). (Unknown to routing, a caller's join would be taken
+for a caller entering after their call ended, and told goodbye over Twilio's REST API.) The one event
+per call that does more, the agent's join that answers the call, is timed end to end by bench/calls.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from redis import Redis
 from webhooks_load import form_request
 
+from queues.keys import PREFIX
 from tests.twilio_conference_params import undocumented_in_event
 from tests.twilio_params import call_status_callback, incoming_call, new_sid, signed, twilio_time
 
@@ -33,6 +39,22 @@ ROOM_EVENTS = (
     ("participant-leave", "caller"),
 )
 LEG_STATUSES = ("queued", "ringing", "in-progress", "completed")  # StatusCallbackEvent initiated … completed
+
+
+@contextlib.contextmanager
+def hold_in_routing(redis_url: str, calls: int) -> Iterator[None]:
+    """Routing's record of each bench contact, as a call whose agent answered (the state a call's room
+    events meet), in the product's Redis while the rounds run; removed afterwards."""
+    keys = [f"{PREFIX}contact:{FIRST_CONTACT + n}" for n in range(calls)]
+    with Redis.from_url(redis_url) as redis:
+        with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hset(key, mapping={"state": "assigned", "channel": "voice"})
+            pipe.execute()
+        try:
+            yield
+        finally:
+            redis.delete(*keys)
 
 
 def room_requests(calls: int, *, base: str, host: str, token: str, account_sid: str, seed: int) -> list[bytes]:
