@@ -5,6 +5,7 @@ from contactcenter.callbacks.models import Callback
 from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, Order
+from contactcenter.outbox.models import OutboxJob
 from contactcenter.tickets.models import Ticket, TicketNote
 from contactcenter.users.models import User
 from contactcenter.voicemails.models import Voicemail
@@ -20,6 +21,7 @@ __all__ = [
     "Contact",
     "Customer",
     "Order",
+    "OutboxJob",
     "Queue",
     "Recording",
     "Ticket",

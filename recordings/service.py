@@ -6,7 +6,6 @@ import hashlib
 import os
 from pathlib import Path
 
-from rq import Retry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,10 +14,12 @@ from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import UnknownCall
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
+from contactcenter.outbox import service as outbox
 from contactcenter.timeutil import utcnow
 from recordings.models import Recording, RecordingStatus
 
-FETCH_RETRY_INTERVALS = [1, 2, 4, 8, 16, 32]
+FETCH_RETRY_INTERVALS = (1, 2, 4, 8, 16, 32)
+FETCH_JOB = "recordings.jobs.fetch_recording"
 
 
 def _as_int(value: str | None) -> int | None:
@@ -79,14 +80,14 @@ def recording_reported(
             recording_sid=recording_sid,
             contact_id=contact.id,
         )
-        recording_id = recording.id
-    if status == "completed":
-        services.jobs.enqueue(
-            "recordings.jobs.fetch_recording",
-            recording_id,
-            retry=Retry(max=len(FETCH_RETRY_INTERVALS), interval=FETCH_RETRY_INTERVALS),
-            job_id=f"fetch-recording-{recording_sid}",
-        )
+        if status == "completed":
+            outbox.add(
+                session,
+                job=FETCH_JOB,
+                args=[recording.id],
+                retry_intervals=FETCH_RETRY_INTERVALS,
+                job_id=f"fetch-recording-{recording_sid}",
+            )
 
 
 def storage_path(services: Services, recording: Recording) -> Path:

@@ -19,6 +19,7 @@ from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.errors import Conflict, NotFound
+from contactcenter.outbox import service as outbox
 from contactcenter.telephony import TelephonyError
 from contactcenter.timeutil import as_utc, utcnow
 from ivr.call import IvrCall, url
@@ -83,8 +84,8 @@ def request(call: IvrCall, *, phone: str, queue: str, category: str | None, in_q
         callback.status, callback.scheduled_for = CallbackStatus.SCHEDULED, opens
         contacts.mark_finished(session, contact=contact, reason="callback_scheduled", served=True)
         _event(session, callback, "scheduled", phone=phone, queue=queue, at=opens.isoformat())
+        outbox.add(session, job=RELEASE_JOB, args=[callback.id], due=opens)
         session.commit()
-        call.services.jobs.enqueue_at(opens, RELEASE_JOB, callback.id)
     else:
         _event(session, callback, "requested", phone=phone, queue=queue, kept_place=False)
         choice = "回电 / Callback"
@@ -141,8 +142,7 @@ def schedule(
         at=when.isoformat(),
         asked=at.isoformat(),
     )
-    session.commit()
-    services.jobs.enqueue_at(when, RELEASE_JOB, callback.id)
+    outbox.add(session, job=RELEASE_JOB, args=[callback.id], due=when)  # committed with the caller's change
     return callback
 
 
@@ -224,8 +224,8 @@ def _attempt_failed(services: Services, session: Session, callback: Callback, *,
 def _retry_later(services: Services, session: Session, callback: Callback, *, reason: str, at: datetime) -> None:
     callback.status, callback.scheduled_for = CallbackStatus.SCHEDULED, at
     _event(session, callback, "scheduled", reason=reason, at=at.isoformat())
+    outbox.add(session, job=RELEASE_JOB, args=[callback.id], due=at)
     session.commit()
-    services.jobs.enqueue_at(at, RELEASE_JOB, callback.id)
 
 
 def release(services: Services, *, callback_id: int) -> None:
