@@ -29,7 +29,7 @@ NOT_A_JOB = "tests.test_outbox.never_run"  # no worker runs in the fast tier: on
 
 
 def _services(system: InProcessSystem) -> Services:
-    return system.client.app.state.services  # type: ignore[attr-defined, no-any-return]
+    return system.client.app.state.services  # type: ignore[attr-defined]
 
 
 def _in_rq(services: Services, job_id: str) -> bool:
