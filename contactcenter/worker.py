@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
 from functools import cache
 
-from rq import Worker
+from rq import Queue, Worker
 
 from contactcenter.context import JOB_QUEUE, Services, build_services
+from contactcenter.job_recovery import MONITORING_INTERVAL, recover
 from contactcenter.settings import load_settings
+
+log = logging.getLogger(__name__)
+RECOVER_EVERY = 4.0  # seconds: a dead peer's lock and jobs are back within STALE_AFTER + this + a scheduler's start
+MAINTENANCE_INTERVAL = 15  # RQ's own maintenance (registries, a scheduler to start): its default is 10 minutes
+PR_SET_PDEATHSIG = 1
 
 
 @cache
@@ -19,5 +31,40 @@ def worker_services() -> Services:
 def run_worker(*, burst: bool = False) -> None:
     """Work the job queue until stopped; the scheduler runs delayed retries."""
     services = worker_services()
-    worker = Worker([JOB_QUEUE], connection=services.redis)
-    worker.work(with_scheduler=True, burst=burst)
+    queue = Queue(JOB_QUEUE, connection=services.redis)
+    # The work horse and the scheduler are forked from here: they die with this process rather than run on
+    # unseen (a scheduler left behind kept its lock alive for nobody to see).
+    os.register_at_fork(after_in_child=_die_with_parent)
+    worker = Worker(
+        [queue],
+        connection=services.redis,
+        job_monitoring_interval=MONITORING_INTERVAL,
+        maintenance_interval=MAINTENANCE_INTERVAL,
+    )
+    recover(services.redis, queue)  # before starting: a dead worker's lock would keep our scheduler off
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_recover_forever, args=(worker, queue, stop), name="job-recovery", daemon=True).start()
+    try:
+        worker.work(with_scheduler=True, burst=burst)
+    finally:
+        stop.set()
+
+
+def _recover_forever(worker: Worker, queue: Queue, stop: threading.Event) -> None:
+    """Every few seconds: a dead peer's scheduler lock and jobs taken back; a freed lock taken at once."""
+    while not stop.wait(RECOVER_EVERY):
+        try:
+            recovered = recover(worker.connection, queue)
+            scheduler = worker.scheduler
+            if recovered.scheduler_locks and scheduler and not (scheduler._process and scheduler._process.is_alive()):
+                scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+        except Exception:
+            log.exception("recovering what a dead worker left failed")
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel ends this child when its parent dies (elsewhere, nothing to do)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
