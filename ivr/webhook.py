@@ -1,27 +1,49 @@
 """What every Twilio webhook goes through: the form parsed, the signature checked, the handler run,
-its refusals answered 400/403/404."""
+its refusals answered 400/403/404, and a store that cannot be reached answered without losing the
+caller (hold music, then the same webhook again)."""
 
 from __future__ import annotations
 
 import binascii
 import functools
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sql_errors
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.context import Services
 from contactcenter.errors import MAX_ID
 
+log = logging.getLogger(__name__)
 Params = dict[str, str]  # Twilio's form fields, one value each
 Handler = Callable[[Services, Request, Params], str]
 # Runs on the event loop before the handler: an answer that needs no database, or None.
 QuickHandler = Callable[[Services, Request, Params], Awaitable[str | None]]
+
+
+# Redis or the database cannot be reached (down, restarting, failing over, its pool used up): nothing was
+# decided, so the caller waits and asks again. Script and SQL errors are bugs and are not among these.
+STORE_FAILURES: tuple[type[Exception], ...] = (
+    redis_errors.ConnectionError,  # BusyLoadingError (an AOF being loaded) is one
+    redis_errors.TimeoutError,
+    redis_errors.ReadOnlyError,  # a replica being promoted
+    redis_errors.ClusterDownError,
+    redis_errors.TryAgainError,
+    sql_errors.OperationalError,
+    sql_errors.InterfaceError,
+    sql_errors.TimeoutError,
+    sql_errors.DisconnectionError,
+)
+STORE_RETRY_SECONDS = 5  # the music a caller hears before the webhook is asked again
 
 
 class BadWebhook(Exception):
@@ -130,10 +152,23 @@ def _url_mac(token: str, url: str) -> hmac.HMAC:
     return hmac.new(token.encode(), url.encode(), "sha1")
 
 
-def webhook(handler: Handler, *, quick: QuickHandler | None = None) -> Callable[[Request], Awaitable[Response]]:
+def keep_waiting(services: Services, request: Request) -> Response:
+    """The caller hears a few seconds of hold music, then Twilio asks this webhook again (what a Redirect
+    posts: the call's own parameters; a key pressed just now is asked for again)."""
+    response = VoiceResponse()
+    response.play(f"{services.settings.public_base_url}/ivr/hold-music.wav?seconds={STORE_RETRY_SECONDS}")
+    response.redirect(signed_url(services, request), method="POST")
+    return twiml_response(str(response))
+
+
+def webhook(
+    handler: Handler, *, quick: QuickHandler | None = None, status_callback: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: 403 on a bad signature, 400 on bad parameters, else its TwiML.
 
     Handlers touch the database, so they run in the thread pool; `quick` answers first when it can.
+    With Redis or the database out of reach a call's webhook keeps the caller waiting (`keep_waiting`);
+    a `status_callback` (nobody listens to its TwiML) is answered 503, saying why.
     """
 
     async def endpoint(request: Request) -> Response:
@@ -154,6 +189,11 @@ def webhook(handler: Handler, *, quick: QuickHandler | None = None) -> Callable[
             return PlainTextResponse(str(exc), status_code=400)
         except LookupError as exc:  # an unknown call, contact or callback
             return PlainTextResponse(str(exc), status_code=404)
+        except STORE_FAILURES as exc:
+            log.warning("%s: a store is out of reach (%s: %s)", request.url.path, type(exc).__name__, exc)
+            if status_callback:
+                return PlainTextResponse("Redis or the database is out of reach; try again.", status_code=503)
+            return keep_waiting(services, request)
         return twiml_response(body)
 
     return endpoint

@@ -1,0 +1,92 @@
+"""Redis or the database out of reach: a caller's webhook answers hold music and the same webhook again
+(Twilio gets TwiML, never a 500, and the caller is not dropped); a status callback answers 503 saying
+why; once the store is back the call goes on where it was."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from contactcenter.context import Services
+from tests.conftest import System
+from tests.webhooks import answer, call_params, open_sql, signed_post, twiml
+
+
+@pytest.fixture(scope="module")
+def sql(system: System) -> Iterator[Engine]:
+    yield from open_sql(system)
+
+
+def _services(system: System) -> Services:
+    return system.client.app.state.services  # type: ignore[attr-defined, no-any-return]
+
+
+def _redis_down(system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    services = _services(system)
+    monkeypatch.setattr(services.redis, "execute_command", refused)
+    monkeypatch.setattr(services.routing.redis, "execute_command", refused)
+
+
+def _database_down(system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection to server at 127.0.0.1:5432 failed"))
+
+    services = _services(system)
+    monkeypatch.setattr(services.db, "sessions", refused)
+    monkeypatch.setattr(services.db, "reads", refused)
+
+
+def _keeps_waiting(root: ET.Element, path_and_query: str) -> None:
+    plays = [play.text or "" for play in root.iter("Play")]
+    redirects = list(root.iter("Redirect"))
+    assert len(plays) == 1 and "/ivr/hold-music.wav?seconds=" in plays[0]
+    assert len(redirects) == 1 and (redirects[0].text or "").endswith(path_and_query)
+    assert redirects[0].get("method") == "POST"
+    assert [element.tag for element in root] == ["Play", "Redirect"]  # no Hangup, no apology
+
+
+def test_a_waiting_callers_webhook_with_redis_down_plays_music_and_asks_again(
+    system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call_sid, contact_id = registered_call
+    wait = f"/twilio/voice/wait?contact={contact_id}"
+    params = {**call_params(system, call_sid), "QueuePosition": "1", "QueueTime": "12", "CallStatus": "in-progress"}
+    with monkeypatch.context() as outage:
+        _redis_down(system, outage)
+        during = signed_post(system, wait, params)
+        _keeps_waiting(twiml(during), wait)
+    after = signed_post(system, wait, params)
+    assert after.status_code == 200 and "hold-music" in after.text  # the wait loop, as before the outage
+
+
+def test_a_callers_answer_with_the_database_down_plays_music_and_the_question_comes_again(
+    system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call_sid, contact_id = registered_call
+    with monkeypatch.context() as outage:
+        _database_down(system, outage)
+        during = answer(system, call_sid, "main_menu", 1, digits="1")
+        _keeps_waiting(twiml(during), f"/twilio/voice/gather?contact={contact_id}&node=main_menu&attempt=1")
+    after = answer(system, call_sid, "main_menu", 1, digits="1")
+    assert after.status_code == 200 and list(twiml(after))  # the menu answered once the database is back
+
+
+def test_a_status_callback_with_a_store_down_is_answered_503_saying_why(
+    system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call_sid, _contact_id = registered_call
+    with monkeypatch.context() as outage:
+        _database_down(system, outage)
+        _redis_down(system, outage)
+        ended = {**call_params(system, call_sid), "CallStatus": "completed"}
+        response = signed_post(system, "/twilio/voice/status", ended)
+    assert response.status_code == 503 and "out of reach" in response.text
