@@ -24,23 +24,25 @@ def sql(system: System) -> Iterator[Engine]:
 
 
 def _services(system: System) -> Services:
-    return system.client.app.state.services  # type: ignore[attr-defined, no-any-return]
+    return system.client.app.state.services  # type: ignore[attr-defined]
+
+
+def _refusing(error: Exception) -> Any:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return refused
 
 
 def _redis_down(system: System, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    services = _services(system)
+    services, refused = _services(system), _refusing(RedisConnectionError("Error 111 connecting: refused."))
     monkeypatch.setattr(services.redis, "execute_command", refused)
     monkeypatch.setattr(services.routing.redis, "execute_command", refused)
 
 
 def _database_down(system: System, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise OperationalError("SELECT 1", {}, Exception("connection to server at 127.0.0.1:5432 failed"))
-
     services = _services(system)
+    refused = _refusing(OperationalError("SELECT 1", {}, Exception("connection to 127.0.0.1:5432 failed")))
     monkeypatch.setattr(services.db, "sessions", refused)
     monkeypatch.setattr(services.db, "reads", refused)
 
