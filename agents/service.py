@@ -200,9 +200,12 @@ def _ring_agent(
 
     In that order: rung side by side, a phone that answers at once could be in the room, or even gone
     again, before the caller; the tests of the join races failed about one run in eight that way."""
-    if moved is not None:  # the caller hung up meanwhile: nobody waits on this contact
+    if moved is not None:
+        # Twilio refused or timed out (or the caller hung up meanwhile, which their call's end reports):
+        # the caller keeps waiting at their place, this agent goes not ready (missed), as when the
+        # agent's phone never joins. Finishing the contact left a live caller hearing the wait forever.
         log.warning("moving contact %s's caller to their room failed: %s", contact_id, moved)
-        finish_contact(services, contact_id=contact_id, reason="not_connected")
+        conference_events.join_failed(services, contact_id=contact_id, agent_id=agent.id, reason="caller_not_moved")
         raise AgentActionError(f"The caller could not be connected: {moved}", 502) from moved
     try:
         conference.call_agent(

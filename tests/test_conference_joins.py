@@ -206,3 +206,41 @@ def test_an_agent_leg_reports_only_its_end(system: System, consoles: tuple[Agent
     leg = wait_for_call(system.sandbox_url, leg["call_sid"], timeout=10)
     reports = [e.get("callback_event") for e in leg["log"] if e.get("kind") == "status-callback"]
     assert reports == ["completed"]
+
+
+def test_a_caller_twilio_fails_to_move_keeps_their_place_and_the_agent_goes_not_ready(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    """Twilio answers the accept's redirect of the caller with a 500: the caller was never moved, so they
+    wait on at their place (the contact used to be ended, leaving them in the wait loop for ever)."""
+    agent1, agent2 = consoles
+    identity = f"agent-{agent1.id}"
+    httpx.post(f"{system.sandbox_url}/sandbox/clients/{identity}/register").raise_for_status()
+    try:
+        call = place_call(system.sandbox_url, from_="+8613700137088", to=HOTLINE, digits=["1", "1"], talk_seconds=1)
+        wait_until(lambda: len(waiting_order(system)) == 1, timeout=10)
+        order = waiting_order(system)
+        httpx.post(f"{system.sandbox_url}/sandbox/faults", json={"call_redirect_failures": 1}).raise_for_status()
+        agent1.go("available")
+        offer = agent1.next_event("offer.created")
+        refused = agent1.accept(offer["contact"])
+        assert refused.status_code == 502 and "could not be connected" in refused.json()["error"]
+        returned = agent1.next_event("offer.returned", contact=offer["contact"])
+        assert returned["reason"] == "caller_not_moved"
+        assert agent1.next_event("agent.state", state="not_ready")["reason"] == "missed"
+        assert wait_until(lambda: waiting_order(system) == order, timeout=10)  # at their place
+        log = get_call(system.sandbox_url, call)["log"]
+        assert get_call(system.sandbox_url, call)["status"] == "in-progress"
+        assert not [e for e in log if e["event"] in ("rest-update", "hangup")]  # still in the queue's wait
+
+        agent2.go("available")  # and the next agent connects them
+        again = agent2.next_event("offer.created")
+        assert again["contact"] == offer["contact"]
+        assert agent2.accept(again["contact"]).status_code == 200
+        agent2.next_event("contact.joined", contact=again["contact"])
+        assert agent2.post(f"/api/agent/contacts/{again['contact']}/end").status_code == 200
+        agent2.next_event("agent.state", state="wrap_up")
+        agent2.post(f"/api/agent/contacts/{again['contact']}/wrap-up", {"next_state": "not_ready", "reason": "break"})
+    finally:
+        httpx.post(f"{system.sandbox_url}/sandbox/faults", json={"call_redirect_failures": 0})
+        httpx.delete(f"{system.sandbox_url}/sandbox/clients/{identity}/register")

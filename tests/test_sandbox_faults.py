@@ -22,7 +22,12 @@ def test_recording_media_and_fault_injection(env: dict[str, Any]) -> None:
     assert meta["sid"] == recording_sid and meta["call_sid"] == sid
     assert meta["channels"] == 1 and meta["status"] == "completed" and meta["duration"] == "1"
     fault = httpx.post(f"{url}/sandbox/faults", json={"recording_fetch_failures": 2})
-    assert fault.json() == {"recording_fetch_failures": 2, "client_call_failures": 0, "slow_participant_answers": 0}
+    assert fault.json() == {
+        "recording_fetch_failures": 2,
+        "client_call_failures": 0,
+        "slow_participant_answers": 0,
+        "call_redirect_failures": 0,
+    }
     assert httpx.post(f"{url}/sandbox/faults", json={"nonsense": 1}).status_code == 400
     assert httpx.post(f"{url}/sandbox/faults", json={"client_call_failures": -1}).status_code == 400
     assert httpx.get(base + ".wav", auth=auth).status_code == 500

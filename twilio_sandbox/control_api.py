@@ -16,7 +16,12 @@ from .sandbox import Sandbox
 from .script import ScriptError, parse_live_input, parse_script, seconds_field
 from .signals import AgentHangup
 
-FAULTS = ("recording_fetch_failures", "client_call_failures", "slow_participant_answers")
+FAULTS = (
+    "recording_fetch_failures",
+    "client_call_failures",
+    "slow_participant_answers",
+    "call_redirect_failures",
+)
 
 
 class BadRequest(ValueError):

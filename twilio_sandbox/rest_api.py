@@ -178,6 +178,8 @@ class RestApi:
             return twilio_error(400, 20001, "Missing required parameter: Url, Twiml or Status")
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
             return twilio_error(400, 21205, f"Url is not a valid URL: {url}")
+        if self.sandbox.faults.take_call_redirect_failure():
+            return twilio_error(500, 20500, "An internal server error has occurred")
         method = (form.get("Method") or "POST").upper()
         fetch = Fetch(url if twiml is None else None, method, twiml, kind="rest-redirect")
         if not self.sandbox.redirect(call, fetch):
