@@ -32,6 +32,7 @@ from contactcenter.chats import service as chats
 from contactcenter.chats.hub import ChatHub
 from contactcenter.context import Services, build_services
 from contactcenter.outbox.service import relay_forever
+from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
@@ -115,10 +116,11 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         app.state.presence = PresenceRenewer(services.routing, settings.console_heartbeat_seconds)
         renewer = asyncio.create_task(app.state.presence.run_forever(), name="console-presence")
         relay = asyncio.create_task(relay_forever(services), name="outbox-relay")
+        reconciler = asyncio.create_task(reconcile_forever(services), name="reconciler")
         try:
             yield
         finally:
-            for task in (reaper, sampler, renewer, relay):
+            for task in (reaper, sampler, renewer, relay, reconciler):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

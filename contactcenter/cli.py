@@ -46,6 +46,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    """Compare SQL, Redis and Twilio once; print each repair as a JSON line (made unless --dry-run)."""
+    import json
+
+    from contactcenter.context import build_services
+    from contactcenter.reconcile.service import Reconciler, as_lines
+    from contactcenter.settings import load_settings
+
+    settings = load_settings()
+    if not settings.redis_url:
+        print("reconcile needs REDIS_URL and DATABASE_URL (those of the running system).", file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    try:
+        repairs = Reconciler(services).run_once(dry_run=args.dry_run)
+    finally:
+        services.close()
+    for line in as_lines(repairs):
+        print(json.dumps(line | {"done": not args.dry_run}, ensure_ascii=False))
+    verb = "would make" if args.dry_run else "made"
+    print(f"{len(repairs)} repair(s) {verb}.", file=sys.stderr)
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from contactcenter.worker import run_worker
 
@@ -176,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run an RQ worker with its scheduler")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.set_defaults(handler=_worker)
+
+    reconcile = commands.add_parser("reconcile", help="compare SQL, Redis and Twilio once and repair what differs")
+    reconcile.add_argument("--dry-run", action="store_true", help="print the repairs without making them")
+    reconcile.set_defaults(handler=_reconcile)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

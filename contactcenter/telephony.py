@@ -110,6 +110,18 @@ class Telephony:
         """Take a participant out of the conference (their call ends)."""
         self._call(lambda: self.client.conferences(conference_sid).participants(call_sid).delete())
 
+    def call_status(self, *, call_sid: str) -> str:
+        """A call's status as Twilio has it (queued, ringing, in-progress, completed, …; "unknown" if
+        Twilio has no such call). Raises TelephonyError when Twilio cannot say."""
+        try:
+            return str(self.client.calls(call_sid).fetch().status)
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return "unknown"
+            raise TelephonyError(f"Twilio refused: {exc.msg} (code {exc.code})") from exc
+        except Exception as exc:
+            raise TelephonyError(f"Twilio could not be reached: {exc}") from exc
+
     def end_call(self, *, call_sid: str) -> None:
         """Hang up a live call."""
         self._call(lambda: self.client.calls(call_sid).update(status="completed"))

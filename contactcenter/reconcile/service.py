@@ -1,0 +1,156 @@
+"""The reconciler: SQL is the record, Redis the live view, Twilio the fact of who is on a call. Every few
+seconds one process compares them and repairs what differs; each repair is an audit entry with its reason.
+
+- **Ghost**: routing holds a contact as live (waiting, offered, connecting, talking) that SQL has ended,
+  or whose call Twilio says is over: routing lets go of it (a live caller was told "12 ahead of you"
+  by contacts whose callers had hung up while a store was out of reach), and an agent held by it goes
+  to wrap-up.
+- **Zombie**: SQL has a call waiting or talking that routing does not know, and Twilio says the call is
+  over: SQL ends it (it stayed `queued` for ever). (One whose caller is still on the line needs routing
+  rebuilt: not done here yet.)
+
+Cheap when all is well: one SCAN of routing's contacts and one SQL read per pass; Twilio is asked about
+a contact at most once a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from contactcenter.audit.service import record_event
+from contactcenter.contacts.lifecycle import finish_contact
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.context import Services
+from contactcenter.telephony import TelephonyError
+from contactcenter.timeutil import as_utc, utcnow
+from queues.engine import RoutingError
+
+log = logging.getLogger(__name__)
+EVERY_SECONDS = 5.0
+LIVE_IN_ROUTING = ("waiting", "offered", "connecting", "assigned")
+LIVE_IN_SQL = (ContactStatus.QUEUED, ContactStatus.CONNECTED)
+CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled", "unknown")
+# A contact is written to SQL before routing hears of it: one younger than this is not a zombie yet.
+SETTLING = timedelta(seconds=30)
+ASK_TWILIO_EVERY = 60.0  # seconds between two questions about one call
+LOCK_KEY = "cc:reconciler:lock"
+
+
+@dataclass(frozen=True)
+class Repair:
+    kind: str  # ghost | zombie_ended
+    contact_id: int
+    reason: str
+
+
+@dataclass
+class Reconciler:
+    """One process's reconciler: remembers when it last asked Twilio about each call."""
+
+    services: Services
+    asked: dict[str, float] = field(default_factory=dict)
+
+    def find(self) -> list[Repair]:
+        """What differs between the stores now (nothing is changed)."""
+        routing = self._routing_contacts()
+        repairs: list[Repair] = []
+        with self.services.db.reading() as session:
+            live_ids = [int(cid) for cid, record in routing.items() if record.get("state") in LIVE_IN_ROUTING]
+            rows = session.scalars(select(Contact).where(Contact.id.in_(live_ids))).all() if live_ids else []
+            in_sql = {row.id: row for row in rows}
+            for contact_id in live_ids:
+                contact = in_sql.get(contact_id)
+                if contact is None or contact.status not in (*LIVE_IN_SQL, ContactStatus.CALLBACK):
+                    status = contact.status if contact else "missing"
+                    repairs.append(Repair("ghost", contact_id, f"routing holds it as live; SQL says {status}"))
+                elif contact.channel == "voice" and contact.status != ContactStatus.CALLBACK:
+                    over = self._call_over(contact.provider_id)
+                    if over:
+                        repairs.append(Repair("ghost", contact_id, f"Twilio says the call is {over}"))
+            settled = utcnow() - SETTLING
+            for contact in session.scalars(
+                select(Contact).where(Contact.status.in_(LIVE_IN_SQL), Contact.channel == "voice")
+            ):
+                if str(contact.id) in routing or (as_utc(contact.created_at) or settled) > settled:
+                    continue
+                over = self._call_over(contact.provider_id)
+                if over:
+                    repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {over}"))
+        return repairs
+
+    def repair(self, repairs: list[Repair]) -> None:
+        """Carry the repairs out, each one recorded with its reason."""
+        for fix in repairs:
+            with self.services.db.reading() as session:
+                contact = session.get(Contact, fix.contact_id)
+                live_in_sql = contact is not None and contact.status in LIVE_IN_SQL
+            if live_in_sql:  # SQL and routing both end it, its agent (if any) to wrap-up
+                finish_contact(self.services, contact_id=fix.contact_id, reason="caller_gone")
+            else:
+                try:
+                    self.services.routing.finish(contact_id=str(fix.contact_id), reason="reconciled")
+                except RoutingError as exc:
+                    log.info("contact %s moved on before the reconciler: %s", fix.contact_id, exc)
+            with self.services.db.session() as session:
+                record_event(
+                    session,
+                    actor="reconciler",
+                    subject_type="contact",
+                    subject_id=fix.contact_id,
+                    kind=f"reconciled_{fix.kind}",
+                    reason=fix.reason,
+                )
+            log.warning("reconciled contact %s (%s): %s", fix.contact_id, fix.kind, fix.reason)
+
+    def run_once(self, *, dry_run: bool = False) -> list[Repair]:
+        """One pass: find, and (unless `dry_run`) repair."""
+        repairs = self.find()
+        if not dry_run:
+            self.repair(repairs)
+        return repairs
+
+    def _routing_contacts(self) -> dict[str, dict[str, str]]:
+        prefix = self.services.routing.contact_key("")
+        found = {}
+        for key in self.services.redis.scan_iter(match=prefix + "*", count=500):
+            contact_id = (key.decode() if isinstance(key, bytes) else str(key)).removeprefix(prefix)
+            if contact_id.isdigit():
+                found[contact_id] = self.services.routing.contact(contact_id)
+        return found
+
+    def _call_over(self, call_sid: str) -> str | None:
+        """Twilio's final status of the call, if it is over (asked at most once a minute per call)."""
+        if not call_sid.startswith("CA") or time.monotonic() - self.asked.get(call_sid, -1e9) < ASK_TWILIO_EVERY:
+            return None
+        self.asked[call_sid] = time.monotonic()
+        try:
+            status = self.services.telephony.call_status(call_sid=call_sid)
+        except TelephonyError as exc:
+            log.info("reconciler: Twilio cannot tell about %s now: %s", call_sid, exc)
+            return None
+        return status if status in CALL_OVER else None
+
+
+def as_lines(repairs: list[Repair]) -> list[dict[str, object]]:
+    return [asdict(fix) for fix in repairs]
+
+
+async def reconcile_forever(services: Services) -> None:
+    """Every process runs this; a short Redis lock lets one of them reconcile each pass."""
+    reconciler = Reconciler(services)
+    me = f"{os.getpid()}"
+    while True:
+        await asyncio.sleep(EVERY_SECONDS)
+        try:
+            if await run_in_threadpool(services.redis.set, LOCK_KEY, me, nx=True, px=int(EVERY_SECONDS * 1000)):
+                await run_in_threadpool(reconciler.run_once)
+        except Exception:
+            log.exception("reconciling the stores failed")

@@ -1,0 +1,167 @@
+"""The reconciler compares SQL, Redis and Twilio and repairs what differs, each repair audited with its
+reason: ghosts (routing holds a contact SQL ended, or whose call Twilio says is over), zombies (SQL waits
+on a call routing lost and Twilio says is over), and the agent a dead call held. Live calls are left
+alone; a dry run changes nothing."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from contactcenter.audit.models import AuditEvent
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.context import Services
+from contactcenter.reconcile.service import LOCK_KEY, Reconciler
+from contactcenter.timeutil import utcnow
+from contactcenter.users.models import User
+from tests.conftest import HOTLINE
+from tests.hotline import wait_until
+from tests.inprocess import InProcessSystem
+from twilio_sandbox import get_call, place_call
+
+
+@pytest.fixture
+def services(system: InProcessSystem) -> Iterator[Services]:
+    found: Services = system.client.app.state.services  # type: ignore[attr-defined]
+    found.redis.set(LOCK_KEY, "this test", px=120_000)  # the app's own reconciler stays out of the way
+    yield found
+    found.redis.delete(LOCK_KEY)
+
+
+def _contact(services: Services, *, status: str, call_sid: str | None = None, minutes_ago: int = 5) -> int:
+    with services.db.session() as session:
+        contact = Contact(
+            provider_id=call_sid or "CA" + secrets.token_hex(16),
+            from_number="+8613700000002",
+            to_number=HOTLINE,
+            status=status,
+            queue="general",
+            created_at=utcnow() - timedelta(minutes=minutes_ago),
+        )
+        session.add(contact)
+        session.flush()
+        return contact.id
+
+
+def _in_routing(services: Services, contact_id: int, call_sid: str) -> None:
+    services.routing.enqueue(contact_id=str(contact_id), queue="general", info={}, call_sid=call_sid)
+
+
+def _status(services: Services, contact_id: int) -> str:
+    with services.db.reading() as session:
+        return session.get_one(Contact, contact_id).status
+
+
+def _audited(services: Services, contact_id: int) -> list[tuple[str, object]]:
+    with services.db.reading() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id == str(contact_id), AuditEvent.actor == "reconciler")
+        ).all()
+        return [(event.kind, event.data.get("reason")) for event in events]
+
+
+def test_a_waiting_contact_whose_call_twilio_says_is_over_is_let_go_in_routing_and_sql(services: Services) -> None:
+    call_sid = "CA" + secrets.token_hex(16)  # a call Twilio has no record of (its end was never reported)
+    contact_id = _contact(services, status=ContactStatus.QUEUED, call_sid=call_sid)
+    _in_routing(services, contact_id, call_sid)
+
+    repairs = Reconciler(services).run_once()
+
+    assert [(fix.kind, fix.contact_id) for fix in repairs] == [("ghost", contact_id)]
+    assert services.routing.contact(str(contact_id))["state"] not in ("waiting", "offered")
+    assert _status(services, contact_id) == ContactStatus.ABANDONED
+    assert _audited(services, contact_id) == [("reconciled_ghost", "Twilio says the call is unknown")]
+
+
+def test_routing_lets_go_of_a_contact_sql_has_ended(services: Services) -> None:
+    contact_id = _contact(services, status=ContactStatus.ENDED)
+    _in_routing(services, contact_id, "CA" + secrets.token_hex(16))
+
+    repairs = Reconciler(services).run_once()
+
+    assert [(fix.kind, fix.contact_id) for fix in repairs] == [("ghost", contact_id)]
+    assert services.routing.contact(str(contact_id))["state"] not in ("waiting", "offered")
+    assert _audited(services, contact_id) == [("reconciled_ghost", "routing holds it as live; SQL says ended")]
+
+
+def test_sql_ends_a_waiting_call_routing_lost_and_twilio_says_is_over(services: Services) -> None:
+    contact_id = _contact(services, status=ContactStatus.QUEUED)
+    young = _contact(services, status=ContactStatus.QUEUED, minutes_ago=0)  # routing may not have heard yet
+
+    repairs = Reconciler(services).run_once()
+
+    assert [(fix.kind, fix.contact_id) for fix in repairs] == [("zombie_ended", contact_id)]
+    assert _status(services, contact_id) == ContactStatus.ABANDONED
+    assert _status(services, young) == ContactStatus.QUEUED
+    assert _audited(services, contact_id) == [("reconciled_zombie_ended", "unknown to routing; Twilio says unknown")]
+
+
+def test_an_agent_held_by_a_call_that_is_over_goes_to_wrap_up(services: Services) -> None:
+    call_sid = "CA" + secrets.token_hex(16)
+    contact_id = _contact(services, status=ContactStatus.CONNECTED, call_sid=call_sid)
+    with services.db.reading() as session:
+        agent_id = str(session.scalar(select(User.id).where(User.username == "agent2")))
+    services.routing.set_agent_state(agent_id=agent_id, state="available", queues=["general"])
+    _in_routing(services, contact_id, call_sid)
+    assert services.routing.contact(str(contact_id))["state"] == "offered"
+    services.routing.accept(contact_id=str(contact_id), agent_id=agent_id)
+    services.routing.joined(contact_id=str(contact_id), agent_id=agent_id)
+    assert services.routing.agent(agent_id)["state"] == "busy"
+
+    repairs = Reconciler(services).run_once()
+
+    assert [(fix.kind, fix.contact_id) for fix in repairs] == [("ghost", contact_id)]
+    assert services.routing.agent(agent_id)["state"] == "wrap_up"  # no longer busy on a dead call
+    assert _status(services, contact_id) == ContactStatus.ENDED
+    services.routing.set_agent_state(agent_id=agent_id, state="offline", queues=["general"])
+
+
+def test_a_caller_still_on_the_line_is_left_alone_and_a_dry_run_changes_nothing(
+    system: InProcessSystem, services: Services
+) -> None:
+    live = place_call(system.sandbox_url, from_="+8613700137077", to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+    waiting = wait_until(lambda: [k for k in services.redis.zrange("cc:{rt}:waiting:general", 0, -1)], timeout=10)
+    live_contact = int(waiting[0])
+    ghost = _contact(services, status=ContactStatus.ENDED)
+    _in_routing(services, ghost, "CA" + secrets.token_hex(16))
+    try:
+        planned = Reconciler(services).run_once(dry_run=True)
+        assert [(fix.kind, fix.contact_id) for fix in planned] == [("ghost", ghost)]
+        assert services.routing.contact(str(ghost))["state"] in ("waiting", "offered")  # nothing changed
+        assert _audited(services, ghost) == []
+
+        assert [fix.contact_id for fix in Reconciler(services).run_once()] == [ghost]
+        assert services.routing.contact(str(live_contact))["state"] == "waiting"
+        assert get_call(system.sandbox_url, live)["status"] == "in-progress"
+    finally:
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{live}/hangup", json={"side": "caller"})
+
+
+def test_the_reconcile_command_prints_what_it_would_repair_without_repairing_it(
+    system: InProcessSystem, services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from contactcenter import cli
+
+    ghost = _contact(services, status=ContactStatus.ENDED)
+    _in_routing(services, ghost, "CA" + secrets.token_hex(16))
+    for name, value in (("REDIS_URL", system.redis_url), ("DATABASE_URL", system.database_url)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TWILIO_API_BASE", system.sandbox_url)
+
+    assert cli.main(["reconcile", "--dry-run"]) == 0
+
+    out, err = capsys.readouterr()
+    assert json.loads(out.splitlines()[0]) == {
+        "kind": "ghost",
+        "contact_id": ghost,
+        "reason": "routing holds it as live; SQL says ended",
+        "done": False,
+    }
+    assert "would make" in err
+    assert services.routing.contact(str(ghost))["state"] in ("waiting", "offered")
