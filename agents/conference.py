@@ -95,6 +95,11 @@ class LiveCall:
         """The leg placed as `attempt` is `call_sid` — unless its join or end was reported meanwhile."""
         self.redis.eval(_NAME_LEG, 1, self.key, field, PLACING + attempt, call_sid)
 
+    def agent_muted(self, agent_id: int) -> bool:
+        """Whether the agent muted their current leg (a new leg joins unmuted, whatever the last one was)."""
+        leg = self.agent_leg(agent_id)
+        return bool(leg) and self.get(f"muted:{agent_id}") == leg
+
     def released(self, agent_id: int) -> bool:
         """Whether we let the agent's last leg go on purpose (its end is then no news)."""
         return self.get(f"agent:{agent_id}") == RELEASED
@@ -224,6 +229,7 @@ def mute_agent(services: Services, *, contact_id: int, agent_id: int, muted: boo
     if not live.conference_sid or not leg:
         raise TelephonyError("your phone is not in this call")
     services.telephony.update_participant(conference_sid=live.conference_sid, call_sid=leg, muted=muted)
+    live.set(**{f"muted:{agent_id}": leg if muted else ""})  # for a console opened mid-call (its snapshot)
 
 
 def caller_leg(services: Services, *, contact_id: int, call_sid: str) -> str:

@@ -24,7 +24,9 @@ from queues.engine import RoutingEngine
 
 log = logging.getLogger(__name__)
 
-SILENT_INTERVALS = 2.5
+# The console gives up on a server silent for two intervals (agents/static/console-link.js); the server gives up
+# on the console as soon: both ends agree when a link died without a close, and routing stops counting it.
+SILENT_INTERVALS = 2.0
 PRESENCE_INTERVALS = 3.5
 HEARTBEAT_TIMEOUT = 4408
 

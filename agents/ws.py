@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agents.conference import LiveCall
 from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
 from agents.monitoring import monitors_view
 from agents.privacy import event_text, masked_info, sees_numbers
@@ -36,6 +37,8 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
     contact = _contact_view(snap.contact) if snap.contact else None
     if contact is not None and services.settings.show_monitoring:  # who listens in (contact.monitored)
         contact["monitors"] = monitors_view(snap.contact.get("monitors"), agent=str(agent_id))
+    if contact is not None and contact["channel"] == "voice":  # mute is no routing event: the room knows it
+        contact["muted"] = LiveCall(services, int(contact["contact"])).agent_muted(agent_id)
     disconnected = agent.get("state") == "not_ready" and agent.get("reason") == "disconnected"
     return {
         "type": "snapshot",

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     chat_form_window_seconds: int = Field(default=600, alias="CHAT_FORM_WINDOW_SECONDS", ge=1, le=86_400)
     login_failure_limit: int = Field(default=10, alias="LOGIN_FAILURE_LIMIT", ge=1, le=1000)
     login_failure_window_seconds: int = Field(default=900, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1, le=86_400)
-    # Both ends of the console websocket ping this often; 2.5 intervals of silence close it.
+    # Both ends of the console websocket ping this often; 2 intervals of silence close it.
     console_heartbeat_seconds: float = Field(
         default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False
     )

@@ -130,15 +130,24 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
     return path
 
 
+@contextmanager
+def browser_system(tmp_path: Path, database_url: str, **settings: str) -> Iterator[System]:
+    """The whole system as processes, for pages: offers ring for 20 s here (a person, and a browser,
+    needs the time to read the card), with these settings besides."""
+    require_browser()
+    running = start_system(tmp_path, database_url, {"OFFER_TIMEOUT_SECONDS": "20", **settings})
+    try:
+        yield running
+    finally:
+        stop_system(running)
+
+
 # The fixtures of a browser module (import them by name): the whole system as processes, and one
 # chromium for the module's pages.
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory, new_database: Any) -> Iterator[System]:
-    """Offers ring for 20 s here: a person (and a browser) needs the time to read the card."""
-    require_browser()
-    running = start_system(tmp_path_factory.mktemp("browser"), new_database(), {"OFFER_TIMEOUT_SECONDS": "20"})
-    yield running
-    stop_system(running)
+    with browser_system(tmp_path_factory.mktemp("browser"), new_database()) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -121,3 +121,32 @@ def test_only_the_agent_on_the_call_may_hold_it(system: System, agent1: AgentCon
     assert agent2.post("/api/agent/contacts/999999/hold", json={}).status_code == 409
     agent1.next_event("contact.ended", contact=offer["contact"], timeout=20)
     agent1.post(f"/api/agent/contacts/{offer['contact']}/wrap-up", {"next_state": "available"})
+
+
+def test_a_console_opened_mid_call_gets_the_call_as_it_is_muted_and_held_in_its_snapshot(
+    system: System, agent1: AgentConsole
+) -> None:
+    """A reload mid-call: the new console's snapshot carries the call, when it was answered, its hold and the
+    agent's mute. Before, mute was in no snapshot: the reloaded card offered Mute to a muted agent."""
+    call_sid, offer = connected_call(system, agent1, talk_seconds=20)
+    contact = offer["contact"]
+    joined = [e for e in agent1.seen if e["type"] == "contact.joined"][-1]
+    assert agent1.post(f"/api/agent/contacts/{contact}/mute", {"muted": True}).json()["state"] == "muted"
+    assert agent1.post(f"/api/agent/contacts/{contact}/hold").json()["state"] == "held"
+
+    def reloaded() -> dict[str, Any]:
+        again = AgentConsole(system, "agent1")
+        again.close()
+        assert again.snapshot["type"] == "snapshot"
+        return dict(again.snapshot["contact"])
+
+    call = reloaded()
+    assert (call["contact"], call["channel"], call["state"]) == (contact, "voice", "assigned")
+    assert (call["muted"], call["on_hold"], call["answered_at"]) == (True, True, joined["at"])
+    assert agent1.post(f"/api/agent/contacts/{contact}/mute", {"muted": False}).json()["state"] == "unmuted"
+    assert agent1.post(f"/api/agent/contacts/{contact}/resume").json()["state"] == "resumed"
+    assert (reloaded()["muted"], reloaded()["on_hold"]) == (False, False)
+    assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    agent1.next_event("contact.ended", contact=contact)
+    assert wait_for_call(system.sandbox_url, call_sid, timeout=20)["status"] == "completed"
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})

@@ -73,7 +73,8 @@ def test_a_silent_console_is_closed_by_the_server_and_an_answering_one_is_kept(s
                     answering.send(json.dumps({"type": "pong"}))  # the other console answers all along
         assert closed.value.rcvd is not None
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4408, "heartbeat timeout")
-        assert pings == 2 and 2.4 * HEARTBEAT < time.monotonic() - heard_last < 3 * HEARTBEAT
+        # Two intervals, as the console gives up on a silent server: both ends agree the link is dead.
+        assert pings == 1 and 1.9 * HEARTBEAT < time.monotonic() - heard_last < 2.4 * HEARTBEAT
         answering.send(json.dumps({"type": "ping"}))
         assert json.loads(answering.recv(timeout=5))["type"] in ("ping", "pong")  # still open
 

@@ -193,6 +193,35 @@ def test_in_sandbox_mode_a_declined_call_is_rejected_at_the_sandbox() -> None:
     assert result == {"state": "registered"}
 
 
+def test_in_sandbox_mode_a_phone_started_mid_call_takes_up_the_call_with_its_mute_and_hangs_it_up() -> None:
+    """The console reloaded mid-call: the sandbox still has the answered call on this identity. Before, the
+    phone only took up ringing calls, so the card lost Mute and Hang up while the call went on."""
+    log, result = run_phone(
+        f"""
+        answer("GET", "/api/voice/token", [200, config]);
+        answer("POST", "{CLIENT}/register", [200, {{}}]);
+        answer("GET", "{CLIENT}/calls", [200, [mutedCall]]);
+        answer("POST", "{CLIENT}/calls/CA1/mute", [200, {{}}]);
+        answer("POST", "{CLIENT}/calls/CA1/hangup", [200, {{}}]);
+        const phone = await started();
+        result.started = [phone.state, phone.from, phone.muted];
+        await phone.mute(false);
+        result.unmuted = phone.muted;
+        answer("GET", "{CLIENT}/calls", [200, []]);
+        await phone.hangup();
+        result.after = phone.state;
+        """,
+        config=SANDBOX_CONFIG,
+        mutedCall={**IN_PROGRESS, "muted": True},
+    )
+
+    assert result == {"started": ["in-call", "+8613800138000", True], "unmuted": False, "after": "registered"}
+    assert events(log) == [["registered"], ["connected"], ["muted", False], ["disconnected"]]
+    assert {"request": f"POST {CLIENT}/calls/CA1/mute", "body": {"muted": False}} in log
+    assert f"POST {CLIENT}/calls/CA1/hangup" in requests(log)
+    assert not [e for e in log if "ringer" in e and e["ringer"] == "start"]  # nothing rings: it was answered
+
+
 def test_in_sandbox_mode_the_phone_re_registers_every_30_s_polls_every_second_and_unregisters_on_stop() -> None:
     log, result = run_phone(
         f"""

@@ -4,16 +4,12 @@
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => ConsoleText.t(key);
-let HEARTBEAT_MS = 10000; // we ping this often (the server says how often it pings); silent 2.5 times as long: dead
 const view = {
   agent: { state: "offline", reason: "", since: null, wrapup_until: null },
   contacts: new Map(), // id → {contact, channel, state, deadline, enqueued_at, info, answered_at, ended_at, pop}
   lastSeq: null,
   options: {},
 };
-let socket = null;
-let lastHeard = 0;
-let retryMs = 500;
 
 function text(id, value) { $(id).textContent = value == null || value === "" ? "—" : String(value); }
 function show(id, visible) { $(id).hidden = !visible; }
@@ -122,51 +118,13 @@ function applySnapshot(message) {
   }
 }
 
+// A message of the socket (console-link.js keeps the socket, its heartbeats and reconnections).
 function onMessage(message) {
-  lastHeard = Date.now();
-  if (message.type === "pong") return;
-  if (message.type === "ping") { send({ type: "pong" }); return; }
-  if (message.heartbeat_ms) HEARTBEAT_MS = message.heartbeat_ms;
   if (message.type === "snapshot") applySnapshot(message);
   else if (message.type !== "caught_up") applyEvent(message);
   if (typeof message.seq === "number") view.lastSeq = message.seq;
   render();
 }
-
-function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
-
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/agents/ws`);
-  socket = ws;
-  ws.onopen = () => {
-    lastHeard = Date.now();
-    retryMs = 500;
-    ws.send(JSON.stringify({ type: "hello", last_seq: view.lastSeq }));
-    $("conn").className = "conn on";
-    show("reconnecting", false);
-  };
-  ws.onmessage = (event) => onMessage(JSON.parse(event.data));
-  ws.onclose = (event) => {
-    if (socket !== ws) return;
-    socket = null;
-    $("conn").className = "conn off";
-    show("reconnecting", true);
-    if (event.code === 4401) { location.href = "/login?next=/console"; return; }
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 10000);
-  };
-}
-
-// Heartbeats: ours every 10 s; a socket we have not heard from in 25 s (a sleeping laptop, a dead
-// proxy) is dropped and reopened, and the hello's last_seq catches the screen up.
-setInterval(() => {
-  send({ type: "ping" });
-  if (socket && socket.readyState === 1 && Date.now() - lastHeard > HEARTBEAT_MS * 2.5) socket.close(4000, "silent");
-}, HEARTBEAT_MS);
-const wakeUp = () => { if (socket && Date.now() - lastHeard > HEARTBEAT_MS * 1.5) socket.close(4000, "woke up"); };
-document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && wakeUp());
-window.addEventListener("online", wakeUp);
 
 // ---- data the events point at ---------------------------------------------------------------
 
@@ -361,6 +319,7 @@ ConsoleTicket.knowLive((contactId) => {
 
 function setup() {
   ConsoleText.apply(document);
+  showLink(link);
   const reasons = view.options.not_ready_reasons || [];
   ConsoleParts.fill($("reason"), reasons, "reason", `${t("not_ready")}: ${t("choose_reason")}`);
   wrapUpFor = null;

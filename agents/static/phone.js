@@ -74,6 +74,13 @@
       this.emit("incoming", this.from);
     }
 
+    // A call this phone is already in when it starts (the page was reloaded mid-call): its controls again.
+    _resumed(from, muted) {
+      this.from = from || "";
+      this.muted = Boolean(muted);
+      this._connected();
+    }
+
     _connected() {
       this.state = "in-call";
       if (this.deps.ringer) this.deps.ringer.stop();
@@ -231,8 +238,12 @@
         this._connected();
       }
       if (this.call) return;
+      const live = calls.find((c) => c.status === "in-progress"); // answered before a reload of the page
       const ringing = calls.find((c) => c.status === "ringing");
-      if (ringing) {
+      if (live) {
+        this.call = live;
+        this._resumed(live.from, live.muted);
+      } else if (ringing) {
         this.call = ringing;
         this._incoming(ringing.from);
       }
