@@ -21,6 +21,7 @@ Event = dict[str, Any]
 # Stream entries as this client gets them (RESP2, undecoded); redis-py's types also cover RESP3 and text replies.
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 BACKLOG = 1000  # events buffered per subscriber before it is told to resync
+RESYNC: Event = {"type": "resync"}  # handed to every subscriber when the stream started over
 RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # seconds between reads of a failing Redis: doubling from the first to the most
 STOP_TIMEOUT = 5.0
 
@@ -97,6 +98,17 @@ class Subscription:
             self.overflowed = True
             return
         self._items.append(event)
+        self._wake()
+
+    def resync(self) -> None:
+        """The stream started over (Redis lost its data): the client's sequence numbers mean nothing now.
+        Its reader gets a `resync` item with `overflowed` set, and closes the socket so the client comes
+        back for a snapshot (it ignored the new, lower numbers until then)."""
+        self.overflowed = True
+        self._items.append(RESYNC)
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -222,6 +234,8 @@ class EventHub:
                 "the event stream started over (ends at %r, read up to %r): reading it again", end, self.position
             )
             self.position = "0-0"
+            for sub in [*self._everyone, *(sub for subs in self._by_agent.values() for sub in subs)]:
+                sub.resync()
 
     async def since(self, seq: int) -> list[Event] | None:
         """Events after `seq`, or None when some of them are no longer kept (resync needed)."""
