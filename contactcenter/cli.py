@@ -70,6 +70,27 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild(args: argparse.Namespace) -> int:
+    """Rebuild routing's live state in Redis from SQL and Twilio (after Redis lost its data)."""
+    import json
+    from dataclasses import asdict
+
+    from contactcenter.context import build_services
+    from contactcenter.reconcile.rebuild import rebuild
+    from contactcenter.settings import load_settings
+
+    settings = load_settings()
+    if not settings.redis_url:
+        print("rebuild needs REDIS_URL and DATABASE_URL (those of the running system).", file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    try:
+        print(json.dumps(asdict(rebuild(services))))
+    finally:
+        services.close()
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from contactcenter.worker import run_worker
 
@@ -204,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = commands.add_parser("reconcile", help="compare SQL, Redis and Twilio once and repair what differs")
     reconcile.add_argument("--dry-run", action="store_true", help="print the repairs without making them")
     reconcile.set_defaults(handler=_reconcile)
+
+    rebuild = commands.add_parser("rebuild", help="rebuild routing's live state in Redis from SQL and Twilio")
+    rebuild.set_defaults(handler=_rebuild)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

@@ -63,13 +63,14 @@ def enter_routing(
     customer = call.customer
     if callback:
         contact.status = ContactStatus.CALLBACK
+    contact.priority, contact.routing_skills = priority_for(customer, priority), skills or None
     call.session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
     preferred = contacts.last_agent_of(call.session, customer_id=customer.id) if customer else None
     _created, state = call.services.routing.enqueue(
         contact_id=str(contact.id),
         queue=queue,
-        priority=priority_for(customer, priority),
-        skills=skills or None,
+        priority=contact.priority,
+        skills=contact.routing_skills,
         caller=contact.from_number if contact.from_number.startswith("+") and not callback else None,
         preferred_agent=str(preferred) if preferred else None,
         info={**routing_info(call, choice), **(callback or {})},

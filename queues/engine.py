@@ -154,11 +154,13 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
         preferred_agent: str | None = None,
         channel: str = "voice",
         call_sid: str | None = None,
+        arrived_ms: int | None = None,
     ) -> tuple[bool, str]:
         """Put a contact in a queue (idempotent per id) and offer it to a free agent with the skills it needs.
 
         Returns (created, state); state "full" means the queue is at its maximum length and the
-        contact was not queued. `call_sid`: the caller's call, on the line now (what an accept moves)."""
+        contact was not queued. `call_sid`: the caller's call, on the line now (what an accept moves);
+        `arrived_ms`: when it first arrived (a rebuild keeps its place; default now)."""
         if not 0 <= priority <= 9:
             raise ValueError("priority must be between 0 and 9")
         if channel not in CHANNELS:
@@ -177,6 +179,7 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
             self.config.preferred_agent_ms,
             channel,
             call_sid or "",
+            arrived_ms or "",
         ).partition(" ")
         return created == "1", state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base
@@ -43,6 +43,9 @@ class Contact(Base):
     # holds and transfers; its recording reports this SID instead of a CallSid.
     conference_sid: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # How routing queued it (priority 0-9, skills beyond the queue's): what a rebuild of Redis needs.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    routing_skills: Mapped[dict[str, int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -29,6 +29,7 @@ from contactcenter.audit.service import record_event
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.reconcile.rebuild import CALL_OVER, rebuild, redis_was_lost
 from contactcenter.telephony import TelephonyError
 from contactcenter.timeutil import as_utc, utcnow
 from queues.engine import RoutingError
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 EVERY_SECONDS = 5.0
 LIVE_IN_ROUTING = ("waiting", "offered", "connecting", "assigned")
 LIVE_IN_SQL = (ContactStatus.QUEUED, ContactStatus.CONNECTED)
-CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled", "unknown")
 # A contact is written to SQL before routing hears of it: one younger than this is not a zombie yet.
 SETTLING = timedelta(seconds=30)
 ASK_TWILIO_EVERY = 60.0  # seconds between two questions about one call
@@ -151,6 +151,8 @@ async def reconcile_forever(services: Services) -> None:
         await asyncio.sleep(EVERY_SECONDS)
         try:
             if await run_in_threadpool(services.redis.set, LOCK_KEY, me, nx=True, px=int(EVERY_SECONDS * 1000)):
+                if await run_in_threadpool(redis_was_lost, services):  # new, flushed, or restarted empty
+                    await run_in_threadpool(rebuild, services)
                 await run_in_threadpool(reconciler.run_once)
         except Exception:
             log.exception("reconciling the stores failed")

@@ -2,7 +2,8 @@
 -- skills json (skill -> minimum level, on top of the queue's own), caller (E.164 or ''),
 -- re-ring window ms (a caller who hung up while waiting and rings back within it gets their
 -- place back), preferred agent (''), preference ms, channel (voice|chat), the caller's call (a
--- CallSid, '' for none: a chat, a callback; kept so an accept moves the caller without asking SQL).
+-- CallSid, '' for none: a chat, a callback; kept so an accept moves the caller without asking SQL),
+-- when it arrived (ms; '' = now: a rebuild of Redis puts a contact back at its original place).
 -- Returns one string (cheaper for the client than a list): '1 <state>' when the contact was queued
 -- ('1 offered' or '1 waiting'), '0 <state>' when it existed already, '0 full' when the queue is full.
 local cid, q, priority, timeout_ms, info = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
@@ -11,6 +12,7 @@ local caller, rering_ms = ARGV[9] or '', num(ARGV[10], 0)
 local preferred, prefer_ms = ARGV[11] or '', num(ARGV[12], 0)
 local ch = ARGV[13] == 'chat' and 'chat' or 'voice'
 local call = ARGV[14] or ''
+local arrived = math.min(NOW, num(ARGV[15], NOW))
 local c = ckey(cid)
 if redis.call('EXISTS', c) == 1 then
   -- Idempotent per provider id: a retried webhook changes nothing.
@@ -27,7 +29,7 @@ for skill, level in pairs(own) do needs[skill] = level end
 -- Aging: one priority level is worth a fixed amount of waiting, so the score (lower first) is
 -- the arrival time brought forward by the head start, and nobody waits behind priority forever.
 local step_ms = priority_step(q)
-local score = NOW - priority * step_ms
+local score = arrived - priority * step_ms
 local kept = nil
 if caller ~= '' then
   local place = P .. 'rering:' .. q .. ':' .. caller
@@ -39,10 +41,10 @@ if caller ~= '' then
 end
 -- What matching needs of the contact, known here without reading it back.
 local rec = {queue = q, channel = ch, score = score, needs = cjson.encode(needs), own = cjson.encode(own),
-  spill = '', any = '0', relax = 0, enqueued_at = NOW, info = info, queued = false,
+  spill = '', any = '0', relax = 0, enqueued_at = arrived, info = info, queued = false,
   needs_table = needs, info_table = cjson.decode(info)}
 local fields = {'id', cid, 'queue', q, 'channel', ch, 'priority', priority, 'step_ms', step_ms,
-  'enqueued_at', NOW, 'score', score, 'info', info,
+  'enqueued_at', arrived, 'score', score, 'info', info,
   'needs', rec.needs, 'own', rec.own, 'caller', caller, 'rering_ms', rering_ms, 'call', call}  -- state, agent: below
 local preferred_state = preferred ~= '' and redis.call('HGET', akey(preferred), 'state') or nil
 local staffed = {available = true, reserved = true, busy = true, wrap_up = true}

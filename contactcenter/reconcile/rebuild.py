@@ -1,0 +1,106 @@
+"""Routing's live state rebuilt from SQL and Twilio after Redis lost its data (flushed, restarted without
+its files): queue settings, then every call still waiting (asked of Twilio: a caller who hung up during
+the outage is ended instead) and every callback waiting, each at its original place (arrival time and
+priority). Chats, offers out and calls in progress are not rebuilt (an agent sets their state again;
+docs/architecture.md).
+
+Redis holds a mark (`EPOCH_KEY`) from the moment its live state was built: its absence is how a lost
+Redis is noticed (the reconciler looks every pass) and `contactcenter rebuild` does it by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from contactcenter.callbacks.models import Callback
+from contactcenter.contacts.lifecycle import finish_contact
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.context import Services
+from contactcenter.telephony import TelephonyError
+from contactcenter.timeutil import as_utc
+from ivr.call import IvrCall
+from ivr.queueing import routing_info
+from queues.config import publish_all
+
+log = logging.getLogger(__name__)
+EPOCH_KEY = "cc:{rt}:epoch"  # in routing's hash tag: on a cluster it lives, and is lost, with routing's keys
+CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled", "unknown")
+
+
+@dataclass
+class Rebuilt:
+    queues: int = 0
+    requeued: list[int] = field(default_factory=list)  # contact ids back in their queue, oldest first
+    ended: list[int] = field(default_factory=list)  # callers Twilio says hung up meanwhile
+
+
+def redis_was_lost(services: Services) -> bool:
+    """Whether Redis lacks the mark of a built live state (new, flushed, or restarted without its data)."""
+    return not services.redis.exists(EPOCH_KEY)
+
+
+def rebuild(services: Services) -> Rebuilt:
+    """Rebuild routing's live state from SQL and Twilio; contacts routing holds already are left alone."""
+    rebuilt = Rebuilt()
+    with services.db.session() as session:
+        rebuilt.queues = publish_all(session, services.routing)
+        waiting = session.scalars(
+            select(Contact)
+            .where(Contact.status.in_((ContactStatus.QUEUED, ContactStatus.CALLBACK)), Contact.channel == "voice")
+            .order_by(Contact.queued_at, Contact.id)
+        ).all()
+        for contact in waiting:
+            if services.routing.contact(str(contact.id)):
+                continue
+            callback = contact.status == ContactStatus.CALLBACK
+            if not callback and _call_over(services, contact.provider_id):
+                rebuilt.ended.append(contact.id)
+                continue
+            _requeue(services, IvrCall(services, services.flows.for_number(contact.to_number), session, contact))
+            rebuilt.requeued.append(contact.id)
+    for contact_id in rebuilt.ended:
+        finish_contact(services, contact_id=contact_id, reason="caller_gone")
+    services.redis.set(EPOCH_KEY, int(time.time() * 1000))
+    log.warning(
+        "routing rebuilt from SQL: %d queue(s), %d contact(s) back in their queue, %d ended (caller gone)",
+        rebuilt.queues,
+        len(rebuilt.requeued),
+        len(rebuilt.ended),
+    )
+    return rebuilt
+
+
+def _requeue(services: Services, call: IvrCall) -> None:
+    contact = call.contact
+    info = routing_info(call, contact.menu_choice or "")
+    callback = contact.status == ContactStatus.CALLBACK
+    if callback:
+        found = call.session.scalar(select(Callback).where(Callback.contact_id == contact.id))
+        if found is not None:
+            info |= {"callback": True, "callback_id": found.id, "callback_phone": found.phone}
+            info |= {"callback_kind": found.kind, "callback_note": found.note}
+    arrived = as_utc(contact.queued_at) or as_utc(contact.created_at)
+    services.routing.enqueue(
+        contact_id=str(contact.id),
+        queue=contact.queue or "general",
+        priority=contact.priority,
+        info=info,
+        skills=contact.routing_skills,
+        caller=None if callback or not contact.from_number.startswith("+") else contact.from_number,
+        call_sid=None if callback else contact.provider_id,
+        arrived_ms=int(arrived.timestamp() * 1000) if arrived else None,
+    )
+
+
+def _call_over(services: Services, call_sid: str) -> bool:
+    if not call_sid.startswith("CA"):
+        return False
+    try:
+        return services.telephony.call_status(call_sid=call_sid) in CALL_OVER
+    except TelephonyError as exc:  # Twilio cannot say now: the caller is most likely still there
+        log.info("rebuild: Twilio cannot tell about %s now (%s): queued again", call_sid, exc)
+        return False

@@ -1,0 +1,111 @@
+"""Redis lost its data with callers waiting: routing is rebuilt from SQL and Twilio, by itself within
+seconds or by `contactcenter rebuild`; each waiting caller back at their place (order, arrival time),
+a caller who hung up meanwhile ended, a waiting callback back with its details, queue settings back.
+Before, routing had nobody waiting and the callers heard "connecting" until they gave up."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.context import Services
+from contactcenter.reconcile.rebuild import rebuild
+from contactcenter.reconcile.service import LOCK_KEY
+from contactcenter.timeutil import utcnow
+from tests.conftest import HOTLINE
+from tests.console import AgentConsole
+from tests.hotline import wait_until
+from tests.inprocess import InProcessSystem
+from tests.redis_replies import texts
+from twilio_sandbox import get_call, place_call
+
+WAITING = "cc:{rt}:waiting:general"
+
+
+@pytest.fixture
+def services(system: InProcessSystem) -> Services:
+    found: Services = system.client.app.state.services  # type: ignore[attr-defined]
+    return found
+
+
+@pytest.fixture
+def callers(system: InProcessSystem, services: Services) -> Iterator[list[str]]:
+    """Three callers waiting in the general queue, in this order."""
+    placed: list[str] = []
+    for _ in range(3):
+        number = f"+86137{secrets.randbelow(10**8):08d}"
+        placed.append(
+            place_call(system.sandbox_url, from_=number, to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+        )
+        wait_until(lambda: len(services.redis.zrange(WAITING, 0, -1)) == len(placed), timeout=10)
+    yield placed
+    for sid in placed:
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{sid}/hangup", json={"side": "caller"})
+
+
+def _lose_redis(services: Services, *, hold_the_reconciler: bool) -> None:
+    services.redis.flushdb()
+    if hold_the_reconciler:  # the test rebuilds by hand
+        services.redis.set(LOCK_KEY, "this test", px=60_000)
+
+
+def _gone_caller(services: Services) -> int:
+    """A caller SQL has waiting whose call Twilio no longer has (they hung up while Redis was away)."""
+    with services.db.session() as session:
+        contact = Contact(
+            provider_id="CA" + secrets.token_hex(16),
+            from_number="+8613700000003",
+            to_number=HOTLINE,
+            status=ContactStatus.QUEUED,
+            queue="general",
+            created_at=utcnow() - timedelta(minutes=3),
+            queued_at=utcnow() - timedelta(minutes=3),
+        )
+        session.add(contact)
+        session.flush()
+        return contact.id
+
+
+def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_and_a_gone_one_is_ended(
+    system: InProcessSystem, services: Services, callers: list[str]
+) -> None:
+    order = texts(services.redis.zrange(WAITING, 0, -1))
+    arrived = {cid: services.routing.contact(cid)["enqueued_at"] for cid in order}
+    gone = _gone_caller(services)
+    _lose_redis(services, hold_the_reconciler=True)
+    assert services.redis.zrange(WAITING, 0, -1) == []
+
+    rebuilt = rebuild(services)
+
+    assert texts(services.redis.zrange(WAITING, 0, -1)) == order
+    for cid in order:  # as SQL has it: queued there a few ms before routing heard of it
+        assert abs(int(services.routing.contact(cid)["enqueued_at"]) - int(arrived[cid])) < 1000
+    assert services.routing.contact(order[0])["call"] == callers[0]  # an accept moves them without SQL
+    assert rebuilt.ended == [gone] and sorted(rebuilt.requeued) == sorted(int(cid) for cid in order)
+    with services.db.reading() as session:
+        assert session.get_one(Contact, gone).status == ContactStatus.ABANDONED
+    assert services.redis.hget("cc:{rt}:queue:general", "strategy")  # the queue's settings are back
+    assert all(get_call(system.sandbox_url, sid)["status"] == "in-progress" for sid in callers)
+
+    agent = AgentConsole(system, "agent1")  # and the first caller is the first one offered
+    try:
+        agent.go("available")
+        assert agent.next_event("offer.created")["contact"] == order[0]
+    finally:
+        agent.post("/api/agent/state", {"state": "offline"})
+        agent.close()
+        services.redis.delete(LOCK_KEY)
+
+
+def test_a_lost_redis_is_noticed_and_rebuilt_without_anyone_asking(services: Services, callers: list[str]) -> None:
+    order = texts(services.redis.zrange(WAITING, 0, -1))
+    _lose_redis(services, hold_the_reconciler=False)
+
+    back = wait_until(lambda: texts(services.redis.zrange(WAITING, 0, -1)) == order or None, timeout=15)
+
+    assert back
