@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
 from contactcenter.settings import SettingsError, load_settings
 from ivr import cli as ivr_cli
+
+if TYPE_CHECKING:
+    from contactcenter.context import Services
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -46,24 +52,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reconcile(args: argparse.Namespace) -> int:
-    """Compare SQL, Redis and Twilio once; print each repair as a JSON line (made unless --dry-run)."""
-    import json
-
+def _on_the_running_system(command: str, action: Callable[[Services], object]) -> object | None:
+    """`action` with the services of the system the environment names (None: REDIS_URL is missing)."""
     from contactcenter.context import build_services
-    from contactcenter.reconcile.service import Reconciler, as_lines
     from contactcenter.settings import load_settings
 
     settings = load_settings()
     if not settings.redis_url:
-        print("reconcile needs REDIS_URL and DATABASE_URL (those of the running system).", file=sys.stderr)
-        return 2
+        print(f"{command} needs REDIS_URL and DATABASE_URL (those of the running system).", file=sys.stderr)
+        return None
     services = build_services(settings)
     try:
-        repairs = Reconciler(services).run_once(dry_run=args.dry_run)
+        return action(services)
     finally:
         services.close()
-    for line in as_lines(repairs):
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    """Compare SQL, Redis and Twilio once; print each repair as a JSON line (made unless --dry-run)."""
+    from contactcenter.reconcile.service import Reconciler, Repair, as_lines
+
+    repairs = _on_the_running_system("reconcile", lambda services: Reconciler(services).run_once(dry_run=args.dry_run))
+    if not isinstance(repairs, list):
+        return 2
+    for line in as_lines(cast(list[Repair], repairs)):
         print(json.dumps(line | {"done": not args.dry_run}, ensure_ascii=False))
     verb = "would make" if args.dry_run else "made"
     print(f"{len(repairs)} repair(s) {verb}.", file=sys.stderr)
@@ -72,22 +84,12 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 def _rebuild(args: argparse.Namespace) -> int:
     """Rebuild routing's live state in Redis from SQL and Twilio (after Redis lost its data)."""
-    import json
-    from dataclasses import asdict
-
-    from contactcenter.context import build_services
     from contactcenter.reconcile.rebuild import rebuild
-    from contactcenter.settings import load_settings
 
-    settings = load_settings()
-    if not settings.redis_url:
-        print("rebuild needs REDIS_URL and DATABASE_URL (those of the running system).", file=sys.stderr)
+    rebuilt = _on_the_running_system("rebuild", rebuild)
+    if rebuilt is None:
         return 2
-    services = build_services(settings)
-    try:
-        print(json.dumps(asdict(rebuild(services))))
-    finally:
-        services.close()
+    print(json.dumps(dataclasses.asdict(rebuilt)))  # type: ignore[call-overload]
     return 0
 
 
