@@ -102,30 +102,25 @@ def file_draft(services: Services, *, contact_id: int, agent_id: int, why: str) 
         if form.is_empty():
             return False
         write_up(session, contact=contact, form=form, author_id=agent_id, actor="system")
-        subject = ("ticket", contact.ticket_id) if contact.ticket_id else ("contact", contact.id)
-        record_event(
-            session,
-            actor="system",
-            subject_type=subject[0],
-            subject_id=subject[1],
-            kind="wrap_up_filed_automatically",
-            why=why,
-            contact_id=contact.id,
-            agent_id=agent_id,
-        )
-        try:
-            schedule_follow_up(services, session, contact=contact, form=form, agent_id=agent_id)
-        except ValueError as exc:
+        subject_type, subject_id = ("ticket", contact.ticket_id) if contact.ticket_id else ("contact", contact.id)
+
+        def event(kind: str, **data: object) -> None:
             record_event(
                 session,
                 actor="system",
-                subject_type=subject[0],
-                subject_id=subject[1],
-                kind="follow_up_not_scheduled",
-                reason=str(exc),
+                subject_type=subject_type,
+                subject_id=subject_id,
+                kind=kind,
                 contact_id=contact.id,
                 agent_id=agent_id,
+                **data,
             )
+
+        event("wrap_up_filed_automatically", why=why)
+        try:
+            schedule_follow_up(services, session, contact=contact, form=form, agent_id=agent_id)
+        except ValueError as exc:
+            event("follow_up_not_scheduled", reason=str(exc))
     return True
 
 

@@ -16,6 +16,7 @@ from contactcenter.context import Services
 from queues.keys import PREFIX
 from tests.conftest import System
 from tests.console import AgentConsole, signed_in_console
+from tests.test_chat_web import ChatCustomer
 from tests.test_console_wrap_up import handled_call, tomorrow_at_ten, wrap_up
 
 DRAFT = {
@@ -205,3 +206,28 @@ def test_a_draft_left_when_the_agent_leaves_wrap_up_another_way_is_filed_by_the_
     assert [n["body"] for n in ticket["notes"]] == [DRAFT["note"]]
     [filed] = [e for e in ticket["history"] if e["kind"] == "wrap_up_filed_automatically"]
     assert filed["data"]["why"] == "wrap_up_ended"
+
+
+def test_a_chats_draft_is_filed_when_its_wrap_up_time_runs_out(system: System, agent1: AgentConsole) -> None:
+    agent1.go("available")
+    customer = ChatCustomer(system)
+    customer.open()
+    offer = agent1.next_event("offer.created", contact=customer.contact)
+    assert agent1.accept(customer.contact).status_code == 200
+    assert agent1.post(f"/api/agent/contacts/{customer.contact}/end").status_code == 200
+    agent1.next_event("contact.ended", contact=customer.contact)
+    past = "2020-01-01T10:00"  # kept as typed; scheduling it is refused when it is filed
+    follow_up = {"kind": "callback", "at": past}
+    assert save_draft(agent1, customer.contact, **DRAFT, follow_up=follow_up).status_code == 200
+
+    with system.redis() as redis:
+        redis.zadd(f"{PREFIX}chat-wrapups", {customer.contact: 0}, xx=True)
+    reap_once(services_of(system))
+    agent1.next_event("contact.wrapped_up", contact=customer.contact)
+
+    ticket = ticket_of(agent1, offer)
+    assert DRAFT["note"] in [n["body"] for n in ticket["notes"]] and ticket["status"] == "pending"
+    kinds = [e["kind"] for e in ticket["history"]]
+    assert "wrap_up_filed_automatically" in kinds and "follow_up_not_scheduled" in kinds
+    assert what_sql_holds(system, offer)["callbacks"] == 0
+    customer.close()
