@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agents.service import AgentActionError, FollowUp, WrapUp
+from agents.service import AgentActionError
+from agents.wrap_up import FollowUp, WrapUp
 
 
 def _text(body: dict[str, Any], name: str, default: str | None = None) -> str | None:
@@ -47,3 +48,8 @@ def wrap_up_form(body: dict[str, Any], *, timezone: str) -> WrapUp:
         if follow_up
         else None,
     )
+
+
+def draft_form(body: dict[str, Any], *, timezone: str) -> WrapUp:
+    """A wrap-up draft: the wrap-up form's fields as typed so far (where to go next is chosen on submitting)."""
+    return wrap_up_form({k: v for k, v in body.items() if k not in ("next_state", "reason")}, timezone=timezone)

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from agents import call_control, consult, screen_pop, service, voice
-from agents.forms import wrap_up_form
+from agents import call_control, consult, screen_pop, service, voice, wrap_up_drafts
+from agents import wrap_up as wrap_ups
+from agents.forms import draft_form, wrap_up_form
 from agents.schemas import Mute, Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import Invalid, parsed, path_id
@@ -70,7 +71,25 @@ async def end(request: Request) -> Response:
 async def wrap_up(request: Request) -> Response:
     body = await _json_body(request)
     form = wrap_up_form(body, timezone=request.app.state.services.settings.timezone)
-    return await _act(request, service.wrap_up, contact_id=_contact_id(request), form=form)
+    return await _act(request, wrap_ups.wrap_up, contact_id=_contact_id(request), form=form)
+
+
+async def save_wrap_up_draft(request: Request) -> Response:
+    body = await _json_body(request)
+    form = draft_form(body, timezone=request.app.state.services.settings.timezone)
+    return await _act(request, wrap_up_drafts.save_draft, contact_id=_contact_id(request), form=form)
+
+
+async def wrap_up_draft(request: Request) -> Response:
+    services = request.app.state.services
+    draft = await run_in_threadpool(
+        as_user(
+            request,
+            AGENT_ROLES,
+            lambda agent: wrap_up_drafts.draft_of(services, agent=agent, contact_id=_contact_id(request)),
+        )
+    )
+    return JSONResponse(draft)
 
 
 async def screen_pop_of(request: Request) -> Response:
@@ -165,6 +184,8 @@ routes = [
     Route("/api/agent/offers/{contact_id:int}/reject", reject, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
+    Route("/api/agent/contacts/{contact_id:int}/wrap-up/draft", save_wrap_up_draft, methods=["PUT"]),
+    Route("/api/agent/contacts/{contact_id:int}/wrap-up/draft", wrap_up_draft, methods=["GET"]),
     Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/transfer/complete", complete_transfer, methods=["POST"]),
     Route("/api/agent/contacts/{contact_id:int}/transfer/cancel", cancel_transfer, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""What an agent does from the console: change state, accept or reject offers, end, write up."""
+"""What an agent does from the console: change state, accept or reject offers, end, transfer (wrap-up:
+agents/wrap_up.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from agents import conference, conference_events
 from contactcenter.audit.service import record_event
-from contactcenter.callbacks import service as callbacks
 from contactcenter.chats import service as chats
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
@@ -21,8 +21,6 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.errors import APIError
 from contactcenter.telephony import TelephonyError
-from contactcenter.tickets.models import Ticket, TicketStatus
-from contactcenter.tickets.service import add_note, categorize, set_status
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
 from ivr.call import IvrCall
@@ -30,7 +28,6 @@ from queues.engine import RoutingError
 from queues.models import Queue
 
 log = logging.getLogger(__name__)
-MAX_NOTE_LENGTH = 10_000
 CHECK_JOIN_JOB = "agents.jobs.check_join"
 JOIN_GRACE_SECONDS = 30  # beyond the ring time: Twilio's report of a leg's end comes within seconds
 
@@ -87,7 +84,8 @@ def audit_action(
         )
 
 
-def _check_reason(services: Services, reason: str) -> None:
+def check_reason(services: Services, reason: str) -> None:
+    """Refuse (400) a not-ready reason not in NOT_READY_REASONS."""
     reasons = services.settings.not_ready_reasons
     if reason not in reasons:
         raise AgentActionError(f"Not ready needs a reason: one of {', '.join(reasons)}.", 400)
@@ -96,7 +94,7 @@ def _check_reason(services: Services, reason: str) -> None:
 def set_state(services: Services, *, agent: CurrentUser, state: str, reason: str = "") -> str:
     """Go available, not ready (with a reason from NOT_READY_REASONS) or offline."""
     if state == "not_ready":
-        _check_reason(services, reason)
+        check_reason(services, reason)
     if not agent.queues and state == "available":
         raise AgentActionError("You are in no queue; ask a supervisor to add you to one.")
     try:
@@ -314,94 +312,3 @@ def extend_wrap_up(services: Services, *, agent: CurrentUser, seconds: float) ->
             return str(services.routing.extend_wrap_up(agent_id=str(agent.id), seconds=seconds))
     except ValueError as exc:
         raise AgentActionError(str(exc), 400) from exc
-
-
-@dataclass(frozen=True)
-class WrapUp:
-    """What the agent writes up about a contact (all but the next state optional)."""
-
-    note: str = ""
-    next_state: str = "available"
-    reason: str = "after_call_work"  # why not ready, when next_state is not_ready
-    disposition: str | None = None
-    category: str | None = None
-    ticket_status: str | None = None
-    follow_up: FollowUp | None = None
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """A callback the agent promised, or a return visit (回访), at a time."""
-
-    kind: str
-    at: datetime
-    note: str = ""
-
-
-def _check_wrap_up(services: Services, form: WrapUp) -> None:
-    settings = services.settings
-    if len(form.note.strip()) > MAX_NOTE_LENGTH:
-        raise AgentActionError(f"The note is longer than {MAX_NOTE_LENGTH} characters.", 400)
-    if form.next_state not in ("available", "not_ready"):
-        raise AgentActionError("After wrap-up go 'available' or 'not_ready'.", 400)
-    if form.next_state == "not_ready":
-        _check_reason(services, form.reason)
-    for value, allowed, what in (
-        (form.disposition, settings.disposition_codes, "disposition"),
-        (form.category, settings.ticket_categories, "category"),
-        (form.ticket_status, tuple(TicketStatus), "ticket_status"),
-    ):
-        if value is not None and value not in allowed:
-            raise AgentActionError(f"{what} must be one of {', '.join(allowed)}.", 400)
-
-
-def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, form: WrapUp) -> None:
-    """Save the write-up (disposition, ticket category and status, note, follow-up) and leave wrap-up."""
-    _check_wrap_up(services, form)
-    actor = f"user:{agent.id}"
-    with services.db.session() as session:
-        contact = session.get(Contact, contact_id)
-        # Yours: you have it, or you handed it on and are writing it up (the transfer took it from you).
-        handed_on = services.routing.agent(str(agent.id)).get("contact") == str(contact_id)
-        if contact is None or (contact.agent_id != agent.id and not handed_on):
-            raise AgentActionError("This contact is not yours.", 403)
-        chat = contact.channel == "chat"  # a chat's wrap-up frees its slot; a call's ends the agent's
-        ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
-        if form.follow_up is not None:
-            try:
-                callbacks.schedule(
-                    services,
-                    session,
-                    contact=contact,
-                    kind=form.follow_up.kind,
-                    at=form.follow_up.at,
-                    note=form.follow_up.note.strip(),
-                    agent_id=agent.id,
-                )
-            except ValueError as exc:
-                raise AgentActionError(f"Follow-up: {exc}.", 400) from exc
-        if form.disposition:
-            contact.disposition = form.disposition
-            record_event(
-                session,
-                actor=actor,
-                subject_type="contact",
-                subject_id=contact.id,
-                kind="dispositioned",
-                disposition=form.disposition,
-            )
-        if ticket is not None:
-            if form.category:
-                categorize(session, ticket=ticket, category=form.category, actor=actor)
-            if form.ticket_status:
-                set_status(session, ticket=ticket, status=form.ticket_status, actor=actor)
-            if form.note.strip():
-                author = session.get_one(User, agent.id)
-                add_note(session, ticket=ticket, body=form.note.strip(), author=author, contact_id=contact.id)
-    with routing_refusals():
-        services.routing.end_wrap_up(
-            agent_id=str(agent.id),
-            state=form.next_state,
-            reason="" if form.next_state == "available" else form.reason,
-            contact_id=str(contact_id) if chat else None,
-        )

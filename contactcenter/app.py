@@ -24,6 +24,7 @@ from agents import routes as agent_routes
 from agents import wallboard, wallboard_ws
 from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
+from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
@@ -48,22 +49,38 @@ from recordings import routes as recording_routes
 
 log = logging.getLogger(__name__)
 REAP_INTERVAL = 0.5
+DRAFT_SWEEP_INTERVAL = 15.0  # drafts left when a wrap-up ended otherwise than by time: filed this late at most
 GC_THRESHOLDS = (100_000, 50, 100)  # young objects before a collection; then how often the older generations
 AGENT_STATIC = Path(__file__).resolve().parent.parent / "agents" / "static"
 
 
+def reap_once(services: Services) -> None:
+    """Act on routing's timers once (expired offers, overflow, maximum waits, wrap-ups); every process
+    runs this, the script makes it safe, and only the process whose reap timed a caller out tells them,
+    and only the one whose reap ended a wrap-up files its draft."""
+    reaped = services.routing.reap()
+    for contact_id in reaped.timed_out:
+        leave_queue(services, contact_id=int(contact_id))
+        chats.time_out(services, contact_id=int(contact_id))
+    for agent_id, contact_id in reaped.wrapped_up:
+        try:
+            file_draft(services, contact_id=int(contact_id), agent_id=int(agent_id), why=TIME_RAN_OUT)
+        except Exception:  # the draft stays: the sweep files it later
+            log.exception("filing agent %s's wrap-up draft of contact %s failed", agent_id, contact_id)
+    grace = services.settings.chat_customer_grace_seconds
+    for chat_id in chat_presence.gone(services.redis, grace_seconds=grace):
+        chats.customer_gone(services, contact_id=chat_id)
+
+
 async def _reap_forever(services: Services) -> None:
-    """Act on routing's timers (expired offers, overflow, maximum waits, wrap-ups); every process runs
-    this, the script makes it safe, and only the process whose reap timed a caller out tells them."""
+    """reap_once twice a second; now and then, file the drafts of wrap-ups that ended otherwise."""
+    swept = 0.0
     while True:
         try:
-            reaped = await run_in_threadpool(services.routing.reap)
-            for contact_id in reaped.timed_out:
-                await run_in_threadpool(leave_queue, services, contact_id=int(contact_id))
-                await run_in_threadpool(chats.time_out, services, contact_id=int(contact_id))
-            grace = services.settings.chat_customer_grace_seconds
-            for chat_id in await run_in_threadpool(chat_presence.gone, services.redis, grace_seconds=grace):
-                await run_in_threadpool(chats.customer_gone, services, contact_id=chat_id)
+            await run_in_threadpool(reap_once, services)
+            if (now := asyncio.get_running_loop().time()) - swept >= DRAFT_SWEEP_INTERVAL:
+                swept = now
+                await run_in_threadpool(file_left_drafts, services)
         except Exception:
             log.exception("reaping routing timers failed")
         await asyncio.sleep(REAP_INTERVAL)

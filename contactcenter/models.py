@@ -1,5 +1,6 @@
 """Every table, imported in one place so metadata and migrations see the whole schema."""
 
+from agents.models import WrapUpDraft
 from contactcenter.audit.models import AuditEvent
 from contactcenter.callbacks.models import Callback
 from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession
@@ -28,4 +29,5 @@ __all__ = [
     "TicketNote",
     "User",
     "Voicemail",
+    "WrapUpDraft",
 ]

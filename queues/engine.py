@@ -86,6 +86,8 @@ class Accepted:
 class Reaped:
     handled: int  # offers, retries, overflow steps, maximum waits and wrap-ups acted on
     timed_out: list[str]  # contacts that reached their queue's maximum wait: their callers must be told
+    # (agent, contact) of each wrap-up whose time ran out: reported to this caller only, which files its draft
+    wrapped_up: list[tuple[str, str]] = field(default_factory=list)
 
 
 def now_ms() -> int:
@@ -229,10 +231,11 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
 
     def reap(self) -> Reaped:
         """Act on time passing: expired offers, lapsed skips, overflow steps, maximum waits, wrap-ups."""
-        handled, timed_out = self._run(
+        handled, timed_out, wrapped_up = self._run(
             "reap", self.config.offer_timeout_ms, self.config.missed_limit, self.today(), self.config.console_grace_ms
         )
-        return Reaped(int(handled), list(timed_out))
+        ended = [str(entry).partition("|") for entry in wrapped_up]
+        return Reaped(int(handled), list(timed_out), [(agent, contact) for agent, _, contact in ended])
 
     def finish(self, *, contact_id: str, reason: str) -> str:
         """The caller left or the call ended: abandoned if not yet connected, else ended."""
@@ -256,11 +259,24 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
         return int(until_ms)
 
     def end_wrap_up(
-        self, *, agent_id: str, state: str = "available", reason: str = "", contact_id: str | None = None
+        self,
+        *,
+        agent_id: str,
+        state: str = "available",
+        reason: str = "",
+        contact_id: str | None = None,
+        voice_contact_id: str | None = None,
     ) -> str:
-        """Close the agent's wrap-up and move on to the next state (or free one chat's slot)."""
+        """Close the agent's wrap-up and move on to the next state (or free one chat's slot, `contact_id`).
+        `voice_contact_id`: refuse unless the call being wrapped up is that one."""
         _ok, new_state = self._run(
-            "wrapup_done", agent_id, state, reason, self.config.offer_timeout_ms, contact_id or ""
+            "wrapup_done",
+            agent_id,
+            state,
+            reason,
+            self.config.offer_timeout_ms,
+            contact_id or "",
+            voice_contact_id or "",
         )
         return str(new_state)
 

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from contactcenter.contacts.models import Contact
+from queues.keys import PREFIX
 from tests import browser as browsers
-from tests.browser import console_of, log_in, screenshot
+from tests.browser import console_of, log_in, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, HOTLINE, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
@@ -215,6 +216,48 @@ def test_a_warm_transfer_in_the_browser_shows_the_colleague_the_note_and_gives_t
     for page in (first, second):
         page.click("#go-offline")
         page.close()
+
+
+def test_the_wrap_up_typed_survives_a_reload_and_is_filed_when_the_wrap_up_time_runs_out(
+    system: System, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    caller, note = "+8613600136022", "客户说滚筒有异响 the drum rattles"
+    page = console_of(browser, system, "agent1")
+    agent_id = system.login("agent1").get("/api/me").json()["id"]
+    page.click("#go-available")
+    expect(page.locator("#phone-state")).to_have_text("已注册 Registered", timeout=15_000)
+    place_call(system.sandbox_url, from_=caller, to=HOTLINE, digits=["1", "2"], talk_seconds=2)
+    expect(page.locator("#offers .offer")).to_be_visible(timeout=20_000)
+    page.keyboard.press("Alt+a")
+    form = page.locator("#call-wrapup form.wrapup")
+    expect(form).to_be_visible(timeout=30_000)
+    form.locator("select[name=disposition]").select_option("follow_up")
+    form.locator("select[name=ticket_status]").select_option("pending")
+    form.locator("textarea[name=note]").fill(note)
+    expect(form.locator(".draft-status")).to_have_text("草稿已保存", timeout=10_000)
+
+    page.reload()  # what the agent typed is on the server: the form comes back with it
+    wait_for(page, "#conn.on")
+    expect(form.locator("textarea[name=note]")).to_have_value(note, timeout=10_000)
+    expect(form.locator("select[name=disposition]")).to_have_value("follow_up")
+    expect(form.locator(".draft-status")).to_have_text("已恢复上次保存的草稿")
+
+    with system.redis() as redis:  # the wrap-up time is up now; the server's reaper ends it
+        redis.zadd(f"{PREFIX}wrapups", {str(agent_id): 0}, xx=True)
+    expect(page.locator("#state-badge")).to_have_text("就绪", timeout=10_000)
+    expect(form).to_have_count(0)
+    engine = system.sql()
+    with engine.connect() as conn:
+        ticket_id = conn.scalar(select(Contact.ticket_id).where(Contact.from_number == caller))
+    engine.dispose()
+    ticket = system.login("agent1").get(f"/api/tickets/{ticket_id}").json()
+    expect(page.locator("#announcements .draft-filed")).to_contain_text(f"已自动提交到工单 {ticket['number']}")
+    assert ticket["notes"][-1]["body"] == note and ticket["status"] == "pending"
+    assert [e for e in ticket["history"] if e["kind"] == "wrap_up_filed_automatically"]
+    page.click("#go-offline")
+    page.close()
 
 
 def test_a_team_lead_listens_to_a_live_call_from_the_wallboard_and_the_agent_sees_it(

@@ -129,3 +129,29 @@ def test_a_called_back_customer_put_on_hold_and_taken_back_stays_on_the_line(
     done = wait_until(lambda: (row := callback_row(system, number)) and row["status"] == "completed" and row)
     assert done["attempts"] == 1
     agent2.go("offline")
+
+
+def test_ending_a_callback_hangs_up_the_call_the_hotline_made_to_the_customer(
+    system: System, agent2: AgentConsole
+) -> None:
+    """The contact's own CallSid is the call the customer made to book the callback, long over: ending the
+    callback must hang up the hotline's call to them (the room's caller), or they stay on the line alone."""
+    number = "+8613912340004"
+    httpx.post(f"{system.sandbox_url}/sandbox/phones/{number}", json={"answer": "answer"}).raise_for_status()
+    caller = Caller(system, from_=number)
+    caller.dial()
+    for key in ("1", "5", "1"):
+        caller.press(key)
+    caller.status("completed")
+    agent2.go("available")
+    contact = agent2.next_event("offer.created")["contact"]
+    assert agent2.accept(contact).status_code == 200
+    wait_until(lambda: "caller" in joined_labels(room_of(system.sandbox_url, contact)), timeout=15)
+    [customer] = [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == "caller"]
+    assert customer["call_sid"] != caller.contact()["provider_id"]  # a call of its own
+
+    assert agent2.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+
+    wait_until(lambda: get_call(system.sandbox_url, customer["call_sid"])["status"] == "completed", timeout=10)
+    agent2.next_event("contact.ended", contact=contact)
+    agent2.go("offline")

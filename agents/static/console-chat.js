@@ -108,6 +108,7 @@ const ConsoleChat = (() => {
             document.getElementById("error").textContent = error.message; document.getElementById("error").hidden = false;
           }),
           moreTime: () => {},
+          contact: contact.contact, ticket: info.ticket, // the draft kept as the agent types
         }));
       }
       renderUnread(panel);

@@ -75,7 +75,10 @@ const ConsoleParts = (() => {
   }
 
   // A wrap-up form; submit(body) posts it. The ticket status "resolved" proposes the return visit.
-  function wrapUp(options, { submit, moreTime }) {
+  // With `contact`, what the agent types is saved on the server as a draft a moment after each change
+  // (PUT …/wrap-up/draft) and filled in again when the form opens (a reload, the language switch); a
+  // draft the wrap-up's end finds unsubmitted is filed by the server, and the console says so.
+  function wrapUp(options, { submit, moreTime, contact, ticket }) {
     const form = document.getElementById("wrapup-template").content.firstElementChild.cloneNode(true);
     ConsoleText.apply(form);
     fill(form.elements.disposition, options.disposition_codes || [], "disposition", "—");
@@ -96,20 +99,126 @@ const ConsoleParts = (() => {
     });
     follow();
     form.querySelector(".more-time").addEventListener("click", moreTime);
+    const draft = contact ? keepDraft(form, { contact, ticket, follow }) : null;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const next = (event.submitter && event.submitter.value) || "available";
-      const f = form.elements;
-      const body = {
-        note: f.note.value, next_state: next, disposition: f.disposition.value || null,
-        category: f.category.value || null, ticket_status: f.ticket_status.value || null,
-        follow_up: f.follow_kind.value ? { kind: f.follow_kind.value, at: f.follow_at.value, note: f.follow_note.value } : null,
-      };
+      const body = { ...formFields(form), next_state: next };
       if (next === "not_ready") body.reason = document.getElementById("reason").value || "after_call_work";
       form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-      try { await submit(body); } finally { form.querySelectorAll("button").forEach((b) => { b.disabled = false; }); }
+      try {
+        if (draft) await draft.submitting(() => submit(body));
+        else await submit(body);
+      } finally { form.querySelectorAll("button").forEach((b) => { b.disabled = false; }); }
     });
     return form;
+  }
+
+  // What the form holds, as the wrap-up and its draft take it.
+  function formFields(form) {
+    const f = form.elements;
+    return {
+      note: f.note.value, disposition: f.disposition.value || null,
+      category: f.category.value || null, ticket_status: f.ticket_status.value || null,
+      follow_up: f.follow_kind.value ? { kind: f.follow_kind.value, at: f.follow_at.value, note: f.follow_note.value } : null,
+    };
+  }
+
+  function fillForm(form, draft) {
+    const f = form.elements;
+    f.note.value = draft.note || "";
+    f.disposition.value = draft.disposition || "";
+    f.category.value = draft.category || "";
+    f.ticket_status.value = draft.ticket_status || "";
+    f.follow_kind.value = (draft.follow_up && draft.follow_up.kind) || "";
+    f.follow_at.value = (draft.follow_up && draft.follow_up.at) || "";
+    f.follow_note.value = (draft.follow_up && draft.follow_up.note) || "";
+  }
+
+  const DRAFT_DELAY_MS = 800;
+  const typed = new Map(); // contact → the fields last typed in this page (a form made again starts from them)
+  const onServer = new Set(); // contacts whose draft the server holds, as far as this page knows
+  const drafts = new Set(); // the open forms' draft keepers: {form, contact, ticket, submitted, flush}
+
+  function keepDraft(form, { contact, ticket, follow }) {
+    const url = `/api/agent/contacts/${contact}/wrap-up/draft`;
+    const status = form.querySelector(".draft-status");
+    const keeper = { form, contact, ticket, submitted: false };
+    let timer = null, saving = Promise.resolve(), lastSent = null, touched = false;
+    const say = (key, detail) => { status.textContent = detail ? `${t(key)}: ${detail}` : t(key); status.classList.toggle("failed", key === "draft_not_saved"); };
+
+    async function save() {
+      timer = null;
+      const body = formFields(form), sent = JSON.stringify(body);
+      if (sent === lastSent) return;
+      lastSent = sent;
+      try {
+        const response = await fetch(url, { method: "PUT", headers: { "Content-Type": "application/json" }, body: sent });
+        const data = await response.json().catch(() => ({}));
+        if (response.ok) { onServer.add(contact); say("draft_saved"); } else { lastSent = null; say("draft_not_saved", data.error || response.status); }
+      } catch (error) { lastSent = null; say("draft_not_saved", error.message); }
+    }
+    const changed = () => {
+      touched = true;
+      typed.set(contact, formFields(form));
+      clearTimeout(timer);
+      timer = setTimeout(() => { saving = save(); }, DRAFT_DELAY_MS);
+    };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+
+    const restore = (fields) => { fillForm(form, fields); follow(); };
+    if (typed.has(contact)) { restore(typed.get(contact)); changed(); } else {
+      fetch(url).then((r) => (r.ok ? r.json() : null)).then((data) => {
+        if (!data || !data.draft || touched) return;
+        restore(data.draft);
+        lastSent = JSON.stringify(formFields(form));
+        onServer.add(contact);
+        say("draft_restored");
+      }).catch(() => {});
+    }
+
+    // The submit goes after any draft on its way, so no draft lands after the write-up it is part of.
+    keeper.submitting = async (send) => {
+      clearTimeout(timer);
+      timer = null;
+      keeper.submitted = true;
+      await saving;
+      const done = await send();
+      if (done) { typed.delete(contact); onServer.delete(contact); } else keeper.submitted = false;
+      return done;
+    };
+    // The page is going (a reload): what the last moment's typing changed is sent now, not lost.
+    keeper.flush = () => {
+      if (timer === null) return;
+      clearTimeout(timer);
+      timer = null;
+      fetch(url, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(formFields(form)), keepalive: true });
+    };
+    drafts.add(keeper);
+    return keeper;
+  }
+
+  // A form gone from the page without being submitted (its wrap-up ended: time ran out, or the agent
+  // left wrap-up another way) whose draft the server holds: the server files it, and the agent is told.
+  new MutationObserver(() => {
+    for (const keeper of drafts) {
+      if (keeper.form.isConnected) continue;
+      drafts.delete(keeper);
+      const again = [...drafts].some((other) => other.contact === keeper.contact && other.form.isConnected);
+      if (again || keeper.submitted) continue; // drawn again (the language switch), or sent by the agent
+      typed.delete(keeper.contact);
+      if (onServer.delete(keeper.contact)) notice(t("draft_filed").replace("{ticket}", keeper.ticket || ""));
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+  window.addEventListener("pagehide", () => drafts.forEach((keeper) => keeper.flush()));
+
+  function notice(text) {
+    const box = el("p", "banner info draft-filed");
+    const dismiss = el("button", "", t("dismiss"));
+    dismiss.addEventListener("click", () => box.remove());
+    box.append(el("span", "", text), dismiss);
+    document.getElementById("announcements").prepend(box);
   }
 
   return { el, clock, pop, fill, wrapUp };

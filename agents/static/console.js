@@ -208,6 +208,7 @@ function renderCall(now) {
     $("call-wrapup").replaceChildren(ConsoleParts.wrapUp(view.options, {
       submit: (body) => post(`/api/agent/contacts/${call.contact}/wrap-up`, body),
       moreTime: () => post("/api/agent/wrap-up/extend", { seconds: 30 }),
+      contact: call.contact, ticket: (call.info || {}).ticket, // the draft kept as the agent types
     }));
   }
   const info = call.info || {};

@@ -77,13 +77,22 @@ for _, cid in ipairs(overdue) do
     redis.call('ZREM', MAX_WAITS, cid)
   end
 end
--- Wrap-ups whose time is up: the agent is available again, the chat slot free again.
+-- Wrap-ups whose time is up: the agent is available again, the chat slot free again. Each one ended
+-- here is reported once, as 'agent|contact', to the one caller that ended it: it files the agent's draft.
 local done = redis.call('ZRANGEBYSCORE', WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
+local wrapped_up = {}
 for _, agent in ipairs(done) do
   redis.call('ZREM', WRAPUPS, agent)
-  if redis.call('HGET', akey(agent), 'state') == 'wrap_up' then make_available(agent, timeout_ms) end
+  local state, cid = unpack(redis.call('HMGET', akey(agent), 'state', 'contact'))
+  if state == 'wrap_up' then
+    make_available(agent, timeout_ms)
+    if cid and cid ~= '' then wrapped_up[#wrapped_up + 1] = agent .. '|' .. cid end
+  end
 end
 local chats = redis.call('ZRANGEBYSCORE', CHAT_WRAPUPS, '-inf', NOW, 'LIMIT', 0, 200)
-for _, cid in ipairs(chats) do release_chat(cid, timeout_ms) end
--- How much was handled, and the contacts that timed out (the caller tells their callers).
-return {#lapsed + #expired + #graced + #due + #steps + #overdue + #done + #chats, timed_out}
+for _, cid in ipairs(chats) do
+  local agent = redis.call('HGET', ckey(cid), 'agent')
+  if release_chat(cid, timeout_ms) then wrapped_up[#wrapped_up + 1] = agent .. '|' .. cid end
+end
+-- How much was handled, the contacts that timed out (the caller tells their callers), the wrap-ups ended.
+return {#lapsed + #expired + #graced + #due + #steps + #overdue + #done + #chats, timed_out, wrapped_up}
