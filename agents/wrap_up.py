@@ -133,8 +133,9 @@ def write_up(session: Session, *, contact: Contact, form: WrapUp, author_id: int
 
 
 def schedule_follow_up(services: Services, session: Session, *, contact: Contact, form: WrapUp, agent_id: int) -> None:
-    """The form's callback or return visit, if any. Last of a write-up: scheduling commits the session.
-    Raises ValueError (before writing anything) for a time in the past or too far ahead."""
+    """The form's callback or return visit, if any, in the write-up's transaction (its release job goes
+    through the outbox). Raises ValueError (before writing anything) for a time in the past or too far
+    ahead."""
     if form.follow_up is None:
         return
     callbacks.schedule(
