@@ -5,6 +5,8 @@ Before, routing had nobody waiting and the callers heard "connecting" until they
 
 from __future__ import annotations
 
+import contextlib
+import json
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,11 +14,13 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from contactcenter.callbacks.models import Callback, CallbackStatus
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.reconcile.rebuild import rebuild
 from contactcenter.reconcile.service import LOCK_KEY
 from contactcenter.timeutil import utcnow
+from queues.engine import RoutingError
 from tests.conftest import HOTLINE
 from tests.console import AgentConsole
 from tests.hotline import wait_until
@@ -109,3 +113,32 @@ def test_a_lost_redis_is_noticed_and_rebuilt_without_anyone_asking(services: Ser
     back = wait_until(lambda: texts(services.redis.zrange(WAITING, 0, -1)) == order or None, timeout=15)
 
     assert back
+
+
+def _callback_contact(services: Services, status: str) -> int:
+    """A contact waiting as a callback in SQL, its callback row in `status`."""
+    contact_id = _gone_caller(services)
+    with services.db.session() as session:
+        session.get_one(Contact, contact_id).status = ContactStatus.CALLBACK
+        session.add(Callback(contact_id=contact_id, phone="+8613700000004", queue="general", status=status))
+    return contact_id
+
+
+def test_a_waiting_callback_comes_back_as_a_callback_and_one_that_moved_on_does_not(services: Services) -> None:
+    waiting = _callback_contact(services, CallbackStatus.WAITING)
+    moved_on = _callback_contact(services, CallbackStatus.SCHEDULED)  # released later as a contact of its own
+    _lose_redis(services, hold_the_reconciler=True)
+    try:
+        rebuilt = rebuild(services)
+
+        assert waiting in rebuilt.requeued and moved_on not in rebuilt.requeued
+        info = json.loads(services.routing.contact(str(waiting))["info"])
+        assert info["callback"] is True and info["callback_phone"] == "+8613700000004"
+        assert services.routing.contact(str(moved_on)) == {}
+    finally:
+        for contact_id in (waiting, moved_on):
+            with services.db.session() as session:
+                session.get_one(Contact, contact_id).status = ContactStatus.ABANDONED
+            with contextlib.suppress(RoutingError):
+                services.routing.finish(contact_id=str(contact_id), reason="test over")
+        services.redis.delete(LOCK_KEY)

@@ -16,6 +16,7 @@ from contactcenter.context import Services
 from queues.keys import PREFIX
 from tests.conftest import System
 from tests.console import AgentConsole, signed_in_console
+from tests.hotline import wait_until
 from tests.test_chat_web import ChatCustomer
 from tests.test_console_wrap_up import handled_call, tomorrow_at_ten, wrap_up
 
@@ -164,6 +165,8 @@ def test_when_wrap_up_time_runs_out_the_draft_is_filed_as_the_agent_would_have(
 
 def test_when_wrap_up_time_runs_out_without_a_draft_nothing_is_filed(system: System, agent1: AgentConsole) -> None:
     offer = handled_call(system, agent1)
+    # contact.ended is routing's word; SQL notes the end in the same step, committed a moment later
+    wait_until(lambda: ("contact", "ended") in what_sql_holds(system, offer)["audit"], timeout=10)
     before = what_sql_holds(system, offer)
     time_runs_out(system, agent1)
     assert file_left_drafts(services_of(system)) == 0

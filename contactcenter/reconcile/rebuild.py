@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from contactcenter.callbacks.models import Callback
+from contactcenter.callbacks.models import Callback, CallbackStatus
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
@@ -56,11 +56,17 @@ def rebuild(services: Services) -> Rebuilt:
         for contact in waiting:
             if services.routing.contact(str(contact.id)):
                 continue
-            callback = contact.status == ContactStatus.CALLBACK
-            if not callback and _call_over(services, contact.provider_id):
+            if contact.status == ContactStatus.CALLBACK:
+                callback = session.scalar(select(Callback).where(Callback.contact_id == contact.id))
+                if callback is None or callback.status != CallbackStatus.WAITING:
+                    continue  # released, dialled or over: that callback lives on in a later contact, or not
+            elif _call_over(services, contact.provider_id):
                 rebuilt.ended.append(contact.id)
                 continue
-            _requeue(services, IvrCall(services, services.flows.for_number(contact.to_number), session, contact))
+            else:
+                callback = None
+            call = IvrCall(services, services.flows.for_number(contact.to_number), session, contact)
+            _requeue(services, call, callback)
             rebuilt.requeued.append(contact.id)
     for contact_id in rebuilt.ended:
         finish_contact(services, contact_id=contact_id, reason="caller_gone")
@@ -74,15 +80,12 @@ def rebuild(services: Services) -> Rebuilt:
     return rebuilt
 
 
-def _requeue(services: Services, call: IvrCall) -> None:
+def _requeue(services: Services, call: IvrCall, callback: Callback | None) -> None:
     contact = call.contact
     info = routing_info(call, contact.menu_choice or "")
-    callback = contact.status == ContactStatus.CALLBACK
-    if callback:
-        found = call.session.scalar(select(Callback).where(Callback.contact_id == contact.id))
-        if found is not None:
-            info |= {"callback": True, "callback_id": found.id, "callback_phone": found.phone}
-            info |= {"callback_kind": found.kind, "callback_note": found.note}
+    if callback is not None:  # what the agent's offer shows of a callback (as its release put it)
+        info |= {"callback": True, "callback_id": callback.id, "callback_phone": callback.phone}
+        info |= {"callback_kind": callback.kind, "callback_note": callback.note}
     arrived = as_utc(contact.queued_at) or as_utc(contact.created_at)
     services.routing.enqueue(
         contact_id=str(contact.id),

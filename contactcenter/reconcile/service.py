@@ -23,9 +23,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from contactcenter.audit.service import record_event
+from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
@@ -66,22 +68,27 @@ class Reconciler:
             live_ids = [int(cid) for cid, record in routing.items() if record.get("state") in LIVE_IN_ROUTING]
             rows = session.scalars(select(Contact).where(Contact.id.in_(live_ids))).all() if live_ids else []
             in_sql = {row.id: row for row in rows}
+            lines = _lines_of(session, list(rows))
             for contact_id in live_ids:
                 contact = in_sql.get(contact_id)
                 if contact is None or contact.status not in (*LIVE_IN_SQL, ContactStatus.CALLBACK):
                     status = contact.status if contact else "missing"
                     repairs.append(Repair("ghost", contact_id, f"routing holds it as live; SQL says {status}"))
                 elif contact.channel == "voice" and contact.status != ContactStatus.CALLBACK:
-                    over = self._call_over(contact.provider_id)
+                    over = self._call_over(lines[contact.id])
                     if over:
                         repairs.append(Repair("ghost", contact_id, f"Twilio says the call is {over}"))
             settled = utcnow() - SETTLING
-            for contact in session.scalars(
-                select(Contact).where(Contact.status.in_(LIVE_IN_SQL), Contact.channel == "voice")
-            ):
-                if str(contact.id) in routing or (as_utc(contact.created_at) or settled) > settled:
-                    continue
-                over = self._call_over(contact.provider_id)
+            unknown = [
+                contact
+                for contact in session.scalars(
+                    select(Contact).where(Contact.status.in_(LIVE_IN_SQL), Contact.channel == "voice")
+                )
+                if str(contact.id) not in routing and (as_utc(contact.created_at) or settled) <= settled
+            ]
+            lines = _lines_of(session, unknown)
+            for contact in unknown:
+                over = self._call_over(lines[contact.id])
                 if over:
                     repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {over}"))
         return repairs
@@ -137,6 +144,15 @@ class Reconciler:
             log.info("reconciler: Twilio cannot tell about %s now: %s", call_sid, exc)
             return None
         return status if status in CALL_OVER else None
+
+
+def _lines_of(session: Session, contacts: list[Contact]) -> dict[int, str]:
+    """The call each contact's customer is on, in one query: a callback's is the hotline's call to them
+    (its contact's own CallSid is the call that booked it, long over); '' while there is none yet."""
+    ids = [contact.id for contact in contacts]
+    query = select(Callback.contact_id, Callback.call_sid).where(Callback.contact_id.in_(ids))
+    callbacks: dict[int, str | None] = {row[0]: row[1] for row in session.execute(query)} if ids else {}
+    return {c.id: (callbacks[c.id] or "") if c.id in callbacks else c.provider_id for c in contacts}
 
 
 def as_lines(repairs: list[Repair]) -> list[dict[str, object]]:
