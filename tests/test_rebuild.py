@@ -23,6 +23,7 @@ from contactcenter.timeutil import utcnow
 from queues.engine import RoutingError
 from tests.conftest import HOTLINE
 from tests.console import AgentConsole
+from tests.finished_calls import finished_call
 from tests.hotline import wait_until
 from tests.inprocess import InProcessSystem
 from tests.redis_replies import texts
@@ -58,11 +59,11 @@ def _lose_redis(services: Services, *, hold_the_reconciler: bool) -> None:
         services.redis.set(LOCK_KEY, "this test", px=60_000)
 
 
-def _gone_caller(services: Services) -> int:
-    """A caller SQL has waiting whose call Twilio no longer has (they hung up while Redis was away)."""
+def _gone_caller(services: Services, sandbox_url: str) -> int:
+    """A caller SQL has waiting whose call is over for Twilio (they hung up while Redis was away)."""
     with services.db.session() as session:
         contact = Contact(
-            provider_id="CA" + secrets.token_hex(16),
+            provider_id=finished_call(services, sandbox_url),
             from_number="+8613700000003",
             to_number=HOTLINE,
             status=ContactStatus.QUEUED,
@@ -80,7 +81,7 @@ def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_a
 ) -> None:
     order = texts(services.redis.zrange(WAITING, 0, -1))
     arrived = {cid: services.routing.contact(cid)["enqueued_at"] for cid in order}
-    gone = _gone_caller(services)
+    gone = _gone_caller(services, system.sandbox_url)
     _lose_redis(services, hold_the_reconciler=True)
     assert services.redis.zrange(WAITING, 0, -1) == []
 
@@ -115,18 +116,22 @@ def test_a_lost_redis_is_noticed_and_rebuilt_without_anyone_asking(services: Ser
     assert back
 
 
-def _callback_contact(services: Services, status: str) -> int:
-    """A contact waiting as a callback in SQL, its callback row in `status`."""
-    contact_id = _gone_caller(services)
+def _callback_contact(services: Services, sandbox_url: str, status: str) -> int:
+    """A contact waiting as a callback in SQL (its caller hung up asking for one), its callback in `status`."""
+    contact_id = _gone_caller(services, sandbox_url)
     with services.db.session() as session:
         session.get_one(Contact, contact_id).status = ContactStatus.CALLBACK
         session.add(Callback(contact_id=contact_id, phone="+8613700000004", queue="general", status=status))
     return contact_id
 
 
-def test_a_waiting_callback_comes_back_as_a_callback_and_one_that_moved_on_does_not(services: Services) -> None:
-    waiting = _callback_contact(services, CallbackStatus.WAITING)
-    moved_on = _callback_contact(services, CallbackStatus.SCHEDULED)  # released later as a contact of its own
+def test_a_waiting_callback_comes_back_as_a_callback_and_one_that_moved_on_does_not(
+    system: InProcessSystem, services: Services
+) -> None:
+    waiting = _callback_contact(services, system.sandbox_url, CallbackStatus.WAITING)
+    moved_on = _callback_contact(
+        services, system.sandbox_url, CallbackStatus.SCHEDULED
+    )  # released later as a contact of its own
     _lose_redis(services, hold_the_reconciler=True)
     try:
         rebuilt = rebuild(services)

@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from contactcenter.audit.models import AuditEvent
+from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.reconcile.service import LOCK_KEY, Reconciler
 from contactcenter.timeutil import utcnow
 from contactcenter.users.models import User
 from tests.conftest import HOTLINE
+from tests.finished_calls import finished_call
 from tests.hotline import wait_until
 from tests.inprocess import InProcessSystem
 from twilio_sandbox import get_call, place_call
@@ -66,8 +68,10 @@ def _audited(services: Services, contact_id: int) -> list[tuple[str, object]]:
         return [(event.kind, event.data.get("reason")) for event in events]
 
 
-def test_a_waiting_contact_whose_call_twilio_says_is_over_is_let_go_in_routing_and_sql(services: Services) -> None:
-    call_sid = "CA" + secrets.token_hex(16)  # a call Twilio has no record of (its end was never reported)
+def test_a_waiting_contact_whose_call_twilio_says_is_over_is_let_go_in_routing_and_sql(
+    system: InProcessSystem, services: Services
+) -> None:
+    call_sid = finished_call(services, system.sandbox_url)  # its end was never reported to us
     contact_id = _contact(services, status=ContactStatus.QUEUED, call_sid=call_sid)
     _in_routing(services, contact_id, call_sid)
 
@@ -76,7 +80,18 @@ def test_a_waiting_contact_whose_call_twilio_says_is_over_is_let_go_in_routing_a
     assert [(fix.kind, fix.contact_id) for fix in repairs] == [("ghost", contact_id)]
     assert services.routing.contact(str(contact_id))["state"] not in ("waiting", "offered")
     assert _status(services, contact_id) == ContactStatus.ABANDONED
-    assert _audited(services, contact_id) == [("reconciled_ghost", "Twilio says the call is unknown")]
+    assert _audited(services, contact_id) == [("reconciled_ghost", "Twilio says the call is busy")]
+
+
+def test_a_call_twilio_does_not_know_is_no_proof_the_caller_left(services: Services) -> None:
+    call_sid = "CA" + secrets.token_hex(16)  # another account's, or another sandbox's: Twilio answers 404
+    contact_id = _contact(services, status=ContactStatus.QUEUED, call_sid=call_sid)
+    _in_routing(services, contact_id, call_sid)
+    try:
+        assert Reconciler(services).run_once() == []
+        assert services.routing.contact(str(contact_id))["state"] in ("waiting", "offered")
+    finally:
+        finish_contact(services, contact_id=contact_id, reason="test over")
 
 
 def test_routing_lets_go_of_a_contact_sql_has_ended(services: Services) -> None:
@@ -90,8 +105,10 @@ def test_routing_lets_go_of_a_contact_sql_has_ended(services: Services) -> None:
     assert _audited(services, contact_id) == [("reconciled_ghost", "routing holds it as live; SQL says ended")]
 
 
-def test_sql_ends_a_waiting_call_routing_lost_and_twilio_says_is_over(services: Services) -> None:
-    contact_id = _contact(services, status=ContactStatus.QUEUED)
+def test_sql_ends_a_waiting_call_routing_lost_and_twilio_says_is_over(
+    system: InProcessSystem, services: Services
+) -> None:
+    contact_id = _contact(services, status=ContactStatus.QUEUED, call_sid=finished_call(services, system.sandbox_url))
     young = _contact(services, status=ContactStatus.QUEUED, minutes_ago=0)  # routing may not have heard yet
 
     repairs = Reconciler(services).run_once()
@@ -99,11 +116,11 @@ def test_sql_ends_a_waiting_call_routing_lost_and_twilio_says_is_over(services: 
     assert [(fix.kind, fix.contact_id) for fix in repairs] == [("zombie_ended", contact_id)]
     assert _status(services, contact_id) == ContactStatus.ABANDONED
     assert _status(services, young) == ContactStatus.QUEUED
-    assert _audited(services, contact_id) == [("reconciled_zombie_ended", "unknown to routing; Twilio says unknown")]
+    assert _audited(services, contact_id) == [("reconciled_zombie_ended", "unknown to routing; Twilio says busy")]
 
 
-def test_an_agent_held_by_a_call_that_is_over_goes_to_wrap_up(services: Services) -> None:
-    call_sid = "CA" + secrets.token_hex(16)
+def test_an_agent_held_by_a_call_that_is_over_goes_to_wrap_up(system: InProcessSystem, services: Services) -> None:
+    call_sid = finished_call(services, system.sandbox_url)
     contact_id = _contact(services, status=ContactStatus.CONNECTED, call_sid=call_sid)
     with services.db.reading() as session:
         agent_id = str(session.scalar(select(User.id).where(User.username == "agent2")))

@@ -28,7 +28,9 @@ from queues.config import publish_all
 
 log = logging.getLogger(__name__)
 EPOCH_KEY = "cc:{rt}:epoch"  # in routing's hash tag: on a cluster it lives, and is lost, with routing's keys
-CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled", "unknown")
+# Twilio's final statuses. A call Twilio does not know ("unknown": another account, another sandbox) is
+# no proof the caller left: nothing is done about it.
+CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 @dataclass
