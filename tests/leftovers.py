@@ -19,13 +19,24 @@ def mark_this_process() -> None:
     os.environ[OWNER] = str(os.getpid())
 
 
-def _owned_by(pid: int, owner: str) -> str | None:
-    """The command line of `pid` if it carries OWNER=owner and still runs (not a zombie), else None."""
-    proc = Path("/proc") / str(pid)
+def carrying(variable: str, value: str, *, but: int | None = None) -> dict[int, str]:
+    """Running processes (not zombies) started with variable=value in their environment, `but` one:
+    pid → command line. Found even once their parent is gone."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != but:
+            command = _carries(entry, f"{variable}={value}".encode())
+            if command is not None:
+                found[int(entry.name)] = command
+    return found
+
+
+def _carries(proc: Path, setting: bytes) -> str | None:
+    """The command line of the process at `proc` if its environment holds `setting` and it still runs."""
     try:
         if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
             return None
-        if f"{OWNER}={owner}".encode() not in (proc / "environ").read_bytes().split(b"\0"):
+        if setting not in (proc / "environ").read_bytes().split(b"\0"):
             return None
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     except (OSError, IndexError):
@@ -36,15 +47,9 @@ def left_behind(grace_seconds: float = 5.0) -> dict[int, str]:
     """This process's descendants still running after `grace_seconds` (they may be stopping now)."""
     if not Path("/proc/self/environ").exists():
         return {}  # no /proc (not Linux): nothing to look at
-    owner, me = str(os.getpid()), os.getpid()
     deadline = time.monotonic() + grace_seconds
     while True:
-        found = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) != me:
-                command = _owned_by(int(entry.name), owner)
-                if command is not None:
-                    found[int(entry.name)] = command
+        found = carrying(OWNER, str(os.getpid()), but=os.getpid())
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.2)

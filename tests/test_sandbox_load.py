@@ -12,7 +12,7 @@ import pytest
 from tests.test_sandbox_callcenter import MENU, center  # noqa: F401  (the fixture)
 from twilio_sandbox.cli import main
 from twilio_sandbox.load_report import classify, percentile
-from twilio_sandbox.load_script import LoadScriptError, load_profiles
+from twilio_sandbox.load_script import DEFAULT_TALK_SECONDS, LoadScriptError, load_profiles
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "twilio_sandbox" / "load-example.yaml"
 
@@ -114,6 +114,25 @@ def test_the_command_refuses_bad_options_and_an_unreachable_sandbox(
 def test_the_shipped_example_is_valid() -> None:
     names = [profile.name for profile in load_profiles(EXAMPLE)]
     assert "callback-from-queue" in names and "english-speech" in names
+
+
+def test_a_caller_without_talk_seconds_talks_the_default_as_does_its_callback(tmp_path: Path) -> None:
+    script = tmp_path / "load.yaml"
+    script.write_text(
+        "- {name: quiet}\n- {name: chatty, talk_seconds: 7, callback: {talk_seconds: 1}}", encoding="utf-8"
+    )
+    quiet, chatty = load_profiles(script)
+    assert quiet.call_body("+8613900000001", "+862180000000")["talk_seconds"] == DEFAULT_TALK_SECONDS
+    assert quiet.callback.talk_seconds == DEFAULT_TALK_SECONDS
+    assert (chatty.talk_seconds, chatty.callback.talk_seconds) == (7, 1)
+    [quiet_for_longer, _] = load_profiles(script, default_talk_seconds=30)
+    assert quiet_for_longer.talk_seconds == quiet_for_longer.callback.talk_seconds == 30
+
+
+def test_the_command_refuses_a_talk_time_that_is_not_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["load", "--calls", "1", "--rate", "1", "--script", str(EXAMPLE), "--talk-seconds", "-1"])
+    assert exit_.value.code == 2 and "--talk-seconds: '-1' is not a number of seconds" in capsys.readouterr().err
 
 
 def test_outcomes_come_from_twilio_level_facts() -> None:

@@ -1,5 +1,6 @@
 """Simulated agents for `sandbox load`: they log in to the app, go available, accept what they are
-offered and wrap up when the call ends — through the same HTTP and websocket calls as the console."""
+offered and wrap up when the call ends — through the same HTTP and websocket calls as the console,
+answering the server's heartbeat pings as the console does (a silent socket is closed with 4408)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
+
+PONG = json.dumps({"type": "pong"})  # the console's answer to the server's {"type": "ping"}
 
 
 class AgentLoginError(ValueError):
@@ -56,12 +59,7 @@ class SimulatedAgent(threading.Thread):
                 ws.recv(timeout=10)  # the snapshot
                 self._post("/api/agent/state", {"state": "available"})
                 self.ready.set()
-                while not self.stopping.is_set():
-                    try:
-                        event = json.loads(ws.recv(timeout=0.5))
-                    except TimeoutError:
-                        continue
-                    self._on(event)
+                self._serve(ws)
         except Exception as exc:  # a load tool reports what went wrong rather than dying silently
             self.tally.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -69,14 +67,30 @@ class SimulatedAgent(threading.Thread):
             self._post("/api/agent/state", {"state": "offline"})
             self.http.close()
 
-    def _on(self, event: dict[str, Any]) -> None:
-        if str(event.get("agent")) != str(self.me["id"]):
-            return
+    def _serve(self, ws: ClientConnection) -> None:
+        """Read the socket until stopped: pings answered at once, offers accepted once they have rung
+        `answer_seconds` (the socket is read meanwhile, so no ping waits for a ringing offer)."""
+        ringing: dict[str, float] = {}  # contact → when to accept it
+        while not self.stopping.is_set():
+            for contact, due in list(ringing.items()):
+                if time.monotonic() >= due:
+                    del ringing[contact]
+                    if self._post(f"/api/agent/offers/{contact}/accept"):
+                        self.tally.accepted += 1
+            wait = min([0.5, *(due - time.monotonic() for due in ringing.values())])
+            try:
+                event = json.loads(ws.recv(timeout=max(wait, 0.0)))
+            except TimeoutError:
+                continue
+            if event.get("type") == "ping":
+                ws.send(PONG)
+            elif str(event.get("agent")) == str(self.me["id"]):
+                self._on(event, ringing)
+
+    def _on(self, event: dict[str, Any], ringing: dict[str, float]) -> None:
         if event.get("type") == "offer.created":
             self.tally.offers += 1
-            time.sleep(self.answer_seconds)
-            if self._post(f"/api/agent/offers/{event['contact']}/accept"):
-                self.tally.accepted += 1
+            ringing[str(event["contact"])] = time.monotonic() + self.answer_seconds
         elif event.get("type") == "contact.ended":
             body = {"note": "sandbox load", "next_state": "available"}
             if self._post(f"/api/agent/contacts/{event['contact']}/wrap-up", body):

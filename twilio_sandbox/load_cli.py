@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -12,7 +13,18 @@ import httpx
 from .client import SandboxClientError
 from .load_agents import AgentLoginError, SimulatedAgent, start_agents, stop_agents
 from .load_run import LoadOptions, LoadRun
-from .load_script import LoadScriptError, load_profiles
+from .load_script import DEFAULT_TALK_SECONDS, LoadScriptError, load_profiles
+
+
+def _seconds(text: str) -> float:
+    """A command-line number of seconds: finite and not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 def add_load_parser(sandbox_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,13 +54,20 @@ def add_load_parser(sandbox_commands: argparse._SubParsersAction[argparse.Argume
     )
     load.add_argument("--app", default="http://127.0.0.1:8000", help="the app's URL (for --agent)")
     load.add_argument("--answer-seconds", type=float, default=1.0, help="how long agents let an offer ring")
+    load.add_argument(
+        "--talk-seconds",
+        type=_seconds,
+        default=DEFAULT_TALK_SECONDS,
+        help="how long a caller talks with an agent (and on a callback) when the profile gives no "
+        f"talk_seconds (default {DEFAULT_TALK_SECONDS:g}): simulated agents never hang up",
+    )
     load.set_defaults(handler=run_load_command)
 
 
 def run_load_command(args: argparse.Namespace) -> int:
     """Run the load; 0 when every call ended in time, 1 when some were still going, 2 on bad input."""
     try:
-        profiles = load_profiles(args.script)
+        profiles = load_profiles(args.script, default_talk_seconds=args.talk_seconds)
         options = LoadOptions(args.sandbox.rstrip("/"), args.calls, args.rate, args.to, args.timeout, args.seed)
     except (LoadScriptError, ValueError) as exc:
         print(f"sandbox load: {exc}", file=sys.stderr)

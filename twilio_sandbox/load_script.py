@@ -13,9 +13,9 @@ import yaml
 from .phones import PhoneBehaviour, parse_phone
 from .script import ScriptEntry, ScriptError, parse_script, seconds_field
 
-# A callback reaching a load caller's phone talks this long unless the profile says otherwise, so the
-# callbacks of a run end by themselves.
-DEFAULT_CALLBACK_TALK_SECONDS = 5.0
+# A load caller talks this long with an agent (and on a callback) unless the profile or --talk-seconds
+# says otherwise: simulated agents never hang up, so a caller who stayed would hold one for 600 s.
+DEFAULT_TALK_SECONDS = 5.0
 
 
 class LoadScriptError(ValueError):
@@ -30,7 +30,7 @@ class Profile:
     weight: float
     script: tuple[ScriptEntry, ...]
     hangup_after_queue: float | None
-    talk_seconds: float | None
+    talk_seconds: float
     callback: PhoneBehaviour
 
     def call_body(self, from_: str, to: str) -> dict[str, Any]:
@@ -44,7 +44,7 @@ class Profile:
         }
 
 
-def _profile(raw: object, index: int) -> Profile:
+def _profile(raw: object, index: int, default_talk_seconds: float) -> Profile:
     """One profile entry of the file."""
     where = f"profile {index + 1}"
     if not isinstance(raw, dict):
@@ -58,10 +58,12 @@ def _profile(raw: object, index: int) -> Profile:
     weight = raw.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
         raise ScriptError(f"profile {name!r}: 'weight' must be a positive number")
-    talk_seconds = seconds_field(raw, "talk_seconds")
+    talk_seconds = seconds_field(raw, "talk_seconds", f"{name}.")
+    if talk_seconds is None:
+        talk_seconds = default_talk_seconds
     callback_raw = raw.get("callback") or {}
     if isinstance(callback_raw, dict) and "talk_seconds" not in callback_raw:
-        callback_raw = {**callback_raw, "talk_seconds": talk_seconds or DEFAULT_CALLBACK_TALK_SECONDS}
+        callback_raw = {**callback_raw, "talk_seconds": talk_seconds}
     try:
         callback = parse_phone(callback_raw)
     except ScriptError as exc:
@@ -76,20 +78,21 @@ def _profile(raw: object, index: int) -> Profile:
     )
 
 
-def parse_profiles(data: object) -> list[Profile]:
-    """Profiles from decoded YAML/JSON: a list, or a mapping with a 'profiles' list."""
+def parse_profiles(data: object, *, default_talk_seconds: float = DEFAULT_TALK_SECONDS) -> list[Profile]:
+    """Profiles from decoded YAML/JSON: a list, or a mapping with a 'profiles' list; a profile without
+    talk_seconds talks `default_talk_seconds`."""
     if isinstance(data, dict) and set(data) <= {"profiles"}:
         data = data.get("profiles")
     if not isinstance(data, list) or not data:
         raise ScriptError("the script must list caller profiles (a list, or 'profiles:' with a list)")
-    profiles = [_profile(raw, index) for index, raw in enumerate(data)]
+    profiles = [_profile(raw, index, default_talk_seconds) for index, raw in enumerate(data)]
     names = [p.name for p in profiles]
     if len(set(names)) != len(names):
         raise ScriptError("profile names must be unique")
     return profiles
 
 
-def load_profiles(path: Path) -> list[Profile]:
+def load_profiles(path: Path, *, default_talk_seconds: float = DEFAULT_TALK_SECONDS) -> list[Profile]:
     """Read and validate a script file (.json is JSON; anything else is YAML, a superset of JSON)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -101,7 +104,7 @@ def load_profiles(path: Path) -> list[Profile]:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise LoadScriptError(f"{path} is not valid {'JSON' if is_json else 'YAML'}: {exc}") from exc
     try:
-        return parse_profiles(data)
+        return parse_profiles(data, default_talk_seconds=default_talk_seconds)
     except ScriptError as exc:
         raise LoadScriptError(f"{path}: {exc}") from exc
 
