@@ -37,6 +37,13 @@ def _load_prctl() -> Callable[..., int] | None:
 _PRCTL = _load_prctl()  # looked up now: a child between fork and exec only calls it
 
 
+def die_with_parent(death_signal: signal.Signals = DEATH_SIGNAL) -> None:
+    """In a child: ask the kernel for `death_signal` when the parent (the thread that forked it) ends;
+    nothing where prctl is missing."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, death_signal)
+
+
 def child_process(command: Sequence[str], **options: Any) -> subprocess.Popen[bytes]:
     """`subprocess.Popen(command, **options)` for a child that dies with this process. Call it inside
     `starting_children()` and keep the result there, so a stop signal cannot come between the two."""
@@ -48,7 +55,7 @@ def child_process(command: Sequence[str], **options: Any) -> subprocess.Popen[by
             signal.signal(number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         if _PRCTL is not None and on_main_thread:
-            _PRCTL(_PR_SET_PDEATHSIG, DEATH_SIGNAL)
+            die_with_parent()
             if os.getppid() != parent:  # the parent died before the request was made
                 os.kill(os.getpid(), DEATH_SIGNAL)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
-import sys
 import threading
-from functools import cache
+from functools import cache, partial
 
 from rq import Queue, Worker
 
+from contactcenter.children import die_with_parent
 from contactcenter.context import JOB_QUEUE, Services, build_services
 from contactcenter.job_recovery import MONITORING_INTERVAL, recover
 from contactcenter.settings import load_settings
@@ -19,7 +18,6 @@ from contactcenter.settings import load_settings
 log = logging.getLogger(__name__)
 RECOVER_EVERY = 4.0  # seconds: a dead peer's lock and jobs are back within STALE_AFTER + this + a scheduler's start
 MAINTENANCE_INTERVAL = 15  # RQ's own maintenance (registries, a scheduler to start): its default is 10 minutes
-PR_SET_PDEATHSIG = 1
 
 
 @cache
@@ -34,7 +32,7 @@ def run_worker(*, burst: bool = False) -> None:
     queue = Queue(JOB_QUEUE, connection=services.redis)
     # The work horse and the scheduler are forked from here: they die with this process rather than run on
     # unseen (a scheduler left behind kept its lock alive for nobody to see).
-    os.register_at_fork(after_in_child=_die_with_parent)
+    os.register_at_fork(after_in_child=partial(die_with_parent, signal.SIGKILL))
     worker = Worker(
         [queue],
         connection=services.redis,
@@ -61,10 +59,3 @@ def _recover_forever(worker: Worker, queue: Queue, stop: threading.Event) -> Non
                 scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
         except Exception:
             log.exception("recovering what a dead worker left failed")
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel ends this child when its parent dies (elsewhere, nothing to do)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
