@@ -22,6 +22,7 @@ from contactcenter.reconcile.service import LOCK_KEY, Reconciler
 from contactcenter.timeutil import utcnow
 from contactcenter.users.models import User
 from tests.conftest import HOTLINE
+from tests.console import AgentConsole
 from tests.finished_calls import finished_call
 from tests.hotline import wait_until
 from tests.inprocess import InProcessSystem
@@ -182,3 +183,32 @@ def test_the_reconcile_command_prints_what_it_would_repair_without_repairing_it(
     }
     assert "would make" in err
     assert services.routing.contact(str(ghost))["state"] in ("waiting", "offered")
+    services.routing.finish(contact_id=str(ghost), reason="test over")
+
+
+def test_an_accepted_call_whose_agent_never_joined_and_nobody_reported_it_goes_back_to_its_place(
+    system: InProcessSystem, services: Services
+) -> None:
+    """The web process that accepted died before it rang the phone or scheduled its overdue check: SQL
+    said connected, the agent stayed busy and the caller heard "connecting" until they hung up."""
+    call_sid = "CA" + secrets.token_hex(16)
+    contact_id = _contact(services, status=ContactStatus.QUEUED, call_sid=call_sid)
+    agent = AgentConsole(system, "agent1")  # a console open: routing keeps offering to them
+    try:
+        agent.go("available")
+        _in_routing(services, contact_id, call_sid)
+        assert agent.next_event("offer.created")["contact"] == str(contact_id)
+        services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
+        long_ago = int((utcnow() - timedelta(minutes=2)).timestamp() * 1000)
+        services.redis.hset(services.routing.contact_key(str(contact_id)), "accepted_at", long_ago)
+
+        repairs = Reconciler(services).run_once()
+
+        assert [(fix.kind, fix.contact_id) for fix in repairs] == [("connect_lost", contact_id)]
+        assert agent.next_event("offer.returned", contact=str(contact_id))["reason"] == "connect_lost"
+        assert agent.next_event("agent.state", state="not_ready")["reason"] == "missed"
+        assert _audited(services, contact_id)[0][0] == "reconciled_connect_lost"
+    finally:
+        finish_contact(services, contact_id=contact_id, reason="test over")
+        agent.post("/api/agent/state", {"state": "offline"})
+        agent.close()

@@ -9,6 +9,10 @@ seconds one process compares them and repairs what differs; each repair is an au
   over: SQL ends it (it stayed `queued` for ever). (One whose caller is still on the line needs routing
   rebuilt: not done here yet.)
 
+- **Connect lost**: an accepted call still connecting long after a phone rings and its end is reported
+  (the process that accepted it died before anyone could notice): the caller goes back to their place
+  and the agent not ready (missed), as when an agent's phone never joins.
+
 Cheap when all is well: one SCAN of routing's contacts and one SQL read per pass; Twilio is asked about
 a contact at most once a minute.
 """
@@ -26,6 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from agents.conference_events import join_failed
+from agents.service import JOIN_GRACE_SECONDS
 from contactcenter.audit.service import record_event
 from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import finish_contact
@@ -43,12 +49,13 @@ LIVE_IN_SQL = (ContactStatus.QUEUED, ContactStatus.CONNECTED)
 # A contact is written to SQL before routing hears of it: one younger than this is not a zombie yet.
 SETTLING = timedelta(seconds=30)
 ASK_TWILIO_EVERY = 60.0  # seconds between two questions about one call
+CONNECT_MARGIN_SECONDS = 10  # after the overdue check (agents.jobs.check_join) would have acted
 LOCK_KEY = "cc:reconciler:lock"
 
 
 @dataclass(frozen=True)
 class Repair:
-    kind: str  # ghost | zombie_ended
+    kind: str  # ghost | zombie_ended | connect_lost
     contact_id: int
     reason: str
 
@@ -78,6 +85,9 @@ class Reconciler:
                     over = self._call_over(lines[contact.id])
                     if over:
                         repairs.append(Repair("ghost", contact_id, f"Twilio says the call is {over}"))
+                    elif (waited := self._connecting_for(routing[str(contact_id)])) is not None:
+                        why = f"accepted {waited} s ago and the agent's phone never joined"
+                        repairs.append(Repair("connect_lost", contact_id, why))
             settled = utcnow() - SETTLING
             unknown = [
                 contact
@@ -96,16 +106,10 @@ class Reconciler:
     def repair(self, repairs: list[Repair]) -> None:
         """Carry the repairs out, each one recorded with its reason."""
         for fix in repairs:
-            with self.services.db.reading() as session:
-                contact = session.get(Contact, fix.contact_id)
-                live_in_sql = contact is not None and contact.status in LIVE_IN_SQL
-            if live_in_sql:  # SQL and routing both end it, its agent (if any) to wrap-up
-                finish_contact(self.services, contact_id=fix.contact_id, reason="caller_gone")
+            if fix.kind == "connect_lost":
+                self._give_back(fix.contact_id)
             else:
-                try:
-                    self.services.routing.finish(contact_id=str(fix.contact_id), reason="reconciled")
-                except RoutingError as exc:
-                    log.info("contact %s moved on before the reconciler: %s", fix.contact_id, exc)
+                self._let_go(fix.contact_id)
             with self.services.db.session() as session:
                 record_event(
                     session,
@@ -116,6 +120,37 @@ class Reconciler:
                     reason=fix.reason,
                 )
             log.warning("reconciled contact %s (%s): %s", fix.contact_id, fix.kind, fix.reason)
+
+    def _let_go(self, contact_id: int) -> None:
+        """A ghost or a zombie: SQL and routing both end it, its agent (if any) to wrap-up."""
+        with self.services.db.reading() as session:
+            contact = session.get(Contact, contact_id)
+            live_in_sql = contact is not None and contact.status in LIVE_IN_SQL
+        if live_in_sql:
+            finish_contact(self.services, contact_id=contact_id, reason="caller_gone")
+            return
+        try:
+            self.services.routing.finish(contact_id=str(contact_id), reason="reconciled")
+        except RoutingError as exc:
+            log.info("contact %s moved on before the reconciler: %s", contact_id, exc)
+
+    def _give_back(self, contact_id: int) -> None:
+        """An accept whose agent leg never joined and whose end nobody reported (the accepting process
+        died, say): the caller back at their place, the agent not ready (missed), as for a failed leg."""
+        agent = self.services.routing.contact(str(contact_id)).get("agent", "")
+        if agent.isdigit():
+            join_failed(self.services, contact_id=contact_id, agent_id=int(agent), reason="connect_lost")
+
+    def _connecting_for(self, record: dict[str, str]) -> int | None:
+        """Seconds an accepted call has been connecting, if longer than a phone rings and its end takes
+        to be reported (agents/jobs.check_join gives up at the same age; this is for when that job was
+        never enqueued)."""
+        accepted = record.get("accepted_at", "")
+        if record.get("state") != "connecting" or not accepted.isdigit():
+            return None
+        waited = int(time.time() - int(accepted) / 1000)
+        limit = self.services.settings.agent_ring_seconds + JOIN_GRACE_SECONDS + CONNECT_MARGIN_SECONDS
+        return waited if waited > limit else None
 
     def run_once(self, *, dry_run: bool = False) -> list[Repair]:
         """One pass: find, and (unless `dry_run`) repair."""
