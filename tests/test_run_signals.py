@@ -153,7 +153,7 @@ def test_ctrl_c_in_its_terminal_stops_every_process_it_started(start_run: Callab
     os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does: the terminal's foreground process group
 
     assert run.left_after_stop() == {}, run.output()
-    assert run.system.process.wait(1) == 0
+    assert run.system.process.wait(GONE_WITHIN) == 0
 
 
 def test_sigterm_stops_every_process_it_started_with_an_agent_connected(start_run: Callable[..., Run]) -> None:
@@ -164,7 +164,7 @@ def test_sigterm_stops_every_process_it_started_with_an_agent_connected(start_ru
         os.kill(run.pid, signal.SIGTERM)
 
         assert run.left_after_stop() == {}, run.output()
-        assert run.system.process.wait(1) == 0
+        assert run.system.process.wait(GONE_WITHIN) == 0
     finally:
         console.close()
 
@@ -185,7 +185,7 @@ def test_sigterm_while_it_starts_stops_every_process_it_started(
     os.kill(run.pid, signal.SIGTERM)
 
     assert run.left_after_stop() == {}, run.output()
-    assert run.system.process.wait(1) == 128 + signal.SIGTERM
+    assert run.system.process.wait(GONE_WITHIN) == 128 + signal.SIGTERM
     assert "Contact center is running." not in run.output()
 
 
@@ -195,7 +195,7 @@ def test_closing_its_terminal_stops_every_process_it_started(start_run: Callable
     os.killpg(run.pid, signal.SIGHUP)  # a closed terminal hangs up its session's foreground group
 
     assert run.left_after_stop() == {}, run.output()
-    assert run.system.process.wait(1) == 0
+    assert run.system.process.wait(GONE_WITHIN) == 0
 
 
 def test_sigkill_takes_every_process_it_started_with_it(start_run: Callable[..., Run]) -> None:
