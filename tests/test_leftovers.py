@@ -18,7 +18,12 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 def test_an_orphan_of_a_finished_child_is_found_and_killed() -> None:
     # The shell exits at once; its sleep lives on, a child of init, as `run`'s redis-server did.
     subprocess.run(["sh", "-c", "sleep 120 >/dev/null 2>&1 &"], check=True)
-    orphans = {pid: command for pid, command in leftovers.left_behind(0).items() if command == "sleep 120"}
+    deadline = time.monotonic() + 5
+    while True:  # the shell's child may not have become `sleep` yet (exec after fork, on a loaded machine)
+        orphans = {pid: command for pid, command in leftovers.left_behind(0).items() if command == "sleep 120"}
+        if orphans or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(orphans) == 1
 
     leftovers.kill(orphans)
