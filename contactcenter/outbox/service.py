@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rq import Retry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -41,15 +41,6 @@ def add(
     row = OutboxJob(job=job, args=args, due_ms=due_ms, job_id=job_id, retry_intervals=list(retry_intervals))
     session.add(row)
     return row
-
-
-def pending(services: Services, *, due_only: bool = True) -> int:
-    """How many jobs wait to be handed over (the due ones, or all)."""
-    with services.db.reading() as session:
-        query = select(func.count()).select_from(OutboxJob).where(OutboxJob.handed_at.is_(None))
-        if due_only:
-            query = query.where(OutboxJob.due_ms <= int(time.time() * 1000))
-        return int(session.scalar(query) or 0)
 
 
 def relay(services: Services, *, limit: int = BATCH) -> int:

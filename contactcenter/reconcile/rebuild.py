@@ -62,7 +62,7 @@ def rebuild(services: Services) -> Rebuilt:
                 callback = session.scalar(select(Callback).where(Callback.contact_id == contact.id))
                 if callback is None or callback.status != CallbackStatus.WAITING:
                     continue  # released, dialled or over: that callback lives on in a later contact, or not
-            elif _call_over(services, contact.provider_id):
+            elif final_status(services, contact.provider_id) is not None:
                 rebuilt.ended.append(contact.id)
                 continue
             else:
@@ -101,11 +101,14 @@ def _requeue(services: Services, call: IvrCall, callback: Callback | None) -> No
     )
 
 
-def _call_over(services: Services, call_sid: str) -> bool:
+def final_status(services: Services, call_sid: str) -> str | None:
+    """Twilio's final status of a call ("completed", "busy", …), or None: still live, unknown to Twilio,
+    not a Twilio call (a callback's placeholder id), or Twilio cannot say now."""
     if not call_sid.startswith("CA"):
-        return False
+        return None
     try:
-        return services.telephony.call_status(call_sid=call_sid) in CALL_OVER
-    except TelephonyError as exc:  # Twilio cannot say now: the caller is most likely still there
-        log.info("rebuild: Twilio cannot tell about %s now (%s): queued again", call_sid, exc)
-        return False
+        status = services.telephony.call_status(call_sid=call_sid)
+    except TelephonyError as exc:  # the caller is most likely still there
+        log.info("Twilio cannot tell about %s now: %s", call_sid, exc)
+        return None
+    return status if status in CALL_OVER else None

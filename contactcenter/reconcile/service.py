@@ -37,8 +37,7 @@ from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
-from contactcenter.reconcile.rebuild import CALL_OVER, rebuild, redis_was_lost
-from contactcenter.telephony import TelephonyError
+from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost
 from contactcenter.timeutil import as_utc, utcnow
 from queues.engine import RoutingError
 
@@ -193,15 +192,10 @@ class Reconciler:
 
     def _call_over(self, call_sid: str) -> str | None:
         """Twilio's final status of the call, if it is over (asked at most once a minute per call)."""
-        if not call_sid.startswith("CA") or time.monotonic() - self.asked.get(call_sid, -1e9) < ASK_TWILIO_EVERY:
+        if time.monotonic() - self.asked.get(call_sid, -1e9) < ASK_TWILIO_EVERY:
             return None
         self.asked[call_sid] = time.monotonic()
-        try:
-            status = self.services.telephony.call_status(call_sid=call_sid)
-        except TelephonyError as exc:
-            log.info("reconciler: Twilio cannot tell about %s now: %s", call_sid, exc)
-            return None
-        return status if status in CALL_OVER else None
+        return final_status(self.services, call_sid)
 
 
 def _lines_of(session: Session, contacts: list[Contact]) -> dict[int, str]:
