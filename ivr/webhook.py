@@ -22,6 +22,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.context import Services
 from contactcenter.errors import MAX_ID
+from ivr.call import url
 
 log = logging.getLogger(__name__)
 Params = dict[str, str]  # Twilio's form fields, one value each
@@ -156,7 +157,7 @@ def keep_waiting(services: Services, request: Request) -> Response:
     """The caller hears a few seconds of hold music, then Twilio asks this webhook again (what a Redirect
     posts: the call's own parameters; a key pressed just now is asked for again)."""
     response = VoiceResponse()
-    response.play(f"{services.settings.public_base_url}/ivr/hold-music.wav?seconds={STORE_RETRY_SECONDS}")
+    response.play(url(services, "/ivr/hold-music.wav", seconds=STORE_RETRY_SECONDS))
     response.redirect(signed_url(services, request), method="POST")
     return twiml_response(str(response))
 
