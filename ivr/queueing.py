@@ -11,6 +11,7 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
 from contactcenter.tickets.models import Ticket
+from contactcenter.timeutil import as_utc
 from ivr import prompts, twiml
 from ivr.call import IvrCall, url
 from ivr.flow import Enqueue, Prompt
@@ -59,6 +60,8 @@ def enter_routing(
     """Queue the contact in SQL and in routing; routing's state for it ("full" when refused)."""
     contact = call.contact
     if not contacts.mark_queued(call.session, contact=contact, queue=queue, choice=choice, category=category):
+        if contact.status == ContactStatus.QUEUED and not call.services.routing.contact(str(contact.id)):
+            rejoin_routing(call)  # SQL had queued it when Redis failed: routing's half is done now
         return "already"  # a retried webhook: it was queued (or is over) already
     customer = call.customer
     if callback:
@@ -108,3 +111,30 @@ def park(services: Services, contact: Contact, response: VoiceResponse) -> None:
         action_url=url(services, "/twilio/voice/queue-result", contact=contact.id),
         wait_url=url(services, "/twilio/voice/wait", contact=contact.id),
     )
+
+
+def rejoin_routing(call: IvrCall, callback: dict[str, Any] | None = None) -> None:
+    """Give routing a contact SQL holds as waiting (Redis failed between the two, or lost its data): its
+    queue, priority and skills as SQL has them, and its place by its original arrival time."""
+    contact = call.contact
+    arrived = as_utc(contact.queued_at) or as_utc(contact.created_at)
+    call.services.routing.enqueue(
+        contact_id=str(contact.id),
+        queue=contact.queue or "general",
+        priority=contact.priority,
+        info={**routing_info(call, contact.menu_choice or ""), **(callback or {})},
+        skills=contact.routing_skills,
+        caller=None if callback or not contact.from_number.startswith("+") else contact.from_number,
+        call_sid=None if callback else contact.provider_id,
+        arrived_ms=int(arrived.timestamp() * 1000) if arrived else None,
+    )
+
+
+def resume_waiting(call: IvrCall) -> str:
+    """A caller whose queue step was committed and who is asked again (a store failed meanwhile): routing
+    gets them if it has not, and they wait in their queue."""
+    if not call.services.routing.contact(str(call.contact.id)):
+        rejoin_routing(call)
+    response = VoiceResponse()
+    park(call.services, call.contact, response)
+    return str(response)

@@ -22,7 +22,7 @@ from contactcenter.timeutil import utcnow
 from contactcenter.voicemails import service as voicemails
 from ivr import answers, nodes, prompts, twiml
 from ivr.call import STARTED, FlowVoice, IvrCall, open_call, url
-from ivr.queueing import park
+from ivr.queueing import park, resume_waiting
 
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 CALL_STATUSES = FINAL_CALL_STATUSES | {"queued", "initiated", "ringing", "in-progress"}
@@ -82,6 +82,8 @@ def gather(
 ) -> str:
     """The caller answered a menu, language or identity question (or let it time out)."""
     with open_call(services, contact_id, call_sid=call_sid) as call:
+        if call.contact.status == ContactStatus.QUEUED and call.contact.queue:
+            return resume_waiting(call)  # its queue step was saved, then a store failed: wait there
         if call.contact.status != ContactStatus.IVR:
             return twiml.hang_up()  # a late retry for a call that has moved on
         return answers.answer(call, node_name=node, attempt=attempt, digits=digits, speech=speech)

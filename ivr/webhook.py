@@ -10,7 +10,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from redis import exceptions as redis_errors
 from sqlalchemy import exc as sql_errors
@@ -153,13 +153,27 @@ def _url_mac(token: str, url: str) -> hmac.HMAC:
     return hmac.new(token.encode(), url.encode(), "sha1")
 
 
-def keep_waiting(services: Services, request: Request) -> Response:
-    """The caller hears a few seconds of hold music, then Twilio asks this webhook again (what a Redirect
-    posts: the call's own parameters; a key pressed just now is asked for again)."""
+# What the caller just said or pressed: kept in the URL of the store-outage redirect (prefixed `held_`)
+# and given back to the handler, since a Redirect posts the call's parameters without them.
+HELD_INPUT = ("Digits", "SpeechResult", "Confidence")
+
+
+def keep_waiting(services: Services, request: Request, params: Params) -> Response:
+    """The caller hears a few seconds of hold music, then Twilio asks this webhook again with the same
+    input (a key pressed just now would otherwise be lost and taken for silence)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if not k.startswith("held_")]
+    query += [(f"held_{name}", params[name]) for name in HELD_INPUT if params.get(name)]
+    target = services.settings.public_base_url + request.url.path + (f"?{urlencode(query)}" if query else "")
     response = VoiceResponse()
     response.play(url(services, "/ivr/hold-music.wav", seconds=STORE_RETRY_SECONDS))
-    response.redirect(signed_url(services, request), method="POST")
+    response.redirect(target, method="POST")
     return twiml_response(str(response))
+
+
+def with_held_input(params: Params, request: Request) -> Params:
+    """The form's parameters, with the input a store-outage redirect carried back (see keep_waiting)."""
+    held = {name: request.query_params[f"held_{name}"] for name in HELD_INPUT if f"held_{name}" in request.query_params}
+    return {**params, **{name: value for name, value in held.items() if not params.get(name)}}
 
 
 def webhook(
@@ -181,7 +195,7 @@ def webhook(
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature_ok(services, signed_url(services, request), form, signature):
             return PlainTextResponse("Invalid or missing X-Twilio-Signature.", status_code=403)
-        params = form.params
+        params = with_held_input(form.params, request)
         try:
             body = await quick(services, request, params) if quick else None
             if body is None:
@@ -194,7 +208,7 @@ def webhook(
             log.warning("%s: a store is out of reach (%s: %s)", request.url.path, type(exc).__name__, exc)
             if status_callback:
                 return PlainTextResponse("Redis or the database is out of reach; try again.", status_code=503)
-            return keep_waiting(services, request)
+            return keep_waiting(services, request, params)
         return twiml_response(body)
 
     return endpoint

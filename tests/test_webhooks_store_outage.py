@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from contactcenter.context import Services
@@ -70,16 +70,40 @@ def test_a_waiting_callers_webhook_with_redis_down_plays_music_and_asks_again(
     assert after.status_code == 200 and "hold-music" in after.text  # the wait loop, as before the outage
 
 
-def test_a_callers_answer_with_the_database_down_plays_music_and_the_question_comes_again(
-    system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+def test_a_key_pressed_while_the_database_is_down_is_kept_for_when_twilio_asks_again(
+    system: System, sql: Engine, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call_sid, contact_id = registered_call
     with monkeypatch.context() as outage:
         _database_down(system, outage)
         during = answer(system, call_sid, "main_menu", 1, digits="1")
-        _keeps_waiting(twiml(during), f"/twilio/voice/gather?contact={contact_id}&node=main_menu&attempt=1")
-    after = answer(system, call_sid, "main_menu", 1, digits="1")
-    assert after.status_code == 200 and list(twiml(after))  # the menu answered once the database is back
+    gather = f"/twilio/voice/gather?contact={contact_id}&node=main_menu&attempt=1"
+    _keeps_waiting(twiml(during), gather + "&held_Digits=1")
+    # What Twilio's Redirect posts: the call's parameters, without the key pressed before the outage.
+    again = signed_post(
+        system, gather + "&held_Digits=1", {**call_params(system, call_sid), "CallStatus": "in-progress"}
+    )
+    root = twiml(again)
+    assert not [g for g in root.iter("Gather") if "node=main_menu" in (g.get("action") or "")]  # not asked again
+    with sql.connect() as conn:
+        chosen = conn.scalar(text("select menu_choice from contacts where id = :id"), {"id": contact_id})
+    assert chosen  # the key counted: the caller's choice is on the contact
+
+
+def test_a_caller_queued_in_sql_when_redis_failed_waits_in_routing_when_twilio_asks_again(
+    system: System, sql: Engine, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call_sid, contact_id = registered_call
+    with monkeypatch.context() as outage:
+        _redis_down(system, outage)
+        during = answer(system, call_sid, "main_menu", 1, digits="1")
+    redirect = next(twiml(during).iter("Redirect")).text or ""
+    again = signed_post(
+        system, redirect.removeprefix(system.base_url), {**call_params(system, call_sid), "CallStatus": "in-progress"}
+    )
+    enqueue = list(twiml(again).iter("Enqueue"))
+    assert enqueue and f"contact={contact_id}" in (enqueue[0].get("waitUrl") or "")  # waits, not hung up
+    assert _services(system).routing.contact(str(contact_id)).get("state") == "waiting"
 
 
 def test_a_status_callback_with_a_store_down_is_answered_503_saying_why(

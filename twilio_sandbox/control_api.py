@@ -21,6 +21,8 @@ FAULTS = (
     "client_call_failures",
     "slow_participant_answers",
     "call_redirect_failures",
+    "slow_call_redirects",
+    "slow_recording_fetches",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
@@ -14,6 +15,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .calls import Call
+from .faults import SLOW_FETCH_SECONDS, SLOW_REDIRECT_SECONDS
 from .ids import API_VERSION, rfc2822, utcnow
 from .rest_calls import CreateError, parse_create
 from .sandbox import Sandbox
@@ -156,6 +158,8 @@ class RestApi:
         if request.method == "GET":
             return JSONResponse(call_resource(self.sandbox, call))
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        if form.get("Url") is not None and self.sandbox.faults.take_slow_call_redirect():
+            await asyncio.sleep(SLOW_REDIRECT_SECONDS)  # the client may have given up: Twilio acts all the same
         return self._update(call, form)
 
     def _update(self, call: Call, form: dict[str, str]) -> Response:
@@ -205,4 +209,6 @@ class RestApi:
             return not_found(request.url.path)
         if self.sandbox.faults.take_recording_fetch_failure():
             return twilio_error(500, 20500, "Internal Server Error (injected by the sandbox)")
+        if self.sandbox.faults.take_slow_recording_fetch():
+            await asyncio.sleep(SLOW_FETCH_SECONDS)
         return FileResponse(path, media_type="audio/x-wav")
