@@ -4,7 +4,8 @@ out where a contact ends: `live_contacts` in queues/lua/lib/1_base.lua), not eve
 
 The set corrects itself: a member whose record is gone or ended is dropped when read; and once an hour,
 or when the mark of the last sweep is missing (a Redis that lost its data, or that held contacts before
-the set existed), one sweep of every record adds the live contacts the set lacks.
+the set existed), one sweep of every record adds the live contacts the set lacks. Both happen in a dry
+run too: they keep routing's own index right and repair nothing.
 """
 
 from __future__ import annotations
