@@ -63,7 +63,7 @@ def _pace(engine: RoutingEngine, ids: list[str], due: list[float], sent: dict[st
 
 
 def free_offers(redis_url: str, offers: Connection, errors: Synchronized[int]) -> None:
-    """Accept, finish and wrap up each offer the consoles pass on ("contact agent"; b"" ends)."""
+    """Accept, join, finish and wrap up each offer the consoles pass on ("contact agent"; b"" ends)."""
     engines = [RoutingEngine(Redis.from_url(redis_url), CONFIG) for _ in range(FREERS)]
     work: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
 
@@ -72,6 +72,7 @@ def free_offers(redis_url: str, offers: Connection, errors: Synchronized[int]) -
             contact, agent = item
             try:
                 engine.accept(contact_id=contact, agent_id=agent)
+                engine.joined(contact_id=contact, agent_id=agent)  # answered: its end puts the agent in wrap-up
                 engine.finish(contact_id=contact, reason="ended")
                 engine.end_wrap_up(agent_id=agent)
             except RoutingError:

@@ -2,9 +2,14 @@
 
 Each round all agents are available; the threads enqueue half as many contacts as there are agents
 (spread evenly over the queues), so every enqueue reserves a contact and an agent in one script: one
-assignment. Then, timed separately, the threads accept, finish and end the wrap-up of every offer so
-the agents are available again. The floor is `return 1` on a key of the same hash tag, called as often
-as enqueue, by the same threads on the same connections, in the same rounds.
+assignment. Then, timed separately, the threads accept, join (the agent's leg is in: answered), finish
+and end the wrap-up of every offer so the agents are available again. The floor is `return 1` on a key
+of the same hash tag, called as often as enqueue, by the same threads on the same connections, in the
+same rounds.
+
+Side by side (`beside` given): twice the rounds, in alternate blocks without and with what runs beside
+routing in production (the reconciler and the outbox relay: routing_beside.py), switched between rounds;
+each side has its own figures, floor included, from the same Redis growing the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 from redis import Redis
 from redis.commands.core import Script
@@ -26,7 +32,7 @@ from queues.keys import PREFIX
 
 FLOOR_KEY = [PREFIX + "bench_floor"]  # same hash tag as the engine's keys
 Pair = tuple[str, str]
-PHASES = ("floor", "enqueue", "accept", "finish", "end_wrap_up")
+PHASES = ("floor", "enqueue", "accept", "joined", "finish", "end_wrap_up")
 
 
 @dataclass
@@ -66,6 +72,41 @@ class Throughput:
         return self.phases["end_wrap_up"].ok / seconds if seconds else 0.0
 
 
+@dataclass
+class SideBySide:
+    alone: Throughput
+    beside: Throughput | None = None  # the rounds with the reconciler and the relay running
+    records: int = 0  # contact records routing keeps at the end (ended ones a day): every contact enqueued
+
+
+class Switch(Protocol):
+    def on(self) -> None: ...
+    def off(self) -> None: ...
+
+
+def round_contacts(r: int, per_round: int) -> list[Pair]:
+    """Round r's contacts (r = -1 warms up), spread evenly over the queues. Their ids are numbers unique
+    in the run, as SQL's are: the reconciler reads them (it passes over ids that are not numbers)."""
+    first = 1 + (r + 1) * per_round
+    return [(str(first + i), QUEUES[i % len(QUEUES)]) for i in range(per_round)]
+
+
+def contact_ids(rounds: int, per_round: int) -> range:
+    """Every contact id of `rounds` rounds after the warm-up."""
+    return range(1, 1 + (rounds + 1) * per_round)
+
+
+def schedule(rounds: int, block: int, beside: bool) -> list[bool]:
+    """Whether each round runs with the things beside: `rounds` each side, alternate blocks of `block`."""
+    if not beside:
+        return [False] * rounds
+    order: list[bool] = []
+    while order.count(False) < rounds:
+        n = min(block, rounds - order.count(False))
+        order += [False] * n + [True] * n
+    return order
+
+
 def _evalsha_stats(client: Redis) -> tuple[int, int]:
     """Calls and CPU µs of EVALSHA so far (0, 0 where INFO is not allowed)."""
     try:
@@ -100,7 +141,10 @@ class _Harness:
         self.pool.shutdown()
 
 
-def measure_throughput(redis_url: str, pop: Population, *, threads: int, rounds: int) -> Throughput:
+def measure_throughput(
+    redis_url: str, pop: Population, *, threads: int, rounds: int, beside: Switch | None = None, block: int = 1
+) -> SideBySide:
+    """`rounds` rounds; with `beside`, as many more with it switched on, in alternate blocks of `block`."""
     clients = [Redis.from_url(redis_url) for _ in range(threads)]
     config = RoutingConfig(offer_timeout_ms=600_000, wrapup_ms=600_000)
     engines = [RoutingEngine(client, config) for client in clients]
@@ -114,23 +158,43 @@ def measure_throughput(redis_url: str, pop: Population, *, threads: int, rounds:
         )
 
     per_round = len(pop.agents) // 2
-    result = Throughput(threads, rounds, per_round)
+    sides = SideBySide(
+        Throughput(threads, rounds, per_round), Throughput(threads, rounds, per_round) if beside else None
+    )
     harness = _Harness(threads)
+    switched_on = False
     try:
-        for r in range(-1, rounds):  # round -1 warms up (script loading, connections) and is not counted
-            contacts = [(f"r{r}c{i}", QUEUES[i % len(QUEUES)]) for i in range(per_round)]
+        order = [False, *schedule(rounds, block, beside is not None)]
+        sides.records = len(order) * per_round
+        for r, on in enumerate(order, start=-1):
+            # round -1 warms up (script loading, connections) and is not counted
+            if beside is not None and on != switched_on:
+                if on:
+                    beside.on()
+                else:
+                    beside.off()
+                switched_on = on
+            result = sides.beside if on and sides.beside else sides.alone
+            contacts = round_contacts(r, per_round)
             mine = [contacts[i::threads] for i in range(threads)]
             _count(result, "floor", r, admin, harness, [partial(_floor, f, mine[i]) for i, f in enumerate(floors)])
             _count(result, "enqueue", r, admin, harness, [partial(_enqueue, e, mine[i]) for i, e in enumerate(engines)])
             offers = _offers(admin, engines[0], contacts)
             theirs = [offers[i::threads] for i in range(threads)]
-            for name, step in (("accept", _accept), ("finish", _finish), ("end_wrap_up", _end_wrap_up)):
+            for name, step in (
+                ("accept", _accept),
+                ("joined", _joined),
+                ("finish", _finish),
+                ("end_wrap_up", _end_wrap_up),
+            ):
                 _count(result, name, r, admin, harness, [partial(step, e, theirs[i]) for i, e in enumerate(engines)])
     finally:
+        if beside is not None and switched_on:
+            beside.off()
         harness.close()
         for client in [*clients, admin]:
             client.close()
-    return result
+    return sides
 
 
 def _count(
@@ -180,6 +244,12 @@ def _offers(admin: Redis, engine: RoutingEngine, contacts: Sequence[Pair]) -> li
 def _accept(engine: RoutingEngine, offers: Sequence[Pair]) -> int:
     for cid, agent in offers:
         engine.accept(contact_id=cid, agent_id=agent)
+    return len(offers)
+
+
+def _joined(engine: RoutingEngine, offers: Sequence[Pair]) -> int:
+    for cid, agent in offers:  # the agent's leg joined: answered (finishing a call still connecting abandons it)
+        engine.joined(contact_id=cid, agent_id=agent)
     return len(offers)
 
 

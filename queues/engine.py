@@ -366,6 +366,15 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
         """The Redis hash of a contact's routing record (for readers that cannot use this client)."""
         return self.prefix + "contact:" + contact_id
 
+    @property
+    def live_key(self) -> str:
+        """The Redis set of the contacts live in routing (waiting, offered, connecting, assigned)."""
+        return self.prefix + "live"
+
+    def prune_live(self, contact_ids: list[str]) -> int:
+        """Drop from the live set those of `contact_ids` whose record is gone or ended; how many were."""
+        return int(self._run("live_prune", *contact_ids)) if contact_ids else 0
+
     def contact(self, contact_id: str) -> dict[str, str]:
         """A contact's routing record (empty if unknown)."""
         raw = self.redis.hgetall(self.contact_key(contact_id))

@@ -102,6 +102,8 @@ class RoutingInvariants:
         assert v.contact_keys == set(self.contacts), "contacts in Redis differ from the contacts enqueued"
         assert v.line_keys <= set(line_keys()), v.line_keys - set(line_keys())
         assert set(v.retry) <= set(self.contacts)
+        # The live set is exactly the contacts not finished (the reconciler reads only those).
+        assert v.live == set(v.in_state("waiting", "offered", "connecting", "assigned")), v.live
         where: dict[str, list[str]] = defaultdict(list)
         for channel in CHANNELS:
             for q in QUEUES:

@@ -48,6 +48,7 @@ class View:
     seq: int
     contact_keys: set[str]
     line_keys: set[str]  # every waiting/spill/idle key that exists
+    live: set[str]  # routing's live set (what the reconciler reads)
 
     def in_state(self, *states: str, channel: str | None = None) -> list[str]:
         return sorted(
@@ -102,6 +103,7 @@ def read_view(r: Redis, contact_ids: list[str]) -> View:
         pipe.keys(P + "contact:*")
         for pattern in ("*waiting:*", "*spill*", "*idle:*", "*idle-any"):
             pipe.keys(P + pattern)
+        pipe.smembers(P + "live")
         out = iter(pipe.execute())
     contacts = {cid: as_dict(next(out)) for cid in contact_ids}
     agents, chats = {}, {}
@@ -115,6 +117,7 @@ def read_view(r: Redis, contact_ids: list[str]) -> View:
     contact_keys = {text(k)[len(P + "contact:") :] for k in next(out)}
     contact_keys = {k for k in contact_keys if not k.endswith(":why")}
     existing = {text(k) for _ in range(4) for k in next(out)}
+    live = {text(m) for m in next(out)}
     return View(
-        contacts, agents, chats, zsets, members, leases, retry, wrapups, chat_wrapups, seq, contact_keys, existing
+        contacts, agents, chats, zsets, members, leases, retry, wrapups, chat_wrapups, seq, contact_keys, existing, live
     )

@@ -13,8 +13,8 @@ seconds one process compares them and repairs what differs; each repair is an au
   (the process that accepted it died before anyone could notice): the caller goes back to their place
   and the agent not ready (missed), as when an agent's phone never joins.
 
-Cheap when all is well: one SCAN of routing's contacts and one SQL read per pass; Twilio is asked about
-a contact at most once a minute.
+Cheap when all is well: one read of the contacts routing holds as live (its live set, not the ended
+records it keeps a day) and one SQL read per pass; Twilio is asked about a contact at most once a minute.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.reconcile.live import live_records
 from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost
 from contactcenter.timeutil import as_utc, utcnow
 from queues.engine import RoutingError
@@ -51,7 +52,6 @@ ASK_TWILIO_EVERY = 60.0  # seconds between two questions about one call
 CONNECT_MARGIN_SECONDS = 10  # after the overdue check (agents.jobs.check_join) would have acted
 LOCK_KEY = "cc:reconciler:lock"
 ROUTING_FIELDS = ["state", "agent", "accepted_at"]  # what the checks read of routing's record
-SCAN_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -161,34 +161,10 @@ class Reconciler:
         return repairs
 
     def _routing_contacts(self) -> dict[str, dict[str, str]]:
-        """Every contact routing has a record of (live, or ended within the day it keeps them): its
-        state, agent and accept time, one pipelined round trip per SCAN page (a busy day leaves tens of
-        thousands of ended records; one HGETALL each every pass was not cheap)."""
-        prefix = self.services.routing.contact_key("")
-        found: dict[str, dict[str, str]] = {}
-        page: list[str] = []
-
-        def read_page() -> None:
-            with self.services.redis.pipeline(transaction=False) as pipe:
-                for contact_id in page:
-                    pipe.hmget(prefix + contact_id, ROUTING_FIELDS)
-                for contact_id, values in zip(page, pipe.execute(), strict=True):
-                    found[contact_id] = {
-                        name: value.decode() if isinstance(value, bytes) else str(value)
-                        for name, value in zip(ROUTING_FIELDS, values, strict=True)
-                        if value is not None
-                    }
-            page.clear()
-
-        for key in self.services.redis.scan_iter(match=prefix + "*", count=SCAN_PAGE):
-            contact_id = (key.decode() if isinstance(key, bytes) else str(key)).removeprefix(prefix)
-            if contact_id.isdigit():  # not a contact's companion key (`…:why`)
-                page.append(contact_id)
-                if len(page) >= SCAN_PAGE:
-                    read_page()
-        if page:
-            read_page()
-        return found
+        """The state, agent and accept time of each contact routing holds as live, read from routing's
+        live set (contactcenter/reconcile/live.py), not from every record it keeps for a day; `in` also
+        knows a contact routing has only an ended record of."""
+        return live_records(self.services, ROUTING_FIELDS, LIVE_IN_ROUTING)
 
     def _call_over(self, call_sid: str) -> str | None:
         """Twilio's final status of the call, if it is over (asked at most once a minute per call)."""

@@ -55,6 +55,7 @@ if preferred_state and staffed[preferred_state] and prefer_ms > 0 then
   redis.call('ZADD', RETRY, NOW + prefer_ms, cid)
 end
 start_in_queue(cid, q, fields, true)
+redis.call('SADD', live_contacts(), cid)
 emit('contact.queued', {contact = cid, queue = q, channel = ch, priority = priority, info = rec.info_table,
   place_restored = kept ~= nil})
 -- Matched at once, its fields are written with the offer's and it never enters the waiting sets;

@@ -8,6 +8,7 @@ local state, q, ch, agent = unpack(redis.call('HMGET', c, 'state', 'queue', 'cha
 if not state then return {'err', 'unknown'} end
 if state == 'abandoned' or state == 'ended' or state == 'timed_out' then return {'ok', state} end
 agent = agent or ''
+redis.call('SREM', live_contacts(), cid)
 redis.call('EXPIRE', c, 86400)
 redis.call('EXPIRE', c .. ':why', 86400)
 forget_timers(cid)

@@ -69,6 +69,7 @@ for _, cid in ipairs(overdue) do
     unqueue_contact(cid)
     forget_timers(cid)
     redis.call('HSET', c, 'state', 'timed_out')
+    redis.call('SREM', live_contacts(), cid)
     redis.call('EXPIRE', c, 86400)
     count('queue', q, day, 'timed_out', 1)
     emit('contact.timed_out', {contact = cid, queue = q, channel = ch, waited_ms = NOW - tonumber(enqueued_at)})

@@ -6,6 +6,9 @@ local NOW = tonumber(ARGV[2])
 
 local function ckey(id) return P .. 'contact:' .. id end
 local function akey(id) return P .. 'agent:' .. id end
+-- The contacts live in routing (waiting, offered, connecting, assigned), a set: what the reconciler reads
+-- instead of every record routing keeps (ended ones stay a day). In at enqueue; out where a contact ends.
+local function live_contacts() return P .. 'live' end
 local function qkey(q) return P .. 'queue:' .. q end
 local function chats_of(agent) return P .. 'agent:' .. agent .. ':chats' end
 -- Voice keys keep the plain names; chat keys start with "chat-".
