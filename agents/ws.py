@@ -39,7 +39,8 @@ def snapshot_message(services: Services, agent_id: int) -> dict[str, Any]:
         contact["monitors"] = monitors_view(snap.contact.get("monitors"), agent=str(agent_id))
     if contact is not None and contact["channel"] == "voice":  # mute is no routing event: the room knows it
         contact["muted"] = LiveCall(services, int(contact["contact"])).agent_muted(agent_id)
-    disconnected = agent.get("state") == "not_ready" and agent.get("reason") == "disconnected"
+    # Not ready because the console was gone too long, or because routing was rebuilt after Redis lost its data.
+    disconnected = agent.get("state") == "not_ready" and agent.get("reason") in ("disconnected", "routing_rebuilt")
     return {
         "type": "snapshot",
         "seq": snap.seq,

@@ -20,27 +20,12 @@ from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from queues.figures import RoutingFigures
-from queues.keys import CHANNELS, PREFIX, ScriptArg, decode, info_json, pairs
+from queues.keys import CHANNELS, PREFIX, ScriptArg, Skills, decode, info_json, pairs, skills_json
 from queues.live_calls import RoutingCalls
+from queues.repair import RoutingRepairs
 from queues.scripts import load_scripts
 
 AGENT_STATES = ("available", "not_ready", "offline")
-Skills = dict[str, int]
-
-
-_sorted_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
-
-
-def _skills_json(skills: Skills | None) -> str:
-    """Skills as the Lua scripts read them: levels 1-5, keys sorted so equal sets compare equal."""
-    if not skills:
-        return "{}"
-    checked = {}
-    for name, level in (skills or {}).items():
-        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
-            raise ValueError(f"skill {name!r}: level must be a whole number from 1 to 5")
-        checked[str(name)] = level
-    return _sorted_json(checked)
 
 
 class RoutingError(Exception):
@@ -110,10 +95,12 @@ MESSAGES = {
     "not_consulting": "You are not transferring this call (any more).",
     "not_connecting": "This call is not being connected to you (it was answered, went back or ended).",
     "not_live": "This call is not live: its agent has not joined it yet, or it has ended or moved on.",
+    "unknown_agent": "Routing has no record of that agent (restore the agent first).",
+    "agent_busy": "That agent is on another call already.",
 }
 
 
-class RoutingEngine(RoutingFigures, RoutingCalls):
+class RoutingEngine(RoutingFigures, RoutingCalls, RoutingRepairs):
     """Queues, agents and offers in Redis; every change also goes out on the event stream."""
 
     def __init__(self, redis: Redis | RedisCluster, config: RoutingConfig | None = None, prefix: str = PREFIX) -> None:
@@ -174,7 +161,7 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
             priority,
             self.config.offer_timeout_ms,
             info_json(info),
-            _skills_json(skills),
+            skills_json(skills),
             caller or "",
             self.config.rering_ms,
             preferred_agent or "",
@@ -208,7 +195,7 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
             reason,
             ",".join(queues),
             self.config.offer_timeout_ms,
-            _skills_json(skills),
+            skills_json(skills),
             capacity,
             int(self.config.voice_blocks_chat),
         )
@@ -337,7 +324,7 @@ class RoutingEngine(RoutingFigures, RoutingCalls):
         values = {
             "offer_timeout_ms": offer_timeout_ms,
             "wrapup_ms": wrapup_ms,
-            "skills": _skills_json(skills),
+            "skills": skills_json(skills),
             "sl_ms": service_level_ms,
             "strategy": strategy,
             "priority_step_ms": priority_step_ms,

@@ -11,6 +11,22 @@ ScriptArg = bytes | str | int | float  # what a Lua script's ARGV takes
 # A contact's info as the scripts store it. Built once: json.dumps with options makes a new encoder
 # on every call.
 info_json = json.JSONEncoder(ensure_ascii=False).encode
+Skills = dict[str, int]
+
+
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def skills_json(skills: Skills | None) -> str:
+    """Skills as the Lua scripts read them: levels 1-5, keys sorted so equal sets compare equal."""
+    if not skills:
+        return "{}"
+    checked = {}
+    for name, level in (skills or {}).items():
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
+            raise ValueError(f"skill {name!r}: level must be a whole number from 1 to 5")
+        checked[str(name)] = level
+    return _SORTED_JSON(checked)
 
 
 def waiting_key(prefix: str, queue: str, channel: str = "voice") -> str:

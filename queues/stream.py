@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
@@ -24,6 +25,7 @@ BACKLOG = 1000  # events buffered per subscriber before it is told to resync
 RESYNC: Event = {"type": "resync"}  # handed to every subscriber when the stream started over
 RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # seconds between reads of a failing Redis: doubling from the first to the most
 STOP_TIMEOUT = 5.0
+CHECK_EVERY = 1.0  # seconds between two checks that the stream did not start over, while events keep coming
 
 
 def _id_of(stream_id: bytes | str) -> tuple[int, int]:
@@ -144,6 +146,11 @@ class EventHub:
         # The id of the last entry handed out, or of the stream's end at start; never "$" (XREAD's "from
         # now on"), which skips what is added between two reads and while the connection is down.
         self.position: bytes | str = "0-0"
+        # The event at `position` as read, and an (id, event) read before: after a restart a new stream may
+        # have climbed past our position (its ids restart at 1); only another entry at such an id tells.
+        self._held: bytes | None = None
+        self._checkpoint: tuple[bytes | str, bytes | None] | None = None
+        self._checked_at = 0.0
 
     async def start(self) -> None:
         self.position = await self._stream_end()
@@ -200,7 +207,7 @@ class EventHub:
             try:
                 reply = await self.redis.xread({self.key: self.position}, block=1000, count=500)
                 replies = cast(list[tuple[bytes, Entries]], reply)
-                if not replies:  # nothing new for a while: check the stream did not start over
+                if not replies or time.monotonic() - self._checked_at >= CHECK_EVERY:
                     await self._check_not_started_over()
             except Exception:  # Redis restarting, a connection killed: read on from the same position
                 if self._stopping:
@@ -213,12 +220,17 @@ class EventHub:
                 log.warning("reading the event stream again, after %r", self.position)
                 delay = None
             for _key, entries in replies:
+                if entries and self._skipped_ahead(entries[0][0]):
+                    self._started_over(entries[0][0])  # and read the new stream from its start
+                    break
                 for stream_id, fields in entries:
-                    self.position = stream_id
+                    self.position, self._held = stream_id, fields.get(b"e")
                     try:
                         self._dispatch(_decode(fields))
                     except Exception:  # one bad entry (or subscriber) must not end delivery for all
                         log.exception("handing out event %r failed; skipped", stream_id)
+            if self._checkpoint is None and self._held is not None:
+                self._checkpoint = (self.position, self._held)  # the first event read: checked from now on
 
     async def _stream_end(self) -> bytes | str:
         """The id of the stream's last entry ("0-0" while the stream is empty or missing)."""
@@ -227,15 +239,39 @@ class EventHub:
 
     async def _check_not_started_over(self) -> None:
         """A Redis that lost its data (flushed, restarted without persistence) numbers events from 1
-        again: read from the stream's start, not after an id it will reach only much later."""
+        again: read from the stream's start, not after an id it will reach only much later. A new
+        stream that already climbed past our position is told by the entry at an id we read before
+        (the checkpoint, moved on at each check): another event there now, or none."""
+        self._checked_at = time.monotonic()
         end = await self._stream_end()
         if _id_of(end) < _id_of(self.position):
-            log.warning(
-                "the event stream started over (ends at %r, read up to %r): reading it again", end, self.position
-            )
-            self.position = "0-0"
-            for sub in [*self._everyone, *(sub for subs in self._by_agent.values() for sub in subs)]:
-                sub.resync()
+            self._started_over(end)
+            return
+        if self._checkpoint is not None:
+            at, held = self._checkpoint
+            found = cast(Entries, await self.redis.xrange(self.key, min=at, max=at, count=1))
+            if (found[0][1].get(b"e") if found else None) != held:
+                self._started_over(at)
+                return
+        if _id_of(self.position) == (0, 0):
+            self._checkpoint = None
+        elif self._held is not None:
+            self._checkpoint = (self.position, self._held)
+        else:  # just started: the entry at the stream's end as it is now
+            found = cast(Entries, await self.redis.xrange(self.key, min=self.position, max=self.position, count=1))
+            self._checkpoint = (self.position, found[0][1].get(b"e")) if found else None
+
+    def _skipped_ahead(self, first: bytes | str) -> bool:
+        """Whether the first entry read is not the one after our position. Sequence numbers grow by one
+        per event, so a gap means the stream started over and had already climbed past our position
+        by the time we read again (events keep coming: the quiet-time check above never ran)."""
+        return _id_of(self.position) != (0, 0) and _seq_of(first) != _seq_of(self.position) + 1
+
+    def _started_over(self, seen: bytes | str) -> None:
+        log.warning("the event stream started over (saw %r, read up to %r): reading it again", seen, self.position)
+        self.position, self._held, self._checkpoint = "0-0", None, None
+        for sub in [*self._everyone, *(sub for subs in self._by_agent.values() for sub in subs)]:
+            sub.resync()
 
     async def since(self, seq: int) -> list[Event] | None:
         """Events after `seq`, or None when some of them are no longer kept (resync needed)."""

@@ -29,9 +29,9 @@ def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(asyncio.wait_for(scenario(), DEADLINE))
 
 
-def entry(seq: int) -> dict[FieldT, EncodableT]:
+def entry(seq: int, text: str = "") -> dict[FieldT, EncodableT]:
     """A stream entry as the routing scripts write it (id `seq`-0)."""
-    return {"e": json.dumps({"seq": seq, "type": "announcement", "broadcast": True})}
+    return {"e": json.dumps({"seq": seq, "type": "announcement", "broadcast": True, "text": text})}
 
 
 class Received:
@@ -63,8 +63,8 @@ class Stream:
         self.key = f"test:{{hub-{uuid.uuid4().hex[:8]}}}:events"
         self.writer = Redis.from_url(redis_url)
 
-    async def add(self, seq: int) -> None:
-        await self.writer.xadd(self.key, entry(seq), id=f"{seq}-0")
+    async def add(self, seq: int, text: str = "") -> None:
+        await self.writer.xadd(self.key, entry(seq, text), id=f"{seq}-0")
 
 
 @asynccontextmanager
@@ -196,6 +196,33 @@ def test_the_hub_reads_on_when_its_stream_starts_over_as_after_redis_lost_its_da
             await received.until([1, 2, 3, "resync", 1], timeout=5)
             await stream.add(2)
             await received.until([1, 2, 3, "resync", 1, 2])
+
+    run(scenario)
+
+
+def test_the_hub_notices_a_stream_that_started_over_and_climbed_past_it_before_its_next_read(
+    redis_url: str,
+) -> None:
+    """A rebuild writes many events at once: the new stream passes the hub's position before the hub reads
+    again, so neither a gap nor a stream shorter than the position shows it (found by the rebuild's tests:
+    consoles were never sent to resync)."""
+
+    async def scenario() -> None:
+        name = f"hub-{uuid.uuid4().hex[:8]}"
+        async with following(redis_url, named(redis_url, name)) as (stream, _hub, received):
+            await until_reading(stream.writer, name)
+            for seq in (1, 2, 3):
+                await stream.add(seq)
+            await received.until([1, 2, 3])
+            async with stream.writer.pipeline(transaction=True) as pipe:  # lost, and five events at once
+                pipe.delete(stream.key)
+                for seq in range(1, 6):
+                    pipe.xadd(stream.key, entry(seq, "after the rebuild"), id=f"{seq}-0")
+                await pipe.execute()
+            deadline = time.monotonic() + 5
+            while "resync" not in received.seqs or received.seqs[-5:] != [1, 2, 3, 4, 5]:
+                assert time.monotonic() < deadline, f"got {received.seqs}: no resync and new stream read"
+                await asyncio.sleep(0.02)
 
     run(scenario)
 

@@ -1,7 +1,9 @@
 """Redis lost its data with callers waiting: routing is rebuilt from SQL and Twilio, by itself within
 seconds or by `contactcenter rebuild`; each waiting caller back at their place (order, arrival time),
-a caller who hung up meanwhile ended, a waiting callback back with its details, queue settings back.
-Before, routing had nobody waiting and the callers heard "connecting" until they gave up."""
+a caller who hung up meanwhile ended, a waiting callback back with its details, waiting chats back at
+theirs, a contact being offered back waiting at its place, queue settings back. Before, routing had
+nobody waiting and the callers heard "connecting" until they gave up. (Work in progress and agents:
+test_rebuild_live.py.)"""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import httpx
 import pytest
 
 from contactcenter.callbacks.models import Callback, CallbackStatus
+from contactcenter.chats import presence
+from contactcenter.chats import service as chats
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.reconcile.rebuild import rebuild
@@ -26,10 +30,12 @@ from tests.console import AgentConsole
 from tests.finished_calls import finished_call
 from tests.hotline import wait_until
 from tests.inprocess import InProcessSystem
+from tests.lost_redis import hub_caught_up, lose_redis, reopened
 from tests.redis_replies import texts
 from twilio_sandbox import get_call, place_call
 
 WAITING = "cc:{rt}:waiting:general"
+CHAT_WAITING = "cc:{rt}:chat-waiting:general"
 
 
 @pytest.fixture
@@ -76,6 +82,12 @@ def _gone_caller(services: Services, sandbox_url: str) -> int:
         return contact.id
 
 
+def _offered_first(agent: AgentConsole, contact: str) -> None:
+    """The agent goes available and is offered `contact` before any other."""
+    agent.go("available")
+    assert agent.next_event("offer.created")["contact"] == contact
+
+
 def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_and_a_gone_one_is_ended(
     system: InProcessSystem, services: Services, callers: list[str]
 ) -> None:
@@ -99,8 +111,7 @@ def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_a
 
     agent = AgentConsole(system, "agent1")  # and the first caller is the first one offered
     try:
-        agent.go("available")
-        assert agent.next_event("offer.created")["contact"] == order[0]
+        _offered_first(agent, order[0])
     finally:
         agent.post("/api/agent/state", {"state": "offline"})
         agent.close()
@@ -146,4 +157,71 @@ def test_a_waiting_callback_comes_back_as_a_callback_and_one_that_moved_on_does_
                 session.get_one(Contact, contact_id).status = ContactStatus.ABANDONED
             with contextlib.suppress(RoutingError):
                 services.routing.finish(contact_id=str(contact_id), reason="test over")
+        services.redis.delete(LOCK_KEY)
+
+
+def test_waiting_chats_are_back_in_their_order_with_their_arrival_and_watched_again(
+    system: InProcessSystem, services: Services
+) -> None:
+    started = []
+    for name in ("孙女士", "Mr Lee"):
+        answers = {
+            "name": name,
+            "phone": f"139{secrets.randbelow(10**8):08d}",
+            "topic": "consultation",
+            "language": "en",
+        }
+        response = httpx.post(system.base_url + "/api/chat/start", json=answers, timeout=15)
+        assert response.status_code == 201, response.text
+        started.append(str(response.json()["contact"]))
+    order = texts(services.redis.zrange(CHAT_WAITING, 0, -1))
+    assert order == started
+    arrived = {cid: services.routing.contact(cid)["enqueued_at"] for cid in order}
+    lose_redis(system, services)
+    try:
+        rebuilt = rebuild(services)
+
+        assert texts(services.redis.zrange(CHAT_WAITING, 0, -1)) == order
+        assert [cid for cid in map(str, rebuilt.requeued) if cid in order] == order
+        for cid in order:
+            record = services.routing.contact(cid)
+            assert (record["channel"], record["state"]) == ("chat", "waiting")
+            assert abs(int(record["enqueued_at"]) - int(arrived[cid])) < 1000
+            assert json.loads(record["info"])["caller_name"] in ("孙女士", "Mr Lee")
+            # a page gone meanwhile is abandoned after the grace, as ever
+            assert services.redis.zscore(presence.HEARD, cid) is not None
+    finally:
+        for cid in order:
+            chats.customer_leaves(services, contact_id=int(cid))
+        services.redis.delete(LOCK_KEY)
+
+
+def test_a_contact_being_offered_is_back_waiting_at_its_place_and_its_agent_not_ready(
+    system: InProcessSystem, services: Services, callers: list[str]
+) -> None:
+    """The offer is gone with Redis; the agent is not made available again by itself (their console
+    offers their last choice back), and the first caller is still the first one offered."""
+    order = texts(services.redis.zrange(WAITING, 0, -1))
+    hub_caught_up(system, services)  # an earlier test's loss, noticed late, would close this console
+    agent = AgentConsole(system, "agent1")
+    try:
+        _offered_first(agent, order[0])
+        lose_redis(system, services)
+
+        rebuild(services)
+
+        assert texts(services.redis.zrange(WAITING, 0, -1)) == order
+        assert services.routing.contact(order[0])["state"] == "waiting"
+        record = services.routing.agent(str(agent.id))
+        assert (record["state"], record["reason"], record["prev_state"]) == (
+            "not_ready",
+            "routing_rebuilt",
+            "available",
+        )
+        agent = reopened(system, services, agent)
+        assert agent.snapshot["agent"]["previous_state"] == "available"
+        _offered_first(agent, order[0])  # the console's "go back to it"
+    finally:
+        agent.post("/api/agent/state", {"state": "offline"})
+        agent.close()
         services.redis.delete(LOCK_KEY)

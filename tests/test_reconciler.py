@@ -339,3 +339,78 @@ def test_after_routing_is_rebuilt_the_live_set_holds_the_contacts_put_back(servi
     finally:
         for cid in rebuilt.requeued:
             finish_contact(services, contact_id=cid, reason="test over")
+
+
+def _agent_freed(services: Services, agent_id: str) -> list[tuple[str, object, object]]:
+    with services.db.reading() as session:
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.subject_type == "agent", AuditEvent.subject_id == agent_id, AuditEvent.actor == "reconciler"
+            )
+        ).all()
+        return [(event.kind, event.data.get("reason"), event.data.get("contact_id")) for event in events]
+
+
+def test_an_agent_held_on_a_contact_routing_no_longer_has_live_is_freed(
+    system: InProcessSystem,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before, an agent reserved for an offer whose record was gone, or busy on a call routing had ended
+    without them, stayed so for good: no offer, no wrap-up, nothing the agent could do (their state
+    change was refused as busy)."""
+    from contactcenter import cli
+
+    with services.db.reading() as session:
+        one, two = (str(session.scalar(select(User.id).where(User.username == name))) for name in ("agent1", "agent2"))
+    gone, ended = (_contact(services, status=ContactStatus.QUEUED) for _ in range(2))
+    services.routing.set_agent_state(agent_id=one, state="available", queues=["general"])
+    _in_routing(services, gone, "CA" + secrets.token_hex(16))
+    assert services.routing.agent(one)["state"] == "reserved"
+    services.redis.delete(services.routing.contact_key(str(gone)))  # its record lost
+    services.routing.set_agent_state(agent_id=two, state="available", queues=["general"])
+    _in_routing(services, ended, "CA" + secrets.token_hex(16))
+    services.routing.accept(contact_id=str(ended), agent_id=two)
+    services.routing.joined(contact_id=str(ended), agent_id=two)
+    services.redis.hset(services.routing.contact_key(str(ended)), mapping={"state": "ended", "agent": ""})
+    for name, value in (("REDIS_URL", system.redis_url), ("DATABASE_URL", system.database_url)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TWILIO_API_BASE", system.sandbox_url)
+    try:
+        assert cli.main(["reconcile", "--dry-run"]) == 0
+        printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [line for line in printed if line["kind"] == "agent_freed"] == [
+            {
+                "kind": "agent_freed",
+                "contact_id": gone,
+                "reason": f"reserved on contact {gone}, which routing no longer has",
+                "agent_id": int(one),
+                "done": False,
+            },
+            {
+                "kind": "agent_freed",
+                "contact_id": ended,
+                "reason": f"busy on contact {ended} of another agent, which is ended",
+                "agent_id": int(two),
+                "done": False,
+            },
+        ]
+        assert services.routing.agent(one)["state"] == "reserved"  # a dry run changes nothing
+
+        repairs = Reconciler(services).run_once()
+
+        assert {(fix.kind, fix.agent_id) for fix in repairs} >= {("agent_freed", int(one)), ("agent_freed", int(two))}
+        assert services.routing.agent(one)["state"] == "available"
+        assert services.routing.agent(two)["state"] == "available"
+        assert _agent_freed(services, one) == [
+            ("reconciled_agent_freed", f"reserved on contact {gone}, which routing no longer has", gone)
+        ]
+        assert [kind for kind, _, _ in _agent_freed(services, two)] == ["reconciled_agent_freed"]
+        assert [fix.kind for fix in Reconciler(services).run_once() if fix.kind == "agent_freed"] == []
+    finally:
+        for agent in (one, two):
+            services.routing.set_agent_state(agent_id=agent, state="offline", queues=["general"])
+        for contact_id in (gone, ended):
+            with services.db.session() as session:
+                session.get_one(Contact, contact_id).status = ContactStatus.ABANDONED

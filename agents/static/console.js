@@ -220,10 +220,12 @@ function render() {
   const connecting = agent.state === "busy" && voiceContact()?.state === "connecting"; // busy, not yet talking
   $("state-badge").textContent = t(connecting ? "connecting" : agent.state) + (agent.reason ? ` · ${ConsoleText.code("reason", agent.reason)}` : "");
   $("state-badge").className = `badge ${agent.state}`;
-  // Made not ready because the console was gone too long: say what the agent was, one click to go back.
-  const away = agent.state === "not_ready" && agent.reason === "disconnected" && agent.previous_state;
+  // Made not ready because the console was gone too long, or because routing was rebuilt after Redis lost
+  // its data: say what the agent was, one click to go back.
+  const away = agent.state === "not_ready" && ["disconnected", "routing_rebuilt"].includes(agent.reason) && agent.previous_state;
   show("was-away", Boolean(away));
   if (away) {
+    $("was-away").querySelector("span").textContent = t(agent.reason === "routing_rebuilt" ? "was_rebuilt" : "was_away");
     text("was-before", t(agent.previous_state) + (agent.previous_reason ? ` · ${ConsoleText.code("reason", agent.previous_reason)}` : ""));
   }
   $("reason").value = agent.state === "not_ready" && view.options.not_ready_reasons?.includes(agent.reason) ? agent.reason : "";

@@ -140,7 +140,7 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
         _store(session, contact_id=contact.id, sender=Sender.SYSTEM, body=greeting, client_id=None, author_id=None)
         customer = session.get(Customer, customer_id) if customer_id else None
         preferred = contacts.last_agent_of(session, customer_id=customer_id) if customer_id else None
-        info = _routing_info(contact, form, customer, number)
+        info = routing_info(contact, name=form.name, topic=form.topic, customer=customer, ticket=number)
         contact_id = contact.id
     # SQL first: the agent's offer then finds the contact, its ticket and the greeting.
     _created, state = services.routing.enqueue(
@@ -158,18 +158,19 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
     return StartedChat(contact_id=contact_id, token=token, ticket=number)
 
 
-def _routing_info(contact: Contact, form: PreChatForm, customer: Customer | None, ticket: str) -> dict[str, Any]:
-    """What the agent's offer card shows (the fields of ivr.queueing.routing_info, plus the chat's own)."""
+def routing_info(contact: Contact, *, name: str, topic: str, customer: Customer | None, ticket: str) -> dict[str, Any]:
+    """What the agent's offer card shows (the fields of ivr.queueing.routing_info, plus the chat's own); a
+    rebuild of routing makes it again from the chat's rows."""
     return {
         "channel": "chat",
         "from": contact.from_number,
-        "caller_name": form.name,
-        "customer": customer.name if customer and customer.name else form.name,
+        "caller_name": name,
+        "customer": customer.name if customer and customer.name else name,
         "customer_id": customer and customer.id,
         "grade": customer.grade if customer else None,
-        "choice": form.choice,
-        "topic": form.topic,
-        "language": form.language,
+        "choice": contact.menu_choice,
+        "topic": topic,
+        "language": contact.language,
         "verified": False,
         "ticket_id": contact.ticket_id,
         "ticket": ticket,

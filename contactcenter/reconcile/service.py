@@ -12,9 +12,13 @@ seconds one process compares them and repairs what differs; each repair is an au
 - **Connect lost**: an accepted call still connecting long after a phone rings and its end is reported
   (the process that accepted it died before anyone could notice): the caller goes back to their place
   and the agent not ready (missed), as when an agent's phone never joins.
+- **Agent freed**: an agent routing holds reserved, busy or in wrap-up on nothing live (its contact gone
+  from routing, ended, or someone else's; a wrap-up no timer will end) is made available again (not
+  ready if that was pending); routing checks it again as it frees them (queues/lua/lib/6_repair.lua).
 
 Cheap when all is well: one read of the contacts routing holds as live (its live set, not the ended
-records it keeps a day) and one SQL read per pass; Twilio is asked about a contact at most once a minute.
+records it keeps a day), two small SQL reads and one read-only script over the agents per pass; Twilio is
+asked about a contact at most once a minute.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from contactcenter.context import Services
 from contactcenter.reconcile.live import live_records
 from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost
 from contactcenter.timeutil import as_utc, utcnow
+from contactcenter.users.auth import AGENT_ROLES
+from contactcenter.users.models import User
 from queues.engine import RoutingError
 
 log = logging.getLogger(__name__)
@@ -52,13 +58,15 @@ ASK_TWILIO_EVERY = 60.0  # seconds between two questions about one call
 CONNECT_MARGIN_SECONDS = 10  # after the overdue check (agents.jobs.check_join) would have acted
 LOCK_KEY = "cc:reconciler:lock"
 ROUTING_FIELDS = ["state", "agent", "accepted_at"]  # what the checks read of routing's record
+AGENT_FREED = "agent_freed"
 
 
 @dataclass(frozen=True)
 class Repair:
-    kind: str  # ghost | zombie_ended | connect_lost
-    contact_id: int
+    kind: str  # ghost | zombie_ended | connect_lost | agent_freed
+    contact_id: int  # agent_freed: the contact the agent was held on (0: none)
     reason: str
+    agent_id: int | None = None  # agent_freed only
 
 
 @dataclass
@@ -102,25 +110,52 @@ class Reconciler:
                 over = self._call_over(lines[contact.id])
                 if over:
                     repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {over}"))
-        return repairs
+        return repairs + self._stuck_agents()
 
     def repair(self, repairs: list[Repair]) -> None:
         """Carry the repairs out, each one recorded with its reason."""
         for fix in repairs:
+            if fix.kind == AGENT_FREED:
+                self._free_agent(fix)
+                continue
             if fix.kind == "connect_lost":
                 self._give_back(fix.contact_id)
             else:
                 self._let_go(fix.contact_id)
-            with self.services.db.session() as session:
-                record_event(
-                    session,
-                    actor="reconciler",
-                    subject_type="contact",
-                    subject_id=fix.contact_id,
-                    kind=f"reconciled_{fix.kind}",
-                    reason=fix.reason,
-                )
+            self._audit(fix, "contact", fix.contact_id)
             log.warning("reconciled contact %s (%s): %s", fix.contact_id, fix.kind, fix.reason)
+
+    def _audit(self, fix: Repair, subject_type: str, subject_id: object, **data: object) -> None:
+        """The repair in the audit trail: actor `reconciler`, kind `reconciled_<what>`, its reason."""
+        with self.services.db.session() as session:
+            record_event(
+                session,
+                actor="reconciler",
+                subject_type=subject_type,
+                subject_id=subject_id,
+                kind=f"reconciled_{fix.kind}",
+                reason=fix.reason,
+                **data,
+            )
+
+    def _stuck_agents(self) -> list[Repair]:
+        """Agents routing holds on nothing live: one read of the agents' ids, one read-only script."""
+        with self.services.db.reading() as session:
+            agents = session.scalars(select(User.id).where(User.role.in_(AGENT_ROLES))).all()
+        return [
+            Repair(AGENT_FREED, int(stuck.contact_id or 0), stuck.reason, agent_id=int(stuck.agent_id))
+            for stuck in self.services.routing.stuck_agents([str(agent) for agent in agents])
+        ]
+
+    def _free_agent(self, fix: Repair) -> None:
+        """Free a stuck agent (routing checks again: one that moved on meanwhile is left alone); audited."""
+        contact = str(fix.contact_id) if fix.contact_id else ""
+        state = self.services.routing.free_agent(agent_id=str(fix.agent_id), contact_id=contact)
+        if not state:
+            log.info("agent %s moved on before the reconciler freed them", fix.agent_id)
+            return
+        self._audit(fix, "agent", fix.agent_id, contact_id=fix.contact_id or None, state=state)
+        log.warning("reconciled agent %s (%s): %s; now %s", fix.agent_id, fix.kind, fix.reason, state)
 
     def _let_go(self, contact_id: int) -> None:
         """A ghost or a zombie: SQL and routing both end it, its agent (if any) to wrap-up."""
@@ -184,7 +219,8 @@ def _lines_of(session: Session, contacts: list[Contact]) -> dict[int, str]:
 
 
 def as_lines(repairs: list[Repair]) -> list[dict[str, object]]:
-    return [asdict(fix) for fix in repairs]
+    """Each repair as the CLI prints it (an agent only where one was freed)."""
+    return [{name: value for name, value in asdict(fix).items() if name != "agent_id" or value} for fix in repairs]
 
 
 async def reconcile_forever(services: Services) -> None:

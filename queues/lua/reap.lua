@@ -33,8 +33,9 @@ for _, agent in ipairs(graced) do
   local a = akey(agent)
   local state, reason, away, pending = unpack(redis.call('HMGET', a, 'state', 'reason', 'away', 'pending_not_ready'))
   reason = reason or ''
-  if away ~= '1' or not state or state == 'offline' or (state == 'not_ready' and reason == 'disconnected') then
-    -- back meanwhile, logged out, or disconnected already: nothing to do
+  local kept = reason == 'disconnected' or reason == 'routing_rebuilt'  -- what it was is remembered already
+  if away ~= '1' or not state or state == 'offline' or (state == 'not_ready' and kept) then
+    -- back meanwhile, logged out, or disconnected (or brought back by a rebuild) already: nothing to do
   elseif state == 'busy' or state == 'wrap_up' then
     local was_state, was_reason = 'available', ''  -- where the call's end would have taken the agent
     if pending and pending ~= '' then was_state, was_reason = 'not_ready', pending end

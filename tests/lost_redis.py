@@ -1,0 +1,47 @@
+"""Losing Redis under a running in-process system, for the rebuild's tests: the event hub must have seen
+the stream start over before a console opens, or the hub's late resync closes that console too."""
+
+from __future__ import annotations
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from contactcenter.context import Services
+from contactcenter.reconcile.service import LOCK_KEY
+from queues.stream import EventHub
+from tests.console import AgentConsole
+from tests.hotline import wait_until
+from tests.inprocess import InProcessSystem
+
+
+def hub_caught_up(system: InProcessSystem, services: Services) -> None:
+    """Wait until the app's event hub has read the stream to its end (after noticing it started over)."""
+    hub: EventHub = system.client.app.state.hub  # type: ignore[attr-defined]
+
+    def caught_up() -> bool:
+        last = services.redis.xrevrange(services.routing.events_key, count=1)
+        end = last[0][0] if last else b"0-0"
+        position = hub.position.encode() if isinstance(hub.position, str) else hub.position
+        return bool(position == end)
+
+    wait_until(caught_up, timeout=15)
+
+
+def lose_redis(system: InProcessSystem, services: Services, *, hold_the_reconciler: bool = True) -> None:
+    """Redis loses everything (the hub caught up first: no resync of an earlier loss comes late)."""
+    hub_caught_up(system, services)
+    services.redis.flushdb()
+    if hold_the_reconciler:  # the test rebuilds by hand
+        services.redis.set(LOCK_KEY, "this test", px=60_000)
+
+
+def reopened(system: InProcessSystem, services: Services, console: AgentConsole) -> AgentConsole:
+    """The console as the browser has it after a rebuild: sent to resync (4000) once the event hub saw the
+    stream start over, it comes back to a snapshot."""
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            console.ws.recv(timeout=15)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
+    console.close()
+    hub_caught_up(system, services)
+    return AgentConsole(system, console.me["username"])
