@@ -1,6 +1,7 @@
 """What every Twilio webhook goes through: the form parsed, the signature checked, the handler run,
 its refusals answered 400/403/404, and a store that cannot be reached answered without losing the
-caller (hold music, then the same webhook again)."""
+caller (hold music, then the same webhook again); and the number's fallback URL, asked by Twilio when
+one of our voice webhooks gave no TwiML, answered the same way without Redis or the database."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from redis import exceptions as redis_errors
 from sqlalchemy import exc as sql_errors
@@ -22,6 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.context import Services
 from contactcenter.errors import MAX_ID
+from contactcenter.telephony import VOICE_FALLBACK_PATH
 from ivr.call import url
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,10 @@ STORE_FAILURES: tuple[type[Exception], ...] = (
     sql_errors.DisconnectionError,
 )
 STORE_RETRY_SECONDS = 5  # the music a caller hears before the webhook is asked again
+# Fields Twilio sends about the verb that asked for a document, beyond the call's own. A <Redirect> posts
+# only the call's own, so the fallback's Redirect carries these in the query, and a webhook takes them
+# from there when its form has none (the query is signed as the form is).
+VERB_FIELDS = ("Digits", "SpeechResult", "Confidence", "QueueResult", "QueueSid", "QueueTime", "DialCallStatus")
 
 
 class BadWebhook(Exception):
@@ -156,10 +162,49 @@ def _url_mac(token: str, url: str) -> hmac.HMAC:
 def keep_waiting(services: Services, request: Request) -> Response:
     """The caller hears a few seconds of hold music, then Twilio asks this webhook again (what a Redirect
     posts: the call's own parameters; a key pressed just now is asked for again)."""
+    return twiml_response(hold_then(services, signed_url(services, request)))
+
+
+def hold_then(services: Services, target: str) -> str:
+    """TwiML: a few seconds of our hold music, then Twilio asks `target` (POST) for what comes next."""
     response = VoiceResponse()
     response.play(url(services, "/ivr/hold-music.wav", seconds=STORE_RETRY_SECONDS))
-    response.redirect(signed_url(services, request), method="POST")
-    return twiml_response(str(response))
+    response.redirect(target, method="POST")
+    return str(response)
+
+
+def voice_fallback(services: Services, request: Request, params: Params) -> str:
+    """The number's VoiceFallbackUrl: Twilio got no TwiML from `ErrorUrl` (a 5xx, no answer, not TwiML).
+    The caller hears hold music, then that webhook is asked again with the fields its verb had sent (a
+    URL not ours: the call starts over at the voice URL). Needs neither Redis nor the database."""
+    require(params, "CallSid")
+    failed = params.get("ErrorUrl", "").partition("#")[0]
+    log.warning("Twilio fell back after error %s on %s", params.get("ErrorCode", "?"), failed or "?")
+    base = services.settings.public_base_url
+    ours = (
+        failed.startswith(base + "/twilio/voice") and urlsplit(failed).path != urlsplit(base + VOICE_FALLBACK_PATH).path
+    )
+    if not ours:
+        return hold_then(services, services.url("/twilio/voice"))
+    asked = dict(parse_qsl(urlsplit(failed).query))
+    carried = {name: params[name] for name in VERB_FIELDS if params.get(name) and name not in asked}
+    return hold_then(services, failed + (("&" if "?" in failed else "?") + urlencode(carried) if carried else ""))
+
+
+def at_once(handler: Handler) -> QuickHandler:
+    """A handler that needs no store, run on the event loop (a full thread pool does not delay it)."""
+
+    async def quick(services: Services, request: Request, params: Params) -> str | None:
+        return handler(services, request, params)
+
+    return quick
+
+
+def with_verb_fields(request: Request, params: Params) -> Params:
+    """The form's fields, and those of VERB_FIELDS a fallback's Redirect carried in the query."""
+    query = request.query_params
+    carried = {name: query[name] for name in VERB_FIELDS if name in query and name not in params}
+    return {**params, **carried} if carried else params
 
 
 def webhook(
@@ -181,7 +226,7 @@ def webhook(
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature_ok(services, signed_url(services, request), form, signature):
             return PlainTextResponse("Invalid or missing X-Twilio-Signature.", status_code=403)
-        params = form.params
+        params = with_verb_fields(request, form.params)
         try:
             body = await quick(services, request, params) if quick else None
             if body is None:
