@@ -48,8 +48,9 @@ STORE_FAILURES: tuple[type[Exception], ...] = (
 )
 STORE_RETRY_SECONDS = 5  # the music a caller hears before the webhook is asked again
 # Fields Twilio sends about the verb that asked for a document, beyond the call's own. A <Redirect> posts
-# only the call's own, so the fallback's Redirect carries these in the query, and a webhook takes them
-# from there when its form has none (the query is signed as the form is).
+# only the call's own, so a Redirect asking a webhook again (keep_waiting, the fallback) carries these in
+# the query, and a webhook takes them from there when its form has none (the query is signed as the form
+# is). Without them a queue's or a Dial's result would be refused 400 once the store is back.
 VERB_FIELDS = ("Digits", "SpeechResult", "Confidence", "QueueResult", "QueueSid", "QueueTime", "DialCallStatus")
 
 
@@ -159,10 +160,17 @@ def _url_mac(token: str, url: str) -> hmac.HMAC:
     return hmac.new(token.encode(), url.encode(), "sha1")
 
 
-def keep_waiting(services: Services, request: Request) -> Response:
-    """The caller hears a few seconds of hold music, then Twilio asks this webhook again (what a Redirect
-    posts: the call's own parameters; a key pressed just now is asked for again)."""
-    return twiml_response(hold_then(services, signed_url(services, request)))
+def keep_waiting(services: Services, request: Request, params: Params) -> Response:
+    """The caller hears a few seconds of hold music, then Twilio asks this webhook again: a Redirect posts
+    the call's own parameters, the verb's (a key pressed, a queue's result) go in its query."""
+    return twiml_response(hold_then(services, with_fields(signed_url(services, request), params)))
+
+
+def with_fields(target: str, params: Params) -> str:
+    """`target` with the VERB_FIELDS of `params` its query does not hold yet."""
+    asked = dict(parse_qsl(urlsplit(target).query))
+    carried = {name: params[name] for name in VERB_FIELDS if params.get(name) and name not in asked}
+    return target + (("&" if "?" in target else "?") + urlencode(carried) if carried else "")
 
 
 def hold_then(services: Services, target: str) -> str:
@@ -180,15 +188,9 @@ def voice_fallback(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
     failed = params.get("ErrorUrl", "").partition("#")[0]
     log.warning("Twilio fell back after error %s on %s", params.get("ErrorCode", "?"), failed or "?")
-    base = services.settings.public_base_url
-    ours = (
-        failed.startswith(base + "/twilio/voice") and urlsplit(failed).path != urlsplit(base + VOICE_FALLBACK_PATH).path
-    )
-    if not ours:
-        return hold_then(services, services.url("/twilio/voice"))
-    asked = dict(parse_qsl(urlsplit(failed).query))
-    carried = {name: params[name] for name in VERB_FIELDS if params.get(name) and name not in asked}
-    return hold_then(services, failed + (("&" if "?" in failed else "?") + urlencode(carried) if carried else ""))
+    path = failed.removeprefix(services.settings.public_base_url)  # unchanged: not our URL
+    ours = path != failed and path.startswith("/twilio/voice") and not path.startswith(VOICE_FALLBACK_PATH)
+    return hold_then(services, with_fields(failed, params) if ours else services.url("/twilio/voice"))
 
 
 def at_once(handler: Handler) -> QuickHandler:
@@ -239,7 +241,7 @@ def webhook(
             log.warning("%s: a store is out of reach (%s: %s)", request.url.path, type(exc).__name__, exc)
             if status_callback:
                 return PlainTextResponse("Redis or the database is out of reach; try again.", status_code=503)
-            return keep_waiting(services, request)
+            return keep_waiting(services, request, params)
         return twiml_response(body)
 
     return endpoint

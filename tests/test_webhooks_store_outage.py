@@ -65,21 +65,36 @@ def test_a_waiting_callers_webhook_with_redis_down_plays_music_and_asks_again(
     with monkeypatch.context() as outage:
         _redis_down(system, outage)
         during = signed_post(system, wait, params)
-        _keeps_waiting(twiml(during), wait)
+        _keeps_waiting(twiml(during), wait + "&QueueTime=12")
     after = signed_post(system, wait, params)
     assert after.status_code == 200 and "hold-music" in after.text  # the wait loop, as before the outage
 
 
-def test_a_callers_answer_with_the_database_down_plays_music_and_the_question_comes_again(
+def test_a_callers_answer_with_the_database_down_plays_music_and_the_answer_is_asked_again_with_its_key(
     system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call_sid, contact_id = registered_call
     with monkeypatch.context() as outage:
         _database_down(system, outage)
         during = answer(system, call_sid, "main_menu", 1, digits="1")
-        _keeps_waiting(twiml(during), f"/twilio/voice/gather?contact={contact_id}&node=main_menu&attempt=1")
+        _keeps_waiting(twiml(during), f"/twilio/voice/gather?contact={contact_id}&node=main_menu&attempt=1&Digits=1")
     after = answer(system, call_sid, "main_menu", 1, digits="1")
     assert after.status_code == 200 and list(twiml(after))  # the menu answered once the database is back
+
+
+def test_a_queue_result_with_the_database_down_is_asked_again_with_the_result_the_redirect_cannot_post(
+    system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A <Redirect> posts only the call's own fields: the queue's result rides in its query, or the webhook
+    asked again once the database is back would be refused 400 (Twilio's application error: dropped)."""
+    call_sid, contact_id = registered_call
+    result = f"/twilio/voice/queue-result?contact={contact_id}"
+    with monkeypatch.context() as outage:
+        _database_down(system, outage)
+        during = signed_post(system, result, {**call_params(system, call_sid), "QueueResult": "hangup"})
+        _keeps_waiting(twiml(during), result + "&QueueResult=hangup")
+    again = signed_post(system, result + "&QueueResult=hangup", call_params(system, call_sid))  # the Redirect
+    assert again.status_code == 200, again.text
 
 
 def test_a_status_callback_with_a_store_down_is_answered_503_saying_why(
