@@ -47,6 +47,9 @@ STORE_FAILURES: tuple[type[Exception], ...] = (
     sql_errors.DisconnectionError,
 )
 STORE_RETRY_SECONDS = 5  # the music a caller hears before the webhook is asked again
+# A webhook the fallback asked again this many times, failing each time (Twilio sent too little to answer
+# it, or it is broken): the call starts over at the voice URL rather than hear music forever.
+FALLBACK_ROUNDS = 3
 # Fields Twilio sends about the verb that asked for a document, beyond the call's own. A <Redirect> posts
 # only the call's own, so a Redirect asking a webhook again (keep_waiting, the fallback) carries these in
 # the query, and a webhook takes them from there when its form has none (the query is signed as the form
@@ -183,14 +186,21 @@ def hold_then(services: Services, target: str) -> str:
 
 def voice_fallback(services: Services, request: Request, params: Params) -> str:
     """The number's VoiceFallbackUrl: Twilio got no TwiML from `ErrorUrl` (a 5xx, no answer, not TwiML).
-    The caller hears hold music, then that webhook is asked again with the fields its verb had sent (a
-    URL not ours: the call starts over at the voice URL). Needs neither Redis nor the database."""
+    The caller hears hold music, then that webhook is asked again with the fields its verb had sent, its
+    round counted in the query (a URL not ours, or the FALLBACK_ROUNDS-th round: the call starts over at
+    the voice URL). Needs neither Redis nor the database."""
     require(params, "CallSid")
     failed = params.get("ErrorUrl", "").partition("#")[0]
     log.warning("Twilio fell back after error %s on %s", params.get("ErrorCode", "?"), failed or "?")
     path = failed.removeprefix(services.settings.public_base_url)  # unchanged: not our URL
     ours = path != failed and path.startswith("/twilio/voice") and not path.startswith(VOICE_FALLBACK_PATH)
-    return hold_then(services, with_fields(failed, params) if ours else services.url("/twilio/voice"))
+    parts = urlsplit(failed)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    rounds = int(query.get("fallback_round", "0")) if query.get("fallback_round", "").isdigit() else 0
+    if not ours or rounds >= FALLBACK_ROUNDS:
+        return hold_then(services, services.url("/twilio/voice"))
+    again = parts._replace(query=urlencode({**query, "fallback_round": rounds + 1})).geturl()
+    return hold_then(services, with_fields(again, params))
 
 
 def at_once(handler: Handler) -> QuickHandler:

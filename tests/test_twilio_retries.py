@@ -126,7 +126,7 @@ def test_an_answer_twilio_could_not_deliver_goes_to_the_fallback_the_caller_hear
     after = log[log.index(fallback) :]
     assert any(e["event"] == "play" and "/ivr/hold-music.wav" in e["url"] for e in after)
     again = next(e for e in after if e["event"] == "redirect")
-    assert again["url"].startswith(fallback["error_url"]) and again["url"].endswith("&Digits=1")
+    assert again["url"] == fallback["error_url"] + "&fallback_round=1&Digits=1"
     assert answers[:2] == ["1", "1"]  # the key pressed once, answered after the fallback
     assert call["queue_result"] == "hangup" and not events(call, "application-error")
 
@@ -146,7 +146,11 @@ def test_the_fallback_answers_with_redis_and_the_database_out_of_reach(
     root = twiml(signed_post(system, VOICE_FALLBACK_PATH, params))
     assert [element.tag for element in root] == ["Play", "Redirect"]
     assert "/ivr/hold-music.wav?seconds=5" in (root[0].text or "")
-    assert root[1].text == failed + "&QueueResult=hangup" and root[1].get("method") == "POST"
+    assert root[1].text == failed + "&fallback_round=1&QueueResult=hangup" and root[1].get("method") == "POST"
+
+    # Failing again and again (here: Twilio sent no QueueResult, refused 400): the call starts over.
+    third = {**params, "ErrorUrl": failed + "&fallback_round=3"}
+    assert twiml(signed_post(system, VOICE_FALLBACK_PATH, third))[1].text == system.base_url + "/twilio/voice"
 
     elsewhere = {**params, "ErrorUrl": "https://elsewhere.example/twiml"}
     redirect: ET.Element = twiml(signed_post(system, VOICE_FALLBACK_PATH, elsewhere))[1]
