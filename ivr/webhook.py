@@ -213,7 +213,7 @@ def at_once(handler: Handler) -> QuickHandler:
 
 
 def with_verb_fields(request: Request, params: Params) -> Params:
-    """The form's fields, and those of VERB_FIELDS a fallback's Redirect carried in the query."""
+    """The form's fields, and those of VERB_FIELDS a Redirect asking again (keep_waiting, the fallback) carried."""
     query = request.query_params
     carried = {name: query[name] for name in VERB_FIELDS if name in query and name not in params}
     return {**params, **carried} if carried else params
