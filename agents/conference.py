@@ -19,7 +19,7 @@ from typing import Any
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from contactcenter.context import Services
-from contactcenter.telephony import TelephonyError
+from contactcenter.telephony import TelephonyError, retried
 from ivr import prompts
 from ivr.call import IvrCall, url
 
@@ -125,11 +125,11 @@ def new_attempt() -> str:
 def room_settings(services: Services, contact_id: int) -> dict[str, Any]:
     """The room's own settings, as Participants-API parameters: whoever opens the room sets them."""
     return {
-        "conference_status_callback": url(services, "/twilio/voice/conference", contact=contact_id),
+        "conference_status_callback": retried(url(services, "/twilio/voice/conference", contact=contact_id)),
         "conference_status_callback_method": "POST",
         "conference_status_callback_event": ROOM_EVENTS,
         "conference_record": "record-from-start",
-        "conference_recording_status_callback": url(services, "/twilio/recording", contact=contact_id),
+        "conference_recording_status_callback": retried(url(services, "/twilio/recording", contact=contact_id)),
         "conference_recording_status_callback_method": "POST",
         "conference_recording_status_callback_event": ["completed", "absent"],
     }
@@ -151,11 +151,11 @@ def caller_joins(services: Services, *, contact_id: int, response: VoiceResponse
         participant_label=CALLER,
         wait_url=hold_music_url(services),
         wait_method="GET",
-        status_callback=url(services, "/twilio/voice/conference", contact=contact_id),
+        status_callback=retried(url(services, "/twilio/voice/conference", contact=contact_id)),
         status_callback_method="POST",
         status_callback_event=" ".join(ROOM_EVENTS),
         record="record-from-start",
-        recording_status_callback=url(services, "/twilio/recording", contact=contact_id),
+        recording_status_callback=retried(url(services, "/twilio/recording", contact=contact_id)),
         recording_status_callback_method="POST",
         recording_status_callback_event="completed absent",
     )
@@ -190,7 +190,9 @@ def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: 
         to=f"client:{identity}",
         from_=from_number,
         label=agent_label(agent_id),
-        status_callback=url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id, leg=attempt),
+        status_callback=retried(
+            url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id, leg=attempt)
+        ),
         timeout=services.settings.agent_ring_seconds,
         room=room_settings(services, contact_id),
     )

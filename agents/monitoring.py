@@ -21,7 +21,7 @@ from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import APIError, Forbidden, Invalid, NotFound
-from contactcenter.telephony import TelephonyError
+from contactcenter.telephony import TelephonyError, retried
 from contactcenter.users.auth import MONITOR_ROLES, CurrentUser
 from contactcenter.users.models import User
 from contactcenter.users.teams import check_may_watch
@@ -237,8 +237,8 @@ def _join(services: Services, viewer: CurrentUser, contact_id: int, target: Targ
             to=f"client:{identity}",
             from_=target.from_number,
             label=monitor_label(viewer.id),
-            status_callback=url(
-                services, "/twilio/voice/monitor-leg", contact=contact_id, monitor=viewer.id, leg=attempt
+            status_callback=retried(
+                url(services, "/twilio/voice/monitor-leg", contact=contact_id, monitor=viewer.id, leg=attempt)
             ),
             timeout=services.settings.agent_ring_seconds,
             room={},  # joined by SID: the room is open already, with its own settings

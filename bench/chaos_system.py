@@ -19,6 +19,7 @@ from contactcenter.children import child_process, starting_children
 from contactcenter.db import Database
 from contactcenter.demo import create_demo_data
 from contactcenter.embedded_redis import EmbeddedRedis
+from contactcenter.telephony import number_webhooks
 from contactcenter.users.service import create_user
 
 HOTLINE = "+862180000000"
@@ -128,9 +129,9 @@ class ChaosSystem:
             )
 
     def start_sandbox(self) -> None:
-        base = self.balancer.url
+        hooks = number_webhooks(self.balancer.url)  # as a hotline configures its number, fallback included
         command = [sys.executable, "-m", "twilio_sandbox", "serve", "--port", str(self.sandbox_port)]
-        command += ["--number", HOTLINE, base + "/twilio/voice", base + "/twilio/voice/status"]
+        command += ["--number", HOTLINE, hooks["VoiceUrl"], hooks["StatusCallback"], hooks["VoiceFallbackUrl"]]
         command += ["--recordings-dir", str(self.workdir / "sandbox-recordings")]
         self.sandbox = self._spawn("sandbox", command)
         self._wait_for(self.sandbox_url + "/sandbox/calls")

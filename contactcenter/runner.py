@@ -23,6 +23,7 @@ from contactcenter.demo import create_demo_data, needs_demo_data
 from contactcenter.embedded_redis import EmbeddedRedis
 from contactcenter.sandbox_runtime import DEFAULT_HOTLINE, sandbox_credentials, sandbox_serve_command
 from contactcenter.settings import load_settings
+from contactcenter.telephony import number_webhooks
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,14 @@ def _run(options: RunOptions, signals: StopSignals) -> int:
 
 
 def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_url: str, redis_url: str) -> None:
+    webhooks = number_webhooks(base)
     lines = [
         "",
         "Contact center is running.",
         f"  Agent console:   {base}/console",
         f"  QA recordings:   {base}/qa",
-        f"  Twilio webhooks: {base}/twilio/voice  (status: {base}/twilio/voice/status)",
+        f"  Twilio webhooks: {webhooks['VoiceUrl']}  (fallback: {webhooks['VoiceFallbackUrl']})",
+        f"  Call status:     {webhooks['StatusCallback']}",
         f"  Database:        {db_url}",
         f"  Redis:           {redis_url}",
     ]

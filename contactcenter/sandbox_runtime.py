@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contactcenter.settings import Settings
+from contactcenter.telephony import number_webhooks
 
 DEFAULT_HOTLINE = "+862180000000"
 SANDBOX_PROGRAM = (sys.executable, "-m", "twilio_sandbox")
@@ -37,8 +38,9 @@ def sandbox_serve_command(
     settings: Settings, *, port: int, hotline: str = DEFAULT_HOTLINE
 ) -> tuple[list[str], dict[str, str]]:
     """Command line and environment of the sandbox as `run` starts it: one hotline whose webhooks point at
-    this app; the credentials go in the environment, so the token never shows in a process list."""
-    base = settings.public_base_url
+    this app, configured as a real number would be; the credentials go in the environment, so the token
+    never shows in a process list."""
+    webhooks = number_webhooks(settings.public_base_url)
     command = [
         *SANDBOX_PROGRAM,
         "serve",
@@ -46,8 +48,9 @@ def sandbox_serve_command(
         str(port),
         "--number",
         hotline,
-        base + "/twilio/voice",
-        base + "/twilio/voice/status",
+        webhooks["VoiceUrl"],
+        webhooks["StatusCallback"],
+        webhooks["VoiceFallbackUrl"],
         "--recordings-dir",
         str(settings.var_dir / "sandbox-recordings"),
     ]

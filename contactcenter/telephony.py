@@ -15,6 +15,31 @@ from contactcenter.settings import REAL_TWILIO_API, Settings
 
 log = logging.getLogger(__name__)
 
+# Connection overrides on every status callback URL we give Twilio
+# (https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides). Twilio's default retries a
+# failed connection once and never a 5xx, but a status callback is answered 503 while Redis or the database
+# is out of reach (ivr/webhook.py): asked again up to 5 times (Twilio's most) on a 5xx, a failed connection
+# or no answer within 5 s, all within 15 s (Twilio's most). The fragment is no part of the signed URL.
+CALLBACK_RETRIES = "rc=5&rp=5xx,ct,rt&ct=2000&rt=5000&tt=15000"
+# Where a number's voice webhook goes when Twilio cannot get TwiML from one of ours (the number's
+# VoiceFallbackUrl): ivr/routes.py answers it without Redis or the database.
+VOICE_FALLBACK_PATH = "/twilio/voice/fallback"
+
+
+def retried(url: str) -> str:
+    """A status callback URL that Twilio retries when we answer 5xx or not at all."""
+    return f"{url.partition('#')[0]}#{CALLBACK_RETRIES}"
+
+
+def number_webhooks(public_base_url: str) -> dict[str, str]:
+    """A hotline number's voice configuration, by Twilio's IncomingPhoneNumber names: VoiceUrl (a call comes
+    in), VoiceFallbackUrl (the primary handler fails) and StatusCallback (call status changes), all POST."""
+    return {
+        "VoiceUrl": public_base_url + "/twilio/voice",
+        "VoiceFallbackUrl": public_base_url + VOICE_FALLBACK_PATH,
+        "StatusCallback": retried(public_base_url + "/twilio/voice/status"),
+    }
+
 
 class TelephonyError(Exception):
     """Twilio refused or could not be reached; the message is safe to show an agent."""

@@ -17,10 +17,11 @@ from agents import conference, conference_events, monitoring
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
 from contactcenter.customers.service import normalize_phone
+from contactcenter.telephony import VOICE_FALLBACK_PATH
 from contactcenter.voicemails import service as voicemails
 from ivr import service, waiting
 from ivr.hold_music import hold_music
-from ivr.webhook import BadWebhook, Params, query_id, query_int, require, webhook
+from ivr.webhook import BadWebhook, Params, at_once, query_id, query_int, require, voice_fallback, webhook
 from recordings import service as recordings
 
 QUEUE_RESULTS = {
@@ -329,5 +330,6 @@ routes = [
     Route("/twilio/voice/callback/answered", webhook(callback_answered), methods=["POST"]),
     Route("/twilio/voice/callback/status", webhook(callback_status, status_callback=True), methods=["POST"]),
     Route("/twilio/recording", webhook(recording, status_callback=True), methods=["POST"]),
+    Route(VOICE_FALLBACK_PATH, webhook(voice_fallback, quick=at_once(voice_fallback)), methods=["POST"]),
     Route("/ivr/hold-music.wav", hold_music_wav, methods=["GET"]),
 ]

@@ -1,6 +1,7 @@
 """What every Twilio webhook goes through: the form parsed, the signature checked, the handler run,
 its refusals answered 400/403/404, and a store that cannot be reached answered without losing the
-caller (hold music, then the same webhook again)."""
+caller (hold music, then the same webhook again); and the number's fallback URL, asked by Twilio when
+one of our voice webhooks gave no TwiML, answered the same way without Redis or the database."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from redis import exceptions as redis_errors
 from sqlalchemy import exc as sql_errors
@@ -22,6 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from contactcenter.context import Services
 from contactcenter.errors import MAX_ID
+from contactcenter.telephony import VOICE_FALLBACK_PATH
 from ivr.call import url
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,14 @@ STORE_FAILURES: tuple[type[Exception], ...] = (
     sql_errors.DisconnectionError,
 )
 STORE_RETRY_SECONDS = 5  # the music a caller hears before the webhook is asked again
+# A webhook the fallback asked again this many times, failing each time (Twilio sent too little to answer
+# it, or it is broken): the call starts over at the voice URL rather than hear music forever.
+FALLBACK_ROUNDS = 3
+# Fields Twilio sends about the verb that asked for a document, beyond the call's own. A <Redirect> posts
+# only the call's own, so a Redirect asking a webhook again (keep_waiting, the fallback) carries these in
+# the query, and a webhook takes them from there when its form has none (the query is signed as the form
+# is). Without them a queue's or a Dial's result would be refused 400 once the store is back.
+VERB_FIELDS = ("Digits", "SpeechResult", "Confidence", "QueueResult", "QueueSid", "QueueTime", "DialCallStatus")
 
 
 class BadWebhook(Exception):
@@ -153,27 +163,60 @@ def _url_mac(token: str, url: str) -> hmac.HMAC:
     return hmac.new(token.encode(), url.encode(), "sha1")
 
 
-# What the caller just said or pressed: kept in the URL of the store-outage redirect (prefixed `held_`)
-# and given back to the handler, since a Redirect posts the call's parameters without them.
-HELD_INPUT = ("Digits", "SpeechResult", "Confidence")
-
-
 def keep_waiting(services: Services, request: Request, params: Params) -> Response:
-    """The caller hears a few seconds of hold music, then Twilio asks this webhook again with the same
-    input (a key pressed just now would otherwise be lost and taken for silence)."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if not k.startswith("held_")]
-    query += [(f"held_{name}", params[name]) for name in HELD_INPUT if params.get(name)]
-    target = services.settings.public_base_url + request.url.path + (f"?{urlencode(query)}" if query else "")
+    """The caller hears a few seconds of hold music, then Twilio asks this webhook again: a Redirect posts
+    the call's own parameters, the verb's (a key pressed, a queue's result) go in its query."""
+    return twiml_response(hold_then(services, with_fields(signed_url(services, request), params)))
+
+
+def with_fields(target: str, params: Params) -> str:
+    """`target` with the VERB_FIELDS of `params` its query does not hold yet."""
+    asked = dict(parse_qsl(urlsplit(target).query))
+    carried = {name: params[name] for name in VERB_FIELDS if params.get(name) and name not in asked}
+    return target + (("&" if "?" in target else "?") + urlencode(carried) if carried else "")
+
+
+def hold_then(services: Services, target: str) -> str:
+    """TwiML: a few seconds of our hold music, then Twilio asks `target` (POST) for what comes next."""
     response = VoiceResponse()
     response.play(url(services, "/ivr/hold-music.wav", seconds=STORE_RETRY_SECONDS))
     response.redirect(target, method="POST")
-    return twiml_response(str(response))
+    return str(response)
 
 
-def with_held_input(params: Params, request: Request) -> Params:
-    """The form's parameters, with the input a store-outage redirect carried back (see keep_waiting)."""
-    held = {name: request.query_params[f"held_{name}"] for name in HELD_INPUT if f"held_{name}" in request.query_params}
-    return {**params, **{name: value for name, value in held.items() if not params.get(name)}}
+def voice_fallback(services: Services, request: Request, params: Params) -> str:
+    """The number's VoiceFallbackUrl: Twilio got no TwiML from `ErrorUrl` (a 5xx, no answer, not TwiML).
+    The caller hears hold music, then that webhook is asked again with the fields its verb had sent, its
+    round counted in the query (a URL not ours, or the FALLBACK_ROUNDS-th round: the call starts over at
+    the voice URL). Needs neither Redis nor the database."""
+    require(params, "CallSid")
+    failed = params.get("ErrorUrl", "").partition("#")[0]
+    log.warning("Twilio fell back after error %s on %s", params.get("ErrorCode", "?"), failed or "?")
+    path = failed.removeprefix(services.settings.public_base_url)  # unchanged: not our URL
+    ours = path != failed and path.startswith("/twilio/voice") and not path.startswith(VOICE_FALLBACK_PATH)
+    parts = urlsplit(failed)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    rounds = int(query.get("fallback_round", "0")) if query.get("fallback_round", "").isdigit() else 0
+    if not ours or rounds >= FALLBACK_ROUNDS:
+        return hold_then(services, services.url("/twilio/voice"))
+    again = parts._replace(query=urlencode({**query, "fallback_round": rounds + 1})).geturl()
+    return hold_then(services, with_fields(again, params))
+
+
+def at_once(handler: Handler) -> QuickHandler:
+    """A handler that needs no store, run on the event loop (a full thread pool does not delay it)."""
+
+    async def quick(services: Services, request: Request, params: Params) -> str | None:
+        return handler(services, request, params)
+
+    return quick
+
+
+def with_verb_fields(request: Request, params: Params) -> Params:
+    """The form's fields, and those of VERB_FIELDS a Redirect asking again (keep_waiting, the fallback) carried."""
+    query = request.query_params
+    carried = {name: query[name] for name in VERB_FIELDS if name in query and name not in params}
+    return {**params, **carried} if carried else params
 
 
 def webhook(
@@ -195,7 +238,7 @@ def webhook(
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature_ok(services, signed_url(services, request), form, signature):
             return PlainTextResponse("Invalid or missing X-Twilio-Signature.", status_code=403)
-        params = with_held_input(form.params, request)
+        params = with_verb_fields(request, form.params)
         try:
             body = await quick(services, request, params) if quick else None
             if body is None:

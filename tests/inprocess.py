@@ -24,6 +24,7 @@ from contactcenter.app import create_app
 from contactcenter.db import Database
 from contactcenter.demo import create_demo_data
 from contactcenter.settings import Settings, load_settings
+from contactcenter.telephony import number_webhooks
 from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
 from tests.serving import LoopSharingClient, ServedApp, listening_socket, url_of
 from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app
@@ -161,14 +162,18 @@ def in_process_system(
         "_env_file": None,  # a developer's .env must not change what the tests run against
     }
     app_settings = load_settings(**values)
+    webhooks = number_webhooks(base_url)
     sandbox = create_sandbox_app(
         SandboxConfig(
             account_sid=ACCOUNT_SID,
             auth_token=AUTH_TOKEN,
             public_url=sandbox_url,
             numbers={
+                # Configured as a real number is (docs/deployment.md): status callback retried, fallback URL.
                 HOTLINE: NumberConfig(
-                    voice_url=base_url + "/twilio/voice", status_callback=base_url + "/twilio/voice/status"
+                    voice_url=webhooks["VoiceUrl"],
+                    status_callback=webhooks["StatusCallback"],
+                    voice_fallback_url=webhooks["VoiceFallbackUrl"],
                 )
             },
             recordings_dir=var_dir / "sandbox-recordings",

@@ -12,6 +12,7 @@ import pytest
 
 from contactcenter.sandbox_runtime import DEFAULT_HOTLINE, sandbox_serve_command
 from contactcenter.settings import load_settings
+from contactcenter.telephony import CALLBACK_RETRIES
 from tests.conftest import free_port
 from tests.environment import clean_env, clear_settings
 from twilio_sandbox import place_call, wait_for_call
@@ -68,4 +69,10 @@ def test_the_sandbox_run_starts_answers_the_hotline_and_posts_to_the_app(
     assert index["account_sid"] == ACCOUNT_SID and index["numbers"] == [DEFAULT_HOTLINE]
     assert (tmp_path / "sandbox-recordings").is_dir()
     webhooks = {entry["kind"]: entry["url"] for entry in call["log"] if entry["event"] == "webhook"}
-    assert webhooks == {"voice": app + "/twilio/voice", "status-callback": app + "/twilio/voice/status"}
+    # The hotline as a real number is configured: the fallback URL (down too: the app is), and the status
+    # callback with its connection overrides.
+    assert webhooks == {
+        "voice": app + "/twilio/voice",
+        "fallback": app + "/twilio/voice/fallback",
+        "status-callback": app + "/twilio/voice/status#" + CALLBACK_RETRIES,
+    }

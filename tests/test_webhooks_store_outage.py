@@ -65,7 +65,7 @@ def test_a_waiting_callers_webhook_with_redis_down_plays_music_and_asks_again(
     with monkeypatch.context() as outage:
         _redis_down(system, outage)
         during = signed_post(system, wait, params)
-        _keeps_waiting(twiml(during), wait)
+        _keeps_waiting(twiml(during), wait + "&QueueTime=12")
     after = signed_post(system, wait, params)
     assert after.status_code == 200 and "hold-music" in after.text  # the wait loop, as before the outage
 
@@ -78,11 +78,9 @@ def test_a_key_pressed_while_the_database_is_down_is_kept_for_when_twilio_asks_a
         _database_down(system, outage)
         during = answer(system, call_sid, "main_menu", 1, digits="1")
     gather = f"/twilio/voice/gather?contact={contact_id}&node=main_menu&attempt=1"
-    _keeps_waiting(twiml(during), gather + "&held_Digits=1")
+    _keeps_waiting(twiml(during), gather + "&Digits=1")
     # What Twilio's Redirect posts: the call's parameters, without the key pressed before the outage.
-    again = signed_post(
-        system, gather + "&held_Digits=1", {**call_params(system, call_sid), "CallStatus": "in-progress"}
-    )
+    again = signed_post(system, gather + "&Digits=1", {**call_params(system, call_sid), "CallStatus": "in-progress"})
     root = twiml(again)
     assert not [g for g in root.iter("Gather") if "node=main_menu" in (g.get("action") or "")]  # not asked again
     with sql.connect() as conn:
@@ -104,6 +102,21 @@ def test_a_caller_queued_in_sql_when_redis_failed_waits_in_routing_when_twilio_a
     enqueue = list(twiml(again).iter("Enqueue"))
     assert enqueue and f"contact={contact_id}" in (enqueue[0].get("waitUrl") or "")  # waits, not hung up
     assert _services(system).routing.contact(str(contact_id)).get("state") == "waiting"
+
+
+def test_a_queue_result_with_the_database_down_is_asked_again_with_the_result_the_redirect_cannot_post(
+    system: System, registered_call: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A <Redirect> posts only the call's own fields: the queue's result rides in its query, or the webhook
+    asked again once the database is back would be refused 400 (Twilio's application error: dropped)."""
+    call_sid, contact_id = registered_call
+    result = f"/twilio/voice/queue-result?contact={contact_id}"
+    with monkeypatch.context() as outage:
+        _database_down(system, outage)
+        during = signed_post(system, result, {**call_params(system, call_sid), "QueueResult": "hangup"})
+        _keeps_waiting(twiml(during), result + "&QueueResult=hangup")
+    again = signed_post(system, result + "&QueueResult=hangup", call_params(system, call_sid))  # the Redirect
+    assert again.status_code == 200, again.text
 
 
 def test_a_status_callback_with_a_store_down_is_answered_503_saying_why(

@@ -42,6 +42,7 @@ class Call:
         caller: Caller | None = None,
         direction: str = "inbound",
         status_callback: StatusCallback | None = None,
+        fallback: Fetch | None = None,
     ) -> None:
         self.sid = sid
         self.from_ = from_
@@ -50,6 +51,7 @@ class Call:
         self.caller = caller or Caller()
         self.direction = direction
         self.status_callback = status_callback
+        self.fallback = fallback  # the number's voice fallback URL: asked when a TwiML fetch fails
         self.status = "queued"
         self.created_at: datetime = utcnow()
         self.answered_at: datetime | None = None

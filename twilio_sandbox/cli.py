@@ -19,13 +19,17 @@ PROG = "twilio-sandbox"
 
 
 def numbers_from(entries: Sequence[Sequence[str]]) -> dict[str, NumberConfig]:
-    """`--number E164 VOICE_URL [STATUS_CALLBACK]` entries as the sandbox's phone numbers."""
+    """`--number E164 VOICE_URL [STATUS_CALLBACK [VOICE_FALLBACK_URL]]` entries as the sandbox's phone
+    numbers (`-` for no status callback)."""
     numbers = {}
     for entry in entries:
-        if len(entry) not in (2, 3):
-            raise ValueError(f"--number {' '.join(entry)}: give the number, its voice URL, maybe a status URL")
-        number, voice_url, *status = entry
-        numbers[number] = NumberConfig(voice_url=voice_url, status_callback=status[0] if status else None)
+        if len(entry) not in (2, 3, 4):
+            raise ValueError(
+                f"--number {' '.join(entry)}: give the number, its voice URL, maybe a status URL and a fallback URL"
+            )
+        number, voice_url, *optional = [*entry, "-", "-"][:4]
+        status, fallback = (None if value == "-" else value for value in optional)
+        numbers[number] = NumberConfig(voice_url=voice_url, status_callback=status, voice_fallback_url=fallback)
     return numbers
 
 
@@ -100,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         action="append",
         default=[],
-        metavar="E164 VOICE_URL [STATUS_CALLBACK]",
-        help="a phone number callers can dial and the webhooks its calls post to (repeat for more)",
+        metavar="E164 VOICE_URL [STATUS_CALLBACK [VOICE_FALLBACK_URL]]",
+        help="a phone number callers can dial and the webhooks its calls post to (repeat for more; "
+        "'-' for no status callback); the fallback URL is asked when the call's TwiML cannot be fetched",
     )
     serve.add_argument("--recordings-dir", type=Path, default=Path("var/sandbox-recordings"))
     serve.set_defaults(handler=_serve)

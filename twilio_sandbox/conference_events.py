@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from .conference_model import Conference, EventCallback, Participant
 from .ids import rfc2822, utcnow
-from .webhooks import WebhookError, WebhookSender
+from .webhooks import WebhookError, WebhookSender, tries
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +111,9 @@ def post(conference: Conference, callback: EventCallback, params: dict[str, str]
         try:
             response = await webhooks.send(callback.url, callback.method, params)
         except WebhookError as exc:
-            conference.record_log("webhook", kind=kind, url=callback.url, error=str(exc))
+            conference.record_log("webhook", kind=kind, url=callback.url, error=str(exc), **tries(exc))
             return
-        conference.record_log("webhook", kind=kind, url=callback.url, status=response.status_code)
+        conference.record_log("webhook", kind=kind, url=callback.url, status=response.status_code, **tries(response))
 
     return deliver
 

@@ -20,6 +20,8 @@ class NumberConfig:
 
     voice_url: str
     status_callback: str | None = None
+    # Requested (POST, with ErrorCode and ErrorUrl) when a document of the call's TwiML cannot be fetched.
+    voice_fallback_url: str | None = None
 
 
 @dataclass

@@ -21,7 +21,7 @@ from .progress import Progress
 from .record_verb import run_record
 from .signals import ApplicationError, CallEnded, Fetch, HangupRequested, LeaveQueue, RedirectRequested
 from .twiml import Document, TwimlError, Verb, parse_twiml
-from .webhooks import WebhookError, WebhookSender, standard_params
+from .webhooks import WebhookError, WebhookSender, standard_params, tries
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,13 @@ MEDIA_SECONDS = 0.01
 LIVE_PLAY_SECONDS = 1.0
 LIVE_SAY_MAX_SECONDS = 20.0
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Documents whose failure does not go to the fallback URL: music and announcements (a failed one
+# leaves silence; a failed queue wait ends the wait with QueueResult=error).
+NO_FALLBACK = frozenset({"wait", "hold", "announce"})
+# Twilio's error codes for a document it could not have (ErrorCode of the fallback request).
+HTTP_RETRIEVAL_FAILURE = "11200"  # an answer that is not 2xx
+HTTP_CONNECTION_FAILURE = "11205"  # no answer: refused, reset, timed out
+DOCUMENT_PARSE_FAILURE = "12100"  # an answer that is not TwiML
 # Verbs Twilio accepts in a waitUrl document.
 WAIT_VERBS = frozenset({"Play", "Say", "Pause", "Gather", "Hangup", "Redirect", "Leave"})
 
@@ -42,6 +49,15 @@ def speaking_seconds(text: str) -> float:
     cjk = len(_CJK_RE.findall(text))
     words = len(_CJK_RE.sub(" ", text).split())
     return min(LIVE_SAY_MAX_SECONDS, 0.3 + cjk * 0.22 + words * 0.35)
+
+
+class Unfetched(Exception):
+    """A TwiML document could not be had: why, and Twilio's error code for it."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
 
 
 class Interpreter:
@@ -74,7 +90,24 @@ class Interpreter:
         return {**standard_params(self.sandbox.config, self.call), **(extra or {})}
 
     async def fetch_twiml(self, fetch: Fetch, extra: dict[str, str] | None = None) -> Document:
-        """Request TwiML (or take inline TwiML) and parse it; app failures end the call."""
+        """Request TwiML (or take inline TwiML) and parse it. A document that cannot be had is asked of the
+        number's fallback URL, as Twilio does (with ErrorCode and ErrorUrl); without one, it ends the call."""
+        params = self.params(extra)
+        try:
+            return await self._document(fetch, params)
+        except Unfetched as failed:
+            fallback = self.call.fallback
+            if fallback is None or fetch.url is None or fetch.kind in NO_FALLBACK:
+                raise ApplicationError(failed.reason) from None
+            error_url = fetch.url.partition("#")[0]
+            self.call.record("fallback", error_code=failed.code, error_url=error_url, url=fallback.url)
+            try:
+                return await self._document(fallback, {**params, "ErrorCode": failed.code, "ErrorUrl": error_url})
+            except Unfetched as again:
+                raise ApplicationError(f"{again.reason}, after {failed.reason}") from None
+
+    async def _document(self, fetch: Fetch, params: dict[str, str]) -> Document:
+        """One document, parsed; Unfetched (with Twilio's error code) when there is none to run."""
         call = self.call
         if fetch.twiml is not None:
             body, url = fetch.twiml.encode(), call.last_document_url or ""
@@ -82,18 +115,21 @@ class Interpreter:
         else:
             url = fetch.url or ""
             try:
-                response = await self.webhooks.send(url, fetch.method, self.params(extra))
+                response = await self.webhooks.send(url, fetch.method, params)
             except WebhookError as exc:
-                call.record("webhook", kind=fetch.kind, url=url, method=fetch.method, error=str(exc))
-                raise ApplicationError(f"{fetch.kind} webhook failed: {exc}") from exc
-            call.record("webhook", kind=fetch.kind, url=url, method=fetch.method, status=response.status_code)
+                call.record("webhook", kind=fetch.kind, url=url, method=fetch.method, error=str(exc), **tries(exc))
+                raise Unfetched(f"{fetch.kind} webhook failed: {exc}", HTTP_CONNECTION_FAILURE) from exc
+            status = response.status_code
+            call.record("webhook", kind=fetch.kind, url=url, method=fetch.method, status=status, **tries(response))
             if not response.is_success:
-                raise ApplicationError(f"{fetch.kind} webhook answered HTTP {response.status_code}")
+                raise Unfetched(f"{fetch.kind} webhook answered HTTP {response.status_code}", HTTP_RETRIEVAL_FAILURE)
             body = response.content
         try:
             document = parse_twiml(body, url)
         except TwimlError as exc:
-            raise ApplicationError(f"{fetch.kind} returned no valid TwiML: {exc}") from exc
+            if fetch.twiml is not None:
+                raise ApplicationError(f"{fetch.kind} returned no valid TwiML: {exc}") from exc
+            raise Unfetched(f"{fetch.kind} returned no valid TwiML: {exc}", DOCUMENT_PARSE_FAILURE) from exc
         call.last_document_url = url or call.last_document_url
         call.checkpoint()
         return document
@@ -113,9 +149,10 @@ class Interpreter:
         try:
             response = await self.webhooks.send(url, method, payload)
         except WebhookError as exc:
-            self.call.record("webhook", kind=kind, url=url, method=method, error=str(exc), **log_fields)
+            self.call.record("webhook", kind=kind, url=url, method=method, error=str(exc), **tries(exc), **log_fields)
             return None
-        self.call.record("webhook", kind=kind, url=url, method=method, status=response.status_code, **log_fields)
+        status = response.status_code
+        self.call.record("webhook", kind=kind, url=url, method=method, status=status, **tries(response), **log_fields)
         return response
 
     # -- the call's life ------------------------------------------------------------------

@@ -75,7 +75,8 @@ class Sandbox:
         number = self.config.numbers[to]
         status_callback = StatusCallback(number.status_callback) if number.status_callback else None
         first = Fetch(number.voice_url, "POST", kind="voice")
-        call = Call(new_sid("CA"), from_, to, first, caller=caller, status_callback=status_callback)
+        fallback = Fetch(number.voice_fallback_url, "POST", kind="fallback") if number.voice_fallback_url else None
+        call = Call(new_sid("CA"), from_, to, first, caller=caller, status_callback=status_callback, fallback=fallback)
         return self._start(call, None)
 
     def place_outbound(

@@ -20,7 +20,7 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.errors import Conflict, NotFound
 from contactcenter.outbox import service as outbox
-from contactcenter.telephony import TelephonyError
+from contactcenter.telephony import TelephonyError, retried
 from contactcenter.timeutil import as_utc, utcnow
 from ivr.call import IvrCall, url
 from ivr.queueing import enter_routing
@@ -171,7 +171,7 @@ def dial(services: Services, *, contact_id: int, agent_id: int) -> None:
                 to=callback.phone,
                 from_=caller_id,
                 url=url(services, "/twilio/voice/callback/answered", callback=callback.id),
-                status_callback=url(services, "/twilio/voice/callback/status", callback=callback.id),
+                status_callback=retried(url(services, "/twilio/voice/callback/status", callback=callback.id)),
             )
         except TelephonyError as exc:
             callback.last_error = str(exc)

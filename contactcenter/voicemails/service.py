@@ -12,6 +12,7 @@ from contactcenter.audit.service import record_event
 from contactcenter.contacts import service as contacts
 from contactcenter.context import Services
 from contactcenter.errors import APIError
+from contactcenter.telephony import retried
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import categorize
 from contactcenter.timeutil import utcnow
@@ -63,7 +64,7 @@ def record(call: IvrCall, response: VoiceResponse, step: VoicemailStep) -> None:
         play_beep=True,
         finish_on_key="#",
         trim="trim-silence",
-        recording_status_callback=call.url(RECORDING_PATH),
+        recording_status_callback=retried(call.url(RECORDING_PATH)),
         recording_status_callback_method="POST",
         recording_status_callback_event="completed absent",
     )
