@@ -128,7 +128,7 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     """Take the offered contact. A chat is the agent's at once; a call rings the agent's phone into the
     caller's room and is theirs once the phone joins (agents/conference_events.py)."""
     with routing_refusals():
-        accepted = services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id))
+        accepted = services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id), by=services.process_id)
     in_room = conference.LiveCall(services, contact_id).get("caller_in") == "1"  # a transfer's caller
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The row is read, and what /connect will answer rendered, on another thread while this one moves

@@ -78,9 +78,9 @@ class Placer(threading.Thread):
             self.sids.append(response.json()["call_sid"])
 
 
-def _problems(observer: Observer, *, final: bool = False) -> Problems | None:
+def _problems(observer: Observer, *, final: bool = False, since_fault: float = 0.0) -> Problems | None:
     try:
-        return observer.problems(final=final)
+        return observer.problems(final=final, since_fault=since_fault)
     except Exception:  # a store being down while we look is not healed
         return None
 
@@ -91,12 +91,13 @@ def run_scenario(
     """Place the calls, inject the fault, time the healing, wait for every call to end, count."""
     stage.notes.clear()
     observer.begin()
+    stage.first_contact = observer.first_contact
     placer = Placer(stage.sandbox, scenario, calls, rng)
     placer.start()
     fault_ended = scenario.fault(stage)
     heal: float | None = None
     while time.monotonic() - fault_ended < HEAL_LIMIT_SECONDS:
-        found = _problems(observer)
+        found = _problems(observer, since_fault=time.monotonic() - fault_ended)
         if found is not None and found.healed():
             heal = time.monotonic() - fault_ended
             break

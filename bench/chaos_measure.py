@@ -5,7 +5,8 @@ caller lived through, which recordings exist), SQL (contacts, recordings) and ro
   dropped_by_us: anything else (an application error, the hotline hung up on them, still stuck at the end).
 - ghosts: routing holds a contact live whose caller is gone or whose SQL record is over.
 - zombies: SQL holds a call live (in the IVR, waiting, connected) whose caller is gone, or that routing
-  does not know while the caller waits.
+  does not know while the caller waits; or routing has a call connecting longer than a phone rings
+  (the caller hears "connecting" and no agent is coming).
 - agents_stuck: an agent reserved or busy on a contact routing no longer has live (at the end: any agent
   not back to available, since the harness's agents always go back).
 - duplicates: two agents in one caller's room at once, or more tickets than contacts made them.
@@ -33,6 +34,7 @@ FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
 LIVE_IN_ROUTING = ("waiting", "offered", "connecting", "assigned")
 SETTLE_SECONDS = 3.0  # a call that ended this recently may still have its status callback in flight
 RECORDING_SETTLE_SECONDS = 8.0  # a recording is fetched by the worker a few seconds after its call
+CONNECTING_TOO_LONG = 12.0  # the harness's agent phones ring 6 s (AGENT_RING_SECONDS), reports take a few more
 
 
 @dataclass
@@ -102,7 +104,9 @@ class Observer:
                 dropped.append(f"dropped {sid[-6:]} ({outcome}): {last}")
         return counts, dropped
 
-    def problems(self, *, final: bool = False) -> Problems:
+    def problems(self, *, final: bool = False, since_fault: float = 0.0) -> Problems:
+        """The problems now. `since_fault`: seconds since the fault ended; a recording of a call that had
+        ended by then must be stored (else only those ended RECORDING_SETTLE_SECONDS ago)."""
         calls = self.calls()
 
         def gone(call_sid: str) -> bool:
@@ -116,6 +120,9 @@ class Observer:
             mine = select(Contact).where(Contact.channel == "voice", Contact.id >= self.first_contact)
             contacts = {c.id: c for c in session.scalars(mine)}
             for contact_id, state in routing.items():
+                if state == "limbo" and int(contact_id) in contacts:
+                    found.zombies += 1
+                    notes.append(f"zombie {contact_id} (connecting for more than {CONNECTING_TOO_LONG:g} s)")
                 contact = contacts.get(int(contact_id))
                 if state not in LIVE_IN_ROUTING or contact is None:
                     continue
@@ -143,7 +150,9 @@ class Observer:
         doubled = [c["friendly_name"] for c in conferences if _agents_at_once(c) > 1]
         found.duplicates = len(doubled) + max(0, tickets - with_ticket)
         notes += [f"two agents at once in {name}" for name in doubled]
-        settled = [sid for sid, age in made.items() if final or age > RECORDING_SETTLE_SECONDS]
+        settled = [
+            sid for sid, age in made.items() if final or age > min(RECORDING_SETTLE_SECONDS, max(since_fault, 0.1))
+        ]
         found.recordings_missing = sum(1 for sid in settled if sid not in stored_sids)
         for agent_id in self.agent_ids:
             agent = self.services.routing.agent(agent_id)
@@ -156,14 +165,22 @@ class Observer:
         return found
 
     def _routing_contacts(self) -> dict[str, str]:
+        """Routing's contacts by id → state; a call connecting longer than a phone rings and its end is
+        reported (CONNECTING_TOO_LONG) is `limbo`: its caller hears "connecting" with no agent coming."""
         prefix = self.services.routing.contact_key("")
         ids = [key.decode().removeprefix(prefix) for key in self.services.redis.scan_iter(match=prefix + "*")]
         ids = [contact_id for contact_id in ids if contact_id.isdigit()]
         with self.services.redis.pipeline(transaction=False) as pipe:
             for contact_id in ids:
-                pipe.hget(prefix + contact_id, "state")
-            states = pipe.execute()
-        return {cid: (state or b"").decode() for cid, state in zip(ids, states, strict=True)}
+                pipe.hmget(prefix + contact_id, "state", "accepted_at")
+            records = pipe.execute()
+        found = {}
+        for contact_id, (state, accepted) in zip(ids, records, strict=True):
+            found[contact_id] = (state or b"").decode()
+            waited = time.time() - int(accepted) / 1000 if accepted else 0.0
+            if found[contact_id] == "connecting" and waited > CONNECTING_TOO_LONG:
+                found[contact_id] = "limbo"
+        return found
 
 
 def _agents_at_once(conference: dict[str, Any]) -> int:

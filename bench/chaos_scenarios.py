@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 import httpx
 from chaos_agents import ChaosAgent
 from chaos_system import ChaosSystem
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from recordings.models import Recording
 
@@ -26,11 +27,28 @@ class Stage:
     services: Services
     sandbox: httpx.Client
     notes: list[str] = field(default_factory=list)
+    first_contact: int = 1  # the scenario's contacts have this id or a later one
 
     def faults(self, **counts: int) -> dict[str, int]:
         response = self.sandbox.post("/sandbox/faults", json=counts)
         response.raise_for_status()
         return dict(response.json())
+
+    def wait_for_callers(self, count: int, timeout: float = 30.0) -> None:
+        """Until `count` of this scenario's callers wait in a queue or talk to an agent (SQL says so)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.services.db.reading() as session:
+                live = session.scalar(
+                    select(func.count(Contact.id)).where(
+                        Contact.id >= self.first_contact,
+                        Contact.status.in_((ContactStatus.QUEUED, ContactStatus.CONNECTED)),
+                    )
+                )
+            if (live or 0) >= count:
+                return
+            time.sleep(0.2)
+        self.notes.append(f"fewer than {count} callers waiting or talking after {timeout:.0f} s")
 
     def wait_faults_taken(self, name: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -50,8 +68,8 @@ class Scenario:
 
 
 def redis_restart(stage: Stage) -> float:
-    """Redis stops cleanly 3 s into the calls and is back 5 s later with its append-only file."""
-    time.sleep(3)
+    """Redis stops cleanly once callers wait or talk, and is back 5 s later with its append-only file."""
+    stage.wait_for_callers(2)
     stage.system.stop_redis()
     time.sleep(5)
     stage.system.start_redis()
@@ -60,7 +78,7 @@ def redis_restart(stage: Stage) -> float:
 
 def redis_data_loss(stage: Stage) -> float:
     """Redis loses everything while callers wait and others talk."""
-    time.sleep(4)
+    stage.wait_for_callers(5)
     stage.system.wipe_redis()
     return time.monotonic()
 

@@ -32,6 +32,7 @@ from contactcenter.chats import routes as chat_routes
 from contactcenter.chats import service as chats
 from contactcenter.chats.hub import ChatHub
 from contactcenter.context import Services, build_services
+from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.settings import Settings
@@ -134,10 +135,11 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         renewer = asyncio.create_task(app.state.presence.run_forever(), name="console-presence")
         relay = asyncio.create_task(relay_forever(services), name="outbox-relay")
         reconciler = asyncio.create_task(reconcile_forever(services), name="reconciler")
+        alive = asyncio.create_task(beat_forever(services.redis, services.process_id), name="liveness")
         try:
             yield
         finally:
-            for task in (reaper, sampler, renewer, relay, reconciler):
+            for task in (reaper, sampler, renewer, relay, reconciler, alive):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis import Redis
 from rq import Queue as JobQueue
@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import contactcenter.models  # noqa: F401  (every table must be mapped before the first query)
 from contactcenter.db import Database
+from contactcenter.liveness import new_process_id
 from contactcenter.settings import Settings
 from contactcenter.telephony import Telephony
 from ivr.registry import FlowRegistry
@@ -30,6 +31,7 @@ class Services:
     telephony: Telephony
     jobs: JobQueue
     flows: FlowRegistry
+    process_id: str = field(default_factory=new_process_id)  # whose work this is (contactcenter/liveness.py)
 
     def url(self, path: str) -> str:
         """Absolute public URL of one of our endpoints (what Twilio calls and signs)."""

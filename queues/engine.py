@@ -201,10 +201,10 @@ class RoutingEngine(RoutingFigures, RoutingCalls, RoutingRepairs):
         )
         return str(new_state)
 
-    def accept(self, *, contact_id: str, agent_id: str) -> Accepted:
+    def accept(self, *, contact_id: str, agent_id: str, by: str = "") -> Accepted:
         """Take the agent's offer, if the lease is still live: a chat is 'assigned', a call 'connecting'
-        until the agent's leg joins (`joined`) or fails (`join_failed`)."""
-        _ok, state, call = self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms)
+        until the agent's leg joins (`joined`) or fails (`join_failed`). `by`: the process connecting it."""
+        _ok, state, call = self._run("accept", contact_id, agent_id, self.today(), self.config.service_level_ms, by)
         return Accepted(str(state), str(call))
 
     def reject(self, *, contact_id: str, agent_id: str) -> None:

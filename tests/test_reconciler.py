@@ -16,10 +16,12 @@ import pytest
 from redis.client import Pipeline
 from sqlalchemy import select
 
+from agents.conference import LiveCall
 from contactcenter.audit.models import AuditEvent
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.liveness import beat
 from contactcenter.reconcile.rebuild import rebuild
 from contactcenter.reconcile.service import LOCK_KEY, Reconciler
 from contactcenter.timeutil import utcnow
@@ -212,6 +214,44 @@ def test_an_accepted_call_whose_agent_never_joined_and_nobody_reported_it_goes_b
         assert agent.next_event("offer.returned", contact=str(contact_id))["reason"] == "connect_lost"
         assert agent.next_event("agent.state", state="not_ready")["reason"] == "missed"
         assert _audited(services, contact_id)[0][0] == "reconciled_connect_lost"
+    finally:
+        finish_contact(services, contact_id=contact_id, reason="test over")
+        agent.post("/api/agent/state", {"state": "offline"})
+        agent.close()
+
+
+@pytest.mark.parametrize("process", ["dead", "alive", "rang the phone"])
+def test_an_accept_whose_process_died_before_ringing_the_agent_goes_back_at_once_and_no_other(
+    system: InProcessSystem, services: Services, process: str
+) -> None:
+    """kill -9 of the web process between the accept and the agent's phone (bench/chaos.py): the caller
+    heard "connecting" for ~50 s until the longest ring had passed. Its process's liveness key says it
+    is gone: the call goes back within a pass. A live process, or a phone already ringing, is waited for."""
+    call_sid = "CA" + secrets.token_hex(16)
+    contact_id = _contact(services, status=ContactStatus.QUEUED, call_sid=call_sid)
+    agent = AgentConsole(system, "agent1")
+    try:
+        agent.go("available")
+        _in_routing(services, contact_id, call_sid)
+        assert agent.next_event("offer.created")["contact"] == str(contact_id)
+        by = f"test-process-{secrets.token_hex(3)}"
+        services.routing.accept(contact_id=str(contact_id), agent_id=str(agent.id), by=by)
+        three_s_ago = int((utcnow() - timedelta(seconds=3)).timestamp() * 1000)
+        services.redis.hset(services.routing.contact_key(str(contact_id)), "accepted_at", three_s_ago)
+        if process == "alive":
+            beat(services.redis, by)
+        elif process == "rang the phone":
+            LiveCall(services, contact_id).set(**{f"agent:{agent.id}": "CA" + secrets.token_hex(16)})
+
+        repairs = Reconciler(services).run_once()
+
+        if process == "dead":
+            assert [(fix.kind, fix.contact_id) for fix in repairs] == [("connect_lost", contact_id)]
+            assert by in repairs[0].reason
+            assert agent.next_event("offer.returned", contact=str(contact_id))["reason"] == "connect_lost"
+        else:
+            assert repairs == []
+            assert services.routing.contact(str(contact_id))["state"] == "connecting"
     finally:
         finish_contact(services, contact_id=contact_id, reason="test over")
         agent.post("/api/agent/state", {"state": "offline"})

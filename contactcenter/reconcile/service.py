@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from agents.conference import LiveCall
 from agents.conference_events import join_failed
 from agents.service import JOIN_GRACE_SECONDS
 from contactcenter.audit.service import record_event
@@ -41,6 +42,7 @@ from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
+from contactcenter.liveness import is_alive
 from contactcenter.reconcile.live import live_records
 from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost
 from contactcenter.timeutil import as_utc, utcnow
@@ -56,8 +58,9 @@ LIVE_IN_SQL = (ContactStatus.QUEUED, ContactStatus.CONNECTED)
 SETTLING = timedelta(seconds=30)
 ASK_TWILIO_EVERY = 60.0  # seconds between two questions about one call
 CONNECT_MARGIN_SECONDS = 10  # after the overdue check (agents.jobs.check_join) would have acted
+ORPHANED_AFTER_SECONDS = 2  # an accept moves the caller and rings the agent within this, when all is well
 LOCK_KEY = "cc:reconciler:lock"
-ROUTING_FIELDS = ["state", "agent", "accepted_at"]  # what the checks read of routing's record
+ROUTING_FIELDS = ["state", "agent", "accepted_at", "accepted_by"]  # what the checks read of routing's record
 AGENT_FREED = "agent_freed"
 
 
@@ -96,6 +99,8 @@ class Reconciler:
                         repairs.append(Repair("ghost", contact_id, f"Twilio says the call is {over}"))
                     elif (waited := self._connecting_for(routing[str(contact_id)])) is not None:
                         why = f"accepted {waited} s ago and the agent's phone never joined"
+                        repairs.append(Repair("connect_lost", contact_id, why))
+                    elif why := self._orphaned(contact_id, routing[str(contact_id)]):
                         repairs.append(Repair("connect_lost", contact_id, why))
             settled = utcnow() - SETTLING
             unknown = [
@@ -187,6 +192,20 @@ class Reconciler:
         waited = int(time.time() - int(accepted) / 1000)
         limit = self.services.settings.agent_ring_seconds + JOIN_GRACE_SECONDS + CONNECT_MARGIN_SECONDS
         return waited if waited > limit else None
+
+    def _orphaned(self, contact_id: int, record: dict[str, str]) -> str:
+        """Why an accepted call is orphaned ('' if it is not): the process that was connecting it stopped
+        (its liveness key lapsed: killed, crashed) before the agent's phone was rung. Nobody else would
+        ring it, and waiting for the longest ring first kept the caller hearing "connecting" ~50 s
+        (bench/chaos.py, web_killed_mid_accept)."""
+        by, accepted, agent = record.get("accepted_by", ""), record.get("accepted_at", ""), record.get("agent", "")
+        if record.get("state") != "connecting" or not by or not accepted.isdigit() or not agent.isdigit():
+            return ""
+        if time.time() - int(accepted) / 1000 < ORPHANED_AFTER_SECONDS or is_alive(self.services.redis, by):
+            return ""
+        if LiveCall(self.services, contact_id).agent_leg(int(agent)):
+            return ""  # the phone rings: its report (join or end) comes to any process
+        return f"the process connecting it ({by}) stopped before the agent's phone was rung"
 
     def run_once(self, *, dry_run: bool = False) -> list[Repair]:
         """One pass: find, and (unless `dry_run`) repair."""

@@ -1,4 +1,5 @@
--- ARGV: prefix, now, contact id, agent, day, default service-level threshold ms
+-- ARGV: prefix, now, contact id, agent, day, default service-level threshold ms, the process connecting a
+-- call (`accepted_by`: the reconciler gives back at once a call whose process died before ringing the agent)
 -- A chat is assigned at once. A call is `connecting` until the agent's leg joins the caller's
 -- conference (joined.lua): only then is it answered and counted; a leg that fails goes back
 -- (join_failed.lua), so a ringing phone is never counted as an answered call.
@@ -13,7 +14,7 @@ redis.call('ZREM', LEASES, cid)
 forget_timers(cid)
 emit('offer.accepted', {contact = cid, agent = agent, queue = q, channel = ch})
 if ch ~= 'chat' then
-  redis.call('HSET', c, 'state', 'connecting', 'deadline', '', 'accepted_at', NOW)
+  redis.call('HSET', c, 'state', 'connecting', 'deadline', '', 'accepted_at', NOW, 'accepted_by', ARGV[7] or '')
   set_agent(agent, 'busy', '', {'missed', 0})
   return {'ok', 'connecting', call or ''}
 end
