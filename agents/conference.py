@@ -185,17 +185,32 @@ def call_agent(services: Services, *, contact_id: int, agent_id: int, identity: 
     live.set(**{f"agent:{agent_id}": PLACING + attempt})  # its join or end may come before its CallSid
     # A room that has started (a transfer) is joined by SID; else by name: Twilio opens it if need be
     # (a room the caller left before anyone joined is gone, and a new one takes the name).
-    call_sid, conference_sid = services.telephony.add_participant(
-        conference=live.conference_sid if live.started else room_name(contact_id),
-        to=f"client:{identity}",
-        from_=from_number,
-        label=agent_label(agent_id),
-        status_callback=retried(
-            url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id, leg=attempt)
-        ),
-        timeout=services.settings.agent_ring_seconds,
-        room=room_settings(services, contact_id),
-    )
+
+    def add(conference: str) -> tuple[str, str]:
+        return services.telephony.add_participant(
+            conference=conference,
+            to=f"client:{identity}",
+            from_=from_number,
+            label=agent_label(agent_id),
+            status_callback=retried(
+                url(services, "/twilio/voice/agent-leg", contact=contact_id, agent=agent_id, leg=attempt)
+            ),
+            timeout=services.settings.agent_ring_seconds,
+            room=room_settings(services, contact_id),
+        )
+
+    if not live.started:
+        call_sid, conference_sid = add(room_name(contact_id))
+    else:
+        try:
+            call_sid, conference_sid = add(live.conference_sid)
+        except TelephonyError as exc:
+            # The room by that SID is over (the caller left it and went back to the queue, its end unheard
+            # in an outage): every accept failed at once and the call went round the agents twice a second
+            # (bench/chaos.py, redis_data_loss). A new room by the contact's name takes them.
+            log.warning("contact %s's room %s is gone (%s): a new one", contact_id, live.conference_sid, exc)
+            live.set(started="", conference_sid="")
+            call_sid, conference_sid = add(room_name(contact_id))
     live.name_leg(f"agent:{agent_id}", attempt=attempt, call_sid=call_sid)
     live.set(conference_sid=conference_sid)
     return call_sid

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -148,8 +149,14 @@ def met(total: dict[str, Any]) -> bool:
     return all(total[key] == 0 for key in ZERO_TARGETS) and heal is not None and heal <= TARGET_HEAL_SECONDS
 
 
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # the system is stopped on the way out (ChaosSystem.stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _stop_on_signal)
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
     with tempfile.TemporaryDirectory(prefix="chaos-") as temporary:
         workdir = args.keep or Path(temporary)

@@ -89,8 +89,10 @@ class ChaosAgent(threading.Thread):
                 self._on(ws, event, ringing)
 
     def _wants_available(self) -> bool:
-        """Offline (new console), or not ready for a reason the agent did not choose."""
-        return self.state == "offline" or (self.state == "not_ready" and self.reason in ("missed", "disconnected"))
+        """Offline (new console), or not ready for a reason the agent did not choose (the console offers the
+        way back in one click: after a missed call, a lost link, routing rebuilt)."""
+        chosen_by_nobody = ("missed", "disconnected", "routing_rebuilt")
+        return self.state == "offline" or (self.state == "not_ready" and self.reason in chosen_by_nobody)
 
     def _on(self, ws: ClientConnection, event: dict[str, Any], ringing: dict[str, float]) -> None:
         kind = event.get("type")

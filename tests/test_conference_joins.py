@@ -244,3 +244,24 @@ def test_a_caller_twilio_fails_to_move_keeps_their_place_and_the_agent_goes_not_
     finally:
         httpx.post(f"{system.sandbox_url}/sandbox/faults", json={"call_redirect_failures": 0})
         httpx.delete(f"{system.sandbox_url}/sandbox/clients/{identity}/register")
+
+
+def test_a_caller_back_in_the_queue_from_a_room_that_is_over_is_connected_in_a_new_one(
+    system: System, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    """A caller whose room had started went back to the queue, and the room's end was never heard (a store
+    out of reach): every accept asked Twilio to add the agent to the ended room by its SID, was refused at
+    once, and the call went round the agents twice a second for minutes (bench/chaos.py)."""
+    agent1, _agent2 = consoles
+    call = place_call(system.sandbox_url, from_="+8613700137099", to=HOTLINE, digits=["1", "1"], talk_seconds=1)
+    wait_until(lambda: len(waiting_order(system)) == 1, timeout=10)
+    contact = waiting_order(system)[0]
+    ended_room = "CF" + "0" * 32  # a room Twilio no longer has
+    system.redis().hset(f"call:{contact}", mapping={"started": "1", "conference_sid": ended_room})
+    agent1.go("available")
+    offer = agent1.next_event("offer.created")
+    assert agent1.accept(offer["contact"]).status_code == 200
+    agent1.next_event("contact.joined", contact=contact)
+    assert wait_for_call(system.sandbox_url, call, timeout=20)["bridged"]
+    agent1.next_event("agent.state", state="wrap_up")
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "not_ready", "reason": "break"})
