@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.tickets.models import Ticket
+from contactcenter.timeutil import as_utc
 from recordings.models import Recording, RecordingStatus
 from twilio_sandbox.load_report import classify
 
@@ -48,6 +49,11 @@ class Problems:
 
     def healed(self) -> bool:
         return not (self.ghosts or self.zombies or self.agents_stuck or self.duplicates or self.recordings_missing)
+
+
+def _seconds_since(moment: datetime | None) -> float:
+    """Seconds since a time SQL keeps (0 when unset)."""
+    return time.time() - as_utc(moment).timestamp() if moment and as_utc(moment) else 0.0
 
 
 def _age(value: str | None) -> float:
@@ -136,7 +142,9 @@ class Observer:
                     continue
                 unknown = contact.status != ContactStatus.IVR and routing.get(str(contact.id)) not in LIVE_IN_ROUTING
                 call = calls.get(contact.provider_id)
-                waiting = call is not None and call["status"] == "in-progress" and _age(call["started_at"]) > 5
+                # Routing hears of a queued caller a moment after SQL does; a connected one it has already.
+                settled = contact.status == ContactStatus.CONNECTED or _seconds_since(contact.queued_at) > 2
+                waiting = call is not None and call["status"] == "in-progress" and settled
                 if gone(contact.provider_id) or (unknown and waiting):
                     found.zombies += 1
                     notes.append(f"zombie {contact.id} (SQL {contact.status}; routing {routing.get(str(contact.id))})")
@@ -150,10 +158,8 @@ class Observer:
         doubled = [c["friendly_name"] for c in conferences if _agents_at_once(c) > 1]
         found.duplicates = len(doubled) + max(0, tickets - with_ticket)
         notes += [f"two agents at once in {name}" for name in doubled]
-        settled = [
-            sid for sid, age in made.items() if final or age > min(RECORDING_SETTLE_SECONDS, max(since_fault, 0.1))
-        ]
-        found.recordings_missing = sum(1 for sid in settled if sid not in stored_sids)
+        due = [sid for sid, age in made.items() if final or age > min(RECORDING_SETTLE_SECONDS, max(since_fault, 0.1))]
+        found.recordings_missing = sum(1 for sid in due if sid not in stored_sids)
         for agent_id in self.agent_ids:
             agent = self.services.routing.agent(agent_id)
             holding = agent.get("contact", "")

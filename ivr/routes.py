@@ -286,6 +286,7 @@ def recording(services: Services, request: Request, params: Params) -> str:
         status=rec_status,
         duration=params.get("RecordingDuration"),
         channels=params.get("RecordingChannels"),
+        of_a_room=not params.get("CallSid"),
     )
     if rec_status != "in-progress":
         duration = params.get("RecordingDuration", "")

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from redis.client import Pipeline
-from sqlalchemy import select
+from rq.job import Job
+from sqlalchemy import delete, select
 
 from agents.conference import LiveCall
 from contactcenter.audit.models import AuditEvent
@@ -22,10 +23,13 @@ from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.liveness import beat
+from contactcenter.outbox.models import OutboxJob
 from contactcenter.reconcile.rebuild import rebuild
 from contactcenter.reconcile.service import LOCK_KEY, Reconciler
 from contactcenter.timeutil import utcnow
 from contactcenter.users.models import User
+from recordings.models import Recording
+from recordings.service import fetch_job_id
 from tests.conftest import HOTLINE
 from tests.console import AgentConsole
 from tests.finished_calls import finished_call
@@ -454,3 +458,51 @@ def test_an_agent_held_on_a_contact_routing_no_longer_has_live_is_freed(
         for contact_id in (gone, ended):
             with services.db.session() as session:
                 session.get_one(Contact, contact_id).status = ContactStatus.ABANDONED
+
+
+@pytest.mark.parametrize("job", ["lost", "in RQ", "in the outbox"])
+def test_a_pending_recording_whose_download_job_was_lost_is_fetched_again_and_no_other(
+    services: Services, job: str
+) -> None:
+    """Redis lost its data after the outbox had handed the download to RQ: the recording stayed pending for
+    ever (bench/chaos.py, redis_data_loss). One whose job RQ or the outbox still holds is left alone."""
+    contact_id = _contact(services, status=ContactStatus.ENDED)
+    sid = "RE" + secrets.token_hex(16)
+    with services.db.session() as session:
+        recording = Recording(
+            provider_sid=sid,
+            call_sid="CF" + secrets.token_hex(16),
+            contact_id=contact_id,
+            created_at=utcnow() - timedelta(seconds=30),
+        )
+        session.add(recording)
+        session.flush()
+        recording_id = recording.id
+        if job == "in the outbox":
+            session.add(
+                OutboxJob(
+                    job="recordings.jobs.fetch_recording",
+                    args=[recording_id],
+                    due_ms=0,
+                    job_id=fetch_job_id(sid),
+                    retry_intervals=[],
+                )
+            )
+    if job == "in RQ":
+        services.redis.hset(Job.key_for(fetch_job_id(sid)), "status", "scheduled")
+    try:
+        repairs = [fix for fix in Reconciler(services).run_once() if fix.kind == "recording_refetched"]
+
+        with services.db.reading() as session:
+            queued = session.scalars(select(OutboxJob).where(OutboxJob.job_id == fetch_job_id(sid))).all()
+        if job == "lost":
+            assert [(fix.recording_id, fix.contact_id) for fix in repairs] == [(recording_id, contact_id)]
+            assert len(queued) == 1  # its download is on its way again, through the outbox (maybe handed over)
+        else:
+            assert repairs == []
+            assert len(queued) == (1 if job == "in the outbox" else 0)
+    finally:
+        services.redis.delete(Job.key_for(fetch_job_id(sid)))
+        with services.db.session() as session:
+            session.execute(delete(OutboxJob).where(OutboxJob.job_id == fetch_job_id(sid)))
+            session.execute(delete(Recording).where(Recording.id == recording_id))

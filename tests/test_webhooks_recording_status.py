@@ -80,3 +80,23 @@ def test_a_recording_of_another_call_is_refused(system: System, caller: Caller) 
     contact_id = caller.contact()["id"]
     assert report(caller, contact_id, "completed", tw.new_sid("RE"), call=other.call) == 400
     assert recordings_of(system, contact_id) == []
+
+
+def test_the_recording_of_an_earlier_room_of_the_call_is_noted_on_its_contact(system: System, caller: Caller) -> None:
+    """A caller given back to the queue after their room started is connected in a new room: the first
+    room's recording names a ConferenceSid that is no longer the contact's, and was refused 400 (lost)."""
+    contact_id, sid = caller.contact()["id"], tw.new_sid("RE")
+    params = tw.recording_status_callback(
+        call=caller.call,
+        recording_sid=sid,
+        recording_status="completed",
+        recording_start_time=datetime.now(UTC),
+        recording_duration=9,
+        recording_source="Conference",
+    )
+    params.pop("CallSid")
+    params["ConferenceSid"] = tw.new_sid("CF")  # an earlier room: the contact's conference_sid is another
+    response = caller.post(system.base_url + f"/twilio/recording?contact={contact_id}", params)
+    assert response.status_code == 200, response.text
+    [recording] = recordings_of(system, contact_id)
+    assert recording["provider_sid"] == sid and recording["call_sid"] == params["ConferenceSid"]

@@ -49,6 +49,7 @@ from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import AGENT_ROLES
 from contactcenter.users.models import User
 from queues.engine import RoutingError
+from recordings.service import fetch_again, lost_fetches
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 5.0
@@ -62,14 +63,18 @@ ORPHANED_AFTER_SECONDS = 2  # an accept moves the caller and rings the agent wit
 LOCK_KEY = "cc:reconciler:lock"
 ROUTING_FIELDS = ["state", "agent", "accepted_at", "accepted_by"]  # what the checks read of routing's record
 AGENT_FREED = "agent_freed"
+REFETCHED = "recording_refetched"
+# A recording is handed to RQ within a second of its report; one pending longer with no job anywhere lost it.
+DOWNLOAD_SETTLING_SECONDS = 5
 
 
 @dataclass(frozen=True)
 class Repair:
-    kind: str  # ghost | zombie_ended | connect_lost | agent_freed
+    kind: str  # ghost | zombie_ended | connect_lost | agent_freed | recording_refetched
     contact_id: int  # agent_freed: the contact the agent was held on (0: none)
     reason: str
     agent_id: int | None = None  # agent_freed only
+    recording_id: int | None = None  # recording_refetched only
 
 
 @dataclass
@@ -115,13 +120,18 @@ class Reconciler:
                 over = self._call_over(lines[contact.id])
                 if over:
                     repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {over}"))
-        return repairs + self._stuck_agents()
+        return repairs + self._stuck_agents() + self._lost_downloads()
 
     def repair(self, repairs: list[Repair]) -> None:
         """Carry the repairs out, each one recorded with its reason."""
         for fix in repairs:
             if fix.kind == AGENT_FREED:
                 self._free_agent(fix)
+                continue
+            if fix.kind == REFETCHED:
+                fetch_again(self.services, recording_id=fix.recording_id or 0)
+                self._audit(fix, "recording", fix.recording_id)
+                log.warning("reconciled recording %s: %s", fix.recording_id, fix.reason)
                 continue
             if fix.kind == "connect_lost":
                 self._give_back(fix.contact_id)
@@ -142,6 +152,18 @@ class Reconciler:
                 reason=fix.reason,
                 **data,
             )
+
+    def _lost_downloads(self) -> list[Repair]:
+        """Recordings pending whose download job is gone (handed to RQ, then Redis lost its data)."""
+        return [
+            Repair(
+                REFETCHED,
+                lost.contact_id or 0,
+                f"recording {lost.recording_sid} pending; its download job was lost",
+                recording_id=lost.recording_id,
+            )
+            for lost in lost_fetches(self.services, older_than=timedelta(seconds=DOWNLOAD_SETTLING_SECONDS))
+        ]
 
     def _stuck_agents(self) -> list[Repair]:
         """Agents routing holds on nothing live: one read of the agents' ids, one read-only script."""
@@ -238,8 +260,9 @@ def _lines_of(session: Session, contacts: list[Contact]) -> dict[int, str]:
 
 
 def as_lines(repairs: list[Repair]) -> list[dict[str, object]]:
-    """Each repair as the CLI prints it (an agent only where one was freed)."""
-    return [{name: value for name, value in asdict(fix).items() if name != "agent_id" or value} for fix in repairs]
+    """Each repair as the CLI prints it (an agent only where one was freed, a recording where one is fetched)."""
+    optional = ("agent_id", "recording_id")
+    return [{name: value for name, value in asdict(fix).items() if name not in optional or value} for fix in repairs]
 
 
 async def reconcile_forever(services: Services) -> None:
