@@ -27,6 +27,8 @@ def test_recording_media_and_fault_injection(env: dict[str, Any]) -> None:
         "client_call_failures": 0,
         "slow_participant_answers": 0,
         "call_redirect_failures": 0,
+        "slow_call_redirects": 0,
+        "slow_recording_fetches": 0,
     }
     assert httpx.post(f"{url}/sandbox/faults", json={"nonsense": 1}).status_code == 400
     assert httpx.post(f"{url}/sandbox/faults", json={"client_call_failures": -1}).status_code == 400
