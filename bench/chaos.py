@@ -3,8 +3,8 @@ sandbox, its own Redis with an append-only file) taking scripted calls with simu
 fault of bench/chaos_scenarios.py is injected in turn. After each scenario one JSON line; the last line
 sums them (`seconds_to_heal`: the worst). Exit status 1 when a target is missed.
 
-    python bench/chaos.py              # 30 calls per scenario (about 12 minutes)
-    python bench/chaos.py --quick      # 6 calls per scenario (under 4 minutes)
+    python bench/chaos.py              # 30 calls per scenario (about 6 minutes)
+    python bench/chaos.py --quick      # 6 calls per scenario (about 2 minutes)
     python bench/chaos.py --scenario redis_restart --scenario twilio_rest_500
 
 See docs/reliability.md for what each count means, the targets and the latest figures.
