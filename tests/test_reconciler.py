@@ -137,6 +137,33 @@ def test_a_caller_still_on_the_line_is_left_alone_and_a_dry_run_changes_nothing(
         httpx.post(f"{system.sandbox_url}/sandbox/calls/{live}/hangup", json={"side": "caller"})
 
 
+def test_a_caller_routing_lost_while_they_wait_on_the_line_is_queued_again_at_their_place(
+    system: InProcessSystem, services: Services
+) -> None:
+    """SQL queued the caller and routing lost them (their enqueue never reached Redis): their wait loop
+    played on with no agent ever coming."""
+    live = place_call(system.sandbox_url, from_="+8613700137078", to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+    waiting = wait_until(lambda: [k for k in services.redis.zrange("cc:{rt}:waiting:general", 0, -1)], timeout=10)
+    contact_id = int(waiting[0])
+    arrived = services.routing.contact(str(contact_id))["enqueued_at"]
+    services.routing.finish(contact_id=str(contact_id), reason="test: lost")
+    services.redis.delete(services.routing.contact_key(str(contact_id)))  # routing has no trace of them
+    with services.db.session() as session:  # and they have waited a while
+        contact = session.get_one(Contact, contact_id)
+        contact.created_at = contact.created_at - timedelta(minutes=1)
+    try:
+        repairs = Reconciler(services).run_once()
+
+        assert [(fix.kind, fix.contact_id) for fix in repairs] == [("zombie_requeued", contact_id)]
+        record = services.routing.contact(str(contact_id))
+        assert record["state"] == "waiting"
+        assert abs(int(record["enqueued_at"]) - int(arrived)) < 1000  # at their place (SQL's queued_at)
+        assert _status(services, contact_id) == ContactStatus.QUEUED
+        assert _audited(services, contact_id)[0][0] == "reconciled_zombie_requeued"
+    finally:
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{live}/hangup", json={"side": "caller"})
+
+
 def test_the_reconcile_command_prints_what_it_would_repair_without_repairing_it(
     system: InProcessSystem, services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -119,6 +119,16 @@ def _requeue_waiting(services: Services, session: Session, rebuilt: Rebuilt) -> 
         rebuilt.requeued.append(contact.id)
 
 
+def requeue_contact(services: Services, *, contact_id: int) -> None:
+    """One waiting call SQL has and routing lost (not a whole Redis: say its enqueue was lost), back at its
+    place by its original arrival time; nothing if routing has it meanwhile or SQL no longer waits on it."""
+    with services.db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.status != ContactStatus.QUEUED or services.routing.contact(str(contact_id)):
+            return
+        _requeue(services, session, contact, None)
+
+
 def _requeue(services: Services, session: Session, contact: Contact, callback: Callback | None) -> None:
     arrived = as_utc(contact.queued_at) or as_utc(contact.created_at)
     chat = contact.channel == "chat"

@@ -5,9 +5,10 @@ seconds one process compares them and repairs what differs; each repair is an au
   or whose call Twilio says is over: routing lets go of it (a live caller was told "12 ahead of you"
   by contacts whose callers had hung up while a store was out of reach), and an agent held by it goes
   to wrap-up.
-- **Zombie**: SQL has a call waiting or talking that routing does not know, and Twilio says the call is
-  over: SQL ends it (it stayed `queued` for ever). (One whose caller is still on the line needs routing
-  rebuilt: not done here yet.)
+- **Zombie**: SQL has a call waiting or talking that routing does not know. Twilio says the call is over:
+  SQL ends it (it stayed `queued` for ever). The caller still waits on the line: routing gets them back
+  at their place by their original arrival (their wait loop had no agent coming). A call SQL has talking
+  whose caller is still on the line is left to its end (Twilio reports it).
 
 - **Connect lost**: an accepted call still connecting long after a phone rings and its end is reported
   (the process that accepted it died before anyone could notice): the caller goes back to their place
@@ -44,7 +45,7 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.liveness import is_alive
 from contactcenter.reconcile.live import live_records
-from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost
+from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost, requeue_contact
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import AGENT_ROLES
 from contactcenter.users.models import User
@@ -70,7 +71,7 @@ DOWNLOAD_SETTLING_SECONDS = 5
 
 @dataclass(frozen=True)
 class Repair:
-    kind: str  # ghost | zombie_ended | connect_lost | agent_freed | recording_refetched
+    kind: str  # ghost | zombie_ended | zombie_requeued | connect_lost | agent_freed | recording_refetched
     contact_id: int  # agent_freed: the contact the agent was held on (0: none)
     reason: str
     agent_id: int | None = None  # agent_freed only
@@ -117,9 +118,13 @@ class Reconciler:
             ]
             lines = _lines_of(session, unknown)
             for contact in unknown:
+                asked_before = self.asked.get(lines[contact.id])
                 over = self._call_over(lines[contact.id])
                 if over:
                     repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {over}"))
+                elif contact.status == ContactStatus.QUEUED and self.asked.get(lines[contact.id]) != asked_before:
+                    why = "unknown to routing; Twilio says the caller is still on the line, waiting"
+                    repairs.append(Repair("zombie_requeued", contact.id, why))
         return repairs + self._stuck_agents() + self._lost_downloads()
 
     def repair(self, repairs: list[Repair]) -> None:
@@ -135,6 +140,8 @@ class Reconciler:
                 continue
             if fix.kind == "connect_lost":
                 self._give_back(fix.contact_id)
+            elif fix.kind == "zombie_requeued":
+                requeue_contact(self.services, contact_id=fix.contact_id)
             else:
                 self._let_go(fix.contact_id)
             self._audit(fix, "contact", fix.contact_id)
