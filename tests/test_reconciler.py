@@ -133,8 +133,9 @@ def test_a_caller_still_on_the_line_is_left_alone_and_a_dry_run_changes_nothing(
         assert [fix.contact_id for fix in Reconciler(services).run_once()] == [ghost]
         assert services.routing.contact(str(live_contact))["state"] == "waiting"
         assert get_call(system.sandbox_url, live)["status"] == "in-progress"
-    finally:
+    finally:  # ended here: a caller left waiting would be offered to the next test's agent at once
         httpx.post(f"{system.sandbox_url}/sandbox/calls/{live}/hangup", json={"side": "caller"})
+        finish_contact(services, contact_id=live_contact, reason="test over")
 
 
 def test_a_caller_routing_lost_while_they_wait_on_the_line_is_queued_again_at_their_place(
@@ -160,8 +161,9 @@ def test_a_caller_routing_lost_while_they_wait_on_the_line_is_queued_again_at_th
         assert abs(int(record["enqueued_at"]) - int(arrived)) < 1000  # at their place (SQL's queued_at)
         assert _status(services, contact_id) == ContactStatus.QUEUED
         assert _audited(services, contact_id)[0][0] == "reconciled_zombie_requeued"
-    finally:
+    finally:  # ended here: a caller left waiting would be offered to the next test's agent at once
         httpx.post(f"{system.sandbox_url}/sandbox/calls/{live}/hangup", json={"side": "caller"})
+        finish_contact(services, contact_id=contact_id, reason="test over")
 
 
 def test_the_reconcile_command_prints_what_it_would_repair_without_repairing_it(

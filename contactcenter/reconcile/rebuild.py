@@ -40,6 +40,7 @@ EPOCH_KEY = "cc:{rt}:epoch"  # in routing's hash tag: on a cluster it lives, and
 # Twilio's final statuses. A call Twilio does not know ("unknown": another account, another sandbox) is
 # no proof the caller left: nothing is done about it.
 CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled")
+CALL_LIVE = ("queued", "ringing", "in-progress")
 
 
 @dataclass
@@ -150,11 +151,17 @@ def _requeue(services: Services, session: Session, contact: Contact, callback: C
 def final_status(services: Services, call_sid: str) -> str | None:
     """Twilio's final status of a call ("completed", "busy", …), or None: still live, unknown to Twilio,
     not a Twilio call (a callback's placeholder id), or Twilio cannot say now."""
+    status = call_status_of(services, call_sid)
+    return status if status in CALL_OVER else None
+
+
+def call_status_of(services: Services, call_sid: str) -> str | None:
+    """Twilio's status of a call ("in-progress", "completed", "unknown" when it has none, …), or None: not a
+    Twilio call (a callback's placeholder id), or Twilio cannot say now."""
     if not call_sid.startswith("CA"):
         return None
     try:
-        status = services.telephony.call_status(call_sid=call_sid)
+        return services.telephony.call_status(call_sid=call_sid)
     except TelephonyError as exc:  # the caller is most likely still there
         log.info("Twilio cannot tell about %s now: %s", call_sid, exc)
         return None
-    return status if status in CALL_OVER else None

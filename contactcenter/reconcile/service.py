@@ -45,7 +45,14 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.liveness import is_alive
 from contactcenter.reconcile.live import live_records
-from contactcenter.reconcile.rebuild import final_status, rebuild, redis_was_lost, requeue_contact
+from contactcenter.reconcile.rebuild import (
+    CALL_LIVE,
+    CALL_OVER,
+    call_status_of,
+    rebuild,
+    redis_was_lost,
+    requeue_contact,
+)
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import AGENT_ROLES
 from contactcenter.users.models import User
@@ -118,11 +125,10 @@ class Reconciler:
             ]
             lines = _lines_of(session, unknown)
             for contact in unknown:
-                asked_before = self.asked.get(lines[contact.id])
-                over = self._call_over(lines[contact.id])
-                if over:
-                    repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {over}"))
-                elif contact.status == ContactStatus.QUEUED and self.asked.get(lines[contact.id]) != asked_before:
+                said = self._twilio_status(lines[contact.id])
+                if said in CALL_OVER:
+                    repairs.append(Repair("zombie_ended", contact.id, f"unknown to routing; Twilio says {said}"))
+                elif said in CALL_LIVE and contact.status == ContactStatus.QUEUED:
                     why = "unknown to routing; Twilio says the caller is still on the line, waiting"
                     repairs.append(Repair("zombie_requeued", contact.id, why))
         return repairs + self._stuck_agents() + self._lost_downloads()
@@ -251,10 +257,16 @@ class Reconciler:
 
     def _call_over(self, call_sid: str) -> str | None:
         """Twilio's final status of the call, if it is over (asked at most once a minute per call)."""
+        status = self._twilio_status(call_sid)
+        return status if status in CALL_OVER else None
+
+    def _twilio_status(self, call_sid: str) -> str | None:
+        """Twilio's status of the call; None when it was asked within the minute or cannot say. A call
+        Twilio does not know ("unknown": another account, another sandbox) is no proof of anything."""
         if time.monotonic() - self.asked.get(call_sid, -1e9) < ASK_TWILIO_EVERY:
             return None
         self.asked[call_sid] = time.monotonic()
-        return final_status(self.services, call_sid)
+        return call_status_of(self.services, call_sid)
 
 
 def _lines_of(session: Session, contacts: list[Contact]) -> dict[int, str]:
