@@ -16,7 +16,7 @@ from contactcenter.job_recovery import MONITORING_INTERVAL, recover
 from contactcenter.settings import load_settings
 
 log = logging.getLogger(__name__)
-RECOVER_EVERY = 2.0  # seconds: a dead peer's lock and jobs are back within STALE_AFTER + this + a scheduler's start
+RECOVER_EVERY = 4.0  # seconds: a dead peer's lock and jobs are back within STALE_AFTER + this + a scheduler's start
 MAINTENANCE_INTERVAL = 15  # RQ's own maintenance (registries, a scheduler to start): its default is 10 minutes
 
 

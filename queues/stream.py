@@ -150,6 +150,7 @@ class EventHub:
         # have climbed past our position (its ids restart at 1); only another entry at such an id tells.
         self._held: bytes | None = None
         self._checkpoint: tuple[bytes | str, bytes | None] | None = None
+        self.restarts = 0  # streams found started over (what waits for the hub to have noticed one reads)
         self._checked_at = 0.0
 
     async def start(self) -> None:
@@ -207,8 +208,10 @@ class EventHub:
             try:
                 reply = await self.redis.xread({self.key: self.position}, block=1000, count=500)
                 replies = cast(list[tuple[bytes, Entries]], reply)
-                if not replies or time.monotonic() - self._checked_at >= CHECK_EVERY:
+                if (not replies or time.monotonic() - self._checked_at >= CHECK_EVERY) and (
                     await self._check_not_started_over()
+                ):
+                    continue  # what was just read came after an id of the old stream: read the new one from 1
             except Exception:  # Redis restarting, a connection killed: read on from the same position
                 if self._stopping:
                     return
@@ -237,7 +240,7 @@ class EventHub:
         last = cast(Entries, await self.redis.xrevrange(self.key, count=1))
         return last[0][0] if last else "0-0"
 
-    async def _check_not_started_over(self) -> None:
+    async def _check_not_started_over(self) -> bool:
         """A Redis that lost its data (flushed, restarted without persistence) numbers events from 1
         again: read from the stream's start, not after an id it will reach only much later. A new
         stream that already climbed past our position is told by the entry at an id we read before
@@ -246,13 +249,13 @@ class EventHub:
         end = await self._stream_end()
         if _id_of(end) < _id_of(self.position):
             self._started_over(end)
-            return
+            return True
         if self._checkpoint is not None:
             at, held = self._checkpoint
             found = cast(Entries, await self.redis.xrange(self.key, min=at, max=at, count=1))
             if (found[0][1].get(b"e") if found else None) != held:
                 self._started_over(at)
-                return
+                return True
         if _id_of(self.position) == (0, 0):
             self._checkpoint = None
         elif self._held is not None:
@@ -260,6 +263,7 @@ class EventHub:
         else:  # just started: the entry at the stream's end as it is now
             found = cast(Entries, await self.redis.xrange(self.key, min=self.position, max=self.position, count=1))
             self._checkpoint = (self.position, found[0][1].get(b"e")) if found else None
+        return False
 
     def _skipped_ahead(self, first: bytes | str) -> bool:
         """Whether the first entry read is not the one after our position. Sequence numbers grow by one
@@ -270,6 +274,7 @@ class EventHub:
     def _started_over(self, seen: bytes | str) -> None:
         log.warning("the event stream started over (saw %r, read up to %r): reading it again", seen, self.position)
         self.position, self._held, self._checkpoint = "0-0", None, None
+        self.restarts += 1
         for sub in [*self._everyone, *(sub for subs in self._by_agent.values() for sub in subs)]:
             sub.resync()
 

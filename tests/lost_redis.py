@@ -45,3 +45,16 @@ def reopened(system: InProcessSystem, services: Services, console: AgentConsole)
     console.close()
     hub_caught_up(system, services)
     return AgentConsole(system, console.me["username"])
+
+
+def hub_restarts(system: InProcessSystem) -> int:
+    """How many times the app's event hub has found its stream started over."""
+    hub: EventHub = system.client.app.state.hub  # type: ignore[attr-defined]
+    return hub.restarts
+
+
+def hub_noticed_the_loss(system: InProcessSystem, services: Services, *, restarts_before: int) -> None:
+    """Wait until the hub has found the stream started over since `restarts_before`, and read it to its
+    end: a console opened earlier would be sent to resync by the hub's late notice."""
+    wait_until(lambda: hub_restarts(system) > restarts_before, timeout=15)
+    hub_caught_up(system, services)

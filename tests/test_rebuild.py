@@ -30,7 +30,7 @@ from tests.console import AgentConsole
 from tests.finished_calls import finished_call
 from tests.hotline import wait_until
 from tests.inprocess import InProcessSystem
-from tests.lost_redis import hub_caught_up, lose_redis, reopened
+from tests.lost_redis import hub_caught_up, hub_noticed_the_loss, hub_restarts, lose_redis, reopened
 from tests.redis_replies import texts
 from twilio_sandbox import get_call, place_call
 
@@ -94,6 +94,7 @@ def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_a
     order = texts(services.redis.zrange(WAITING, 0, -1))
     arrived = {cid: services.routing.contact(cid)["enqueued_at"] for cid in order}
     gone = _gone_caller(services, system.sandbox_url)
+    restarts = hub_restarts(system)
     _lose_redis(services, hold_the_reconciler=True)
     assert services.redis.zrange(WAITING, 0, -1) == []
 
@@ -109,6 +110,7 @@ def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_a
     assert services.redis.hget("cc:{rt}:queue:general", "strategy")  # the queue's settings are back
     assert all(get_call(system.sandbox_url, sid)["status"] == "in-progress" for sid in callers)
 
+    hub_noticed_the_loss(system, services, restarts_before=restarts)  # or its notice would close the console
     agent = AgentConsole(system, "agent1")  # and the first caller is the first one offered
     try:
         _offered_first(agent, order[0])
@@ -118,13 +120,17 @@ def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_a
         services.redis.delete(LOCK_KEY)
 
 
-def test_a_lost_redis_is_noticed_and_rebuilt_without_anyone_asking(services: Services, callers: list[str]) -> None:
+def test_a_lost_redis_is_noticed_and_rebuilt_without_anyone_asking(
+    system: InProcessSystem, services: Services, callers: list[str]
+) -> None:
     order = texts(services.redis.zrange(WAITING, 0, -1))
+    restarts = hub_restarts(system)
     _lose_redis(services, hold_the_reconciler=False)
 
     back = wait_until(lambda: texts(services.redis.zrange(WAITING, 0, -1)) == order or None, timeout=15)
 
     assert back
+    hub_noticed_the_loss(system, services, restarts_before=restarts)  # and every console is sent to resync
 
 
 def _callback_contact(services: Services, sandbox_url: str, status: str) -> int:
