@@ -72,6 +72,12 @@ class LiveCall:
         self.redis.hset(self.key, mapping=dict[str | bytes, str | bytes](fields))  # type: ignore[arg-type]
         self.redis.expire(self.key, LIVE_TTL_SECONDS)
 
+    def first_report(self, field: str) -> bool:
+        """Note that something was reported (`field`); False if it had been already (a retried webhook)."""
+        first = bool(self.redis.hsetnx(self.key, field, "1"))
+        self.redis.expire(self.key, LIVE_TTL_SECONDS)
+        return first
+
     @property
     def conference_sid(self) -> str:
         return self.get("conference_sid")

@@ -78,6 +78,10 @@ def room_event(
     # The join may come before the Participants API's answer told us the leg's CallSid: a leg of this
     # agent we know nothing of yet is the one just placed (a leg we let go of stays let go).
     if joined and agent_id is not None and not live.released(agent_id) and live.agent_leg(agent_id) in (call_sid, ""):
+        if not live.first_report(f"joined:{call_sid}"):
+            # Twilio sent this join again (its retry of a slow answer, connection overrides): handled once.
+            # Handled twice, it took the caller off a hold put on meanwhile (a CI run under load).
+            return
         live.set(**{f"agent:{agent_id}": call_sid})
         agent_joined(services, contact_id=contact_id, agent_id=agent_id, call_sid=call_sid)
 

@@ -15,6 +15,7 @@ from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until
 from tests.rooms import joined_labels, room_events, room_of
+from tests.webhooks import signed_post
 from twilio_sandbox import place_call, wait_for_call
 
 
@@ -150,3 +151,33 @@ def test_a_console_opened_mid_call_gets_the_call_as_it_is_muted_and_held_in_its_
     agent1.next_event("contact.ended", contact=contact)
     assert wait_for_call(system.sandbox_url, call_sid, timeout=20)["status"] == "completed"
     agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
+
+
+def test_a_join_twilio_sends_again_does_not_take_the_caller_off_hold(system: System, agent1: AgentConsole) -> None:
+    """Twilio retries a conference callback it got no answer to in time (connection overrides): the agent's
+    join came again after the agent had put the caller on hold, was handled again, and took them off it
+    (a CI run under load)."""
+    call_sid, offer = connected_call(system, agent1, talk_seconds=12)
+    contact = offer["contact"]
+    try:
+        assert agent1.post(f"/api/agent/contacts/{contact}/hold").json() == {"ok": True, "state": "held"}
+        wait_until(lambda: room_events(room_of(system.sandbox_url, contact), "participant-hold"), timeout=15)
+        room = room_of(system.sandbox_url, contact)
+        leg = [p for p in room["participants"] if p["label"] == f"agent-{agent1.id}"][0]
+        again = {
+            "AccountSid": system.credentials[0],
+            "ConferenceSid": room["sid"],
+            "FriendlyName": room["friendly_name"],
+            "StatusCallbackEvent": "participant-join",
+            "CallSid": leg["call_sid"],
+            "ParticipantLabel": f"agent-{agent1.id}",
+        }
+        assert signed_post(system, f"/twilio/voice/conference?contact={contact}", again).status_code == 200
+
+        caller = [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == "caller"][0]
+        assert caller["hold"] is True  # still on hold
+        assert audit_kinds(system, subject_type="contact", subject_id=contact).count("agent_joined") == 1  # once
+    finally:
+        agent1.post(f"/api/agent/contacts/{contact}/end")
+        wait_for_call(system.sandbox_url, call_sid, timeout=20)
+        agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
