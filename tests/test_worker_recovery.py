@@ -96,8 +96,9 @@ def test_a_killed_workers_lock_and_job_are_taken_over_within_30_seconds_and_noth
         assert _wait_for(lambda: job.id in started.get_job_ids(cleanup=False), 30), (tmp_path / "first.log").read_text()
         assert _wait_for(lambda: redis.get(lock_key) is not None, 15)
         first_lock = redis.get(lock_key)
-        leftovers = _children(first.pid)  # its work horse and its scheduler
-        assert len(leftovers) >= 2
+        # its work horse and its scheduler (the lock is taken a moment before the scheduler is forked)
+        assert _wait_for(lambda: len(_children(first.pid)) >= 2, 10)
+        leftovers = _children(first.pid)
 
         first.send_signal(signal.SIGKILL)
         first.wait(10)
