@@ -91,6 +91,8 @@ def run_scenario(
 ) -> dict[str, Any]:
     """Place the calls, inject the fault, time the healing, wait for every call to end, count."""
     stage.notes.clear()
+    for agent in stage.agents:
+        agent.errors.clear()
     observer.begin()
     stage.first_contact = observer.first_contact
     placer = Placer(stage.sandbox, scenario, calls, rng)
@@ -111,8 +113,11 @@ def run_scenario(
     line |= {key: counts.get(key, 0) for key in ("completed", "abandoned_by_caller", "dropped_by_us")}
     line |= {key: getattr(final, key) for key in ZERO_TARGETS[1:]}
     line["seconds_to_heal"] = round(heal, 1) if heal is not None else None
-    if final.details or stage.notes or dropped:
-        line["notes"] = [*stage.notes, *final.details, *dropped][:12]
+    missed = any(line[key] for key in ZERO_TARGETS) or heal is None or heal > TARGET_HEAL_SECONDS
+    # What the agents could not do (refused or failed requests) tells why a target was missed.
+    refused = [f"{a.username}: {a.errors[-1]}" for a in stage.agents if a.errors] if missed else []
+    if final.details or stage.notes or dropped or refused:
+        line["notes"] = [*stage.notes, *final.details, *dropped, *refused][:12]
     return line
 
 
