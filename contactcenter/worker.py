@@ -20,6 +20,20 @@ RECOVER_EVERY = 4.0  # seconds: a dead peer's lock and jobs are back within STAL
 MAINTENANCE_INTERVAL = 15  # RQ's own maintenance (registries, a scheduler to start): its default is 10 minutes
 
 
+class ContactCenterWorker(Worker):
+    """RQ's worker, stopping without waiting on its command listener."""
+
+    def unsubscribe(self) -> None:
+        """Stop the command listener without joining it: it is a daemon thread, gone with the process.
+
+        RQ unsubscribes first and then joins the listener with no limit. When the unsubscribe's reply
+        reaches the listener before its stop flag is cleared, it waits 60 s for a subscription that never
+        comes (redis-py's `get_message`), and the worker outlived its parent in CI by more than 10 s.
+        """
+        if self.pubsub_thread:
+            self.pubsub_thread.stop(timeout=0)
+
+
 @cache
 def worker_services() -> Services:
     """The worker process's resources, built from the environment on first use."""
@@ -33,7 +47,7 @@ def run_worker(*, burst: bool = False) -> None:
     # The work horse and the scheduler are forked from here: they die with this process rather than run on
     # unseen (a scheduler left behind kept its lock alive for nobody to see).
     os.register_at_fork(after_in_child=partial(die_with_parent, signal.SIGKILL))
-    worker = Worker(
+    worker = ContactCenterWorker(
         [queue],
         connection=services.redis,
         job_monitoring_interval=MONITORING_INTERVAL,
