@@ -62,7 +62,8 @@ async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: Curre
                     await ws.send_json(event)
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after})
-        await until_first_ends(forward_events(ws, sub, after, keep=scope.concerns), _answer_pings(ws))
+        ended = ws.app.state.session_watch.wait_end(ws)  # closes the socket when the session ends
+        await until_first_ends(forward_events(ws, sub, after, keep=scope.concerns), _answer_pings(ws), ended)
 
 
 routes = [WebSocketRoute("/supervisors/ws", supervisor_socket)]

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     chat_form_window_seconds: int = Field(default=600, alias="CHAT_FORM_WINDOW_SECONDS", ge=1, le=86_400)
     login_failure_limit: int = Field(default=10, alias="LOGIN_FAILURE_LIMIT", ge=1, le=1000)
     login_failure_window_seconds: int = Field(default=900, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1, le=86_400)
+    # Server-side sessions (contactcenter/users/sessions.py): idle timeout, absolute lifetime, and how
+    # often open websockets check that their session still lives.
+    session_idle_minutes: int = Field(default=30, alias="SESSION_IDLE_MINUTES", ge=1, le=24 * 60)
+    session_lifetime_hours: int = Field(default=12, alias="SESSION_LIFETIME_HOURS", ge=1, le=24 * 7)
+    session_check_seconds: float = Field(
+        default=5.0, alias="SESSION_CHECK_SECONDS", ge=0.1, le=300, allow_inf_nan=False
+    )
     # Both ends of the console websocket ping this often; 2 intervals of silence close it.
     console_heartbeat_seconds: float = Field(
         default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False

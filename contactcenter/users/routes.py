@@ -16,6 +16,7 @@ from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests
 from contactcenter.users.auth import current_user
 from contactcenter.users.models import Role
 from contactcenter.users.service import authenticate
+from contactcenter.users.sessions import begin, end_user_sessions
 
 HOME: dict[str, str] = {Role.QA: "/qa", Role.MANAGER: "/qa", Role.ADMIN: "/qa"}  # keyed by a user's stored role
 
@@ -76,8 +77,7 @@ async def login(request: Request) -> Response:
         error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
         return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=401)
     user_id, role = found
-    request.session.clear()
-    request.session["user_id"] = user_id
+    begin(request, user_id=user_id)  # a fresh session id: never the one the client came with
     if is_json:
         return JSONResponse({"id": user_id, "role": role})
     target = _safe_next(str(data.get("next", ""))) or HOME.get(role, "/console")
@@ -94,7 +94,33 @@ def _too_many_failures(is_json: bool, wait: int) -> Response:
     return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers={"Retry-After": str(wait)})
 
 
+LOGOUT_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>退出 Log out — Contact Center</title><meta name="viewport" content="width=device-width">
+<link rel="stylesheet" href="/static/agents/console.css"></head>
+<body class="login"><form method="post" action="/logout" class="card">
+<h1>退出登录 Log out</h1><p>退出后,您在所有设备上的登录都将结束。Logging out ends your sessions on every device.</p>
+<button type="submit">退出 Log out</button> <a href="/">取消 Cancel</a></form></body></html>"""
+
+
+def _logged_out(services: Services, user_id: int, client: str) -> None:
+    end_user_sessions(services.redis, user_id=user_id)
+    with services.db.session() as session:
+        record_event(
+            session, actor=f"user:{user_id}", subject_type="user", subject_id=user_id, kind="logout", client=client
+        )
+
+
+async def logout_page(request: Request) -> Response:
+    """A link to /logout shows a button: logging out changes state, so it is a POST (no logout by a GET)."""
+    return HTMLResponse(LOGOUT_PAGE)
+
+
 async def logout(request: Request) -> Response:
+    """End every session of the user (this browser's and any other), then the login page."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        client = request.client.host if request.client else "unknown"
+        await run_in_threadpool(_logged_out, request.app.state.services, user_id, client)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -117,6 +143,7 @@ async def me(request: Request) -> Response:
 routes = [
     Route("/login", login_page, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
-    Route("/logout", logout, methods=["POST", "GET"]),
+    Route("/logout", logout_page, methods=["GET"]),  # policy: public
+    Route("/logout", logout, methods=["POST"]),  # policy: public (ends the caller's own sessions, if any)
     Route("/api/me", me, methods=["GET"]),
 ]
