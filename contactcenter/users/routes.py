@@ -18,7 +18,11 @@ from contactcenter.users.models import Role
 from contactcenter.users.service import authenticate
 from contactcenter.users.sessions import begin, end_user_sessions
 
-HOME: dict[str, str] = {Role.QA: "/qa", Role.MANAGER: "/qa", Role.ADMIN: "/qa"}  # keyed by a user's stored role
+HOME: dict[str, str] = {
+    Role.QA: "/qa",
+    Role.MANAGER: "/qa",
+    Role.ADMIN: "/admin/users",
+}  # keyed by a user's stored role
 
 LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>登录 Log in — Contact Center</title><meta name="viewport" content="width=device-width">
@@ -35,7 +39,7 @@ def _safe_next(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") else ""
 
 
-def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str] | None:
+def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str, bool] | None:
     with services.db.session() as session:
         user = authenticate(session, username=username, password=password)
         record_event(
@@ -46,7 +50,7 @@ def _check(services: Services, username: str, password: str, client: str) -> tup
             kind="login" if user else "login_failed",
             client=client,
         )
-        return (user.id, user.role) if user else None
+        return (user.id, user.role, user.must_change_password) if user else None
 
 
 async def login_page(request: Request) -> Response:
@@ -76,10 +80,12 @@ async def login(request: Request) -> Response:
             raise NotLoggedIn("Wrong username or password.")
         error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
         return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=401)
-    user_id, role = found
-    begin(request, user_id=user_id)  # a fresh session id: never the one the client came with
+    user_id, role, must_change = found
+    begin(request, user_id=user_id, must_change=must_change)  # a fresh session id, never the client's
     if is_json:
-        return JSONResponse({"id": user_id, "role": role})
+        return JSONResponse({"id": user_id, "role": role, "must_change_password": must_change})
+    if must_change:  # an admin reset the password: nothing else is reachable until a new one is set
+        return RedirectResponse("/password", status_code=303)
     target = _safe_next(str(data.get("next", ""))) or HOME.get(role, "/console")
     return RedirectResponse(target, status_code=303)
 

@@ -48,7 +48,11 @@ class ServerSessions:
         store: SessionStore | None = getattr(scope["app"].state, "sessions", None)
         sent_id = _cookie(scope)
         found = await store.touch(sent_id) if store is not None and sent_id else None
-        scope["session"] = {"user_id": found[0]} if found else {}
+        scope["session"] = (
+            ({"user_id": found[0], "must_change_password": True} if found[1] else {"user_id": found[0]})
+            if found
+            else {}
+        )
         scope[SESSION_ID] = sent_id if found else None
         if found and found[1] and not scope["path"].startswith(MAY_PASS):
             if scope["type"] == "websocket":
