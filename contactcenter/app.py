@@ -36,7 +36,7 @@ from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
-from contactcenter.users import admin_routes
+from contactcenter.users import admin_routes, shift_routes
 from contactcenter.users import routes as user_routes
 from contactcenter.users.session_middleware import ServerSessions
 from contactcenter.users.session_watch import SessionWatch
@@ -164,6 +164,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         Route("/healthz", healthz),
         *user_routes.routes,
         *admin_routes.routes,
+        *shift_routes.routes,
         *ivr_routes.routes,
         *agent_routes.routes,
         *agent_ws.routes,

@@ -6,7 +6,7 @@ import re
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     session_check_seconds: float = Field(
         default=5.0, alias="SESSION_CHECK_SECONDS", ge=0.1, le=300, allow_inf_nan=False
     )
+    # A login outside one's shift (contactcenter/users/shifts.py): "flag" (allowed, shown to the team lead
+    # and audited) or "refuse".
+    shift_login_outside: Literal["flag", "refuse"] = Field(default="flag", alias="SHIFT_LOGIN_OUTSIDE")
     # Both ends of the console websocket ping this often; 2 intervals of silence close it.
     console_heartbeat_seconds: float = Field(
         default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False

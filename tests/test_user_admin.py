@@ -4,16 +4,23 @@ anything else; the password rule holds everywhere a password is set."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from websockets.sync.client import connect
 
 from contactcenter.audit.models import AuditEvent
+from contactcenter.timeutil import utcnow
+from contactcenter.users.models import Shift, User
 from contactcenter.users.passwords import generated_password, password_problem
+from contactcenter.users.schemas import ShiftPattern
 from contactcenter.users.service import create_user
+from contactcenter.users.shifts import OutsideShift, delete_shift, login_outside_shift, set_shift
 from tests.conftest import DEMO_PASSWORD, StartInProcess
 from tests.inprocess import InProcessSystem
 
@@ -164,3 +171,55 @@ def test_the_password_rule() -> None:
     assert password_problem("qa", username="qa") is not None
     for username in ("qa", "agent1"):  # the demo's generated passwords
         assert password_problem(generated_password(username=username), username=username) is None
+
+
+def test_a_login_outside_the_shift_is_flagged_to_the_team_lead_and_audited(
+    system: InProcessSystem, admin: httpx.Client
+) -> None:
+    team = admin.put("/api/admin/shifts", json={"team": "一组 Team 1", "weekly": {}})  # never on shift
+    assert team.status_code == 200, team.text
+    lead = system.login("supervisor")
+    cookie = f"cc_session={lead.cookies['cc_session']}"
+    with connect(
+        system.base_url.replace("http", "ws", 1) + "/supervisors/ws", additional_headers={"Cookie": cookie}
+    ) as ws:
+        ws.send(json.dumps({"type": "hello", "last_seq": None}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "snapshot"
+        agent = system.login("agent2")  # allowed (SHIFT_LOGIN_OUTSIDE=flag, the default)
+        agent_id = agent.get("/api/me").json()["id"]
+        event = json.loads(ws.recv(timeout=10))
+        while event["type"] != "agent.outside_shift":
+            event = json.loads(ws.recv(timeout=10))
+        assert event["agent"] == str(agent_id) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", event["local_time"])
+    rows = {row["username"]: row for row in lead.get("/api/wallboard/agents").json()}
+    assert rows["agent2"]["outside_shift_at"] and rows["agent1"]["outside_shift_at"] is None
+    assert "login_outside_shift" in audit_kinds(system, agent_id)
+    # Their own shift (every day, all day) replaces the team's: the next login is on shift and clears the flag.
+    own = {
+        "user_id": agent_id,
+        "weekly": {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    }
+    assert admin.put("/api/admin/shifts", json=own).status_code == 200
+    system.login("agent2")
+    assert lead.get(f"/api/wallboard/agents/{agent_id}").json()["outside_shift_at"] is None
+    listed = admin.get("/api/admin/shifts").json()
+    assert [(s["team"], s["username"]) for s in listed] == [("一组 Team 1", None), (None, "agent2")]
+    for shift in listed:
+        assert admin.delete(f"/api/admin/shifts/{shift['id']}").status_code == 200
+    assert admin.get("/api/admin/shifts").json() == []
+    assert admin.put("/api/admin/shifts", json={"weekly": {}}).status_code == 400  # for whom?
+
+
+def test_a_login_outside_the_shift_may_be_refused(system: InProcessSystem) -> None:
+    with Session(system.sql()) as session, system.redis() as redis:
+        user = session.scalars(select(User).where(User.username == "agent1")).one()
+        set_shift(session, team=None, user_id=user.id, pattern=ShiftPattern(weekly={}), actor="test")
+        session.commit()
+        with pytest.raises(OutsideShift, match="outside your shift"):
+            login_outside_shift(
+                session, redis, user=user, at=utcnow(), timezone="Asia/Shanghai", refuse=True, lifetime_s=60
+            )
+        session.rollback()
+        assert audit_kinds(system, user.id)[-1] == "login_outside_shift"  # the refusal is audited
+        delete_shift(session, shift_id=session.scalars(select(Shift.id)).one(), actor="test")
+        session.commit()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from html import escape
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -13,8 +15,10 @@ from contactcenter import ratelimit
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests
+from contactcenter.timeutil import utcnow
+from contactcenter.users import shifts
 from contactcenter.users.auth import current_user
-from contactcenter.users.models import Role
+from contactcenter.users.models import Role, User
 from contactcenter.users.service import authenticate
 from contactcenter.users.sessions import begin, end_user_sessions
 
@@ -40,8 +44,11 @@ def _safe_next(value: str) -> str:
 
 
 def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str, bool] | None:
+    """The user (id, role, must change password) if these credentials are theirs; OutsideShift when refused."""
     with services.db.session() as session:
         user = authenticate(session, username=username, password=password)
+        if user is not None:
+            _check_shift(services, session, user)
         record_event(
             session,
             actor=f"user:{user.id}" if user else "anonymous",
@@ -51,6 +58,22 @@ def _check(services: Services, username: str, password: str, client: str) -> tup
             client=client,
         )
         return (user.id, user.role, user.must_change_password) if user else None
+
+
+def _check_shift(services: Services, session: Session, user: User) -> None:
+    """Refuse, or flag to the team lead, a login outside the user's shift (contactcenter/users/shifts.py)."""
+    settings, now = services.settings, utcnow()
+    if shifts.login_outside_shift(
+        session,
+        services.redis,
+        user=user,
+        at=now,
+        timezone=settings.timezone,
+        refuse=settings.shift_login_outside == "refuse",
+        lifetime_s=settings.session_lifetime_hours * 3600,
+    ):
+        local = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+        services.routing.note_outside_shift(agent_id=str(user.id), local_time=local)
 
 
 async def login_page(request: Request) -> Response:
@@ -73,7 +96,13 @@ async def login(request: Request) -> Response:
     failures, key = ratelimit.login_failures(services.settings), f"{username.strip().lower()}|{client}"
     if wait := await run_in_threadpool(failures.blocked, services.redis, key):
         return _too_many_failures(is_json, wait)
-    found = await run_in_threadpool(_check, services, username, password, client)
+    try:
+        found = await run_in_threadpool(_check, services, username, password, client)
+    except shifts.OutsideShift as exc:
+        if is_json:
+            raise
+        error = f'<p class="error">不在您的班次时间内,无法登录。{escape(str(exc))}</p>'
+        return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=403)
     if found is None:
         await run_in_threadpool(failures.count, services.redis, key)
         if is_json:

@@ -93,3 +93,10 @@ class ShiftPattern(BaseModel):
     @classmethod
     def _dates(cls, exceptions: dict[date, Hours]) -> dict[date, Hours]:
         return {day: _checked_hours(hours) for day, hours in exceptions.items()}
+
+
+class ShiftFor(ShiftPattern):
+    """A shift and whom it is for: a team, or one user (exactly one of them)."""
+
+    team: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    user_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
