@@ -12,9 +12,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from redis import Redis
+from redis import exceptions as redis_errors
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from contactcenter.users.session_middleware import ServerSessions
 from contactcenter.users.sessions import SESSION_KEY, USER_KEY, end_user_sessions
 from tests.conftest import StartInProcess
 from tests.inprocess import InProcessSystem
@@ -150,3 +158,20 @@ def test_an_open_console_keeps_its_session_from_idling_out(system: InProcessSyst
         redis.pexpire(key, 60_000)
         time.sleep(0.5)  # a check of the open sockets' sessions (every 0.2 s here) renews it
         assert redis.pttl(key) > 29 * 60_000
+
+
+def test_a_request_is_answered_503_while_redis_cannot_check_its_session() -> None:
+    class RedisDown:
+        async def touch(self, session_id: str) -> None:
+            raise redis_errors.ConnectionError("connection refused")
+
+    async def hello(request: Request) -> Response:
+        return PlainTextResponse("hello")
+
+    app = Starlette(routes=[Route("/", hello)], middleware=[Middleware(ServerSessions, https_only=False, max_age=60)])
+    app.state.sessions = RedisDown()
+    client = TestClient(app)
+    assert client.get("/").status_code == 200  # no cookie, nothing to check
+    client.cookies.set("cc_session", "s" * 43)
+    answer = client.get("/")
+    assert answer.status_code == 503 and answer.json()["code"] == "unavailable"

@@ -9,6 +9,7 @@ import json
 from http.cookies import SimpleCookie
 from typing import Any
 
+from redis import exceptions as redis_errors
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,7 +48,11 @@ class ServerSessions:
             return
         store: SessionStore | None = getattr(scope["app"].state, "sessions", None)
         sent_id = _cookie(scope)
-        found = await store.touch(sent_id) if store is not None and sent_id else None
+        try:
+            found = await store.touch(sent_id) if store is not None and sent_id else None
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError):  # Redis restarting: try again soon
+            await _unavailable(scope, send)
+            return
         scope["session"] = (
             ({"user_id": found[0], "must_change_password": True} if found[1] else {"user_id": found[0]})
             if found
@@ -81,6 +86,16 @@ class ServerSessions:
         elif live_id is not None and not scope["session"]:  # cleared: logged out
             await store.end(live_id)
             headers.append("Set-Cookie", f"{SESSION_COOKIE}={self.expired}")
+
+
+async def _unavailable(scope: Scope, send: Send) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1013})  # try again later: the console reconnects
+        return
+    body = json.dumps({"error": "Sessions cannot be checked just now; try again.", "code": "unavailable"}).encode()
+    headers = [(b"content-type", b"application/json"), (b"retry-after", b"2")]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _change_password_first(scope: Scope, send: Send) -> None:
