@@ -1,6 +1,6 @@
 """Server-side sessions in Redis. The `cc_session` cookie carries only a random id; Redis holds the
-session (`session:<id>`: user, created, seen, must_change) and each user's set of session ids
-(`user_sessions:<user id>`), so that logging out, disabling a user, a role change and a password
+session (`cc:session:<id>`: user, created, seen, must_change) and each user's set of session ids
+(`cc:user_sessions:<user id>`), so that logging out, disabling a user, a role change and a password
 change end every session of that user at once (`end_user_sessions`).
 
 A session lapses after SESSION_IDLE_MINUTES without a request (the key's expiry, renewed by each
@@ -22,8 +22,8 @@ from redis.asyncio import Redis as AsyncRedis
 from starlette.requests import HTTPConnection
 
 SESSION_COOKIE = "cc_session"
-SESSION_KEY = "session:"
-USER_KEY = "user_sessions:"
+SESSION_KEY = "cc:session:"
+USER_KEY = "cc:user_sessions:"
 SESSION_ID = "cc.session_id"  # scope key: the id of this request's live session, or None
 FRESH = "cc.session_fresh"  # scope key: (user id, must change password) of a session to start on the response
 _ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)

@@ -24,7 +24,7 @@ from contactcenter.users.models import Role, Shift, User
 from contactcenter.users.schemas import DAYS, ShiftPattern
 from contactcenter.users.service import UserError
 
-OUTSIDE_KEY = "shift_outside:"  # + user id: when (Unix ms) they logged in outside their shift
+OUTSIDE_KEY = "cc:shift_outside:"  # + user id: when (Unix ms) they logged in outside their shift
 
 
 class OutsideShift(Forbidden):
