@@ -70,7 +70,10 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 def _origin(url: str) -> str:
     """scheme://host[:port] of a URL, lowercased; "" when it has none."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[nonsense": no origin, so not ours
+        return ""
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 

@@ -66,7 +66,13 @@ def test_json_endpoints_refuse_text_plain_and_form_bodies_with_415(
 def test_a_page_of_another_site_cannot_change_state_even_with_json(
     system: InProcessSystem, supervisor: httpx.Client, agent: httpx.Client
 ) -> None:
-    foreign = [{"Origin": EVIL}, {"Origin": "null"}, {"Referer": f"{EVIL}/page"}, {"Origin": SHOP}]
+    foreign = [
+        {"Origin": EVIL},
+        {"Origin": "null"},
+        {"Referer": f"{EVIL}/page"},
+        {"Origin": SHOP},
+        {"Referer": "http://[x"},
+    ]
     for client, method, path, body in _state_changes(system, supervisor, agent):
         for headers in foreign:
             sent = client.request(method, path, json=body, headers=headers)
