@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,7 +76,8 @@ def _time(params: Mapping[str, str], name: str, zone: ZoneInfo) -> datetime | No
         when = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise Invalid(f"{name} must be a date or a date and time such as 2026-12-06T09:30.") from exc
-    return when if when.tzinfo else when.replace(tzinfo=zone)
+    # Compared in UTC: SQLite compares the stored UTC text, whatever zone a value carries.
+    return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def filters_from(params: Mapping[str, str], *, timezone: str) -> Filters:
