@@ -136,7 +136,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     db = Database(load_settings().sqlalchemy_url)
     try:
         with db.reading() as session:
-            verdict = verify(session)
+            verdict = verify(session, noted=args.head)
     except SQLAlchemyError as exc:
         print(f"Cannot read the access log (run `contactcenter db upgrade` first?): {exc}", file=sys.stderr)
         return 2
@@ -147,6 +147,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
             f"BROKEN at entry {verdict.broken}: {verdict.problem} ({verdict.count} entries before it are intact).",
             file=sys.stderr,
         )
+        return 1
+    if args.head and not verdict.noted_found:
+        print(f"BROKEN: the head hash noted earlier ({args.head}) is no longer in the chain.", file=sys.stderr)
         return 1
     print(f"OK: {verdict.count} entries, the chain is intact; head hash {verdict.head}")
     return 0
@@ -261,9 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
 
     audit = commands.add_parser("audit", help="the access log").add_subparsers(dest="audit_command", required=True)
-    audit.add_parser("verify", help="recompute the access log's hash chain; exit 1 at a broken entry").set_defaults(
-        handler=_audit_verify
-    )
+    audit_verify = audit.add_parser("verify", help="recompute the access log's hash chain; exit 1 at a broken entry")
+    audit_verify.add_argument("--head", help="a head hash printed by an earlier run: it must still be in the chain")
+    audit_verify.set_defaults(handler=_audit_verify)
 
     users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
     add = users.add_parser("add", help="add a user (password asked, or read from stdin)")

@@ -32,11 +32,11 @@ def database(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
-def audit_verify(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
-    """`contactcenter audit verify` run in this process against `db` (its exit code; capsys has what it said)."""
+def audit_verify(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> int:
+    """`contactcenter audit verify ARGS` run in this process against `db` (its exit code; capsys has what it said)."""
     clear_settings(monkeypatch, tmp_path)
     monkeypatch.setenv("DATABASE_URL", db.url)
-    return cli.main(["audit", "verify"])
+    return cli.main(["audit", "verify", *args])
 
 
 def tampered(db: Database, *statements: str) -> None:
@@ -71,7 +71,16 @@ def test_verify_says_ok_with_the_count_of_an_intact_chain_written_by_two_writers
     assert (verdict.count, verdict.broken) == (35, None)
     assert audit_verify(database, monkeypatch, tmp_path) == 0
     assert capsys.readouterr().out.startswith(f"OK: 35 entries, the chain is intact; head hash {verdict.head}")
+    # The last entries cut off: the rest is a whole chain, but no longer holds the head noted before.
+    tampered(database, "DELETE FROM access_log WHERE seq >= 34")
+    assert audit_verify(database, monkeypatch, tmp_path) == 0
+    assert audit_verify(database, monkeypatch, tmp_path, "--head", verdict.head) == 1
+    assert "is no longer in the chain" in capsys.readouterr().err
+    with database.reading() as session:
+        assert verify(session, noted=verdict.head).count == 33
     # Recomputing a changed entry's own hash is not enough: the next entry still names the old one.
+    with database.reading() as session:
+        assert verify(session, noted=verify(session).head).noted_found
     tampered(database, f"UPDATE access_log SET hash = {FORGED} WHERE seq = 20")
     with database.reading() as session:
         assert (verify(session).broken, verify(session).count) == (20, 19)

@@ -185,6 +185,7 @@ class Verdict:
     head: str
     broken: int | None = None
     problem: str = ""
+    noted_found: bool = False  # a hash noted earlier (`verify(noted=…)`) is still in the chain
 
 
 def _entries(session: Session) -> Iterator[AccessEntry]:
@@ -200,9 +201,10 @@ def _entries(session: Session) -> Iterator[AccessEntry]:
         session.expunge_all()
 
 
-def verify(session: Session) -> Verdict:
-    """Recompute the whole chain: the first entry whose seq, previous hash or own hash is wrong."""
-    prev_hash, expected, count = GENESIS, 1, 0
+def verify(session: Session, *, noted: str | None = None) -> Verdict:
+    """Recompute the whole chain: the first entry whose seq, previous hash or own hash is wrong; and whether
+    `noted`, a head hash noted earlier, is still in it (a chain rewritten or cut before it would lose it)."""
+    prev_hash, expected, count, found = GENESIS, 1, 0, False
     for entry in _entries(session):
         if entry.seq != expected:
             return Verdict(count, prev_hash, entry.seq, f"entry {expected} is missing (the next is {entry.seq})")
@@ -210,5 +212,5 @@ def verify(session: Session) -> Verdict:
             return Verdict(count, prev_hash, entry.seq, "its previous hash is not the previous entry's hash")
         if chained_hash(prev_hash, canonical(entry)) != entry.hash:
             return Verdict(count, prev_hash, entry.seq, "its content does not match its hash (changed)")
-        prev_hash, expected, count = entry.hash, expected + 1, count + 1
-    return Verdict(count, prev_hash)
+        prev_hash, expected, count, found = entry.hash, expected + 1, count + 1, found or entry.hash == noted
+    return Verdict(count, prev_hash, noted_found=found)
