@@ -147,6 +147,16 @@ def test_each_read_of_customer_data_is_logged_with_who_what_when_and_from_where(
     assert head(sql) == start + len(logged)
 
 
+def test_the_voicemail_and_callback_lists_are_logged_as_lists(system: System, sql: Engine) -> None:
+    agent = system.login("agent1")
+    start = head(sql)
+    assert agent.get("/api/voicemails").status_code == 200 and agent.get("/api/callbacks").status_code == 200
+    logged = entries_since(sql, start)
+    assert what(logged) == [("list", "voicemail", ""), ("list", "callback", "")]
+    assert {(e["username"], e["role"]) for e in logged} == {("agent1", "agent")}
+    assert logged[0]["detail"].endswith("of general,repair,complaints")
+
+
 def test_a_players_range_requests_log_one_play_and_a_download_is_a_download(
     supervisor: httpx.Client, sql: Engine, seeded: Seeded
 ) -> None:

@@ -24,7 +24,6 @@ from contactcenter.users.models import Role
 
 AUDIT_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 FILTER_NAMES = ("user", "object_type", "object_id", "action", "from", "to")
-OBJECT_TYPES = ("ticket", "transcript", "recording", "customer", "contact", "access_log")
 # Every word of the page in both languages, side by side as the other staff pages show them.
 WORDS = {
     "title": "访问日志 Access log",
@@ -62,6 +61,8 @@ TYPE_WORDS = {
     "recording": "录音 Recording",
     "customer": "客户 Customer",
     "contact": "联系 Contact",
+    "voicemail": "语音留言 Voicemail",
+    "callback": "回电 Callback",
     "access_log": "访问日志 Access log",
 }
 
@@ -171,7 +172,7 @@ async def audit_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/audit", audit_page, methods=["GET"]),
-    Route("/api/audit", list_entries, methods=["GET"]),
-    Route("/api/audit.csv", export_csv, methods=["GET"]),
+    Route("/audit", audit_page, methods=["GET"]),  # policy: manager, admin
+    Route("/api/audit", list_entries, methods=["GET"]),  # policy: manager, admin
+    Route("/api/audit.csv", export_csv, methods=["GET"]),  # policy: manager, admin (itself logged)
 ]
