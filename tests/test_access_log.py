@@ -244,8 +244,21 @@ def test_managers_find_entries_by_user_object_action_and_time_page_by_page(
         "next_before": None,
         "timezone": found["timezone"],
     }
-    assert manager.get("/api/audit", params={"action": "play"}).json()["entries"][0]["action"] == "play"
-    for wrong in ({"action": "erase"}, {"from": "yesterday"}, {"limit": "0"}, {"before": "x"}, {"limit": "501"}):
+    assert supervisor.get(f"/recordings/{seeded.recording}/media").status_code == 200
+    plays = manager.get("/api/audit", params={"action": "play"}).json()["entries"]
+    assert plays and {e["action"] for e in plays} == {"play"}
+    for wrong in (
+        {"action": "erase"},
+        {"from": "yesterday"},
+        {"from": "0001-01-01T00:00"},  # before year 1 in UTC
+        {"to": "2026-12-06", "from": "2026-12-07"},
+        {"user": "a\x00b"},
+        {"limit": "0"},
+        {"limit": "²"},
+        {"before": "x"},
+        {"before": "9" * 30},
+        {"limit": "501"},
+    ):
         refused = manager.get("/api/audit", params=wrong)
         assert refused.status_code == 400 and refused.json()["code"] == "invalid", wrong
 

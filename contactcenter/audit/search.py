@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from contactcenter.db import Database
 from contactcenter.errors import Invalid
 from contactcenter.timeutil import as_utc
 
+DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 EXPORT_BATCH = 1000
@@ -74,22 +76,30 @@ def _time(params: Mapping[str, str], name: str, zone: ZoneInfo) -> datetime | No
         return None
     try:
         when = datetime.fromisoformat(raw)
-    except ValueError as exc:
+        # Compared in UTC: SQLite compares the stored UTC text, whatever zone a value carries.
+        return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # OverflowError: a time that is before year 1 in UTC
         raise Invalid(f"{name} must be a date or a date and time such as 2026-12-06T09:30.") from exc
-    # Compared in UTC: SQLite compares the stored UTC text, whatever zone a value carries.
-    return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(UTC)
+
+
+def _text(params: Mapping[str, str], name: str) -> str | None:
+    """A text filter; None when empty. Invalid when it could match nothing (too long, or a NUL PostgreSQL refuses)."""
+    value = (params.get(name) or "").strip()
+    if len(value) > 255 or "\x00" in value:
+        raise Invalid(f"{name} must be at most 255 characters, without NUL.")
+    return value or None
 
 
 def filters_from(params: Mapping[str, str], *, timezone: str) -> Filters:
     """The filters of a query string (user, object_type, object_id, action, from, to); Invalid when one is wrong."""
     zone = ZoneInfo(timezone)
-    action = (params.get("action") or "").strip() or None
+    action = _text(params, "action")
     if action and action not in ACTIONS:
         raise Invalid(f"action must be one of {', '.join(ACTIONS)}.")
     found = Filters(
-        user=(params.get("user") or "").strip() or None,
-        object_type=(params.get("object_type") or "").strip() or None,
-        object_id=(params.get("object_id") or "").strip() or None,
+        user=_text(params, "user"),
+        object_type=_text(params, "object_type"),
+        object_id=_text(params, "object_id"),
         action=action,
         since=_time(params, "from", zone),
         until=_time(params, "to", zone),
@@ -102,9 +112,9 @@ def filters_from(params: Mapping[str, str], *, timezone: str) -> Filters:
 def page_from(params: Mapping[str, str]) -> tuple[int | None, int]:
     """(before, limit) of a query string: entries with a seq below `before` (None: from the newest), how many."""
     before, limit = params.get("before") or "", params.get("limit") or str(PAGE_SIZE)
-    if before and not (before.isdigit() and 0 < int(before) <= 2**63 - 1):
+    if before and not (DIGITS.fullmatch(before) and 0 < int(before) <= 2**63 - 1):
         raise Invalid("before must be an entry's seq (a positive whole number).")
-    if not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE_SIZE):
+    if not (DIGITS.fullmatch(limit) and 1 <= int(limit) <= MAX_PAGE_SIZE):
         raise Invalid(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return (int(before) if before else None), int(limit)
 
