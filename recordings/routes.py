@@ -20,9 +20,10 @@ from contactcenter.errors import NotFound, path_id
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from contactcenter.users.auth import QA_ROLES, current_user, require_user
-from contactcenter.users.models import User
+from contactcenter.users.models import Role, User
 from recordings.models import Recording, RecordingStatus
 
+AUDIT_LINK = '<a href="/audit">访问日志 Access log</a>'  # managers and admins land here after logging in
 EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
 
 
@@ -105,6 +106,7 @@ async def qa_page(request: Request) -> Response:
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>录音质检 QA</title>
 <link rel="stylesheet" href="/static/agents/console.css"></head><body class="qa">
 <header><h1>录音质检 Recordings for QA</h1><span>{escape(user.display_name)}</span>
+{AUDIT_LINK if user.role in (Role.MANAGER, Role.ADMIN) else ""}
 <a href="/logout">退出 Log out</a></header><main><table class="recordings">
 <thead><tr><th>时间 Time</th><th>工单 Ticket</th><th>来电 Caller</th><th>坐席 Agent</th><th>秒 s</th>
 <th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or EMPTY_ROW}</tbody>

@@ -291,6 +291,7 @@ def test_the_audit_page_shows_entries_in_the_hotlines_time_in_chinese_and_englis
         assert words in page.text
     assert newest["at_local"][:19].replace("T", " ") in page.text
     assert "/api/audit.csv?object_type=ticket" in page.text
+    assert 'href="/audit"' in manager.get("/qa").text  # where managers land after logging in
     wrong = manager.get("/audit", params={"from": "soon"})
     assert wrong.status_code == 400 and "from must be" in wrong.text
 

@@ -94,7 +94,8 @@ def _take_chain_lock(session: Session) -> None:
 def append(
     session: Session, *, viewer: Viewer, action: str, object_type: str, object_id: object, address: str, detail: str
 ) -> int:
-    """Append one entry to the chain within `session`'s transaction; its seq."""
+    """Append one entry to the chain within `session`'s transaction; its seq. The chain's lock is held until
+    that transaction ends: append last, just before the commit (`record_read` does it in its own)."""
     _take_chain_lock(session)
     head = session.execute(select(AccessEntry.seq, AccessEntry.hash).order_by(AccessEntry.seq.desc()).limit(1)).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)

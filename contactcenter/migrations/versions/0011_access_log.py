@@ -14,6 +14,8 @@ branch_labels = None
 depends_on = None
 
 REFUSAL = "access_log is append-only"
+# A later migration that alters this table in SQLite's batch mode (copy, drop, rename) must create the
+# triggers again: they go with the dropped table.
 
 # PostgreSQL: one function refuses every change, for each row (UPDATE, DELETE) and for TRUNCATE.
 POSTGRESQL_UP = (
