@@ -100,10 +100,8 @@ async def screen_pop_of(request: Request) -> Response:
     )
     # A read of the customer record (or, for an unknown caller, of the contact and its number).
     customer, contact = pop["customer"], pop["contact"]["id"]
-    where = ("customer", customer["id"]) if customer else ("contact", contact)
-    await audited(
-        request, viewer, action=Action.READ, object_type=where[0], object_id=where[1], detail=f"contact {contact}"
-    )
+    kind, key = ("customer", customer["id"]) if customer else ("contact", contact)
+    await audited(request, viewer, action=Action.READ, object_type=kind, object_id=key, detail=f"contact {contact}")
     return JSONResponse(pop)
 
 

@@ -39,6 +39,7 @@ class Seeded:
     chat: int
     recording: int
     last_message: int
+    unknown_caller: int  # a call from a number no customer has
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +89,12 @@ def seeded(system: System, sql: Engine, tmp_path_factory: pytest.TempPathFactory
             size_bytes=len(WAV),
         )
         session.add(recording)
+        unknown = Contact(
+            provider_id=f"CA{uuid.uuid4().hex}", from_number="+8613900001111", to_number=HOTLINE, agent_id=agent.id
+        )
+        session.add(unknown)
         session.flush()
-        return Seeded(customer.id, ticket.id, chat.id, recording.id, messages[-1].id)
+        return Seeded(customer.id, ticket.id, chat.id, recording.id, messages[-1].id, unknown.id)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +147,10 @@ def test_each_read_of_customer_data_is_logged_with_who_what_when_and_from_where(
         assert entry["address"]  # the client as the server saw it (the test client's name here)
         at = entry["at"] if isinstance(entry["at"], datetime) else datetime.fromisoformat(entry["at"])
         assert before - timedelta(seconds=1) <= at.replace(tzinfo=at.tzinfo or UTC) <= datetime.now(UTC)
+    # The screen pop of a caller no customer record matches: a read of the contact (and its number).
+    assert supervisor.get(f"/api/agent/contacts/{seeded.unknown_caller}/screen-pop").status_code == 200
+    logged = entries_since(sql, start)
+    assert what(logged[-1:]) == [("read", "contact", str(seeded.unknown_caller))]
     # Refused or missing objects disclose nothing and log nothing.
     assert supervisor.get("/api/tickets/2147483000").status_code == 404
     assert head(sql) == start + len(logged)
