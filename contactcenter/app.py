@@ -26,6 +26,7 @@ from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
 from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
+from contactcenter.audit import routes as audit_routes
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -157,6 +158,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *agent_routes.routes,
         *agent_ws.routes,
         *ticket_routes.routes,
+        *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
         *chat_routes.routes,
