@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from contactcenter.audit.service import record_event
@@ -20,15 +19,19 @@ from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from contactcenter.users.auth import QA_ROLES, CurrentUser, current_user, require_user
 from contactcenter.users.models import User
+from recordings.crypto import RecordingCryptoError
 from recordings.models import Recording, RecordingStatus
+from recordings.playback import RecordingUnreadable, media_response
+from recordings.storage import StoredMedia, master_keys, stored_media
 
 EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
 
 
-def _media(services: Services, recording_id: int, user: CurrentUser, client: str) -> Path | None:
+def _media(services: Services, recording_id: int, user: CurrentUser, client: str) -> StoredMedia | None:
     with services.db.session() as session:
         recording = session.get(Recording, recording_id)
-        if recording is None or recording.status != RecordingStatus.STORED or not recording.path:
+        media = stored_media(recording, master_keys(services.settings)) if recording else None
+        if recording is None or media is None:
             return None
         record_event(
             session,
@@ -38,16 +41,22 @@ def _media(services: Services, recording_id: int, user: CurrentUser, client: str
             kind="played",
             client=client,
         )
-        return Path(recording.path)
+        return media
 
 
 async def media(request: Request) -> Response:
     user = await require_user(request, QA_ROLES)
     client = request.client.host if request.client else "unknown"
-    path = await run_in_threadpool(_media, request.app.state.services, path_id(request, "recording_id"), user, client)
-    if path is None or not path.exists():
-        raise NotFound("No stored recording with that id.")
-    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
+    try:
+        found = await run_in_threadpool(
+            _media, request.app.state.services, path_id(request, "recording_id"), user, client
+        )
+        if found is None or not found.path.exists():
+            raise NotFound("No stored recording with that id.")
+        # Encrypted: decrypted on the fly, only the chunks a Range asks for (recordings/playback.py).
+        return await media_response(found, request.headers.get("range"))
+    except RecordingCryptoError as exc:
+        raise RecordingUnreadable(f"The recording cannot be opened: {exc}.") from None
 
 
 def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
