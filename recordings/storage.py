@@ -140,41 +140,49 @@ def _remove_left_plain_files(*, db: Database) -> None:
 class Rotation:
     rewrapped: int  # data keys moved to the current master key by this run
     current_key_id: str
+    unopened: list[int]  # recordings whose data key no configured master key opens (left as they are)
 
 
 def rotate(*, db: Database, keys: MasterKeys, batch: int = 500) -> Rotation:
     """Re-wrap every data key sealed by an older master key under the current one (the audio is not
-    touched). A row at a time is all-or-nothing, so a run stopped midway is simply run again."""
-    rewrapped = 0
+    touched). Each batch is all-or-nothing, so a run stopped midway is simply run again."""
+    rewrapped, unopened, after = 0, [], 0
     while True:
         with db.session() as session:
             rows = list(
                 session.scalars(
                     select(Recording)
-                    .where(Recording.wrapped_key.is_not(None), Recording.key_id != keys.current_id)
+                    .where(
+                        Recording.id > after, Recording.wrapped_key.is_not(None), Recording.key_id != keys.current_id
+                    )
                     .order_by(Recording.id)
                     .limit(batch)
                 )
             )
             for recording in rows:
-                data_key = keys.unwrap(
-                    WrappedKey(recording.key_id or "", recording.wrapped_key or ""), recording_id=recording.id
-                )
+                try:
+                    data_key = keys.unwrap(
+                        WrappedKey(recording.key_id or "", recording.wrapped_key or ""), recording_id=recording.id
+                    )
+                except RecordingCryptoError:
+                    unopened.append(recording.id)
+                    continue
                 wrapped = keys.wrap(data_key, recording_id=recording.id)
                 recording.key_id, recording.wrapped_key = wrapped.key_id, wrapped.wrapped
+                rewrapped += 1
             if rows:
+                after = rows[-1].id
                 record_event(
                     session,
                     actor="cli",
                     subject_type="recording",
                     subject_id=rows[0].id,
                     kind="keys_rotated",
-                    count=len(rows),
+                    up_to=after,
                     key_id=keys.current_id,
                 )
-        rewrapped += len(rows)
         if len(rows) < batch:
-            return Rotation(rewrapped, keys.current_id)
+            return Rotation(rewrapped, keys.current_id, unopened)
 
 
 def remaining_on_old_keys(*, db: Database, keys: MasterKeys) -> dict[str, int]:
