@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -21,7 +23,7 @@ ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 REAL_TWILIO_API = "https://api.twilio.com"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # Settings whose bad value is not repeated in the error message (it may be most of a real key).
-HIDDEN_INPUTS = ("recordings_master_key", "recordings_old_master_keys")
+HIDDEN_INPUTS = ("RECORDINGS_MASTER_KEY", "RECORDINGS_OLD_MASTER_KEYS")
 # A comma-separated list in the environment ("break,meal,training").
 Codes = Annotated[tuple[str, ...], NoDecode]
 
@@ -240,7 +242,10 @@ class Settings(BaseSettings):
         path = self.var_dir / name
         if not path.exists():
             private_dir(self.var_dir)
-            write_private(path, make().encode())
+            made = write_private(path.with_name(f"{name}.{os.getpid()}.{secrets.token_hex(4)}"), make().encode())
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs counts
+                os.link(made, path)
+            made.unlink()
         return path.read_text().strip()
 
 
@@ -277,6 +282,6 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0]) if error["loc"] else "settings"
             field = Settings.model_fields.get(name)
             env = field.alias if field and field.alias else name.upper()
-            shown = "***" if name in HIDDEN_INPUTS else repr(redact(error.get("input")))
+            shown = "***" if env in HIDDEN_INPUTS else repr(redact(error.get("input")))
             lines.append(f"  {env}: {error['msg']} (got {shown})")
         raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None

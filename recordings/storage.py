@@ -185,6 +185,17 @@ def rotate(*, db: Database, keys: MasterKeys, batch: int = 500) -> Rotation:
             return Rotation(rewrapped, keys.current_id, unopened)
 
 
+def plain_count(*, db: Database) -> int:
+    """How many stored recordings are still plain files."""
+    with db.reading() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(Recording.status == RecordingStatus.STORED, Recording.wrapped_key.is_(None))
+            )
+            or 0
+        )
+
+
 def remaining_on_old_keys(*, db: Database, keys: MasterKeys) -> dict[str, int]:
     """How many data keys each master key other than the current one still wraps."""
     with db.reading() as session:
