@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
     # Wraps each recording's own data key (recordings/crypto.py): 32 bytes in base64. The old ones are kept
-    # readable while `contactcenter keys rotate` re-wraps what they wrapped (docs/security.md).
+    # readable while `contactcenter keys rotate` re-wraps what they wrapped (docs/encryption-at-rest.md).
     recordings_master_key: str | None = Field(default=None, alias="RECORDINGS_MASTER_KEY")
     recordings_old_master_keys: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), alias="RECORDINGS_OLD_MASTER_KEYS"

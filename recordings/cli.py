@@ -1,4 +1,4 @@
-"""`contactcenter keys …`: the master keys of recordings encrypted at rest (docs/security.md).
+"""`contactcenter keys …`: the master keys of recordings encrypted at rest (docs/encryption-at-rest.md).
 
 Rotating: put a new key (`keys generate`) in RECORDINGS_MASTER_KEY and the old one in
 RECORDINGS_OLD_MASTER_KEYS on every process, restart them, run `keys rotate`; once it reports nothing
