@@ -3,6 +3,7 @@ embedded Redis, generated keys) is readable by the account that runs it and nobo
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,8 +20,15 @@ def private_dir(path: Path, *, below: Path | None = None) -> Path:
     for directory in (path, *path.parents):
         if directory != path and (below is None or not directory.is_relative_to(below)):
             break
-        os.chmod(directory, DIR_MODE)
+        _chmod(directory, DIR_MODE)
     return path
+
+
+def _chmod(path: Path, mode: int) -> None:
+    # Another account's file or directory (a mounted volume, a shared path) is theirs to protect: the
+    # app must still start.
+    with contextlib.suppress(PermissionError):
+        os.chmod(path, mode)
 
 
 def _create_missing(path: Path) -> None:
@@ -34,8 +42,11 @@ def private_file(path: Path) -> Path:
     """Create `path` empty if missing, 0600 either way (SQLite gives its -wal and -shm files this mode);
     missing directories are made 0700, existing ones left as they are."""
     _create_missing(path.parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
-    os.chmod(path, FILE_MODE)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    for item in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if item.exists():  # left readable to all by an older version
+            _chmod(item, FILE_MODE)
     return path
 
 
@@ -54,6 +65,11 @@ def write_private(path: Path, data: bytes, *, below: Path | None = None) -> Path
     finally:
         os.close(fd)
     os.replace(partial, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename too survives a crash of the machine before the row naming it
+    finally:
+        os.close(directory)
     return path
 
 
@@ -63,4 +79,4 @@ def private_tree(path: Path) -> None:
     for item in path.rglob("*"):
         if item.is_symlink() or not (item.is_dir() or item.is_file()):
             continue  # a socket is guarded by its directory
-        os.chmod(item, DIR_MODE if item.is_dir() else FILE_MODE)
+        _chmod(item, DIR_MODE if item.is_dir() else FILE_MODE)
