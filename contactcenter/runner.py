@@ -129,8 +129,12 @@ def _encrypt_plain_recordings(settings: Settings, db: Database) -> None:
     """Make the master key once before the web app and worker could race to, and encrypt the recordings an
     older version stored plain (`contactcenter keys migrate` does the same for other deployments)."""
     done = migrate_plain(db=db, keys=master_keys(settings), root=settings.recordings_path)
-    if done.encrypted or done.missing:
-        print(f"Recordings encrypted at rest: {done.encrypted}; plain files missing: {done.missing}", flush=True)
+    if done.encrypted or done.missing or done.altered:
+        print(
+            f"Recordings encrypted at rest: {done.encrypted}; plain files missing: {done.missing}, not matching"
+            f" their checksum: {done.altered} (left plain)",
+            flush=True,
+        )
 
 
 def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_url: str, redis_url: str) -> None:

@@ -37,7 +37,7 @@ def _with_database(work: Callable[[Settings, Database, MasterKeys], dict[str, An
     finally:
         db.dispose()
     print(json.dumps(outcome))
-    return 1 if outcome.get("unopened") or outcome.get("missing") else 0
+    return 1 if outcome.get("unopened") or outcome.get("missing") or outcome.get("altered") else 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     def work(settings: Settings, db: Database, keys: MasterKeys) -> dict[str, Any]:
         done = migrate_plain(db=db, keys=keys, root=settings.recordings_path)
-        return {"encrypted": done.encrypted, "missing": done.missing}
+        return {"encrypted": done.encrypted, "missing": done.missing, "altered": done.altered}
 
     return _with_database(work)
 

@@ -89,14 +89,15 @@ def read_audio(recording: Recording, keys: MasterKeys) -> bytes:
 class Migration:
     encrypted: int  # plain files encrypted by this run
     missing: list[int]  # recordings whose plain file is gone (left as they are)
+    altered: list[int]  # recordings whose plain file no longer matches its checksum (left as they are)
 
 
 def migrate_plain(*, db: Database, keys: MasterKeys, root: Path) -> Migration:
     """Encrypt every recording still stored plain. Each is written beside the plain file,
     renamed into place, noted on its row, and only then is the plain file removed: after a crash at any
     point running it again finishes the work (the row says which file is the recording)."""
-    migrated, missing = 0, []
-    with db.session() as session:
+    migrated, missing, altered = 0, [], []
+    with db.reading() as session:
         ids = list(
             session.scalars(
                 select(Recording.id).where(
@@ -117,6 +118,9 @@ def migrate_plain(*, db: Database, keys: MasterKeys, root: Path) -> Migration:
             except FileNotFoundError:
                 missing.append(recording_id)
                 continue
+            if recording.sha256 and hashlib.sha256(audio).hexdigest() != recording.sha256:
+                altered.append(recording_id)  # sealing it would vouch for bytes that are not the recording
+                continue
             store_encrypted(recording, audio, target=encrypted_path(plain), keys=keys, root=root)
             record_event(session, actor="cli", subject_type="recording", subject_id=recording.id, kind="encrypted")
         migrated += 1
@@ -124,7 +128,7 @@ def migrate_plain(*, db: Database, keys: MasterKeys, root: Path) -> Migration:
     _remove_left_plain_files(db=db)
     if root.exists():
         private_tree(root)
-    return Migration(migrated, missing)
+    return Migration(migrated, missing, altered)
 
 
 def _remove_left_plain_files(*, db: Database) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import io
 import stat
 import wave
@@ -34,6 +35,10 @@ from recordings.storage import (
 )
 from tests.conftest import System
 from tests.test_wrap_up_drafts import services_of
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def mode(path: Path) -> int:
@@ -232,3 +237,22 @@ def test_a_plain_recording_is_migrated_once_even_after_a_crash(
     plain.write_bytes(AUDIO)  # the plain file left by a crash after the row was updated
     assert migrate_plain(db=services.db, keys=keys, root=root).encrypted == 0
     assert not plain.exists() and read_audio(recording, keys) == AUDIO
+
+
+def test_a_plain_recording_that_changed_or_vanished_is_left_as_it_is(system: System) -> None:
+    services = services_of(system)
+    root, keys = services.settings.recordings_path, master_keys(services.settings)
+    changed, gone = root / "2026" / "02" / "REchanged.wav", root / "2026" / "02" / "REgone.wav"
+    changed.parent.mkdir(parents=True, exist_ok=True)
+    changed.write_bytes(AUDIO[:-1] + b"!")
+    with services.db.session() as session:
+        rows = [
+            Recording(provider_sid=path.stem, call_sid="CA", status="stored", path=str(path), sha256=sha(AUDIO))
+            for path in (changed, gone)
+        ]
+        session.add_all(rows)
+        session.flush()
+        ids = [row.id for row in rows]
+    done = migrate_plain(db=services.db, keys=keys, root=root)
+    assert (done.missing, done.altered) == ([ids[1]], [ids[0]])
+    assert changed.exists() and not encrypted_path(changed).exists()

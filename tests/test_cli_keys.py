@@ -55,7 +55,7 @@ def test_keys_generate_rotate_migrate_and_status(
     new_id = MasterKeys([base64.b64decode(new)]).current_id
     assert outcome(capsys, "status") == (0, {"key_id": new_id, "plain": 1, "left": {sealed.key_id: 1}})
     assert outcome(capsys, "rotate") == (0, {"rewrapped": 1, "key_id": new_id, "unopened": [], "left": {}})
-    assert outcome(capsys, "migrate") == (0, {"encrypted": 1, "missing": []})
+    assert outcome(capsys, "migrate") == (0, {"encrypted": 1, "missing": [], "altered": []})
     assert outcome(capsys, "status") == (0, {"key_id": new_id, "plain": 0, "left": {}})
     only_new = MasterKeys([base64.b64decode(new)])
     with db.session() as session:
