@@ -82,7 +82,11 @@ def send_code(services: Services, *, contact_id: int, actor: str = ACTOR) -> dic
         contact, chat = _unverified_chat(session, contact_id)
         phone = chat.phone or ""
     if not sender:
-        raise ChatError("SMS codes are not available here; the agent can check who you are.", 503)
+        raise ChatError(
+            "暂时无法发送短信验证码,请让客服为您核实身份。"
+            "SMS codes are not available here; the agent can check who you are.",
+            503,
+        )
     for limit, key in ((PER_CHAT, str(contact_id)), (PER_NUMBER, phone)):
         wait = limit.count(services.redis, key)
         if wait is not None:
@@ -96,7 +100,7 @@ def send_code(services: Services, *, contact_id: int, actor: str = ACTOR) -> dic
     try:
         sid = services.telephony.send_sms(to=phone, from_=sender, body=body)
     except TelephonyError as exc:
-        raise ChatError("The code could not be sent; please try again later.", 502) from exc
+        raise ChatError("验证码发送失败,请稍后再试。The code could not be sent; please try again later.", 502) from exc
     now = utcnow()
     with services.db.session() as session:
         for earlier in session.scalars(
@@ -121,7 +125,7 @@ def send_code(services: Services, *, contact_id: int, actor: str = ACTOR) -> dic
 def check_code(services: Services, *, contact_id: int, code: object) -> dict[str, Any]:
     """The customer typed the code back: right and fresh, the chat is linked to the number's customer."""
     if not isinstance(code, str) or not code.strip():
-        raise ChatError("Type the code we texted you.")
+        raise ChatError("请输入短信中的验证码。Type the code we texted you.")
     with services.db.session() as session:
         _unverified_chat(session, contact_id)
         row = session.scalar(
@@ -131,17 +135,25 @@ def check_code(services: Services, *, contact_id: int, code: object) -> dict[str
             .limit(1)
         )
         if row is None:
-            raise ChatError("No code was sent to this chat; ask for one first.")
+            raise ChatError("尚未发送验证码,请先获取验证码。No code was sent to this chat; ask for one first.")
         if row.attempts >= MAX_TRIES:
-            raise ChatError("Too many wrong codes: ask for a new one.", 429, code="too_many_tries")
+            raise ChatError(
+                "验证码错误次数过多,请重新获取。Too many wrong codes: ask for a new one.", 429, code="too_many_tries"
+            )
         if (as_utc(row.expires_at) or utcnow()) <= utcnow():
-            raise ChatError("The code has expired: ask for a new one.", 410, code="code_expired")
+            raise ChatError(
+                "验证码已过期,请重新获取。The code has expired: ask for a new one.", 410, code="code_expired"
+            )
         right = hmac.compare_digest(row.code_hash, code_hash(services, contact_id=contact_id, code=code.strip()))
         if not right:
             row.attempts += 1
             _audit(session, contact_id, ACTOR, "identity_refused", method="sms_code", attempt=row.attempts)
             left = MAX_TRIES - row.attempts
-            wrong = ChatError(f"That code is wrong: {left} tries left.", code="wrong_code", tries_left=left)
+            wrong = ChatError(
+                f"验证码不正确,还可尝试 {left} 次。That code is wrong: {left} tries left.",
+                code="wrong_code",
+                tries_left=left,
+            )
         else:
             row.used_at = utcnow()
             _link(session, contact_id=contact_id, actor=ACTOR, method="sms_code")
@@ -183,9 +195,9 @@ def _unverified_chat(session: Session, contact_id: int) -> tuple[Contact, ChatSe
     if contact.status not in (ContactStatus.QUEUED, ContactStatus.CONNECTED):
         raise ChatError("This chat has ended.", 409)
     if contact.identity_verified:
-        raise ChatError("This chat's number is verified already.", 409, code="verified_already")
+        raise ChatError("您的手机号已验证。This chat's number is verified already.", 409, code="verified_already")
     if not chat.phone:
-        raise ChatError("No phone number was given for this chat.")
+        raise ChatError("您没有填写手机号。No phone number was given for this chat.")
     return contact, chat
 
 
