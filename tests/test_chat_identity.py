@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -179,11 +180,18 @@ def test_codes_expire_allow_five_tries_and_sends_are_limited_per_chat_and_per_nu
     second = ChatCustomer(system, phone=number, topic="repair")
     assert [send_code(system, second).status_code for _ in range(3)] == [202, 202, 429]  # 5 an hour per number
     assert len(sent_sms(system, e164)) == 5
+    racing = ChatCustomer(system, phone="13700137002", topic="repair")  # guesses sent side by side
+    assert send_code(system, racing).status_code == 202
+    sent = re.findall(r"\b\d{6}\b", sent_sms(system, "+8613700137002")[0]["body"])[0]
+    guess = str((int(sent) + 1) % 10**6).zfill(6)
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(lambda _: check_code(system, racing, guess).status_code, range(8)))
+    assert statuses == [400] * 5 + [429] * 3
     no_phone = ChatCustomer(system, phone="", topic="repair")
     assert send_code(system, no_phone).status_code == 400
     assert check_code(system, no_phone, "123456").status_code == 400
     assert httpx.post(system.base_url + "/api/chat/verification", json={"token": "nope"}).status_code == 401
-    for customer in (first, second, no_phone):
+    for customer in (first, second, racing, no_phone):
         customer.open()
         customer.send(type="leave")
         customer.next("ended")

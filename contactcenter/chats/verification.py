@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from contactcenter import ratelimit
@@ -136,17 +136,23 @@ def check_code(services: Services, *, contact_id: int, code: object) -> dict[str
         )
         if row is None:
             raise ChatError("尚未发送验证码,请先获取验证码。No code was sent to this chat; ask for one first.")
-        if row.attempts >= MAX_TRIES:
-            raise ChatError(
-                "验证码错误次数过多,请重新获取。Too many wrong codes: ask for a new one.", 429, code="too_many_tries"
-            )
         if (as_utc(row.expires_at) or utcnow()) <= utcnow():
             raise ChatError(
                 "验证码已过期,请重新获取。The code has expired: ask for a new one.", 410, code="code_expired"
             )
+        # Every check spends a try, in one statement: guesses sent side by side cannot all read the same count.
+        spent = session.execute(
+            update(IdentityCode)
+            .where(IdentityCode.id == row.id, IdentityCode.attempts < MAX_TRIES, IdentityCode.used_at.is_(None))
+            .values(attempts=IdentityCode.attempts + 1)
+        )
+        if getattr(spent, "rowcount", 0) != 1:
+            raise ChatError(
+                "验证码错误次数过多,请重新获取。Too many wrong codes: ask for a new one.", 429, code="too_many_tries"
+            )
+        session.refresh(row)
         right = hmac.compare_digest(row.code_hash, code_hash(services, contact_id=contact_id, code=code.strip()))
         if not right:
-            row.attempts += 1
             _audit(session, contact_id, ACTOR, "identity_refused", method="sms_code", attempt=row.attempts)
             left = MAX_TRIES - row.attempts
             wrong = ChatError(
