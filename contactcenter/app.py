@@ -39,6 +39,7 @@ from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
 from contactcenter.voicemails import routes as voicemail_routes
+from contactcenter.web_guard import WebGuard
 from ivr import routes as ivr_routes
 from ivr.fast_opening import FastOpening
 from ivr.waiting import leave_queue
@@ -167,6 +168,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
     ]
     middleware = [
+        Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret(),

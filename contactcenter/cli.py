@@ -22,6 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from contactcenter.db import Database
+    from contactcenter.web_guard import proxy_options
     from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
 
     settings = load_settings()
@@ -47,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         **UVICORN_WEBSOCKETS,  # uvicorn's websockets-sansio, plus frames prepared once for many sockets
         log_level=args.log_level,
-        proxy_headers=True,
+        **proxy_options(settings),  # X-Forwarded-For believed from TRUSTED_PROXIES only
     )
     return 0
 
