@@ -92,6 +92,7 @@ def _run(options: RunOptions, signals: StopSignals) -> int:
             sid, token = sandbox_credentials(var)
             os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"] = sid, token
             os.environ["TWILIO_API_BASE"] = f"http://127.0.0.1:{options.sandbox_port}"
+            os.environ.setdefault("SMS_FROM", DEFAULT_HOTLINE)  # chat codes are texted from the sandbox's hotline
         settings = load_settings()
         db = Database(settings.sqlalchemy_url)
         db.upgrade()
@@ -154,6 +155,7 @@ def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_
         lines += [
             f"  Twilio sandbox:  {sandbox}/sandbox/calls  (hotline {DEFAULT_HOTLINE})",
             f"  Softphone:       {sandbox}/sandbox/phone  (dial the hotline from the browser)",
+            f"  Text messages:   {sandbox}/sandbox/sms  (e.g. the web chat's verification codes)",
             f"  Place a call:    contactcenter sandbox call --digits 1,1 --talk 5 --sandbox-url {sandbox}",
         ]
     if passwords:

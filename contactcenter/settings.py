@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     wait_announce_seconds: int = Field(default=45, alias="WAIT_ANNOUNCE_SECONDS", ge=10, le=600)
     callback_offer_wait_seconds: int = Field(default=180, alias="CALLBACK_OFFER_WAIT_SECONDS", ge=0, le=7200)
     twilio_caller_id: str | None = Field(default=None, alias="TWILIO_CALLER_ID")
+    # The number one-time codes are texted from (Twilio's Messages API): SMS_FROM, else TWILIO_CALLER_ID.
+    sms_from: str | None = Field(default=None, alias="SMS_FROM")
     twilio_api_key: str | None = Field(default=None, alias="TWILIO_API_KEY")
     twilio_api_secret: str | None = Field(default=None, alias="TWILIO_API_SECRET")
     twilio_twiml_app_sid: str | None = Field(default=None, alias="TWILIO_TWIML_APP_SID")
@@ -123,6 +125,7 @@ class Settings(BaseSettings):
         "ivr_flows",
         "calendars_file",
         "twilio_caller_id",
+        "sms_from",
         "twilio_api_key",
         "twilio_api_secret",
         "twilio_twiml_app_sid",
@@ -189,7 +192,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
         return value
 
-    @field_validator("twilio_caller_id")
+    @field_validator("twilio_caller_id", "sms_from")
     @classmethod
     def _caller_id(cls, value: str | None) -> str | None:
         if value and not re.match(r"^\+[1-9]\d{6,14}$", value):
