@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from agents.privacy import sees_numbers
 from agents.service import AgentActionError
+from contactcenter.chats import verification
+from contactcenter.chats.models import ChatSession
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
@@ -76,8 +78,19 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             "open_tickets": [
                 {**t, "subject": _masked_in(t["subject"], numbers, phone)} for t in _open_tickets(session, customer)
             ],
+            "identity": _identity(session, contact, show_number=sees_numbers(viewer.role)),
             "phone_masked": not sees_numbers(viewer.role),
         }
+
+
+def _identity(session: Session, contact: Contact, *, show_number: bool) -> dict[str, Any]:
+    """Whether the customer proved who they are, and how; for a chat, the number they gave (a claim until
+    then: the pop shows no customer, history or open tickets of it, chats/verification.py)."""
+    method = verification.verified_by(session, contact_id=contact.id) if contact.identity_verified else None
+    chat = session.scalar(select(ChatSession).where(ChatSession.contact_id == contact.id))
+    if chat is None:
+        return {"verified": contact.identity_verified, "method": method, "claimed_phone": None}
+    return verification.identity_view(contact=contact, chat=chat, show_number=show_number, method=method)
 
 
 def _transfer_of(services: Services, contact_id: int) -> dict[str, Any] | None:

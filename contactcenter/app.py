@@ -25,6 +25,7 @@ from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
 from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
+from contactcenter.audit import routes as audit_routes
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -42,6 +43,7 @@ from contactcenter.users.session_middleware import ServerSessions
 from contactcenter.users.session_watch import SessionWatch
 from contactcenter.users.sessions import Lifetimes, SessionStore
 from contactcenter.voicemails import routes as voicemail_routes
+from contactcenter.web_guard import WebGuard
 from ivr import routes as ivr_routes
 from ivr.fast_opening import FastOpening
 from ivr.waiting import leave_queue
@@ -169,6 +171,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *agent_routes.routes,
         *agent_ws.routes,
         *ticket_routes.routes,
+        *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
         *chat_routes.routes,
@@ -180,7 +183,10 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
     ]
     https = settings.public_base_url.startswith("https://")
-    middleware = [Middleware(ServerSessions, https_only=https, max_age=settings.session_lifetime_hours * 3600)]
+    middleware = [
+        Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else
+        Middleware(ServerSessions, https_only=https, max_age=settings.session_lifetime_hours * 3600),
+    ]
     return ContactCenterApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS
     )

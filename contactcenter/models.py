@@ -1,9 +1,9 @@
 """Every table, imported in one place so metadata and migrations see the whole schema."""
 
 from agents.models import WrapUpDraft
-from contactcenter.audit.models import AuditEvent
+from contactcenter.audit.models import AccessEntry, AuditEvent
 from contactcenter.callbacks.models import Callback
-from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession
+from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, IdentityCode
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, Order
 from contactcenter.outbox.models import OutboxJob
@@ -14,6 +14,7 @@ from queues.models import Queue
 from recordings.models import Recording
 
 __all__ = [
+    "AccessEntry",
     "AuditEvent",
     "Callback",
     "CannedReply",
@@ -21,6 +22,7 @@ __all__ = [
     "ChatSession",
     "Contact",
     "Customer",
+    "IdentityCode",
     "Order",
     "OutboxJob",
     "Queue",

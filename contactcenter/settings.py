@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import ipaddress
+import os
 import re
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,11 +18,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contactcenter.private_files import private_dir, write_private
+
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 REAL_TWILIO_API = "https://api.twilio.com"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# Settings whose bad value is not repeated in the error message (it may be most of a real key).
+HIDDEN_INPUTS = ("RECORDINGS_MASTER_KEY", "RECORDINGS_OLD_MASTER_KEYS")
 # A comma-separated list in the environment ("break,meal,training").
 Codes = Annotated[tuple[str, ...], NoDecode]
+ORIGIN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
 
 
 class SettingsError(Exception):
@@ -37,11 +48,19 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
+    # Wraps each recording's own data key (recordings/crypto.py): 32 bytes in base64. The old ones are kept
+    # readable while `contactcenter keys rotate` re-wraps what they wrapped (docs/encryption-at-rest.md).
+    recordings_master_key: str | None = Field(default=None, alias="RECORDINGS_MASTER_KEY")
+    recordings_old_master_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), alias="RECORDINGS_OLD_MASTER_KEYS"
+    )
     ivr_flows: Path | None = Field(default=None, alias="IVR_FLOWS")
     calendars_file: Path | None = Field(default=None, alias="CALENDARS")
     wait_announce_seconds: int = Field(default=45, alias="WAIT_ANNOUNCE_SECONDS", ge=10, le=600)
     callback_offer_wait_seconds: int = Field(default=180, alias="CALLBACK_OFFER_WAIT_SECONDS", ge=0, le=7200)
     twilio_caller_id: str | None = Field(default=None, alias="TWILIO_CALLER_ID")
+    # The number one-time codes are texted from (Twilio's Messages API): SMS_FROM, else TWILIO_CALLER_ID.
+    sms_from: str | None = Field(default=None, alias="SMS_FROM")
     twilio_api_key: str | None = Field(default=None, alias="TWILIO_API_KEY")
     twilio_api_secret: str | None = Field(default=None, alias="TWILIO_API_SECRET")
     twilio_twiml_app_sid: str | None = Field(default=None, alias="TWILIO_TWIML_APP_SID")
@@ -79,6 +98,17 @@ class Settings(BaseSettings):
     chat_form_window_seconds: int = Field(default=600, alias="CHAT_FORM_WINDOW_SECONDS", ge=1, le=86_400)
     login_failure_limit: int = Field(default=10, alias="LOGIN_FAILURE_LIMIT", ge=1, le=1000)
     login_failure_window_seconds: int = Field(default=900, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1, le=86_400)
+    # Across addresses (one name guessed from many: a botnet) and across names (one address trying a
+    # common password on every name: spraying), both in LOGIN_FAILURE_WINDOW_SECONDS.
+    login_user_failure_limit: int = Field(default=30, alias="LOGIN_USER_FAILURE_LIMIT", ge=1, le=100_000)
+    login_address_failure_limit: int = Field(default=30, alias="LOGIN_ADDRESS_FAILURE_LIMIT", ge=1, le=100_000)
+    # Messages one customer's chat socket may send per window (contactcenter/chats/socket.py).
+    chat_message_limit: int = Field(default=20, alias="CHAT_MESSAGE_LIMIT", ge=1, le=10_000)
+    chat_message_window_seconds: int = Field(default=10, alias="CHAT_MESSAGE_WINDOW_SECONDS", ge=1, le=3600)
+    # Origins and proxies (contactcenter/web_guard.py, docs/security.md): the company sites that may embed
+    # the web chat; the addresses whose X-Forwarded-For / -Proto are believed (none by default).
+    chat_allowed_origins: Codes = Field(default=(), alias="CHAT_ALLOWED_ORIGINS")
+    trusted_proxies: Codes = Field(default=(), alias="TRUSTED_PROXIES")
     # Server-side sessions (contactcenter/users/sessions.py): idle timeout, absolute lifetime, and how
     # often open websockets check that their session still lives.
     session_idle_minutes: int = Field(default=30, alias="SESSION_IDLE_MINUTES", ge=1, le=24 * 60)
@@ -105,10 +135,12 @@ class Settings(BaseSettings):
         "ivr_flows",
         "calendars_file",
         "twilio_caller_id",
+        "sms_from",
         "twilio_api_key",
         "twilio_api_secret",
         "twilio_twiml_app_sid",
         "demo_password",
+        "recordings_master_key",
         mode="before",
     )
     @classmethod
@@ -129,6 +161,38 @@ class Settings(BaseSettings):
                 raise ValueError(f"codes are lowercase letters, digits and _ (not {', '.join(bad)})")
         return value
 
+    @field_validator("recordings_master_key", "recordings_old_master_keys")
+    @classmethod
+    def _master_keys(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        for key in (value,) if isinstance(value, str) else value or ():
+            master_key_bytes(key)
+        return value
+
+    @field_validator("chat_allowed_origins", "trusted_proxies", "recordings_old_master_keys", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("chat_allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [origin for origin in value if not ORIGIN.match(origin)]
+        if bad:
+            raise ValueError(f"origins are scheme://host[:port], no path (not {', '.join(bad)})")
+        return tuple(origin.lower() for origin in value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"addresses or networks such as 10.0.0.5 or 172.28.0.0/24 (not {proxy})") from None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
@@ -138,7 +202,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
         return value
 
-    @field_validator("twilio_caller_id")
+    @field_validator("twilio_caller_id", "sms_from")
     @classmethod
     def _caller_id(cls, value: str | None) -> str | None:
         if value and not re.match(r"^\+[1-9]\d{6,14}$", value):
@@ -205,16 +269,55 @@ class Settings(BaseSettings):
         """Opening hours and holidays, by calendar name; the bundled ones by default."""
         return self.calendars_file or Path(__file__).resolve().parent.parent / "ivr" / "calendars.yaml"
 
+    @property
+    def public_origin(self) -> str:
+        """The scheme, host and port of PUBLIC_BASE_URL: the origin the app's pages are served from."""
+        scheme, _, rest = self.public_base_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}".lower()
+
+    @property
+    def https(self) -> bool:
+        """The app is reached over HTTPS (PUBLIC_BASE_URL): Secure cookies and HSTS."""
+        return self.public_base_url.startswith("https://")
+
     def session_secret(self) -> str:
         """SECRET_KEY, or one generated once and kept under var/ for development."""
         if self.secret_key:
             return self.secret_key
-        path = self.var_dir / "secret_key"
+        return self._generated("secret_key", lambda: secrets.token_urlsafe(32))
+
+    def recordings_master_keys(self) -> list[bytes]:
+        """The master keys of recordings' data keys, the current one first: RECORDINGS_MASTER_KEY (else
+        one generated once and kept under var/ for development), then RECORDINGS_OLD_MASTER_KEYS."""
+        current = self.recordings_master_key or self._generated("recordings_master_key", new_master_key)
+        return [master_key_bytes(key) for key in (current, *self.recordings_old_master_keys)]
+
+    def _generated(self, name: str, make: Callable[[], str]) -> str:
+        """A value made once and kept owner-only in var/`name`."""
+        path = self.var_dir / name
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            private_dir(self.var_dir)
+            made = write_private(path.with_name(f"{name}.{os.getpid()}.{secrets.token_hex(4)}"), make().encode())
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs counts
+                os.link(made, path)
+            made.unlink()
         return path.read_text().strip()
+
+
+def new_master_key() -> str:
+    """A random 256-bit master key, as RECORDINGS_MASTER_KEY takes it (base64)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def master_key_bytes(key: str) -> bytes:
+    """A master key's 32 bytes; ValueError if it is not 32 bytes in base64."""
+    try:
+        raw = base64.b64decode(key.strip(), altchars=b"-_" if ("-" in key or "_" in key) else None, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 random bytes in base64 (contactcenter keys generate)") from None
+    if len(raw) != 32:
+        raise ValueError(f"must be 32 bytes in base64, not {len(raw)} (contactcenter keys generate)")
+    return raw
 
 
 def redact(value: object) -> object:
@@ -234,5 +337,6 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0]) if error["loc"] else "settings"
             field = Settings.model_fields.get(name)
             env = field.alias if field and field.alias else name.upper()
-            lines.append(f"  {env}: {error['msg']} (got {redact(error.get('input'))!r})")
+            shown = "***" if env in HIDDEN_INPUTS else repr(redact(error.get("input")))
+            lines.append(f"  {env}: {error['msg']} (got {shown})")
         raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None

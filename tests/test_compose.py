@@ -25,13 +25,14 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 APP_IMAGE_SERVICES = ("migrate", "app", "worker")
-SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "POSTGRES_PASSWORD")
+SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "POSTGRES_PASSWORD", "RECORDINGS_MASTER_KEY")
 REQUIRED_FROM_ENVIRONMENT = (*SECRETS, "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL")
 DEPLOYMENT_ENV = {
     "SECRET_KEY": "test-secret-key",
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "test-auth-token",
     "POSTGRES_PASSWORD": "test-postgres-password",
+    "RECORDINGS_MASTER_KEY": "dGVzdC1yZWNvcmRpbmdzLW1hc3Rlci1rZXktMzJieXQ=",
     "PUBLIC_BASE_URL": "https://hotline.example.com",
 }
 
@@ -289,6 +290,15 @@ def test_database_url_points_at_the_postgres_service_with_its_credentials(servic
     assert url.username == postgres_env["POSTGRES_USER"]
     assert url.password == postgres_env["POSTGRES_PASSWORD"] == DEPLOYMENT_ENV["POSTGRES_PASSWORD"]
     assert url.database == postgres_env["POSTGRES_DB"]
+
+
+def test_forwarded_addresses_are_believed_from_the_balancers_gateway_only(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    env = services["app"]["environment"]
+    assert "FORWARDED_ALLOW_IPS" not in env  # uvicorn's own variable: `serve` sets it from TRUSTED_PROXIES
+    gateway = compose["networks"]["default"]["ipam"]["config"][0]["gateway"]
+    assert env["TRUSTED_PROXIES"] == gateway and "*" not in env["TRUSTED_PROXIES"]
 
 
 def test_redis_url_points_at_the_redis_service(services: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """Accounts and shifts: a password an admin reset must be changed; shifts per team or user
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0013"  # after main's 0011-0013 (merged in; the id 0010 was assigned to this branch)
 branch_labels = None
 depends_on = None
 
