@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, alias="SESSION_IDLE_MINUTES", ge=1, le=24 * 60)
     session_lifetime_hours: int = Field(default=12, alias="SESSION_LIFETIME_HOURS", ge=1, le=24 * 7)
     session_check_seconds: float = Field(
-        default=5.0, alias="SESSION_CHECK_SECONDS", ge=0.1, le=300, allow_inf_nan=False
+        default=2.0, alias="SESSION_CHECK_SECONDS", ge=0.1, le=300, allow_inf_nan=False
     )
     # A login outside one's shift (contactcenter/users/shifts.py): "flag" (allowed, shown to the team lead
     # and audited) or "refuse".

@@ -4,6 +4,7 @@ sessions lapse when idle and after their absolute lifetime."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from redis import Redis
 from redis import exceptions as redis_errors
+from redis.asyncio import Redis as AsyncRedis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,7 +25,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from contactcenter.users.session_middleware import ServerSessions
-from contactcenter.users.sessions import SESSION_KEY, USER_KEY, end_user_sessions
+from contactcenter.users.sessions import (
+    GONE_BATCH,
+    SESSION_KEY,
+    USER_KEY,
+    Lifetimes,
+    SessionStore,
+    end_user_sessions,
+)
 from tests.conftest import StartInProcess
 from tests.inprocess import InProcessSystem
 
@@ -175,3 +184,17 @@ def test_a_request_is_answered_503_while_redis_cannot_check_its_session() -> Non
     client.cookies.set("cc_session", "s" * 43)
     answer = client.get("/")
     assert answer.status_code == 503 and answer.json()["code"] == "unavailable"
+
+
+def test_the_open_sockets_sessions_are_checked_in_slices(system: InProcessSystem) -> None:
+    async def check() -> tuple[list[str], list[str], set[str]]:
+        redis = AsyncRedis.from_url(system.redis_url)
+        store = SessionStore(redis, Lifetimes(idle_ms=60_000, absolute_ms=3_600_000))
+        live = [await store.start(user_id=999_999, must_change=False, replacing=None) for _ in range(3)]
+        dead = [f"{n:043d}" for n in range(2 * GONE_BATCH + 100)]
+        gone = await store.gone([*dead[:GONE_BATCH], *live, *dead[GONE_BATCH:]])
+        await redis.aclose()
+        return live, dead, gone
+
+    live, dead, gone = asyncio.run(check())
+    assert gone == set(dead)

@@ -26,6 +26,7 @@ SESSION_KEY = "cc:session:"
 USER_KEY = "cc:user_sessions:"
 SESSION_ID = "cc.session_id"  # scope key: the id of this request's live session, or None
 FRESH = "cc.session_fresh"  # scope key: (user id, must change password) of a session to start on the response
+GONE_BATCH = 500  # sessions checked per script run (`SessionStore.gone`)
 _ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
 # KEYS: the session. ARGV: now (ms), absolute lifetime (ms), idle timeout (ms). Returns {user, must_change}
@@ -129,13 +130,15 @@ class SessionStore:
 
     async def gone(self, session_ids: list[str]) -> set[str]:
         """Of these sessions (with a socket open), those that ended; the others count as seen now."""
-        if not session_ids:
-            return set()
-        lt = self.lifetimes
-        positions = await self._alive(
-            keys=[SESSION_KEY + s for s in session_ids], args=[_now_ms(), lt.absolute_ms, lt.idle_ms]
-        )
-        return {session_ids[int(i) - 1] for i in positions}
+        lt, ended = self.lifetimes, set()
+        # In slices: one script over thousands of keys would hold Redis for milliseconds.
+        for start in range(0, len(session_ids), GONE_BATCH):
+            batch = session_ids[start : start + GONE_BATCH]
+            positions = await self._alive(
+                keys=[SESSION_KEY + s for s in batch], args=[_now_ms(), lt.absolute_ms, lt.idle_ms]
+            )
+            ended |= {batch[int(i) - 1] for i in positions}
+        return ended
 
 
 def end_user_sessions(redis: Redis, *, user_id: int) -> int:
