@@ -1,6 +1,6 @@
 """User administration and session ends in a real browser (Debian's chromium, driven by Playwright), on the
-in-process system: an admin creates a user and a shift on /admin/users in both languages; an agent's
-console whose session ended goes to the login page by itself."""
+in-process system: an admin creates a user and a shift on /admin/users in both languages (the page is saved
+as docs/screenshots/admin-users.png); an agent's console whose session ended goes to the login page by itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from contactcenter.users.sessions import end_user_sessions
-from tests.browser import chromium, log_in, page_log, require_browser, wait_for
+from tests.browser import chromium, log_in, page_log, require_browser, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, StartInProcess
 from tests.inprocess import InProcessSystem
 
@@ -50,6 +50,7 @@ def test_an_admin_creates_a_user_and_a_shift_on_the_page(system: InProcessSystem
         expect(page.locator("#shifts tbody tr")).to_contain_text("fri 09:00-18:00")
         expect(page.locator("#shifts tbody tr")).to_contain_text("2026-10-01 off")
         assert "page error" not in page_log(page)
+        screenshot(page, "admin-users.png", full_page=True)
 
 
 def test_a_console_whose_session_ended_goes_to_the_login_page(system: InProcessSystem) -> None:
