@@ -35,6 +35,7 @@ MONITOR = Policy(
     "user",
     MONITOR_ROLES,
     Scope("contact", by_service="a live call (of the team lead's team): agents/monitoring.py"),
+    forbidden="Listening in to calls is for team leads and QA staff",
     note="a live call of their team (QA: any)",
 )
 

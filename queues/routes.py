@@ -20,6 +20,7 @@ from contactcenter.access.rules import (
     SUPERVISE_CONTACT,
     SUPERVISE_QUEUE,
 )
+from contactcenter.access.scopes import every_queue
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotFound, parsed, path_id
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
@@ -79,8 +80,12 @@ async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
         fields = _fields(body, action)
     except ValueError as exc:  # also a body that is not JSON or not UTF-8
         raise Invalid(f"Bad request: {exc}") from exc
-    target = fields.get("queue")
-    if target is not None and not reach(request).leads_queue(target):
+    target, services = fields.get("queue"), request.app.state.services
+    if (
+        target is not None
+        and not reach(request).leads_queue(target)
+        and target in await run_in_threadpool(every_queue, services)
+    ):
         raise refusal(403, f"Queue {target!r} is not one your team serves: move callers only into your queues.")
     result = await run_in_threadpool(action, request.app.state.services, actor=f"user:{user.id}", **kwargs, **fields)
     return JSONResponse({"ok": True, "state": result})

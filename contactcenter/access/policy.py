@@ -70,6 +70,7 @@ class Policy:
     page: bool = False  # a page: the anonymous are sent to log in, a wrong role gets a page saying so
     page_text: tuple[str, str] = ("您无权打开此页面。", "You may not open this page.")  # (zh, en)
     in_hop: bool = False
+    forbidden: str = ""  # who may, said to a role that may not ("Listening in is for team leads and QA staff")
     note: str = ""  # one line for docs/access-matrix.md
 
     def __post_init__(self) -> None:
@@ -84,17 +85,17 @@ class Policy:
         if user is None:
             raise refusal(401, "Log in first.")
         if not self.allows_role(user.role):
-            raise refusal(403, f"Your role ({user.role}) may not do this.")
+            said = f"{self.forbidden}; your role ({user.role}) may not." if self.forbidden else ""
+            raise refusal(403, said or f"Your role ({user.role}) may not do this.")
         scope = self.scope
         key = params.get(scope.param) if scope and not scope.by_service else None
         if scope is None or key is None:
             return scopes.reach_of(services, user)
         with services.db.reader.connect() as connection:  # rolled back on leaving: it only reads
             reach = scopes.reach_of(services, user, connection)
-            if not scopes.inside(services, connection, reach, scope.kind, key):
-                if scope.kind in scopes.PERSONAL:
-                    raise refusal(404, f"There is no {scope.kind} {key} that you may see.")
-                raise refusal(403, f"That {scope.kind.removesuffix('_seen')} ({key}) is outside your team.")
+            why = scopes.outside(services, connection, reach, scope.kind, key)
+        if why is not None:
+            raise refusal(404 if scope.kind in scopes.PERSONAL else 403, why)
         return reach
 
 

@@ -42,6 +42,7 @@ class Reach:
     led_queues: frozenset[str]
     agents: frozenset[int]
     recorded: bool = False
+    dispatches: bool = False  # a team lead: hands out tickets nobody has yet
 
     def sees_queue(self, name: str) -> bool:
         return self.everything or name in self.queues
@@ -74,7 +75,7 @@ def reach_of(services: Services, user: CurrentUser, connection: Connection | Non
                 agents, queues = _team(own_connection, user.team)
         else:
             agents, queues = _team(connection, user.team)
-        return Reach(user, False, own | queues, queues, agents | {user.id})
+        return Reach(user, False, own | queues, queues, agents | {user.id}, dispatches=True)
     # Agents, and team leads without a team (they lead nobody, and still take contacts of their queues).
     return Reach(user, False, own, frozenset(), frozenset({user.id}))
 
@@ -89,29 +90,55 @@ def _contact_inside(connection: Connection, reach: Reach, condition: object) -> 
     return connection.execute(query.limit(1)).first() is not None
 
 
-def inside(services: Services, connection: Connection, reach: Reach, kind: str, key: str) -> bool:
-    """Whether the object `kind` `key` (an id, or a queue's name) is in the reach, or does not exist."""
+def outside(services: Services, connection: Connection, reach: Reach, kind: str, key: str) -> str | None:
+    """Why the object `kind` `key` (an id, or a queue's name) is out of the reach, or None: it is in, or
+    does not exist (the handler says so)."""
     if reach.everything:
-        return True
-    if kind == "queue":
-        return reach.leads_queue(key)
-    if kind == "queue_seen":
-        return reach.sees_queue(key)
+        return None
+    if kind in ("queue", "queue_seen"):
+        inside = reach.leads_queue(key) if kind == "queue" else reach.sees_queue(key)
+        if inside or not _exists(connection, Queue.name, key):
+            return None
+        return f"Queue {key} is not one your team serves." if kind == "queue" else f"You do not serve queue {key}."
     if kind == "agent":
-        return reach.recorded or int(key) in reach.agents or not _exists(connection, User.id, int(key))
-    ident = int(key)
+        return None if reach.recorded else _outside_team(connection, reach, int(key))
+    return (
+        None if _inside(services, connection, reach, kind, int(key)) else f"There is no {kind} {key} that you may see."
+    )
+
+
+def _outside_team(connection: Connection, reach: Reach, agent_id: int) -> str | None:
+    """Why a team lead may not see or manage this agent (the words of users/teams.py), or None."""
+    agent = connection.execute(select(User.username, User.team).where(User.id == agent_id)).first()
+    if agent is None or agent_id in reach.agents:
+        return None
+    if reach.user.team is None:
+        return "You lead no team, so you may not manage agents; ask an admin to set your team."
+    return (
+        f"Agent {agent.username} is in team {agent.team or '(none)'}, not in yours ({reach.user.team}); "
+        "supervisors manage their own team only."
+    )
+
+
+def _inside(services: Services, connection: Connection, reach: Reach, kind: str, ident: int) -> bool:
+    """Whether the personal record (PERSONAL) is in the reach, or does not exist."""
     if kind == "contact":
         if not _exists(connection, Contact.id, ident) or _contact_inside(connection, reach, Contact.id == ident):
             return True
         # Offered to them now (a transfer from a queue they do not serve): routing knows, SQL not yet.
-        return not reach.recorded and services.routing.contact(key).get("agent") == str(reach.user.id)
+        return not reach.recorded and services.routing.contact(str(ident)).get("agent") == str(reach.user.id)
     if kind == "ticket":
         row = connection.execute(select(Ticket.assignee_id).where(Ticket.id == ident)).first()
         if row is None or (not reach.recorded and row.assignee_id in reach.agents):
             return True
-        if reach.recorded and _exists(connection, Recording.ticket_id, ident):
+        if reach.recorded:
+            return _exists(connection, Recording.ticket_id, ident) or _contact_inside(
+                connection, reach, Contact.ticket_id == ident
+            )
+        if _contact_inside(connection, reach, Contact.ticket_id == ident):
             return True
-        return _contact_inside(connection, reach, Contact.ticket_id == ident)
+        # A ticket of no call or chat and nobody's yet (a message left on the chat page): team leads hand it out.
+        return reach.dispatches and row.assignee_id is None and not _exists(connection, Contact.ticket_id, ident)
     if kind == "recording":
         found = connection.execute(select(Recording.contact_id).where(Recording.id == ident)).first()
         if found is None or reach.recorded:
@@ -131,5 +158,5 @@ def every_queue(services: Services) -> list[str]:
         return list(connection.scalars(select(Queue.name).order_by(Queue.name)))
 
 
-def _exists(connection: Connection, column: object, value: int) -> bool:
+def _exists(connection: Connection, column: object, value: object) -> bool:
     return connection.execute(select(column).where(column == value).limit(1)).first() is not None  # type: ignore[call-overload]
