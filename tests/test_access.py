@@ -33,13 +33,6 @@ def _routes(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Ba
             yield from _routes(list(found.routes), prefix + found.path)
 
 
-def test_every_route_and_websocket_of_the_app_declares_an_access_policy(system: System) -> None:
-    table = list(_routes(system.client.app.routes))  # type: ignore[attr-defined]
-    assert len(table) >= 88
-    missing = [path for path, found in table if getattr(found, "policy", None) is None]
-    assert not missing, f"routes without an access policy: {missing}"
-
-
 def _refused_by_policy(response: httpx.Response) -> bool:
     try:
         body = response.json()
