@@ -118,7 +118,8 @@ async def queue_stats(request: Request) -> Response:
     wanted = request.path_params.get("name")
     if wanted is not None and wanted not in names:
         raise NotFound("No such queue.")
-    chosen = [wanted] if wanted else names
+    scope = reach(request)
+    chosen = [wanted] if wanted else [name for name in names if scope.leads_queue(name)]  # a team lead: their team's
     stats = await run_in_threadpool(lambda: [services.routing.queue_stats(queue=name) for name in chosen])
     return JSONResponse(stats[0] if wanted else stats)
 

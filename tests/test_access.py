@@ -61,6 +61,7 @@ def test_a_team_lead_changes_only_the_queues_their_team_serves(world: World) -> 
     assert refused.status_code == 403 and _refused_by_policy(refused)
     assert who["lead"].patch("/api/queues/general", json={}).status_code == 200
     assert who["other_lead"].patch("/api/queues/vip", json={}).status_code == 200
+    assert [q["queue"] for q in who["other_lead"].get("/api/stats/queues").json()] == ["vip"]
 
 
 def test_a_team_lead_cannot_requeue_or_see_the_routing_of_another_teams_caller(world: World) -> None:

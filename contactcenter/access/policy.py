@@ -80,8 +80,10 @@ class Policy:
     def allows_role(self, role: str) -> bool:
         return self.roles is None or role in self.roles
 
-    def admit(self, services: Services, user: CurrentUser | None, params: dict[str, str]) -> Reach:
-        """The user's reach, or the refusal (401, 403, or 404 for a personal record out of scope)."""
+    def admit(self, services: Services, user: CurrentUser | None, params: dict[str, str]) -> Reach | None:
+        """The user's reach, or the refusal (401, 403, or 404 for a personal record out of scope). None for
+        an `in_hop` policy without an object to check: the agent's own actions need no reach (and a team
+        lead's would cost a query on the caller's path)."""
         if user is None:
             raise refusal(401, "Log in first.")
         if not self.allows_role(user.role):
@@ -90,7 +92,7 @@ class Policy:
         scope = self.scope
         key = params.get(scope.param) if scope and not scope.by_service else None
         if scope is None or key is None:
-            return scopes.reach_of(services, user)
+            return None if self.in_hop else scopes.reach_of(services, user)
         with services.db.reader.connect() as connection:  # rolled back on leaving: it only reads
             reach = scopes.reach_of(services, user, connection)
             why = scopes.outside(services, connection, reach, scope.kind, key)
@@ -189,7 +191,8 @@ class PolicyRoute(Route):
         if policy.kind == "twilio" and not getattr(endpoint, "checks_twilio_signature", False):
             raise TypeError(f"{path}: a twilio policy needs ivr.webhook.webhook's endpoint, which checks signatures")
         self.policy = policy
-        super().__init__(path, guarded(policy, endpoint), **kwargs)
+        # Nothing to check before a public or Twilio endpoint (the latter checks its signature): not wrapped.
+        super().__init__(path, guarded(policy, endpoint) if policy.kind == "user" else endpoint, **kwargs)
 
 
 class PolicyWebSocketRoute(WebSocketRoute):
