@@ -25,6 +25,7 @@ from queues.models import Queue
 from queues.service import create_queue
 from recordings.models import Recording, RecordingStatus
 from tests.conftest import System
+from tests.serving import LoopSharingClient
 
 TEAM2 = "二组 Team 2"
 # persona → username (None: not logged in)
@@ -143,14 +144,14 @@ def build_world(system: System) -> tuple[Side, Side]:
         database.dispose()
 
 
+def anonymous_client(system: System) -> httpx.Client:
+    """A client of the in-process app that nobody logged in with."""
+    return LoopSharingClient(system.client)  # type: ignore[attr-defined, return-value]
+
+
 def clients(system: System) -> dict[str, httpx.Client]:
     """One client per persona, logged in once (the anonymous one is not)."""
-    from tests.serving import LoopSharingClient
-
-    found: dict[str, httpx.Client] = {}
-    for persona, username in PERSONAS.items():
-        if username is None:
-            found[persona] = LoopSharingClient(system.client)  # type: ignore[attr-defined, assignment]
-        else:
-            found[persona] = system.login(username)
-    return found
+    return {
+        persona: system.login(username) if username else anonymous_client(system)
+        for persona, username in PERSONAS.items()
+    }

@@ -13,7 +13,7 @@ from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
 from tests.access_table import SOCKETS, TABLE, cells
-from tests.access_world import PERSONAS, Side, build_world, clients
+from tests.access_world import Side, anonymous_client, build_world, clients
 from tests.conftest import System
 
 World = tuple[Side, Side, dict[str, httpx.Client]]
@@ -163,18 +163,17 @@ def _outcome(response: httpx.Response) -> str:
 def test_every_route_answers_every_persona_as_the_table_says(system: System, world: World) -> None:
     one, two, who = world
     declared = {
-        (method, path)
+        (method, found.path)
         for _, found in _routes(system.client.app.routes)  # type: ignore[attr-defined]
         if isinstance(found, Route)
         for method in (found.methods or set()) - {"HEAD"}
-        for path in [found.path]
     }
     assert declared == {(method, path) for method, path, *_ in TABLE}, "the table must name every route"
     wrong = []
     for method, path, row, kind, body in TABLE:
         for (persona, client), expected in zip(who.items(), cells(row), strict=True):
             if path == "/logout":  # it would log the persona out
-                client = clients_anonymous(system)
+                client = anonymous_client(system)
             for side, want in zip((one, two), expected, strict=True):
                 url, query = _fill(path, kind, side)
                 sent = _body(path, kind, side, body)
@@ -185,12 +184,6 @@ def test_every_route_answers_every_persona_as_the_table_says(system: System, wor
                 if kind is None:
                     break  # no object: one request is the whole cell
     assert not wrong, "\n".join(wrong)
-
-
-def clients_anonymous(system: System) -> httpx.Client:
-    from tests.serving import LoopSharingClient
-
-    return LoopSharingClient(system.client)  # type: ignore[attr-defined, return-value]
 
 
 @pytest.mark.parametrize("path", sorted(SOCKETS))
@@ -219,4 +212,3 @@ def test_a_chat_socket_without_its_token_is_closed_4401(world: World) -> None:
         ws.send_json({"type": "hello", "token": "not-a-token"})
         ws.receive_json()
     assert closed.value.code == 4401
-    assert PERSONAS["anonymous"] is None
