@@ -122,6 +122,7 @@ def build_world(system: System) -> tuple[Side, Side]:
                 ("agent3", Role.AGENT, "vip", TEAM2),
                 ("lead2", Role.SUPERVISOR, "vip", TEAM2),
                 ("admin", Role.ADMIN, None, None),
+                ("lead0", Role.SUPERVISOR, "general", None),  # a team lead without a team leads nobody
             ):
                 # agent1's hash: the same demo password, without hashing it again (~0.1-0.8 s each).
                 session.add(

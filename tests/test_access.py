@@ -64,6 +64,18 @@ def test_a_team_lead_changes_only_the_queues_their_team_serves(world: World) -> 
     assert [q["queue"] for q in who["other_lead"].get("/api/stats/queues").json()] == ["vip"]
 
 
+def test_a_team_lead_without_a_team_manages_no_queue_and_reads_what_an_agent_of_their_queues_does(
+    system: System, world: World
+) -> None:
+    one, two, _ = world
+    lead0 = system.login("lead0")
+    assert lead0.patch("/api/queues/general", json={"wrapup_seconds": 99}).status_code == 403
+    assert lead0.post("/api/announcements", json={"text": "hello"}).status_code == 403
+    assert lead0.post(f"/api/contacts/{one.contact}/requeue", json={"priority": 9}).status_code == 404
+    assert lead0.get(f"/api/tickets/{one.ticket}").status_code == 200  # a ticket of their queue
+    assert lead0.get(f"/api/tickets/{two.ticket}").status_code == 404
+
+
 def test_a_team_lead_cannot_requeue_or_see_the_routing_of_another_teams_caller(world: World) -> None:
     one, _, who = world
     for response in (
