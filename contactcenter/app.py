@@ -16,7 +16,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -26,6 +25,8 @@ from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
 from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
+from contactcenter.access import mount, route
+from contactcenter.access.rules import PUBLIC
 from contactcenter.audit import routes as audit_routes
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
@@ -151,8 +152,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
             services.close()
 
     routes = [
-        Route("/", home),
-        Route("/healthz", healthz),
+        route("/", home, policy=PUBLIC),
+        route("/healthz", healthz, policy=PUBLIC),
         *user_routes.routes,
         *ivr_routes.routes,
         *agent_routes.routes,
@@ -167,7 +168,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *wallboard.routes,  # before queue_routes: /api/stats/queues/history is not a queue's name
         *wallboard_ws.routes,
         *queue_routes.routes,
-        Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
+        mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static", policy=PUBLIC),
     ]
     middleware = [
         Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else

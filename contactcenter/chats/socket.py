@@ -15,9 +15,10 @@ from collections import deque
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from contactcenter.access import websocket_route
+from contactcenter.access.rules import CHAT_CUSTOMER
 from contactcenter.chats import presence, service, views
 from contactcenter.chats.forms import ChatError
 from contactcenter.chats.hub import ChatHub, Feed
@@ -189,4 +190,8 @@ async def customer_socket(ws: WebSocket) -> None:
         await until_first_ends(customer.forward(feed), customer.queue_updates(), customer.receive())
 
 
-routes = [WebSocketRoute("/chat/ws", customer_socket)]
+customer_socket.checks_chat_token = True  # type: ignore[attr-defined]  # what its chat_customer policy asks
+
+
+# The token comes in the hello (a browser cannot set a websocket's headers): checked below, before anything else.
+routes = [websocket_route("/chat/ws", customer_socket, policy=CHAT_CUSTOMER)]

@@ -7,9 +7,10 @@ from html import escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from contactcenter import ratelimit
+from contactcenter.access import route
+from contactcenter.access.rules import LOGGED_IN, PUBLIC
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests
@@ -118,8 +119,8 @@ async def me(request: Request) -> Response:
 
 
 routes = [
-    Route("/login", login_page, methods=["GET"]),
-    Route("/login", login, methods=["POST"]),
-    Route("/logout", logout, methods=["POST", "GET"]),
-    Route("/api/me", me, methods=["GET"]),
+    route("/login", login_page, methods=["GET"], policy=PUBLIC),
+    route("/login", login, methods=["POST"], policy=PUBLIC),
+    route("/logout", logout, methods=["POST", "GET"], policy=PUBLIC),
+    route("/api/me", me, methods=["GET"], policy=LOGGED_IN),
 ]
