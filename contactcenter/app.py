@@ -26,6 +26,7 @@ from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
 from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
+from contactcenter.body_limit import BodyLimit, BodyLimits
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -176,14 +177,19 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
             max_age=12 * 3600,
         ),
     ]
-    return ContactCenterApp(
+    app = ContactCenterApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS
     )
+    app.body_limits = BodyLimits(api_bytes=settings.max_body_bytes, webhook_bytes=settings.max_webhook_body_bytes)
+    return app
 
 
 class ContactCenterApp(Starlette):
     """Starlette, with a new call's first webhook answered ahead of the whole middleware stack
-    (ivr/fast_opening.py: it is the busiest request, and the stack costs more than its work)."""
+    (ivr/fast_opening.py: it is the busiest request, and the stack costs more than its work), and
+    request bodies capped ahead of both (contactcenter/body_limit.py)."""
+
+    body_limits = BodyLimits(api_bytes=1024 * 1024, webhook_bytes=1024 * 1024)  # create_app sets the settings'
 
     def build_middleware_stack(self) -> ASGIApp:
-        return FastOpening(super().build_middleware_stack())
+        return BodyLimit(FastOpening(super().build_middleware_stack()), self.body_limits)
