@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2
 import pytest
@@ -253,3 +254,13 @@ def test_a_lying_content_length_is_refused_before_the_body_is_read(client: TestC
     assert str(API_LIMIT) in refused(response, 413)
     bad = client.post("/api/agent/state", content=b"{}", headers={**JSON, "Content-Length": "many"})
     assert 400 <= bad.status_code < 500
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "9" * 30, "-1", "1.5", ""])
+def test_odd_whole_numbers_in_a_query_are_a_400(client: TestClient, value: str) -> None:
+    refused(client.get("/ivr/hold-music.wav", params={"seconds": value}), 400)
+    assert "hours" in refused(client.get("/api/stats/queues/history", params={"hours": value}), 400)
+    webhook = "/twilio/voice/wait?" + urlencode({"contact": value})  # signed as the app will see it
+    body, headers = signed_form(webhook, CALL)
+    past_any_id = value.isdigit() and len(value) > 10  # a number, of no contact
+    assert "contact" in refused(client.post(webhook, content=body, headers=headers), 404 if past_any_id else 400)
