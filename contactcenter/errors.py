@@ -129,13 +129,20 @@ def path_id(request: Request, name: str) -> int:
 
 
 def json_value(body: bytes) -> Any:
-    """A JSON body as Python values: the one reader of every JSON body (and websocket message), so each is
-    UTF-8 and nested MAX_JSON_DEPTH deep at most; Invalid, saying which, otherwise."""
+    """A JSON body as Python values: the one reader of every JSON body (`parsed` checks the same before
+    pydantic reads it), so each is UTF-8 and nested MAX_JSON_DEPTH deep at most; Invalid, saying which,
+    otherwise."""
     _check_readable(body)
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except ValueError as exc:
         raise Invalid(f"The body is not JSON: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(body):  # rare: checked only when the body spells one
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:  # half a pair ("\ud800" alone): no database or encoder takes it
+            raise Invalid("The body's JSON text is not UTF-8 (half a UTF-16 surrogate pair).") from exc
+    return value
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -154,6 +161,7 @@ def utf8(body: bytes) -> str:
         raise Invalid(f"The body is not UTF-8 ({exc.reason} at byte {exc.start}).") from exc
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS_AS_PARENTHESES = bytes.maketrans(b"[{]}", b"(())")
 _ALL_BUT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")

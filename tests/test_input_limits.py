@@ -264,3 +264,23 @@ def test_odd_whole_numbers_in_a_query_are_a_400(client: TestClient, value: str) 
     body, headers = signed_form(webhook, CALL)
     past_any_id = value.isdigit() and len(value) > 10  # a number, of no contact
     assert "contact" in refused(client.post(webhook, content=body, headers=headers), 404 if past_any_id else 400)
+
+
+LONE_SURROGATE = "\\ud800"  # JSON's escape of half a UTF-16 pair: text no database or encoder takes
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/login", {"username": LONE_SURROGATE, "password": "x"}),
+        ("/api/chat/start", {"name": "A" + LONE_SURROGATE, "phone": "+8613800000009", "topic": "consultation"}),
+        ("/api/contacts/1/requeue", {"priority": 1, "queue": LONE_SURROGATE}),
+        ("/api/canned-replies", {"title": LONE_SURROGATE, "body": "b"}),
+    ],
+    ids=["login", "chat", "requeue", "canned reply"],
+)
+def test_json_text_with_half_a_surrogate_pair_is_a_400(client: TestClient, path: str, body: dict[str, Any]) -> None:
+    raw = "{" + ", ".join(f'"{k}": ' + (f'"{v}"' if isinstance(v, str) else str(v)) for k, v in body.items()) + "}"
+    assert "JSON" in refused(client.post(path, content=raw.encode(), headers=JSON), 400)
+    pair = raw.replace(LONE_SURROGATE, "\\ud83d\\ude00")  # a whole pair (an emoji) is fine text
+    assert client.post(path, content=pair.encode(), headers=JSON).status_code < 500
