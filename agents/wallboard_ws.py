@@ -10,7 +10,6 @@ Watching is not presence: unlike a console, opening or closing a wallboard chang
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
@@ -18,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.supervisor_service import floor_snapshot, scope_of
 from contactcenter.context import Services
-from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.sockets import forward_events, receive_json, until_first_ends
 from contactcenter.users.auth import WALLBOARD_ROLES, CurrentUser, current_user
 from queues.stream import EventHub
 
@@ -39,8 +38,8 @@ async def supervisor_socket(ws: WebSocket) -> None:
         await ws.close(code=4401 if user is None else 4403)
         return
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None

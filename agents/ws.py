@@ -23,7 +23,7 @@ from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
 from agents.monitoring import monitors_view
 from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.context import Services
-from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.sockets import forward_events, receive_json, until_first_ends
 from contactcenter.users.auth import AGENT_ROLES, current_user
 from queues.stream import EventHub, concerns
 
@@ -99,8 +99,8 @@ async def console_socket(ws: WebSocket) -> None:
     hub: EventHub = ws.app.state.hub
     await ws.accept()
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None

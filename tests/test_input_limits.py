@@ -284,3 +284,29 @@ def test_json_text_with_half_a_surrogate_pair_is_a_400(client: TestClient, path:
     assert "JSON" in refused(client.post(path, content=raw.encode(), headers=JSON), 400)
     pair = raw.replace(LONE_SURROGATE, "\\ud83d\\ude00")  # a whole pair (an emoji) is fine text
     assert client.post(path, content=pair.encode(), headers=JSON).status_code < 500
+
+
+@pytest.mark.parametrize("path", ["/chat/ws", "/agents/ws", "/supervisors/ws"])
+@pytest.mark.parametrize(
+    "hello", ["[" * 15_000, '{"type": "hello", "token": "\\ud800"}', "\xff"], ids=["deep", "half a pair", "no JSON"]
+)
+def test_a_websocket_hello_that_is_no_readable_json_closes_4400(client: TestClient, path: str, hello: str) -> None:
+    client.cookies.clear()
+    logged_in = client.post("/login", json={"username": "supervisor", "password": DEMO_PASSWORD})
+    assert logged_in.status_code == 200
+    with client.websocket_connect(path) as ws:
+        ws.send_text(hello)
+        closed = ws.receive()
+    assert closed["type"] == "websocket.close" and closed["code"] == 4400, closed
+
+
+def test_a_chat_hello_after_a_message_id_past_any_is_answered(client: TestClient) -> None:
+    started = client.post(
+        "/api/chat/start", json={"name": "Input Test", "phone": "+8613800000003", "topic": "consultation"}
+    )
+    if started.status_code == 409:
+        pytest.skip("the chat hotline is closed")
+    with client.websocket_connect("/chat/ws") as ws:
+        ws.send_json({"type": "hello", "token": started.json()["token"], "last_message_id": 10**30})
+        history = ws.receive_json()
+    assert history["type"] == "history" and history["messages"] == []
