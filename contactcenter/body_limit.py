@@ -2,8 +2,9 @@
 body is read, or while a body without one (chunked) streams in.
 
 Pure ASGI and outermost (ahead of ivr/fast_opening.py, which answers a call's first webhook before the
-rest of the stack): a request with a Content-Length costs one look at its headers, since the server
-(uvicorn) never delivers more than that length; only a chunked body is counted as it arrives. The JSON
+rest of the stack): a request costs one look at its headers, since the server (uvicorn) never delivers
+more than a Content-Length, and a request with neither that nor Transfer-Encoding has no body; only a
+chunked body is counted as it arrives. The JSON
 API answers {"error", "code": "too_large"}; Twilio's webhooks (`/twilio/…`) get plain text, as every
 other refusal of a webhook (ivr/webhook.py): TwiML clients never get the API's JSON.
 """
@@ -39,18 +40,25 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        webhook = scope["path"].startswith(WEBHOOK_PREFIX)
-        limit = self.limits.webhook_bytes if webhook else self.limits.api_bytes
+        length, chunked = None, False
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit():
-                    await _refusal(400, "Content-Length is not a number of bytes.", webhook)(scope, receive, send)
-                elif int(value) > limit:
-                    await too_large(limit, webhook)(scope, receive, send)
-                else:
-                    await self.app(scope, receive, send)
-                return
-        await self._counted(scope, receive, send, limit, webhook)
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is None and not chunked:  # no body (a GET): nothing to count
+            await self.app(scope, receive, send)
+            return
+        webhook = scope["path"].startswith(WEBHOOK_PREFIX)
+        limit = self.limits.webhook_bytes if webhook else self.limits.api_bytes
+        if chunked or length is None:  # chunked framing wins over a Content-Length sent with it
+            await self._counted(scope, receive, send, limit, webhook)
+        elif not length.isdigit():
+            await _refusal(400, "Content-Length is not a number of bytes.", webhook)(scope, receive, send)
+        elif int(length) > limit:
+            await too_large(limit, webhook)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int, webhook: bool) -> None:
         """A body without Content-Length: counted as it arrives; past the cap, whatever the app was
