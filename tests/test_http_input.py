@@ -40,3 +40,8 @@ def test_a_signed_10_mb_webhook_and_a_10_mb_login_get_413_from_the_served_app(sy
     )
     assert login.status_code == 413 and login.json()["code"] == "too_large"
     assert time.monotonic() - started < 20
+
+
+def test_a_login_of_100000_nested_brackets_gets_a_clear_400(system: System) -> None:
+    response = httpx.post(system.base_url + "/login", content=b"[" * 100_000, headers=JSON)
+    assert response.status_code == 400 and "deep" in response.json()["error"]
