@@ -22,6 +22,7 @@ SOURCES = tuple(
         "agents",
         "contactcenter/chats",
         "contactcenter/tickets",
+        "contactcenter/audit",
         "contactcenter/callbacks",
         "contactcenter/voicemails",
         "queues",
