@@ -17,7 +17,7 @@ from contactcenter.access import route
 from contactcenter.access.rules import AGENT, AGENT_ACTION, AGENT_SELF, PAGE, SCREEN_POP
 from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks.models import CallbackKind
-from contactcenter.errors import Invalid, parsed, path_id
+from contactcenter.errors import json_object, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, require_user
 from queues import service as queues
@@ -30,13 +30,7 @@ async def console_page(request: Request) -> Response:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise Invalid("The body must be JSON.") from exc
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    return body
+    return json_object(await request.body())
 
 
 def _contact_id(request: Request) -> int:

@@ -66,7 +66,7 @@ async def agent(request: Request) -> Response:
 async def queue_history(request: Request) -> Response:
     viewer = await require_user(request, WALLBOARD_ROLES)
     raw = request.query_params.get("hours", "3")
-    if not raw.isdigit() or not 1 <= int(raw) <= history.MAX_HOURS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= history.MAX_HOURS:  # "²" is a digit too
         raise Invalid(f"hours must be a whole number from 1 to {history.MAX_HOURS} (got {raw!r}).")
     services: Services = request.app.state.services
     scope = await run_in_threadpool(supervisor_service.scope_of, services, viewer)

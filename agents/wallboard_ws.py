@@ -10,7 +10,6 @@ Watching is not presence: unlike a console, opening or closing a wallboard chang
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -19,7 +18,7 @@ from agents.supervisor_service import floor_snapshot, scope_of
 from contactcenter.access import websocket_route
 from contactcenter.access.rules import WALLBOARD
 from contactcenter.context import Services
-from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.sockets import forward_events, receive_json, until_first_ends
 from contactcenter.users.auth import WALLBOARD_ROLES, CurrentUser, current_user
 from queues.stream import EventHub
 
@@ -38,8 +37,8 @@ async def supervisor_socket(ws: WebSocket) -> None:
     assert user is not None and user.role in WALLBOARD_ROLES
     await ws.accept()
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None

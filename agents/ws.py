@@ -24,7 +24,7 @@ from agents.privacy import event_text, masked_info, sees_numbers
 from contactcenter.access import websocket_route
 from contactcenter.access.rules import AGENT
 from contactcenter.context import Services
-from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.sockets import forward_events, receive_json, until_first_ends
 from contactcenter.users.auth import AGENT_ROLES, current_user
 from queues.stream import EventHub, concerns
 
@@ -96,8 +96,8 @@ async def console_socket(ws: WebSocket) -> None:
     hub: EventHub = ws.app.state.hub
     await ws.accept()
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None

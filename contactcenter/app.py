@@ -28,6 +28,7 @@ from contactcenter import errors, openapi
 from contactcenter.access import mount, route
 from contactcenter.access.rules import PUBLIC
 from contactcenter.audit import routes as audit_routes
+from contactcenter.body_limit import BodyLimit, BodyLimits
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -181,14 +182,19 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
             max_age=12 * 3600,
         ),
     ]
-    return ContactCenterApp(
+    app = ContactCenterApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS
     )
+    app.body_limits = BodyLimits(api_bytes=settings.max_body_bytes, webhook_bytes=settings.max_webhook_body_bytes)
+    return app
 
 
 class ContactCenterApp(Starlette):
     """Starlette, with a new call's first webhook answered ahead of the whole middleware stack
-    (ivr/fast_opening.py: it is the busiest request, and the stack costs more than its work)."""
+    (ivr/fast_opening.py: it is the busiest request, and the stack costs more than its work), and
+    request bodies capped ahead of both (contactcenter/body_limit.py)."""
+
+    body_limits = BodyLimits(api_bytes=1024 * 1024, webhook_bytes=1024 * 1024)  # create_app sets the settings'
 
     def build_middleware_stack(self) -> ASGIApp:
-        return FastOpening(super().build_middleware_stack())
+        return BodyLimit(FastOpening(super().build_middleware_stack()), self.body_limits)

@@ -305,7 +305,7 @@ def recording(services: Services, request: Request, params: Params) -> str:
 async def hold_music_wav(request: Request) -> Response:
     """Hold music for the wait loop (Twilio fetches <Play> media with a plain GET)."""
     seconds = request.query_params.get("seconds", "45")
-    if not seconds.isdigit() or not 1 <= int(seconds) <= 600:
+    if not (seconds.isascii() and seconds.isdigit()) or not 1 <= int(seconds) <= 600:  # "²" is a digit too
         return PlainTextResponse("seconds must be a whole number from 1 to 600", status_code=400)
     body = await run_in_threadpool(hold_music, int(seconds))
     return Response(body, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})

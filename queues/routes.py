@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from contactcenter.access.rules import (
 )
 from contactcenter.access.scopes import every_queue
 from contactcenter.context import Services
-from contactcenter.errors import Invalid, NotFound, parsed, path_id
+from contactcenter.errors import Invalid, NotFound, json_object, parsed, path_id
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
 from queues.announcements import post_announcement
 from queues.config import QueueSettings, queue_view, update_queue
@@ -73,12 +72,10 @@ async def contact_routing(request: Request) -> Response:
 
 async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
+    body = json_object(await request.body() or b"{}")
     try:
-        body = json.loads(await request.body() or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError("the body must be a JSON object")
         fields = _fields(body, action)
-    except ValueError as exc:  # also a body that is not JSON or not UTF-8
+    except ValueError as exc:
         raise Invalid(f"Bad request: {exc}") from exc
     target, services = fields.get("queue"), request.app.state.services
     if (

@@ -21,7 +21,7 @@ from contactcenter.chats import canned, offline, service, socket, verification, 
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
 from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
-from contactcenter.errors import TooManyRequests, parsed, path_id
+from contactcenter.errors import MAX_ID, TooManyRequests, json_object, parsed, path_id
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -40,13 +40,7 @@ CANNED_PAGE = Policy(
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ChatError("The body must be JSON.") from exc
-    if not isinstance(body, dict):
-        raise ChatError("The body must be a JSON object.")
-    return body
+    return json_object(await request.body())
 
 
 async def chat_page(request: Request) -> Response:
@@ -165,8 +159,9 @@ async def agent_verify(request: Request) -> Response:
 
 def _after(request: Request) -> int:
     raw = request.query_params.get("after", "0")
-    if not raw.isdigit():
-        raise ChatError("after must be a message id (a whole number, 0 for all).")
+    # isdigit() alone takes "²" and other digits int() does not read; past MAX_ID no message id is.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        raise ChatError(f"after must be a message id (a whole number from 0 to {MAX_ID}, 0 for all).")
     return int(raw)
 
 
