@@ -7,37 +7,30 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from agents import call_control, consult, screen_pop, service, voice, wrap_up_drafts
 from agents import wrap_up as wrap_ups
 from agents.forms import draft_form, wrap_up_form
 from agents.schemas import Mute, Transfer, WrapUpExtension
+from contactcenter.access import route
+from contactcenter.access.rules import AGENT, AGENT_ACTION, AGENT_SELF, PAGE, SCREEN_POP
 from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks.models import CallbackKind
-from contactcenter.errors import Invalid, parsed, path_id
+from contactcenter.errors import json_object, parsed, path_id
 from contactcenter.tickets.models import TicketStatus
-from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, current_user, require_user
+from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, require_user
 from queues import service as queues
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 async def console_page(request: Request) -> Response:
-    if await current_user(request) is None:
-        return RedirectResponse("/login?next=/console", status_code=303)
     return FileResponse(STATIC / "console.html")
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise Invalid("The body must be JSON.") from exc
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.")
-    return body
+    return json_object(await request.body())
 
 
 def _contact_id(request: Request) -> int:
@@ -183,23 +176,32 @@ async def my_day(request: Request) -> Response:
 
 
 routes = [
-    Route("/console", console_page, methods=["GET"]),
-    Route("/api/agent/state", set_state, methods=["POST"]),
-    Route("/api/agent/offers/{contact_id:int}/accept", accept, methods=["POST"]),
-    Route("/api/agent/offers/{contact_id:int}/reject", reject, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/wrap-up/draft", save_wrap_up_draft, methods=["PUT"]),
-    Route("/api/agent/contacts/{contact_id:int}/wrap-up/draft", wrap_up_draft, methods=["GET"]),
-    Route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/transfer/complete", complete_transfer, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/transfer/cancel", cancel_transfer, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/hold", hold, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/resume", resume, methods=["POST"]),
-    Route("/api/agent/contacts/{contact_id:int}/mute", mute, methods=["POST"]),
-    Route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"]),
-    Route("/api/agent/stats", my_day, methods=["GET"]),
-    Route("/api/agent/options", console_options, methods=["GET"]),
-    Route("/api/agent/contacts/{contact_id:int}/screen-pop", screen_pop_of, methods=["GET"]),
+    route("/console", console_page, methods=["GET"], policy=PAGE),
+    route("/api/agent/state", set_state, methods=["POST"], policy=AGENT_SELF),
+    route("/api/agent/offers/{contact_id:int}/accept", accept, methods=["POST"], policy=AGENT_ACTION),
+    route("/api/agent/offers/{contact_id:int}/reject", reject, methods=["POST"], policy=AGENT_ACTION),
+    route("/api/agent/contacts/{contact_id:int}/end", end, methods=["POST"], policy=AGENT_ACTION),
+    route("/api/agent/contacts/{contact_id:int}/wrap-up", wrap_up, methods=["POST"], policy=AGENT_ACTION),
+    route(
+        "/api/agent/contacts/{contact_id:int}/wrap-up/draft", save_wrap_up_draft, methods=["PUT"], policy=AGENT_ACTION
+    ),
+    route("/api/agent/contacts/{contact_id:int}/wrap-up/draft", wrap_up_draft, methods=["GET"], policy=AGENT_ACTION),
+    route("/api/agent/contacts/{contact_id:int}/transfer", transfer, methods=["POST"], policy=AGENT_ACTION),
+    route(
+        "/api/agent/contacts/{contact_id:int}/transfer/complete",
+        complete_transfer,
+        methods=["POST"],
+        policy=AGENT_ACTION,
+    ),
+    route(
+        "/api/agent/contacts/{contact_id:int}/transfer/cancel", cancel_transfer, methods=["POST"], policy=AGENT_ACTION
+    ),
+    route("/api/agent/contacts/{contact_id:int}/hold", hold, methods=["POST"], policy=AGENT_ACTION),
+    route("/api/agent/contacts/{contact_id:int}/resume", resume, methods=["POST"], policy=AGENT_ACTION),
+    route("/api/agent/contacts/{contact_id:int}/mute", mute, methods=["POST"], policy=AGENT_ACTION),
+    route("/api/agent/wrap-up/extend", extend_wrap_up, methods=["POST"], policy=AGENT_SELF),
+    route("/api/agent/stats", my_day, methods=["GET"], policy=AGENT),
+    route("/api/agent/options", console_options, methods=["GET"], policy=AGENT),
+    route("/api/agent/contacts/{contact_id:int}/screen-pop", screen_pop_of, methods=["GET"], policy=SCREEN_POP),
     *voice.routes,
 ]

@@ -18,11 +18,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 from twilio.twiml.voice_response import VoiceResponse
 
+from contactcenter.access import Policy, route
+from contactcenter.access.rules import TWILIO
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Unavailable
@@ -36,6 +37,7 @@ from ivr.webhook import Params, require, webhook
 # those who listen in to calls with it (agents/monitoring.py). QA staff are only ever called into a room
 # they asked to listen to: they have no console, no routing state, and routing never offers them a call.
 PHONE_ROLES = AGENT_ROLES | MONITOR_ROLES
+PHONE = Policy("user", PHONE_ROLES, note="agents, and those who listen in to calls")
 # Renew a minute before expiry: long enough for a slow network, short enough not to waste the token.
 RENEW_MARGIN_SECONDS = 60
 REQUIRED = {
@@ -147,6 +149,6 @@ def outgoing_call(services: Services, request: Request, params: Params) -> str:
 
 
 routes = [
-    Route("/api/voice/token", token_endpoint, methods=["GET"]),
-    Route("/twilio/voice/agent-outgoing", webhook(outgoing_call), methods=["POST"]),
+    route("/api/voice/token", token_endpoint, methods=["GET"], policy=PHONE),
+    route("/twilio/voice/agent-outgoing", webhook(outgoing_call), methods=["POST"], policy=TWILIO),
 ]

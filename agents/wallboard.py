@@ -4,36 +4,43 @@ Live changes reach the page over agents/wallboard_ws.py."""
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from agents import monitoring, supervisor_service
 from agents.schemas import Monitor
+from contactcenter.access import Policy, Scope, route
+from contactcenter.access.rules import WALLBOARD, WALLBOARD_AGENT
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, parsed, path_id
-from contactcenter.users.auth import WALLBOARD_ROLES, current_user, require_user
+from contactcenter.users.auth import MONITOR_ROLES, WALLBOARD_ROLES, require_user
 from queues import history
 
 STATIC = Path(__file__).resolve().parent / "static"
-FORBIDDEN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>无权访问 Not allowed</title><link rel="stylesheet" href="/static/agents/wallboard.css"></head>
-<body class="wallboard forbidden"><main><h1>无权访问 Not allowed</h1>
-<p>监控大屏仅限组长、主管、经理、管理员和质检。您的角色:{role}。</p>
-<p>The wallboard is for supervisors, managers, admins and QA staff. Your role: {role}.</p>
-<p><a href="/">返回 Back</a> · <a href="/logout">切换账号 Log in as someone else</a></p></main></body></html>"""
+WALLBOARD_PAGE = Policy(
+    "user",
+    WALLBOARD_ROLES,
+    page=True,
+    page_text=(
+        "监控大屏仅限组长、主管、经理、管理员和质检。",
+        "The wallboard is for supervisors, managers, admins and QA staff.",
+    ),
+    note="team leads, managers, admins, QA (a page)",
+)
+# Listening in: team leads (their team's calls) and QA staff; agents/monitoring.py checks the call.
+MONITOR = Policy(
+    "user",
+    MONITOR_ROLES,
+    Scope("contact", by_service="a live call (of the team lead's team): agents/monitoring.py"),
+    forbidden="Listening in to calls is for team leads and QA staff",
+    note="a live call of their team (QA: any)",
+)
 
 
 async def wallboard_page(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login?next=/wallboard", status_code=303)
-    if user.role not in WALLBOARD_ROLES:
-        return HTMLResponse(FORBIDDEN_PAGE.format(role=escape(user.role)), status_code=403)
     return FileResponse(STATIC / "wallboard.html")
 
 
@@ -59,7 +66,7 @@ async def agent(request: Request) -> Response:
 async def queue_history(request: Request) -> Response:
     viewer = await require_user(request, WALLBOARD_ROLES)
     raw = request.query_params.get("hours", "3")
-    if not raw.isdigit() or not 1 <= int(raw) <= history.MAX_HOURS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= history.MAX_HOURS:  # "²" is a digit too
         raise Invalid(f"hours must be a whole number from 1 to {history.MAX_HOURS} (got {raw!r}).")
     services: Services = request.app.state.services
     scope = await run_in_threadpool(supervisor_service.scope_of, services, viewer)
@@ -86,12 +93,12 @@ async def stop_monitoring(request: Request) -> Response:
 
 
 routes = [
-    Route("/wallboard", wallboard_page, methods=["GET"]),
-    Route("/api/wallboard", floor, methods=["GET"]),
-    Route("/api/wallboard/agents", agents, methods=["GET"]),
-    Route("/api/wallboard/agents/{agent_id:int}", agent, methods=["GET"]),
+    route("/wallboard", wallboard_page, methods=["GET"], policy=WALLBOARD_PAGE),
+    route("/api/wallboard", floor, methods=["GET"], policy=WALLBOARD),
+    route("/api/wallboard/agents", agents, methods=["GET"], policy=WALLBOARD),
+    route("/api/wallboard/agents/{agent_id:int}", agent, methods=["GET"], policy=WALLBOARD_AGENT),
     # Before queues/routes.py's /api/stats/queues/{name}, which would take "history" for a queue's name.
-    Route("/api/stats/queues/history", queue_history, methods=["GET"]),
-    Route("/api/supervision/contacts/{contact_id:int}/monitor", monitor, methods=["POST"]),
-    Route("/api/supervision/contacts/{contact_id:int}/monitor", stop_monitoring, methods=["DELETE"]),
+    route("/api/stats/queues/history", queue_history, methods=["GET"], policy=WALLBOARD),
+    route("/api/supervision/contacts/{contact_id:int}/monitor", monitor, methods=["POST"], policy=MONITOR),
+    route("/api/supervision/contacts/{contact_id:int}/monitor", stop_monitoring, methods=["DELETE"], policy=MONITOR),
 ]

@@ -10,15 +10,15 @@ Watching is not presence: unlike a console, opening or closing a wallboard chang
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.supervisor_service import floor_snapshot, scope_of
+from contactcenter.access import websocket_route
+from contactcenter.access.rules import WALLBOARD
 from contactcenter.context import Services
-from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.sockets import forward_events, receive_json, until_first_ends
 from contactcenter.users.auth import WALLBOARD_ROLES, CurrentUser, current_user
 from queues.stream import EventHub
 
@@ -33,14 +33,12 @@ async def _answer_pings(ws: WebSocket) -> None:
 
 
 async def supervisor_socket(ws: WebSocket) -> None:
-    user = await current_user(ws)
-    await ws.accept()  # accept first so the browser sees why (4401: log in, 4403: wrong role)
-    if user is None or user.role not in WALLBOARD_ROLES:
-        await ws.close(code=4401 if user is None else 4403)
-        return
+    user = await current_user(ws)  # the policy let only a wallboard's viewer in (4401: log in, 4403: wrong role)
+    assert user is not None and user.role in WALLBOARD_ROLES
+    await ws.accept()
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
@@ -66,4 +64,4 @@ async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: Curre
         await until_first_ends(forward_events(ws, sub, after, keep=scope.concerns), _answer_pings(ws), ended)
 
 
-routes = [WebSocketRoute("/supervisors/ws", supervisor_socket)]
+routes = [websocket_route("/supervisors/ws", supervisor_socket, policy=WALLBOARD)]

@@ -15,15 +15,16 @@ from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.conference import LiveCall
 from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
 from agents.monitoring import monitors_view
 from agents.privacy import event_text, masked_info, sees_numbers
+from contactcenter.access import websocket_route
+from contactcenter.access.rules import AGENT
 from contactcenter.context import Services
-from contactcenter.sockets import forward_events, until_first_ends
+from contactcenter.sockets import forward_events, receive_json, until_first_ends
 from contactcenter.users.auth import AGENT_ROLES, current_user
 from queues.stream import EventHub, concerns
 
@@ -89,18 +90,14 @@ async def _receive(ws: WebSocket, heartbeat: Heartbeat) -> None:
 
 
 async def console_socket(ws: WebSocket) -> None:
-    user = await current_user(ws)
-    if user is None or user.role not in AGENT_ROLES:
-        # Accept first so the browser sees why (4401: log in, 4403: wrong role), not a bare HTTP 403.
-        await ws.accept()
-        await ws.close(code=4401 if user is None else 4403)
-        return
+    user = await current_user(ws)  # the policy let only an agent in (4401: log in, 4403: wrong role)
+    assert user is not None and user.role in AGENT_ROLES
     services: Services = ws.app.state.services
     hub: EventHub = ws.app.state.hub
     await ws.accept()
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     last_seq = hello.get("last_seq") if isinstance(hello, dict) else None
@@ -153,4 +150,4 @@ async def _serve(
         await until_first_ends(events, _receive(ws, heartbeat), heartbeat.keep(ws), ended)
 
 
-routes = [WebSocketRoute("/agents/ws", console_socket)]
+routes = [websocket_route("/agents/ws", console_socket, policy=AGENT)]

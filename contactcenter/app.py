@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -25,7 +24,10 @@ from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
 from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
+from contactcenter.access import mount, route
+from contactcenter.access.rules import PUBLIC
 from contactcenter.audit import routes as audit_routes
+from contactcenter.body_limit import BodyLimit, BodyLimits
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -162,8 +164,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
             services.close()
 
     routes = [
-        Route("/", home),
-        Route("/healthz", healthz),
+        route("/", home, policy=PUBLIC),
+        route("/healthz", healthz, policy=PUBLIC),
         *user_routes.routes,
         *admin_routes.routes,
         *shift_routes.routes,
@@ -180,21 +182,26 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *wallboard.routes,  # before queue_routes: /api/stats/queues/history is not a queue's name
         *wallboard_ws.routes,
         *queue_routes.routes,
-        Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
+        mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static", policy=PUBLIC),
     ]
     https = settings.public_base_url.startswith("https://")
     middleware = [
         Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else
         Middleware(ServerSessions, https_only=https, max_age=settings.session_lifetime_hours * 3600),
     ]
-    return ContactCenterApp(
+    app = ContactCenterApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS
     )
+    app.body_limits = BodyLimits(api_bytes=settings.max_body_bytes, webhook_bytes=settings.max_webhook_body_bytes)
+    return app
 
 
 class ContactCenterApp(Starlette):
     """Starlette, with a new call's first webhook answered ahead of the whole middleware stack
-    (ivr/fast_opening.py: it is the busiest request, and the stack costs more than its work)."""
+    (ivr/fast_opening.py: it is the busiest request, and the stack costs more than its work), and
+    request bodies capped ahead of both (contactcenter/body_limit.py)."""
+
+    body_limits = BodyLimits(api_bytes=1024 * 1024, webhook_bytes=1024 * 1024)  # create_app sets the settings'
 
     def build_middleware_stack(self) -> ASGIApp:
-        return FastOpening(super().build_middleware_stack())
+        return BodyLimit(FastOpening(super().build_middleware_stack()), self.body_limits)

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     chat_form_limit: int = Field(default=60, alias="CHAT_FORM_LIMIT", ge=1, le=100_000)
     chat_form_window_seconds: int = Field(default=600, alias="CHAT_FORM_WINDOW_SECONDS", ge=1, le=86_400)
     login_failure_limit: int = Field(default=10, alias="LOGIN_FAILURE_LIMIT", ge=1, le=1000)
+    # Request bodies past these are refused 413 (contactcenter/body_limit.py). The API's largest body is a
+    # wrap-up note or a chat message (a few KB); Twilio's documented ceiling for a webhook's payload is
+    # 1 MB (its error 17564), though a voice webhook's form is a few KB.
+    max_body_bytes: int = Field(default=1024 * 1024, alias="MAX_BODY_BYTES", ge=1024, le=100 * 1024 * 1024)
+    max_webhook_body_bytes: int = Field(
+        default=1024 * 1024, alias="MAX_WEBHOOK_BODY_BYTES", ge=1024, le=100 * 1024 * 1024
+    )
     login_failure_window_seconds: int = Field(default=900, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1, le=86_400)
     # Across addresses (one name guessed from many: a botnet) and across names (one address trying a
     # common password on every name: spraying), both in LOGIN_FAILURE_WINDOW_SECONDS.

@@ -14,10 +14,17 @@ from typing import Any
 from starlette.websockets import WebSocket
 from websockets.frames import Frame, Opcode
 
+from contactcenter.errors import json_value
 from contactcenter.ws_protocol import EXTENSION
 from queues.stream import Event, Subscription, text_of
 
 FrameWriter = Callable[[bytes], bool]
+
+
+async def receive_json(ws: WebSocket) -> Any:
+    """A client's message read as every HTTP JSON body is (contactcenter.errors.json_value): Invalid, a
+    ValueError, when it is no UTF-8 JSON or nests too deep (starlette's own would raise RecursionError)."""
+    return json_value((await ws.receive_text()).encode("utf-8", "surrogatepass"))
 
 
 async def until_first_ends(*loops: Coroutine[Any, Any, object]) -> None:

@@ -10,10 +10,11 @@ from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents import conference, conference_events, monitoring
+from contactcenter.access import route
+from contactcenter.access.rules import PUBLIC, TWILIO
 from contactcenter.callbacks import service as callbacks
 from contactcenter.context import Services
 from contactcenter.customers.service import normalize_phone
@@ -304,33 +305,35 @@ def recording(services: Services, request: Request, params: Params) -> str:
 async def hold_music_wav(request: Request) -> Response:
     """Hold music for the wait loop (Twilio fetches <Play> media with a plain GET)."""
     seconds = request.query_params.get("seconds", "45")
-    if not seconds.isdigit() or not 1 <= int(seconds) <= 600:
+    if not (seconds.isascii() and seconds.isdigit()) or not 1 <= int(seconds) <= 600:  # "²" is a digit too
         return PlainTextResponse("seconds must be a whole number from 1 to 600", status_code=400)
     body = await run_in_threadpool(hold_music, int(seconds))
     return Response(body, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
 
 
 routes = [
-    Route("/twilio/voice", webhook(incoming, quick=opening), methods=["POST"]),
-    Route("/twilio/voice/gather", webhook(gather), methods=["POST"]),
-    Route("/twilio/voice/callback", webhook(callback_step), methods=["POST"]),
-    Route("/twilio/voice/wait", webhook(wait), methods=["POST"]),
-    Route("/twilio/voice/wait-key", webhook(wait_key), methods=["POST"]),
-    Route("/twilio/voice/queue-result", webhook(queue_result, quick=moved_on), methods=["POST"]),
-    Route("/twilio/voice/timed-out", webhook(timed_out), methods=["POST"]),
-    Route("/twilio/voice/voicemail-done", webhook(voicemail_done), methods=["POST"]),
-    Route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"]),
-    Route("/twilio/voice/connect", webhook(connect, quick=connect_ready), methods=["POST"]),
-    Route("/twilio/voice/conference-done", webhook(conference_done), methods=["POST"]),
-    Route("/twilio/voice/conference", webhook(conference_event, status_callback=True), methods=["POST"]),
-    Route("/twilio/voice/agent-leg", webhook(agent_leg, status_callback=True), methods=["POST"]),
-    Route("/twilio/voice/monitor-leg", webhook(monitor_leg, status_callback=True), methods=["POST"]),
-    Route("/twilio/voice/transfer-out", webhook(transfer_out), methods=["POST"]),
-    Route("/twilio/voice/transfer-out-result", webhook(transfer_out_result), methods=["POST"]),
-    Route("/twilio/voice/status", webhook(status, status_callback=True), methods=["POST"]),
-    Route("/twilio/voice/callback/answered", webhook(callback_answered), methods=["POST"]),
-    Route("/twilio/voice/callback/status", webhook(callback_status, status_callback=True), methods=["POST"]),
-    Route("/twilio/recording", webhook(recording, status_callback=True), methods=["POST"]),
-    Route(VOICE_FALLBACK_PATH, webhook(voice_fallback, quick=at_once(voice_fallback)), methods=["POST"]),
-    Route("/ivr/hold-music.wav", hold_music_wav, methods=["GET"]),
+    route("/twilio/voice", webhook(incoming, quick=opening), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/gather", webhook(gather), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/callback", webhook(callback_step), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/wait", webhook(wait), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/wait-key", webhook(wait_key), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/queue-result", webhook(queue_result, quick=moved_on), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/timed-out", webhook(timed_out), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/voicemail-done", webhook(voicemail_done), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/connect", webhook(connect, quick=connect_ready), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/conference-done", webhook(conference_done), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/conference", webhook(conference_event, status_callback=True), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/agent-leg", webhook(agent_leg, status_callback=True), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/monitor-leg", webhook(monitor_leg, status_callback=True), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/transfer-out", webhook(transfer_out), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/transfer-out-result", webhook(transfer_out_result), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/status", webhook(status, status_callback=True), methods=["POST"], policy=TWILIO),
+    route("/twilio/voice/callback/answered", webhook(callback_answered), methods=["POST"], policy=TWILIO),
+    route(
+        "/twilio/voice/callback/status", webhook(callback_status, status_callback=True), methods=["POST"], policy=TWILIO
+    ),
+    route("/twilio/recording", webhook(recording, status_callback=True), methods=["POST"], policy=TWILIO),
+    route(VOICE_FALLBACK_PATH, webhook(voice_fallback, quick=at_once(voice_fallback)), methods=["POST"], policy=TWILIO),
+    route("/ivr/hold-music.wav", hold_music_wav, methods=["GET"], policy=PUBLIC),  # Twilio fetches it unsigned
 ]

@@ -45,8 +45,10 @@ class QueueSettings(BaseModel):
     wrapup_seconds: int | None = Field(default=None, ge=0, le=3600)
     service_level_percent: int | None = Field(default=None, ge=1, le=100)
     service_level_seconds: int | None = Field(default=None, ge=1, le=3600)
-    max_wait_seconds: int | None = Field(default=None, ge=10)
-    max_length: int | None = Field(default=None, ge=1)
+    # Bounded like every other number here: a day, and more callers than any hotline has (unbounded, 10**30
+    # reached the database and Redis as a number neither holds).
+    max_wait_seconds: int | None = Field(default=None, ge=10, le=86400)
+    max_length: int | None = Field(default=None, ge=1, le=100_000)
     calendar: str | None = Field(default=None, max_length=64)
     overflow: list[OverflowStep] | None = Field(default=None, max_length=10)
     aging_seconds_per_priority: int | None = Field(default=None, ge=1, le=86400)

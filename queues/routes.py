@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from contactcenter.access import reach, route
+from contactcenter.access.policy import refusal
+from contactcenter.access.rules import (
+    ANNOUNCE,
+    LOGGED_IN,
+    SUPERVISE,
+    SUPERVISE_AGENT,
+    SUPERVISE_CONTACT,
+    SUPERVISE_QUEUE,
+)
+from contactcenter.access.scopes import every_queue
 from contactcenter.context import Services
-from contactcenter.errors import Invalid, NotFound, parsed, path_id
+from contactcenter.errors import Invalid, NotFound, json_object, parsed, path_id
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
 from queues.announcements import post_announcement
 from queues.config import QueueSettings, queue_view, update_queue
@@ -63,13 +72,18 @@ async def contact_routing(request: Request) -> Response:
 
 async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
+    body = json_object(await request.body() or b"{}")
     try:
-        body = json.loads(await request.body() or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError("the body must be a JSON object")
         fields = _fields(body, action)
-    except ValueError as exc:  # also a body that is not JSON or not UTF-8
+    except ValueError as exc:
         raise Invalid(f"Bad request: {exc}") from exc
+    target, services = fields.get("queue"), request.app.state.services
+    if (
+        target is not None
+        and not reach(request).leads_queue(target)
+        and target in await run_in_threadpool(every_queue, services)
+    ):
+        raise refusal(403, f"Queue {target!r} is not one your team serves: move callers only into your queues.")
     result = await run_in_threadpool(action, request.app.state.services, actor=f"user:{user.id}", **kwargs, **fields)
     return JSONResponse({"ok": True, "state": result})
 
@@ -101,18 +115,19 @@ async def queue_stats(request: Request) -> Response:
     wanted = request.path_params.get("name")
     if wanted is not None and wanted not in names:
         raise NotFound("No such queue.")
-    chosen = [wanted] if wanted else names
+    scope = reach(request)
+    chosen = [wanted] if wanted else [name for name in names if scope.leads_queue(name)]  # a team lead: their team's
     stats = await run_in_threadpool(lambda: [services.routing.queue_stats(queue=name) for name in chosen])
     return JSONResponse(stats[0] if wanted else stats)
 
 
 routes = [
-    Route("/api/queues", list_queues, methods=["GET"]),
-    Route("/api/queues/{name}", change_queue, methods=["PUT", "PATCH"]),
-    Route("/api/stats/queues", queue_stats, methods=["GET"]),
-    Route("/api/stats/queues/{name}", queue_stats, methods=["GET"]),
-    Route("/api/contacts/{contact_id:int}/routing", contact_routing, methods=["GET"]),
-    Route("/api/contacts/{contact_id:int}/requeue", requeue, methods=["POST"]),
-    Route("/api/agents/{agent_id:int}/state", force_state, methods=["POST"]),
-    Route("/api/announcements", post_announcement, methods=["POST"]),
+    route("/api/queues", list_queues, methods=["GET"], policy=LOGGED_IN),
+    route("/api/queues/{name}", change_queue, methods=["PUT", "PATCH"], policy=SUPERVISE_QUEUE),
+    route("/api/stats/queues", queue_stats, methods=["GET"], policy=SUPERVISE),
+    route("/api/stats/queues/{name}", queue_stats, methods=["GET"], policy=SUPERVISE_QUEUE),
+    route("/api/contacts/{contact_id:int}/routing", contact_routing, methods=["GET"], policy=SUPERVISE_CONTACT),
+    route("/api/contacts/{contact_id:int}/requeue", requeue, methods=["POST"], policy=SUPERVISE_CONTACT),
+    route("/api/agents/{agent_id:int}/state", force_state, methods=["POST"], policy=SUPERVISE_AGENT),
+    route("/api/announcements", post_announcement, methods=["POST"], policy=ANNOUNCE),
 ]

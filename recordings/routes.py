@@ -6,19 +6,21 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from contactcenter.access import Policy, reach, route
+from contactcenter.access.rules import RECORDING_PLAY, RECORDINGS
+from contactcenter.access.scopes import Reach
 from contactcenter.audit.access import Action, audited, starts_a_play
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
-from contactcenter.users.auth import QA_ROLES, current_user, require_user
+from contactcenter.users.auth import QA_ROLES
 from contactcenter.users.models import Role, User
 from recordings.crypto import RecordingCryptoError
 from recordings.models import Recording, RecordingStatus
@@ -27,6 +29,16 @@ from recordings.storage import StoredMedia, master_keys, stored_media
 
 AUDIT_LINK = '<a href="/audit">访问日志 Access log</a>'  # managers and admins land here after logging in
 EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
+QA_PAGE = Policy(
+    "user",
+    QA_ROLES,
+    page=True,
+    page_text=(
+        "只有质检、组长和经理可以收听录音。",
+        "Only QA staff, supervisors and managers may listen to recordings.",
+    ),
+    note="QA, team leads, managers, admins (a page)",
+)
 
 
 def _media(services: Services, recording_id: int) -> StoredMedia | None:
@@ -41,7 +53,7 @@ def _media(services: Services, recording_id: int) -> StoredMedia | None:
 async def media(request: Request) -> Response:
     """The audio, with HTTP range requests; `?download=1` as a file to save. A play is logged once, by the
     request that starts it (no Range, or a range from byte 0), not by each range a player then asks for."""
-    user = await require_user(request, QA_ROLES)
+    user = reach(request).user
     recording_id = path_id(request, "recording_id")
     try:
         found = await run_in_threadpool(_media, request.app.state.services, recording_id)
@@ -58,16 +70,19 @@ async def media(request: Request) -> Response:
         raise RecordingUnreadable(f"The recording cannot be opened: {exc}.") from None
 
 
-def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
+def _listing(services: Services, scope: Reach, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest recordings the viewer may reach: all for QA staff, managers and admins; a team lead's
+    team's (their queues' and their agents' contacts)."""
+    query = (
+        select(Recording, Contact, Ticket, User)
+        .outerjoin(Contact, Recording.contact_id == Contact.id)
+        .outerjoin(Ticket, Recording.ticket_id == Ticket.id)
+        .outerjoin(User, Contact.agent_id == User.id)
+    )
+    if not (scope.everything or scope.recorded):
+        query = query.where(or_(Contact.queue.in_(list(scope.queues)), Contact.agent_id.in_(list(scope.agents))))
     with services.db.session() as session:
-        rows = session.execute(
-            select(Recording, Contact, Ticket, User)
-            .outerjoin(Contact, Recording.contact_id == Contact.id)
-            .outerjoin(Ticket, Recording.ticket_id == Ticket.id)
-            .outerjoin(User, Contact.agent_id == User.id)
-            .order_by(Recording.id.desc())
-            .limit(limit)
-        ).all()
+        rows = session.execute(query.order_by(Recording.id.desc()).limit(limit)).all()
         return [
             {
                 "id": r.id,
@@ -86,19 +101,16 @@ def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
 
 
 async def recordings_json(request: Request) -> Response:
-    user = await require_user(request, QA_ROLES)
-    rows = await run_in_threadpool(_listing, request.app.state.services)
-    await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest")
+    scope = reach(request)
+    rows = await run_in_threadpool(_listing, request.app.state.services, scope)
+    await audited(request, scope.user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest")
     return JSONResponse(rows)
 
 
 async def qa_page(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login?next=/qa", status_code=303)
-    if user.role not in QA_ROLES:
-        return HTMLResponse("<p>Only QA staff, supervisors and managers may listen to recordings.</p>", 403)
-    rows = await run_in_threadpool(_listing, request.app.state.services)
+    scope = reach(request)
+    user = scope.user
+    rows = await run_in_threadpool(_listing, request.app.state.services, scope)
     await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest, /qa")
     body = "".join(
         f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
@@ -120,7 +132,7 @@ async def qa_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/recordings/{recording_id:int}/media", media, methods=["GET"]),
-    Route("/api/recordings", recordings_json, methods=["GET"]),
-    Route("/qa", qa_page, methods=["GET"]),
+    route("/recordings/{recording_id:int}/media", media, methods=["GET"], policy=RECORDING_PLAY),
+    route("/api/recordings", recordings_json, methods=["GET"], policy=RECORDINGS),
+    route("/qa", qa_page, methods=["GET"], policy=QA_PAGE),
 ]

@@ -163,7 +163,7 @@ def test_the_voicemail_and_callback_lists_are_logged_as_lists(system: System, sq
     logged = entries_since(sql, start)
     assert what(logged) == [("list", "voicemail", ""), ("list", "callback", "")]
     assert {(e["username"], e["role"]) for e in logged} == {("agent1", "agent")}
-    assert logged[0]["detail"].endswith("of general,repair,complaints")
+    assert logged[0]["detail"].endswith("of complaints,general,repair")
 
 
 def test_a_players_range_requests_log_one_play_and_a_download_is_a_download(

@@ -1,8 +1,9 @@
 """Schemathesis against the served OpenAPI document, in process: for every JSON operation, page, static
-folder and Twilio webhook, a few generated requests (valid and invalid ones) as a supervisor — the role
-that may call every operation — and each answer must be no 5xx, a documented status, a documented
-content type and a body of the documented schema. Webhook requests are signed as Twilio signs them, so
-they reach the handlers (which must answer TwiML, or refuse in plain text).
+folder and Twilio webhook, a few generated requests (valid and invalid ones) as anonymous, as an agent and
+as a supervisor (the role that may call every operation, so the most examples), and each answer must be
+no 5xx, a documented status, a documented content type and a body of the documented schema. Webhook
+requests are signed as Twilio signs them, so they reach the handlers (which must answer TwiML, or refuse
+in plain text).
 
 The app runs once, in a starlette TestClient (its lifespan builds the services). Schemathesis's own ASGI
 transport would start the lifespan a second time on its own event loop, so the generated requests go
@@ -42,14 +43,19 @@ from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 AUTH_TOKEN = "twilio-auth-token-for-schema-tests"
 PUBLIC_URL = "https://hotline.example.com"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES_PER_OPERATION = 10
+# Who asks, and examples per operation (the supervisor reaches every handler; the others mostly their
+# refusals). About 30 s of one core for the whole module.
+ROLES = {"anonymous": (None, 3), "agent": ("agent1", 4), "supervisor": ("supervisor", 8)}
+# Operations that never read the session, asked once, as anonymous, with fewer examples: logging in hashes
+# a password per request, the hold music is generated per request (up to 600 s of it).
+SESSIONLESS = {"POST /login": 4, "GET /ivr/hold-music.wav": 2}
 
 
 @pytest.fixture(scope="module")
 def client(
     demo_database: DemoDatabase, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    """The app on the demo data, logged in as the demo supervisor (agent, supervisor and QA roles' operations)."""
+    """The app on the demo data (`sessions` are its logged-in users' cookies)."""
     workdir: Path = tmp_path_factory.mktemp("api-schema")
     url = demo_database.copy(workdir)
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -69,9 +75,21 @@ def client(
             LOGIN_FAILURE_LIMIT="1000",
         )
         with TestClient(create_app(settings), follow_redirects=False) as client:
-            logged_in = client.post("/login", json={"username": "supervisor", "password": DEMO_PASSWORD})
-            assert logged_in.status_code == 200, logged_in.text
             yield client
+
+
+@pytest.fixture(scope="module")
+def sessions(client: TestClient) -> dict[str, str | None]:
+    """Each role's session cookie (None: anonymous), logged in once."""
+    found: dict[str, str | None] = {}
+    for role, (username, _) in ROLES.items():
+        client.cookies.clear()
+        if username is not None:
+            logged_in = client.post("/login", json={"username": username, "password": DEMO_PASSWORD})
+            assert logged_in.status_code == 200, logged_in.text
+        found[role] = client.cookies.get("cc_session")
+    client.cookies.clear()
+    return found
 
 
 def fuzzed(path: str, operation: dict[str, Any]) -> bool:
@@ -84,11 +102,14 @@ def fuzzed(path: str, operation: dict[str, Any]) -> bool:
 
 # The operations as api.yml has them (collected before any app runs; the test reads the served document).
 OPERATIONS = [
-    f"{method.upper()} {path}"
+    (f"{method.upper()} {path}", operation)
     for path, item in openapi.document()["paths"].items()
     for method, operation in item.items()
     if method in ("get", "post", "put", "patch", "delete") and fuzzed(path, operation)
 ]
+# Twilio's webhooks and static files read no session either.
+ONCE = {label for label, op in OPERATIONS if label in SESSIONLESS or op.get("x-twilio-webhook") or op.get("x-static")}
+ASKED = [(role, label) for label, _ in OPERATIONS for role in ROLES if role == "anonymous" or label not in ONCE]
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +136,9 @@ def api_schema(client: TestClient) -> Any:
     return schemathesis.openapi.from_dict(client.get("/api/openapi.json").json())
 
 
-@pytest.mark.parametrize("label", OPERATIONS)
+@pytest.mark.parametrize(("role", "label"), ASKED)
 def test_every_operation_answers_as_documented(
-    label: str, api_schema: Any, client: TestClient, tally: Counter[str]
+    role: str, label: str, api_schema: Any, client: TestClient, sessions: dict[str, str | None], tally: Counter[str]
 ) -> None:
     method, path = label.split(" ", 1)
     operation = api_schema[path][method]
@@ -127,7 +148,7 @@ def test_every_operation_answers_as_documented(
 
     @given(case=valid_or_not)
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=SESSIONLESS.get(label, ROLES["supervisor"][1]) if label in ONCE else ROLES[role][1],
         deadline=None,
         suppress_health_check=list(HealthCheck),
         derandomize=True,  # the same requests every run: a failure is a finding, never a fluke
@@ -137,6 +158,9 @@ def test_every_operation_answers_as_documented(
         tally["requests"] += 1
         tally[label] += 1
         request = case.as_transport_kwargs(base_url=str(client.base_url))
+        client.cookies.clear()  # the role's session only (an answer may have set another cookie)
+        if (session := sessions[role]) is not None:
+            client.cookies.set("cc_session", session)
         data = request.get("data")
         built = client.build_request(
             request["method"],

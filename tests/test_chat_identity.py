@@ -204,7 +204,7 @@ def test_the_agent_on_the_chat_may_verify_the_customer_and_the_audit_says_who(
     customer = connected_chat(system, agent, name="赵女士", phone="13800138000")
     for other in signed_in_console(system, "agent2"):
         refused = other.post(f"/api/agent/chats/{customer.contact}/verify", {"note": "asked her"})
-        assert refused.status_code == 403
+        assert refused.status_code in (403, 404)  # 404: the policy, when they serve none of its queues
     sent = agent.post(f"/api/agent/chats/{customer.contact}/verification")
     assert sent.status_code == 202 and sent.json()["to"] == "+86 138****8000"
     verified = agent.post(f"/api/agent/chats/{customer.contact}/verify", {"note": "证件后四位和订单号核对一致"})

@@ -12,17 +12,24 @@ from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from contactcenter.access import Policy, reach, route
 from contactcenter.audit import search
 from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
 from contactcenter.errors import Invalid
-from contactcenter.users.auth import current_user, require_user
 from contactcenter.users.models import Role
 
 AUDIT_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+AUDIT = Policy("user", AUDIT_ROLES, note="managers, admins")
+AUDIT_PAGE = Policy(
+    "user",
+    AUDIT_ROLES,
+    page=True,
+    page_text=("只有经理和管理员可以查看访问日志。", "Only managers and admins may see the access log."),
+    note="managers, admins (a page)",
+)
 FILTER_NAMES = ("user", "object_type", "object_id", "action", "from", "to")
 # Every word of the page in both languages, side by side as the other staff pages show them.
 WORDS = {
@@ -45,7 +52,6 @@ WORDS = {
     "address": "来源地址 Address",
     "none": "没有符合条件的记录。 No entries match.",
     "logout": "退出 Log out",
-    "forbidden": "只有经理和管理员可以查看访问日志。 Only managers and admins may see the access log.",
 }
 ACTION_WORDS = {
     "read": "查看 Read",
@@ -74,17 +80,15 @@ def _find(services: Services, params: dict[str, str]) -> tuple[list[dict[str, An
         return search.find(session, filters=filters, before=before, limit=limit, timezone=services.settings.timezone)
 
 
-# policy: manager, admin
 async def list_entries(request: Request) -> Response:
-    await require_user(request, AUDIT_ROLES)
     services: Services = request.app.state.services
     entries, older = await run_in_threadpool(_find, services, dict(request.query_params))
     return JSONResponse({"entries": entries, "next_before": older, "timezone": services.settings.timezone})
 
 
-# policy: manager, admin (the export is itself logged: action export, object access_log)
 async def export_csv(request: Request) -> Response:
-    user = await require_user(request, AUDIT_ROLES)
+    """The matching entries as CSV; the export is itself logged (action export, object access_log)."""
+    user = reach(request).user
     services: Services = request.app.state.services
     filters = search.filters_from(request.query_params, timezone=services.settings.timezone)
     await audited(request, user, action=Action.EXPORT, object_type="access_log", detail=filters.as_text())
@@ -137,13 +141,8 @@ def _row(entry: dict[str, Any]) -> str:
     return "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>"
 
 
-# policy: manager, admin
 async def audit_page(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login?next=/audit", status_code=303)
-    if user.role not in AUDIT_ROLES:
-        return HTMLResponse(f"<p>{WORDS['forbidden']}</p>", 403)
+    user = reach(request).user
     services: Services = request.app.state.services
     params = {name: value for name, value in request.query_params.items() if value}
     try:
@@ -172,7 +171,7 @@ async def audit_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/audit", audit_page, methods=["GET"]),  # policy: manager, admin
-    Route("/api/audit", list_entries, methods=["GET"]),  # policy: manager, admin
-    Route("/api/audit.csv", export_csv, methods=["GET"]),  # policy: manager, admin (itself logged)
+    route("/audit", audit_page, methods=["GET"], policy=AUDIT_PAGE),
+    route("/api/audit", list_entries, methods=["GET"], policy=AUDIT),
+    route("/api/audit.csv", export_csv, methods=["GET"], policy=AUDIT),
 ]

@@ -10,31 +10,37 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from contactcenter import ratelimit
+from contactcenter.access import Policy, mount, route
+from contactcenter.access.rules import AGENT_CHAT, CHAT_CUSTOMER, PUBLIC, SUPERVISE
 from contactcenter.audit.access import Action, audited
 from contactcenter.chats import canned, offline, service, socket, verification, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
 from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
-from contactcenter.errors import TooManyRequests, parsed, path_id
-from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
+from contactcenter.errors import MAX_ID, TooManyRequests, json_object, parsed, path_id
+from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
 CANNED_READERS = AGENT_ROLES | SUPERVISOR_ROLES
+CANNED_READ = Policy("user", CANNED_READERS, note="agents (their queues' replies), team leads, managers, admins")
+CANNED_PAGE = Policy(
+    "user",
+    SUPERVISOR_ROLES,
+    page=True,
+    page_text=(
+        "只有组长、经理和管理员可以维护快捷回复。",
+        "Only supervisors, managers and admins keep the canned replies.",
+    ),
+    note="team leads, managers, admins (a page)",
+)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ChatError("The body must be JSON.") from exc
-    if not isinstance(body, dict):
-        raise ChatError("The body must be a JSON object.")
-    return body
+    return json_object(await request.body())
 
 
 async def chat_page(request: Request) -> Response:
@@ -42,15 +48,7 @@ async def chat_page(request: Request) -> Response:
 
 
 async def canned_page(request: Request) -> Response:
-    """Where supervisors keep the canned replies; agents are told who may."""
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login?next=/canned-replies", status_code=303)
-    if user.role not in SUPERVISOR_ROLES:
-        return PlainTextResponse(
-            "只有组长、经理和管理员可以维护快捷回复。 Only supervisors, managers and admins keep the canned replies.",
-            status_code=403,
-        )
+    """Where supervisors keep the canned replies; agents are told who may (CANNED_PAGE)."""
     return FileResponse(STATIC / "canned.html")
 
 
@@ -131,6 +129,11 @@ async def check_code(request: Request) -> Response:
     )
 
 
+# What their chat_customer policy asks: each finds its chat by the token in the body, or is refused.
+send_code.checks_chat_token = True  # type: ignore[attr-defined]
+check_code.checks_chat_token = True  # type: ignore[attr-defined]
+
+
 async def agent_send_code(request: Request) -> Response:
     """The agent on the chat has the code texted to the number the customer gave (they type it on their page)."""
     agent = await require_user(request, AGENT_ROLES)
@@ -156,8 +159,9 @@ async def agent_verify(request: Request) -> Response:
 
 def _after(request: Request) -> int:
     raw = request.query_params.get("after", "0")
-    if not raw.isdigit():
-        raise ChatError("after must be a message id (a whole number, 0 for all).")
+    # isdigit() alone takes "²" and other digits int() does not read; past MAX_ID no message id is.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        raise ChatError(f"after must be a message id (a whole number from 0 to {MAX_ID}, 0 for all).")
     return int(raw)
 
 
@@ -242,25 +246,22 @@ async def change_canned(request: Request) -> Response:
 
 
 routes = [
-    Route("/chat", chat_page, methods=["GET"]),
-    Route("/canned-replies", canned_page, methods=["GET"]),
-    Route("/api/chat/availability", availability, methods=["GET"]),
-    Route("/api/chat/start", start, methods=["POST"]),
-    Route("/api/chat/leave-message", leave_message, methods=["POST"]),
-    Route("/api/agent/chats/{contact_id:int}/messages", agent_messages, methods=["GET"]),
-    Route("/api/agent/chats/{contact_id:int}/messages", agent_post, methods=["POST"]),
-    Route("/api/agent/chats/{contact_id:int}/typing", agent_typing, methods=["POST"]),
-    # policy: chat customer of this chat (the token /api/chat/start gave its page)
-    Route("/api/chat/verification", send_code, methods=["POST"]),
-    # policy: chat customer of this chat
-    Route("/api/chat/verification/check", check_code, methods=["POST"]),
-    # policy: agent on this contact (the agent the live chat is assigned to)
-    Route("/api/agent/chats/{contact_id:int}/verification", agent_send_code, methods=["POST"]),
-    # policy: agent on this contact (audited: identity_verified, method agent, with the agent's note)
-    Route("/api/agent/chats/{contact_id:int}/verify", agent_verify, methods=["POST"]),
-    Route("/api/canned-replies", list_canned, methods=["GET"]),
-    Route("/api/canned-replies", create_canned, methods=["POST"]),
-    Route("/api/canned-replies/{reply_id:int}", change_canned, methods=["PUT", "DELETE"]),
+    route("/chat", chat_page, methods=["GET"], policy=PUBLIC),
+    route("/canned-replies", canned_page, methods=["GET"], policy=CANNED_PAGE),
+    route("/api/chat/availability", availability, methods=["GET"], policy=PUBLIC),
+    route("/api/chat/start", start, methods=["POST"], policy=PUBLIC),  # rate limited per address
+    route("/api/chat/leave-message", leave_message, methods=["POST"], policy=PUBLIC),
+    route("/api/agent/chats/{contact_id:int}/messages", agent_messages, methods=["GET"], policy=AGENT_CHAT),
+    route("/api/agent/chats/{contact_id:int}/messages", agent_post, methods=["POST"], policy=AGENT_CHAT),
+    route("/api/agent/chats/{contact_id:int}/typing", agent_typing, methods=["POST"], policy=AGENT_CHAT),
+    route("/api/chat/verification", send_code, methods=["POST"], policy=CHAT_CUSTOMER),
+    route("/api/chat/verification/check", check_code, methods=["POST"], policy=CHAT_CUSTOMER),
+    # the agent the live chat is assigned to (verification.check_agent); audited: identity_verified
+    route("/api/agent/chats/{contact_id:int}/verification", agent_send_code, methods=["POST"], policy=AGENT_CHAT),
+    route("/api/agent/chats/{contact_id:int}/verify", agent_verify, methods=["POST"], policy=AGENT_CHAT),
+    route("/api/canned-replies", list_canned, methods=["GET"], policy=CANNED_READ),
+    route("/api/canned-replies", create_canned, methods=["POST"], policy=SUPERVISE),
+    route("/api/canned-replies/{reply_id:int}", change_canned, methods=["PUT", "DELETE"], policy=SUPERVISE),
     *socket.routes,
-    Mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static"),
+    mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static", policy=PUBLIC),
 ]

@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import time
 from collections import deque
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from contactcenter.access import websocket_route
+from contactcenter.access.rules import CHAT_CUSTOMER
 from contactcenter.chats import presence, service, views
 from contactcenter.chats.forms import ChatError
 from contactcenter.chats.hub import ChatHub, Feed
 from contactcenter.chats.models import Sender
 from contactcenter.context import Services
-from contactcenter.sockets import until_first_ends
+from contactcenter.errors import MAX_ID
+from contactcenter.sockets import receive_json, until_first_ends
 
 HELLO_TIMEOUT = 10.0
 QUEUE_POLL_SECONDS = 2.0  # how often a waiting customer's place is looked at (sent when it changes)
@@ -159,8 +160,8 @@ async def customer_socket(ws: WebSocket) -> None:
     await ws.accept()
     services: Services = ws.app.state.services
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT)
-    except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+        hello = await asyncio.wait_for(receive_json(ws), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):  # ValueError: no readable JSON
         await ws.close(code=4400, reason="send hello first")
         return
     if not isinstance(hello, dict) or hello.get("type") != "hello":
@@ -172,7 +173,7 @@ async def customer_socket(ws: WebSocket) -> None:
         await ws.close(code=4401, reason=str(exc))
         return
     after = hello.get("last_message_id")
-    after = after if isinstance(after, int) and not isinstance(after, bool) and after > 0 else 0
+    after = min(after, MAX_ID) if isinstance(after, int) and not isinstance(after, bool) and after > 0 else 0
     hub: ChatHub = ws.app.state.chat_hub
     customer = CustomerSocket(ws, services, contact_id)
     # Listen before reading SQL: a message stored meanwhile then comes by both ways and is sent once.
@@ -189,4 +190,8 @@ async def customer_socket(ws: WebSocket) -> None:
         await until_first_ends(customer.forward(feed), customer.queue_updates(), customer.receive())
 
 
-routes = [WebSocketRoute("/chat/ws", customer_socket)]
+customer_socket.checks_chat_token = True  # type: ignore[attr-defined]  # what its chat_customer policy asks
+
+
+# The token comes in the hello (a browser cannot set a websocket's headers): checked below, before anything else.
+routes = [websocket_route("/chat/ws", customer_socket, policy=CHAT_CUSTOMER)]

@@ -7,14 +7,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from contactcenter.access import reach, route
+from contactcenter.access.rules import TICKET_READ
 from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import ticket_view
-from contactcenter.users.auth import require_user
 
 
 def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
@@ -24,7 +24,7 @@ def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
 
 
 async def get_ticket(request: Request) -> Response:
-    viewer = await require_user(request)
+    viewer = reach(request).user
     view = await run_in_threadpool(_view, request.app.state.services, path_id(request, "ticket_id"))
     if view is None:
         raise NotFound("No such ticket.")
@@ -32,4 +32,4 @@ async def get_ticket(request: Request) -> Response:
     return JSONResponse(view)
 
 
-routes = [Route("/api/tickets/{ticket_id:int}", get_ticket, methods=["GET"])]
+routes = [route("/api/tickets/{ticket_id:int}", get_ticket, methods=["GET"], policy=TICKET_READ)]

@@ -1,5 +1,5 @@
 """User administration for admins (page and JSON API), and each user's own password change (thin: the
-logic is contactcenter/users/admin.py). Each route states its intended access policy next to it."""
+logic is contactcenter/users/admin.py). Each route declares its access policy (contactcenter/access)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from contactcenter.access import Policy, mount, route
+from contactcenter.access.rules import LOGGED_IN, PAGE, PUBLIC
 from contactcenter.context import Services
 from contactcenter.errors import APIError, parsed, path_id
 from contactcenter.users import admin
-from contactcenter.users.auth import CurrentUser, current_user, require_user
+from contactcenter.users.auth import CurrentUser, require_user
 from contactcenter.users.models import Role
 from contactcenter.users.routes import HOME
 from contactcenter.users.schemas import NewUser, PasswordChange, PasswordReset, UserChanges
@@ -25,6 +26,14 @@ from contactcenter.users.sessions import begin
 
 STATIC = Path(__file__).resolve().parent / "static"
 ADMIN_ROLES = frozenset({Role.ADMIN})
+ADMIN = Policy("user", ADMIN_ROLES, note="admins")
+ADMIN_PAGE = Policy(
+    "user",
+    ADMIN_ROLES,
+    page=True,
+    page_text=("用户管理仅限管理员。", "User administration is for admins only."),
+    note="admins (a page)",
+)
 PASSWORD_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>修改密码 Change password — Contact Center</title><meta name="viewport" content="width=device-width">
 <link rel="stylesheet" href="/static/agents/console.css"></head>
@@ -40,22 +49,13 @@ At least 12 characters, not containing your user name, not a common password.</p
 MUST_CHANGE = (
     '<p class="error">管理员已重置您的密码,请先设置新密码。An admin reset your password: set a new one first.</p>'
 )
-FORBIDDEN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权访问 Not allowed</title>
-<link rel="stylesheet" href="/static/agents/console.css"></head><body class="login"><main class="card">
-<h1>无权访问 Not allowed</h1><p>用户管理仅限管理员。User administration is for admins only.</p>
-<p><a href="/">返回 Back</a> · <a href="/logout">切换账号 Log in as someone else</a></p></main></body></html>"""
 
 
 def _actor(user: CurrentUser) -> str:
     return f"user:{user.id}"
 
 
-async def users_page(request: Request) -> Response:  # policy: admin (a page: others are sent to log in)
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login?next=/admin/users", status_code=303)
-    if user.role not in ADMIN_ROLES:
-        return HTMLResponse(FORBIDDEN_PAGE, status_code=403)
+async def users_page(request: Request) -> Response:
     return FileResponse(STATIC / "admin-users.html")
 
 
@@ -64,7 +64,7 @@ def _listed(services: Services) -> list[dict[str, Any]]:
         return [admin.user_view(user) for user in admin.list_users(session)]
 
 
-async def list_users(request: Request) -> Response:  # policy: admin
+async def list_users(request: Request) -> Response:
     await require_user(request, ADMIN_ROLES)
     return JSONResponse(await run_in_threadpool(_listed, request.app.state.services))
 
@@ -76,7 +76,7 @@ def _created(services: Services, sent: NewUser, actor: str) -> dict[str, Any]:
         return admin.user_view(user)
 
 
-async def add_user(request: Request) -> Response:  # policy: admin
+async def add_user(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     sent = parsed(NewUser, await request.body())
     created = await run_in_threadpool(_created, request.app.state.services, sent, _actor(user))
@@ -90,7 +90,7 @@ def _updated(services: Services, user_id: int, changes: UserChanges, actor: str)
         )
 
 
-async def edit_user(request: Request) -> Response:  # policy: admin
+async def edit_user(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     user_id = path_id(request, "user_id")
     changes = parsed(UserChanges, await request.body())
@@ -105,7 +105,7 @@ def _reset(services: Services, user_id: int, password: str | None, actor: str) -
         return admin.reset_password(session, services.redis, user_id=user_id, password=password, actor=actor)
 
 
-async def reset_password(request: Request) -> Response:  # policy: admin
+async def reset_password(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     user_id = path_id(request, "user_id")
     sent = parsed(PasswordReset, await request.body() or b"{}")
@@ -121,15 +121,12 @@ def _changed(services: Services, user_id: int, sent: PasswordChange) -> str:
         return user.role
 
 
-async def password_page(request: Request) -> Response:  # policy: logged in (any role; reachable when must change)
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login?next=/password", status_code=303)
+async def password_page(request: Request) -> Response:
     note = MUST_CHANGE if request.session.get("must_change_password") else ""
     return HTMLResponse(PASSWORD_PAGE.format(note=note, error=""))
 
 
-async def change_password(request: Request) -> Response:  # policy: logged in (their own password only)
+async def change_password(request: Request) -> Response:
     """JSON: {"current_password", "new_password"}; a form post (the page) is redirected home."""
     user = await require_user(request)
     is_json = request.headers.get("content-type", "").startswith("application/json")
@@ -154,13 +151,14 @@ async def change_password(request: Request) -> Response:  # policy: logged in (t
 
 
 routes = [
-    Route("/admin/users", users_page, methods=["GET"]),  # policy: admin
-    Route("/api/admin/users", list_users, methods=["GET"]),  # policy: admin
-    Route("/api/admin/users", add_user, methods=["POST"]),  # policy: admin
-    Route("/api/admin/users/{user_id:int}", edit_user, methods=["PATCH"]),  # policy: admin
-    Route("/api/admin/users/{user_id:int}/password-reset", reset_password, methods=["POST"]),  # policy: admin
-    Route("/password", password_page, methods=["GET"]),  # policy: logged in
-    Route("/password", change_password, methods=["POST"]),  # policy: logged in (own password)
-    Route("/api/me/password", change_password, methods=["POST"]),  # policy: logged in (own password)
-    Mount("/static/users", StaticFiles(directory=STATIC), name="user-static"),  # policy: public (static files)
+    route("/admin/users", users_page, methods=["GET"], policy=ADMIN_PAGE),
+    route("/api/admin/users", list_users, methods=["GET"], policy=ADMIN),
+    route("/api/admin/users", add_user, methods=["POST"], policy=ADMIN),
+    route("/api/admin/users/{user_id:int}", edit_user, methods=["PATCH"], policy=ADMIN),
+    route("/api/admin/users/{user_id:int}/password-reset", reset_password, methods=["POST"], policy=ADMIN),
+    # Reachable while an admin's reset must be followed by a new password (session_middleware.MAY_PASS).
+    route("/password", password_page, methods=["GET"], policy=PAGE),
+    route("/password", change_password, methods=["POST"], policy=LOGGED_IN),  # their own password only
+    route("/api/me/password", change_password, methods=["POST"], policy=LOGGED_IN),  # their own password only
+    mount("/static/users", StaticFiles(directory=STATIC), name="user-static", policy=PUBLIC),
 ]

@@ -16,6 +16,9 @@ from contactcenter.users.models import Role, User
 from queues.models import Queue, queue_members
 
 T = TypeVar("T")
+USER = "cc.user"  # the scope key under which the route's policy (contactcenter/access) keeps the loaded user
+# The scope key of a policy checked in as_user's hop: a callable(services, user) that raises its refusal.
+PENDING_CHECK = "cc.pending_check"
 
 QA_ROLES = frozenset({Role.QA, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
 AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
@@ -78,8 +81,25 @@ def _load(services: Services, user_id: int) -> CurrentUser | None:
     )
 
 
+def load_user(services: Services, user_id: object) -> CurrentUser | None:
+    """The active user of this id (a session's `user_id`), or None."""
+    return _load(services, user_id) if isinstance(user_id, int) else None
+
+
+def remember(conn: HTTPConnection, user: CurrentUser | None) -> None:
+    """Keep the user the route's policy loaded, so that the endpoint reads no database for it again."""
+    conn.scope[USER] = user
+
+
+def remembered(conn: HTTPConnection) -> CurrentUser | None:
+    user = conn.scope.get(USER)
+    return user if isinstance(user, CurrentUser) else None
+
+
 async def current_user(conn: HTTPConnection) -> CurrentUser | None:
-    """The logged-in user of this request or websocket, if any."""
+    """The logged-in user of this request or websocket, if any (the one the policy loaded, if it did)."""
+    if USER in conn.scope:
+        return remembered(conn)
     user_id = conn.session.get("user_id")
     if not isinstance(user_id, int):
         return None
@@ -104,8 +124,12 @@ def as_user(conn: HTTPConnection, roles: frozenset[str], action: Callable[[Curre
     user is read in the same hop as the work (one hop fewer on an agent's accept, on the caller's path)."""
     user_id = conn.session.get("user_id")
     services = conn.app.state.services
+    policy_check = conn.scope.pop(PENDING_CHECK, None)  # the route's policy, checked in this same hop
 
     def run() -> T:
-        return action(_checked(_load(services, user_id) if isinstance(user_id, int) else None, roles))
+        user = load_user(services, user_id)
+        if policy_check is not None:
+            policy_check(services, user)
+        return action(_checked(user, roles))
 
     return run

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from contactcenter import ratelimit
+from contactcenter.access import route
+from contactcenter.access.rules import LOGGED_IN, PUBLIC
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
-from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests
+from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests, json_value, utf8
 from contactcenter.timeutil import utcnow
 from contactcenter.users import shifts
 from contactcenter.users.auth import current_user
@@ -84,10 +86,15 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """Form posts get a redirect; JSON posts (scripts, tests) get JSON."""
     is_json = request.headers.get("content-type", "").startswith("application/json")
+    data: Any
     try:
-        data = await request.json() if is_json else await request.form()
-    except ValueError:
-        data = None
+        if is_json:
+            data = json_value(await request.body())
+        else:
+            utf8(await request.body())  # the form parser would read other bytes as Latin-1
+            data = await request.form()
+    except Invalid as exc:  # no JSON, nested too deep, no UTF-8: said after what to send
+        raise Invalid(f"Send username and password as a JSON object or a form. {exc}") from exc
     if data is None or not hasattr(data, "get"):
         raise Invalid("Send username and password as a JSON object or a form.")
     username, password = str(data.get("username", "")), str(data.get("password", ""))
@@ -179,9 +186,9 @@ async def me(request: Request) -> Response:
 
 
 routes = [
-    Route("/login", login_page, methods=["GET"]),
-    Route("/login", login, methods=["POST"]),
-    Route("/logout", logout_page, methods=["GET"]),  # policy: public
-    Route("/logout", logout, methods=["POST"]),  # policy: public (ends the caller's own sessions, if any)
-    Route("/api/me", me, methods=["GET"]),
+    route("/login", login_page, methods=["GET"], policy=PUBLIC),
+    route("/login", login, methods=["POST"], policy=PUBLIC),
+    route("/logout", logout_page, methods=["GET"], policy=PUBLIC),  # a page with a button: a GET changes nothing
+    route("/logout", logout, methods=["POST"], policy=PUBLIC),  # ends the caller's own sessions, if any
+    route("/api/me", me, methods=["GET"], policy=LOGGED_IN),
 ]

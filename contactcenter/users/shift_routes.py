@@ -7,12 +7,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from contactcenter.access import route
 from contactcenter.context import Services
 from contactcenter.errors import parsed, path_id
 from contactcenter.users import shifts
-from contactcenter.users.admin_routes import ADMIN_ROLES
+from contactcenter.users.admin_routes import ADMIN, ADMIN_ROLES
 from contactcenter.users.auth import require_user
 from contactcenter.users.schemas import ShiftFor
 
@@ -22,7 +22,7 @@ def _listed(services: Services) -> list[dict[str, Any]]:
         return shifts.list_shifts(session)
 
 
-async def list_shifts(request: Request) -> Response:  # policy: admin
+async def list_shifts(request: Request) -> Response:
     await require_user(request, ADMIN_ROLES)
     return JSONResponse(await run_in_threadpool(_listed, request.app.state.services))
 
@@ -32,7 +32,7 @@ def _set(services: Services, sent: ShiftFor, actor: str) -> dict[str, Any]:
         return shifts.set_shift(session, team=sent.team, user_id=sent.user_id, pattern=sent, actor=actor)
 
 
-async def set_shift(request: Request) -> Response:  # policy: admin
+async def set_shift(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     sent = parsed(ShiftFor, await request.body())
     return JSONResponse(await run_in_threadpool(_set, request.app.state.services, sent, f"user:{user.id}"))
@@ -43,7 +43,7 @@ def _deleted(services: Services, shift_id: int, actor: str) -> None:
         shifts.delete_shift(session, shift_id=shift_id, actor=actor)
 
 
-async def delete_shift(request: Request) -> Response:  # policy: admin
+async def delete_shift(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     shift_id = path_id(request, "shift_id")
     await run_in_threadpool(_deleted, request.app.state.services, shift_id, f"user:{user.id}")
@@ -51,7 +51,7 @@ async def delete_shift(request: Request) -> Response:  # policy: admin
 
 
 routes = [
-    Route("/api/admin/shifts", list_shifts, methods=["GET"]),  # policy: admin
-    Route("/api/admin/shifts", set_shift, methods=["PUT"]),  # policy: admin
-    Route("/api/admin/shifts/{shift_id:int}", delete_shift, methods=["DELETE"]),  # policy: admin
+    route("/api/admin/shifts", list_shifts, methods=["GET"], policy=ADMIN),
+    route("/api/admin/shifts", set_shift, methods=["PUT"], policy=ADMIN),
+    route("/api/admin/shifts/{shift_id:int}", delete_shift, methods=["DELETE"], policy=ADMIN),
 ]

@@ -1,0 +1,170 @@
+"""The expected answer of every route to every persona, written by hand (not read from the policies, so
+that a policy that changes fails the matrix test): tests/test_access.py checks every cell.
+
+A row is eight cells, for the personas of tests/access_world.py in order (anonymous, agent, agent of
+another team, QA, team lead, team lead of another team, manager, admin). A cell is `ok` (let through
+the policy: whatever the handler answers, except a refusal of the policy), a status (401, 403, 404: the
+policy's refusal; 303: a page sending the anonymous to log in; 403 on a webhook: no Twilio signature),
+or `a/b`: a on team 1's object, b on team 2's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ANYONE = "ok ok ok ok ok ok ok ok"
+SIGNED = "403 403 403 403 403 403 403 403"  # Twilio's webhooks: none of these requests is signed
+LOGGED_IN = "401 ok ok ok ok ok ok ok"
+AGENTS = "401 ok ok 403 ok ok 403 403"  # agents and team leads: who take contacts
+SUPERVISORS = "401 403 403 403 ok ok ok ok"
+WATCHERS = "401 403 403 ok ok ok ok ok"  # the wallboard's, and the recordings': team leads, managers, admins, QA
+STAFF = "401 ok ok 403 ok ok ok ok"  # voicemails and callbacks: everyone but QA
+PHONE = "401 ok ok ok ok ok 403 403"  # agents, and those who listen in (team leads, QA)
+LISTENERS = "401 403 403 ok ok ok 403 403"
+
+TICKET = "401 ok/404 404/ok ok/404 ok/404 404/ok ok ok"  # QA: what was recorded (team 1's call only)
+CONTACT = "401 ok/404 404/ok 403 ok/404 404/ok ok ok"
+AGENT_CONTACT = "401 ok/404 404/ok 403 ok/404 404/ok 403 403"
+SUPERVISED_CONTACT = "401 403 403 403 ok/404 404/ok ok ok"
+RECORDING = "401 403 403 ok ok/404 404/ok ok ok"
+QUEUE_LED = "401 403 403 403 ok/403 403/ok ok ok"
+AGENT_LED = "401 403 403 403 ok/403 403/ok ok ok"
+AGENT_WATCHED = "401 403 403 ok ok/403 403/ok ok ok"
+STAFF_QUEUE = "401 ok/403 403/ok 403 ok/403 403/ok ok ok"
+STAFF_RECORD = "401 ok/404 404/ok 403 ok/404 404/ok ok ok"
+SUPERVISED_RECORD = "401 403 403 403 ok/404 404/ok ok ok"
+ANNOUNCE = "401 403 403 403 ok/403 403/ok ok ok"  # the queue named in the body
+PAGE = "303 ok ok ok ok ok ok ok"
+WATCHERS_PAGE = "303 403 403 ok ok ok ok ok"
+SUPERVISORS_PAGE = "303 403 403 403 ok ok ok ok"
+MANAGERS = "401 403 403 403 403 403 ok ok"  # the access log
+MANAGERS_PAGE = "303 403 403 403 403 403 ok ok"
+ADMINS = "401 403 403 403 403 403 403 ok"  # user administration and shifts
+ADMINS_PAGE = "303 403 403 403 403 403 403 ok"
+
+# (method, route path, row, what fills the path: an object kind of access_world.Side, or None; body)
+Entry = tuple[str, str, str, str | None, Any]
+AGENT_CONTACTS = "/api/agent/contacts/{contact_id:int}"
+TWILIO_PATHS = [
+    "/twilio/voice",
+    "/twilio/voice/gather",
+    "/twilio/voice/callback",
+    "/twilio/voice/wait",
+    "/twilio/voice/wait-key",
+    "/twilio/voice/queue-result",
+    "/twilio/voice/timed-out",
+    "/twilio/voice/voicemail-done",
+    "/twilio/voice/transfer-result",
+    "/twilio/voice/connect",
+    "/twilio/voice/conference-done",
+    "/twilio/voice/conference",
+    "/twilio/voice/agent-leg",
+    "/twilio/voice/monitor-leg",
+    "/twilio/voice/transfer-out",
+    "/twilio/voice/transfer-out-result",
+    "/twilio/voice/status",
+    "/twilio/voice/callback/answered",
+    "/twilio/voice/callback/status",
+    "/twilio/recording",
+    "/twilio/voice/fallback",
+    "/twilio/voice/agent-outgoing",
+]
+# The agent's own actions: routing refuses what is not offered or assigned to them (past the policy).
+AGENT_ACTIONS: list[Entry] = [
+    ("POST", "/api/agent/state", AGENTS, None, {"state": "bogus"}),
+    ("POST", "/api/agent/offers/{contact_id:int}/accept", AGENTS, "contact", None),
+    ("POST", "/api/agent/offers/{contact_id:int}/reject", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/end", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/wrap-up", AGENTS, "contact", {}),
+    ("PUT", AGENT_CONTACTS + "/wrap-up/draft", AGENTS, "contact", {}),
+    ("GET", AGENT_CONTACTS + "/wrap-up/draft", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/transfer", AGENTS, "contact", {"queue": "general"}),
+    ("POST", AGENT_CONTACTS + "/transfer/complete", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/transfer/cancel", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/hold", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/resume", AGENTS, "contact", None),
+    ("POST", AGENT_CONTACTS + "/mute", AGENTS, "contact", {"muted": True}),
+    ("POST", "/api/agent/wrap-up/extend", AGENTS, None, {"seconds": 10}),
+]
+TABLE: list[Entry] = [
+    ("GET", "/", ANYONE, None, None),
+    ("GET", "/healthz", ANYONE, None, None),
+    ("GET", "/login", ANYONE, None, None),
+    ("POST", "/login", ANYONE, None, {"username": "nobody", "password": "wrong"}),
+    ("GET", "/logout", ANYONE, None, None),
+    ("POST", "/logout", ANYONE, None, None),
+    ("GET", "/api/me", LOGGED_IN, None, None),
+    ("GET", "/password", PAGE, None, None),
+    ("POST", "/password", LOGGED_IN, None, None),
+    ("POST", "/api/me/password", LOGGED_IN, None, None),
+    ("GET", "/admin/users", ADMINS_PAGE, None, None),
+    ("GET", "/api/admin/users", ADMINS, None, None),
+    ("POST", "/api/admin/users", ADMINS, None, None),
+    ("PATCH", "/api/admin/users/{user_id:int}", ADMINS, None, None),
+    ("POST", "/api/admin/users/{user_id:int}/password-reset", ADMINS, None, None),
+    ("GET", "/api/admin/shifts", ADMINS, None, None),
+    ("PUT", "/api/admin/shifts", ADMINS, None, None),
+    ("DELETE", "/api/admin/shifts/{shift_id:int}", ADMINS, None, None),
+    *[("POST", path, SIGNED, None, None) for path in TWILIO_PATHS],
+    ("GET", "/ivr/hold-music.wav", ANYONE, None, None),
+    ("GET", "/console", PAGE, None, None),
+    *AGENT_ACTIONS,
+    ("GET", "/api/agent/stats", AGENTS, None, None),
+    ("GET", "/api/agent/options", AGENTS, None, None),
+    ("GET", AGENT_CONTACTS + "/screen-pop", CONTACT, "contact", None),
+    ("GET", "/api/voice/token", PHONE, None, None),
+    ("GET", "/api/tickets/{ticket_id:int}", TICKET, "ticket", None),
+    ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
+    ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),
+    ("GET", "/api/callbacks", STAFF, None, None),
+    ("POST", "/api/callbacks/{callback_id:int}/cancel", SUPERVISED_RECORD, "callback", None),
+    ("GET", "/chat", ANYONE, None, None),
+    ("GET", "/canned-replies", SUPERVISORS_PAGE, None, None),
+    ("GET", "/api/chat/availability", ANYONE, None, None),
+    ("POST", "/api/chat/start", ANYONE, None, {}),
+    ("POST", "/api/chat/leave-message", ANYONE, None, {}),
+    ("GET", "/api/agent/chats/{contact_id:int}/messages", AGENT_CONTACT, "chat", None),
+    ("POST", "/api/agent/chats/{contact_id:int}/messages", AGENT_CONTACT, "chat", {"body": ""}),
+    ("POST", "/api/agent/chats/{contact_id:int}/typing", AGENT_CONTACT, "chat", None),
+    ("POST", "/api/chat/verification", ANYONE, None, {}),  # the chat's token in the body: the handler's 4xx
+    ("POST", "/api/chat/verification/check", ANYONE, None, {}),
+    ("POST", "/api/agent/chats/{contact_id:int}/verification", AGENT_CONTACT, "chat", None),
+    ("POST", "/api/agent/chats/{contact_id:int}/verify", AGENT_CONTACT, "chat", {"note": "x"}),
+    ("GET", "/api/canned-replies", STAFF, None, None),
+    ("POST", "/api/canned-replies", SUPERVISORS, None, {}),
+    ("PUT", "/api/canned-replies/{reply_id:int}", SUPERVISORS, None, {}),
+    ("DELETE", "/api/canned-replies/{reply_id:int}", SUPERVISORS, None, None),
+    ("GET", "/api/openapi.json", ANYONE, None, None),
+    ("GET", "/recordings/{recording_id:int}/media", RECORDING, "recording", None),
+    ("GET", "/api/recordings", WATCHERS, None, None),
+    ("GET", "/qa", WATCHERS_PAGE, None, None),
+    ("GET", "/audit", MANAGERS_PAGE, None, None),
+    ("GET", "/api/audit", MANAGERS, None, None),
+    ("GET", "/api/audit.csv", MANAGERS, None, None),
+    ("GET", "/wallboard", WATCHERS_PAGE, None, None),
+    ("GET", "/api/wallboard", WATCHERS, None, None),
+    ("GET", "/api/wallboard/agents", WATCHERS, None, None),
+    ("GET", "/api/wallboard/agents/{agent_id:int}", AGENT_WATCHED, "agent", None),
+    ("GET", "/api/stats/queues/history", WATCHERS, None, None),
+    ("POST", "/api/supervision/contacts/{contact_id:int}/monitor", LISTENERS, "contact", {"mode": "listen"}),
+    ("DELETE", "/api/supervision/contacts/{contact_id:int}/monitor", LISTENERS, "contact", None),
+    ("GET", "/api/queues", LOGGED_IN, None, None),
+    ("PUT", "/api/queues/{name}", QUEUE_LED, "queue", {}),
+    ("PATCH", "/api/queues/{name}", QUEUE_LED, "queue", {}),
+    ("GET", "/api/stats/queues", SUPERVISORS, None, None),
+    ("GET", "/api/stats/queues/{name}", QUEUE_LED, "queue", None),
+    ("GET", "/api/contacts/{contact_id:int}/routing", SUPERVISED_CONTACT, "contact", None),
+    ("POST", "/api/contacts/{contact_id:int}/requeue", SUPERVISED_CONTACT, "contact", {"priority": 1}),
+    ("POST", "/api/agents/{agent_id:int}/state", AGENT_LED, "agent", {"state": "bogus"}),
+    ("POST", "/api/announcements", ANNOUNCE, "queue", None),
+]
+# Websockets: the close code a refused socket gets (4401, 4403), or `ok` (it is served).
+SOCKETS = {
+    "/agents/ws": "4401 ok ok 4403 ok ok 4403 4403",
+    "/supervisors/ws": "4401 4403 4403 ok ok ok ok ok",
+}
+
+
+def cells(row: str) -> list[tuple[str, str]]:
+    """Each persona's (team 1's object, team 2's object) expectations."""
+    return [(cell.split("/")[0], cell.split("/")[-1]) for cell in row.split()]
