@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contactcenter.users.sessions import FRESH, SESSION_COOKIE, SESSION_ID, SessionStore
 
 # What a user who must change their password may still reach (and logging out).
-MAY_PASS = ("/password", "/api/me/password", "/logout", "/login", "/api/me", "/static/", "/healthz")
+MAY_PASS = frozenset({"/password", "/api/me/password", "/logout", "/login", "/api/me", "/healthz"})
+STATIC = "/static/"
 CHANGE_FIRST = {
     "error": "Set a new password first (修改密码后才能继续): /password",
     "code": "password_change_required",
@@ -59,7 +60,7 @@ class ServerSessions:
             else {}
         )
         scope[SESSION_ID] = sent_id if found else None
-        if found and found[1] and not scope["path"].startswith(MAY_PASS):
+        if found and found[1] and scope["path"] not in MAY_PASS and not scope["path"].startswith(STATIC):
             if scope["type"] == "websocket":
                 scope["session"], scope[SESSION_ID] = {}, None  # the socket answers 4401
             else:
