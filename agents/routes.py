@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from agents import call_control, consult, screen_pop, service, voice, wrap_up_drafts
@@ -16,6 +16,7 @@ from agents.forms import draft_form, wrap_up_form
 from agents.schemas import Mute, Transfer, WrapUpExtension
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import Invalid, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import TicketStatus
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, current_user, require_user
 from queues import service as queues
@@ -89,7 +90,7 @@ async def wrap_up_draft(request: Request) -> Response:
             lambda agent: wrap_up_drafts.draft_of(services, agent=agent, contact_id=_contact_id(request)),
         )
     )
-    return JSONResponse(draft)
+    return JSONResponse(draft, whole=True)  # their own unfinished text, put back in their form
 
 
 async def screen_pop_of(request: Request) -> Response:
@@ -97,7 +98,7 @@ async def screen_pop_of(request: Request) -> Response:
     pop = await run_in_threadpool(
         screen_pop.screen_pop, request.app.state.services, viewer=viewer, contact_id=_contact_id(request)
     )
-    return JSONResponse(pop)
+    return JSONResponse(pop, viewer=viewer)
 
 
 async def console_options(request: Request) -> Response:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
@@ -35,6 +35,7 @@ from contactcenter.context import Services, build_services
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
+from contactcenter.responses import JSONResponse
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, parsed
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, require_user
 from queues.models import Queue
 from queues.schemas import Announcement
@@ -46,4 +47,4 @@ async def post_announcement(request: Request) -> Response:
     result = await run_in_threadpool(
         announce, request.app.state.services, text=sent.text, queues=sent.queues or [], user=user
     )
-    return JSONResponse(result, status_code=201)
+    return JSONResponse(result, status_code=201, viewer=user)

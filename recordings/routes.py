@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from contactcenter.users.auth import QA_ROLES, CurrentUser, current_user, require_user
@@ -78,8 +79,8 @@ def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
 
 
 async def recordings_json(request: Request) -> Response:
-    await require_user(request, QA_ROLES)
-    return JSONResponse(await run_in_threadpool(_listing, request.app.state.services))
+    user = await require_user(request, QA_ROLES)
+    return JSONResponse(await run_in_threadpool(_listing, request.app.state.services), viewer=user)
 
 
 async def qa_page(request: Request) -> Response:

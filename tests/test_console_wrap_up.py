@@ -166,6 +166,6 @@ def test_wrap_up_codes_the_contact_updates_the_ticket_and_plans_the_return_visit
     ],
 )
 def test_masked_numbers_keep_what_recognises_them(number: str, shown: str) -> None:
-    from contactcenter.customers.service import mask_phone
+    from contactcenter.access.masking import mask_phone
 
     assert mask_phone(number) == shown

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from contactcenter.callbacks import service
 from contactcenter.callbacks.models import CallbackStatus
 from contactcenter.errors import Invalid, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import require_user
 
 STATUSES = {s.value for s in CallbackStatus}
@@ -22,7 +23,7 @@ async def list_callbacks(request: Request) -> Response:
     if status and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(sorted(STATUSES))}")
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=list(user.queues), status=status)
-    return JSONResponse({"callbacks": rows})
+    return JSONResponse({"callbacks": rows}, viewer=user)
 
 
 async def cancel_callback(request: Request) -> Response:
@@ -30,7 +31,7 @@ async def cancel_callback(request: Request) -> Response:
     view = await run_in_threadpool(
         service.cancel, request.app.state.services, callback_id=path_id(request, "callback_id"), actor=f"user:{user.id}"
     )
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=user)
 
 
 routes = [

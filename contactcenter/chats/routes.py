@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +20,7 @@ from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
 from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
 from contactcenter.errors import TooManyRequests, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, current_user, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -98,6 +99,7 @@ async def start(request: Request) -> Response:
     return JSONResponse(
         {"contact": str(started.contact_id), "token": started.token, "ticket": started.ticket, "ws": "/chat/ws"},
         status_code=201,
+        whole=True,  # the customer's own chat: its token must reach them as it is
     )
 
 
@@ -128,7 +130,7 @@ async def agent_messages(request: Request) -> Response:
         supervisor=agent.role in SUPERVISOR_ROLES,
         after=_after(request),
     )
-    return JSONResponse(chat)
+    return JSONResponse(chat, viewer=agent)
 
 
 async def agent_post(request: Request) -> Response:
@@ -143,7 +145,7 @@ async def agent_post(request: Request) -> Response:
         client_id=body.get("client_id"),
         agent_id=agent.id,
     )
-    return JSONResponse({"message": message, "created": created}, status_code=201 if created else 200)
+    return JSONResponse({"message": message, "created": created}, status_code=201 if created else 200, viewer=agent)
 
 
 async def agent_typing(request: Request) -> Response:
@@ -169,14 +171,14 @@ async def list_canned(request: Request) -> Response:
         language=request.query_params.get("language"),
         include_inactive=everything,
     )
-    return JSONResponse({"canned_replies": replies})
+    return JSONResponse({"canned_replies": replies}, viewer=user)
 
 
 async def create_canned(request: Request) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
     fields = parsed(NewCannedReply, await request.body())
     reply = await run_in_threadpool(canned.create, request.app.state.services, fields=fields, user_id=user.id)
-    return JSONResponse(reply, status_code=201)
+    return JSONResponse(reply, status_code=201, viewer=user)
 
 
 async def change_canned(request: Request) -> Response:
@@ -187,7 +189,7 @@ async def change_canned(request: Request) -> Response:
         return JSONResponse({"ok": True})
     fields = parsed(CannedReplyChange, await request.body())
     reply = await run_in_threadpool(canned.update, services, reply_id=reply_id, fields=fields, user_id=user.id)
-    return JSONResponse(reply)
+    return JSONResponse(reply, viewer=user)
 
 
 routes = [

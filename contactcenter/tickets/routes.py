@@ -6,11 +6,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import ticket_view
 from contactcenter.users.auth import require_user
@@ -23,11 +24,11 @@ def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
 
 
 async def get_ticket(request: Request) -> Response:
-    await require_user(request)
+    user = await require_user(request)
     view = await run_in_threadpool(_view, request.app.state.services, path_id(request, "ticket_id"))
     if view is None:
         raise NotFound("No such ticket.")
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=user)
 
 
 routes = [Route("/api/tickets/{ticket_id:int}", get_ticket, methods=["GET"])]

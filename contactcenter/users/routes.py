@@ -6,13 +6,14 @@ from html import escape
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from contactcenter import ratelimit
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import current_user
 from contactcenter.users.models import Role
 from contactcenter.users.service import authenticate
@@ -110,7 +111,8 @@ async def me(request: Request) -> Response:
             "display_name": user.display_name,
             "role": user.role,
             "queues": list(user.queues),
-        }
+        },
+        viewer=user,
     )
 
 

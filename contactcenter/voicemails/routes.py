@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from contactcenter.errors import Forbidden, Invalid, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import require_user
 from contactcenter.voicemails import service
 from contactcenter.voicemails.models import VoicemailStatus
@@ -27,7 +28,7 @@ async def list_voicemails(request: Request) -> Response:
             raise Forbidden(f"You are not in queue {wanted!r}.")
         queues = [wanted]
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=queues, status=status)
-    return JSONResponse({"voicemails": rows})
+    return JSONResponse({"voicemails": rows}, viewer=user)
 
 
 async def change_voicemail(request: Request) -> Response:
@@ -40,7 +41,7 @@ async def change_voicemail(request: Request) -> Response:
         queues=list(user.queues),
         to=request.path_params["action"].replace("take", "taken"),
     )
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=user)
 
 
 routes = [
