@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from contactcenter.access.masking import for_viewer
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
@@ -89,7 +90,7 @@ async def qa_page(request: Request) -> Response:
         return RedirectResponse("/login?next=/qa", status_code=303)
     if user.role not in QA_ROLES:
         return HTMLResponse("<p>Only QA staff, supervisors and managers may listen to recordings.</p>", 403)
-    rows = await run_in_threadpool(_listing, request.app.state.services)
+    rows = for_viewer(await run_in_threadpool(_listing, request.app.state.services), user)  # QA: masked
     body = "".join(
         f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
         f"<td>{escape(r['from'] or '')}</td><td>{escape(r['agent'] or '')}</td>"

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.voicemails.models import Voicemail, VoicemailStatus
+from recordings.models import Recording
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
+from tests.test_wallboard import Wallboard, wallboard_socket
 from twilio_sandbox import place_call
 
 CALLER = "+8613700137001"  # a caller of this module's own (not a demo customer)
@@ -45,7 +47,8 @@ def stored(system: System) -> dict[str, int]:
             Voicemail(contact_id=made[n], queue="general", phone=CALLER, status=VoicemailStatus.NEW) for n in (0, 1)
         ]
         callback = Callback(contact_id=made[2], queue="general", phone=CALLER)
-        session.add_all([*voicemails, callback])
+        recording = Recording(provider_sid="RE-masking", call_sid="CA-masking-0", contact_id=made[0])
+        session.add_all([*voicemails, callback, recording])
         session.commit()
         return {"contact": made[0], "voicemail": voicemails[0].id, "other": voicemails[1].id, "callback": callback.id}
 
@@ -78,6 +81,28 @@ def test_agents_get_voicemails_with_numbers_masked_in_the_list_and_when_they_tak
 def test_qa_never_lists_voicemails_with_whole_numbers(clients: dict[str, httpx.Client], stored: dict[str, int]) -> None:
     listed = clients["qa"].get("/api/voicemails", params={"queue": "general"})
     assert listed.status_code == 403 or (listed.status_code == 200 and CALLER not in listed.text)
+
+
+def test_qa_lists_recordings_with_numbers_masked_on_the_page_and_in_the_api(
+    clients: dict[str, httpx.Client], stored: dict[str, int]
+) -> None:
+    page, listed = clients["qa"].get("/qa"), clients["qa"].get("/api/recordings")
+    assert page.status_code == listed.status_code == 200
+    assert MASKED in page.text and CALLER not in page.text
+    assert MASKED in listed.text and CALLER not in listed.text
+    assert CALLER in clients["supervisor"].get("/api/recordings").text
+
+
+def test_qa_watches_the_wallboard_with_numbers_masked(system: System, clients: dict[str, httpx.Client]) -> None:
+    caller = "+8613700137002"
+    with wallboard_socket(system, clients["qa"]) as ws:
+        board = Wallboard(ws)
+        place_call(system.sandbox_url, from_=caller, to=HOTLINE, digits=["1", "1"], hangup_after_queue=3)
+        queued = board.next_event("contact.queued")
+        assert queued["info"]["from"] == "+86 137****7002"
+        assert caller not in clients["qa"].get("/api/wallboard").text
+        assert caller in clients["supervisor"].get("/api/wallboard").text
+        board.next_event("contact.abandoned", contact=queued["contact"])  # gone before another test's agent
 
 
 def test_supervisors_and_managers_still_see_numbers_whole(
