@@ -31,6 +31,7 @@ from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
 from contactcenter.chats import service as chats
 from contactcenter.chats.hub import ChatHub
+from contactcenter.contacts import routes as contact_routes
 from contactcenter.context import Services, build_services
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
@@ -159,6 +160,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *ticket_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
+        *contact_routes.routes,
         *chat_routes.routes,
         *openapi.routes,
         *recording_routes.routes,

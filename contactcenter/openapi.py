@@ -25,6 +25,7 @@ SOURCES = tuple(
         "contactcenter/chats",
         "contactcenter/tickets",
         "contactcenter/callbacks",
+        "contactcenter/contacts",
         "contactcenter/voicemails",
         "queues",
         "recordings",

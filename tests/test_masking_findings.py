@@ -4,6 +4,7 @@ Supervisors, managers and admins still see numbers whole; a reveal is explicit a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,12 +51,18 @@ def stored(system: System) -> dict[str, int]:
         recording = Recording(provider_sid="RE-masking", call_sid="CA-masking-0", contact_id=made[0])
         session.add_all([*voicemails, callback, recording])
         session.commit()
-        return {"contact": made[0], "voicemail": voicemails[0].id, "other": voicemails[1].id, "callback": callback.id}
+        return {
+            "contact": made[0],
+            "voicemail": voicemails[0].id,
+            "other": voicemails[1].id,
+            "other_contact": made[1],
+            "callback": callback.id,
+        }
 
 
 @pytest.fixture(scope="module")
 def clients(system: System) -> Iterator[dict[str, httpx.Client]]:
-    logged_in = {name: system.login(name) for name in ("agent1", "qa", "supervisor", "manager")}
+    logged_in = {name: system.login(name) for name in ("agent1", "agent2", "qa", "supervisor", "manager")}
     yield logged_in
     for client in logged_in.values():
         client.close()
@@ -141,11 +148,46 @@ def test_the_agents_phone_card_shows_no_whole_number(handled_call: dict[str, Any
     assert handled_call["leg_from"] == HOTLINE  # the number the caller rang: a leg's From cannot be masked
 
 
-def audit_of(system: System, contact_id: int) -> list[Any]:
+def audit_of(system: System, contact_id: int, kind: str) -> list[Any]:
     with system.sql().connect() as connection:
-        return list(
-            connection.execute(
-                text("select actor, kind, data from audit_events where subject_type = 'contact' and subject_id = :s"),
-                {"s": str(contact_id)},
-            )
+        rows = connection.execute(
+            text(
+                "select actor, kind, data from audit_events"
+                " where subject_type = 'contact' and subject_id = :s and kind = :k"
+            ),
+            {"s": str(contact_id), "k": kind},
         )
+        return [(actor, kind, json.loads(data) if isinstance(data, str) else data) for actor, kind, data in rows]
+
+
+REASON = "customer asks to be called on it"
+
+
+def reveal(client: httpx.Client, contact_id: int, reason: str | None = REASON) -> httpx.Response:
+    return client.post(f"/api/contacts/{contact_id}/reveal", json={} if reason is None else {"reason": reason})
+
+
+def test_an_agent_reveals_the_number_of_their_own_call_with_a_reason_and_it_is_audited(
+    system: System, clients: dict[str, httpx.Client], handled_call: dict[str, Any]
+) -> None:
+    contact = handled_call["contact"]
+    assert reveal(clients["agent1"], contact, None).status_code == 400
+    assert reveal(clients["agent1"], contact, "   ").status_code == 400
+    assert reveal(clients["agent2"], contact).status_code == 403  # not theirs
+    assert reveal(clients["qa"], contact).status_code == 403
+    shown = reveal(clients["agent1"], contact)
+    assert shown.status_code == 200 and shown.json() == {"contact": contact, "phone": MS_ZHAO}
+    assert shown.headers["cache-control"] == "private, no-store"
+    agent1 = clients["agent1"].get("/api/me").json()["id"]
+    [(actor, kind, data)] = audit_of(system, contact, "phone_revealed")
+    assert actor == f"user:{agent1}" and data["reason"] == REASON and data["client"]
+
+
+def test_an_agent_reveals_the_number_of_a_voicemail_once_they_took_it(
+    clients: dict[str, httpx.Client], stored: dict[str, int]
+) -> None:
+    assert reveal(clients["agent2"], stored["other_contact"]).status_code == 403
+    assert clients["agent2"].post(f"/api/voicemails/{stored['other']}/take").status_code == 200
+    assert reveal(clients["agent2"], stored["other_contact"]).json()["phone"] == CALLER
+    assert reveal(clients["supervisor"], stored["other_contact"]).json()["phone"] == CALLER  # any, with the need
+    assert reveal(clients["agent2"], 10**6).status_code == 404

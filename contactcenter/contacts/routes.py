@@ -1,0 +1,31 @@
+"""Contacts over HTTP: revealing a caller's whole number (audited)."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contactcenter.contacts.reveal import Reveal, reveal_phone
+from contactcenter.errors import parsed, path_id
+from contactcenter.responses import JSONResponse
+from contactcenter.users.auth import require_user
+
+
+async def reveal(request: Request) -> Response:
+    user = await require_user(request)
+    body = parsed(Reveal, await request.body(), problem='Send {"reason": "why you need the whole number"}')
+    client = request.client.host if request.client else "unknown"
+    shown = await run_in_threadpool(
+        reveal_phone,
+        request.app.state.services,
+        viewer=user,
+        contact_id=path_id(request, "contact_id"),
+        reason=body.reason,
+        client=client,
+    )
+    return JSONResponse(shown, whole=True, headers={"Cache-Control": "private, no-store"})  # the audited reveal
+
+
+routes = [Route("/api/contacts/{contact_id:int}/reveal", reveal, methods=["POST"])]
