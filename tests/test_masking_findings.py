@@ -191,3 +191,27 @@ def test_an_agent_reveals_the_number_of_a_voicemail_once_they_took_it(
     assert reveal(clients["agent2"], stored["other_contact"]).json()["phone"] == CALLER
     assert reveal(clients["supervisor"], stored["other_contact"]).json()["phone"] == CALLER  # any, with the need
     assert reveal(clients["agent2"], 10**6).status_code == 404
+
+
+def test_no_answer_to_an_agent_or_qa_names_a_caller_whole(
+    clients: dict[str, httpx.Client], stored: dict[str, int], handled_call: dict[str, Any]
+) -> None:
+    contact = handled_call["contact"]
+    pop = clients["agent1"].get(f"/api/agent/contacts/{contact}/screen-pop")
+    ticket = pop.json()["contact"]["ticket"]["id"]
+    assert pop.json()["phone_masked"] is True
+    paths = [
+        "/api/callbacks",
+        "/api/voicemails?queue=general",
+        f"/api/tickets/{ticket}",
+        f"/api/agent/contacts/{contact}/screen-pop",
+        "/api/recordings",
+        "/api/wallboard",
+        "/api/queues",
+        "/api/me",
+    ]
+    for name in ("agent1", "qa"):
+        for path in paths:
+            answer = clients[name].get(path)
+            assert MS_ZHAO not in answer.text and CALLER not in answer.text, (name, path)
+    assert MS_ZHAO in clients["supervisor"].get(f"/api/tickets/{ticket}").text
