@@ -14,6 +14,7 @@ from agents import call_control, consult, screen_pop, service, voice, wrap_up_dr
 from agents import wrap_up as wrap_ups
 from agents.forms import draft_form, wrap_up_form
 from agents.schemas import Mute, Transfer, WrapUpExtension
+from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import Invalid, parsed, path_id
 from contactcenter.responses import JSONResponse
@@ -98,6 +99,10 @@ async def screen_pop_of(request: Request) -> Response:
     pop = await run_in_threadpool(
         screen_pop.screen_pop, request.app.state.services, viewer=viewer, contact_id=_contact_id(request)
     )
+    # A read of the customer record (or, for an unknown caller, of the contact and its number).
+    customer, contact = pop["customer"], pop["contact"]["id"]
+    kind, key = ("customer", customer["id"]) if customer else ("contact", contact)
+    await audited(request, viewer, action=Action.READ, object_type=kind, object_id=key, detail=f"contact {contact}")
     return JSONResponse(pop, viewer=viewer)
 
 

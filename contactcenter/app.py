@@ -26,6 +26,7 @@ from agents import ws as agent_ws
 from agents.heartbeat import PresenceRenewer
 from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
+from contactcenter.audit import routes as audit_routes
 from contactcenter.callbacks import routes as callback_routes
 from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
@@ -41,6 +42,7 @@ from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import routes as user_routes
 from contactcenter.voicemails import routes as voicemail_routes
+from contactcenter.web_guard import WebGuard
 from ivr import routes as ivr_routes
 from ivr.fast_opening import FastOpening
 from ivr.waiting import leave_queue
@@ -158,6 +160,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *agent_routes.routes,
         *agent_ws.routes,
         *ticket_routes.routes,
+        *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
         *contact_routes.routes,
@@ -170,6 +173,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         Mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static"),
     ]
     middleware = [
+        Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret(),

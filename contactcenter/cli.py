@@ -22,6 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from contactcenter.db import Database
+    from contactcenter.web_guard import proxy_options
     from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
 
     settings = load_settings()
@@ -47,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         **UVICORN_WEBSOCKETS,  # uvicorn's websockets-sansio, plus frames prepared once for many sockets
         log_level=args.log_level,
-        proxy_headers=True,
+        **proxy_options(settings),  # X-Forwarded-For believed from TRUSTED_PROXIES only
     )
     return 0
 
@@ -123,6 +124,35 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     db.upgrade()
     db.dispose()
     print("Database is at the latest schema.")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the access log's hash chain: OK with the count (exit 0), or the first broken entry (exit 1)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from contactcenter.audit.access import verify
+    from contactcenter.db import Database
+
+    db = Database(load_settings().sqlalchemy_url)
+    try:
+        with db.reading() as session:
+            verdict = verify(session, noted=args.head)
+    except SQLAlchemyError as exc:
+        print(f"Cannot read the access log (run `contactcenter db upgrade` first?): {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    if verdict.broken is not None:
+        print(
+            f"BROKEN at entry {verdict.broken}: {verdict.problem} ({verdict.count} entries before it are intact).",
+            file=sys.stderr,
+        )
+        return 1
+    if args.head and not verdict.noted_found:
+        print(f"BROKEN: the head hash noted earlier ({args.head}) is no longer in the chain.", file=sys.stderr)
+        return 1
+    print(f"OK: {verdict.count} entries, the chain is intact; head hash {verdict.head}")
     return 0
 
 
@@ -233,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+
+    audit = commands.add_parser("audit", help="the access log").add_subparsers(dest="audit_command", required=True)
+    audit_verify = audit.add_parser("verify", help="recompute the access log's hash chain; exit 1 at a broken entry")
+    audit_verify.add_argument("--head", help="a head hash printed by an earlier run: it must still be in the chain")
+    audit_verify.set_defaults(handler=_audit_verify)
 
     users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
     add = users.add_parser("add", help="add a user (password asked, or read from stdin)")

@@ -1,7 +1,7 @@
 """Every table, imported in one place so metadata and migrations see the whole schema."""
 
 from agents.models import WrapUpDraft
-from contactcenter.audit.models import AuditEvent
+from contactcenter.audit.models import AccessEntry, AuditEvent
 from contactcenter.callbacks.models import Callback
 from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession
 from contactcenter.contacts.models import Contact
@@ -14,6 +14,7 @@ from queues.models import Queue
 from recordings.models import Recording
 
 __all__ = [
+    "AccessEntry",
     "AuditEvent",
     "Callback",
     "CannedReply",

@@ -24,6 +24,7 @@ SOURCES = tuple(
         "agents",
         "contactcenter/chats",
         "contactcenter/tickets",
+        "contactcenter/audit",
         "contactcenter/callbacks",
         "contactcenter/contacts",
         "contactcenter/voicemails",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from functools import cached_property
@@ -17,6 +18,7 @@ REAL_TWILIO_API = "https://api.twilio.com"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # A comma-separated list in the environment ("break,meal,training").
 Codes = Annotated[tuple[str, ...], NoDecode]
+ORIGIN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
 
 
 class SettingsError(Exception):
@@ -79,6 +81,17 @@ class Settings(BaseSettings):
     chat_form_window_seconds: int = Field(default=600, alias="CHAT_FORM_WINDOW_SECONDS", ge=1, le=86_400)
     login_failure_limit: int = Field(default=10, alias="LOGIN_FAILURE_LIMIT", ge=1, le=1000)
     login_failure_window_seconds: int = Field(default=900, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1, le=86_400)
+    # Across addresses (one name guessed from many: a botnet) and across names (one address trying a
+    # common password on every name: spraying), both in LOGIN_FAILURE_WINDOW_SECONDS.
+    login_user_failure_limit: int = Field(default=30, alias="LOGIN_USER_FAILURE_LIMIT", ge=1, le=100_000)
+    login_address_failure_limit: int = Field(default=30, alias="LOGIN_ADDRESS_FAILURE_LIMIT", ge=1, le=100_000)
+    # Messages one customer's chat socket may send per window (contactcenter/chats/socket.py).
+    chat_message_limit: int = Field(default=20, alias="CHAT_MESSAGE_LIMIT", ge=1, le=10_000)
+    chat_message_window_seconds: int = Field(default=10, alias="CHAT_MESSAGE_WINDOW_SECONDS", ge=1, le=3600)
+    # Origins and proxies (contactcenter/web_guard.py, docs/security.md): the company sites that may embed
+    # the web chat; the addresses whose X-Forwarded-For / -Proto are believed (none by default).
+    chat_allowed_origins: Codes = Field(default=(), alias="CHAT_ALLOWED_ORIGINS")
+    trusted_proxies: Codes = Field(default=(), alias="TRUSTED_PROXIES")
     # Both ends of the console websocket ping this often; 2 intervals of silence close it.
     console_heartbeat_seconds: float = Field(
         default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False
@@ -117,6 +130,31 @@ class Settings(BaseSettings):
             bad = [str(code) for code in value if not CODE.match(str(code))]
             if bad:
                 raise ValueError(f"codes are lowercase letters, digits and _ (not {', '.join(bad)})")
+        return value
+
+    @field_validator("chat_allowed_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("chat_allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [origin for origin in value if not ORIGIN.match(origin)]
+        if bad:
+            raise ValueError(f"origins are scheme://host[:port], no path (not {', '.join(bad)})")
+        return tuple(origin.lower() for origin in value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"addresses or networks such as 10.0.0.5 or 172.28.0.0/24 (not {proxy})") from None
         return value
 
     @field_validator("timezone")
@@ -194,6 +232,17 @@ class Settings(BaseSettings):
     def calendars_path(self) -> Path:
         """Opening hours and holidays, by calendar name; the bundled ones by default."""
         return self.calendars_file or Path(__file__).resolve().parent.parent / "ivr" / "calendars.yaml"
+
+    @property
+    def public_origin(self) -> str:
+        """The scheme, host and port of PUBLIC_BASE_URL: the origin the app's pages are served from."""
+        scheme, _, rest = self.public_base_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}".lower()
+
+    @property
+    def https(self) -> bool:
+        """The app is reached over HTTPS (PUBLIC_BASE_URL): Secure cookies and HSTS."""
+        return self.public_base_url.startswith("https://")
 
     def session_secret(self) -> str:
         """SECRET_KEY, or one generated once and kept under var/ for development."""

@@ -1,4 +1,5 @@
-"""Playing recordings: QA staff, supervisors and managers only; every access is audited."""
+"""Playing recordings: QA staff, supervisors and managers only; every list, play and download is in the
+access log (contactcenter/audit/access.py)."""
 
 from __future__ import annotations
 
@@ -13,43 +14,45 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from contactcenter.access.masking import for_viewer
-from contactcenter.audit.service import record_event
+from contactcenter.audit.access import Action, audited, starts_a_play
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
 from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
-from contactcenter.users.auth import QA_ROLES, CurrentUser, current_user, require_user
-from contactcenter.users.models import User
+from contactcenter.users.auth import QA_ROLES, current_user, require_user
+from contactcenter.users.models import Role, User
 from recordings.models import Recording, RecordingStatus
 
+AUDIT_LINK = '<a href="/audit">访问日志 Access log</a>'  # managers and admins land here after logging in
 EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
 
 
-def _media(services: Services, recording_id: int, user: CurrentUser, client: str) -> Path | None:
+def _media(services: Services, recording_id: int) -> Path | None:
     with services.db.session() as session:
         recording = session.get(Recording, recording_id)
         if recording is None or recording.status != RecordingStatus.STORED or not recording.path:
             return None
-        record_event(
-            session,
-            actor=f"user:{user.id}",
-            subject_type="recording",
-            subject_id=recording.id,
-            kind="played",
-            client=client,
-        )
         return Path(recording.path)
 
 
 async def media(request: Request) -> Response:
+    """The audio, with HTTP range requests; `?download=1` as a file to save. A play is logged once, by the
+    request that starts it (no Range, or a range from byte 0), not by each range a player then asks for."""
     user = await require_user(request, QA_ROLES)
-    client = request.client.host if request.client else "unknown"
-    path = await run_in_threadpool(_media, request.app.state.services, path_id(request, "recording_id"), user, client)
+    recording_id = path_id(request, "recording_id")
+    path = await run_in_threadpool(_media, request.app.state.services, recording_id)
     if path is None or not path.exists():
         raise NotFound("No stored recording with that id.")
-    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
+    download = request.query_params.get("download") == "1"
+    if starts_a_play(request.headers.get("range")):
+        action = Action.DOWNLOAD if download else Action.PLAY
+        await audited(request, user, action=action, object_type="recording", object_id=recording_id)
+    headers = {"Cache-Control": "private, no-store"}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="recording-{recording_id}.wav"'
+    return FileResponse(path, media_type="audio/wav", headers=headers)
 
 
 def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
@@ -81,7 +84,9 @@ def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:
 
 async def recordings_json(request: Request) -> Response:
     user = await require_user(request, QA_ROLES)
-    return JSONResponse(await run_in_threadpool(_listing, request.app.state.services), viewer=user)
+    rows = await run_in_threadpool(_listing, request.app.state.services)
+    await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest")
+    return JSONResponse(rows, viewer=user)
 
 
 async def qa_page(request: Request) -> Response:
@@ -91,6 +96,7 @@ async def qa_page(request: Request) -> Response:
     if user.role not in QA_ROLES:
         return HTMLResponse("<p>Only QA staff, supervisors and managers may listen to recordings.</p>", 403)
     rows = for_viewer(await run_in_threadpool(_listing, request.app.state.services), user)  # QA: masked
+    await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest, /qa")
     body = "".join(
         f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
         f"<td>{escape(r['from'] or '')}</td><td>{escape(r['agent'] or '')}</td>"
@@ -102,6 +108,7 @@ async def qa_page(request: Request) -> Response:
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>录音质检 QA</title>
 <link rel="stylesheet" href="/static/agents/console.css"></head><body class="qa">
 <header><h1>录音质检 Recordings for QA</h1><span>{escape(user.display_name)}</span>
+{AUDIT_LINK if user.role in (Role.MANAGER, Role.ADMIN) else ""}
 <a href="/logout">退出 Log out</a></header><main><table class="recordings">
 <thead><tr><th>时间 Time</th><th>工单 Ticket</th><th>来电 Caller</th><th>坐席 Agent</th><th>秒 s</th>
 <th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or EMPTY_ROW}</tbody>

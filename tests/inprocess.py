@@ -25,6 +25,7 @@ from contactcenter.db import Database
 from contactcenter.demo import create_demo_data
 from contactcenter.settings import Settings, load_settings
 from contactcenter.telephony import number_webhooks
+from contactcenter.web_guard import proxy_options
 from contactcenter.ws_protocol import UVICORN_WEBSOCKETS
 from tests.serving import LoopSharingClient, ServedApp, listening_socket, url_of
 from twilio_sandbox import NumberConfig, SandboxConfig, create_sandbox_app
@@ -181,6 +182,6 @@ def in_process_system(
     )
     with (
         ServedApp(sandbox, sandbox_socket),
-        ServedApp(create_app(app_settings), app_socket, **UVICORN_WEBSOCKETS) as app,
+        ServedApp(create_app(app_settings), app_socket, **UVICORN_WEBSOCKETS, **proxy_options(app_settings)) as app,
     ):
         yield InProcessSystem(base_url, sandbox_url, var_dir, database_url, redis_url, app_settings, app.client)

@@ -287,7 +287,8 @@ def test_bad_agent_messages_get_a_4xx_saying_why(system: System, agent: AgentCon
     assert agent.post(path, {"body": "   "}).json() == {"error": "The message is empty.", "code": "invalid"}
     too_long = agent.post(path, {"body": "长" * 2001})
     assert too_long.status_code == 400 and "longer than 2000 characters" in too_long.json()["error"]
-    assert agent.http.post(path, content=b"{not json").status_code == 400
+    assert agent.http.post(path, content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert agent.http.post(path, content=b"{}", headers={"Content-Type": "text/plain"}).status_code == 415
     assert agent.http.get(path, params={"after": "x"}).status_code == 400
     other = system.login("agent2")
     assert other.post(path, json={"body": "hi"}).status_code == 403

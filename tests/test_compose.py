@@ -291,6 +291,15 @@ def test_database_url_points_at_the_postgres_service_with_its_credentials(servic
     assert url.database == postgres_env["POSTGRES_DB"]
 
 
+def test_forwarded_addresses_are_believed_from_the_balancers_gateway_only(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    env = services["app"]["environment"]
+    assert "FORWARDED_ALLOW_IPS" not in env  # uvicorn's own variable: `serve` sets it from TRUSTED_PROXIES
+    gateway = compose["networks"]["default"]["ipam"]["config"][0]["gateway"]
+    assert env["TRUSTED_PROXIES"] == gateway and "*" not in env["TRUSTED_PROXIES"]
+
+
 def test_redis_url_points_at_the_redis_service(services: dict[str, Any]) -> None:
     assert services["app"]["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
 

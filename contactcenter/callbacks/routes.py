@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks import service
 from contactcenter.callbacks.models import CallbackStatus
 from contactcenter.errors import Invalid, path_id
@@ -23,6 +24,9 @@ async def list_callbacks(request: Request) -> Response:
     if status and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(sorted(STATUSES))}")
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=list(user.queues), status=status)
+    # Callers' numbers: a read of customer data, in the access log.
+    detail = f"{len(rows)} of {','.join(user.queues) or 'no queue'}"
+    await audited(request, user, action=Action.LIST, object_type="callback", detail=detail)
     return JSONResponse({"callbacks": rows}, viewer=user)
 
 

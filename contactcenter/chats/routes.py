@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from contactcenter import ratelimit
+from contactcenter.audit.access import Action, audited
 from contactcenter.chats import canned, offline, service, socket, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
@@ -122,14 +123,22 @@ def _after(request: Request) -> int:
 
 async def agent_messages(request: Request) -> Response:
     agent = await require_user(request, AGENT_ROLES)
+    after = _after(request)
     chat = await run_in_threadpool(
         views.agent_view,
         request.app.state.services,
         contact_id=path_id(request, "contact_id"),
         agent_id=agent.id,
         supervisor=agent.role in SUPERVISOR_ROLES,
-        after=_after(request),
+        after=after,
     )
+    # Logged when it shows messages or is the whole transcript (after=0): the console's catch-up every 15 s
+    # that finds nothing new is not another read.
+    if chat["messages"] or not after:
+        detail = f"after message {after}" if after else ""
+        await audited(
+            request, agent, action=Action.READ, object_type="transcript", object_id=chat["contact"], detail=detail
+        )
     return JSONResponse(chat, viewer=agent)
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import time
+from collections import deque
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +39,7 @@ class CustomerSocket:
         self.waiting = True
         self.last_place: dict[str, Any] | None = None  # the last `queue` message sent
         self.quiet = 0.0  # seconds since it was sent
+        self.posted: deque[float] = deque()  # when its recent messages came (CHAT_MESSAGE_LIMIT per window)
 
     async def send_message(self, message: dict[str, Any]) -> None:
         if message["id"] not in self.sent:
@@ -116,7 +120,23 @@ class CustomerSocket:
             else:
                 await self.ws.send_json({"type": "error", "error": "Send message, typing, leave or ping."})
 
+    def _too_soon(self) -> int | None:
+        """None when one more message fits this socket's limit (and it is counted), else seconds to wait."""
+        settings, now = self.services.settings, time.monotonic()
+        window = settings.chat_message_window_seconds
+        while self.posted and self.posted[0] <= now - window:
+            self.posted.popleft()
+        if len(self.posted) >= settings.chat_message_limit:
+            return max(1, math.ceil(self.posted[0] + window - now))
+        self.posted.append(now)
+        return None
+
     async def _post(self, incoming: dict[str, Any]) -> None:
+        if wait := self._too_soon():  # a script flooding the agent; the page keeps the message and resends it
+            error = f"发送太快,请 {wait} 秒后再发。Too many messages: wait {wait} seconds."
+            refusal = {"type": "error", "code": "too_many", "retry_after": wait, "error": error}
+            await self.ws.send_json({**refusal, "client_id": incoming.get("client_id")})
+            return
         try:
             message, _ = await self._call(
                 service.post_message,

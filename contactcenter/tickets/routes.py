@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
 from contactcenter.responses import JSONResponse
@@ -24,11 +25,12 @@ def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
 
 
 async def get_ticket(request: Request) -> Response:
-    user = await require_user(request)
+    viewer = await require_user(request)
     view = await run_in_threadpool(_view, request.app.state.services, path_id(request, "ticket_id"))
     if view is None:
         raise NotFound("No such ticket.")
-    return JSONResponse(view, viewer=user)
+    await audited(request, viewer, action=Action.READ, object_type="ticket", object_id=view["id"])
+    return JSONResponse(view, viewer=viewer)
 
 
 routes = [Route("/api/tickets/{ticket_id:int}", get_ticket, methods=["GET"])]

@@ -66,12 +66,12 @@ async def login(request: Request) -> Response:
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     client = request.client.host if request.client else "unknown"
     services = request.app.state.services
-    failures, key = ratelimit.login_failures(services.settings), f"{username.strip().lower()}|{client}"
-    if wait := await run_in_threadpool(failures.blocked, services.redis, key):
-        return _too_many_failures(is_json, wait)
+    attempt = ratelimit.LoginAttempt(services.settings, username, client)
+    if refused := await run_in_threadpool(attempt.blocked, services.redis):
+        return _too_many_failures(is_json, *refused)
     found = await run_in_threadpool(_check, services, username, password, client)
     if found is None:
-        await run_in_threadpool(failures.count, services.redis, key)
+        await run_in_threadpool(attempt.failed, services.redis)
         if is_json:
             raise NotLoggedIn("Wrong username or password.")
         error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
@@ -85,12 +85,15 @@ async def login(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-def _too_many_failures(is_json: bool, wait: int) -> Response:
-    """Refused without checking the password: too many wrong ones for this name from this address."""
+# Which count of wrong passwords is full (contactcenter/ratelimit.py, LoginAttempt).
+TOO_MANY = {"pair": "for this user from here", "user": "for this user", "address": "from this address"}
+
+
+def _too_many_failures(is_json: bool, wait: int, why: str) -> Response:
+    """Refused without checking the password: too many wrong ones for this name from this address, for
+    this name from anywhere, or from this address for any name."""
     if is_json:
-        raise TooManyRequests(
-            f"Too many failed logins for this user from here: try again in {wait} seconds.", retry_after=wait
-        )
+        raise TooManyRequests(f"Too many failed logins {TOO_MANY[why]}: try again in {wait} seconds.", retry_after=wait)
     error = f'<p class="error">登录失败次数过多,请 {ratelimit.wait_text(wait)} 后再试。Too many failed logins.</p>'
     return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers={"Retry-After": str(wait)})
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contactcenter.audit.access import Action, audited
 from contactcenter.errors import Forbidden, Invalid, path_id
 from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import require_user
@@ -28,6 +29,9 @@ async def list_voicemails(request: Request) -> Response:
             raise Forbidden(f"You are not in queue {wanted!r}.")
         queues = [wanted]
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=queues, status=status)
+    # Callers' numbers and their messages: a read of customer data, in the access log.
+    detail = f"{len(rows)} of {','.join(queues) or 'no queue'}"
+    await audited(request, user, action=Action.LIST, object_type="voicemail", detail=detail)
     return JSONResponse({"voicemails": rows}, viewer=user)
 
 

@@ -164,6 +164,11 @@ function send(payload) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(payload));
 }
 
+function resend(clientId) {
+  const item = ((chat && chat.outbox) || []).find((queued) => queued.client_id === clientId);
+  if (item) send({ type: "message", body: item.body, client_id: item.client_id });
+}
+
 function flushOutbox() {
   for (const item of (chat && chat.outbox) || []) send({ type: "message", body: item.body, client_id: item.client_id });
   if (chat && chat.leaving) send({ type: "leave" });
@@ -195,6 +200,10 @@ function onServerMessage(message) {
       break;
     case "error":
       showError(message.error);
+      if (message.code === "too_many" && message.client_id) { // sent too fast: kept, and sent again after the wait
+        setTimeout(() => resend(message.client_id), message.retry_after * 1000);
+        break;
+      }
       if (message.client_id && pending.has(message.client_id)) {
         pending.get(message.client_id).classList.replace("pending", "failed"); // refused: never resent
         chat.outbox = chat.outbox.filter((item) => item.client_id !== message.client_id);
