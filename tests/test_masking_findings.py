@@ -181,6 +181,12 @@ def test_an_agent_reveals_the_number_of_their_own_call_with_a_reason_and_it_is_a
     agent1 = clients["agent1"].get("/api/me").json()["id"]
     [(actor, kind, data)] = audit_of(system, contact, "phone_revealed")
     assert actor == f"user:{agent1}" and data["reason"] == REASON and data["client"]
+    with system.sql().connect() as connection:  # and in the access log of reads, before the number left
+        logged = connection.execute(
+            text("select username, object_type, detail from access_log where action = 'reveal' and object_id = :c"),
+            {"c": str(contact)},
+        ).all()
+    assert [tuple(row) for row in logged] == [("agent1", "contact", REASON)]
 
 
 def test_an_agent_reveals_the_number_of_a_voicemail_once_they_took_it(
