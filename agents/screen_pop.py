@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from agents.service import AgentActionError
 from contactcenter.access.masking import sees_whole
+from contactcenter.chats import verification
+from contactcenter.chats.models import ChatSession
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
@@ -71,8 +73,19 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": customer.phone},
             "recent_contacts": _recent_contacts(session, contact, customer),
             "open_tickets": _open_tickets(session, customer),
+            "identity": _identity(session, contact, show_number=sees_whole(viewer)),
             "phone_masked": not sees_whole(viewer),
         }
+
+
+def _identity(session: Session, contact: Contact, *, show_number: bool) -> dict[str, Any]:
+    """Whether the customer proved who they are, and how; for a chat, the number they gave (a claim until
+    then: the pop shows no customer, history or open tickets of it, chats/verification.py)."""
+    method = verification.verified_by(session, contact_id=contact.id) if contact.identity_verified else None
+    chat = session.scalar(select(ChatSession).where(ChatSession.contact_id == contact.id))
+    if chat is None:
+        return {"verified": contact.identity_verified, "method": method, "claimed_phone": None}
+    return verification.identity_view(contact=contact, chat=chat, show_number=show_number, method=method)
 
 
 def _transfer_of(services: Services, contact_id: int) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from contactcenter.settings import SettingsError, load_settings
 from ivr import cli as ivr_cli
+from recordings import cli as keys_cli
 
 if TYPE_CHECKING:
     from contactcenter.context import Services
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(handler=_users_add)
 
     ivr_cli.register(commands)
+    keys_cli.register(commands)
     sandbox = commands.add_parser("sandbox", help="the offline Twilio stand-in")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     sserve = sandbox_commands.add_parser("serve", help="run the sandbox (run starts it for you)")

@@ -16,6 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from contactcenter.private_files import private_file
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 NAMING = {
@@ -39,9 +41,9 @@ def make_engine(url: str, *, for_writing: bool = True) -> Engine:
     """An engine; SQLite gets foreign keys, WAL and a busy timeout so several processes share it.
     `for_writing` False: its transactions take no write lock (a reader's, see Database.reading)."""
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.removeprefix("sqlite:///").partition("?")[0]
+        if url.startswith("sqlite:///") and path and path != ":memory:":
+            private_file(Path(path))  # before SQLite creates it 0644; its -wal and -shm copy the mode
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

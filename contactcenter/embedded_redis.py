@@ -10,6 +10,7 @@ from pathlib import Path
 from redis import Redis
 
 from contactcenter.children import child_process, starting_children
+from contactcenter.private_files import UMASK, private_tree
 
 
 def redis_server_binary() -> str:
@@ -44,7 +45,7 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> str:
         """Start the server with AOF persistence under the directory; returns its URL."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_tree(self.directory)
         self.socket.unlink(missing_ok=True)
         command = [
             self.binary or redis_server_binary(),
@@ -67,8 +68,9 @@ class EmbeddedRedis:
         ]
         # A session of its own: Ctrl-C in a terminal does not stop it before those who write to it.
         with starting_children():
+            # Its append-only files, log and socket are created under its umask: owner-only.
             self.process = child_process(
-                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, umask=UMASK
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,7 +3,7 @@
 from agents.models import WrapUpDraft
 from contactcenter.audit.models import AccessEntry, AuditEvent
 from contactcenter.callbacks.models import Callback
-from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession
+from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, IdentityCode
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, Order
 from contactcenter.outbox.models import OutboxJob
@@ -22,6 +22,7 @@ __all__ = [
     "ChatSession",
     "Contact",
     "Customer",
+    "IdentityCode",
     "Order",
     "OutboxJob",
     "Queue",

@@ -21,9 +21,11 @@ from contactcenter.children import StopRequested, StopSignals, child_process, st
 from contactcenter.db import Database
 from contactcenter.demo import create_demo_data, needs_demo_data
 from contactcenter.embedded_redis import EmbeddedRedis
+from contactcenter.private_files import UMASK, private_dir
 from contactcenter.sandbox_runtime import DEFAULT_HOTLINE, sandbox_credentials, sandbox_serve_command
-from contactcenter.settings import load_settings
+from contactcenter.settings import Settings, load_settings
 from contactcenter.telephony import number_webhooks
+from recordings.storage import master_keys, migrate_plain
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,8 @@ def _run(options: RunOptions, signals: StopSignals) -> int:
     if options.sandbox:
         ensure_port_free("127.0.0.1", options.sandbox_port)
     settings = load_settings()
-    var = settings.var_dir.resolve()
-    var.mkdir(parents=True, exist_ok=True)
+    var = private_dir(settings.var_dir.resolve())
+    os.umask(UMASK)  # what run and its children (Redis, the sandbox) create under var/ is owner-only too
     os.environ["VAR_DIR"] = str(var)
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{options.host}:{options.port}")
     redis = None
@@ -90,9 +92,11 @@ def _run(options: RunOptions, signals: StopSignals) -> int:
             sid, token = sandbox_credentials(var)
             os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"] = sid, token
             os.environ["TWILIO_API_BASE"] = f"http://127.0.0.1:{options.sandbox_port}"
+            os.environ.setdefault("SMS_FROM", DEFAULT_HOTLINE)  # chat codes are texted from the sandbox's hotline
         settings = load_settings()
         db = Database(settings.sqlalchemy_url)
         db.upgrade()
+        _encrypt_plain_recordings(settings, db)
         passwords: dict[str, str] = {}
         if options.demo:
             with db.session() as session:
@@ -122,6 +126,18 @@ def _run(options: RunOptions, signals: StopSignals) -> int:
             redis.stop()
 
 
+def _encrypt_plain_recordings(settings: Settings, db: Database) -> None:
+    """Make the master key once before the web app and worker could race to, and encrypt the recordings an
+    older version stored plain (`contactcenter keys migrate` does the same for other deployments)."""
+    done = migrate_plain(db=db, keys=master_keys(settings), root=settings.recordings_path)
+    if done.encrypted or done.missing or done.altered:
+        print(
+            f"Recordings encrypted at rest: {done.encrypted}; plain files missing: {done.missing}, not matching"
+            f" their checksum: {done.altered} (left plain)",
+            flush=True,
+        )
+
+
 def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_url: str, redis_url: str) -> None:
     webhooks = number_webhooks(base)
     lines = [
@@ -139,6 +155,7 @@ def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_
         lines += [
             f"  Twilio sandbox:  {sandbox}/sandbox/calls  (hotline {DEFAULT_HOTLINE})",
             f"  Softphone:       {sandbox}/sandbox/phone  (dial the hotline from the browser)",
+            f"  Text messages:   {sandbox}/sandbox/sms  (e.g. the web chat's verification codes)",
             f"  Place a call:    contactcenter sandbox call --digits 1,1 --talk 5 --sandbox-url {sandbox}",
         ]
     if passwords:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import ipaddress
+import os
 import re
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contactcenter.private_files import private_dir, write_private
+
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 REAL_TWILIO_API = "https://api.twilio.com"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# Settings whose bad value is not repeated in the error message (it may be most of a real key).
+HIDDEN_INPUTS = ("RECORDINGS_MASTER_KEY", "RECORDINGS_OLD_MASTER_KEYS")
 # A comma-separated list in the environment ("break,meal,training").
 Codes = Annotated[tuple[str, ...], NoDecode]
 ORIGIN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
@@ -39,11 +48,19 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
+    # Wraps each recording's own data key (recordings/crypto.py): 32 bytes in base64. The old ones are kept
+    # readable while `contactcenter keys rotate` re-wraps what they wrapped (docs/encryption-at-rest.md).
+    recordings_master_key: str | None = Field(default=None, alias="RECORDINGS_MASTER_KEY")
+    recordings_old_master_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), alias="RECORDINGS_OLD_MASTER_KEYS"
+    )
     ivr_flows: Path | None = Field(default=None, alias="IVR_FLOWS")
     calendars_file: Path | None = Field(default=None, alias="CALENDARS")
     wait_announce_seconds: int = Field(default=45, alias="WAIT_ANNOUNCE_SECONDS", ge=10, le=600)
     callback_offer_wait_seconds: int = Field(default=180, alias="CALLBACK_OFFER_WAIT_SECONDS", ge=0, le=7200)
     twilio_caller_id: str | None = Field(default=None, alias="TWILIO_CALLER_ID")
+    # The number one-time codes are texted from (Twilio's Messages API): SMS_FROM, else TWILIO_CALLER_ID.
+    sms_from: str | None = Field(default=None, alias="SMS_FROM")
     twilio_api_key: str | None = Field(default=None, alias="TWILIO_API_KEY")
     twilio_api_secret: str | None = Field(default=None, alias="TWILIO_API_SECRET")
     twilio_twiml_app_sid: str | None = Field(default=None, alias="TWILIO_TWIML_APP_SID")
@@ -108,10 +125,12 @@ class Settings(BaseSettings):
         "ivr_flows",
         "calendars_file",
         "twilio_caller_id",
+        "sms_from",
         "twilio_api_key",
         "twilio_api_secret",
         "twilio_twiml_app_sid",
         "demo_password",
+        "recordings_master_key",
         mode="before",
     )
     @classmethod
@@ -132,7 +151,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"codes are lowercase letters, digits and _ (not {', '.join(bad)})")
         return value
 
-    @field_validator("chat_allowed_origins", "trusted_proxies", mode="before")
+    @field_validator("recordings_master_key", "recordings_old_master_keys")
+    @classmethod
+    def _master_keys(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        for key in (value,) if isinstance(value, str) else value or ():
+            master_key_bytes(key)
+        return value
+
+    @field_validator("chat_allowed_origins", "trusted_proxies", "recordings_old_master_keys", mode="before")
     @classmethod
     def _list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -166,7 +192,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
         return value
 
-    @field_validator("twilio_caller_id")
+    @field_validator("twilio_caller_id", "sms_from")
     @classmethod
     def _caller_id(cls, value: str | None) -> str | None:
         if value and not re.match(r"^\+[1-9]\d{6,14}$", value):
@@ -248,12 +274,40 @@ class Settings(BaseSettings):
         """SECRET_KEY, or one generated once and kept under var/ for development."""
         if self.secret_key:
             return self.secret_key
-        path = self.var_dir / "secret_key"
+        return self._generated("secret_key", lambda: secrets.token_urlsafe(32))
+
+    def recordings_master_keys(self) -> list[bytes]:
+        """The master keys of recordings' data keys, the current one first: RECORDINGS_MASTER_KEY (else
+        one generated once and kept under var/ for development), then RECORDINGS_OLD_MASTER_KEYS."""
+        current = self.recordings_master_key or self._generated("recordings_master_key", new_master_key)
+        return [master_key_bytes(key) for key in (current, *self.recordings_old_master_keys)]
+
+    def _generated(self, name: str, make: Callable[[], str]) -> str:
+        """A value made once and kept owner-only in var/`name`."""
+        path = self.var_dir / name
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            private_dir(self.var_dir)
+            made = write_private(path.with_name(f"{name}.{os.getpid()}.{secrets.token_hex(4)}"), make().encode())
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs counts
+                os.link(made, path)
+            made.unlink()
         return path.read_text().strip()
+
+
+def new_master_key() -> str:
+    """A random 256-bit master key, as RECORDINGS_MASTER_KEY takes it (base64)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def master_key_bytes(key: str) -> bytes:
+    """A master key's 32 bytes; ValueError if it is not 32 bytes in base64."""
+    try:
+        raw = base64.b64decode(key.strip(), altchars=b"-_" if ("-" in key or "_" in key) else None, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 random bytes in base64 (contactcenter keys generate)") from None
+    if len(raw) != 32:
+        raise ValueError(f"must be 32 bytes in base64, not {len(raw)} (contactcenter keys generate)")
+    return raw
 
 
 def redact(value: object) -> object:
@@ -273,5 +327,6 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0]) if error["loc"] else "settings"
             field = Settings.model_fields.get(name)
             env = field.alias if field and field.alias else name.upper()
-            lines.append(f"  {env}: {error['msg']} (got {redact(error.get('input'))!r})")
+            shown = "***" if env in HIDDEN_INPUTS else repr(redact(error.get("input")))
+            lines.append(f"  {env}: {error['msg']} (got {shown})")
         raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None

@@ -88,6 +88,11 @@ class Telephony:
         )
         return str(call.sid)
 
+    def send_sms(self, *, to: str, from_: str, body: str) -> str:
+        """Text `body` to `to` through the Messages API. Returns the MessageSid."""
+        message = self._call(lambda: self.client.messages.create(to=to, from_=from_, body=body))
+        return str(message.sid)
+
     def add_participant(
         self,
         *,

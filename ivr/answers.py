@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr import identity, prompts
 from ivr.call import IvrCall
 from ivr.flow import Menu, Node
-from ivr.nodes import run
+from ivr.nodes import GATHER_PATH, run
 
 _NOT_WORDS = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -57,8 +57,11 @@ def answer(call: IvrCall, *, node_name: str, attempt: int, digits: str | None, s
             return run(call, node.next or call.flow.start)
         return _again(call, node_name, node, attempt, given, fallback=node.next, invalid=prompts.INVALID)
     assert node.identify is not None
-    if digits and identity.verify(call, digits):
+    outcome = identity.verify(call, digits) if digits else "refused"
+    if outcome == "verified":
         return run(call, node.identify.verified)
+    if outcome == "id_needed" and attempt < node.identify.retries:
+        return _ask_id(call, node_name, attempt + 1)
     return _again(call, node_name, node, attempt, given, fallback=node.identify.failed, invalid=node.identify.invalid)
 
 
@@ -78,5 +81,17 @@ def _again(
         call.say(response, invalid or prompts.INVALID)
     retries = node.menu.retries if node.menu else node.identify.retries if node.identify else 3
     if attempt >= retries:
+        if node.identify:  # the flow's `failed` branch (an agent, in the demo) says what comes next
+            call.say(response, prompts.NO_STATUS_UNVERIFIED)
         return run(call, fallback or call.flow.start, response=response)
     return run(call, node_name, attempt=attempt + 1, response=response)
+
+
+def _ask_id(call: IvrCall, node_name: str, attempt: int) -> str:
+    """After an order number keyed from a number not its customer's: the ID's last 4 of that customer."""
+    response = VoiceResponse()
+    action = call.url(GATHER_PATH, node=node_name, attempt=attempt)
+    gather = call.gather(response, action, num_digits=None, timeout=10, finish_on_key="#")
+    call.say(gather, prompts.ID_FOR_ORDER)
+    response.redirect(action, method="POST")  # no input: asked again at the same URL, as every question is
+    return str(response)

@@ -85,8 +85,10 @@ def _act(call: IvrCall, name: str, node: Node, attempt: int, response: VoiceResp
         customer = call.customer
         return node.lookup.known if customer and customer.name else node.lookup.unknown
     if node.self_service:
-        if not call.contact.identity_verified:  # ivr check refuses such flows; the guard is for account data
+        if not call.contact.identity_verified or call.contact.customer_id is None:
+            # ivr check refuses such flows; the guard is for account data: told why, and offered an agent
             log.warning("contact %s reached %s without an identity check", call.contact.id, name)
+            call.say(response, prompts.NO_STATUS_UNVERIFIED)
             return call.flow.fallback or node.next
         call.say(response, self_service.read(call, node.self_service.read))
         return node.next

@@ -65,6 +65,16 @@ NO_TICKET: Prompt = {
     "zh-CN": "没有找到您的服务记录。",
     "en": "We found no earlier service request of yours.",
 }
+ID_FOR_ORDER: Prompt = {
+    "zh-CN": "为保护您的信息,请输入该订单登记证件号码的后四位(字母X请按星号键),以井号键结束。",
+    "en": "To protect your information, please key in the last four characters of the ID registered for this order "
+    "(press star for X), then press hash.",
+}
+NO_STATUS_UNVERIFIED: Prompt = {
+    "zh-CN": "对不起,未能核实您的身份,无法为您提供订单或工单的状态,请由人工客服为您服务。",
+    "en": "Sorry, as we could not verify who you are, we cannot give you the status of an order or request; "
+    "an agent will help you.",
+}
 TICKET_STATUS_NAMES = {
     "open": {"zh-CN": "已受理", "en": "received"},
     "pending": {"zh-CN": "处理中", "en": "in progress"},

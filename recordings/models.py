@@ -1,4 +1,4 @@
-"""Call recordings: fetched from the provider, stored with a checksum, attached to contact and ticket."""
+"""Call recordings: fetched from the provider, stored encrypted with a checksum, attached to contact and ticket."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ class Recording(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(64))
+    # The file's own data key, sealed by the master key `key_id` names (recordings/crypto.py); both None
+    # for a file stored before encryption, until `contactcenter keys migrate` encrypts it.
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    wrapped_key: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -4,13 +4,12 @@ access log (contactcenter/audit/access.py)."""
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from contactcenter.access.masking import for_viewer
@@ -23,18 +22,22 @@ from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from contactcenter.users.auth import QA_ROLES, current_user, require_user
 from contactcenter.users.models import Role, User
+from recordings.crypto import RecordingCryptoError
 from recordings.models import Recording, RecordingStatus
+from recordings.playback import RecordingUnreadable, media_response
+from recordings.storage import StoredMedia, master_keys, stored_media
 
 AUDIT_LINK = '<a href="/audit">访问日志 Access log</a>'  # managers and admins land here after logging in
 EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
 
 
-def _media(services: Services, recording_id: int) -> Path | None:
+def _media(services: Services, recording_id: int) -> StoredMedia | None:
     with services.db.session() as session:
         recording = session.get(Recording, recording_id)
-        if recording is None or recording.status != RecordingStatus.STORED or not recording.path:
+        media = stored_media(recording, master_keys(services.settings)) if recording else None
+        if recording is None or media is None:
             return None
-        return Path(recording.path)
+        return media
 
 
 async def media(request: Request) -> Response:
@@ -42,17 +45,19 @@ async def media(request: Request) -> Response:
     request that starts it (no Range, or a range from byte 0), not by each range a player then asks for."""
     user = await require_user(request, QA_ROLES)
     recording_id = path_id(request, "recording_id")
-    path = await run_in_threadpool(_media, request.app.state.services, recording_id)
-    if path is None or not path.exists():
-        raise NotFound("No stored recording with that id.")
-    download = request.query_params.get("download") == "1"
-    if starts_a_play(request.headers.get("range")):
-        action = Action.DOWNLOAD if download else Action.PLAY
-        await audited(request, user, action=action, object_type="recording", object_id=recording_id)
-    headers = {"Cache-Control": "private, no-store"}
-    if download:
-        headers["Content-Disposition"] = f'attachment; filename="recording-{recording_id}.wav"'
-    return FileResponse(path, media_type="audio/wav", headers=headers)
+    try:
+        found = await run_in_threadpool(_media, request.app.state.services, recording_id)
+        if found is None or not found.path.exists():
+            raise NotFound("No stored recording with that id.")
+        download = request.query_params.get("download") == "1"
+        if starts_a_play(request.headers.get("range")):
+            action = Action.DOWNLOAD if download else Action.PLAY
+            await audited(request, user, action=action, object_type="recording", object_id=recording_id)
+        headers = {"Content-Disposition": f'attachment; filename="recording-{recording_id}.wav"'} if download else {}
+        # Encrypted: decrypted on the fly, only the chunks a Range asks for (recordings/playback.py).
+        return await media_response(found, request.headers.get("range"), headers)
+    except RecordingCryptoError as exc:
+        raise RecordingUnreadable(f"The recording cannot be opened: {exc}.") from None
 
 
 def _listing(services: Services, limit: int = 100) -> list[dict[str, Any]]:

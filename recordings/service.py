@@ -1,9 +1,7 @@
-"""Recordings: registered when Twilio reports them, fetched by a job, stored with a checksum."""
+"""Recordings: registered when Twilio reports them, fetched by a job, stored encrypted with a checksum."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +19,7 @@ from contactcenter.outbox import service as outbox
 from contactcenter.outbox.models import OutboxJob
 from contactcenter.timeutil import utcnow
 from recordings.models import Recording, RecordingStatus
+from recordings.storage import encrypted_path, master_keys, store_encrypted
 
 FETCH_RETRY_INTERVALS = (1, 2, 4, 8, 16, 32)
 FETCH_JOB = "recordings.jobs.fetch_recording"
@@ -146,13 +145,14 @@ def fetch_again(services: Services, *, recording_id: int) -> None:
 
 
 def storage_path(services: Services, recording: Recording) -> Path:
-    """Where a recording's file lives: recordings dir / year / month / sid.wav."""
+    """Where a recording's (encrypted) file lives: recordings dir / year / month / sid.wav.enc."""
     created = recording.created_at
-    return services.settings.recordings_path / f"{created:%Y}" / f"{created:%m}" / f"{recording.provider_sid}.wav"
+    month = services.settings.recordings_path / f"{created:%Y}" / f"{created:%m}"
+    return encrypted_path(month / f"{recording.provider_sid}.wav")
 
 
 def fetch_and_store(services: Services, *, recording_id: int) -> Recording:
-    """Download the media, write it atomically with its SHA-256, attach it. Raises to be retried."""
+    """Download the media, write it encrypted and atomically with its SHA-256, attach it. Raises to be retried."""
     with services.db.session() as session:
         recording = session.get_one(Recording, recording_id)
         if recording.status == RecordingStatus.STORED:
@@ -167,13 +167,8 @@ def fetch_and_store(services: Services, *, recording_id: int) -> Recording:
             recording.last_error = str(exc)[:2000]
             session.commit()
             raise
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(media)
-        os.replace(partial, target)
-        recording.path = str(target)
-        recording.sha256 = hashlib.sha256(media).hexdigest()
-        recording.size_bytes = len(media)
+        root = services.settings.recordings_path
+        store_encrypted(recording, media, target=target, keys=master_keys(services.settings), root=root)
         recording.content_type = "audio/wav"
         recording.status = RecordingStatus.STORED
         recording.stored_at = utcnow()

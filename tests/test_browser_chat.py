@@ -4,14 +4,17 @@ replies supervisors keep. Calls in the browser: tests/test_browser_console.py.""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tests import browser as browsers
 from tests.browser import console_of, log_in, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, System
+from tests.hotline import wait_until
 
 pytestmark = pytest.mark.system  # a browser (chromium) against `contactcenter run`
 system, browser = browsers.system, browsers.browser  # this module's fixtures (tests/browser.py)
@@ -72,6 +75,20 @@ def test_a_customer_chat_reaches_the_agent_and_back_with_html_shown_as_text(syst
     panel = agent.locator("#chats .chat")
     expect(panel).to_be_visible(timeout=10_000)
     expect(customer.locator("#with-agent")).to_be_visible(timeout=10_000)
+
+    # The number typed is only a claim until the code texted to it (the sandbox shows the SMS) is typed back.
+    expect(panel.locator(".pop")).to_contain_text("未验证", timeout=10_000)
+    expect(panel.locator(".identity-actions")).to_be_visible()
+    expect(customer.locator("#verify")).to_be_visible()
+    customer.click("#send-code")
+    texts = f"{system.sandbox_url}/sandbox/messages?to=%2B8613700137000"
+    sms = wait_until(lambda: httpx.get(texts, timeout=5).json()["messages"])[0]
+    customer.fill("#code", re.findall(r"\b\d{6}\b", sms["body"])[0])
+    customer.locator("#verify button[type=submit]").click()
+    expect(customer.locator("#verified")).to_be_visible(timeout=10_000)
+    expect(customer.locator("#verify")).to_be_hidden()
+    expect(panel.locator(".pop")).to_contain_text("已验证", timeout=10_000)
+    expect(panel.locator(".identity-actions")).to_be_hidden()
 
     customer.fill("#body", "洗衣机漏水 <script>alert(1)</script>")
     customer.keyboard.press("Enter")

@@ -24,6 +24,7 @@ HELP_COMMANDS = [
     ["worker"],
     ["db", "upgrade"],
     ["users", "add"],
+    ["keys", "rotate"],
     ["sandbox", "serve"],
     ["sandbox", "call"],
     ["sandbox", "load"],

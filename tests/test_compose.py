@@ -25,13 +25,14 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 APP_IMAGE_SERVICES = ("migrate", "app", "worker")
-SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "POSTGRES_PASSWORD")
+SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "POSTGRES_PASSWORD", "RECORDINGS_MASTER_KEY")
 REQUIRED_FROM_ENVIRONMENT = (*SECRETS, "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL")
 DEPLOYMENT_ENV = {
     "SECRET_KEY": "test-secret-key",
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "test-auth-token",
     "POSTGRES_PASSWORD": "test-postgres-password",
+    "RECORDINGS_MASTER_KEY": "dGVzdC1yZWNvcmRpbmdzLW1hc3Rlci1rZXktMzJieXQ=",
     "PUBLIC_BASE_URL": "https://hotline.example.com",
 }
 

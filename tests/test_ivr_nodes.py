@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from redis import Redis
+from sqlalchemy import text as sql_text
 
 from tests.conftest import System
 from tests.ivr_caller import Caller
 from tests.redis_replies import text
 
 MS_ZHAO = "+8613800138000"  # a demo key account: ID ends 123X, order 20261101001 (shipped)
+
+
+def ms_zhao_id(system: System) -> int:
+    engine = system.sql()
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sql_text("SELECT id FROM customers WHERE phone = :p"), {"p": MS_ZHAO}).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def routing_field(system: System, contact_id: int, field: str) -> str | None:
@@ -122,18 +132,39 @@ def test_the_last_four_of_the_id_with_star_for_x_proves_identity_and_reads_the_l
     assert "您最近的工单" in caller.heard() and "已受理" in caller.heard()
 
 
-def test_wrong_codes_are_asked_again_and_an_order_number_identifies_a_customer_on_a_new_number(system: System) -> None:
+def test_an_unknown_caller_keying_someone_elses_order_number_hears_no_status_and_is_offered_an_agent(
+    system: System,
+) -> None:
+    caller = Caller(system)
+    caller.dial()
+    caller.press("2")
+    caller.press("4")
+    caller.press("9999")
+    assert "could not verify" in caller.heard() and "attempt=2" in caller.gather_url()
+    caller.press("20261101001")  # Ms Zhao's order, keyed in from a number that is not hers
+    assert "shipped" not in caller.heard() and "washing machine" not in caller.heard()
+    assert "last four characters of the ID registered for this order" in caller.heard()
+    assert caller.contact()["identity_verified"] in (False, 0) and "node=orders" in caller.gather_url()
+    caller.press("0000")  # not her ID
+    assert "cannot give you the status" in caller.heard() and "agent" in caller.heard()
+    assert caller.root.find("Enqueue").text == "general"  # type: ignore[union-attr]
+    contact = caller.contact()
+    assert contact["identity_verified"] in (False, 0) and contact["customer_id"] != ms_zhao_id(system)
+    caller.status("completed")
+
+
+def test_an_order_number_from_another_number_and_the_ids_last_four_prove_identity(system: System) -> None:
     caller = Caller(system)
     caller.dial()
     caller.press("1")
     caller.press("4")
-    for attempt in (1, 2):
-        caller.press("9999")
-        assert "未能核实您的身份" in caller.heard() and f"attempt={attempt + 1}" in caller.gather_url()
-    caller.press("20261101001")  # Ms Zhao's order, keyed in from a number nobody has named
+    caller.press("20261101001")
+    assert "证件号码的后四位" in caller.heard()
+    caller.press("123*")  # her ID's last four: now she has proved who she is
     contact = caller.contact()
-    assert contact["identity_verified"] in (True, 1)
-    assert "node=order_menu" in caller.gather_url()
+    assert contact["identity_verified"] in (True, 1) and contact["customer_id"] == ms_zhao_id(system)
+    caller.press("1")
+    assert "已发货" in caller.heard()
 
 
 def test_a_wrong_code_three_times_queues_for_orders_unverified(system: System) -> None:

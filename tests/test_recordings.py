@@ -1,8 +1,10 @@
-"""Recordings: fetched by a background job that retries with backoff, stored with a checksum."""
+"""Recordings: fetched by a background job that retries with backoff, stored encrypted with a checksum."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import Row, select
 
+from recordings.crypto import EncryptedReader, MasterKeys, WrappedKey
 from recordings.models import Recording
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole
@@ -43,15 +46,27 @@ def test_a_failing_recording_download_is_retried_until_it_is_stored(system: Syst
         assert recording.contact_id == int(offer["contact"])
         assert recording.ticket_id == offer["info"]["ticket_id"]
         path = Path(recording.path)
-        assert path.is_relative_to(system.var_dir / "recordings")
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == recording.sha256
-        assert recording.size_bytes == path.stat().st_size
+        assert path.is_relative_to(system.var_dir / "recordings") and path.name.endswith(".wav.enc")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        keys = MasterKeys([base64.b64decode((system.var_dir / "recordings_master_key").read_text())])
+        with EncryptedReader(
+            path,
+            data_key=keys.unwrap(WrappedKey(recording.key_id, recording.wrapped_key), recording_id=recording.id),
+            recording_id=recording.id,
+        ) as reader:
+            audio = reader.read_all()
+        assert hashlib.sha256(audio).hexdigest() == recording.sha256
+        assert recording.size_bytes == len(audio)
         account_sid, token = system.credentials
         original = httpx.get(
             f"{system.sandbox_url}/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.wav",
             auth=(account_sid, token),
         )
-        assert original.content == path.read_bytes()
+        assert original.content == audio and audio[:16] not in path.read_bytes()
+        # Everything `run` and its children keep under var/ is the owner's alone (Redis's AOF, keys, recordings).
+        kept = {p: stat.S_IMODE(p.stat().st_mode) for p in system.var_dir.rglob("*") if p.is_file() or p.is_dir()}
+        assert any("appendonly" in p.name for p in kept) and stat.S_IMODE(system.var_dir.stat().st_mode) == 0o700
+        assert kept == {p: 0o700 if p.is_dir() else 0o600 for p in kept}
         agent.post(f"/api/agent/contacts/{offer['contact']}/wrap-up", {"note": "", "next_state": "available"})
     finally:
         agent.post("/api/agent/state", {"state": "offline"})

@@ -189,3 +189,11 @@ def test_a_refused_database_url_does_not_echo_its_password(monkeypatch: pytest.M
     message = settings_error(monkeypatch, "DATABASE_URL", "mysql://cc:Sup3rS3cret@db.internal/contactcenter")
     assert "DATABASE_URL" in message
     assert "Sup3rS3cret" not in message
+
+
+def test_the_sms_number_must_be_e164_and_is_unset_when_blank(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "SMS_FROM" in settings_error(monkeypatch, "SMS_FROM", "021-8000-0000")
+    monkeypatch.setenv("SMS_FROM", "")
+    assert load_settings().sms_from is None
+    monkeypatch.setenv("SMS_FROM", "+862180000000")
+    assert load_settings().sms_from == "+862180000000"

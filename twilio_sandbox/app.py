@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .config import SandboxConfig
 from .control_api import ControlApi
 from .device_api import DeviceApi
+from .messages import MessagesApi
 from .phone_api import PhoneApi
 from .rest_api import RestApi
 from .rest_conferences import ConferenceRestApi
@@ -63,17 +64,21 @@ def create_sandbox_app(config: SandboxConfig) -> Starlette:
                     "/sandbox/phones",
                     "/sandbox/clients/{identity}/calls",
                     "/sandbox/faults",
+                    "/sandbox/messages",
+                    "/sandbox/sms",
                     "/2010-04-01/Accounts/{AccountSid}/...",
                 ],
             }
         )
 
+    rest = RestApi(sandbox)
     app = Starlette(
         routes=[
             *ControlApi(sandbox).routes(),
             *DeviceApi(sandbox).routes(),
             *PhoneApi(sandbox).routes(),
-            *RestApi(sandbox).routes(),
+            *rest.routes(),
+            *MessagesApi(sandbox, rest).routes(),
             *ConferenceRestApi(sandbox).routes(),
         ],
         lifespan=lifespan,

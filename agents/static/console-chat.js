@@ -85,6 +85,13 @@ const ConsoleChat = (() => {
         if (data.message) showMessage(panel, data.message);
       } catch (error) { document.getElementById("error").textContent = error.message; document.getElementById("error").hidden = false; }
     });
+    const fail = (error) => { document.getElementById("error").textContent = error.message; document.getElementById("error").hidden = false; };
+    card.querySelector(".send-code").addEventListener("click", () => call("POST", `/api/agent/chats/${panel.id}/verification`, {})
+      .then((sent) => { card.querySelector(".identity-actions .muted").textContent = `${t("code_sent")} ${sent.to}`; }).catch(fail));
+    card.querySelector(".confirm-identity").addEventListener("click", () => {
+      const note = window.prompt(t("confirm_identity_note"));
+      if (note !== null && note.trim()) call("POST", `/api/agent/chats/${panel.id}/verify`, { note: note.trim() }).catch(fail);
+    });
     card.querySelector(".end-chat").addEventListener("click", () => call("POST", `/api/agent/contacts/${panel.id}/end`, {}).catch(() => {}));
     catchUp(contact.contact);
     return panel;
@@ -100,6 +107,8 @@ const ConsoleChat = (() => {
       panel.card.querySelector(".chat-title").textContent = `${info.name || info.customer || t("chats")} · ${info.choice || info.topic || ""}`;
       ConsoleParts.pop(panel.card.querySelector(".pop"), contact, now);
       const ended = contact.state === "ended";
+      const identity = contact.pop && contact.pop.identity;
+      panel.card.querySelector(".identity-actions").hidden = ended || !identity || identity.verified || !identity.claimed_phone;
       panel.card.querySelector(".compose").hidden = ended;
       if (ended && panel.wrapFor !== contact.contact) {
         panel.wrapFor = contact.contact;
@@ -131,6 +140,7 @@ const ConsoleChat = (() => {
     if (event.type === "chat.message" && event.message) showMessage(panel, event.message);
     if (event.type === "chat.typing" && event.from === "customer") panel.typingUntil = Date.now() + 4000;
     if (event.type === "chat.left") catchUp(panel.id);
+    if (event.type === "chat.verified") loadPop(panel.id); // the customer is linked to their record now
     renderUnread(panel);
   }
 

@@ -43,6 +43,12 @@ const CONSOLE_LABELS = {
     contact_ivr: "语音导航中", contact_queued: "排队中", contact_callback: "等待回电", contact_connected: "已接通",
     contact_ended: "已结束", contact_abandoned: "已放弃",
     recordings: "录音", recording_pending: "处理中", recording_stored: "已保存", recording_failed: "保存失败",
+    identity: "身份", verified: "已验证", unverified: "未验证", claims: "自称号码",
+    verified_sms_code: "短信验证码", verified_agent: "坐席核实", verified_id_last4: "证件后四位",
+    "verified_order_number+caller_number": "订单号 + 来电号码", "verified_order_number+id_last4": "订单号 + 证件后四位",
+    send_code: "发送验证码", code_sent: "验证码已发送至", confirm_identity: "确认身份",
+    confirm_identity_note: "您是如何核实客户身份的?(将记入审计日志)",
+    unverified_hint: "客户身份未验证:不显示该号码客户的历史记录,也不能向该号码预约回电或回访。",
   },
   en: {
     title: "Agent console", available: "Available", not_ready: "Not ready", offline: "Offline", logout: "Log out",
@@ -86,6 +92,12 @@ const CONSOLE_LABELS = {
     contact_ivr: "In the IVR", contact_queued: "Waiting", contact_callback: "Waiting for a callback",
     contact_connected: "Connected", contact_ended: "Ended", contact_abandoned: "Abandoned",
     recordings: "Recordings", recording_pending: "Processing", recording_stored: "Stored", recording_failed: "Failed",
+    identity: "Identity", verified: "verified", unverified: "unverified", claims: "says their number is",
+    verified_sms_code: "SMS code", verified_agent: "checked by the agent", verified_id_last4: "ID's last 4",
+    "verified_order_number+caller_number": "order number + caller's number", "verified_order_number+id_last4": "order number + ID's last 4",
+    send_code: "Send code", code_sent: "Code sent to", confirm_identity: "Confirm identity",
+    confirm_identity_note: "How did you check who the customer is? (kept in the audit log)",
+    unverified_hint: "Identity unverified: the number's customer history is not shown, and no callback or return visit can go to it.",
   },
 };
 

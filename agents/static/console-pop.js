@@ -58,6 +58,13 @@ const ConsoleParts = (() => {
     const waitedMs = (contact.answered_at || now) - (contact.enqueued_at || now);
     row(facts, t("waited"), clock(Math.max(0, Math.round(waitedMs / 1000))));
     row(facts, t("ticket"), info.ticket || (data.contact && data.contact.ticket && data.contact.ticket.number));
+    // A chat's number is the customer's claim until proved: said so, with what they claimed (masked for agents).
+    const identity = data.identity || (contact.channel === "chat" ? { verified: Boolean(info.verified) } : null);
+    if (identity && (contact.channel === "chat" || identity.verified)) {
+      const how = identity.method ? ` · ${t(`verified_${identity.method}`)}` : "";
+      const claim = identity.claimed_phone ? ` · ${t("claims")} ${identity.claimed_phone}` : "";
+      row(facts, t("identity"), identity.verified ? `✓ ${t("verified")}${how}` : `⚠ ${t("unverified")}${claim}`);
+    }
     const transfer = info.transfer || (data.contact && data.contact.transfer);
     if (transfer) { // handed on by a colleague: from whom, and what they want us to know
       row(facts, t("transferred_from"), transfer.from_name);

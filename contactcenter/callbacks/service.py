@@ -117,6 +117,9 @@ def schedule(
     if len(note) > MAX_NOTE_LENGTH:
         raise ValueError(f"the note is longer than {MAX_NOTE_LENGTH} characters")
     phone = contact.from_number
+    if contact.channel == "chat" and not contact.identity_verified:
+        # A number typed into the chat form is a claim: nobody is called at it until it is proved.
+        raise ValueError("the chat customer's number is not verified (SMS code or the agent's check) yet")
     if not phone.startswith("+"):
         raise ValueError("this contact has no phone number to call back")
     when = next_callback_time(services, at)

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from contactcenter import ratelimit
 from contactcenter.audit.access import Action, audited
-from contactcenter.chats import canned, offline, service, socket, views
+from contactcenter.chats import canned, offline, service, socket, verification, views
 from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
 from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
@@ -112,6 +112,48 @@ async def leave_message(request: Request) -> Response:
         offline.leave_message, request.app.state.services, form=form, message=body.get("message")
     )
     return JSONResponse({"ticket": number}, status_code=201)
+
+
+async def send_code(request: Request) -> Response:
+    """The customer asks for a one-time code by SMS to the number they gave (verification.py)."""
+    services = request.app.state.services
+    body = await _json_object(request)
+    contact_id = await run_in_threadpool(service.contact_of_token, services, token=body.get("token"))
+    sent = await run_in_threadpool(verification.send_code, services, contact_id=contact_id)
+    return JSONResponse(sent, status_code=202)
+
+
+async def check_code(request: Request) -> Response:
+    """The customer types the code back: the chat is then linked to the number's customer record."""
+    services = request.app.state.services
+    body = await _json_object(request)
+    contact_id = await run_in_threadpool(service.contact_of_token, services, token=body.get("token"))
+    return JSONResponse(
+        await run_in_threadpool(verification.check_code, services, contact_id=contact_id, code=body.get("code"))
+    )
+
+
+async def agent_send_code(request: Request) -> Response:
+    """The agent on the chat has the code texted to the number the customer gave (they type it on their page)."""
+    agent = await require_user(request, AGENT_ROLES)
+    services, contact_id = request.app.state.services, path_id(request, "contact_id")
+    await run_in_threadpool(verification.check_agent, services, contact_id=contact_id, agent_id=agent.id)
+    sent = await run_in_threadpool(verification.send_code, services, contact_id=contact_id, actor=f"user:{agent.id}")
+    return JSONResponse(sent, status_code=202, viewer=agent)
+
+
+async def agent_verify(request: Request) -> Response:
+    """The agent on the chat checked who the customer is themselves: audited, with their note of how."""
+    agent = await require_user(request, AGENT_ROLES)
+    body = await _json_object(request)
+    verified = await run_in_threadpool(
+        verification.agent_verifies,
+        request.app.state.services,
+        contact_id=path_id(request, "contact_id"),
+        agent_id=agent.id,
+        note=body.get("note"),
+    )
+    return JSONResponse(verified, viewer=agent)
 
 
 def _after(request: Request) -> int:
@@ -210,6 +252,14 @@ routes = [
     Route("/api/agent/chats/{contact_id:int}/messages", agent_messages, methods=["GET"]),
     Route("/api/agent/chats/{contact_id:int}/messages", agent_post, methods=["POST"]),
     Route("/api/agent/chats/{contact_id:int}/typing", agent_typing, methods=["POST"]),
+    # policy: chat customer of this chat (the token /api/chat/start gave its page)
+    Route("/api/chat/verification", send_code, methods=["POST"]),
+    # policy: chat customer of this chat
+    Route("/api/chat/verification/check", check_code, methods=["POST"]),
+    # policy: agent on this contact (the agent the live chat is assigned to)
+    Route("/api/agent/chats/{contact_id:int}/verification", agent_send_code, methods=["POST"]),
+    # policy: agent on this contact (audited: identity_verified, method agent, with the agent's note)
+    Route("/api/agent/chats/{contact_id:int}/verify", agent_verify, methods=["POST"]),
     Route("/api/canned-replies", list_canned, methods=["GET"]),
     Route("/api/canned-replies", create_canned, methods=["POST"]),
     Route("/api/canned-replies/{reply_id:int}", change_canned, methods=["PUT", "DELETE"]),

@@ -28,12 +28,10 @@ from contactcenter.chats.forms import (
 from contactcenter.chats.hub import publish
 from contactcenter.chats.models import ChatMessage, ChatSession, Sender
 from contactcenter.chats.views import message_view
-from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
-from contactcenter.customers.service import customer_id_for_phone
 from contactcenter.db import insert_or_ignore
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import categorize, open_ticket
@@ -101,9 +99,10 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
     token = secrets.token_urlsafe(32)
     with services.db.session() as session:
         audit: list[dict[str, Any]] = []
-        customer_id = customer_id_for_phone(session, phone=form.phone, actor=ACTOR, audit=audit) if form.phone else None
+        # The number typed is a claim, not a proof: no customer record (nor her history, her priority, her
+        # last agent) until it is proved (verification.py).
         ticket_id, number = open_ticket(
-            session, subject=f"Chat from {form.name}", customer_id=customer_id, actor=ACTOR, audit=audit
+            session, subject=f"Chat from {form.name}", customer_id=None, actor=ACTOR, audit=audit
         )
         record_rows(session, audit)
         ticket = session.get_one(Ticket, ticket_id)
@@ -112,12 +111,12 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
             channel="chat",
             provider_id="CH" + uuid.uuid4().hex,
             direction="inbound",
-            from_number=form.phone or "",
+            from_number="",  # the number once proved (nothing may be dialled to a claim)
             to_number=WEBCHAT_NUMBER,
             status=ContactStatus.QUEUED,
             queue=topic.queue,
             menu_choice=form.choice,
-            customer_id=customer_id,
+            customer_id=None,
             ticket_id=ticket_id,
             language=form.language,
             queued_at=utcnow(),
@@ -138,17 +137,15 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
         _audit(session, contact.id, ContactStatus.QUEUED.value, queue=topic.queue, choice=form.choice)
         greeting = GREETING[form.language].format(company=company_name(services))
         _store(session, contact_id=contact.id, sender=Sender.SYSTEM, body=greeting, client_id=None, author_id=None)
-        customer = session.get(Customer, customer_id) if customer_id else None
-        preferred = contacts.last_agent_of(session, customer_id=customer_id) if customer_id else None
-        info = routing_info(contact, name=form.name, topic=form.topic, customer=customer, ticket=number)
+        info = routing_info(contact, name=form.name, topic=form.topic, customer=None, ticket=number)
         contact_id = contact.id
     # SQL first: the agent's offer then finds the contact, its ticket and the greeting.
     _created, state = services.routing.enqueue(
         contact_id=str(contact_id),
         queue=topic.queue,
-        priority=priority_for(customer, topic.priority),
+        priority=priority_for(None, topic.priority),
         info=info,
-        preferred_agent=str(preferred) if preferred else None,
+        preferred_agent=None,
         channel="chat",
     )
     if state == "full":

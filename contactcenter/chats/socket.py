@@ -65,6 +65,8 @@ class CustomerSocket:
                 self.waiting = True
                 await self.ws.send_json({"type": "transferred"})
                 await self.send_place(again=True)  # even if the same as before the agent joined
+            elif kind == "chat.verified":
+                await self.ws.send_json({"type": "verified", "verified": True})
             elif kind == "chat.ended":
                 await self.end(item.get("reason", ""))
                 return

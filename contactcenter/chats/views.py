@@ -46,9 +46,13 @@ def chat_state(services: Services, *, contact_id: int, after: int) -> dict[str, 
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
         agent = session.get(User, contact.agent_id) if contact.agent_id else None
+        phone = session.scalar(select(ChatSession.phone).where(ChatSession.contact_id == contact_id))
         return {
             "state": _public_state(contact),
             "agent_name": agent.display_name if agent else None,
+            # Whether the page offers the SMS code: a number was given and is not proved yet (verification.py).
+            "verified": contact.identity_verified,
+            "can_verify": bool(phone) and not contact.identity_verified,
             "messages": messages_after(session, contact_id=contact_id, after=after),
         }
 
@@ -73,6 +77,8 @@ def agent_view(services: Services, *, contact_id: int, agent_id: int, supervisor
                 "phone": chat.phone,  # masked for agents as it is sent (contactcenter/responses.py)
                 "topic": chat.topic,
                 "language": chat.language,
+                # The number is the customer's claim until proved (verification.py).
+                "verified": contact.identity_verified,
             },
             "ticket_id": contact.ticket_id,
             "messages": messages_after(session, contact_id=contact_id, after=after),

@@ -14,6 +14,9 @@ const LABELS = {
     reconnecting: "网络中断,正在重新连接……未发送的消息会在连接后发出。", agent_typing: "客服正在输入……",
     type_here: "请输入消息,按 Enter 发送", send: "发送", leave: "结束对话", you: "我", system: "系统",
     minutes: (m) => (m < 1 ? "不到 1 分钟" : `约 ${m} 分钟`), place: (n) => `${n} 位`, unknown: "暂无法估计",
+    verify_intro: "验证您的手机号后,客服才能查看您的服务记录并为您预约回电。", send_code: "发送验证码",
+    code_placeholder: "6 位验证码", check_code: "验证", code_sent: (to) => `验证码已发送至 ${to},5 分钟内有效。`,
+    number_verified: "您的手机号已验证。",
   },
   en: {
     title: "Web chat", switch_to: "中文", prechat_intro: "Tell us your name and we will connect you to an agent.",
@@ -27,6 +30,9 @@ const LABELS = {
     agent_typing: "The agent is typing…", type_here: "Type a message, Enter to send", send: "Send",
     leave: "End chat", you: "You", system: "System",
     minutes: (m) => (m < 1 ? "under a minute" : `about ${m} min`), place: (n) => `${n}`, unknown: "not known yet",
+    verify_intro: "Verify your phone number so the agent can see your service history and call you back.",
+    send_code: "Send code", code_placeholder: "6-digit code", check_code: "Verify",
+    code_sent: (to) => `Code sent to ${to}; valid for 5 minutes.`, number_verified: "Your phone number is verified.",
   },
 };
 const STORE = "cc-chat";
@@ -150,9 +156,31 @@ function showState(state, agentName) {
   if (agentName) $("agent-name").textContent = agentName;
 }
 
+// The number typed into the form is proved by a code texted to it (contactcenter/chats/verification.py).
+function showVerify(canVerify, verified) {
+  $("verify").hidden = !canVerify || ended;
+  $("verified").hidden = !verified;
+}
+
+async function sendCode() {
+  showError("");
+  const { status, data } = await postJson("/api/chat/verification", { token: chat && chat.token });
+  if (status === 202) $("verify").querySelector("span").textContent = t("code_sent", data.to);
+  else showError(data.error || `HTTP ${status}`);
+}
+
+async function checkCode(event) {
+  event.preventDefault();
+  showError("");
+  const { status, data } = await postJson("/api/chat/verification/check", { token: chat && chat.token, code: $("code").value.trim() });
+  if (status === 200) { $("code").value = ""; showVerify(false, true); }
+  else showError(data.error || `HTTP ${status}`);
+}
+
 function finish() {
   ended = true;
   showState("ended");
+  showVerify(false, false);
   $("typing").hidden = true;
   $("offline-notice").hidden = true;
   chat = null;
@@ -179,11 +207,13 @@ function onServerMessage(message) {
     case "history":
       message.messages.forEach(addMessage);
       showState(message.state, message.agent_name);
+      showVerify(message.can_verify, message.verified);
       flushOutbox();
       break;
     case "message": addMessage(message.message); break;
     case "queue": showQueue(message); break;
     case "agent_joined": showState("connected", message.agent_name); break;
+    case "verified": showVerify(false, true); break;
     case "transferred": // waiting again, for another agent: the place comes with the next queue update
       $("position").textContent = "…";
       $("wait").textContent = "…";
@@ -321,6 +351,8 @@ $("leave").addEventListener("click", () => {
   save();
   send({ type: "leave" });
 });
+$("send-code").addEventListener("click", sendCode);
+$("verify").addEventListener("submit", checkCode);
 $("again").addEventListener("click", () => { chat = null; save(); start(); });
 $("language").addEventListener("click", () => {
   lang = lang === "zh-CN" ? "en" : "zh-CN";
