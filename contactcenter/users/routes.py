@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from contactcenter import ratelimit
 from contactcenter.access import route
@@ -15,6 +15,7 @@ from contactcenter.access.rules import LOGGED_IN, PUBLIC
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests, json_value, utf8
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import current_user
 from contactcenter.users.models import Role
 from contactcenter.users.service import authenticate
@@ -120,7 +121,8 @@ async def me(request: Request) -> Response:
             "display_name": user.display_name,
             "role": user.role,
             "queues": list(user.queues),
-        }
+        },
+        viewer=user,
     )
 
 
