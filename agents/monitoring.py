@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.conference import LIVE_TTL_SECONDS, LiveCall, agent_of_label, new_attempt
+from contactcenter.access.masking import sees_whole
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
@@ -148,7 +149,8 @@ def _target(services: Services, viewer: CurrentUser, contact_id: int) -> Target:
         agent = session.get(User, int(routing["agent"])) if routing.get("agent", "").isdigit() else None
         if agent is not None:
             check_may_watch(role=viewer.role, team=viewer.team, agent=agent)
-        from_number = contact.from_number or ""
+        # What the listener's phone shows as calling: for QA staff (numbers masked) the hotline's number.
+        from_number = (contact.from_number if sees_whole(viewer) else contact.to_number) or ""
     if agent is None or routing.get("state") != "assigned":
         raise MonitoringError(
             "This call is not live: its agent has not joined it yet, or it has ended.", code="not_live"

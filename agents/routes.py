@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 
 from agents import call_control, consult, screen_pop, service, voice, wrap_up_drafts
 from agents import wrap_up as wrap_ups
@@ -18,6 +18,7 @@ from contactcenter.access.rules import AGENT, AGENT_ACTION, AGENT_SELF, PAGE, SC
 from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import json_object, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import TicketStatus
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, require_user
 from queues import service as queues
@@ -83,7 +84,7 @@ async def wrap_up_draft(request: Request) -> Response:
             lambda agent: wrap_up_drafts.draft_of(services, agent=agent, contact_id=_contact_id(request)),
         )
     )
-    return JSONResponse(draft)
+    return JSONResponse(draft, whole=True)  # their own unfinished text, put back in their form
 
 
 async def screen_pop_of(request: Request) -> Response:
@@ -95,7 +96,7 @@ async def screen_pop_of(request: Request) -> Response:
     customer, contact = pop["customer"], pop["contact"]["id"]
     kind, key = ("customer", customer["id"]) if customer else ("contact", contact)
     await audited(request, viewer, action=Action.READ, object_type=kind, object_id=key, detail=f"contact {contact}")
-    return JSONResponse(pop)
+    return JSONResponse(pop, viewer=viewer)
 
 
 async def console_options(request: Request) -> Response:

@@ -1,27 +1,26 @@
 """The screen pop: who is on the line, what they chose, their last contacts and open tickets.
 
 Agents see phone numbers masked (they never dial by hand: callbacks are dialled by the system);
-supervisors, managers and admins see them whole.
+supervisors, managers and admins see them whole. The pop is made whole and masked as it is sent
+(contactcenter/responses.py), ticket subjects ("Call from +86…") included.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from agents.privacy import sees_numbers
 from agents.service import AgentActionError
+from contactcenter.access.masking import sees_whole
 from contactcenter.chats import verification
 from contactcenter.chats.models import ChatSession
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
-from contactcenter.customers.service import mask_phone
 from contactcenter.tickets.models import Ticket, TicketStatus
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser
@@ -51,18 +50,16 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
             raise AgentActionError(f"There is no contact {contact_id}.", 404)
         if not may_see(services, viewer=viewer, contact=contact):
             raise AgentActionError("This contact is not offered to you.", 403)
-        phone = (lambda number: number) if sees_numbers(viewer.role) else mask_phone
         customer = session.get(Customer, contact.customer_id) if contact.customer_id else None
         ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
         waited_until = as_utc(contact.answered_at) or as_utc(contact.ended_at) or utcnow()
         queued_at = as_utc(contact.queued_at) or as_utc(contact.created_at)
-        numbers = [contact.from_number, customer.phone if customer else None]  # as ticket subjects name them
         return {
             "contact": {
                 "id": contact.id,
                 "channel": contact.channel,
                 "direction": contact.direction,
-                "from": phone(contact.from_number),
+                "from": contact.from_number,
                 "queue": contact.queue,
                 "choice": contact.menu_choice,
                 "language": contact.language,
@@ -73,13 +70,11 @@ def screen_pop(services: Services, *, viewer: CurrentUser, contact_id: int) -> d
                 "transfer": _transfer_of(services, contact.id),
             },
             "customer": customer
-            and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": phone(customer.phone)},
+            and {"id": customer.id, "name": customer.name, "grade": customer.grade, "phone": customer.phone},
             "recent_contacts": _recent_contacts(session, contact, customer),
-            "open_tickets": [
-                {**t, "subject": _masked_in(t["subject"], numbers, phone)} for t in _open_tickets(session, customer)
-            ],
-            "identity": _identity(session, contact, show_number=sees_numbers(viewer.role)),
-            "phone_masked": not sees_numbers(viewer.role),
+            "open_tickets": _open_tickets(session, customer),
+            "identity": _identity(session, contact, show_number=sees_whole(viewer)),
+            "phone_masked": not sees_whole(viewer),
         }
 
 
@@ -100,14 +95,6 @@ def _transfer_of(services: Services, contact_id: int) -> dict[str, Any] | None:
     if not isinstance(transfer, dict):
         return None
     return {key: transfer.get(key) for key in ("from_agent", "from_name", "note", "kind")}
-
-
-def _masked_in(text: str, numbers: list[str | None], phone: Callable[[str], str]) -> str:
-    """Ticket subjects name the caller's number ("Call from +86…"): shown as the viewer may see it."""
-    for number in numbers:
-        if number and number.startswith("+"):
-            text = text.replace(number, phone(number))
-    return text
 
 
 def _recent_contacts(session: Session, contact: Contact, customer: Customer | None) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from agents import conference, conference_events
+from contactcenter.access.masking import sees_whole
 from contactcenter.audit.service import record_event
 from contactcenter.chats import service as chats
 from contactcenter.contacts import service as contacts
@@ -120,7 +121,9 @@ class _AcceptedContact:
     is_chat: bool
     is_callback: bool
     provider_id: str
-    from_number: str  # the agent's phone shows who is calling, as a <Dial> to it did
+    # What the agent's phone shows as calling: the caller, as a <Dial> to it did; for an agent who sees numbers
+    # masked, the hotline's number (a leg's From is a number or a client: it cannot be masked).
+    from_number: str
     identity: str  # the agent's browser phone
 
 
@@ -135,7 +138,7 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
         # the caller (routing keeps their CallSid: no SQL first). This way round the move's request is on
         # the wire before the other thread runs: started on the other thread, the move waited for the GIL
         # behind this one's SQL and rendering (bench/calls.py).
-        reading = pool.submit(_read_and_prepare, services, contact_id=contact_id, agent_id=agent.id, in_room=in_room)
+        reading = pool.submit(_read_and_prepare, services, contact_id=contact_id, agent=agent, in_room=in_room)
         moved: TelephonyError | None = None
         if accepted.caller_call and not in_room:
             moved = _move_caller(services, contact_id=contact_id, call_sid=accepted.caller_call)
@@ -163,7 +166,7 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
         )
 
 
-def _read_and_prepare(services: Services, *, contact_id: int, agent_id: int, in_room: bool) -> _AcceptedContact:
+def _read_and_prepare(services: Services, *, contact_id: int, agent: CurrentUser, in_room: bool) -> _AcceptedContact:
     """The contact's row and the agent's phone; for a caller still in the queue, their room's TwiML made
     ready for /connect. Read without the writer's turn: /connect waits for what is prepared here, and
     on SQLite a turn could wait behind the IVR's writes (bench/calls.py --dump: clustered slow joins)."""
@@ -173,8 +176,8 @@ def _read_and_prepare(services: Services, *, contact_id: int, agent_id: int, in_
             is_chat=contact.channel == "chat",
             is_callback=contact.status == ContactStatus.CALLBACK,
             provider_id=contact.provider_id or "",
-            from_number=contact.from_number,
-            identity=session.get_one(User, agent_id).client_identity,
+            from_number=contact.from_number if sees_whole(agent) else contact.to_number,
+            identity=session.get_one(User, agent.id).client_identity,
         )
         if not found.is_chat and not found.is_callback and not in_room:  # a callback's customer is dialled later
             flow = services.flows.for_number(contact.to_number)

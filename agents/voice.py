@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 from twilio.twiml.voice_response import VoiceResponse
@@ -27,6 +27,7 @@ from contactcenter.access.rules import TWILIO
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Unavailable
+from contactcenter.responses import JSONResponse
 from contactcenter.settings import REAL_TWILIO_API, Settings
 from contactcenter.users.auth import AGENT_ROLES, MONITOR_ROLES, CurrentUser, require_user
 from contactcenter.users.models import User
@@ -135,7 +136,7 @@ async def token_endpoint(request: Request) -> Response:
     user = await require_user(request, PHONE_ROLES)
     client = request.client.host if request.client else "unknown"
     body = await run_in_threadpool(phone_config, request.app.state.services, user=user, client=client)
-    return JSONResponse(body, headers=NO_STORE)
+    return JSONResponse(body, headers=NO_STORE, viewer=user)
 
 
 def outgoing_call(services: Services, request: Request, params: Params) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 
 from agents import monitoring, supervisor_service
 from agents.schemas import Monitor
@@ -16,6 +16,7 @@ from contactcenter.access import Policy, Scope, route
 from contactcenter.access.rules import WALLBOARD, WALLBOARD_AGENT
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import MONITOR_ROLES, WALLBOARD_ROLES, require_user
 from queues import history
 
@@ -46,21 +47,22 @@ async def wallboard_page(request: Request) -> Response:
 
 async def floor(request: Request) -> Response:
     viewer = await require_user(request, WALLBOARD_ROLES)
-    return JSONResponse(await run_in_threadpool(supervisor_service.floor_snapshot, request.app.state.services, viewer))
+    snapshot = await run_in_threadpool(supervisor_service.floor_snapshot, request.app.state.services, viewer)
+    return JSONResponse(snapshot, viewer=viewer)
 
 
 async def agents(request: Request) -> Response:
     viewer = await require_user(request, WALLBOARD_ROLES)
     team = request.query_params.get("team") or None
     rows = await run_in_threadpool(supervisor_service.list_agents, request.app.state.services, viewer, team)
-    return JSONResponse(rows)
+    return JSONResponse(rows, viewer=viewer)
 
 
 async def agent(request: Request) -> Response:
     viewer = await require_user(request, WALLBOARD_ROLES)
     agent_id = path_id(request, "agent_id")
     row = await run_in_threadpool(supervisor_service.agent_detail, request.app.state.services, viewer, agent_id)
-    return JSONResponse(row)
+    return JSONResponse(row, viewer=viewer)
 
 
 async def queue_history(request: Request) -> Response:
@@ -71,7 +73,7 @@ async def queue_history(request: Request) -> Response:
     services: Services = request.app.state.services
     scope = await run_in_threadpool(supervisor_service.scope_of, services, viewer)
     found = await run_in_threadpool(history.history, services.routing, list(scope.queues), int(raw))
-    return JSONResponse(found)
+    return JSONResponse(found, viewer=viewer)
 
 
 async def monitor(request: Request) -> Response:
@@ -82,14 +84,14 @@ async def monitor(request: Request) -> Response:
     done = await run_in_threadpool(
         monitoring.monitor, request.app.state.services, viewer=viewer, contact_id=contact_id, mode=mode
     )
-    return JSONResponse({"ok": True, **done})
+    return JSONResponse({"ok": True, **done}, viewer=viewer)
 
 
 async def stop_monitoring(request: Request) -> Response:
     viewer = await require_user(request)
     contact_id = path_id(request, "contact_id")
     done = await run_in_threadpool(monitoring.leave, request.app.state.services, viewer=viewer, contact_id=contact_id)
-    return JSONResponse({"ok": True, "state": done})
+    return JSONResponse({"ok": True, "state": done}, viewer=viewer)
 
 
 routes = [

@@ -10,12 +10,15 @@ Watching is not presence: unlike a console, opening or closing a wallboard chang
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agents.privacy import event_text
 from agents.supervisor_service import floor_snapshot, scope_of
 from contactcenter.access import websocket_route
+from contactcenter.access.masking import for_viewer, sees_whole
 from contactcenter.access.rules import WALLBOARD
 from contactcenter.context import Services
 from contactcenter.sockets import forward_events, receive_json, until_first_ends
@@ -47,21 +50,23 @@ async def supervisor_socket(ws: WebSocket) -> None:
 
 async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: CurrentUser, last_seq: object) -> None:
     # Subscribed before reading the snapshot, so no event falls between the two.
+    text = partial(event_text, mask=not sees_whole(viewer))  # QA staff watch with numbers masked
     async with hub.subscribe(None) as sub:
         scope = await run_in_threadpool(scope_of, services, viewer)
         missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
         if missed is None:
             snapshot = await run_in_threadpool(floor_snapshot, services, viewer)
-            await ws.send_json(snapshot)
+            await ws.send_json(for_viewer(snapshot, viewer))
             after = snapshot["seq"]
         else:
             for event in missed:
                 if scope.concerns(event):
-                    await ws.send_json(event)
+                    await ws.send_text(text(event))
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after})
         ended = ws.app.state.session_watch.wait_end(ws)  # closes the socket when the session ends
-        await until_first_ends(forward_events(ws, sub, after, keep=scope.concerns), _answer_pings(ws), ended)
+        events = forward_events(ws, sub, after, keep=scope.concerns, text=text)
+        await until_first_ends(events, _answer_pings(ws), ended)
 
 
 routes = [websocket_route("/supervisors/ws", supervisor_socket, policy=WALLBOARD)]

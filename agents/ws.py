@@ -20,8 +20,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agents.conference import LiveCall
 from agents.heartbeat import Heartbeat, PresenceRenewer, presence_ttl_ms
 from agents.monitoring import monitors_view
-from agents.privacy import event_text, masked_info, sees_numbers
+from agents.privacy import event_text
 from contactcenter.access import websocket_route
+from contactcenter.access.masking import masked, sees_whole
 from contactcenter.access.rules import AGENT
 from contactcenter.context import Services
 from contactcenter.sockets import forward_events, receive_json, until_first_ends
@@ -111,7 +112,7 @@ async def console_socket(ws: WebSocket) -> None:
     await run_in_threadpool(presence, event="open")
     try:
         heartbeat = Heartbeat(interval, partial(renewer.heard, agent_id, socket_id))
-        await _serve(ws, services, hub, user.id, last_seq, heartbeat, masked=not sees_numbers(user.role))
+        await _serve(ws, services, hub, user.id, last_seq, heartbeat, mask=not sees_whole(user))
     finally:
         # The agent's last console closing: no new offers; the grace period starts (queues/events.md).
         await run_in_threadpool(renewer.closed, agent_id, socket_id)
@@ -125,26 +126,24 @@ async def _serve(
     last_seq: object,
     heartbeat: Heartbeat,
     *,
-    masked: bool,
+    mask: bool,
 ) -> None:
     heartbeat_ms = int(heartbeat.interval * 1000)  # told to the client, which watches the server's pings
     async with hub.subscribe(str(agent_id)) as sub, ws.app.state.chat_hub.agent_sink(agent_id, sub):
         missed = await hub.since(last_seq) if isinstance(last_seq, int) and last_seq >= 0 else None
         if missed is None:
             message = await run_in_threadpool(snapshot_message, services, agent_id)
-            if masked:
-                for contact in [message["contact"], *message["chats"]]:
-                    if contact:
-                        contact["info"] = masked_info(contact["info"])
+            if mask:
+                message = masked(message)
             await ws.send_json({**message, "heartbeat_ms": heartbeat_ms})
             after = message["seq"]
         else:
             mine = [e for e in missed if concerns(e, agent_id)]
             for event in mine:
-                await ws.send_text(event_text(event, masked=masked))
+                await ws.send_text(event_text(event, mask=mask))
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after, "heartbeat_ms": heartbeat_ms})
-        events = forward_events(ws, sub, after, text=partial(event_text, masked=masked))  # masked: re-encoded
+        events = forward_events(ws, sub, after, text=partial(event_text, mask=mask))
         # The session ending (logout, user disabled, …) closes the socket (contactcenter/users/session_watch.py).
         ended = ws.app.state.session_watch.wait_end(ws)
         await until_first_ends(events, _receive(ws, heartbeat), heartbeat.keep(ws), ended)

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -33,10 +33,12 @@ from contactcenter.chats import presence as chat_presence
 from contactcenter.chats import routes as chat_routes
 from contactcenter.chats import service as chats
 from contactcenter.chats.hub import ChatHub
+from contactcenter.contacts import routes as contact_routes
 from contactcenter.context import Services, build_services
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
+from contactcenter.responses import JSONResponse
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.users import admin_routes, shift_routes
@@ -176,6 +178,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
+        *contact_routes.routes,
         *chat_routes.routes,
         *openapi.routes,
         *recording_routes.routes,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contactcenter.errors import CODES
+from contactcenter.responses import JSONResponse
 
 WEBHOOK_PREFIX = "/twilio/"
 

@@ -18,7 +18,9 @@ from pydantic_core import ErrorDetails
 from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+
+from contactcenter.responses import JSONResponse
 
 # The code of a refusal that names none, by status.
 CODES = {

@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.access import reach
 from contactcenter.access.policy import refusal
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, parsed
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser, require_user
 from queues.models import Queue
 from queues.schemas import Announcement
@@ -65,4 +66,4 @@ async def post_announcement(request: Request) -> Response:
         user=user,
         allowed=None if led.everything else led.led_queues,
     )
-    return JSONResponse(result, status_code=201)
+    return JSONResponse(result, status_code=201, viewer=user)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.access import reach, route
 from contactcenter.access.policy import refusal
@@ -22,6 +22,7 @@ from contactcenter.access.rules import (
 from contactcenter.access.scopes import every_queue
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotFound, json_object, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import SUPERVISOR_ROLES, require_user
 from queues.announcements import post_announcement
 from queues.config import QueueSettings, queue_view, update_queue
@@ -35,8 +36,8 @@ def _list(services: Services) -> list[dict[str, Any]]:
 
 
 async def list_queues(request: Request) -> Response:
-    await require_user(request)
-    return JSONResponse(await run_in_threadpool(_list, request.app.state.services))
+    user = await require_user(request)
+    return JSONResponse(await run_in_threadpool(_list, request.app.state.services), viewer=user)
 
 
 def _update(services: Services, name: str, changes: QueueSettings, actor: str) -> dict[str, Any] | None:
@@ -56,18 +57,18 @@ async def change_queue(request: Request) -> Response:
     )
     if view is None:
         raise NotFound("No such queue.")
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=user)
 
 
 async def contact_routing(request: Request) -> Response:
-    await require_user(request, SUPERVISOR_ROLES)
+    user = await require_user(request, SUPERVISOR_ROLES)
     services: Services = request.app.state.services
     contact_id = str(path_id(request, "contact_id"))
     routing = await run_in_threadpool(services.routing.contact, contact_id)
     decisions = await run_in_threadpool(lambda: services.routing.explain(contact_id=contact_id))
     if not routing and not decisions:
         raise NotFound("Routing has no record of that contact (never queued, or expired).")
-    return JSONResponse({"contact": contact_id, "state": routing.get("state"), "decisions": decisions})
+    return JSONResponse({"contact": contact_id, "state": routing.get("state"), "decisions": decisions}, viewer=user)
 
 
 async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
@@ -85,7 +86,7 @@ async def _supervise(request: Request, action: Any, **kwargs: Any) -> Response:
     ):
         raise refusal(403, f"Queue {target!r} is not one your team serves: move callers only into your queues.")
     result = await run_in_threadpool(action, request.app.state.services, actor=f"user:{user.id}", **kwargs, **fields)
-    return JSONResponse({"ok": True, "state": result})
+    return JSONResponse({"ok": True, "state": result}, viewer=user)
 
 
 def _fields(body: dict[str, Any], action: Any) -> dict[str, Any]:
@@ -109,7 +110,7 @@ async def force_state(request: Request) -> Response:
 
 
 async def queue_stats(request: Request) -> Response:
-    await require_user(request, SUPERVISOR_ROLES)
+    user = await require_user(request, SUPERVISOR_ROLES)
     services: Services = request.app.state.services
     names = await run_in_threadpool(lambda: [q["name"] for q in _list(services)])
     wanted = request.path_params.get("name")
@@ -118,7 +119,7 @@ async def queue_stats(request: Request) -> Response:
     scope = reach(request)
     chosen = [wanted] if wanted else [name for name in names if scope.leads_queue(name)]  # a team lead: their team's
     stats = await run_in_threadpool(lambda: [services.routing.queue_stats(queue=name) for name in chosen])
-    return JSONResponse(stats[0] if wanted else stats)
+    return JSONResponse(stats[0] if wanted else stats, viewer=user)
 
 
 routes = [

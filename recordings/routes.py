@@ -9,15 +9,17 @@ from typing import Any
 from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from contactcenter.access import Policy, reach, route
+from contactcenter.access.masking import for_viewer
 from contactcenter.access.rules import RECORDING_PLAY, RECORDINGS
 from contactcenter.access.scopes import Reach
 from contactcenter.audit.access import Action, audited, starts_a_play
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from contactcenter.users.auth import QA_ROLES
@@ -104,13 +106,13 @@ async def recordings_json(request: Request) -> Response:
     scope = reach(request)
     rows = await run_in_threadpool(_listing, request.app.state.services, scope)
     await audited(request, scope.user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest")
-    return JSONResponse(rows)
+    return JSONResponse(rows, viewer=scope.user)
 
 
 async def qa_page(request: Request) -> Response:
     scope = reach(request)
     user = scope.user
-    rows = await run_in_threadpool(_listing, request.app.state.services, scope)
+    rows = for_viewer(await run_in_threadpool(_listing, request.app.state.services, scope), user)  # QA: masked
     await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest, /qa")
     body = "".join(
         f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"

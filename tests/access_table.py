@@ -135,6 +135,7 @@ TABLE: list[Entry] = [
     ("PUT", "/api/canned-replies/{reply_id:int}", SUPERVISORS, None, {}),
     ("DELETE", "/api/canned-replies/{reply_id:int}", SUPERVISORS, None, None),
     ("GET", "/api/openapi.json", ANYONE, None, None),
+    ("POST", "/api/contacts/{contact_id:int}/reveal", CONTACT, "contact", {"reason": "checking the number"}),
     ("GET", "/recordings/{recording_id:int}/media", RECORDING, "recording", None),
     ("GET", "/api/recordings", WATCHERS, None, None),
     ("GET", "/qa", WATCHERS_PAGE, None, None),

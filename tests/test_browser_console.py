@@ -53,6 +53,10 @@ def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: S
     expect(page.locator("#phone-state")).to_have_text("通话中 In call")
     expect(page.locator("#call-title")).to_have_text("通话中")
     expect(page.locator("#call-timer")).to_have_text("0:02", timeout=5_000)
+    expect(page.locator("#phone-from")).to_have_text("+86 138****8000")  # the phone card masks it too
+    page.once("dialog", lambda dialog: dialog.accept("客户要求用此号码回电"))
+    page.click("#call-pop button.reveal")  # the whole number: explicit, with a reason, audited
+    expect(page.locator("#call-pop")).to_contain_text(MS_ZHAO)
     page.click("#hold")  # the caller hears music; taking them back rings nothing
     expect(page.locator("#call-title")).to_have_text("保持中")
     screenshot(page, "console-hold.png")
@@ -87,7 +91,7 @@ def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: S
         for c in agent.get("/api/callbacks", params={"status": "scheduled"}).json()["callbacks"]
         if c["kind"] == "callback" and c["note"]
     ]
-    assert visit["phone"] == MS_ZHAO and visit["note"] == "滚筒还响吗 is the drum quiet?"
+    assert visit["phone"] == "+86 138****8000" and visit["note"] == "滚筒还响吗 is the drum quiet?"
     assert visit["scheduled_for"].startswith(visit_day)
     ticket = agent.get(f"/api/tickets/{visit['ticket_id']}").json()
     assert ticket["status"] == "resolved" and ticket["category"] == "repair"

@@ -74,13 +74,14 @@ def test_a_network_gone_silent_is_shown_within_two_heartbeats_and_the_console_re
         page.evaluate(WATCH_THE_DOT)
         for lang, meanwhile, badge in (("zh", "not_ready", "小休"), ("en", "offline", "Offline")):
             expect(page.locator("#reconnecting")).to_be_hidden()
-            page.wait_for_function("window.hellos.length > 0 && view.lastSeq !== null")
+            # Arrow functions: a bare expression is eval()ed on each poll, which the pages' CSP refuses.
+            page.wait_for_function("() => window.hellos.length > 0 && view.lastSeq !== null")
             hellos, seq = page.evaluate("[window.hellos.length, view.lastSeq]")
             frozen_at = page.evaluate("performance.now()")
             assert proxy.freeze() >= 1
             # What happens meanwhile reaches the console once it is back, from where it left off.
             assert agent.post("/api/agent/state", json={"state": meanwhile, "reason": "break"}).status_code == 200
-            page.wait_for_function("window.dotLog.some((e) => e.className === 'conn off')", timeout=10_000)
+            page.wait_for_function("() => window.dotLog.some((e) => e.className === 'conn off')", timeout=10_000)
             lost = next(e for e in page.evaluate("window.dotLog") if e["className"] == "conn off")
             silent_ms = lost["at"] - frozen_at
             assert 0.5 * HEARTBEAT * 1000 < silent_ms <= 2 * HEARTBEAT * 1000 + 250, page_log(page)

@@ -92,7 +92,7 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
     ticket = wait_until(stored_ticket, timeout=30)
     assert ticket["number"] == f"T-{ticket_id:06d}"
     assert ticket["category"] == "consultation"
-    assert ticket["customer"]["phone"] == "+8613800138000"
+    assert ticket["customer"]["phone"] == "+86 138****8000"  # an agent sees it masked
     [contact] = ticket["contacts"]
     assert contact["call_sid"] == call_sid and contact["status"] == "ended"
     assert contact["agent"] == "王芳 Wang Fang"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from contactcenter.customers.service import mask_phone
+from contactcenter.access.masking import mask_phone
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
 from tests.hotline import wait_until

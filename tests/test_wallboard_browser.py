@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from contactcenter.customers.service import mask_phone
+from contactcenter.access.masking import mask_phone
 from queues import history
 from queues.engine import RoutingEngine
 from tests.browser import chromium, log_in, require_browser, screenshot, wait_for

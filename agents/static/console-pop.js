@@ -16,13 +16,43 @@ const ConsoleParts = (() => {
     list.append(el("dt", "", label), el("dd", "", value === undefined || value === null || value === "" ? "—" : value));
   }
 
+  // Whole numbers the agent revealed (POST /api/contacts/{id}/reveal: a reason is asked, the server audits
+  // it), by contact, until the page reloads. Everywhere else the server sends agents numbers masked.
+  const revealed = new Map();
+
+  // The caller as the console shows them: the number (masked, unless revealed) or the chat customer's name.
+  function callerOf(contact) {
+    const info = contact.info || {};
+    const data = contact.pop || {};
+    return revealed.get(String(contact.contact)) || (data.contact && data.contact.from) || info.from || info.name || "";
+  }
+
+  async function reveal(contact, redraw) {
+    const reason = window.prompt(t("reveal_reason"));
+    if (!reason || !reason.trim()) return;
+    const response = await fetch(`/api/contacts/${contact.contact}/reveal`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ reason: reason.trim() }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) { window.alert(`${t("reveal_failed")} ${data.error || response.status}`); return; }
+    revealed.set(String(contact.contact), data.phone);
+    redraw();
+  }
+
   // contact: {info (from the routing event), pop (GET /screen-pop, once loaded), enqueued_at, answered_at}
   function pop(container, contact, now) {
     const info = contact.info || {};
     const data = contact.pop || {};
     const customer = data.customer || (info.customer ? { name: info.customer, grade: info.grade } : null);
     const facts = el("dl");
-    row(facts, t("caller"), (data.contact && data.contact.from) || info.from_masked || info.name || "");
+    const caller = callerOf(contact);
+    row(facts, t("caller"), caller);
+    if (caller.includes("*")) { // masked: the whole number only by an explicit, audited reveal
+      const button = el("button", "reveal", t("reveal"));
+      button.type = "button";
+      button.addEventListener("click", () => reveal(contact, () => pop(container, contact, Date.now())));
+      facts.lastChild.append(" ", button);
+    }
     row(facts, t("customer"), customer ? `${customer.name || ""}${customer.grade === "key" ? ` ★ ${t("grade_key")}` : ""}` : "");
     row(facts, t("choice"), (data.contact && data.contact.choice) || info.choice || info.topic);
     const waitedMs = (contact.answered_at || now) - (contact.enqueued_at || now);
@@ -228,5 +258,5 @@ const ConsoleParts = (() => {
     document.getElementById("announcements").prepend(box);
   }
 
-  return { el, clock, pop, fill, wrapUp };
+  return { el, clock, pop, fill, wrapUp, callerOf };
 })();

@@ -185,6 +185,7 @@ let wrapUpFor = null;
 function renderCall(now) {
   const call = voiceContact();
   show("call", Boolean(call));
+  document.body.dataset.caller = call ? ConsoleParts.callerOf(call) : ""; // the phone card shows it (masked)
   if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; return; }
   const ended = call.state === "ended" || view.agent.state === "wrap_up";
   const connecting = call.state === "connecting";

@@ -68,7 +68,8 @@
     byId("phone").classList.toggle("ringing", state === "ringing");
     byId("phone-ringing").hidden = state !== "ringing";
     byId("phone-in-call").hidden = state !== "in-call";
-    byId("phone-from").textContent = (phone && phone.from) || "—";
+    // The caller as the console shows them (masked for agents); the leg's own From is the hotline's number then.
+    byId("phone-from").textContent = document.body.dataset.caller || (phone && phone.from) || "—";
     byId("phone-mute").textContent = phone && phone.muted ? "取消静音 Unmute" : "静音 Mute";
   }
 

@@ -12,13 +12,14 @@ from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 
 from contactcenter.access import Policy, reach, route
 from contactcenter.audit import search
 from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
 from contactcenter.errors import Invalid
+from contactcenter.responses import JSONResponse
 from contactcenter.users.models import Role
 
 AUDIT_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -83,7 +84,8 @@ def _find(services: Services, params: dict[str, str]) -> tuple[list[dict[str, An
 async def list_entries(request: Request) -> Response:
     services: Services = request.app.state.services
     entries, older = await run_in_threadpool(_find, services, dict(request.query_params))
-    return JSONResponse({"entries": entries, "next_before": older, "timezone": services.settings.timezone})
+    found = {"entries": entries, "next_before": older, "timezone": services.settings.timezone}
+    return JSONResponse(found, viewer=reach(request).user)
 
 
 async def export_csv(request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.access import queues_of, reach, route
 from contactcenter.access.rules import CALLBACK_CANCEL, CALLBACKS
@@ -12,6 +12,7 @@ from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks import service
 from contactcenter.callbacks.models import CallbackStatus
 from contactcenter.errors import Invalid, path_id
+from contactcenter.responses import JSONResponse
 
 STATUSES = {s.value for s in CallbackStatus}
 
@@ -24,8 +25,9 @@ async def list_callbacks(request: Request) -> Response:
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=queues, status=status)
     # Callers' numbers: a read of customer data, in the access log.
     detail = f"{len(rows)} of {','.join(queues) or 'no queue'}"
-    await audited(request, reach(request).user, action=Action.LIST, object_type="callback", detail=detail)
-    return JSONResponse({"callbacks": rows})
+    user = reach(request).user
+    await audited(request, user, action=Action.LIST, object_type="callback", detail=detail)
+    return JSONResponse({"callbacks": rows}, viewer=user)
 
 
 async def cancel_callback(request: Request) -> Response:
@@ -33,7 +35,7 @@ async def cancel_callback(request: Request) -> Response:
     view = await run_in_threadpool(
         service.cancel, request.app.state.services, callback_id=path_id(request, "callback_id"), actor=f"user:{user.id}"
     )
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=user)
 
 
 routes = [

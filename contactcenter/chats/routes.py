@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from contactcenter import ratelimit
@@ -22,6 +22,7 @@ from contactcenter.chats.forms import LANGUAGES, TOPICS, ChatError
 from contactcenter.chats.models import Sender
 from contactcenter.chats.schemas import CannedReplyChange, NewCannedReply
 from contactcenter.errors import MAX_ID, TooManyRequests, json_object, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, require_user
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -97,6 +98,7 @@ async def start(request: Request) -> Response:
     return JSONResponse(
         {"contact": str(started.contact_id), "token": started.token, "ticket": started.ticket, "ws": "/chat/ws"},
         status_code=201,
+        whole=True,  # the customer's own chat: its token must reach them as it is
     )
 
 
@@ -140,7 +142,7 @@ async def agent_send_code(request: Request) -> Response:
     services, contact_id = request.app.state.services, path_id(request, "contact_id")
     await run_in_threadpool(verification.check_agent, services, contact_id=contact_id, agent_id=agent.id)
     sent = await run_in_threadpool(verification.send_code, services, contact_id=contact_id, actor=f"user:{agent.id}")
-    return JSONResponse(sent, status_code=202)
+    return JSONResponse(sent, status_code=202, viewer=agent)
 
 
 async def agent_verify(request: Request) -> Response:
@@ -154,7 +156,7 @@ async def agent_verify(request: Request) -> Response:
         agent_id=agent.id,
         note=body.get("note"),
     )
-    return JSONResponse(verified)
+    return JSONResponse(verified, viewer=agent)
 
 
 def _after(request: Request) -> int:
@@ -183,7 +185,7 @@ async def agent_messages(request: Request) -> Response:
         await audited(
             request, agent, action=Action.READ, object_type="transcript", object_id=chat["contact"], detail=detail
         )
-    return JSONResponse(chat)
+    return JSONResponse(chat, viewer=agent)
 
 
 async def agent_post(request: Request) -> Response:
@@ -198,7 +200,7 @@ async def agent_post(request: Request) -> Response:
         client_id=body.get("client_id"),
         agent_id=agent.id,
     )
-    return JSONResponse({"message": message, "created": created}, status_code=201 if created else 200)
+    return JSONResponse({"message": message, "created": created}, status_code=201 if created else 200, viewer=agent)
 
 
 async def agent_typing(request: Request) -> Response:
@@ -224,14 +226,14 @@ async def list_canned(request: Request) -> Response:
         language=request.query_params.get("language"),
         include_inactive=everything,
     )
-    return JSONResponse({"canned_replies": replies})
+    return JSONResponse({"canned_replies": replies}, viewer=user)
 
 
 async def create_canned(request: Request) -> Response:
     user = await require_user(request, SUPERVISOR_ROLES)
     fields = parsed(NewCannedReply, await request.body())
     reply = await run_in_threadpool(canned.create, request.app.state.services, fields=fields, user_id=user.id)
-    return JSONResponse(reply, status_code=201)
+    return JSONResponse(reply, status_code=201, viewer=user)
 
 
 async def change_canned(request: Request) -> Response:
@@ -242,7 +244,7 @@ async def change_canned(request: Request) -> Response:
         return JSONResponse({"ok": True})
     fields = parsed(CannedReplyChange, await request.body())
     reply = await run_in_threadpool(canned.update, services, reply_id=reply_id, fields=fields, user_id=user.id)
-    return JSONResponse(reply)
+    return JSONResponse(reply, viewer=user)
 
 
 routes = [

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from contactcenter import ratelimit
+from contactcenter.access.masking import mask_phone
 from contactcenter.audit.models import AuditEvent
 from contactcenter.audit.service import record_event, record_rows
 from contactcenter.chats.forms import ChatError
@@ -27,7 +28,7 @@ from contactcenter.chats.models import ChatSession, IdentityCode
 from contactcenter.chats.service import company_name
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
-from contactcenter.customers.service import customer_id_for_phone, mask_phone
+from contactcenter.customers.service import customer_id_for_phone
 from contactcenter.errors import TooManyRequests
 from contactcenter.telephony import TelephonyError
 from contactcenter.tickets.models import Ticket

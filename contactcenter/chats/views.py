@@ -12,7 +12,6 @@ from contactcenter.chats.models import ChatMessage, ChatSession
 from contactcenter.chats.transcript import iso
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
-from contactcenter.customers.service import mask_phone
 from contactcenter.users.models import User
 
 
@@ -75,8 +74,7 @@ def agent_view(services: Services, *, contact_id: int, agent_id: int, supervisor
             "state": _public_state(contact),
             "customer": {
                 "name": chat.name,
-                # Agents see numbers masked (agents/privacy.py); supervisors whole.
-                "phone": chat.phone if supervisor or not chat.phone else mask_phone(chat.phone),
+                "phone": chat.phone,  # masked for agents as it is sent (contactcenter/responses.py)
                 "topic": chat.topic,
                 "language": chat.language,
                 # The number is the customer's claim until proved (verification.py).

@@ -25,23 +25,6 @@ def normalize_phone(raw: str, *, region: str = "CN") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def mask_phone(number: str) -> str:
-    """A number for people who need to recognise it, not to dial it: +86 138****8000.
-
-    The country code and the first three and last four digits stay; anything not a phone number
-    (client:agent-1, anonymous) is shown as it is, there being nothing to protect."""
-    if not number.startswith("+"):
-        return number
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number[:4] + "****"
-    national = str(parsed.national_number)
-    if len(national) <= 7:
-        return f"+{parsed.country_code} {national[:2]}{'*' * max(len(national) - 4, 1)}{national[-2:]}"
-    return f"+{parsed.country_code} {national[:3]}{'*' * (len(national) - 7)}{national[-4:]}"
-
-
 # Built once: this runs on every incoming call.
 _ID_BY_PHONE = select(Customer.id).where(Customer.phone == bindparam("phone"))
 

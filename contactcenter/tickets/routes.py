@@ -6,13 +6,14 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.access import reach, route
 from contactcenter.access.rules import TICKET_READ
 from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import ticket_view
 
@@ -29,7 +30,7 @@ async def get_ticket(request: Request) -> Response:
     if view is None:
         raise NotFound("No such ticket.")
     await audited(request, viewer, action=Action.READ, object_type="ticket", object_id=view["id"])
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=viewer)
 
 
 routes = [route("/api/tickets/{ticket_id:int}", get_ticket, methods=["GET"], policy=TICKET_READ)]

@@ -9,13 +9,14 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from contactcenter.access import Policy, mount, route
 from contactcenter.access.rules import LOGGED_IN, PAGE, PUBLIC
 from contactcenter.context import Services
 from contactcenter.errors import APIError, parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users import admin
 from contactcenter.users.auth import CurrentUser, require_user
 from contactcenter.users.models import Role
@@ -65,8 +66,8 @@ def _listed(services: Services) -> list[dict[str, Any]]:
 
 
 async def list_users(request: Request) -> Response:
-    await require_user(request, ADMIN_ROLES)
-    return JSONResponse(await run_in_threadpool(_listed, request.app.state.services))
+    user = await require_user(request, ADMIN_ROLES)
+    return JSONResponse(await run_in_threadpool(_listed, request.app.state.services), viewer=user)
 
 
 def _created(services: Services, sent: NewUser, actor: str) -> dict[str, Any]:
@@ -80,7 +81,7 @@ async def add_user(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     sent = parsed(NewUser, await request.body())
     created = await run_in_threadpool(_created, request.app.state.services, sent, _actor(user))
-    return JSONResponse(created, status_code=201)
+    return JSONResponse(created, status_code=201, viewer=user)
 
 
 def _updated(services: Services, user_id: int, changes: UserChanges, actor: str) -> dict[str, Any]:
@@ -97,7 +98,7 @@ async def edit_user(request: Request) -> Response:
     if user_id == user.id and (changes.active is False or (changes.role and changes.role != Role.ADMIN)):
         raise APIError("Admins may not disable themselves or drop their own admin role.", 409)
     found = await run_in_threadpool(_updated, request.app.state.services, user_id, changes, _actor(user))
-    return JSONResponse(found)
+    return JSONResponse(found, viewer=user)
 
 
 def _reset(services: Services, user_id: int, password: str | None, actor: str) -> str:
@@ -110,7 +111,8 @@ async def reset_password(request: Request) -> Response:
     user_id = path_id(request, "user_id")
     sent = parsed(PasswordReset, await request.body() or b"{}")
     temporary = await run_in_threadpool(_reset, request.app.state.services, user_id, sent.password, _actor(user))
-    return JSONResponse({"id": user_id, "password": temporary, "must_change_password": True})
+    # Whole: a generated password is random text, which the masking could mistake for a number.
+    return JSONResponse({"id": user_id, "password": temporary, "must_change_password": True}, whole=True)
 
 
 def _changed(services: Services, user_id: int, sent: PasswordChange) -> str:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from contactcenter import ratelimit
 from contactcenter.access import route
@@ -17,6 +17,7 @@ from contactcenter.access.rules import LOGGED_IN, PUBLIC
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests, json_value, utf8
+from contactcenter.responses import JSONResponse
 from contactcenter.timeutil import utcnow
 from contactcenter.users import shifts
 from contactcenter.users.auth import current_user
@@ -181,7 +182,8 @@ async def me(request: Request) -> Response:
             "display_name": user.display_name,
             "role": user.role,
             "queues": list(user.queues),
-        }
+        },
+        viewer=user,
     )
 
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.access import route
 from contactcenter.context import Services
 from contactcenter.errors import parsed, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.users import shifts
 from contactcenter.users.admin_routes import ADMIN, ADMIN_ROLES
 from contactcenter.users.auth import require_user
@@ -23,8 +24,8 @@ def _listed(services: Services) -> list[dict[str, Any]]:
 
 
 async def list_shifts(request: Request) -> Response:
-    await require_user(request, ADMIN_ROLES)
-    return JSONResponse(await run_in_threadpool(_listed, request.app.state.services))
+    user = await require_user(request, ADMIN_ROLES)
+    return JSONResponse(await run_in_threadpool(_listed, request.app.state.services), viewer=user)
 
 
 def _set(services: Services, sent: ShiftFor, actor: str) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def _set(services: Services, sent: ShiftFor, actor: str) -> dict[str, Any]:
 async def set_shift(request: Request) -> Response:
     user = await require_user(request, ADMIN_ROLES)
     sent = parsed(ShiftFor, await request.body())
-    return JSONResponse(await run_in_threadpool(_set, request.app.state.services, sent, f"user:{user.id}"))
+    shift = await run_in_threadpool(_set, request.app.state.services, sent, f"user:{user.id}")
+    return JSONResponse(shift, viewer=user)
 
 
 def _deleted(services: Services, shift_id: int, actor: str) -> None:

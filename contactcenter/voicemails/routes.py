@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from contactcenter.access import queues_of, reach, route
 from contactcenter.access.rules import VOICEMAIL_ACTION, VOICEMAILS
 from contactcenter.audit.access import Action, audited
 from contactcenter.errors import Invalid, path_id
+from contactcenter.responses import JSONResponse
 from contactcenter.voicemails import service
 from contactcenter.voicemails.models import VoicemailStatus
 
@@ -25,8 +26,9 @@ async def list_voicemails(request: Request) -> Response:
     rows = await run_in_threadpool(service.listing, request.app.state.services, queues=queues, status=status)
     # Callers' numbers and their messages: a read of customer data, in the access log.
     detail = f"{len(rows)} of {','.join(queues) or 'no queue'}"
-    await audited(request, reach(request).user, action=Action.LIST, object_type="voicemail", detail=detail)
-    return JSONResponse({"voicemails": rows})
+    user = reach(request).user
+    await audited(request, user, action=Action.LIST, object_type="voicemail", detail=detail)
+    return JSONResponse({"voicemails": rows}, viewer=user)
 
 
 async def change_voicemail(request: Request) -> Response:
@@ -39,7 +41,7 @@ async def change_voicemail(request: Request) -> Response:
         queues=await queues_of(request),
         to=request.path_params["action"].replace("take", "taken"),
     )
-    return JSONResponse(view)
+    return JSONResponse(view, viewer=user)
 
 
 routes = [
