@@ -54,11 +54,9 @@ class ServerSessions:
         except (redis_errors.ConnectionError, redis_errors.TimeoutError):  # Redis restarting: try again soon
             await _unavailable(scope, send)
             return
-        scope["session"] = (
-            ({"user_id": found[0], "must_change_password": True} if found[1] else {"user_id": found[0]})
-            if found
-            else {}
-        )
+        scope["session"] = {"user_id": found[0]} if found else {}
+        if found and found[1]:
+            scope["session"]["must_change_password"] = True  # the password page says why it is there
         scope[SESSION_ID] = sent_id if found else None
         if found and found[1] and scope["path"] not in MAY_PASS and not scope["path"].startswith(STATIC):
             if scope["type"] == "websocket":
