@@ -16,6 +16,7 @@ from contactcenter import errors
 from contactcenter.context import Services
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
+from contactcenter.users.shifts import outside_shift_flags
 from contactcenter.users.teams import AGENT_LIKE_ROLES, OutsideTeam, check_may_watch, watches_everyone
 from queues.models import Queue
 
@@ -99,7 +100,7 @@ def _contact_view(record: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _agent_view(user: User, live: dict[str, Any] | None) -> dict[str, Any]:
+def _agent_view(user: User, live: dict[str, Any] | None, outside: dict[int, int]) -> dict[str, Any]:
     record = live["record"] if live else {}
     contact = _contact_view(live["contact"]) if live and live["contact"] else None
     return {
@@ -114,6 +115,8 @@ def _agent_view(user: User, live: dict[str, Any] | None) -> dict[str, Any]:
         "since": _ms(record.get("since")),
         "chats": live["chats"] if live else 0,
         "contact": contact,
+        # When they logged in outside their shift (Unix ms), if they did (contactcenter/users/shifts.py).
+        "outside_shift_at": outside.get(user.id),
     }
 
 
@@ -124,6 +127,7 @@ def floor_snapshot(services: Services, viewer: CurrentUser) -> dict[str, Any]:
         queues = _queues(session, viewer, agents)
         floor = services.routing.floor(queues=[q.name for q in queues], agents=[str(a.id) for a in agents])
         live = {entry["id"]: entry for entry in floor["agents"]}
+        outside = outside_shift_flags(services.redis, user_ids=[a.id for a in agents])
         return {
             "type": "snapshot",
             "seq": floor["seq"],
@@ -138,7 +142,7 @@ def floor_snapshot(services: Services, viewer: CurrentUser) -> dict[str, Any]:
                 }
                 for q in queues
             ],
-            "agents": [_agent_view(a, live.get(str(a.id))) for a in agents],
+            "agents": [_agent_view(a, live.get(str(a.id)), outside) for a in agents],
             "waiting": [_contact_view(c) for c in floor["waiting"]],
         }
 
@@ -150,7 +154,8 @@ def list_agents(services: Services, viewer: CurrentUser, team: str | None = None
     with services.db.session() as session:
         agents = [a for a in _agents(session, viewer) if team is None or a.team == team]
         floor = services.routing.floor(queues=[], agents=[str(a.id) for a in agents])
-        return [_agent_view(a, live) for a, live in zip(agents, floor["agents"], strict=True)]
+        outside = outside_shift_flags(services.redis, user_ids=[a.id for a in agents])
+        return [_agent_view(a, live, outside) for a, live in zip(agents, floor["agents"], strict=True)]
 
 
 def agent_detail(services: Services, viewer: CurrentUser, agent_id: int) -> dict[str, Any]:
@@ -161,4 +166,4 @@ def agent_detail(services: Services, viewer: CurrentUser, agent_id: int) -> dict
             raise NotFound("No such agent.")
         check_may_watch(role=viewer.role, team=viewer.team, agent=agent)
         floor = services.routing.floor(queues=[], agents=[str(agent.id)])
-        return _agent_view(agent, floor["agents"][0])
+        return _agent_view(agent, floor["agents"][0], outside_shift_flags(services.redis, user_ids=[agent.id]))

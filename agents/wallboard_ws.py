@@ -64,7 +64,9 @@ async def _serve(ws: WebSocket, services: Services, hub: EventHub, viewer: Curre
                     await ws.send_text(text(event))
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after})
-        await until_first_ends(forward_events(ws, sub, after, keep=scope.concerns, text=text), _answer_pings(ws))
+        ended = ws.app.state.session_watch.wait_end(ws)  # closes the socket when the session ends
+        events = forward_events(ws, sub, after, keep=scope.concerns, text=text)
+        await until_first_ends(events, _answer_pings(ws), ended)
 
 
 routes = [websocket_route("/supervisors/ws", supervisor_socket, policy=WALLBOARD)]

@@ -144,7 +144,9 @@ async def _serve(
             after = missed[-1]["seq"] if missed else last_seq
             await ws.send_json({"type": "caught_up", "seq": after, "heartbeat_ms": heartbeat_ms})
         events = forward_events(ws, sub, after, text=partial(event_text, mask=mask))
-        await until_first_ends(events, _receive(ws, heartbeat), heartbeat.keep(ws))
+        # The session ending (logout, user disabled, …) closes the socket (contactcenter/users/session_watch.py).
+        ended = ws.app.state.session_watch.wait_end(ws)
+        await until_first_ends(events, _receive(ws, heartbeat), heartbeat.keep(ws), ended)
 
 
 routes = [websocket_route("/agents/ws", console_socket, policy=AGENT)]

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 PONG = json.dumps({"type": "pong"})
 BACK_AFTER_SECONDS = 1.0  # a person notices "not ready (missed)" and clicks Available again
+SESSION_ENDED = 4401  # the console socket's close when the session is gone (e.g. Redis lost its data)
 
 
 class ChaosAgent(threading.Thread):
@@ -54,6 +55,13 @@ class ChaosAgent(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self._session()
+            except ConnectionClosed as exc:
+                if exc.rcvd is not None and exc.rcvd.code == SESSION_ENDED:
+                    self._log_in_again()  # as the console page does: to the login page, then back
+                    continue
+                self._error(f"console link: {type(exc).__name__}: {exc}")
+                self.web = (self.web + 1) % len(self.urls)
+                self.stopping.wait(0.5)
             except (OSError, WebSocketException, TimeoutError, httpx.HTTPError, ValueError) as exc:
                 self._error(f"console link: {type(exc).__name__}: {exc}")
                 self.web = (self.web + 1) % len(self.urls)  # the balancer would send the browser elsewhere
@@ -126,9 +134,20 @@ class ChaosAgent(threading.Thread):
             self.on_accepting(self)
         self._post(f"/api/agent/offers/{contact}/accept")
 
+    def _log_in_again(self) -> None:
+        """The session is gone (after Redis lost its data every one is): log in again, as a person would."""
+        try:
+            self.log_in()
+        except (httpx.HTTPError, ValueError) as exc:
+            self._error(f"logging in again: {type(exc).__name__}: {exc}")
+            self.stopping.wait(0.5)
+
     def _post(self, path: str, body: dict[str, Any] | None = None) -> bool:
         try:
             response = self.http.post(self.url + path, json=body or {})
+            if response.status_code == 401:  # the session ended: log in, then do it again
+                self._log_in_again()
+                response = self.http.post(self.url + path, json=body or {})
         except httpx.HTTPError as exc:
             self._error(f"{path}: {type(exc).__name__}")
             return False

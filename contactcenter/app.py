@@ -13,7 +13,6 @@ from redis.asyncio import Redis as AsyncRedis
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -42,7 +41,11 @@ from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
+from contactcenter.users import admin_routes, shift_routes
 from contactcenter.users import routes as user_routes
+from contactcenter.users.session_middleware import ServerSessions
+from contactcenter.users.session_watch import SessionWatch
+from contactcenter.users.sessions import Lifetimes, SessionStore
 from contactcenter.voicemails import routes as voicemail_routes
 from contactcenter.web_guard import WebGuard
 from ivr import routes as ivr_routes
@@ -121,6 +124,12 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         # For webhooks answered on the event loop when Redis alone can answer them (ivr/routes.py): a
         # short timeout, since a slow Redis must not hold the loop's other work for long.
         app.state.quick_redis = AsyncRedis.from_url(settings.redis_url or "", socket_timeout=2)
+        # Every request's session check (contactcenter/users/sessions.py): one round trip on this client.
+        app.state.sessions = SessionStore(
+            AsyncRedis.from_url(settings.redis_url or "", socket_timeout=5),
+            Lifetimes(settings.session_idle_minutes * 60_000, settings.session_lifetime_hours * 3_600_000),
+        )
+        app.state.session_watch = SessionWatch(app.state.sessions, settings.session_check_seconds)
         await hub.start()
         # Chat messages and typing between processes (pub/sub: no socket timeout, it idles by design).
         chat_hub = ChatHub(AsyncRedis.from_url(settings.redis_url or "", health_check_interval=30))
@@ -142,15 +151,17 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         relay = asyncio.create_task(relay_forever(services), name="outbox-relay")
         reconciler = asyncio.create_task(reconcile_forever(services), name="reconciler")
         alive = asyncio.create_task(beat_forever(services.redis, services.process_id), name="liveness")
+        watch = asyncio.create_task(app.state.session_watch.run_forever(), name="session-watch")
         try:
             yield
         finally:
-            for task in (reaper, sampler, renewer, relay, reconciler, alive):
+            for task in (reaper, sampler, renewer, relay, reconciler, alive, watch):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await hub.stop()
             await app.state.quick_redis.aclose()
+            await app.state.sessions.redis.aclose()
             await chat_hub.stop()
             services.close()
 
@@ -158,6 +169,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         route("/", home, policy=PUBLIC),
         route("/healthz", healthz, policy=PUBLIC),
         *user_routes.routes,
+        *admin_routes.routes,
+        *shift_routes.routes,
         *ivr_routes.routes,
         *agent_routes.routes,
         *agent_ws.routes,
@@ -174,16 +187,10 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *queue_routes.routes,
         mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static", policy=PUBLIC),
     ]
+    https = settings.public_base_url.startswith("https://")
     middleware = [
         Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else
-        Middleware(
-            SessionMiddleware,
-            secret_key=settings.session_secret(),
-            session_cookie="cc_session",
-            same_site="lax",
-            https_only=settings.public_base_url.startswith("https://"),
-            max_age=12 * 3600,
-        ),
+        Middleware(ServerSessions, https_only=https, max_age=settings.session_lifetime_hours * 3600),
     ]
     app = ContactCenterApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS

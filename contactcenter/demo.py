@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from contactcenter.chats.models import CannedReply
 from contactcenter.customers.models import Customer, Order
 from contactcenter.users.models import Role, User
+from contactcenter.users.passwords import generated_password
 from contactcenter.users.service import create_user
 from queues.service import create_queue
 
@@ -36,6 +36,7 @@ USERS = [
     ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}, TEAM),
     ("manager", "刘强 Liu Qiang", Role.MANAGER, [], {}, None),
     ("qa", "陈静 Chen Jing", Role.QA, [], {}, None),
+    ("admin", "系统管理员 Admin", Role.ADMIN, [], {}, None),
 ]
 # Ready-made chat answers: title, body, language, queue (None: every queue)
 CANNED_REPLIES = [
@@ -73,7 +74,7 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
             setattr(queue, field, value)
     passwords = {}
     for username, display, role, queues, skills, team in USERS:
-        passwords[username] = password or secrets.token_urlsafe(9)
+        passwords[username] = password or generated_password(username=username)
         create_user(
             session,
             username=username,

@@ -20,8 +20,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contactcenter.responses import JSONResponse
-
 # The code of a refusal that names none, by status.
 CODES = {
     400: "invalid",
@@ -206,14 +204,23 @@ async def api_error(request: Request, exc: Exception) -> Response:
     """The one answer to every refusal of the JSON API."""
     assert isinstance(exc, APIError)
     body = {"error": str(exc), "code": exc.code, **exc.fields}
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    return _json(body, status_code=exc.status, headers=exc.headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no such route, method not allowed, no such static file) in the same shape."""
     assert isinstance(exc, HTTPException)
     body = {"error": exc.detail, "code": CODES.get(exc.status_code, "error")}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return _json(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _json(body: dict[str, Any], *, status_code: int, headers: Mapping[str, str] | None) -> Response:
+    # Imported here, not at the top: responses imports contactcenter.access, whose policies import this
+    # module; a process whose first import is this module (`contactcenter users add`: users/service.py)
+    # would otherwise meet it half-initialised.
+    from contactcenter.responses import JSONResponse
+
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 EXCEPTION_HANDLERS = {APIError: api_error, HTTPException: http_error}

@@ -8,7 +8,7 @@ from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, Order
 from contactcenter.outbox.models import OutboxJob
 from contactcenter.tickets.models import Ticket, TicketNote
-from contactcenter.users.models import User
+from contactcenter.users.models import Shift, User
 from contactcenter.voicemails.models import Voicemail
 from queues.models import Queue
 from recordings.models import Recording
@@ -27,6 +27,7 @@ __all__ = [
     "OutboxJob",
     "Queue",
     "Recording",
+    "Shift",
     "Ticket",
     "TicketNote",
     "User",

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -116,6 +116,16 @@ class Settings(BaseSettings):
     # the web chat; the addresses whose X-Forwarded-For / -Proto are believed (none by default).
     chat_allowed_origins: Codes = Field(default=(), alias="CHAT_ALLOWED_ORIGINS")
     trusted_proxies: Codes = Field(default=(), alias="TRUSTED_PROXIES")
+    # Server-side sessions (contactcenter/users/sessions.py): idle timeout, absolute lifetime, and how
+    # often open websockets check that their session still lives.
+    session_idle_minutes: int = Field(default=30, alias="SESSION_IDLE_MINUTES", ge=1, le=24 * 60)
+    session_lifetime_hours: int = Field(default=12, alias="SESSION_LIFETIME_HOURS", ge=1, le=24 * 7)
+    session_check_seconds: float = Field(
+        default=2.0, alias="SESSION_CHECK_SECONDS", ge=0.1, le=300, allow_inf_nan=False
+    )
+    # A login outside one's shift (contactcenter/users/shifts.py): "flag" (allowed, shown to the team lead
+    # and audited) or "refuse".
+    shift_login_outside: Literal["flag", "refuse"] = Field(default="flag", alias="SHIFT_LOGIN_OUTSIDE")
     # Both ends of the console websocket ping this often; 2 intervals of silence close it.
     console_heartbeat_seconds: float = Field(
         default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False

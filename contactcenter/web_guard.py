@@ -30,7 +30,7 @@ from contactcenter.settings import Settings
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WEBHOOKS = "/twilio/"
-FORM_PATHS = frozenset({"/login", "/logout"})  # form posts of the app's own pages
+FORM_PATHS = frozenset({"/login", "/logout", "/password"})  # form posts of the app's own pages
 CHAT_API, CHAT_SOCKET, CHAT_PAGE = "/api/chat/", "/chat/ws", "/chat"
 # Twilio's Voice SDK (the console's phone with real Twilio) talks to *.twilio.com and plays its sounds
 # from sdk.twilio.com; the sandbox's phone talks to TWILIO_API_BASE.

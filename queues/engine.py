@@ -295,6 +295,10 @@ class RoutingEngine(RoutingFigures, RoutingCalls, RoutingRepairs):
             )
         )
 
+    def note_outside_shift(self, *, agent_id: str, local_time: str) -> int:
+        """An `agent.outside_shift` event: the agent logged in outside their shift (for the team lead's wallboard)."""
+        return int(self._run("outside_shift", agent_id, local_time))
+
     def announce(self, *, text: str, by: str, by_name: str = "", queues: list[str] | None = None) -> int:
         """A supervisor's announcement to every console and wallboard (an `announcement` event with
         `broadcast`); `queues` names whom it is about (informative). Returns its sequence number."""

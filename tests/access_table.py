@@ -39,6 +39,8 @@ WATCHERS_PAGE = "303 403 403 ok ok ok ok ok"
 SUPERVISORS_PAGE = "303 403 403 403 ok ok ok ok"
 MANAGERS = "401 403 403 403 403 403 ok ok"  # the access log
 MANAGERS_PAGE = "303 403 403 403 403 403 ok ok"
+ADMINS = "401 403 403 403 403 403 403 ok"  # user administration and shifts
+ADMINS_PAGE = "303 403 403 403 403 403 403 ok"
 
 # (method, route path, row, what fills the path: an object kind of access_world.Side, or None; body)
 Entry = tuple[str, str, str, str | None, Any]
@@ -92,6 +94,17 @@ TABLE: list[Entry] = [
     ("GET", "/logout", ANYONE, None, None),
     ("POST", "/logout", ANYONE, None, None),
     ("GET", "/api/me", LOGGED_IN, None, None),
+    ("GET", "/password", PAGE, None, None),
+    ("POST", "/password", LOGGED_IN, None, None),
+    ("POST", "/api/me/password", LOGGED_IN, None, None),
+    ("GET", "/admin/users", ADMINS_PAGE, None, None),
+    ("GET", "/api/admin/users", ADMINS, None, None),
+    ("POST", "/api/admin/users", ADMINS, None, None),
+    ("PATCH", "/api/admin/users/{user_id:int}", ADMINS, None, None),
+    ("POST", "/api/admin/users/{user_id:int}/password-reset", ADMINS, None, None),
+    ("GET", "/api/admin/shifts", ADMINS, None, None),
+    ("PUT", "/api/admin/shifts", ADMINS, None, None),
+    ("DELETE", "/api/admin/shifts/{shift_id:int}", ADMINS, None, None),
     *[("POST", path, SIGNED, None, None) for path in TWILIO_PATHS],
     ("GET", "/ivr/hold-music.wav", ANYONE, None, None),
     ("GET", "/console", PAGE, None, None),

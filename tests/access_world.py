@@ -1,5 +1,5 @@
 """Two teams' worth of records for the access tests (tests/test_access*.py): team 1 is the demo's (queue
-`general`, agent1, the supervisor), team 2 is added here (queue `vip`, agent3, lead2), with an admin.
+`general`, agent1, the supervisor), team 2 is added here (queue `vip`, agent3, lead2); the admin is the demo's.
 
 Each team has a handled call with its ticket, a chat, a voicemail and a callback; only team 1's call was
 recorded, so QA staff reach team 1's ticket and contact and not team 2's (docs/access.md)."""
@@ -110,7 +110,7 @@ def _side(session: Session, *, queue: str, agent: User, number: str, recorded: b
 
 
 def build_world(system: System) -> tuple[Side, Side]:
-    """Team 2 and an admin added to the demo's users; each team's records (team 1's, team 2's)."""
+    """Team 2 added to the demo's users (the admin is the demo's); each team's records (team 1's, team 2's)."""
     database = Database(system.database_url)
     try:
         with database.session() as session:
@@ -121,7 +121,6 @@ def build_world(system: System) -> tuple[Side, Side]:
             for username, role, queue, team in (
                 ("agent3", Role.AGENT, "vip", TEAM2),
                 ("lead2", Role.SUPERVISOR, "vip", TEAM2),
-                ("admin", Role.ADMIN, None, None),
                 ("lead0", Role.SUPERVISOR, "general", None),  # a team lead without a team leads nobody
             ):
                 # agent1's hash: the same demo password, without hashing it again (~0.1-0.8 s each).

@@ -150,6 +150,7 @@ def _fill(path: str, kind: str | None, side: Side) -> tuple[str, dict[str, str]]
     for param in ("contact_id", "ticket_id", "recording_id", "voicemail_id", "callback_id", "agent_id"):
         path = path.replace(f"{{{param}:int}}", str(ids[kind]) if kind in ids else "999999")
     path = path.replace("{reply_id:int}", "999999").replace("{action:str}", "bogus")
+    path = path.replace("{user_id:int}", "999999").replace("{shift_id:int}", "999999")
     if "{name}" in path:
         path = path.replace("{name}", side.queue)
     elif kind == "queue" and "announcements" not in path:

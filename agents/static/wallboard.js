@@ -172,6 +172,11 @@ function applyEvent(e) {
       break;
     }
     case "contact.monitored": WallboardMonitor.onEvent(e); break; // listening in (wallboard-monitor.js)
+    case "agent.outside_shift": { // logged in outside their shift (contactcenter/users/shifts.py)
+      const agent = board.agents.get(String(e.agent));
+      if (agent) agent.outside_shift_at = e.at;
+      break;
+    }
     case "announcement": {
       const node = $("announcement");
       node.textContent = `📢 ${e.by_name || e.by || ""}: ${e.text || ""}`;
@@ -313,6 +318,7 @@ function renderAgents() {
     const stateCell = el("td", {}, stateBadge(agent.state));
     if (agent.reason) stateCell.append(el("span", { class: "muted", text: ` ${agent.reason}` }));
     if (agent.chats) stateCell.append(el("span", { class: "chip", text: `${agent.chats} ${t("chats")}` }));
+    if (agent.outside_shift_at) stateCell.append(el("span", { class: "chip warn", text: t("outside_shift") }));
     body.append(el("tr", { "data-agent": String(agent.id), "data-state": agent.state },
       el("td", {}, el("b", { text: agent.display_name }), el("div", { class: "muted", text: agent.team || "" })),
       stateCell,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -16,11 +18,18 @@ from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests, json_value, utf8
 from contactcenter.responses import JSONResponse
+from contactcenter.timeutil import utcnow
+from contactcenter.users import shifts
 from contactcenter.users.auth import current_user
-from contactcenter.users.models import Role
+from contactcenter.users.models import Role, User
 from contactcenter.users.service import authenticate
+from contactcenter.users.sessions import begin, end_user_sessions
 
-HOME: dict[str, str] = {Role.QA: "/qa", Role.MANAGER: "/qa", Role.ADMIN: "/qa"}  # keyed by a user's stored role
+HOME: dict[str, str] = {
+    Role.QA: "/qa",
+    Role.MANAGER: "/qa",
+    Role.ADMIN: "/admin/users",
+}  # keyed by a user's stored role
 
 LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>登录 Log in — Contact Center</title><meta name="viewport" content="width=device-width">
@@ -37,9 +46,12 @@ def _safe_next(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") else ""
 
 
-def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str] | None:
+def _check(services: Services, username: str, password: str, client: str) -> tuple[int, str, bool] | None:
+    """The user (id, role, must change password) if these credentials are theirs; OutsideShift when refused."""
     with services.db.session() as session:
         user = authenticate(session, username=username, password=password)
+        if user is not None:
+            _check_shift(services, session, user)
         record_event(
             session,
             actor=f"user:{user.id}" if user else "anonymous",
@@ -48,7 +60,23 @@ def _check(services: Services, username: str, password: str, client: str) -> tup
             kind="login" if user else "login_failed",
             client=client,
         )
-        return (user.id, user.role) if user else None
+        return (user.id, user.role, user.must_change_password) if user else None
+
+
+def _check_shift(services: Services, session: Session, user: User) -> None:
+    """Refuse, or flag to the team lead, a login outside the user's shift (contactcenter/users/shifts.py)."""
+    settings, now = services.settings, utcnow()
+    if shifts.login_outside_shift(
+        session,
+        services.redis,
+        user=user,
+        at=now,
+        timezone=settings.timezone,
+        refuse=settings.shift_login_outside == "refuse",
+        lifetime_s=settings.session_lifetime_hours * 3600,
+    ):
+        local = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+        services.routing.note_outside_shift(agent_id=str(user.id), local_time=local)
 
 
 async def login_page(request: Request) -> Response:
@@ -76,18 +104,25 @@ async def login(request: Request) -> Response:
     attempt = ratelimit.LoginAttempt(services.settings, username, client)
     if refused := await run_in_threadpool(attempt.blocked, services.redis):
         return _too_many_failures(is_json, *refused)
-    found = await run_in_threadpool(_check, services, username, password, client)
+    try:
+        found = await run_in_threadpool(_check, services, username, password, client)
+    except shifts.OutsideShift as exc:
+        if is_json:
+            raise
+        error = f'<p class="error">不在您的班次时间内,无法登录。{escape(str(exc))}</p>'
+        return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=403)
     if found is None:
         await run_in_threadpool(attempt.failed, services.redis)
         if is_json:
             raise NotLoggedIn("Wrong username or password.")
         error = '<p class="error">用户名或密码错误 Wrong username or password.</p>'
         return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=401)
-    user_id, role = found
-    request.session.clear()
-    request.session["user_id"] = user_id
+    user_id, role, must_change = found
+    begin(request, user_id=user_id, must_change=must_change)  # a fresh session id, never the client's
     if is_json:
-        return JSONResponse({"id": user_id, "role": role})
+        return JSONResponse({"id": user_id, "role": role, "must_change_password": must_change})
+    if must_change:  # an admin reset the password: nothing else is reachable until a new one is set
+        return RedirectResponse("/password", status_code=303)
     target = _safe_next(str(data.get("next", ""))) or HOME.get(role, "/console")
     return RedirectResponse(target, status_code=303)
 
@@ -105,7 +140,33 @@ def _too_many_failures(is_json: bool, wait: int, why: str) -> Response:
     return HTMLResponse(LOGIN_PAGE.format(error=error, next=""), status_code=429, headers={"Retry-After": str(wait)})
 
 
+LOGOUT_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>退出 Log out — Contact Center</title><meta name="viewport" content="width=device-width">
+<link rel="stylesheet" href="/static/agents/console.css"></head>
+<body class="login"><form method="post" action="/logout" class="card">
+<h1>退出登录 Log out</h1><p>退出后,您在所有设备上的登录都将结束。Logging out ends your sessions on every device.</p>
+<button type="submit">退出 Log out</button> <a href="/">取消 Cancel</a></form></body></html>"""
+
+
+def _logged_out(services: Services, user_id: int, client: str) -> None:
+    end_user_sessions(services.redis, user_id=user_id)
+    with services.db.session() as session:
+        record_event(
+            session, actor=f"user:{user_id}", subject_type="user", subject_id=user_id, kind="logout", client=client
+        )
+
+
+async def logout_page(request: Request) -> Response:
+    """A link to /logout shows a button: logging out changes state, so it is a POST (no logout by a GET)."""
+    return HTMLResponse(LOGOUT_PAGE)
+
+
 async def logout(request: Request) -> Response:
+    """End every session of the user (this browser's and any other), then the login page."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        client = request.client.host if request.client else "unknown"
+        await run_in_threadpool(_logged_out, request.app.state.services, user_id, client)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -129,6 +190,7 @@ async def me(request: Request) -> Response:
 routes = [
     route("/login", login_page, methods=["GET"], policy=PUBLIC),
     route("/login", login, methods=["POST"], policy=PUBLIC),
-    route("/logout", logout, methods=["POST", "GET"], policy=PUBLIC),
+    route("/logout", logout_page, methods=["GET"], policy=PUBLIC),  # a page with a button: a GET changes nothing
+    route("/logout", logout, methods=["POST"], policy=PUBLIC),  # ends the caller's own sessions, if any
     route("/api/me", me, methods=["GET"], policy=LOGGED_IN),
 ]

@@ -8,20 +8,51 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
+from contactcenter.errors import Invalid
 from contactcenter.users.models import Role, User
+from contactcenter.users.passwords import password_problem
 from queues.models import Queue
 
 _hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
 
 
-class UserError(ValueError):
-    """A user cannot be created or changed as asked; the message says why."""
+class UserError(Invalid):
+    """A user cannot be created or changed as asked; the message says why (a 400 in the API)."""
+
+
+def check_password(password: str, *, username: str) -> None:
+    """Raise UserError unless the password passes the rule (contactcenter/users/passwords.py)."""
+    if problem := password_problem(password, username=username):
+        raise UserError(problem)
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
     return _hasher.hash(password)
+
+
+def check_role(role: str) -> None:
+    """Raise UserError unless `role` is one of the roles."""
+    if role not in Role.__members__.values():
+        raise UserError(f"role must be one of {', '.join(r.value for r in Role)}")
+
+
+def check_skills(skills: dict[str, int], chat_capacity: int | None) -> None:
+    """Raise UserError unless each skill's level is 1-5 and the chat capacity 0-20."""
+    for skill, level in skills.items():
+        if not skill or isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            raise UserError(f"skill {skill!r}: level must be a whole number from 1 to 5")
+    if chat_capacity is not None and not 0 <= chat_capacity <= 20:
+        raise UserError("chat capacity must be from 0 to 20")
+
+
+def queues_named(session: Session, *, names: list[str]) -> list[Queue]:
+    """The queues of these names; UserError naming those that do not exist."""
+    found = list(session.scalars(select(Queue).where(Queue.name.in_(names)))) if names else []
+    missing = set(names) - {q.name for q in found}
+    if missing:
+        raise UserError(f"unknown queue(s): {', '.join(sorted(missing))}")
+    return found
 
 
 def create_user(
@@ -40,22 +71,13 @@ def create_user(
     """Add a user; queues must already exist."""
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise UserError("username may hold letters, digits, '.', '-' and '_' only")
-    if role not in Role.__members__.values():
-        raise UserError(f"role must be one of {', '.join(r.value for r in Role)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    check_role(role)
+    check_password(password, username=username)
     if session.scalar(select(User).where(User.username == username)):
         raise UserError(f"user {username!r} already exists")
-    for skill, level in (skills or {}).items():
-        if not skill or isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
-            raise UserError(f"skill {skill!r}: level must be a whole number from 1 to 5")
-    if chat_capacity is not None and not 0 <= chat_capacity <= 20:
-        raise UserError("chat capacity must be from 0 to 20")
+    check_skills(skills or {}, chat_capacity)
     wanted = queues or []
-    found = session.scalars(select(Queue).where(Queue.name.in_(wanted))).all() if wanted else []
-    missing = set(wanted) - {q.name for q in found}
-    if missing:
-        raise UserError(f"unknown queue(s): {', '.join(sorted(missing))}")
+    found = queues_named(session, names=wanted)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -81,14 +103,18 @@ def create_user(
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the user's."""
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         _hasher.hash(password)  # same cost whether or not the name exists
         return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    return user
+    return user if password_matches(user, password) else None
