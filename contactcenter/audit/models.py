@@ -26,7 +26,7 @@ class AuditEvent(Base):
 
 class AccessEntry(Base):
     """One read of customer data (a ticket, a transcript, a recording, a customer, an export): who, what,
-    when, from where. Append-only (the database refuses UPDATE and DELETE, migration 0011) and
+    when, from where. Append-only (the database refuses UPDATE and DELETE, migration 0010) and
     hash-chained: `hash` is SHA-256 over `prev_hash` and the row's content (contactcenter/audit/access.py)."""
 
     __tablename__ = "access_log"

@@ -1,6 +1,6 @@
 """The access log: every read of customer data, append-only (UPDATE and DELETE refused) and hash-chained
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """Recordings encrypted at rest: each recording's wrapped data key and its master key's id
 
-Revision ID: 0013
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

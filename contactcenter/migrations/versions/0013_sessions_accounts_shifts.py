@@ -1,15 +1,15 @@
 """Accounts and shifts: a password an admin reset must be changed; shifts per team or user
 
-Revision ID: 0010
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0013"  # after main's 0011-0013 (merged in; the id 0010 was assigned to this branch)
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
