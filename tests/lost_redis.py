@@ -37,11 +37,12 @@ def lose_redis(system: InProcessSystem, services: Services, *, hold_the_reconcil
 
 def reopened(system: InProcessSystem, services: Services, console: AgentConsole) -> AgentConsole:
     """The console as the browser has it after a rebuild: sent to resync (4000) once the event hub saw the
-    stream start over, it comes back to a snapshot."""
+    stream start over, or to log in again (4401) once the session watch found its session gone with the
+    rest of Redis, it comes back (logged in anew) to a snapshot."""
     with pytest.raises(ConnectionClosed) as closed:
         while True:
             console.ws.recv(timeout=15)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
+    assert closed.value.rcvd is not None and closed.value.rcvd.code in (4000, 4401)
     console.close()
     hub_caught_up(system, services)
     return AgentConsole(system, console.me["username"])

@@ -62,6 +62,21 @@ def client(
             yield client
 
 
+ADMIN_PATHS = "/api/admin/"
+
+
+def json_operations_as_who_may(client: TestClient) -> Iterator[tuple[str, str]]:
+    """`json_operations()`, the admins' asked as the demo admin (the supervisor's are refused by their
+    policy before any body is read), then the client is the supervisor's again."""
+    operations = json_operations()
+    yield from (operation for operation in operations if not operation[1].startswith(ADMIN_PATHS))
+    assert client.post("/login", json={"username": "admin", "password": DEMO_PASSWORD}).status_code == 200
+    try:
+        yield from (operation for operation in operations if operation[1].startswith(ADMIN_PATHS))
+    finally:
+        assert client.post("/login", json={"username": "supervisor", "password": DEMO_PASSWORD}).status_code == 200
+
+
 def refused(response: httpx2.Response, status: int) -> str:
     """The refusal's message, once its status is `status` and it has one (JSON, or plain text for Twilio)."""
     assert response.status_code == status, f"{response.request.url}: {response.status_code} {response.text[:300]}"
@@ -129,7 +144,7 @@ def test_every_int_route_matches_ids_up_to_the_largest_sql_integer_only(client: 
 def test_json_nested_past_the_cap_is_a_400_on_every_json_endpoint(client: TestClient, body: bytes) -> None:
     operations = json_operations()
     assert len(operations) >= 13 and ("POST", "/login") in operations
-    for method, path in operations:
+    for method, path in json_operations_as_who_may(client):
         message = refused(client.request(method, path, content=body, headers=JSON), 400)
         assert "deep" in message, f"{method} {path}: {message}"
 
@@ -146,7 +161,7 @@ def test_json_as_deep_as_the_cap_is_read(client: TestClient) -> None:
 
 @pytest.mark.parametrize("body", [b'{"username": "\xff\xfe"}', b"\xff\xfe\x00{", b'{"state": "\xc3"}'])
 def test_a_json_body_that_is_no_utf8_is_a_400_on_every_json_endpoint(client: TestClient, body: bytes) -> None:
-    for method, path in json_operations():
+    for method, path in json_operations_as_who_may(client):
         message = refused(client.request(method, path, content=body, headers=JSON), 400)
         assert "UTF-8" in message or "JSON" in message, f"{method} {path}: {message}"
 
