@@ -21,7 +21,7 @@ from datetime import UTC
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -189,12 +189,11 @@ class Verdict:
     noted_found: bool = False  # a hash noted earlier (`verify(noted=…)`) is still in the chain
 
 
-def _entries(session: Session) -> Iterator[AccessEntry]:
+def in_batches(session: Session, query: Select[AccessEntry], size: int) -> Iterator[AccessEntry]:
+    """The entries `query` selects, oldest first, `size` at a time (a long log never sits in memory)."""
     last = 0
     while True:
-        batch = session.scalars(
-            select(AccessEntry).where(AccessEntry.seq > last).order_by(AccessEntry.seq).limit(VERIFY_BATCH)
-        ).all()
+        batch = session.scalars(query.where(AccessEntry.seq > last).order_by(AccessEntry.seq).limit(size)).all()
         if not batch:
             return
         yield from batch
@@ -206,7 +205,7 @@ def verify(session: Session, *, noted: str | None = None) -> Verdict:
     """Recompute the whole chain: the first entry whose seq, previous hash or own hash is wrong; and whether
     `noted`, a head hash noted earlier, is still in it (a chain rewritten or cut before it would lose it)."""
     prev_hash, expected, count, found = GENESIS, 1, 0, False
-    for entry in _entries(session):
+    for entry in in_batches(session, select(AccessEntry), VERIFY_BATCH):
         if entry.seq != expected:
             return Verdict(count, prev_hash, entry.seq, f"entry {expected} is missing (the next is {entry.seq})")
         if entry.prev_hash != prev_hash:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from contactcenter.audit.access import Action
+from contactcenter.audit.access import Action, in_batches
 from contactcenter.audit.models import AccessEntry
 from contactcenter.db import Database
 from contactcenter.errors import Invalid
@@ -168,20 +168,6 @@ def find(
     return page, (rows[limit - 1].seq if len(rows) > limit else None)
 
 
-def _all(session: Session, filters: Filters) -> Iterator[AccessEntry]:
-    """Every matching entry, oldest first, read in batches."""
-    last = 0
-    while True:
-        batch = session.scalars(
-            _query(filters).where(AccessEntry.seq > last).order_by(AccessEntry.seq).limit(EXPORT_BATCH)
-        ).all()
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].seq
-        session.expunge_all()
-
-
 def csv_chunks(db: Database, *, filters: Filters, timezone: str) -> Iterator[str]:
     """The matching entries as CSV, a batch at a time (UTF-8 with a BOM, so spreadsheets read the Chinese)."""
     zone = ZoneInfo(timezone)
@@ -190,7 +176,7 @@ def csv_chunks(db: Database, *, filters: Filters, timezone: str) -> Iterator[str
     out.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     with db.reading() as session:
-        for count, entry in enumerate(_all(session, filters), 1):
+        for count, entry in enumerate(in_batches(session, _query(filters), EXPORT_BATCH), 1):
             view = entry_view(entry, zone)
             row = {**view, "time_local": view["at_local"], "time_utc": view["at"]}
             writer.writerow([_inert(row[column]) for column in CSV_COLUMNS])
