@@ -77,7 +77,7 @@ def callbacks_to(sql: Engine, phone: str) -> int:
 def audit(sql: Engine, contact: str, kind: str) -> list[dict[str, Any]]:
     query = "SELECT actor, data FROM audit_events WHERE subject_type = 'contact' AND subject_id = :id AND kind = :k"
     with sql.connect() as conn:
-        rows = conn.execute(text(query), {"id": int(contact), "k": kind}).all()
+        rows = conn.execute(text(query), {"id": str(int(contact)), "k": kind}).all()  # subject_id is text
     return [{"actor": actor, "data": json.loads(data) if isinstance(data, str) else data} for actor, data in rows]
 
 

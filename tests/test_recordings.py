@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,9 @@ def test_a_failing_recording_download_is_retried_until_it_is_stored(system: Syst
         assert original.content == audio and audio[:16] not in path.read_bytes()
         # Everything `run` and its children keep under var/ is the owner's alone (Redis's AOF, keys, recordings).
         kept = {p: stat.S_IMODE(p.stat().st_mode) for p in system.var_dir.rglob("*") if p.is_file() or p.is_dir()}
-        assert any("appendonly" in p.name for p in kept) and stat.S_IMODE(system.var_dir.stat().st_mode) == 0o700
+        embedded_redis = not os.environ.get("TEST_REDIS_URL")  # the machine's Redis keeps its files elsewhere
+        assert any("appendonly" in p.name for p in kept) or not embedded_redis
+        assert stat.S_IMODE(system.var_dir.stat().st_mode) == 0o700
         assert kept == {p: 0o700 if p.is_dir() else 0o600 for p in kept}
         agent.post(f"/api/agent/contacts/{offer['contact']}/wrap-up", {"note": "", "next_state": "available"})
     finally:
