@@ -194,6 +194,12 @@ def test_a_login_outside_the_shift_is_flagged_to_the_team_lead_and_audited(
     rows = {row["username"]: row for row in lead.get("/api/wallboard/agents").json()}
     assert rows["agent2"]["outside_shift_at"] and rows["agent1"]["outside_shift_at"] is None
     assert "login_outside_shift" in audit_kinds(system, agent_id)
+    # Managers see it in the access log, where every login is, with when and from where.
+    manager = system.login("manager")
+    logins = manager.get("/api/audit", params={"action": "login", "object_type": "user", "object_id": agent_id})
+    [flagged] = [e for e in logins.json()["entries"] if e["detail"].startswith("outside the shift")]
+    assert (flagged["username"], flagged["address"]) == ("agent2", "testclient")
+    assert flagged["detail"] == f"outside the shift ({event['local_time']})"
     # Their own shift (every day, all day) replaces the team's: the next login is on shift and clears the flag.
     own = {
         "user_id": agent_id,

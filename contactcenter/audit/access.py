@@ -45,6 +45,7 @@ class Action(StrEnum):
     DOWNLOAD = "download"  # a recording saved as a file
     EXPORT = "export"  # a file of many records (the access log's CSV)
     REVEAL = "reveal"  # a masked value shown whole on request
+    LOGIN = "login"  # a user logged in (the detail says when it was outside their shift)
 
 
 class Viewer(Protocol):

@@ -61,6 +61,7 @@ ACTION_WORDS = {
     "download": "下载 Download",
     "export": "导出 Export",
     "reveal": "显示完整 Reveal",
+    "login": "登录 Login",
 }
 TYPE_WORDS = {
     "ticket": "工单 Ticket",
@@ -71,6 +72,7 @@ TYPE_WORDS = {
     "voicemail": "语音留言 Voicemail",
     "callback": "回电 Callback",
     "access_log": "访问日志 Access log",
+    "user": "账号 Account",
 }
 
 

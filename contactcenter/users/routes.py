@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from contactcenter import ratelimit
 from contactcenter.access import route
 from contactcenter.access.rules import LOGGED_IN, PUBLIC
+from contactcenter.audit.access import Action, append
 from contactcenter.audit.service import record_event
 from contactcenter.context import Services
 from contactcenter.errors import Invalid, NotLoggedIn, TooManyRequests, json_value, utf8
@@ -50,8 +51,7 @@ def _check(services: Services, username: str, password: str, client: str) -> tup
     """The user (id, role, must change password) if these credentials are theirs; OutsideShift when refused."""
     with services.db.session() as session:
         user = authenticate(session, username=username, password=password)
-        if user is not None:
-            _check_shift(services, session, user)
+        outside = _check_shift(services, session, user) if user is not None else None
         record_event(
             session,
             actor=f"user:{user.id}" if user else "anonymous",
@@ -60,11 +60,25 @@ def _check(services: Services, username: str, password: str, client: str) -> tup
             kind="login" if user else "login_failed",
             client=client,
         )
-        return (user.id, user.role, user.must_change_password) if user else None
+        if user is None:
+            return None
+        # Managers see who logged in, when and from where on /audit, a login outside the shift said so.
+        detail = f"outside the shift ({outside})" if outside else ""
+        append(
+            session,
+            viewer=user,
+            action=Action.LOGIN,
+            object_type="user",
+            object_id=user.id,
+            address=client,
+            detail=detail,
+        )
+        return user.id, user.role, user.must_change_password
 
 
-def _check_shift(services: Services, session: Session, user: User) -> None:
-    """Refuse, or flag to the team lead, a login outside the user's shift (contactcenter/users/shifts.py)."""
+def _check_shift(services: Services, session: Session, user: User) -> str | None:
+    """Refuse, or flag to the team lead, a login outside the user's shift (contactcenter/users/shifts.py):
+    the hotline's local time of a flagged login, None on shift."""
     settings, now = services.settings, utcnow()
     if shifts.login_outside_shift(
         session,
@@ -77,6 +91,8 @@ def _check_shift(services: Services, session: Session, user: User) -> None:
     ):
         local = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
         services.routing.note_outside_shift(agent_id=str(user.id), local_time=local)
+        return local
+    return None
 
 
 async def login_page(request: Request) -> Response:
