@@ -54,7 +54,7 @@ def _is_theirs(services: Services, session: Session, *, viewer: CurrentUser, con
 
 
 def audit_reveal(session: Session, *, viewer: CurrentUser, contact_id: int, reason: str, client: str) -> None:
-    """The one audit entry of a reveal (kept apart: the read-access log may take it over)."""
+    """The reveal in the audit trail (the route also writes it to the access log, before the number leaves)."""
     record_event(
         session,
         actor=f"user:{viewer.id}",
