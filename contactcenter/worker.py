@@ -12,7 +12,7 @@ from rq import Queue, Worker
 
 from contactcenter.children import die_with_parent
 from contactcenter.context import JOB_QUEUE, Services, build_services
-from contactcenter.job_recovery import MONITORING_INTERVAL, recover
+from contactcenter.job_recovery import MONITORING_INTERVAL, mark_place, recover
 from contactcenter.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,12 @@ MAINTENANCE_INTERVAL = 15  # RQ's own maintenance (registries, a scheduler to st
 
 
 class ContactCenterWorker(Worker):
-    """RQ's worker, stopping without waiting on its command listener."""
+    """RQ's worker, telling its peers where its pid means something, stopping without waiting on its
+    command listener."""
+
+    def register_birth(self) -> None:
+        super().register_birth()  # type: ignore[no-untyped-call]
+        mark_place(self.connection, self)
 
     def unsubscribe(self) -> None:
         """Stop the command listener without joining it: it is a daemon thread, gone with the process.
