@@ -100,6 +100,16 @@ def _caller_came_too_late(services: Services, *, contact_id: int, call_sid: str)
         services.telephony.redirect_call(call_sid=call_sid, url=url(services, path, contact=contact_id))
     except TelephonyError as exc:
         log.warning("contact %s: caller gone while leaving a room nobody will join: %s", contact_id, exc)
+        return
+    _caller_sent_out(services, contact_id=contact_id)
+
+
+def _caller_sent_out(services: Services, *, contact_id: int) -> None:
+    """We moved the caller out of their room: they are not in it, whenever Twilio's report of the leave
+    comes. Left to that report, an agent who accepted them back within ~0.1 s found them "in the room",
+    rang only their own phone, and the caller heard "connecting" with nobody moving them (seen once the
+    tests' logins stopped taking 0.25 s)."""
+    LiveCall(services, contact_id).set(caller_in="")
 
 
 def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid: str) -> None:
@@ -206,6 +216,8 @@ def _join_failed(services: Services, *, contact_id: int, agent_id: int, reason: 
     except TelephonyError as exc:
         log.warning("contact %s: caller gone while going back to the queue: %s", contact_id, exc)
         finish_contact(services, contact_id=contact_id, reason="caller_gone")
+        return
+    _caller_sent_out(services, contact_id=contact_id)
 
 
 def _agent_hung_up(services: Services, *, contact_id: int, agent_id: int) -> None:

@@ -28,14 +28,18 @@ from sqlalchemy.engine import make_url
 from contactcenter.embedded_redis import EmbeddedRedis
 from queues.engine import RoutingConfig, RoutingEngine
 from tests import leftovers
+from tests.cheap_setup import cheap_password_hashing, share_tls_contexts
 from tests.inprocess import DEMO_PASSWORD, HOTLINE, DemoDatabase, InProcessSystem, SystemClients, in_process_system  # noqa: F401 (re-exported)
 from tests.redis_cluster import LocalRedisCluster, find_redis_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every process a test starts carries this one's id (tests/leftovers.py). Under pytest-xdist each
-    worker gets its own database of the machine's Redis (15, 14, …): tests flush it."""
+    worker gets its own database of the machine's Redis (15, 14, …): tests flush it. httpx clients share
+    their TLS context and passwords are hashed cheaply (tests/cheap_setup.py)."""
     leftovers.mark_this_process()
+    share_tls_contexts()
+    cheap_password_hashing()
     worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_REDIS_URL")
     if worker and url:
         base, _, db = url.rpartition("/")

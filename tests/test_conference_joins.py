@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.conference_events import leg_overdue
+from agents.conference import LiveCall
+from agents.conference_events import leg_overdue, room_event
 from tests.conftest import HOTLINE, StartInProcess, System
 from tests.console import AgentConsole
 from tests.hotline import wait_until
@@ -265,3 +266,26 @@ def test_a_caller_back_in_the_queue_from_a_room_that_is_over_is_connected_in_a_n
     assert wait_for_call(system.sandbox_url, call, timeout=20)["bridged"]
     agent1.next_event("agent.state", state="wrap_up")
     agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "not_ready", "reason": "break"})
+
+
+def test_a_caller_sent_back_from_their_room_is_moved_by_the_next_accept_before_twilio_reports_the_leave(
+    system: InProcessSystem, consoles: tuple[AgentConsole, AgentConsole]
+) -> None:
+    """Twilio reports the caller's join; their agent's leg has failed meanwhile, so we send them back to
+    the queue. Until Twilio's report of the leave came, the room still counted them in: an agent accepting
+    them back within that ~0.1 s rang only their own phone, and the caller heard "connecting" for ever."""
+    agent1, _ = consoles
+    services = system.client.app.state.services  # type: ignore[attr-defined]
+    call = place_call(system.sandbox_url, from_="+8613700137098", to=HOTLINE, digits=["1", "1"], hangup_after_queue=60)
+    contact = wait_until(lambda: waiting_order(system), timeout=10)[0]
+    room_event(
+        services, contact_id=int(contact), event="participant-join", conference_sid="CF0", call_sid=call, label="caller"
+    )
+    assert LiveCall(services, int(contact)).get("caller_in") == ""  # sent back to the queue's wait: not in
+
+    agent1.go("available")
+    assert agent1.next_event("offer.created")["contact"] == contact
+    assert agent1.accept(contact).status_code == 200
+    assert wait_until(lambda: "caller" in joined_labels(rooms_of(system.sandbox_url, contact)[-1]), timeout=10)
+    httpx.post(f"{system.sandbox_url}/sandbox/calls/{call}/hangup", json={"side": "caller"})
+    assert wait_for_call(system.sandbox_url, call, timeout=10)["status"] == "completed"
