@@ -13,6 +13,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, RootModel, ValidationError, model_validator
 
 from ivr.calendar import Calendar, CalendarError, Calendars, Range
+from ivr.yaml_loader import SafeLoader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_A_DAY = 24 * 60
@@ -172,7 +173,7 @@ class _File(RootModel[dict[Annotated[str, AfterValidator(_check_name)], Calendar
     pass
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(SafeLoader):  # type: ignore[valid-type,misc]
     """Safe YAML that leaves dates as text (a bad date is reported with its place) and refuses repeated keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -183,7 +184,8 @@ class _Loader(yaml.SafeLoader):
                 if key in seen:
                     raise yaml.constructor.ConstructorError(None, None, f"{key!r} appears twice", key_node.start_mark)
                 seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
     yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -194,7 +196,7 @@ class _Loader(yaml.SafeLoader):
 def load_calendars(path: Path, default_timezone: str) -> Calendars:
     """Read and validate a calendars file; a calendar without `timezone` uses `default_timezone`."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader subclass
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise CalendarError(f"{path}: cannot read the calendars file ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:

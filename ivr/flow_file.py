@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ivr.flow import Flow
 from ivr.flow_check import check_flow
+from ivr.yaml_loader import parse
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,7 @@ def read_flow(
             Problem(path, None, "", f"the flow file must be saved as UTF-8 ({exc.reason} at byte {exc.start})")
         ]
     try:
-        document = yaml.compose(text)
-        data = yaml.safe_load(text)
+        document, data = parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(path, mark.line + 1 if mark else None, "", f"not valid YAML ({exc})")]

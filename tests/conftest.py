@@ -32,34 +32,31 @@ from tests.cheap_setup import cheap_password_hashing, share_tls_contexts
 from tests.inprocess import DEMO_PASSWORD, HOTLINE, DemoDatabase, InProcessSystem, SystemClients, in_process_system  # noqa: F401 (re-exported)
 from tests.redis_cluster import LocalRedisCluster, find_redis_server
 
+REDIS_DATABASES_PER_PROCESS = 3  # the one `redis_client` flushes, and two for in-process apps (`app_redis_url`)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every process a test starts carries this one's id (tests/leftovers.py). Under pytest-xdist each
-    worker gets its own database of the machine's Redis (15, 14, …): tests flush it. httpx clients share
-    their TLS context and passwords are hashed cheaply (tests/cheap_setup.py)."""
+    worker gets three databases of the machine's Redis of its own (15-13, 12-10, …): tests flush them.
+    httpx clients share their TLS context and passwords are hashed cheaply (tests/cheap_setup.py)."""
     leftovers.mark_this_process()
     share_tls_contexts()
     cheap_password_hashing()
     worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_REDIS_URL")
     if worker and url:
         base, _, db = url.rpartition("/")
-        os.environ["TEST_REDIS_URL"] = f"{base}/{int(db or 0) - int(worker.removeprefix('gw'))}"
+        first = int(db or 0) - REDIS_DATABASES_PER_PROCESS * int(worker.removeprefix("gw"))
+        if first - REDIS_DATABASES_PER_PROCESS + 1 < 0:
+            raise pytest.UsageError(
+                f"TEST_REDIS_URL={url}: Redis has 16 databases, three for each test process; use -n 5 or fewer"
+            )
+        os.environ["TEST_REDIS_URL"] = f"{base}/{first}"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` (pyproject) a module marked `system` runs on one test process, so its
-    system starts once (15–30 s) rather than once per process that gets one of its tests; the fast
-    tier's tests spread one by one."""
-    for item in items:
-        if item.get_closest_marker("system"):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -100,8 +97,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def app_redis_url(url: str, slot: int = 0) -> str:
     """Another database of the tests' Redis server for an in-process app (`redis_client` flushes its own):
-    slot 0 and 1 are 8 and 12 databases on, so four test workers' databases and their apps' never meet."""
-    offset = 8 + 4 * slot
+    the next two below it (pytest_configure gives each test process three)."""
+    offset = -1 - slot
     parts = urlsplit(url)
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))
