@@ -16,6 +16,8 @@ from tests.access_table import SOCKETS, TABLE, cells
 from tests.access_world import Side, anonymous_client, build_world, clients
 from tests.conftest import System
 
+pytestmark = pytest.mark.long  # ~18 s on one test process: started first (tests/conftest.py)
+
 World = tuple[Side, Side, dict[str, httpx.Client]]
 
 

@@ -40,6 +40,8 @@ from tests.conftest import emptied_app_redis_url
 from tests.environment import clear_settings
 from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 
+pytestmark = pytest.mark.long  # ~37 s on one test process: started first (tests/conftest.py)
+
 AUTH_TOKEN = "twilio-auth-token-for-schema-tests"
 PUBLIC_URL = "https://hotline.example.com"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -26,6 +26,8 @@ from tests.redis_replies import texts
 from tests.rooms import joined_labels, rooms_of
 from twilio_sandbox import get_call, place_call, wait_for_call
 
+pytestmark = pytest.mark.long  # ~23 s on one test process: started first (tests/conftest.py)
+
 RING_SECONDS = 5  # AGENT_RING_SECONDS: the smallest allowed, so an unanswered phone gives up quickly
 HOW = ["not_answered", "declined", "dropped", "failed"]
 

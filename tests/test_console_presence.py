@@ -18,6 +18,8 @@ from tests.inprocess import InProcessSystem
 from tests.redis_replies import entries, text, text_fields
 from twilio_sandbox import place_call, wait_for_call
 
+pytestmark = pytest.mark.long  # ~22 s on one test process: started first (tests/conftest.py)
+
 HEARTBEAT, GRACE, OFFER = 1.0, 4.0, 3.0  # seconds, short for the tests
 
 

@@ -103,12 +103,13 @@ def test_a_monitor_whose_phone_fails_or_hangs_up_is_taken_out(system: System, ag
         assert monitored(agent1, contact, mode="", reason="hung_up")["previous_mode"] == "barge"
     finally:
         httpx.delete(f"{device}/register")
-    assert [(kind, actor, data.get("reason")) for kind, actor, data in audit_of(system, contact)] == [
+    audited = [
         ("monitor_joined", f"user:{me}", None),
         ("monitor_left", "system", "not_answered"),
         ("monitor_joined", f"user:{me}", None),
         ("monitor_left", f"user:{me}", "hung_up"),
-    ]
+    ]  # written a moment after the console heard of it
+    assert wait_until(lambda: [(kind, who, d.get("reason")) for kind, who, d in audit_of(system, contact)] == audited)
     end_call(system, agent1, contact, call_sid)
 
 

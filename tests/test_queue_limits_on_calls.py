@@ -7,6 +7,8 @@ import json
 import time
 from typing import Any
 
+import httpx
+
 from tests.conftest import HOTLINE, System
 from tests.redis_replies import text_fields, texts
 from twilio_sandbox import place_call, wait_for_call
@@ -71,7 +73,7 @@ def test_a_caller_who_finds_the_queue_full_is_told_so_and_nothing_waits(system: 
     supervisor = system.login("supervisor")
     assert supervisor.put("/api/queues/repair", json={"max_length": 1}).status_code == 200
     try:
-        first = place_call(system.sandbox_url, from_="+8613500135001", to=HOTLINE, digits=REPAIR, hangup_after_queue=8)
+        first = place_call(system.sandbox_url, from_="+8613500135001", to=HOTLINE, digits=REPAIR, hangup_after_queue=60)
         wait_until_waiting(system, "repair", 1)
         second = place_call(system.sandbox_url, from_="+8613500135002", to=HOTLINE, digits=REPAIR)
         call = wait_for_call(system.sandbox_url, second, timeout=20)
@@ -85,6 +87,7 @@ def test_a_caller_who_finds_the_queue_full_is_told_so_and_nothing_waits(system: 
                 (second,),
             ).scalar_one()
         assert status == "abandoned"
+        httpx.post(f"{system.sandbox_url}/sandbox/calls/{first}/hangup", json={"side": "caller"}).raise_for_status()
         assert wait_for_call(system.sandbox_url, first, timeout=20)["queue_result"] == "hangup"
     finally:
         supervisor.put("/api/queues/repair", json={"max_length": None})

@@ -12,6 +12,8 @@ from tests.console import AgentConsole, signed_in_console
 from tests.redis_replies import texts
 from twilio_sandbox import place_call, wait_for_call
 
+pytestmark = pytest.mark.long  # ~17 s on one test process: started first (tests/conftest.py)
+
 
 @pytest.fixture
 def agent2(system: System) -> Iterator[AgentConsole]:

@@ -34,6 +34,8 @@ from tests.routing_invariants import Contact, RoutingInvariants
 from tests.routing_unusual import UnusualOperations
 from tests.routing_view import AGENTS, QUEUES, View, read_view, text
 
+pytestmark = pytest.mark.long  # ~28 s on one test process: started first (tests/conftest.py)
+
 OFFER_MS = 2_000
 WRAPUP_MS = 6_000
 SKIP_MS = 5_000  # SKIP_MS in queues/lua/lib/1_base.lua

@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import DEMO_PASSWORD, StartInProcess, System
 from twilio_sandbox.cli import main
 
+pytestmark = pytest.mark.long  # ~17 s on one test process: started first (tests/conftest.py)
+
 SCRIPT = """
 profiles:
   - {name: enquiry, weight: 1, digits: ["1", "1"], talk_seconds: 0.5}
