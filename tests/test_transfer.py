@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import HOTLINE, System
@@ -29,7 +30,8 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
 ) -> None:
     agent1, agent2 = consoles
     agent1.go("available")
-    call_sid = place_call(system.sandbox_url, from_="+8613200132000", to=HOTLINE, digits=["1", "1"], talk_seconds=2)
+    # The caller stays until the colleague is in (a 2 s talk ended, under load, before the transfer did).
+    call_sid = place_call(system.sandbox_url, from_="+8613200132000", to=HOTLINE, digits=["1", "1"], talk_seconds=60)
     offer = agent1.next_event("offer.created")
     assert agent1.accept(offer["contact"]).status_code == 200
     wait_until(lambda: get_call(system.sandbox_url, call_sid)["bridged"])
@@ -48,6 +50,8 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
     assert handed["info"]["ticket_id"] == offer["info"]["ticket_id"]
     assert "transferred" in handed["why"]["rule"]
     assert agent2.accept(offer["contact"]).status_code == 200
+    agent2.next_event("contact.joined", contact=offer["contact"])
+    httpx.post(f"{system.sandbox_url}/sandbox/calls/{call_sid}/hangup", json={"side": "caller"}).raise_for_status()
 
     call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
     assert call["status"] == "completed"

@@ -151,10 +151,12 @@ def test_the_console_phone_rings_answers_and_hangs_up_an_accepted_call_through_t
         assert phone.returncode == 0
         call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
         assert call["status"] == "completed"
-        # Either may be in the room first: the phone answers as the caller's redirect lands (and when the
-        # phone hangs up before the caller is in, the caller meets an empty room and hears goodbye).
+        # Either may be in the room first: the phone answers as the caller's redirect lands. The phone hangs
+        # up at once: the caller may meet an empty room, or (under load) be sent their goodbye before their
+        # move into the room lands, and never enter it.
         rooms = rooms_of(system.sandbox_url, offer["contact"])
-        assert sorted({label for room in rooms for label in joined_labels(room)}) == [f"agent-{console.id}", "caller"]
+        joined = {label for room in rooms for label in joined_labels(room)}
+        assert f"agent-{console.id}" in joined and joined <= {f"agent-{console.id}", "caller"}
         console.next_event("contact.ended", contact=offer["contact"])
     finally:
         if phone.poll() is None:
