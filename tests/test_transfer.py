@@ -51,6 +51,11 @@ def test_an_agent_transfers_a_caller_to_a_colleague_and_the_ticket_follows(
     assert "transferred" in handed["why"]["rule"]
     assert agent2.accept(offer["contact"]).status_code == 200
     agent2.next_event("contact.joined", contact=offer["contact"])
+
+    def off_hold_to_the_colleague() -> bool:  # the colleague's join takes the caller off hold
+        return len(room_events(room_of(system.sandbox_url, offer["contact"]), "participant-unhold")) == 2
+
+    assert wait_until(off_hold_to_the_colleague)
     httpx.post(f"{system.sandbox_url}/sandbox/calls/{call_sid}/hangup", json={"side": "caller"}).raise_for_status()
 
     call = wait_for_call(system.sandbox_url, call_sid, timeout=30)
