@@ -33,6 +33,7 @@ from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.telephony import TelephonyError
+from contactcenter.tickets.clocks import clockwork
 from ivr.call import url
 from queues.engine import RoutingError
 
@@ -122,7 +123,7 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
         is_callback = contact.status == ContactStatus.CALLBACK
-        if not contacts.mark_connected(session, contact=contact, agent_id=agent_id):
+        if not contacts.mark_connected(session, clockwork(services), contact=contact, agent_id=agent_id):
             contact.agent_id = agent_id  # a warm transfer's colleague joined a call already connected
         caller_sid = contact.provider_id
         record_event(

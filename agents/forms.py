@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from agents.service import AgentActionError
 from agents.wrap_up import FollowUp, WrapUp
+from contactcenter.tickets.lifecycle import FORMER_STATUSES
 
 
 def _text(body: dict[str, Any], name: str, default: str | None = None) -> str | None:
@@ -28,6 +29,11 @@ def _when(value: object, timezone: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(timezone))
 
 
+def _status(value: str | None) -> str | None:
+    """A ticket status as the form says it (a draft saved before lifecycles may say open or pending)."""
+    return FORMER_STATUSES.get(value, value) if value else value
+
+
 def wrap_up_form(body: dict[str, Any], *, timezone: str) -> WrapUp:
     """The wrap-up form: note, next_state, reason, disposition, category, ticket_status, follow_up."""
     follow_up = body.get("follow_up")
@@ -39,7 +45,7 @@ def wrap_up_form(body: dict[str, Any], *, timezone: str) -> WrapUp:
         reason=_text(body, "reason", "after_call_work") or "after_call_work",
         disposition=_text(body, "disposition"),
         category=_text(body, "category"),
-        ticket_status=_text(body, "ticket_status"),
+        ticket_status=_status(_text(body, "ticket_status")),
         follow_up=FollowUp(
             kind=_text(follow_up, "kind", "") or "",
             at=_when(follow_up.get("at"), timezone),

@@ -19,7 +19,7 @@ from contactcenter.audit.access import Action, audited
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.errors import json_object, parsed, path_id
 from contactcenter.responses import JSONResponse
-from contactcenter.tickets.models import TicketStatus
+from contactcenter.tickets.lifecycle import WRAP_UP_STATES
 from contactcenter.users.auth import AGENT_ROLES, SUPERVISOR_ROLES, as_user, require_user
 from queues import service as queues
 
@@ -115,7 +115,7 @@ async def console_options(request: Request) -> Response:
             "not_ready_reasons": list(settings.not_ready_reasons),
             "disposition_codes": list(settings.disposition_codes),
             "ticket_categories": list(settings.ticket_categories),
-            "ticket_statuses": [status.value for status in TicketStatus],
+            "ticket_statuses": [status.value for status in WRAP_UP_STATES],
             "follow_up_kinds": [kind.value for kind in CallbackKind],
             "timezone": settings.timezone,
             "console_grace_seconds": settings.console_grace_seconds,

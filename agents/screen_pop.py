@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.service import AgentActionError
@@ -21,7 +21,8 @@ from contactcenter.chats.models import ChatSession
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
-from contactcenter.tickets.models import Ticket, TicketStatus
+from contactcenter.tickets.lifecycle import OPEN_STATES
+from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser
 from contactcenter.users.models import User
@@ -139,7 +140,7 @@ def _open_tickets(session: Session, customer: Customer | None) -> list[dict[str,
         select(Ticket)
         .where(
             Ticket.customer_id == customer.id,
-            or_(Ticket.status == TicketStatus.OPEN, Ticket.status == TicketStatus.PENDING),
+            Ticket.status.in_([s.value for s in OPEN_STATES]),
         )
         .order_by(Ticket.updated_at.desc())
         .limit(OPEN_TICKETS)

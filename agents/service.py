@@ -22,6 +22,7 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.errors import APIError
 from contactcenter.telephony import TelephonyError
+from contactcenter.tickets.clocks import clockwork
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
 from ivr.call import IvrCall
@@ -145,7 +146,9 @@ def accept(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
         contact = reading.result()
     if contact.is_chat:  # nothing to bridge: the customer's page hears who joined
         with services.db.session() as session:
-            contacts.mark_connected(session, contact=session.get_one(Contact, contact_id), agent_id=agent.id)
+            contacts.mark_connected(
+                session, clockwork(services), contact=session.get_one(Contact, contact_id), agent_id=agent.id
+            )
         chats.agent_joined(services, contact_id=contact_id, agent_id=agent.id)
     else:
         if not accepted.caller_call and not in_room and not contact.is_callback:

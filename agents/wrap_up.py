@@ -21,8 +21,10 @@ from contactcenter.callbacks import service as callbacks
 from contactcenter.callbacks.models import CallbackKind
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
-from contactcenter.tickets.models import Ticket, TicketStatus
-from contactcenter.tickets.service import add_note, categorize, set_status
+from contactcenter.tickets.clocks import Clockwork, clockwork
+from contactcenter.tickets.lifecycle import WRAP_UP_STATES
+from contactcenter.tickets.models import Ticket
+from contactcenter.tickets.service import add_note, categorize, move_to
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
 from queues.engine import MESSAGES
@@ -69,7 +71,7 @@ def check_form(services: Services, form: WrapUp) -> None:
     for value, allowed, what in (
         (form.disposition, settings.disposition_codes, "disposition"),
         (form.category, settings.ticket_categories, "category"),
-        (form.ticket_status, tuple(TicketStatus), "ticket_status"),
+        (form.ticket_status, tuple(WRAP_UP_STATES), "ticket_status"),
     ):
         if value is not None and value not in allowed:
             raise AgentActionError(f"{what} must be one of {', '.join(allowed)}.", 400)
@@ -108,7 +110,7 @@ def locked_draft(session: Session, *, contact_id: int, agent_id: int) -> WrapUpD
     return session.get(WrapUpDraft, (contact_id, agent_id), with_for_update=True)
 
 
-def write_up(session: Session, *, contact: Contact, form: WrapUp, author_id: int, actor: str) -> None:
+def write_up(session: Session, work: Clockwork, *, contact: Contact, form: WrapUp, author_id: int, actor: str) -> None:
     """Put the form on the contact and its ticket: disposition, category, status, note (not the follow-up)."""
     if form.disposition:
         contact.disposition = form.disposition
@@ -124,12 +126,12 @@ def write_up(session: Session, *, contact: Contact, form: WrapUp, author_id: int
     if ticket is None:
         return
     if form.category:
-        categorize(session, ticket=ticket, category=form.category, actor=actor)
+        categorize(session, work, ticket=ticket, category=form.category, actor=actor)
     if form.ticket_status:
-        set_status(session, ticket=ticket, status=form.ticket_status, actor=actor)
+        move_to(session, work, ticket=ticket, to=form.ticket_status, actor=actor, why="wrap_up")
     if form.note.strip():
         author = session.get_one(User, author_id)
-        add_note(session, ticket=ticket, body=form.note.strip(), author=author, contact_id=contact.id)
+        add_note(session, work, ticket=ticket, body=form.note.strip(), author=author, contact_id=contact.id)
 
 
 def schedule_follow_up(services: Services, session: Session, *, contact: Contact, form: WrapUp, agent_id: int) -> None:
@@ -161,7 +163,7 @@ def wrap_up(services: Services, *, agent: CurrentUser, contact_id: int, form: Wr
         chat = contact.channel == "chat"  # a chat's wrap-up frees its slot; a call's ends the agent's
         if draft is not None:
             session.delete(draft)
-        write_up(session, contact=contact, form=form, author_id=agent.id, actor=f"user:{agent.id}")
+        write_up(session, clockwork(services), contact=contact, form=form, author_id=agent.id, actor=f"user:{agent.id}")
         try:
             schedule_follow_up(services, session, contact=contact, form=form, agent_id=agent.id)
         except ValueError as exc:

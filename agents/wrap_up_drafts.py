@@ -32,6 +32,7 @@ from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import NotFound
+from contactcenter.tickets.clocks import clockwork
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import CurrentUser
 
@@ -101,7 +102,7 @@ def file_draft(services: Services, *, contact_id: int, agent_id: int, why: str) 
         form = wrap_up_form(dict(draft.form), timezone=services.settings.timezone)
         if form.is_empty():
             return False
-        write_up(session, contact=contact, form=form, author_id=agent_id, actor="system")
+        write_up(session, clockwork(services), contact=contact, form=form, author_id=agent_id, actor="system")
         subject_type, subject_id = ("ticket", contact.ticket_id) if contact.ticket_id else ("contact", contact.id)
 
         def event(kind: str, **data: object) -> None:

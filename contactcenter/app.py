@@ -41,6 +41,7 @@ from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
 from contactcenter.settings import Settings
 from contactcenter.tickets import routes as ticket_routes
+from contactcenter.tickets.jobs import sweep_forever
 from contactcenter.users import admin_routes, shift_routes
 from contactcenter.users import routes as user_routes
 from contactcenter.users.session_middleware import ServerSessions
@@ -152,10 +153,11 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         reconciler = asyncio.create_task(reconcile_forever(services), name="reconciler")
         alive = asyncio.create_task(beat_forever(services.redis, services.process_id), name="liveness")
         watch = asyncio.create_task(app.state.session_watch.run_forever(), name="session-watch")
+        sla = asyncio.create_task(sweep_forever(services), name="sla-sweep")
         try:
             yield
         finally:
-            for task in (reaper, sampler, renewer, relay, reconciler, alive, watch):
+            for task in (reaper, sampler, renewer, relay, reconciler, alive, watch, sla):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
         default=("resolved", "follow_up", "escalated", "transferred", "wrong_number", "no_answer"),
         alias="DISPOSITION_CODES",
     )
+    # A new contact joins the customer's open ticket of the same category if it was active this recently.
+    ticket_thread_hours: int = Field(default=72, alias="TICKET_THREAD_HOURS", ge=0, le=24 * 365)
     ticket_categories: Codes = Field(
         default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
         alias="TICKET_CATEGORIES",

@@ -10,6 +10,8 @@ from contactcenter.contacts import service as contacts
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
+from contactcenter.tickets.clocks import clockwork
+from contactcenter.tickets.linking import thread_contact
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc
 from ivr import prompts, twiml
@@ -59,10 +61,14 @@ def enter_routing(
 ) -> str:
     """Queue the contact in SQL and in routing; routing's state for it ("full" when refused)."""
     contact = call.contact
-    if not contacts.mark_queued(call.session, contact=contact, queue=queue, choice=choice, category=category):
+    work = clockwork(call.services)
+    if not contacts.mark_queued(call.session, work, contact=contact, queue=queue, choice=choice, category=category):
         if contact.status == ContactStatus.QUEUED and not call.services.routing.contact(str(contact.id)):
             rejoin_routing(call)  # SQL had queued it when Redis failed: routing's half is done now
         return "already"  # a retried webhook: it was queued (or is over) already
+    # A repeat of the customer's open request joins its ticket (before routing: the screen pop shows that one).
+    window = call.services.settings.ticket_thread_hours
+    thread_contact(call.session, work, contact=contact, window_hours=window, actor="twilio")
     customer = call.customer
     if callback:
         contact.status = ContactStatus.CALLBACK

@@ -26,7 +26,7 @@ from contactcenter.customers.models import Customer
 from contactcenter.demo import create_demo_data
 from contactcenter.settings import Settings
 from contactcenter.tickets.models import Ticket, TicketNote
-from contactcenter.tickets.service import ticket_view
+from contactcenter.tickets.timeline import ticket_view
 from contactcenter.users.models import User
 
 TEST_CALENDARS = Path(__file__).resolve().parent / "calendars.yaml"

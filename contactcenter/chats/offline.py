@@ -8,6 +8,7 @@ from contactcenter.audit.service import record_event, record_rows
 from contactcenter.chats.forms import TOPICS, ChatError, PreChatForm, message_body
 from contactcenter.context import Services
 from contactcenter.customers.service import customer_id_for_phone
+from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Ticket, TicketNote
 from contactcenter.tickets.service import categorize, open_ticket
 
@@ -27,7 +28,8 @@ def leave_message(services: Services, *, form: PreChatForm, message: object) -> 
         )
         record_rows(session, audit)
         ticket = session.get_one(Ticket, ticket_id)
-        categorize(session, ticket=ticket, category=TOPICS[form.topic].category, actor=ACTOR)
+        topic = TOPICS[form.topic]
+        categorize(session, clockwork(services), ticket=ticket, category=topic.category, actor=ACTOR, queue=topic.queue)
         note = TicketNote(
             ticket_id=ticket_id,
             body=f"网页留言 Web chat message — {form.name}, {form.phone}, {form.choice}, {form.language}:\n{body}",

@@ -33,6 +33,7 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
 from contactcenter.db import insert_or_ignore
+from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import categorize, open_ticket
 from contactcenter.timeutil import utcnow
@@ -106,7 +107,7 @@ def start_chat(services: Services, *, form: PreChatForm) -> StartedChat:
         )
         record_rows(session, audit)
         ticket = session.get_one(Ticket, ticket_id)
-        categorize(session, ticket=ticket, category=topic.category, actor=ACTOR)
+        categorize(session, clockwork(services), ticket=ticket, category=topic.category, actor=ACTOR, queue=topic.queue)
         contact = Contact(
             channel="chat",
             provider_id="CH" + uuid.uuid4().hex,

@@ -31,6 +31,8 @@ from contactcenter.context import Services
 from contactcenter.customers.service import customer_id_for_phone
 from contactcenter.errors import TooManyRequests
 from contactcenter.telephony import TelephonyError
+from contactcenter.tickets.clocks import clockwork
+from contactcenter.tickets.linking import thread_contact
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc, utcnow
 
@@ -163,7 +165,7 @@ def check_code(services: Services, *, contact_id: int, code: object) -> dict[str
             )
         else:
             row.used_at = utcnow()
-            _link(session, contact_id=contact_id, actor=ACTOR, method="sms_code")
+            _link(services, session, contact_id=contact_id, actor=ACTOR, method="sms_code")
             wrong = None
     if wrong is not None:
         raise wrong  # raised after the commit: the wrong try counts
@@ -179,7 +181,8 @@ def agent_verifies(services: Services, *, contact_id: int, agent_id: int, note: 
         contact, _chat = _unverified_chat(session, contact_id)
         if contact.agent_id != agent_id or contact.status != ContactStatus.CONNECTED:
             raise ChatError("This chat is not yours.", 403)
-        _link(session, contact_id=contact_id, actor=f"user:{agent_id}", method="agent", note=(note or "").strip())
+        note_text = (note or "").strip()
+        _link(services, session, contact_id=contact_id, actor=f"user:{agent_id}", method="agent", note=note_text)
     _announce(services, contact_id)
     return {"verified": True}
 
@@ -208,9 +211,10 @@ def _unverified_chat(session: Session, contact_id: int) -> tuple[Contact, ChatSe
     return contact, chat
 
 
-def _link(session: Session, *, contact_id: int, actor: str, method: str, **data: object) -> None:
+def _link(services: Services, session: Session, *, contact_id: int, actor: str, method: str, **data: object) -> None:
     """The proof is in: the contact and its ticket belong to the number's customer (made if new), and the
-    contact carries the number, so a callback or return visit may go to it."""
+    contact carries the number, so a callback or return visit may go to it; a repeat of the customer's open
+    request joins its ticket (tickets/linking.py)."""
     contact = session.get_one(Contact, contact_id)
     chat = session.scalars(select(ChatSession).where(ChatSession.contact_id == contact_id)).one()
     phone = chat.phone or ""
@@ -221,6 +225,8 @@ def _link(session: Session, *, contact_id: int, actor: str, method: str, **data:
     ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
     if ticket is not None:
         ticket.customer_id = customer_id
+        window = services.settings.ticket_thread_hours
+        thread_contact(session, clockwork(services), contact=contact, window_hours=window, actor=actor)
     _audit(session, contact_id, actor, "identity_verified", method=method, customer_id=customer_id, **data)
 
 

@@ -11,8 +11,9 @@ from contactcenter.audit.service import event_row, record_event, record_rows
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.customers.service import customer_id_for_phone, normalize_phone
 from contactcenter.db import insert_or_ignore
+from contactcenter.tickets.clocks import Clockwork
 from contactcenter.tickets.models import Ticket
-from contactcenter.tickets.service import categorize, open_ticket
+from contactcenter.tickets.service import answered, categorize, open_ticket
 from contactcenter.timeutil import utcnow
 
 TWILIO = "twilio"
@@ -88,7 +89,9 @@ def _transition(session: Session, contact: Contact, status: ContactStatus, actor
     record_event(session, actor=actor, subject_type="contact", subject_id=contact.id, kind=status.value, **data)
 
 
-def mark_queued(session: Session, *, contact: Contact, queue: str, choice: str, category: str | None) -> bool:
+def mark_queued(
+    session: Session, work: Clockwork, *, contact: Contact, queue: str, choice: str, category: str | None
+) -> bool:
     """The caller chose a queue; False if the contact had already been queued."""
     if contact.status != ContactStatus.IVR:
         return False
@@ -96,20 +99,21 @@ def mark_queued(session: Session, *, contact: Contact, queue: str, choice: str, 
     contact.menu_choice = choice
     contact.queued_at = utcnow()
     if category and contact.ticket_id:
-        categorize(session, ticket=session.get_one(Ticket, contact.ticket_id), category=category, actor=TWILIO)
+        ticket = session.get_one(Ticket, contact.ticket_id)
+        categorize(session, work, ticket=ticket, category=category, actor=TWILIO, queue=queue)
     _transition(session, contact, ContactStatus.QUEUED, TWILIO, queue=queue, choice=choice)
     return True
 
 
-def mark_connected(session: Session, *, contact: Contact, agent_id: int) -> bool:
+def mark_connected(session: Session, work: Clockwork, *, contact: Contact, agent_id: int) -> bool:
     """The agent accepted and the caller is being bridged to them."""
     if contact.status not in (ContactStatus.QUEUED, ContactStatus.IVR, ContactStatus.CALLBACK):
         return False
     contact.agent_id = agent_id
     contact.answered_at = utcnow()
     ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
-    if ticket and ticket.assignee_id is None:
-        ticket.assignee_id = agent_id
+    if ticket is not None:
+        answered(session, work, ticket=ticket, agent_id=agent_id)
     _transition(session, contact, ContactStatus.CONNECTED, f"user:{agent_id}", agent_id=agent_id)
     return True
 

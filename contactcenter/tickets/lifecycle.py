@@ -47,6 +47,10 @@ STATE_LABELS: dict[State, tuple[str, str]] = {
 }
 
 OPEN_STATES = frozenset(set(State) - {State.RESOLVED, State.RETURN_VISIT, State.CLOSED, State.MERGED})
+# What an agent's wrap-up may say the ticket is now (the server walks the lifecycle there: tickets/service.py).
+WRAP_UP_STATES = (State.IN_PROGRESS, State.DISPATCHED, State.WAITING_CUSTOMER, State.WAITING_PARTS, State.RESOLVED)
+# The statuses before lifecycles, as drafts saved then may still say them.
+FORMER_STATUSES = {"open": State.IN_PROGRESS, "pending": State.WAITING_CUSTOMER}
 # While here, every running clock stands still (the customer owes us something).
 PAUSING_STATES = frozenset({State.WAITING_CUSTOMER})
 

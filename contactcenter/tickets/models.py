@@ -97,6 +97,7 @@ class TicketClock(Base):
         Index("ix_ticket_clocks_ticket", "ticket_id", "target"),
         # The sweeper's and the desk's "breaching soon" reads: running clocks by due time.
         Index("ix_ticket_clocks_state_due", "state", "due_at"),
+        Index("ix_ticket_clocks_state_warn", "state", "warn_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
 from contactcenter.responses import JSONResponse
 from contactcenter.tickets.models import Ticket
-from contactcenter.tickets.service import ticket_view
+from contactcenter.tickets.timeline import ticket_view
 
 
 def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:

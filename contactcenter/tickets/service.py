@@ -1,19 +1,27 @@
-"""Tickets: opened by a contact, written up by the agent."""
+"""Tickets: opened by a contact, moved through their category's lifecycle, written up, assigned.
+
+Every change is an audit event on the ticket (its timeline) and tells the SLA clocks what happened
+(tickets/clocks.py). A merged ticket is read-only: every change here refuses it.
+"""
 
 from __future__ import annotations
 
+from collections import deque
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from contactcenter.audit.service import event_row, events_for, record_event
-from contactcenter.contacts.models import Contact
-from contactcenter.customers.models import Customer
-from contactcenter.tickets.models import Ticket, TicketNote, TicketStatus
-from contactcenter.timeutil import as_utc, utcnow
+from contactcenter.audit.service import event_row, record_event
+from contactcenter.errors import Conflict, Invalid, NotFound
+from contactcenter.tickets import clocks
+from contactcenter.tickets.lifecycle import PAUSING_STATES, State, check_move, lifecycle_of, state_in_lifecycle
+from contactcenter.tickets.models import Ticket, TicketNote
+from contactcenter.tickets.policies import policies_for
+from contactcenter.timeutil import utcnow
 from contactcenter.users.models import User
-from recordings.models import Recording
+from contactcenter.users.teams import AGENT_LIKE_ROLES
 
 # Built once (every incoming call opens a ticket); plain table statements, no ORM bookkeeping.
 _TICKETS = Ticket.__table__
@@ -21,6 +29,8 @@ _NEW_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 _NUMBER_TICKET = (
     update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(number=bindparam("ticket_number"))
 )
+NOTE_KINDS = ("note", "reply")  # what a person writes: an internal note, or what we told the customer
+EDITABLE_FIELDS = ("subject", "description", "product_model", "serial_number", "purchase_date", "solution", "outcome")
 
 
 def open_ticket(
@@ -28,12 +38,14 @@ def open_ticket(
 ) -> tuple[int, str]:
     """Create a ticket and give it its human number (T-000123); returns (id, number).
 
-    Its audit entry is appended to `audit` for the caller to write with its own (one INSERT)."""
+    Its audit entry is appended to `audit` for the caller to write with its own (one INSERT). Its clocks
+    start when its category is known (`categorize`)."""
     now = utcnow()
     row = {
         "subject": subject,
         "customer_id": customer_id,
-        "status": TicketStatus.OPEN,
+        "status": State.NEW,
+        "escalation_level": 0,
         "created_at": now,
         "updated_at": now,
     }
@@ -46,40 +58,203 @@ def open_ticket(
     return ticket_id, number
 
 
-def categorize(session: Session, *, ticket: Ticket, category: str, actor: str) -> None:
-    """Set the ticket's category (e.g. from the caller's menu choice)."""
+def writable(ticket: Ticket) -> Ticket:
+    """The ticket, or Conflict if it was merged into another (read-only until unmerged)."""
+    if ticket.status == State.MERGED:
+        raise Conflict(
+            "This ticket was merged into another and is read-only; change that one, or unmerge this.",
+            code="ticket_merged",
+            merged_into=ticket.merged_into_id,
+        )
+    return ticket
+
+
+def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket, or NotFound."""
+    ticket = session.get(Ticket, ticket_id, with_for_update=for_update or None)
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def _changed(ticket: Ticket, now: datetime) -> None:
+    ticket.updated_at = now
+
+
+def categorize(
+    session: Session, work: clocks.Clockwork, *, ticket: Ticket, category: str, actor: str, queue: str | None = None
+) -> None:
+    """Set the ticket's category (e.g. from the caller's menu choice) and the group it was routed to; the first
+    category starts its clocks, a change of category puts the live clocks on the new category's policies."""
+    if queue and ticket.queue is None:
+        ticket.queue = queue
     if ticket.category == category:
         return
-    ticket.category = category
-    ticket.updated_at = utcnow()
+    writable(ticket)
+    if not state_in_lifecycle(category=category, state=ticket.status):
+        raise Conflict(
+            f"A {category} ticket has no status {ticket.status}: move this ticket to one both lifecycles share "
+            "(in progress, waiting on customer) before changing its category."
+        )
+    now = utcnow()
+    previous, ticket.category = ticket.category, category
+    _changed(ticket, now)
     record_event(
-        session, actor=actor, subject_type="ticket", subject_id=ticket.id, kind="categorized", category=category
+        session,
+        actor=actor,
+        subject_type="ticket",
+        subject_id=ticket.id,
+        kind="categorized",
+        category=category,
+        previous=previous,
     )
-
-
-def set_status(session: Session, *, ticket: Ticket, status: str, actor: str) -> None:
-    """Move the ticket to open, pending, resolved or closed."""
-    if status not in TicketStatus.__members__.values():
-        raise ValueError(f"ticket status must be one of {', '.join(s.value for s in TicketStatus)}")
-    if ticket.status == status:
+    if previous is None:
+        clocks.on_events(session, work, ticket=ticket, events=["opened"], at=now, now=now, actor=actor)
         return
-    previous, ticket.status, ticket.updated_at = ticket.status, status, utcnow()
+    # Old targets must not stick to a ticket whose category changed: each live clock follows the new
+    # category's policy for its target, or stops counting (superseded) if the new category has none.
+    policies = policies_for(session, category=category)
+    for clock in clocks.live_clocks(session, ticket_id=ticket.id):
+        policy = policies.get(clock.target)
+        if policy is None:
+            clocks.supersede(session, clock=clock, actor=actor, why=f"category {category}")
+        else:
+            clocks.rebase(session, work, clock=clock, policy=policy, at=now, now=now)
+    clocks.on_events(session, work, ticket=ticket, events=["opened"], at=now, now=now, actor=actor)
+
+
+def move(
+    session: Session,
+    work: clocks.Clockwork,
+    *,
+    ticket: Ticket,
+    to: str,
+    actor: str,
+    why: str | None = None,
+    at: datetime | None = None,
+) -> State:
+    """One move of the ticket's lifecycle (IllegalMove names the allowed ones)."""
+    writable(ticket)
+    target = check_move(category=ticket.category, state=ticket.status, to=to)
+    now = utcnow()
+    at = at or now
+    previous = ticket.status
+    ticket.status = target
+    _changed(ticket, now)
+    if target == State.RESOLVED:
+        ticket.resolved_at = at
+    elif target == State.CLOSED:
+        ticket.closed_at = at
+    elif target == State.REOPENED:
+        ticket.resolved_at = ticket.closed_at = None
     record_event(
         session,
         actor=actor,
         subject_type="ticket",
         subject_id=ticket.id,
         kind="status_changed",
-        status=status,
+        status=target.value,
+        previous=previous,
+        why=why,
+    )
+    clocks.on_events(
+        session, work, ticket=ticket, events=[f"left:{previous}", f"entered:{target}"], at=at, now=now, actor=actor
+    )
+    return target
+
+
+def path_to(*, category: str | None, state: str, to: str) -> list[State] | None:
+    """The shortest walk of the lifecycle from `state` to `to` through working states (never waiting,
+    reopened or merged on the way), or None if there is none."""
+    goal = State(to)
+    if state == goal:
+        return []
+    moves = lifecycle_of(category).moves
+    avoid = {*PAUSING_STATES, State.WAITING_PARTS, State.REOPENED, State.MERGED} - {goal}
+    seen, queue = {State(state)}, deque([(State(state), list[State]())])
+    while queue:
+        here, walked = queue.popleft()
+        for step in moves.get(here, ()):
+            if step in seen or step in avoid:
+                continue
+            if step == goal:
+                return [*walked, step]
+            seen.add(step)
+            queue.append((step, [*walked, step]))
+    return None
+
+
+def move_to(session: Session, work: clocks.Clockwork, *, ticket: Ticket, to: str, actor: str, why: str) -> None:
+    """Bring the ticket to `to` by the lifecycle's shortest walk, each step an event (the agent's wrap-up
+    says where the ticket stands, not every step on the way); a single illegal move if there is no walk."""
+    walk = path_to(category=ticket.category, state=writable(ticket).status, to=to)
+    if walk is None:
+        check_move(category=ticket.category, state=ticket.status, to=to)  # raises, naming the allowed moves
+        return
+    for step in walk:
+        move(session, work, ticket=ticket, to=step, actor=actor, why=why)
+
+
+def answered(session: Session, work: clocks.Clockwork, *, ticket: Ticket, agent_id: int) -> None:
+    """An agent took one of the ticket's calls or chats: it is theirs if nobody's, a new ticket is
+    acknowledged, and its first-response clock is met."""
+    if ticket.status == State.MERGED:
+        return
+    if ticket.assignee_id is None:
+        ticket.assignee_id = agent_id
+        record_event(
+            session, actor=f"user:{agent_id}", subject_type="ticket", subject_id=ticket.id, kind="assigned", to=agent_id
+        )
+    now = utcnow()
+    if ticket.status == State.NEW:
+        move(session, work, ticket=ticket, to=State.ACKNOWLEDGED, actor=f"user:{agent_id}", why="answered")
+    clocks.on_events(session, work, ticket=ticket, events=["answered"], at=now, now=now, actor=f"user:{agent_id}")
+
+
+def assign(session: Session, *, ticket: Ticket, assignee_id: int | None, actor: str) -> None:
+    """Give the ticket to an agent or team lead (None: back to nobody's, for a team lead to hand out)."""
+    writable(ticket)
+    if assignee_id is not None:
+        user = session.get(User, assignee_id)
+        if user is None or not user.active or user.role not in AGENT_LIKE_ROLES:
+            raise Invalid(
+                f"User {assignee_id} is not an active agent or team lead; tickets go to people who take contacts."
+            )
+    if ticket.assignee_id == assignee_id:
+        return
+    previous, ticket.assignee_id = ticket.assignee_id, assignee_id
+    _changed(ticket, utcnow())
+    record_event(
+        session,
+        actor=actor,
+        subject_type="ticket",
+        subject_id=ticket.id,
+        kind="assigned",
+        to=assignee_id,
         previous=previous,
     )
 
 
-def add_note(session: Session, *, ticket: Ticket, body: str, author: User, contact_id: int | None) -> TicketNote:
-    """Append the agent's note to the ticket."""
-    note = TicketNote(ticket_id=ticket.id, body=body, author_id=author.id, contact_id=contact_id)
+def add_note(
+    session: Session,
+    work: clocks.Clockwork | None,
+    *,
+    ticket: Ticket,
+    body: str,
+    author: User,
+    contact_id: int | None,
+    kind: str = "note",
+) -> TicketNote:
+    """Append a note (`reply`: what we told the customer, which meets the reply and first-response clocks)."""
+    writable(ticket)
+    if kind not in NOTE_KINDS:
+        raise Invalid(f"A note's kind is one of: {', '.join(NOTE_KINDS)}.")
+    if not body.strip():
+        raise Invalid("A note needs some text.")
+    note = TicketNote(ticket_id=ticket.id, body=body, author_id=author.id, contact_id=contact_id, kind=kind)
     session.add(note)
-    ticket.updated_at = utcnow()
+    now = utcnow()
+    _changed(ticket, now)
     if ticket.assignee_id is None:
         ticket.assignee_id = author.id
     session.flush()
@@ -90,68 +265,61 @@ def add_note(session: Session, *, ticket: Ticket, body: str, author: User, conta
         subject_id=ticket.id,
         kind="note_added",
         note_id=note.id,
+        note_kind=kind,
     )
+    if kind == "reply" and work is not None:
+        clocks.on_events(session, work, ticket=ticket, events=["reply"], at=now, now=now, actor=f"user:{author.id}")
     return note
 
 
-def _iso(value: Any) -> str | None:
-    value = as_utc(value)
-    return value.isoformat() if value else None
+def _shown(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
-def ticket_view(session: Session, *, ticket: Ticket) -> dict[str, Any]:
-    """Everything an agent or QA user sees of a ticket, as JSON-ready data."""
-    customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
-    contacts = session.scalars(select(Contact).where(Contact.ticket_id == ticket.id).order_by(Contact.id)).all()
-    notes = session.scalars(select(TicketNote).where(TicketNote.ticket_id == ticket.id).order_by(TicketNote.id)).all()
-    recordings = session.scalars(select(Recording).where(Recording.ticket_id == ticket.id).order_by(Recording.id)).all()
-    user_ids = {c.agent_id for c in contacts} | {n.author_id for n in notes} | {ticket.assignee_id}
-    users = session.scalars(select(User).where(User.id.in_(user_ids - {None}))).all()
-    names: dict[int | None, str] = {u.id: u.display_name for u in users}  # no one (None) has no name
-    return {
-        "id": ticket.id,
-        "number": ticket.number,
-        "status": ticket.status,
-        "category": ticket.category,
-        "subject": ticket.subject,
-        "assignee": names.get(ticket.assignee_id),
-        "created_at": _iso(ticket.created_at),
-        "updated_at": _iso(ticket.updated_at),
-        "customer": customer
-        and {"id": customer.id, "phone": customer.phone, "name": customer.name, "grade": customer.grade},
-        "contacts": [
-            {
-                "id": c.id,
-                "channel": c.channel,
-                "call_sid": c.provider_id,
-                "from": c.from_number,
-                "status": c.status,
-                "queue": c.queue,
-                "menu_choice": c.menu_choice,
-                "agent": names.get(c.agent_id),
-                "created_at": _iso(c.created_at),
-                "queued_at": _iso(c.queued_at),
-                "answered_at": _iso(c.answered_at),
-                "ended_at": _iso(c.ended_at),
-            }
-            for c in contacts
-        ],
-        "notes": [
-            {"id": n.id, "author": names.get(n.author_id), "body": n.body, "created_at": _iso(n.created_at)}
-            for n in notes
-        ],
-        "recordings": [
-            {
-                "id": r.id,
-                "status": r.status,
-                "duration_seconds": r.duration_seconds,
-                "sha256": r.sha256,
-                "media_url": f"/recordings/{r.id}/media" if r.status == "stored" else None,
-            }
-            for r in recordings
-        ],
-        "history": [
-            {"at": _iso(e.occurred_at), "actor": e.actor, "kind": e.kind, "data": e.data}
-            for e in events_for(session, subject_type="ticket", subject_id=ticket.id)
-        ],
-    }
+def update_fields(session: Session, *, ticket: Ticket, changes: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Change the ticket's own fields (product, serial, purchase date, description, solution, …); returns
+    what changed, old and new, also recorded as one event."""
+    writable(ticket)
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise Invalid(
+            f"Fields that cannot be changed here: {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}."
+        )
+    if "subject" in changes and not str(changes["subject"] or "").strip():
+        raise Invalid("A ticket needs a subject.")
+    done: dict[str, Any] = {}
+    for name, value in changes.items():
+        old = getattr(ticket, name)
+        if old != value:
+            setattr(ticket, name, value)
+            done[name] = {"from": _shown(old), "to": _shown(value)}
+    if done:
+        _changed(ticket, utcnow())
+        record_event(session, actor=actor, subject_type="ticket", subject_id=ticket.id, kind="fields_changed", **done)
+    return done
+
+
+def reapply_policies(session: Session, work: clocks.Clockwork, *, ticket: Ticket, actor: str) -> list[str]:
+    """Put the ticket's live clocks on the current version of their policies (audited); returns the targets
+    whose version changed."""
+    writable(ticket)
+    now = utcnow()
+    policies = policies_for(session, category=ticket.category)
+    changed = []
+    for clock in clocks.live_clocks(session, ticket_id=ticket.id):
+        policy = policies.get(clock.target)
+        if policy is not None and (policy.policy_id, policy.version) != (clock.policy_id, clock.policy_version):
+            old = clock.policy_version
+            clocks.rebase(session, work, clock=clock, policy=policy, at=now, now=now)
+            changed.append(clock.target)
+            record_event(
+                session,
+                actor=actor,
+                subject_type="ticket",
+                subject_id=ticket.id,
+                kind="policy_reapplied",
+                target=clock.target,
+                previous_version=old,
+                version=policy.version,
+            )
+    return changed

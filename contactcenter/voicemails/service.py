@@ -13,6 +13,7 @@ from contactcenter.contacts import service as contacts
 from contactcenter.context import Services
 from contactcenter.errors import APIError
 from contactcenter.telephony import retried
+from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Ticket
 from contactcenter.tickets.service import categorize
 from contactcenter.timeutil import utcnow
@@ -54,7 +55,10 @@ def record(call: IvrCall, response: VoiceResponse, step: VoicemailStep) -> None:
             session, actor="ivr", subject_type="voicemail", subject_id=voicemail.id, kind="recording", queue=step.queue
         )
         if step.category and contact.ticket_id:
-            categorize(session, ticket=session.get_one(Ticket, contact.ticket_id), category=step.category, actor="ivr")
+            ticket = session.get_one(Ticket, contact.ticket_id)
+            categorize(
+                session, clockwork(call.services), ticket=ticket, category=step.category, actor="ivr", queue=step.queue
+            )
     contact.queue = contact.queue or step.queue
     call.say(response, step.prompt)
     response.record(

@@ -106,6 +106,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_ticket_clocks_ticket", "ticket_clocks", ["ticket_id", "target"])
     op.create_index("ix_ticket_clocks_state_due", "ticket_clocks", ["state", "due_at"])
+    op.create_index("ix_ticket_clocks_state_warn", "ticket_clocks", ["state", "warn_at"])
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),

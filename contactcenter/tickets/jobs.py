@@ -1,0 +1,73 @@
+"""The SLA clocks' alarms: the exact job one clock scheduled (through the outbox) and the minute sweep.
+
+The sweep is the backup: every web process tries it once a minute and one of them (a Redis lock) fires
+whatever alarm is past due and unannounced, e.g. after an outage of Redis or of every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+
+from contactcenter.context import Services
+from contactcenter.tickets.clocks import clockwork
+from contactcenter.tickets.escalation import due_clocks, fire
+from contactcenter.tickets.notifier import notification_view, notifications_sent
+from contactcenter.timeutil import utcnow
+from contactcenter.worker import worker_services
+
+log = logging.getLogger(__name__)
+SWEEP_INTERVAL = 60.0  # seconds; the alarms are exact, the sweep only catches what they missed
+SWEEP_BATCH = 500
+SWEEP_LOCK = "cc:sla:sweep"
+
+
+def clock_alarm(clock_id: int, generation: int) -> None:
+    """RQ job: a clock's warning or due time has come."""
+    fire_and_tell(worker_services(), clock_id=clock_id, generation=generation)
+
+
+def fire_and_tell(services: Services, *, clock_id: int, generation: int | None, now: datetime | None = None) -> int:
+    """Fire one clock's alarm in its own transaction, then push its notifications; returns how many."""
+    with services.db.session() as session:
+        sent = fire(session, clockwork(services), clock_id=clock_id, generation=generation, now=now or utcnow())
+        views = [notification_view(n) for n in sent]
+        users = [n.user_id for n in sent]
+    if views:
+        try:
+            notifications_sent(services.redis, views, users)
+        except Exception:  # kept as rows: the console reads them on its next start
+            log.warning("pushing %d notifications of clock %s failed", len(views), clock_id, exc_info=True)
+    return len(views)
+
+
+def sweep(services: Services, *, now: datetime | None = None) -> int:
+    """Fire every running clock whose warning or due time has passed unannounced; returns how many fired."""
+    now = now or utcnow()
+    fired = 0
+    while True:
+        with services.db.reading() as session:
+            ids = due_clocks(session, now=now, limit=SWEEP_BATCH)
+        for clock_id in ids:
+            try:
+                fire_and_tell(services, clock_id=clock_id, generation=None, now=now)
+            except Exception:
+                log.exception("the sweep could not fire clock %s", clock_id)
+                return fired  # the next sweep tries again; one bad clock must not spin this loop
+            fired += 1
+        if len(ids) < SWEEP_BATCH:
+            return fired
+
+
+async def sweep_forever(services: Services) -> None:
+    """Once a minute, in the one process that takes the minute's lock."""
+    while True:
+        try:
+            if await run_in_threadpool(services.redis.set, SWEEP_LOCK, services.process_id, nx=True, ex=55):
+                await run_in_threadpool(sweep, services)
+        except Exception:
+            log.exception("sweeping the SLA clocks failed")
+        await asyncio.sleep(SWEEP_INTERVAL)
