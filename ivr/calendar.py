@@ -1,7 +1,9 @@
-"""Business-hours calendars: weekly hours, public holidays, extra closed and open days (read by calendar_file.py)."""
+"""Business-hours calendars: weekly hours, public holidays, extra closed and open days (read by calendar_file.py);
+business-time arithmetic on them for SLA clocks (business_seconds, add_business)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -167,6 +169,52 @@ class Calendar:
         if days == 0:
             return instant.strftime("%H:%M")
         return f"{day} {instant:%H:%M}" if days < 7 else f"{day} {instant:%Y-%m-%d %H:%M}"
+
+
+def business_seconds(calendar: Calendar, start: datetime, end: datetime) -> float:
+    """The open seconds in [start, end), really elapsed (a DST day's whole day is 23 or 25 hours); 0 if end <= start."""
+    begin, finish = _utc(start), _utc(end)
+    if finish <= begin:
+        return 0.0
+    total = timedelta()
+    day, last = begin.astimezone(calendar.zone).date(), finish.astimezone(calendar.zone).date()
+    # Day by day, with no horizon: a local day's spans lie inside that day (a range may not cross midnight).
+    while day <= last:
+        for opens, closes in calendar._spans(day):
+            if opens < finish and closes > begin:
+                total += min(closes, finish) - max(opens, begin)
+        day += timedelta(days=1)
+    return total.total_seconds()  # summed as timedeltas: whole microseconds, no float drift over long ranges
+
+
+def add_business(calendar: Calendar, start: datetime, seconds: float) -> datetime:
+    """The UTC instant at which `seconds` open seconds have passed since `start` (counting from the next opening).
+
+    The result is the earliest such instant, so a clock that runs out as the calendar closes ends at the close,
+    not at the next opening. `seconds == 0` gives `start` when open, else the next opening: the instant the clock
+    starts to run. CalendarError when the calendar does not open within SEARCH_DAYS of where the count stands.
+    """
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"business seconds must be a finite number >= 0, got {seconds!r}")
+    now = _utc(start)
+    left = timedelta(seconds=seconds)  # whole microseconds, as datetimes are
+    while True:
+        # _ahead looks SEARCH_DAYS ahead; a count that runs past that (a year on a 24/7 calendar) looks again from
+        # where it stopped, so only a calendar that really stays closed that long is an error.
+        found = False
+        for opens, closes in calendar._ahead(now):
+            found = True
+            counting = max(opens, now)
+            if counting + left <= closes:
+                return counting + left
+            left -= closes - counting
+            now = closes
+        if not found:
+            raise CalendarError(
+                f"calendar {calendar.name!r} does not open in the {SEARCH_DAYS} days after "
+                f"{now.astimezone(calendar.zone).isoformat()}, with {left.total_seconds():g} of {seconds:g} "
+                f"business seconds from {start.isoformat()} still to count"
+            )
 
 
 class Calendars:
