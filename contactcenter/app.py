@@ -40,6 +40,7 @@ from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
 from contactcenter.settings import Settings
+from contactcenter.tickets import desk_routes
 from contactcenter.tickets import routes as ticket_routes
 from contactcenter.tickets.jobs import sweep_forever
 from contactcenter.users import admin_routes, shift_routes
@@ -177,6 +178,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *agent_routes.routes,
         *agent_ws.routes,
         *ticket_routes.routes,
+        *desk_routes.routes,
         *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,

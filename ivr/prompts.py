@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from contactcenter.tickets.lifecycle import category_label
 from ivr.flow import Prompt
 
 SORRY: Prompt = {
@@ -75,11 +76,21 @@ NO_STATUS_UNVERIFIED: Prompt = {
     "en": "Sorry, as we could not verify who you are, we cannot give you the status of an order or request; "
     "an agent will help you.",
 }
+# What a caller hears of their ticket's status (the customer's view: received, being handled, done).
 TICKET_STATUS_NAMES = {
-    "open": {"zh-CN": "已受理", "en": "received"},
-    "pending": {"zh-CN": "处理中", "en": "in progress"},
+    "new": {"zh-CN": "已受理", "en": "received"},
+    "acknowledged": {"zh-CN": "已受理", "en": "received"},
+    "dispatched": {"zh-CN": "已派单", "en": "passed to the service team"},
+    "in_progress": {"zh-CN": "处理中", "en": "in progress"},
+    "waiting_customer": {"zh-CN": "等待您的回复", "en": "waiting for your reply"},
+    "waiting_parts": {"zh-CN": "等待配件", "en": "waiting for parts"},
+    "under_review": {"zh-CN": "审核中", "en": "under review"},
+    "pickup": {"zh-CN": "待取件", "en": "waiting for pickup"},
     "resolved": {"zh-CN": "已解决", "en": "resolved"},
+    "return_visit": {"zh-CN": "已解决", "en": "resolved"},
     "closed": {"zh-CN": "已关闭", "en": "closed"},
+    "reopened": {"zh-CN": "处理中", "en": "in progress"},
+    "merged": {"zh-CN": "已合并", "en": "merged with another request"},
 }
 
 
@@ -126,12 +137,13 @@ def callback_scheduled(when: datetime) -> Prompt:
 
 def ticket_status(number: str, category: str | None, status: str, updated: datetime) -> Prompt:
     """The caller's latest ticket, read out by self-service."""
-    names = TICKET_STATUS_NAMES.get(status, {"zh-CN": status, "en": status})
-    what = f"({category})" if category else ""
+    names = TICKET_STATUS_NAMES[status]
+    zh_what = f"({category_label(category, 'zh-CN')})" if category else ""
+    en_what = f" ({category_label(category, 'en').lower()})" if category else ""
     return {
-        "zh-CN": f"您最近的工单{spoken_digits(number)}{what},目前状态:{names['zh-CN']},"
+        "zh-CN": f"您最近的工单{spoken_digits(number)}{zh_what},目前状态:{names['zh-CN']},"
         f"更新于{updated.month}月{updated.day}日。",
-        "en": f"Your latest request, number {spoken_digits(number)}{' ' + what if what else ''}, is "
+        "en": f"Your latest request, number {spoken_digits(number)}{en_what}, is "
         f"{names['en']}; last updated on {updated:%d %B}.",
     }
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from contactcenter.customers.models import Order
+from contactcenter.tickets.lifecycle import State
 from contactcenter.tickets.models import Ticket
 from contactcenter.timeutil import as_utc, utcnow
 from ivr import prompts
@@ -37,7 +38,11 @@ def read(call: IvrCall, what: str) -> Prompt:
         return {lang: prompts.order_status(order.number, order.product, names[lang])[lang] for lang in names}
     ticket = call.session.scalar(
         select(Ticket)
-        .where(Ticket.customer_id == customer_id, Ticket.id != (call.contact.ticket_id or 0))
+        .where(
+            Ticket.customer_id == customer_id,
+            Ticket.id != (call.contact.ticket_id or 0),
+            Ticket.status != State.MERGED,
+        )
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
         .limit(1)
     )

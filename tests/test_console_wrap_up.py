@@ -46,7 +46,7 @@ def test_the_console_offers_the_lists_the_hotline_configured(agent1: AgentConsol
     options = agent1.http.get("/api/agent/options").json()
     assert options["not_ready_reasons"] == ["break", "meal", "training", "meeting", "after_call_work"]
     assert "resolved" in options["disposition_codes"] and "repair" in options["ticket_categories"]
-    assert options["ticket_statuses"] == ["open", "pending", "resolved", "closed"]
+    assert options["ticket_statuses"] == ["in_progress", "dispatched", "waiting_customer", "waiting_parts", "resolved"]
     assert options["follow_up_kinds"] == ["callback", "return_visit"]
 
 
@@ -112,12 +112,18 @@ def test_a_bad_wrap_up_is_refused_with_a_reason_and_changes_nothing(system: Syst
         ({"follow_up": "soon"}, "follow_up must be"),
         ({"note": 5}, "note must be text"),
     ]
+    ticket_url = f"/api/tickets/{offer['info']['ticket_id']}"
+    before = agent1.http.get(ticket_url).json()
     for form, message in refusals:
         response = wrap_up(agent1, contact, **form)
         assert response.status_code == 400, (form, response.text)
         assert message in response.json()["error"], (form, response.json())
-    ticket = agent1.http.get(f"/api/tickets/{offer['info']['ticket_id']}").json()
-    assert ticket["status"] == "open" and ticket["notes"] == []
+    ticket = agent1.http.get(ticket_url).json()
+    assert (ticket["status"], ticket["notes"], ticket["updated_at"]) == (
+        before["status"],
+        before["notes"],
+        before["updated_at"],
+    )
     callbacks = agent1.http.get("/api/callbacks").json()["callbacks"]
     assert [c for c in callbacks if c["contact_id"] == int(contact)] == []
     assert wrap_up(agent1, contact).status_code == 200  # still in wrap-up: the good form goes through
@@ -128,6 +134,8 @@ def test_wrap_up_codes_the_contact_updates_the_ticket_and_plans_the_return_visit
     system: System, agent1: AgentConsole
 ) -> None:
     offer = handled_call(system, agent1)
+    ticket_url = f"/api/tickets/{offer['info']['ticket_id']}"
+    before_notes = [n["id"] for n in agent1.http.get(ticket_url).json()["notes"]]
     response = wrap_up(
         agent1,
         offer["contact"],
@@ -144,7 +152,8 @@ def test_wrap_up_codes_the_contact_updates_the_ticket_and_plans_the_return_visit
 
     ticket = agent1.http.get(f"/api/tickets/{offer['info']['ticket_id']}").json()
     assert ticket["status"] == "resolved" and ticket["category"] == "repair"
-    assert [n["body"] for n in ticket["notes"]] == ["洗衣机已修好 fixed"]
+    # The module's earlier calls were the same customer's: this one joined their open ticket (threading).
+    assert [n["body"] for n in ticket["notes"] if n["id"] > max(before_notes, default=0)] == ["洗衣机已修好 fixed"]
     callbacks = agent1.http.get("/api/callbacks", params={"status": "scheduled"}).json()["callbacks"]
     [visit] = [c for c in callbacks if c["contact_id"] == int(offer["contact"])]
     assert visit["kind"] == "return_visit" and visit["note"] == "ask if the drum is quiet"

@@ -99,7 +99,7 @@ def test_a_refused_wrap_up_changes_nothing_in_sql_or_routing(system: System, age
     sql_before, redis_before = what_sql_holds(system, offer), what_redis_holds(system, agent1)
     full_form = {
         **DRAFT,
-        "ticket_status": "closed",
+        "ticket_status": "resolved",
         "follow_up": {"kind": "callback", "at": tomorrow_at_ten(), "note": "call back"},
     }
 
@@ -153,7 +153,7 @@ def test_when_wrap_up_time_runs_out_the_draft_is_filed_as_the_agent_would_have(
 
     ticket = ticket_of(agent1, offer)
     assert [(n["body"], n["author"]) for n in ticket["notes"]] == [(DRAFT["note"], "王芳 Wang Fang")]
-    assert (ticket["status"], ticket["category"]) == ("pending", "repair")
+    assert (ticket["status"], ticket["category"]) == ("waiting_customer", "repair")  # a draft may say "pending"
     [filed] = [e for e in ticket["history"] if e["kind"] == "wrap_up_filed_automatically"]
     assert filed["data"] == {"why": "wrap_up_time_ran_out", "contact_id": int(offer["contact"]), "agent_id": agent1.id}
     held = what_sql_holds(system, offer)
@@ -171,7 +171,7 @@ def test_when_wrap_up_time_runs_out_without_a_draft_nothing_is_filed(system: Sys
     time_runs_out(system, agent1)
     assert file_left_drafts(services_of(system)) == 0
     ticket = ticket_of(agent1, offer)
-    assert ticket["status"] == "open" and ticket["notes"] == []
+    assert ticket["status"] == "acknowledged" and ticket["notes"] == []
     assert not [e for e in ticket["history"] if e["kind"] == "wrap_up_filed_automatically"]
     assert what_sql_holds(system, offer) == before
 
@@ -229,7 +229,7 @@ def test_a_chats_draft_is_filed_when_its_wrap_up_time_runs_out(system: System, a
     agent1.next_event("contact.wrapped_up", contact=customer.contact)
 
     ticket = ticket_of(agent1, offer)
-    assert DRAFT["note"] in [n["body"] for n in ticket["notes"]] and ticket["status"] == "pending"
+    assert DRAFT["note"] in [n["body"] for n in ticket["notes"]] and ticket["status"] == "waiting_customer"
     kinds = [e["kind"] for e in ticket["history"]]
     assert "wrap_up_filed_automatically" in kinds and "follow_up_not_scheduled" in kinds
     assert what_sql_holds(system, offer)["callbacks"] == 0

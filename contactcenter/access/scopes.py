@@ -128,8 +128,8 @@ def _inside(services: Services, connection: Connection, reach: Reach, kind: str,
         # Offered to them now (a transfer from a queue they do not serve): routing knows, SQL not yet.
         return not reach.recorded and services.routing.contact(str(ident)).get("agent") == str(reach.user.id)
     if kind == "ticket":
-        row = connection.execute(select(Ticket.assignee_id).where(Ticket.id == ident)).first()
-        if row is None or (not reach.recorded and row.assignee_id in reach.agents):
+        row = connection.execute(select(Ticket.assignee_id, Ticket.queue).where(Ticket.id == ident)).first()
+        if row is None or (not reach.recorded and (row.assignee_id in reach.agents or row.queue in reach.queues)):
             return True
         if reach.recorded:
             return _exists(connection, Recording.ticket_id, ident) or _contact_inside(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ivr.business_time import add_business, business_seconds
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from contactcenter.tickets.lifecycle import PAUSING_STATES
 from contactcenter.tickets.models import Ticket, TicketClock
 from contactcenter.tickets.policies import Policy, policies_for, target_of
 from contactcenter.timeutil import as_utc
-from ivr.calendar import Calendars
+from ivr.calendar import Calendars, add_business, business_seconds
 
 RUNNING, BREACHED, PAUSED, STOPPED, SUPERSEDED = "running", "breached", "paused", "stopped", "superseded"
 COUNTING = (RUNNING, BREACHED)  # the clock moves; BREACHED: past due and still not met

@@ -46,6 +46,16 @@ STATE_LABELS: dict[State, tuple[str, str]] = {
     State.MERGED: ("已合并", "Merged"),
 }
 
+# The categories' names as people read and hear them (a category the hotline adds is shown as written).
+CATEGORY_LABELS: dict[str, tuple[str, str]] = {
+    "consultation": ("咨询", "Consultation"),
+    "repair": ("报修", "Repair"),
+    "complaint": ("投诉", "Complaint"),
+    "order": ("订单", "Order"),
+    "return_exchange": ("退换货", "Return or exchange"),
+    "other": ("其他", "Other"),
+}
+
 OPEN_STATES = frozenset(set(State) - {State.RESOLVED, State.RETURN_VISIT, State.CLOSED, State.MERGED})
 # What an agent's wrap-up may say the ticket is now (the server walks the lifecycle there: tickets/service.py).
 WRAP_UP_STATES = (State.IN_PROGRESS, State.DISPATCHED, State.WAITING_CUSTOMER, State.WAITING_PARTS, State.RESOLVED)
@@ -159,6 +169,12 @@ def lifecycle_of(category: str | None) -> Lifecycle:
 def label(state: str, language: str = "zh-CN") -> str:
     """What a person sees for a state, in one language."""
     zh, en = STATE_LABELS[State(state)]
+    return zh if language.startswith("zh") else en
+
+
+def category_label(category: str | None, language: str = "zh-CN") -> str:
+    """What a person sees or hears for a category, in one language."""
+    zh, en = CATEGORY_LABELS.get(category or "other", (category or "", category or ""))
     return zh if language.startswith("zh") else en
 
 

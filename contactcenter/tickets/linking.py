@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
@@ -102,7 +102,7 @@ def split_contact(session: Session, work: clocks.Clockwork, *, contact: Contact,
 
 def duplicates(session: Session, *, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     """Tickets that may be the same request: the customer's other open ones, and any with its serial number."""
-    same = []
+    same: list[ColumnElement[bool]] = []
     if ticket.customer_id is not None:
         same.append((Ticket.customer_id == ticket.customer_id) & Ticket.status.in_(_OPEN))
     if ticket.serial_number:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contactcenter.audit.service import record_event
 from contactcenter.errors import Invalid
 from contactcenter.tickets.models import SlaPolicy
 from contactcenter.timeutil import utcnow
@@ -184,3 +185,19 @@ def save_policy(
     session.add(row)
     session.flush()
     return Policy(category, target, minutes, calendar, warn_percent, enabled, row.id, row.version)
+
+
+def record_change(session: Session, *, policy: Policy, actor: str) -> None:
+    """The audit entry of a manager's change of a policy (which version, what it says now)."""
+    record_event(
+        session,
+        actor=actor,
+        subject_type="sla_policy",
+        subject_id=f"{policy.category}/{policy.target}",
+        kind="policy_changed",
+        version=policy.version,
+        minutes=policy.minutes,
+        calendar=policy.calendar,
+        warn_percent=policy.warn_percent,
+        enabled=policy.enabled,
+    )

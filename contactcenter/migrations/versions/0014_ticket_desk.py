@@ -125,9 +125,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
     )
     op.create_index("ix_notifications_user_unread", "notifications", ["user_id", "read_at", "id"])
+    op.create_table(
+        "ticket_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_ticket_views_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_views")),
+    )
+    op.create_index("ix_ticket_views_user", "ticket_views", ["user_id", "name"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_table("ticket_views")
     op.drop_table("notifications")
     op.drop_table("ticket_clocks")
     op.drop_table("sla_policies")
