@@ -27,9 +27,9 @@ from contactcenter.tickets.models import Ticket, TicketNote
 
 # A ticket's tokens are capped: the column is rewritten at every reindex, FTS5 deletes and inserts every
 # token, PostgreSQL updates a GIN entry per distinct word, and a tsvector must stay under 1 MB. Distinct words
-# grow ever more slowly with length: a 50,000-character text of dictionary words drawn at random (more varied
-# than any conversation) gives 43,700 characters of tokens, its first 20,000 characters 23,000. Past the cap,
-# words first seen later (the newest notes) are not indexed; the fields and the first notes always are.
+# grow ever more slowly with length: 50,000 characters of dictionary words drawn at random (more varied than
+# any conversation) give 43,700 characters of tokens, their first 20,000 characters 23,400. Past the cap, words
+# first seen later (in the newest notes) are not indexed; the fields and the first notes always are.
 MAX_TOKENS_CHARS = 20_000
 MAX_TOKEN_CHARS = 64  # longer runs (a pasted key, a URL's path) are no words anyone searches for
 MAX_QUERY_CHARS = 256
@@ -157,7 +157,10 @@ def matching(query: str, *, dialect: str) -> ColumnElement[bool]:
 
 def reindex(session: Session, *, ticket_id: int) -> None:
     """Recompute a ticket's search tokens from its fields and its notes (the oldest first)."""
-    row = session.execute(select(Ticket.search_tokens, *_FIELDS).where(Ticket.id == ticket_id)).one_or_none()
+    # The row locked first (PostgreSQL; SQLite has one writer): a reindex beside it waits, then reads the notes
+    # this one wrote. NO KEY UPDATE, as the UPDATE below takes, lets notes be inserted meanwhile.
+    locked = select(Ticket.search_tokens, *_FIELDS).where(Ticket.id == ticket_id).with_for_update(key_share=True)
+    row = session.execute(locked).one_or_none()
     if row is None:
         raise NotFound(f"No ticket {ticket_id}.")
     notes = session.scalars(select(TicketNote.body).where(TicketNote.ticket_id == ticket_id).order_by(TicketNote.id))
