@@ -53,6 +53,7 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    search_tokens: Mapped[str | None] = mapped_column(Text, deferred=True)  # tickets/search.py; loaded on access
 
 
 class TicketNote(Base):
