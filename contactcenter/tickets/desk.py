@@ -165,11 +165,11 @@ def _rows(session: Session, tickets: list[Ticket], now: datetime) -> list[dict[s
         if clock.state == clocks.BREACHED:
             breached.add(clock.ticket_id)
     people = {t.assignee_id for t in tickets} - {None}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(people))).tuples().all())
+    names = {i: n for i, n in session.execute(select(User.id, User.display_name).where(User.id.in_(people)))}
     customers = {t.customer_id for t in tickets} - {None}
-    customer_names = dict(
-        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customers))).tuples().all()
-    )
+    customer_names = {
+        i: n for i, n in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customers)))
+    }
     out = []
     for t in tickets:
         due = next_due.get(t.id)

@@ -204,9 +204,9 @@ def check_move(*, category: str | None, state: str, to: str) -> State:
     target = State(to)
     if state == State.MERGED:
         raise IllegalMove("This ticket was merged into another and is read-only; unmerge it first.")
-    if target == State.MERGED:
-        raise IllegalMove("A ticket becomes merged only by merging it into another ticket.")
     allowed = allowed_moves(category=category, state=state)
+    if target == State.MERGED:
+        raise IllegalMove("A ticket becomes merged only by merging it into another ticket.", allowed=allowed)
     if target not in allowed:
         names = ", ".join(f"{s.value} ({both_labels(s)})" for s in allowed) or "none"
         raise IllegalMove(
