@@ -7,7 +7,8 @@ from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, Id
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, Order
 from contactcenter.outbox.models import OutboxJob
-from contactcenter.tickets.models import Ticket, TicketNote
+from contactcenter.satisfaction.models import AgentFlag, ReturnVisitBatch, Survey
+from contactcenter.tickets.models import Notification, SavedView, SlaPolicy, Ticket, TicketClock, TicketNote
 from contactcenter.users.models import Shift, User
 from contactcenter.voicemails.models import Voicemail
 from queues.models import Queue
@@ -15,6 +16,7 @@ from recordings.models import Recording
 
 __all__ = [
     "AccessEntry",
+    "AgentFlag",
     "AuditEvent",
     "Callback",
     "CannedReply",
@@ -23,12 +25,18 @@ __all__ = [
     "Contact",
     "Customer",
     "IdentityCode",
+    "Notification",
     "Order",
     "OutboxJob",
     "Queue",
     "Recording",
+    "ReturnVisitBatch",
+    "SavedView",
     "Shift",
+    "SlaPolicy",
+    "Survey",
     "Ticket",
+    "TicketClock",
     "TicketNote",
     "User",
     "Voicemail",

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     )
     # A new contact joins the customer's open ticket of the same category if it was active this recently.
     ticket_thread_hours: int = Field(default=72, alias="TICKET_THREAD_HOURS", ge=0, le=24 * 365)
+    # The return visit (回访) after a resolution: the next day from this hour (in callback hours), given up
+    # this long after it was due; a score below SATISFIED_FROM, or "not resolved", reopens the ticket
+    # (UNSATISFIED_ACTION=reopen) or opens a complaint about it (complaint).
+    return_visit_hour: int = Field(default=9, alias="RETURN_VISIT_HOUR", ge=0, le=23)
+    return_visit_expire_hours: int = Field(default=48, alias="RETURN_VISIT_EXPIRE_HOURS", ge=1, le=24 * 30)
+    satisfied_from: int = Field(default=3, alias="SATISFIED_FROM", ge=1, le=5)
+    unsatisfied_action: Literal["reopen", "complaint"] = Field(default="reopen", alias="UNSATISFIED_ACTION")
+    # An agent with this many substantiated complaints within this many days is flagged to the managers.
+    complaint_flag_count: int = Field(default=3, alias="COMPLAINT_FLAG_COUNT", ge=1, le=100)
+    complaint_flag_days: int = Field(default=183, alias="COMPLAINT_FLAG_DAYS", ge=1, le=3660)
     ticket_categories: Codes = Field(
         default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
         alias="TICKET_CATEGORIES",

@@ -74,7 +74,9 @@ def enter_routing(
         contact.status = ContactStatus.CALLBACK
     contact.priority, contact.routing_skills = priority_for(customer, priority), skills or None
     call.session.commit()  # SQL first: a Redis failure then gets retried by Twilio, both steps idempotent
-    preferred = contacts.last_agent_of(call.session, customer_id=customer.id) if customer else None
+    # A return visit handed to an agent in a batch waits for them first; others, for the customer's last agent.
+    assigned = (callback or {}).get("assigned_agent")
+    preferred = assigned or (contacts.last_agent_of(call.session, customer_id=customer.id) if customer else None)
     _created, state = call.services.routing.enqueue(
         contact_id=str(contact.id),
         queue=queue,

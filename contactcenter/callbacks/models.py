@@ -44,6 +44,9 @@ class Callback(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A return visit handed out in a batch (tickets/return_visits.py), and by when it must have been made.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("return_visit_batches.id"), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

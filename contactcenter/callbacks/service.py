@@ -259,6 +259,7 @@ def release(services: Services, *, callback_id: int) -> None:
             "callback_phone": callback.phone,
             "callback_kind": callback.kind,
             "callback_note": callback.note,
+            "assigned_agent": callback.agent_id if callback.batch_id else None,
         }
         choice = CHOICES.get(CallbackKind(callback.kind), CHOICES[CallbackKind.CALLBACK])
         enter_routing(call, queue=callback.queue, choice=choice, category=None, priority=0, skills={}, callback=info)

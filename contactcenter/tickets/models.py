@@ -47,6 +47,9 @@ class Ticket(Base):
     satisfaction: Mapped[int | None] = mapped_column(Integer)  # 1–5 from the latest return visit or survey
     # 0 the assignee, 1 the team lead, 2 the manager (tickets/escalation.py).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # A complaint about an agent, and whether its handling found it justified (tickets/complaints.py).
+    about_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    substantiated: Mapped[bool | None] = mapped_column(Boolean)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     status_before_merge: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -34,6 +34,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("outcome", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("satisfaction", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("escalation_level", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("about_agent_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("substantiated", sa.Boolean(), nullable=True))
         batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("status_before_merge", sa.String(length=24), nullable=True))
         batch.add_column(sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
@@ -41,6 +43,8 @@ def upgrade() -> None:
         batch.create_foreign_key(
             op.f("fk_tickets_merged_into_id_tickets"), "tickets", ["merged_into_id"], ["id"]
         )
+        batch.create_foreign_key(op.f("fk_tickets_about_agent_id_users"), "users", ["about_agent_id"], ["id"])
+        batch.create_index("ix_tickets_about_agent_id", ["about_agent_id"])
         batch.create_index("ix_tickets_serial_number", ["serial_number"])
         batch.create_index("ix_tickets_merged_into_id", ["merged_into_id"])
         batch.create_index("ix_tickets_status_updated", ["status", "updated_at"])
@@ -138,9 +142,76 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_views")),
     )
     op.create_index("ix_ticket_views_user", "ticket_views", ["user_id", "name"], unique=True)
+    op.create_table(
+        "return_visit_batches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_return_visit_batches_created_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_return_visit_batches")),
+    )
+    with op.batch_alter_table("callbacks") as batch:
+        batch.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_callbacks_batch_id_return_visit_batches"), "return_visit_batches", ["batch_id"], ["id"]
+        )
+        batch.create_index("ix_callbacks_batch_id", ["batch_id"])
+    op.create_table(
+        "ticket_surveys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=True),
+        sa.Column("callback_id", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("reached", sa.Boolean(), nullable=False),
+        sa.Column("satisfaction", sa.Integer(), nullable=True),
+        sa.Column("resolved", sa.Boolean(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("agent_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_surveys_ticket_id_tickets"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], name=op.f("fk_ticket_surveys_contact_id_contacts")),
+        sa.ForeignKeyConstraint(
+            ["callback_id"], ["callbacks.id"], name=op.f("fk_ticket_surveys_callback_id_callbacks")
+        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_ticket_surveys_agent_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_surveys")),
+    )
+    op.create_index("ix_ticket_surveys_ticket_id", "ticket_surveys", ["ticket_id"])
+    op.create_index("ix_ticket_surveys_created", "ticket_surveys", ["created_at"])
+    op.create_table(
+        "agent_flags",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("window_days", sa.Integer(), nullable=False),
+        sa.Column("ticket_ids", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_by", sa.Integer(), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["users.id"], name=op.f("fk_agent_flags_agent_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["acknowledged_by"], ["users.id"], name=op.f("fk_agent_flags_acknowledged_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_flags")),
+    )
+    op.create_index("ix_agent_flags_agent_id", "agent_flags", ["agent_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("agent_flags")
+    op.drop_table("ticket_surveys")
+    with op.batch_alter_table("callbacks") as batch:
+        batch.drop_index("ix_callbacks_batch_id")
+        batch.drop_constraint(op.f("fk_callbacks_batch_id_return_visit_batches"), type_="foreignkey")
+        batch.drop_column("expires_at")
+        batch.drop_column("batch_id")
+    op.drop_table("return_visit_batches")
     op.drop_table("ticket_views")
     op.drop_table("notifications")
     op.drop_table("ticket_clocks")
@@ -158,14 +229,18 @@ def downgrade() -> None:
             "ix_tickets_status_updated",
             "ix_tickets_merged_into_id",
             "ix_tickets_serial_number",
+            "ix_tickets_about_agent_id",
         ):
             batch.drop_index(index)
         batch.drop_constraint(op.f("fk_tickets_merged_into_id_tickets"), type_="foreignkey")
+        batch.drop_constraint(op.f("fk_tickets_about_agent_id_users"), type_="foreignkey")
         for column in (
             "closed_at",
             "resolved_at",
             "status_before_merge",
             "merged_into_id",
+            "substantiated",
+            "about_agent_id",
             "escalation_level",
             "satisfaction",
             "outcome",
