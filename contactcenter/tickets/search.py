@@ -51,7 +51,7 @@ def _segmenter() -> Any:
     global _jieba
     with _jieba_lock:
         if _jieba is None:
-            import jieba  # not at import time: 0.1 s to import, and most processes never search
+            import jieba  # here, not at import time: the app factory and the CLI stay fast
 
             jieba.setLogLevel(logging.WARNING)  # its loading chatter goes to stderr at DEBUG
             tokenizer = jieba.Tokenizer()
