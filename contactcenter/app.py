@@ -39,6 +39,7 @@ from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
+from contactcenter.satisfaction import routes as satisfaction_routes
 from contactcenter.settings import Settings
 from contactcenter.tickets import desk_routes
 from contactcenter.tickets import routes as ticket_routes
@@ -179,6 +180,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *agent_ws.routes,
         *ticket_routes.routes,
         *desk_routes.routes,
+        *satisfaction_routes.routes,
         *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,

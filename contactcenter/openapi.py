@@ -25,6 +25,7 @@ SOURCES = tuple(
         "agents",
         "contactcenter/chats",
         "contactcenter/tickets",
+        "contactcenter/satisfaction",
         "contactcenter/audit",
         "contactcenter/callbacks",
         "contactcenter/contacts",

@@ -33,8 +33,13 @@ from tests.desk import make_ticket
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+def utc(at: datetime | None) -> datetime:
+    assert at is not None
+    return as_utc(at)
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
@@ -95,13 +100,13 @@ def test_waiting_on_the_customer_pauses_every_clock_and_the_wait_is_added_to_the
     opened = utcnow() - timedelta(hours=1)
     ticket = session.get_one(Ticket, make_ticket(services, category="complaint", opened_at=opened))
     resolve = clock_of(session, ticket.id, "resolve")
-    assert as_utc(resolve.due_at) == opened + timedelta(hours=48)
+    assert utc(resolve.due_at) == opened + timedelta(hours=48)
     service.move(session, work, ticket=ticket, to="acknowledged", actor="test")
     service.move(session, work, ticket=ticket, to="waiting_customer", actor="test", at=opened + timedelta(hours=2))
     assert resolve.state == clocks.PAUSED and resolve.due_at is None and resolve.consumed_seconds == 2 * 3600
     service.move(session, work, ticket=ticket, to="in_progress", actor="test", at=opened + timedelta(hours=5))
     assert resolve.state == clocks.RUNNING
-    assert as_utc(resolve.due_at) == opened + timedelta(hours=48 + 3)  # the 3 hours waited are added
+    assert utc(resolve.due_at) == opened + timedelta(hours=48 + 3)  # the 3 hours waited are added
     kinds = [e.kind for e in events_for(session, subject_type="ticket", subject_id=ticket.id)]
     assert "clock_paused" in kinds and "clock_resumed" in kinds
 
@@ -138,7 +143,7 @@ def test_a_policy_changed_after_the_start_applies_only_when_someone_reapplies_it
             ticket = session.get_one(Ticket, ticket_id)
             assert service.reapply_policies(session, work, ticket=ticket, actor="user:lead") == ["resolve"]
             assert (resolve.budget_seconds, resolve.policy_version) == (24 * 3600, 1)
-            assert abs((as_utc(resolve.due_at) - (opened + timedelta(hours=24))).total_seconds()) < 2
+            assert abs((utc(resolve.due_at) - (opened + timedelta(hours=24))).total_seconds()) < 2
             events = events_for(session, subject_type="ticket", subject_id=ticket_id)
             reapplied = [e for e in events if e.kind == "policy_reapplied"]
             assert reapplied[0].actor == "user:lead" and reapplied[0].data["previous_version"] == 0
@@ -152,8 +157,8 @@ def test_starting_a_clock_schedules_its_warning_alarm_through_the_outbox(service
     respond = clock_of(session, ticket_id, "respond")
     job = session.scalars(select(OutboxJob).where(OutboxJob.job_id == f"clock-{respond.id}-{respond.generation}")).one()
     assert job.job == clocks.ALARM_JOB and job.args == [respond.id, respond.generation]
-    assert job.due_ms == int(as_utc(respond.warn_at).timestamp() * 1000)  # 80 % of 30 minutes: 24 minutes in
-    assert as_utc(respond.warn_at) - as_utc(respond.started_at) == timedelta(minutes=24)
+    assert job.due_ms == int(utc(respond.warn_at).timestamp() * 1000)  # 80 % of 30 minutes: 24 minutes in
+    assert utc(respond.warn_at) - utc(respond.started_at) == timedelta(minutes=24)
 
 
 def test_the_breach_is_recorded_at_the_due_instant_and_not_a_moment_before(
@@ -162,7 +167,7 @@ def test_the_breach_is_recorded_at_the_due_instant_and_not_a_moment_before(
     work = clockwork(services)
     ticket = session.get_one(Ticket, make_ticket(services, category="complaint", queue="complaints"))
     respond = clock_of(session, ticket.id, "respond")
-    due = as_utc(respond.due_at)
+    due = utc(respond.due_at)
     fire(session, work, clock_id=respond.id, generation=respond.generation, now=due - timedelta(minutes=1))
     assert respond.warned_at is not None and respond.breached_at is None  # the warning came first
     generation = respond.generation
@@ -170,7 +175,7 @@ def test_the_breach_is_recorded_at_the_due_instant_and_not_a_moment_before(
     assert respond.breached_at is None
     generation = respond.generation
     sent = fire(session, work, clock_id=respond.id, generation=generation, now=due)
-    assert as_utc(respond.breached_at) == due and respond.state == clocks.BREACHED
+    assert utc(respond.breached_at) == due and respond.state == clocks.BREACHED
     assert ticket.escalation_level == 1
     lead = session.scalars(select(User.id).where(User.username == "supervisor")).one()
     assert [n.user_id for n in sent] == [lead] and sent[0].kind == "escalated"
@@ -195,7 +200,7 @@ def test_the_minute_sweep_breaches_a_clock_whose_alarm_was_lost(services: Servic
     assert sweep(services) >= 1
     with services.db.session() as session:
         respond = clock_of(session, ticket_id, "respond")
-        assert respond.state == clocks.BREACHED and as_utc(respond.breached_at) == as_utc(respond.due_at)
+        assert respond.state == clocks.BREACHED and utc(respond.breached_at) == utc(respond.due_at)
         assert session.get_one(Ticket, ticket_id).escalation_level == 1
     sweep(services)
     with services.db.session() as session:

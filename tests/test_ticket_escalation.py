@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,11 +58,16 @@ def live(session: Session, ticket_id: int, target: str) -> TicketClock:
     return found[0]
 
 
+def utc(at: datetime | None) -> datetime:
+    assert at is not None
+    return as_utc(at)
+
+
 def breach(session: Session, services: Services, clock: TicketClock) -> list[Notification]:
     """The clock's warning, then its breach; the notifications of the breach."""
     if clock.warn_at is not None:
-        fire(session, clockwork(services), clock_id=clock.id, generation=None, now=as_utc(clock.warn_at))
-    return fire(session, clockwork(services), clock_id=clock.id, generation=None, now=as_utc(clock.due_at))
+        fire(session, clockwork(services), clock_id=clock.id, generation=None, now=utc(clock.warn_at))
+    return fire(session, clockwork(services), clock_id=clock.id, generation=None, now=utc(clock.due_at))
 
 
 def test_each_breach_moves_the_ticket_up_exactly_one_level_and_starts_that_levels_clock(
@@ -181,15 +186,16 @@ def test_a_repeat_call_about_the_same_complaint_joins_the_open_ticket_and_can_be
 ) -> None:
     first = place_call(system.sandbox_url, from_=MR_QIAN, to=HOTLINE, digits=["1", "3"], hangup_after_queue=0.5)
 
-    def ticket_of(sid: str) -> tuple[int, str | None] | None:
-        return contact_ticket(services, sid)
+    def ticket_of(sid: str) -> tuple[int, str | None]:
+        found = contact_ticket(services, sid)
+        return found if found is not None else (0, None)
 
-    wait_until(lambda: ticket_of(first) is not None and ticket_of(first)[1] == "complaint", timeout=15)
+    wait_until(lambda: ticket_of(first)[1] == "complaint", timeout=15)
     second = place_call(system.sandbox_url, from_=MR_QIAN, to=HOTLINE, digits=["1", "3"], hangup_after_queue=0.5)
-    wait_until(lambda: ticket_of(second) is not None and ticket_of(second)[1] == "complaint", timeout=15)
+    wait_until(lambda: ticket_of(second)[1] == "complaint", timeout=15)
     assert ticket_of(second)[0] == ticket_of(first)[0]
     other = place_call(system.sandbox_url, from_=MR_QIAN, to=HOTLINE, digits=["1", "2"], hangup_after_queue=0.5)
-    wait_until(lambda: ticket_of(other) is not None and ticket_of(other)[1] == "repair", timeout=15)
+    wait_until(lambda: ticket_of(other)[1] == "repair", timeout=15)
     assert ticket_of(other)[0] != ticket_of(first)[0]  # another category: another request
     with services.db.session() as session:
         contact = by_provider_id(session, second)

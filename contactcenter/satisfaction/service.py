@@ -77,8 +77,15 @@ def plan_return_visit(
 ) -> Callback | None:
     """Schedule the ticket's return visit (nothing if one is open already, or nobody can be called: said on
     the ticket); the ticket then waits for it (return visit)."""
-    if ticket.status not in (State.RESOLVED, State.RETURN_VISIT) or open_visit(session, ticket=ticket) is not None:
+    if ticket.status not in (State.RESOLVED, State.RETURN_VISIT):
         return None
+    planned = open_visit(session, ticket=ticket)
+    if planned is not None:  # the agent planned it in the wrap-up: it is the one
+        if planned.expires_at is None:
+            _expires(services, session, planned)
+        if ticket.status == State.RESOLVED:
+            tickets.move(session, clockwork(services), ticket=ticket, to=State.RETURN_VISIT, actor=actor, why="planned")
+        return planned
     contact = _reachable_contact(session, ticket)
     if contact is None:
         _event(session, ticket, "return_visit_impossible", actor, why="no number to call")
@@ -95,14 +102,25 @@ def plan_return_visit(
     )
     callback.ticket_id = ticket.id
     callback.agent_id = agent_id
-    callback.expires_at = as_utc(callback.scheduled_for or when) + timedelta(
-        hours=services.settings.return_visit_expire_hours
-    )
-    outbox.add(session, job=EXPIRE_JOB, args=[callback.id], due=callback.expires_at, job_id=f"visit-expiry-{callback.id}")
+    _expires(services, session, callback)
     if ticket.status == State.RESOLVED:
         tickets.move(session, clockwork(services), ticket=ticket, to=State.RETURN_VISIT, actor=actor, why="planned")
-    _event(session, ticket, "return_visit_planned", actor, callback=callback.id, at=as_utc(callback.scheduled_for).isoformat())
+    _event(
+        session,
+        ticket,
+        "return_visit_planned",
+        actor,
+        callback=callback.id,
+        at=as_utc(callback.scheduled_for or when).isoformat(),
+    )
     return callback
+
+
+def _expires(services: Services, session: Session, callback: Callback) -> None:
+    """Give the return visit its expiry, and schedule the job that gives it up then."""
+    due = as_utc(callback.scheduled_for or utcnow()) + timedelta(hours=services.settings.return_visit_expire_hours)
+    callback.expires_at = due
+    outbox.add(session, job=EXPIRE_JOB, args=[callback.id], due=due, job_id=f"visit-expiry-{callback.id}")
 
 
 def record(
@@ -194,24 +212,27 @@ def _unhappy(
 
 
 def expire_visit(services: Services, *, callback_id: int) -> bool:
-    """A return visit not made by its expiry: called off, recorded as not reached, the ticket closed."""
-    with services.db.session() as session:
-        callback = session.get(Callback, callback_id, with_for_update=True)
+    """A return visit not made by its expiry: called off, recorded as not reached, the ticket closed.
+    Nothing if it was made, or is being dialled or spoken now."""
+    with services.db.reading() as session:
+        callback = session.get(Callback, callback_id)
         if callback is None or callback.kind != CallbackKind.RETURN_VISIT or callback.ticket_id is None:
             return False
-        if callback.status not in (*OPEN_VISIT, CallbackStatus.FAILED) or callback.status == CallbackStatus.CONNECTED:
+        status, ticket_id = callback.status, callback.ticket_id
+    if status in (CallbackStatus.DIALING, CallbackStatus.CONNECTED):
+        return False
+    if status in (CallbackStatus.SCHEDULED, CallbackStatus.WAITING):
+        try:
+            callbacks.cancel(services, callback_id=callback_id, actor="scheduler")
+        except Conflict:  # taken by an agent this moment: the visit is being made
             return False
-        done = session.scalar(select(Survey.id).where(Survey.callback_id == callback.id))
-        if done is not None:
+    with services.db.session() as session:
+        if session.scalar(select(Survey.id).where(Survey.callback_id == callback_id)) is not None:
             return False
-        if callback.status in (CallbackStatus.SCHEDULED, CallbackStatus.WAITING):
-            callback.status = CallbackStatus.CANCELED
-            record_event(session, actor="scheduler", subject_type="callback", subject_id=callback.id, kind="expired")
-            if callback.status == CallbackStatus.WAITING:
-                services.routing.cancel(contact_id=str(callback.contact_id))
-        ticket = session.get_one(Ticket, callback.ticket_id)
-        if ticket.status not in VISITED or ticket.status == State.MERGED:
+        ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
+        if ticket.status not in VISITED or ticket.status == State.CLOSED and visited(session, ticket):
             return False
+        record_event(session, actor="scheduler", subject_type="callback", subject_id=callback_id, kind="expired")
         record(
             services,
             session,
@@ -221,7 +242,7 @@ def expire_visit(services: Services, *, callback_id: int) -> bool:
             satisfaction=None,
             resolved=None,
             reached=False,
-            callback_id=callback.id,
+            callback_id=callback_id,
         )
         return True
 
@@ -247,7 +268,9 @@ def create_batch(
             planned.append(existing.id)
             continue
         if ticket.status == State.CLOSED:
-            tickets.move(session, clockwork(services), ticket=ticket, to=State.REOPENED, actor=f"user:{by}", why="batch")
+            tickets.move(
+                session, clockwork(services), ticket=ticket, to=State.REOPENED, actor=f"user:{by}", why="batch"
+            )
             skipped.append(ticket_id)
             continue
         callback = plan_return_visit(
@@ -259,15 +282,23 @@ def create_batch(
         callback.batch_id = batch.id
         planned.append(callback.id)
     record_event(
-        session, actor=f"user:{by}", subject_type="return_visit_batch", subject_id=batch.id, kind="created",
-        tickets=len(planned), skipped=skipped,
+        session,
+        actor=f"user:{by}",
+        subject_type="return_visit_batch",
+        subject_id=batch.id,
+        kind="created",
+        tickets=len(planned),
+        skipped=skipped,
     )
     return {"id": batch.id, "name": batch.name, "planned": len(planned), "skipped": skipped}
 
 
 def visited(session: Session, ticket: Ticket) -> bool:
     """Whether the ticket's return visit has an answer (or was found unreachable)."""
-    return session.scalar(select(Survey.id).where(Survey.ticket_id == ticket.id, Survey.source == "return_visit").limit(1)) is not None
+    return (
+        session.scalar(select(Survey.id).where(Survey.ticket_id == ticket.id, Survey.source == "return_visit").limit(1))
+        is not None
+    )
 
 
 def batch_progress(session: Session, *, batch_id: int) -> dict[str, Any]:
@@ -282,7 +313,9 @@ def batch_progress(session: Session, *, batch_id: int) -> dict[str, Any]:
         )
     )
     answered = session.scalar(
-        select(func.count(Survey.id)).join(Callback, Callback.id == Survey.callback_id).where(Callback.batch_id == batch_id)
+        select(func.count(Survey.id))
+        .join(Callback, Callback.id == Survey.callback_id)
+        .where(Callback.batch_id == batch_id)
     )
     total = sum(by_status.values())
     return {
@@ -333,4 +366,3 @@ def monthly_summary(services: Services, session: Session, *, month: str) -> dict
             c: figures([r for r in scored if r.category == c]) for c in sorted({r.category or "other" for r in scored})
         },
     }
-

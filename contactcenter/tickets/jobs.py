@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from contactcenter.context import Services
 from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.escalation import due_clocks, fire
-from contactcenter.tickets.notifier import notification_view, notifications_sent
+from contactcenter.tickets.notifier import push_committed
 from contactcenter.timeutil import utcnow
 from contactcenter.worker import worker_services
 
@@ -34,14 +34,8 @@ def fire_and_tell(services: Services, *, clock_id: int, generation: int | None, 
     """Fire one clock's alarm in its own transaction, then push its notifications; returns how many."""
     with services.db.session() as session:
         sent = fire(session, clockwork(services), clock_id=clock_id, generation=generation, now=now or utcnow())
-        views = [notification_view(n) for n in sent]
-        users = [n.user_id for n in sent]
-    if views:
-        try:
-            notifications_sent(services.redis, views, users)
-        except Exception:  # kept as rows: the console reads them on its next start
-            log.warning("pushing %d notifications of clock %s failed", len(views), clock_id, exc_info=True)
-    return len(views)
+    push_committed(services.redis, sent)
+    return len(sent)
 
 
 def sweep(services: Services, *, now: datetime | None = None) -> int:

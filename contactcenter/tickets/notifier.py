@@ -7,6 +7,7 @@ committed before this is called; a socket that was away reads `GET /api/notifica
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from redis import Redis
@@ -14,6 +15,8 @@ from redis import Redis
 from contactcenter.chats.hub import publish
 from contactcenter.tickets.models import Notification
 from contactcenter.timeutil import as_utc
+
+log = logging.getLogger(__name__)
 
 
 def notification_view(notification: Notification) -> dict[str, Any]:
@@ -33,3 +36,14 @@ def notifications_sent(redis: Redis, views: list[dict[str, Any]], users: list[in
     """`ticket.notification`: one item per person, as soon as the rows are committed."""
     for view, user in zip(views, users, strict=True):
         publish(redis, {"type": "ticket.notification", "agent": user, "notification": view})
+
+
+def push_committed(redis: Redis, notifications: list[Notification]) -> None:
+    """`notifications_sent` for rows just committed; a failure is logged, never raised (the rows stay, and a
+    console reads them at its next start)."""
+    if not notifications:
+        return
+    try:
+        notifications_sent(redis, [notification_view(n) for n in notifications], [n.user_id for n in notifications])
+    except Exception:
+        log.warning("pushing %d notifications failed", len(notifications), exc_info=True)

@@ -30,7 +30,7 @@ from contactcenter.responses import JSONResponse
 from contactcenter.tickets import desk, escalation, linking, schemas, service
 from contactcenter.tickets.clocks import Clockwork, clockwork
 from contactcenter.tickets.models import Notification, Ticket
-from contactcenter.tickets.notifier import notification_view, notifications_sent
+from contactcenter.tickets.notifier import push_committed
 from contactcenter.tickets.search import reindex
 from contactcenter.tickets.timeline import family, ticket_view
 from contactcenter.timeutil import utcnow
@@ -128,11 +128,8 @@ def _act(services: Services, ticket_id: int, action: Action_) -> dict[str, Any]:
         sent = action(session, clockwork(services), ticket) or []
         session.flush()
         reindex(session, ticket_id=ticket.id)
-        views = [notification_view(n) for n in sent]
-        users = [n.user_id for n in sent]
         view = ticket_view(session, ticket=ticket)
-    if views:
-        notifications_sent(services.redis, views, users)
+    push_committed(services.redis, sent)
     return view
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import event_row, record_event
 from contactcenter.errors import Conflict, Invalid, NotFound
+from contactcenter.outbox import service as outbox
 from contactcenter.tickets import clocks
 from contactcenter.tickets.lifecycle import PAUSING_STATES, State, check_move, lifecycle_of, state_in_lifecycle
 from contactcenter.tickets.models import Ticket, TicketNote
@@ -29,8 +30,20 @@ _NEW_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 _NUMBER_TICKET = (
     update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(number=bindparam("ticket_number"))
 )
+PLAN_VISIT_JOB = "contactcenter.satisfaction.jobs.plan_return_visit"
+COMPLAINTS_JOB = "contactcenter.satisfaction.jobs.count_complaints"
 NOTE_KINDS = ("note", "reply")  # what a person writes: an internal note, or what we told the customer
-EDITABLE_FIELDS = ("subject", "description", "product_model", "serial_number", "purchase_date", "solution", "outcome")
+EDITABLE_FIELDS = (
+    "subject",
+    "description",
+    "product_model",
+    "serial_number",
+    "purchase_date",
+    "solution",
+    "outcome",
+    "about_agent_id",
+    "substantiated",
+)
 
 
 def open_ticket(
@@ -143,6 +156,11 @@ def move(
     _changed(ticket, now)
     if target == State.RESOLVED:
         ticket.resolved_at = at
+        # The closed loop goes on after this commits: the return visit is planned, a complaint about an
+        # agent is counted (contactcenter/satisfaction/jobs.py).
+        outbox.add(session, job=PLAN_VISIT_JOB, args=[ticket.id], job_id=f"visit-plan-{ticket.id}-{now.timestamp()}")
+        if ticket.category == "complaint" and ticket.about_agent_id and ticket.substantiated:
+            outbox.add(session, job=COMPLAINTS_JOB, args=[ticket.about_agent_id])
     elif target == State.CLOSED:
         ticket.closed_at = at
     elif target == State.REOPENED:
