@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -46,6 +46,6 @@ class Queue(Base):
     aging_seconds_per_priority: Mapped[int | None] = mapped_column(Integer)
     # Cross-queue weight: an agent of several queues takes the contact whose wait x weight is largest.
     weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     members: Mapped[list[User]] = relationship(secondary=queue_members, back_populates="queues")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 
 
@@ -16,7 +16,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(32), index=True)
     subject_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -34,7 +34,7 @@ class AccessEntry(Base):
 
     # The position in the chain, given by the writer under the chain's lock (no gaps: a gap is a deleted row).
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     # No foreign key: the log outlives whatever it names, and no cascade may ever delete from it.
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     username: Mapped[str] = mapped_column(String(64))

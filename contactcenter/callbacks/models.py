@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 
 
@@ -40,13 +40,13 @@ class Callback(Base):
     status: Mapped[str] = mapped_column(String(16), default=CallbackStatus.WAITING)
     kind: Mapped[str] = mapped_column(String(16), default=CallbackKind.CALLBACK, server_default="callback")
     note: Mapped[str | None] = mapped_column(Text)  # what the agent who scheduled it wants done
-    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_for: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # A return visit handed out in a batch (tickets/return_visits.py), and by when it must have been made.
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("return_visit_batches.id"), index=True)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

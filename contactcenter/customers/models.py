@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 
 
@@ -20,7 +20,7 @@ class Customer(Base):
     grade: Mapped[str] = mapped_column(String(16), default="normal")
     # Only the last 4 characters of the registered ID document: enough to check a caller, no more kept.
     id_last4: Mapped[str | None] = mapped_column(String(4))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Order(Base):
@@ -33,5 +33,5 @@ class Order(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     product: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(32), default="paid")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

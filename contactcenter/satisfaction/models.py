@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 
 
@@ -30,7 +30,7 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # whose work was rated
     recorded_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ReturnVisitBatch(Base):
@@ -41,7 +41,7 @@ class ReturnVisitBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class AgentFlag(Base):
@@ -54,6 +54,6 @@ class AgentFlag(Base):
     count: Mapped[int] = mapped_column(Integer)
     window_days: Mapped[int] = mapped_column(Integer)
     ticket_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -133,6 +133,9 @@ async def rate_chat(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(write), status_code=201, whole=True)
 
 
+rate_chat.checks_chat_token = True  # type: ignore[attr-defined]  # chats.contact_of_token, first thing
+
+
 async def create_batch(request: Request) -> Response:
     body = parsed(NewBatch, await request.body())
     scope = reach(request)

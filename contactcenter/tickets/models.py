@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.tickets.lifecycle import State
 from contactcenter.timeutil import utcnow
 
@@ -38,7 +38,7 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The group it was routed to (a queue's name) and the deadline that group was given.
     queue: Mapped[str | None] = mapped_column(String(64))
-    routed_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    routed_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
     product_model: Mapped[str | None] = mapped_column(String(128))
     serial_number: Mapped[str | None] = mapped_column(String(64), index=True)
     purchase_date: Mapped[date | None] = mapped_column(Date)
@@ -52,10 +52,10 @@ class Ticket(Base):
     substantiated: Mapped[bool | None] = mapped_column(Boolean)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     status_before_merge: Mapped[str | None] = mapped_column(String(24))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     search_tokens: Mapped[str | None] = mapped_column(Text, deferred=True)  # tickets/search.py; loaded on access
 
 
@@ -69,7 +69,7 @@ class TicketNote(Base):
     # note: internal; reply: what we told the customer (stops the reply clock); transcript, message: filed.
     kind: Mapped[str] = mapped_column(String(16), default="note")
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SlaPolicy(Base):
@@ -87,7 +87,7 @@ class SlaPolicy(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     calendar: Mapped[str | None] = mapped_column(String(64))  # business hours of this calendar; None: around the clock
     warn_percent: Mapped[int] = mapped_column(Integer, default=80)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
 
 
@@ -115,14 +115,14 @@ class TicketClock(Base):
     budget_seconds: Mapped[int] = mapped_column(Integer)
     calendar: Mapped[str | None] = mapped_column(String(64))
     warn_percent: Mapped[int] = mapped_column(Integer, default=80)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    running_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    running_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     consumed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     generation: Mapped[int] = mapped_column(Integer, default=0)
     # Merging: the ticket this clock came from, and the merge that set this one aside (tickets/linking.py).
     origin_ticket_id: Mapped[int | None] = mapped_column(Integer)
@@ -141,8 +141,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))  # escalated, level_skipped, clock_warning, agent_flagged
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SavedView(Base):
@@ -155,4 +155,4 @@ class SavedView(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(64))
     filters: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 from queues.models import Queue, queue_members
 
@@ -37,7 +37,7 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Supervisors (team leads) see and manage the agents of their team; managers see everyone.
     team: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     queues: Mapped[list[Queue]] = relationship(secondary=queue_members, back_populates="members")
 
@@ -60,4 +60,4 @@ class Shift(Base):
     weekly: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON, default=dict)
     # {"2026-10-01": []} (a holiday), {"2026-10-08": [["10:00", "16:00"]]} (other hours that day).
     exceptions: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactcenter.db import Base
+from contactcenter.db import Base, UtcDateTime
 from contactcenter.timeutil import utcnow
 
 
@@ -32,5 +32,5 @@ class Voicemail(Base):
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     taken_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
