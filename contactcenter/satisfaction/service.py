@@ -20,7 +20,7 @@ from contactcenter.callbacks import service as callbacks
 from contactcenter.callbacks.models import Callback, CallbackKind, CallbackStatus
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
-from contactcenter.errors import Conflict, Invalid
+from contactcenter.errors import Conflict, Invalid, NotFound
 from contactcenter.outbox import service as outbox
 from contactcenter.satisfaction.models import ReturnVisitBatch, Survey
 from contactcenter.tickets import service as tickets
@@ -305,7 +305,7 @@ def batch_progress(session: Session, *, batch_id: int) -> dict[str, Any]:
     """How far a batch is: its return visits by state, and the answers recorded."""
     batch = session.get(ReturnVisitBatch, batch_id)
     if batch is None:
-        raise Invalid(f"No batch {batch_id}.")
+        raise NotFound(f"No batch {batch_id}.")
     by_status = dict(
         (s, n)
         for s, n in session.execute(

@@ -141,6 +141,7 @@ def ticket_view(session: Session, *, ticket: Ticket) -> dict[str, Any]:
             {
                 "id": n.id,
                 "ticket_id": n.ticket_id,
+                "contact_id": n.contact_id,
                 "kind": n.kind,
                 "author": names.get(n.author_id),
                 "body": n.body,
