@@ -26,6 +26,8 @@ from contactcenter.tickets.clocks import clockwork
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
 from ivr.call import IvrCall
+from ivr.call import url as call_url
+from ivr.survey import SURVEY_OFFER_PATH
 from queues.engine import RoutingError
 from queues.models import Queue
 
@@ -245,10 +247,16 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     if is_chat:  # no call to hang up: the chat closes, its transcript goes to the ticket
         chats.agent_ends(services, contact_id=contact_id)
         return
-    try:  # the caller's leg: the room ends with it, and every agent's leg with the room
-        services.telephony.end_call(call_sid=conference.caller_leg(services, contact_id=contact_id, call_sid=call_sid))
+    leg = conference.caller_leg(services, contact_id=contact_id, call_sid=call_sid)
+    try:  # the caller leaves the room (it ends with them, and every agent's leg with it) for the survey
+        if services.settings.ivr_survey:
+            services.telephony.redirect_call(
+                call_sid=leg, url=call_url(services, SURVEY_OFFER_PATH, contact=contact_id)
+            )
+        else:
+            services.telephony.end_call(call_sid=leg)
     except TelephonyError as exc:
-        log.warning("hanging up contact %s failed (already over?): %s", contact_id, exc)
+        log.warning("ending contact %s's call failed (already over?): %s", contact_id, exc)
     finish_contact(services, contact_id=contact_id, reason="agent_ended")
 
 

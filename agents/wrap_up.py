@@ -24,6 +24,7 @@ from contactcenter.context import Services
 from contactcenter.tickets.clocks import Clockwork, clockwork
 from contactcenter.tickets.lifecycle import WRAP_UP_STATES
 from contactcenter.tickets.models import Ticket
+from contactcenter.tickets.search import reindex
 from contactcenter.tickets.service import add_note, categorize, move_to
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
@@ -132,6 +133,7 @@ def write_up(session: Session, work: Clockwork, *, contact: Contact, form: WrapU
     if form.note.strip():
         author = session.get_one(User, author_id)
         add_note(session, work, ticket=ticket, body=form.note.strip(), author=author, contact_id=contact.id)
+        reindex(session, ticket_id=ticket.id)  # the desk's search finds the note
 
 
 def schedule_follow_up(services: Services, session: Session, *, contact: Contact, form: WrapUp, agent_id: int) -> None:

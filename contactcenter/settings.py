@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # The return visit (回访) after a resolution: the next day from this hour (in callback hours), given up
     # this long after it was due; a score below SATISFIED_FROM, or "not resolved", reopens the ticket
     # (UNSATISFIED_ACTION=reopen) or opens a complaint about it (complaint).
+    # After the agent ends a call, the caller is asked to rate it 1-5 (ivr/survey.py).
+    ivr_survey: bool = Field(default=True, alias="IVR_SURVEY")
     return_visit_hour: int = Field(default=9, alias="RETURN_VISIT_HOUR", ge=0, le=23)
     return_visit_expire_hours: int = Field(default=48, alias="RETURN_VISIT_EXPIRE_HOURS", ge=1, le=24 * 30)
     satisfied_from: int = Field(default=3, alias="SATISFIED_FROM", ge=1, le=5)

@@ -21,6 +21,12 @@ WAITED_TOO_LONG_VOICEMAIL: Prompt = {
     "and we will get back to you; press the hash key when you are done.",
 }
 THANKS: Prompt = {"zh-CN": "感谢您的来电,再见。", "en": "Thank you for calling. Goodbye."}
+SURVEY: Prompt = {
+    "zh-CN": "请为本次服务评分:非常满意请按5,满意请按4,一般请按3,不满意请按2,非常不满意请按1。",
+    "en": "Please rate this call: press 5 if very satisfied, 4 satisfied, 3 neutral, 2 unsatisfied, "
+    "1 very unsatisfied.",
+}
+SURVEY_THANKS: Prompt = {"zh-CN": "感谢您的评价,再见。", "en": "Thank you for your rating. Goodbye."}
 CONNECTING: Prompt = {"zh-CN": "正在为您接通客服代表。", "en": "Connecting you to an agent."}
 CONNECTING_OUTSIDE: Prompt = {"zh-CN": "正在为您转接,请稍候。", "en": "Transferring your call, please wait."}
 ON_HOLD: Prompt = {"zh-CN": "请稍候,客服代表马上回来。", "en": "Please hold; your agent will be right back."}

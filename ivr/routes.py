@@ -20,7 +20,7 @@ from contactcenter.context import Services
 from contactcenter.customers.service import normalize_phone
 from contactcenter.telephony import VOICE_FALLBACK_PATH
 from contactcenter.voicemails import service as voicemails
-from ivr import service, waiting
+from ivr import service, survey, waiting
 from ivr.hold_music import hold_music
 from ivr.webhook import BadWebhook, Params, at_once, query_id, query_int, require, voice_fallback, webhook
 from recordings import service as recordings
@@ -184,6 +184,16 @@ def conference_done(services: Services, request: Request, params: Params) -> str
     return service.conference_done(services, contact_id=query_id(request, "contact"))
 
 
+def survey_offer(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    return survey.offered(services, contact_id=query_id(request, "contact"))
+
+
+def survey_answer(services: Services, request: Request, params: Params) -> str:
+    require(params, "CallSid")
+    return survey.answer(services, contact_id=query_id(request, "contact"), digits=params.get("Digits"))
+
+
 def conference_event(services: Services, request: Request, params: Params) -> str:
     conference_sid, event = require(params, "ConferenceSid", "StatusCallbackEvent")
     conference_events.room_event(
@@ -323,6 +333,8 @@ routes = [
     route("/twilio/voice/transfer-result", webhook(transfer_result), methods=["POST"], policy=TWILIO),
     route("/twilio/voice/connect", webhook(connect, quick=connect_ready), methods=["POST"], policy=TWILIO),
     route("/twilio/voice/conference-done", webhook(conference_done), methods=["POST"], policy=TWILIO),
+    route(survey.SURVEY_PATH, webhook(survey_answer), methods=["POST"], policy=TWILIO),
+    route(survey.SURVEY_OFFER_PATH, webhook(survey_offer), methods=["POST"], policy=TWILIO),
     route("/twilio/voice/conference", webhook(conference_event, status_callback=True), methods=["POST"], policy=TWILIO),
     route("/twilio/voice/agent-leg", webhook(agent_leg, status_callback=True), methods=["POST"], policy=TWILIO),
     route("/twilio/voice/monitor-leg", webhook(monitor_leg, status_callback=True), methods=["POST"], policy=TWILIO),

@@ -20,7 +20,7 @@ from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
 from contactcenter.voicemails import service as voicemails
-from ivr import answers, nodes, prompts, twiml
+from ivr import answers, nodes, prompts, survey, twiml
 from ivr.call import STARTED, FlowVoice, IvrCall, open_call, url
 from ivr.queueing import park, resume_waiting
 
@@ -140,10 +140,10 @@ def connect_agent(services: Services, *, contact_id: int) -> str:
 
 def conference_done(services: Services, *, contact_id: int) -> str:
     """The caller's room ended while they were still on the line (ended over the API, the agent
-    hung up): thank them and hang up."""
+    hung up): ask them to rate the call (ivr/survey.py), or thank them and hang up."""
     finish_contact(services, contact_id=contact_id, reason="conference_ended")
     with open_call(services, contact_id) as call:
-        return call.goodbye(prompts.THANKS)
+        return survey.offer(call) or call.goodbye(prompts.THANKS)
 
 
 def transfer_out(services: Services, *, contact_id: int, number: str) -> str:

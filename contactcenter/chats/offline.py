@@ -10,6 +10,7 @@ from contactcenter.context import Services
 from contactcenter.customers.service import customer_id_for_phone
 from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Ticket, TicketNote
+from contactcenter.tickets.search import reindex
 from contactcenter.tickets.service import categorize, open_ticket
 
 ACTOR = "webchat"
@@ -32,6 +33,7 @@ def leave_message(services: Services, *, form: PreChatForm, message: object) -> 
         categorize(session, clockwork(services), ticket=ticket, category=topic.category, actor=ACTOR, queue=topic.queue)
         note = TicketNote(
             ticket_id=ticket_id,
+            kind="message",
             body=f"网页留言 Web chat message — {form.name}, {form.phone}, {form.choice}, {form.language}:\n{body}",
         )
         session.add(note)
@@ -39,4 +41,5 @@ def leave_message(services: Services, *, form: PreChatForm, message: object) -> 
         record_event(
             session, actor=ACTOR, subject_type="ticket", subject_id=ticket_id, kind="message_left", note_id=note.id
         )
+        reindex(session, ticket_id=ticket_id)
     return number

@@ -12,6 +12,7 @@ from contactcenter.audit.service import record_event
 from contactcenter.chats.models import ChatMessage, ChatSession, Sender
 from contactcenter.contacts.models import Contact
 from contactcenter.tickets.models import Ticket, TicketNote
+from contactcenter.tickets.search import reindex
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.models import User
 
@@ -55,6 +56,7 @@ def file_on_ticket(session: Session, *, contact: Contact, chat: ChatSession, tim
         ticket_id=ticket.id,
         contact_id=contact.id,
         author_id=contact.agent_id,
+        kind="transcript",
         body=render(session, contact=contact, chat=chat, timezone=timezone),
     )
     session.add(note)
@@ -69,3 +71,4 @@ def file_on_ticket(session: Session, *, contact: Contact, chat: ChatSession, tim
         note_id=note.id,
         contact_id=contact.id,
     )
+    reindex(session, ticket_id=ticket.id)  # the desk's search finds what was said

@@ -66,7 +66,8 @@ class TicketNote(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # note: internal; reply: what we told the customer (stops the reply clock); transcript, message: filed.
+    # note: internal; reply: what we told the customer (stops the reply clock); transcript: a chat's, filed
+    # when it ends; message: left on the chat page out of hours.
     kind: Mapped[str] = mapped_column(String(16), default="note")
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
