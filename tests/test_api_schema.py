@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -284,3 +285,22 @@ def test_an_escalation_whose_live_push_fails_is_made_and_its_notification_kept(
     assert [(n["kind"], n["data"]["level"]) for n in told["notifications"] if n["ticket_id"] == ticket] == [
         ("escalated", 1)
     ]
+
+
+def test_a_date_without_an_offset_is_the_hotlines_day_on_every_database(
+    client: TestClient, manager_session: str
+) -> None:
+    """04:00 in Shanghai on 7 December is 20:00 UTC on the 6th: listed from the 7th on, not before it (SQLite
+    compares the stored UTC text, so the bound must be given in UTC too)."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    opened = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    ticket = make_ticket(services, category="order", phone="+8613700135007", opened_at=opened)
+    customer = as_session(client, manager_session).get(f"/api/tickets/{ticket}").json()["customer"]["id"]
+
+    def listed(**bounds: str) -> bool:
+        params = {"view": "all", "customer_id": str(customer), **bounds}
+        rows = as_session(client, manager_session).get("/api/tickets", params=params).json()["tickets"]
+        return ticket in [row["id"] for row in rows]
+
+    assert listed(created_from="2026-12-07") and not listed(created_to="2026-12-07")
+    assert listed(created_to="2026-12-07T04:00:01") and not listed(created_from="2026-12-07T04:00:01")
