@@ -152,7 +152,9 @@ def _fill(path: str, kind: str | None, side: Side) -> tuple[str, dict[str, str]]
     for param in ("contact_id", "ticket_id", "recording_id", "voicemail_id", "callback_id", "agent_id"):
         path = path.replace(f"{{{param}:int}}", str(ids[kind]) if kind in ids else "999999")
     path = path.replace("{reply_id:int}", "999999").replace("{action:str}", "bogus")
-    path = path.replace("{user_id:int}", "999999").replace("{shift_id:int}", "999999")
+    for param in ("user_id", "shift_id", "view_id", "notification_id"):
+        path = path.replace(f"{{{param}:int}}", "999999")
+    path = path.replace("{category}", "complaint").replace("{target}", "resolve")
     if "{name}" in path:
         path = path.replace("{name}", side.queue)
     elif kind == "queue" and "announcements" not in path:
@@ -227,3 +229,38 @@ def test_a_chat_socket_without_its_token_is_closed_4401(world: World) -> None:
         ws.send_json({"type": "hello", "token": "not-a-token"})
         ws.receive_json()
     assert closed.value.code == 4401
+
+
+# ---- the ticket desk -----------------------------------------------------------------------------
+
+
+def test_a_ticket_is_merged_only_into_one_the_caller_may_see(world: World) -> None:
+    one, two, who = world
+    refused = who["other_agent"].post(f"/api/tickets/{two.ticket}/merge", json={"into": one.ticket})
+    assert refused.status_code == 404 and "+8613700000001" not in refused.text
+    assert who["agent"].get(f"/api/tickets/{one.ticket}").json()["merged_in"] == []
+
+
+def test_tickets_go_only_to_oneself_or_a_team_leads_own_team(world: World) -> None:
+    one, two, who = world
+    for giver in ("agent", "lead"):
+        refused = who[giver].post(f"/api/tickets/{one.ticket}/assign", json={"assignee_id": two.agent})
+        assert refused.status_code == 400 and "team" in refused.json()["error"], refused.text
+    assert who["agent"].get(f"/api/tickets/{one.ticket}").json()["assignee_id"] is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="desk._visible: the team view lists every ticket nobody has and no queue names, another team's call's "
+    "too (its subject the caller's whole number), which scopes._inside refuses to open (404)",
+)
+def test_the_desk_lists_no_ticket_the_caller_may_not_open(world: World) -> None:
+    one, two, who = world
+    for persona in ("agent", "other_agent", "lead", "other_lead"):
+        client = who[persona]
+        for view in client.get("/api/desk").json()["views"]:
+            listed = client.get("/api/tickets", params={"view": view, "limit": "100"})
+            assert listed.status_code == 200, listed.text
+            for row in listed.json()["tickets"]:
+                opened = client.get(f"/api/tickets/{row['id']}")
+                assert opened.status_code == 200, f"{persona} lists {row['number']} in {view}, cannot open it"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -36,7 +37,9 @@ from twilio.request_validator import RequestValidator
 from contactcenter import openapi
 from contactcenter.app import create_app
 from contactcenter.settings import load_settings
+from contactcenter.tickets import routes as ticket_routes
 from tests.conftest import emptied_app_redis_url
+from tests.desk import make_ticket
 from tests.environment import clear_settings
 from tests.inprocess import DEMO_PASSWORD, DemoDatabase
 
@@ -179,3 +182,125 @@ def test_every_operation_answers_as_documented(
         case.validate_response(client.send(built), checks=CHECKS)
 
     answers_as_documented()
+
+
+# ---- the desk's odd input, each once: what the few generated examples above may not reach ----------------
+
+
+@pytest.fixture(scope="module")
+def manager_session(client: TestClient) -> str:
+    """The demo manager's session cookie (who may edit SLA policies)."""
+    client.cookies.clear()
+    assert client.post("/login", json={"username": "manager", "password": DEMO_PASSWORD}).status_code == 200
+    found = client.cookies.get("cc_session")
+    client.cookies.clear()
+    assert found is not None
+    return found
+
+
+def as_session(client: TestClient, session: str | None) -> TestClient:
+    client.cookies.clear()
+    client.cookies.set("cc_session", session or "")
+    return client
+
+
+ODD_LIST_QUERIES = [
+    {"limit": "²"},  # a digit to str.isdigit, no number to int()
+    {"limit": "abc"},
+    {"limit": "0"},
+    {"limit": "9" * 30},
+    {"assignee_id": "١٢"},  # Arabic-Indic digits
+    {"customer_id": "²"},
+    {"customer_id": "-1"},
+    {"view": "bogus"},
+    {"status": "bogus"},
+    {"due": "later"},
+    {"q": "!!!"},  # only punctuation: no word to search for
+    {"q": "x" * 300},
+    {"after": "garbage"},
+    {"after": "_"},
+    {"after": "2026-12-07T00:00:00+00:00_99999999999999999999"},  # an id past any SQL integer
+    {"after": "2026-12-07T00:00:00+00:00_²"},
+    {"created_from": "yesterday"},
+    {"created_from": "0001-01-01T00:00+08:00"},  # before year 1 in UTC
+    {"updated_to": "9999-12-31T23:59:59-12:00"},  # after year 9999 in UTC
+    {"category": "a\x00b"},  # PostgreSQL refuses NUL in text
+    {"queue": "\x00"},
+]
+
+
+@pytest.mark.parametrize("params", ODD_LIST_QUERIES, ids=[repr(p)[:40] for p in ODD_LIST_QUERIES])
+def test_an_odd_desk_list_query_is_a_400_naming_the_parameter(
+    client: TestClient, sessions: dict[str, str | None], params: dict[str, str]
+) -> None:
+    answer = as_session(client, sessions["supervisor"]).get("/api/tickets", params=params)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"].startswith(next(iter(params))) or "status" in params
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": ""},
+        {"q": "  "},
+        {"q": "空调 KFR-35GW"},
+        {"limit": "100", "after": "2026-12-07T08:00:00+08:00_5"},
+        {"created_from": "2026-12-07", "updated_to": "2026-12-08T09:30:00+08:00", "status": "new, merged"},
+    ],
+    ids=["empty q", "blank q", "a search", "a cursor", "dates and statuses"],
+)
+def test_a_sane_desk_list_query_is_answered(
+    client: TestClient, sessions: dict[str, str | None], params: dict[str, str]
+) -> None:
+    answer = as_session(client, sessions["supervisor"]).get("/api/tickets", params=params)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(
+    ("category", "target"),
+    [("%00", "resolve"), ("complaint", "%00"), ("*", "resolve"), ("complaint", "escalation:1"), ("x" * 64, "y" * 24)],
+    ids=["NUL category", "NUL target", "every category's resolve", "a category's level", "long unknowns"],
+)
+def test_an_odd_sla_policy_path_is_a_400(
+    client: TestClient, sessions: dict[str, str | None], manager_session: str, category: str, target: str
+) -> None:
+    path = f"/api/sla-policies/{category}/{target}"
+    assert as_session(client, sessions["supervisor"]).put(path, json={"minutes": 30}).status_code == 403
+    answer = as_session(client, manager_session).put(path, json={"minutes": 30})
+    assert answer.status_code == 400, answer.text
+
+
+def test_an_escalation_whose_live_push_fails_is_made_and_its_notification_kept(
+    client: TestClient, sessions: dict[str, str | None], manager_session: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def redis_gone(*args: object) -> None:
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(ticket_routes, "notifications_sent", redis_gone)
+    ticket = make_ticket(client.app.state.services, category="repair", queue="general")  # type: ignore[attr-defined]
+    escalated = as_session(client, manager_session).post(f"/api/tickets/{ticket}/escalate", json={})
+    assert escalated.status_code == 200, escalated.text
+    assert escalated.json()["escalation_level"] == 1
+    told = as_session(client, sessions["supervisor"]).get("/api/notifications", params={"unread": "1"}).json()
+    assert [(n["kind"], n["data"]["level"]) for n in told["notifications"] if n["ticket_id"] == ticket] == [
+        ("escalated", 1)
+    ]
+
+
+def test_a_date_without_an_offset_is_the_hotlines_day_on_every_database(
+    client: TestClient, manager_session: str
+) -> None:
+    """04:00 in Shanghai on 7 December is 20:00 UTC on the 6th: listed from the 7th on, not before it (SQLite
+    compares the stored UTC text, so the bound must be given in UTC too)."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    opened = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    ticket = make_ticket(services, category="order", phone="+8613700135007", opened_at=opened)
+    customer = as_session(client, manager_session).get(f"/api/tickets/{ticket}").json()["customer"]["id"]
+
+    def listed(**bounds: str) -> bool:
+        params = {"view": "all", "customer_id": str(customer), **bounds}
+        rows = as_session(client, manager_session).get("/api/tickets", params=params).json()["tickets"]
+        return ticket in [row["id"] for row in rows]
+
+    assert listed(created_from="2026-12-07") and not listed(created_to="2026-12-07")
+    assert listed(created_to="2026-12-07T04:00:01") and not listed(created_from="2026-12-07T04:00:01")

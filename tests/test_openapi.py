@@ -117,3 +117,57 @@ def test_the_app_serves_the_document(tmp_path: Path, monkeypatch: pytest.MonkeyP
     served = client.get("/api/openapi.json")
     assert served.status_code == 200
     assert served.json()["openapi"] == "3.1.0" and served.json()["paths"] == openapi.document()["paths"]
+
+
+# The desk's bodies: the component of api.yml and the pydantic model of tickets/schemas.py that reads it.
+DESK_BODIES = (
+    "StatusChange",
+    "Assignment",
+    "NewNote",
+    "FieldChanges",
+    "Escalation",
+    "MergeInto",
+    "ViewToSave",
+    "PolicyChange",
+    "CallbackRequest",
+)
+BOUNDS = ("maxLength", "minLength", "minimum", "maximum", "enum")
+
+
+def bounds(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property's limits, wherever a JSON Schema puts them (pydantic's `X | None` is an anyOf)."""
+    found = {key: schema[key] for key in BOUNDS if key in schema}
+    for member in schema.get("anyOf", []):
+        found.update(bounds(member))
+    return found
+
+
+@pytest.mark.parametrize("name", DESK_BODIES)
+def test_each_desk_body_is_documented_as_pydantic_reads_it(name: str) -> None:
+    from contactcenter.tickets import schemas
+
+    documented = openapi.document()["components"]["schemas"][name]
+    model = getattr(schemas, name).model_json_schema()
+    assert documented.get("additionalProperties") is False  # an unknown field is a 400 (extra="forbid")
+    assert set(documented.get("required", [])) == set(model.get("required", []))
+    assert set(documented["properties"]) == set(model["properties"])
+    for field, schema in model["properties"].items():
+        if "additionalProperties" in schema:  # a map (a saved view's filters): its values' limits
+            schema, documented_field = (
+                schema["additionalProperties"],
+                documented["properties"][field]["additionalProperties"],
+            )
+        else:
+            documented_field = documented["properties"][field]
+        assert bounds(documented_field) == bounds(schema), f"{name}.{field}"
+
+
+def test_every_desk_operation_with_a_body_names_one_of_the_desk_bodies() -> None:
+    document = openapi.document()
+    named = [
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        for path, _, operation, _ in operations(document)
+        if (path.startswith(("/api/tickets", "/api/desk", "/api/sla-policies")) or path.endswith("/split"))
+        and "requestBody" in operation
+    ]
+    assert sorted(named) == sorted(DESK_BODIES)

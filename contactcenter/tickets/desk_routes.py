@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, Response
 from contactcenter.access import Policy, reach, route
 from contactcenter.access.rules import LOGGED_IN, STAFF_ROLES
 from contactcenter.context import Services
-from contactcenter.errors import NotFound, parsed, path_id
+from contactcenter.errors import Invalid, NotFound, parsed, path_id
 from contactcenter.responses import JSONResponse
 from contactcenter.tickets import desk, policies, schemas
 from contactcenter.tickets.lifecycle import LIFECYCLES, STATE_LABELS, category_label
@@ -170,6 +170,12 @@ async def change_policy(request: Request) -> Response:
     user = reach(request).user
     services: Services = request.app.state.services
     category, target = request.path_params["category"], request.path_params["target"]
+    if category == policies.ANY and target not in policies.LEVEL_TARGETS:
+        # A policy of every category would stand in for each category's own (policies_for), so only the
+        # escalation levels, which no category has, are written for `*`.
+        raise Invalid(
+            f"Only the escalation levels ({', '.join(policies.LEVEL_TARGETS)}) have a policy for every category."
+        )
 
     def write() -> dict[str, Any]:
         calendars = services.flows.calendars

@@ -6,6 +6,7 @@ and answers the ticket as its page shows it. Refusals are the services' APIError
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ from contactcenter.timeutil import utcnow
 from contactcenter.users.auth import SUPERVISOR_ROLES, CurrentUser
 from contactcenter.users.models import User
 
+log = logging.getLogger(__name__)
 DESK = Policy("user", STAFF_ROLES, note="the tickets of the views their role has (desk.views_for)")
 TICKET_ACTION = Policy("user", STAFF_ROLES, Scope("ticket", "ticket_id"), note="a ticket in scope")
 TICKET_SUPERVISE = Policy("user", SUPERVISOR_ROLES, Scope("ticket", "ticket_id"), note="a ticket in scope")
@@ -49,55 +51,15 @@ def _viewer(request: Request) -> tuple[CurrentUser, Reach]:
     return scope.user, scope
 
 
-def _filters(request: Request) -> desk.Filters:
-    params = request.query_params
-    zone = ZoneInfo(request.app.state.services.settings.timezone)
-
-    def number(name: str) -> int | None:
-        value = params.get(name)
-        if value in (None, ""):
-            return None
-        if not value.isdigit() or len(value) > 9:
-            raise Invalid(f"{name} must be a number.")
-        return int(value)
-
-    def when(name: str) -> datetime | None:
-        value = params.get(name)
-        if not value:
-            return None
-        try:
-            at = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise Invalid(f"{name} must be a date or date and time such as 2026-12-07 or 2026-12-07T09:00.") from exc
-        return at if at.tzinfo else at.replace(tzinfo=zone)  # the hotline's time, as the desk shows it
-
-    statuses = tuple(s for s in params.get("status", "").split(",") if s)
-    return desk.Filters(
-        view=params.get("view", "mine"),
-        status=statuses,
-        category=params.get("category") or None,
-        assignee_id=number("assignee_id"),
-        queue=params.get("queue") or None,
-        customer_id=number("customer_id"),
-        due=params.get("due") or None,
-        created_from=when("created_from"),
-        created_to=when("created_to"),
-        updated_from=when("updated_from"),
-        updated_to=when("updated_to"),
-        q=params.get("q") if "q" in params else None,
-    )
-
-
 async def list_tickets(request: Request) -> Response:
     user, scope = _viewer(request)
     services: Services = request.app.state.services
-    filters = _filters(request)
-    limit = int(request.query_params.get("limit", "50")) if request.query_params.get("limit", "50").isdigit() else 0
-    after = request.query_params.get("after")
+    query = schemas.list_query(request.query_params, timezone=services.settings.timezone)
+    filters = query.filters
 
     def read() -> dict[str, Any]:
         with services.db.reading() as session:
-            return desk.list_tickets(session, reach=scope, filters=filters, limit=limit, after=after)
+            return desk.list_tickets(session, reach=scope, filters=filters, limit=query.limit, after=query.after)
 
     page = await run_in_threadpool(read)
     detail = f"{len(page['tickets'])} of view {filters.view}" + (" (search)" if filters.q is not None else "")
@@ -106,7 +68,7 @@ async def list_tickets(request: Request) -> Response:
 
 
 def _view(services: Services, ticket_id: int) -> dict[str, Any] | None:
-    with services.db.session() as session:
+    with services.db.reading() as session:  # a read: no writer's turn on SQLite
         ticket = session.get(Ticket, ticket_id)
         return ticket_view(session, ticket=ticket) if ticket else None
 
