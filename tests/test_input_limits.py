@@ -62,7 +62,7 @@ def client(
             yield client
 
 
-ADMIN_PATHS = "/api/admin/"
+ADMIN_PATHS = ("/api/admin/", "/api/sla-policies/", "/api/agent-flags/")  # for admins and managers only
 
 
 def json_operations_as_who_may(client: TestClient) -> Iterator[tuple[str, str]]:

@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from contactcenter.access.scopes import Reach
+from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer
-from contactcenter.errors import Conflict, Forbidden, Invalid, NotFound
+from contactcenter.errors import MAX_ID, Conflict, Forbidden, Invalid, NotFound
 from contactcenter.tickets import clocks
 from contactcenter.tickets.lifecycle import State, both_labels, category_label
 from contactcenter.tickets.models import SavedView, Ticket, TicketClock
@@ -75,7 +76,13 @@ def _visible(reach: Reach, view: str) -> ColumnElement[bool]:
         return or_(
             Ticket.assignee_id.in_(sorted(reach.agents)),
             Ticket.queue.in_(sorted(reach.led_queues | reach.queues)),
-            and_(Ticket.assignee_id.is_(None), Ticket.queue.is_(None)),  # nobody's: team leads hand these out
+            # Nobody's and of no call or chat (a message left on the chat page): team leads hand these out. A
+            # call still in the menu has no queue yet, and is no team's (scopes.py says the same).
+            and_(
+                Ticket.assignee_id.is_(None),
+                Ticket.queue.is_(None),
+                ~exists().where(Contact.ticket_id == Ticket.id),
+            ),
         )
     return Ticket.id.is_not(None)
 
@@ -93,9 +100,12 @@ def _due(kind: str, now: datetime) -> ColumnElement[bool]:
 def _cursor(value: str) -> tuple[datetime, int]:
     try:
         at, _, ident = value.rpartition("_")
-        return datetime.fromisoformat(at), int(ident)
+        when, number = datetime.fromisoformat(at), int(ident)
     except ValueError as exc:
         raise Invalid("after must be the `next` value of an earlier page.") from exc
+    if not 0 < number <= MAX_ID or when.tzinfo is None:
+        raise Invalid("after must be the `next` value of an earlier page.")
+    return when, number
 
 
 def list_tickets(

@@ -1,8 +1,9 @@
 """What the ticket desk tells people live, one function per outgoing event (contract: tickets/events.md).
 
 Items go on the chat hub's channel (contactcenter/chats/hub.py) addressed by `agent` (the user's id): every
-process hands them to that user's console and wallboard sockets. The notification itself is already a row,
-committed before this is called; a socket that was away reads `GET /api/notifications`.
+process hands them to that user's console socket and, for team leads and managers, their wallboard's. The
+notification itself is already a row, committed before this is called; a socket that was away reads
+`GET /api/notifications`.
 """
 
 from __future__ import annotations
