@@ -58,6 +58,8 @@ TWILIO_PATHS = [
     "/twilio/voice/transfer-result",
     "/twilio/voice/connect",
     "/twilio/voice/conference-done",
+    "/twilio/voice/survey",
+    "/twilio/voice/survey-offer",
     "/twilio/voice/conference",
     "/twilio/voice/agent-leg",
     "/twilio/voice/monitor-leg",
@@ -112,6 +114,17 @@ DESK: list[Entry] = [
     ("GET", "/api/sla-policies", STAFF, None, None),
     ("PUT", "/api/sla-policies/{category}/{target}", MANAGERS, None, None),
 ]
+# Satisfaction (satisfaction/routes.py): a return visit's answers on a ticket in scope; batches and the month's
+# figures for team leads and up; complaint flags for managers. Bodies left out: the handler's 400 changes nothing.
+SATISFACTION: list[Entry] = [
+    ("POST", TICKETS + "/return-visit", STAFF_RECORD, "ticket", None),
+    ("POST", "/api/chat/rating", ANYONE, None, {}),  # the chat's token in the body: the handler's 4xx
+    ("POST", "/api/return-visits/batches", SUPERVISORS, None, None),
+    ("GET", "/api/return-visits/batches/{batch_id:int}", SUPERVISORS, None, None),
+    ("GET", "/api/satisfaction", SUPERVISORS, None, None),
+    ("GET", "/api/agent-flags", MANAGERS, None, None),
+    ("POST", "/api/agent-flags/{flag_id:int}/acknowledge", MANAGERS, None, None),
+]
 TABLE: list[Entry] = [
     ("GET", "/", ANYONE, None, None),
     ("GET", "/healthz", ANYONE, None, None),
@@ -141,6 +154,7 @@ TABLE: list[Entry] = [
     ("GET", "/api/voice/token", PHONE, None, None),
     ("GET", "/api/tickets/{ticket_id:int}", TICKET, "ticket", None),
     *DESK,
+    *SATISFACTION,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),
     ("GET", "/api/callbacks", STAFF, None, None),

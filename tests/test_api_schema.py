@@ -37,7 +37,7 @@ from twilio.request_validator import RequestValidator
 from contactcenter import openapi
 from contactcenter.app import create_app
 from contactcenter.settings import load_settings
-from contactcenter.tickets import routes as ticket_routes
+from contactcenter.tickets import notifier
 from tests.conftest import emptied_app_redis_url
 from tests.desk import make_ticket
 from tests.environment import clear_settings
@@ -276,7 +276,7 @@ def test_an_escalation_whose_live_push_fails_is_made_and_its_notification_kept(
     def redis_gone(*args: object) -> None:
         raise ConnectionError("Redis is restarting")
 
-    monkeypatch.setattr(ticket_routes, "notifications_sent", redis_gone)
+    monkeypatch.setattr(notifier, "notifications_sent", redis_gone)
     ticket = make_ticket(client.app.state.services, category="repair", queue="general")  # type: ignore[attr-defined]
     escalated = as_session(client, manager_session).post(f"/api/tickets/{ticket}/escalate", json={})
     assert escalated.status_code == 200, escalated.text
