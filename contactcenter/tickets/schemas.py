@@ -61,6 +61,9 @@ class FieldChanges(_Body):
     solution: Long | None = None
     outcome: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), Text] | None = None
     category: Annotated[str, StringConstraints(max_length=64), Text] | None = None
+    # A complaint: the agent it is about, and whether its handling found it justified (counted for flags).
+    about_agent_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    substantiated: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

@@ -305,6 +305,10 @@ def update_fields(session: Session, *, ticket: Ticket, changes: dict[str, Any], 
         )
     if "subject" in changes and not str(changes["subject"] or "").strip():
         raise Invalid("A ticket needs a subject.")
+    if changes.get("about_agent_id") is not None:
+        agent = session.get(User, changes["about_agent_id"])
+        if agent is None or agent.role not in AGENT_LIKE_ROLES:
+            raise Invalid(f"User {changes['about_agent_id']} is no agent or team lead; a complaint is about one.")
     done: dict[str, Any] = {}
     for name, value in changes.items():
         old = getattr(ticket, name)

@@ -113,6 +113,8 @@ def ticket_view(session: Session, *, ticket: Ticket) -> dict[str, Any]:
         "solution": ticket.solution,
         "outcome": ticket.outcome,
         "satisfaction": ticket.satisfaction,
+        "about_agent_id": ticket.about_agent_id,
+        "substantiated": ticket.substantiated,
         "escalation_level": ticket.escalation_level,
         "merged_into": merged_into and {"id": merged_into.id, "number": merged_into.number},
         "merged_in": [i for i in ids if i != ticket.id],
