@@ -192,7 +192,9 @@ const DeskText = {
   },
   // A stored (UTC) time as the hotline's wall clock: "2026-12-06 22:27" (`only`: "date" or "clock").
   when(iso, only) {
-    const at = iso ? new Date(iso) : null;
+    // A time without an offset is UTC (the callbacks' and voicemails' times come so from SQLite).
+    const text = String(iso || "");
+    const at = iso ? new Date(/T[\d:.]+$/.test(text) ? `${text}Z` : text) : null;
     if (!at || Number.isNaN(at.getTime())) return "";
     const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
       timeZone: this.timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",

@@ -63,7 +63,10 @@ const TicketTimeline = (() => {
       case "assigned": return arrow(d.previous ? DeskText.person(d.previous) : "", d.to ? DeskText.person(d.to) : t("nobody"));
       case "fields_changed":
         return Object.entries(d).filter(([, v]) => v && typeof v === "object")
-          .map(([field, v]) => `${DeskText.code("field", field)}: ${arrow(v.from || "—", v.to || "—")}`).join("; ");
+          .map(([field, v]) => {
+            const shown = (value) => (!value ? "—" : field === "outcome" ? DeskText.code("outcome", value) : value);
+            return `${DeskText.code("field", field)}: ${arrow(shown(v.from), shown(v.to))}`;
+          }).join("; ");
       case "clock_started": case "clock_resumed":
         return [DeskText.target(d.target), d.due_at ? `${t("due_at")} ${DeskText.when(d.due_at)}` : ""].filter(Boolean).join(" · ");
       case "clock_stopped":
