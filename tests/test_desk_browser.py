@@ -213,6 +213,45 @@ def test_an_emergency_escalation_reaches_the_managers_wallboard_and_the_leads_co
         opened.context.close()
 
 
+def test_a_duplicate_is_merged_from_its_page_and_unmerged_and_the_list_pages_with_more(
+    system: InProcessSystem, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    services = services_of(system)
+    first = make_ticket(services, category="order", subject="订单未送达 Order not delivered", phone="+8613700137001")
+    again = make_ticket(services, category="order", subject="又来电催单 Calling again", phone="+8613700137001")
+    page = page_of(browser, system, "supervisor", f"/desk/tickets/{again}", "#moves button.move")
+    page.click("#find-duplicates")
+    found = page.locator(f'#duplicates li[data-ticket="{first}"]')
+    expect(found).to_contain_text(f"T-{first:06d} 订单未送达 Order not delivered · 新建 · 订单")
+    found.locator("button").click()
+    expect(page.locator("#merged-banner")).to_be_visible()
+    expect(page.locator("#merged-link")).to_have_text(f"T-{first:06d}")
+    expect(page.locator("#status")).to_have_text("已合并")
+    expect(page.locator("#moves")).to_have_text("只读")
+    expect(page.locator("#compose button[type=submit]")).to_be_disabled()
+    no_raw_code(page)
+    page.click("#unmerge")
+    expect(page.locator("#merged-banner")).to_be_hidden()
+    expect(page.locator("#status")).to_have_text("新建")
+    expect(page.locator("#timeline")).to_contain_text("取消合并")
+    page.click("#reapply")  # team leads may put the clocks on today's policies
+    expect(page.locator("#notice")).to_have_text("已重新应用时限策略")
+
+    for n in range(50):
+        make_ticket(services, category="order", subject=f"批量订单 Bulk order {n}", phone=None)
+    page.goto(f"{system.base_url}/desk?view=team&category=order")
+    rows = page.locator("#tickets tbody tr")
+    expect(rows).to_have_count(50)  # a page
+    page.click("#more")
+    expect(rows).to_have_count(52)  # and the rest, after the last one shown
+    expect(page.locator("#more")).to_be_hidden()
+    for ticket in (first, again):
+        expect(page.locator(f'#tickets tr[data-ticket="{ticket}"]')).to_have_count(1)
+    page.context.close()
+
+
 def test_callbacks_and_voicemails_are_worked_from_the_desk(system: InProcessSystem, browser: Any) -> None:
     from playwright.sync_api import expect
 
