@@ -121,6 +121,7 @@ function applySnapshot(message) {
 // A message of the socket (console-link.js keeps the socket, its heartbeats and reconnections).
 function onMessage(message) {
   if (message.type === "ticket.notification") { Notices.push(message.notification); return; } // the desk's, no seq
+  if (message.type === "snapshot" || message.type === "caught_up") Notices.load(); // what came while away
   if (message.type === "snapshot") applySnapshot(message);
   else if (message.type !== "caught_up") applyEvent(message);
   if (typeof message.seq === "number") view.lastSeq = message.seq;

@@ -1,6 +1,7 @@
-// The desk's notifications on the console and the wallboard: a bell with the count of unread ones and
-// their list. The unread ones are read at start (GET /api/notifications?unread=1); new ones come live on
-// the page's socket (`ticket.notification`); each is marked read with POST /api/notifications/{id}/read.
+// The desk's notifications on the console and the wallboard: a button with the count of unread ones and
+// their list. The unread ones are read whenever the page's socket (re)starts (GET
+// /api/notifications?unread=1: the page calls load); new ones come live on that socket
+// (`ticket.notification`); each is marked read with POST /api/notifications/{id}/read.
 "use strict";
 
 const Notices = (() => {
@@ -100,18 +101,26 @@ const Notices = (() => {
     }) : [el("li", "notice-none", words.none)]));
   }
 
+  let arriving = null; // pushed while a load is on its way: kept beside what it brings
+
   function push(notification) {
     if (!notification || notification.read || items.some((n) => n.id === notification.id)) return;
     items = [notification, ...items];
+    if (arriving) arriving.push(notification);
     render();
   }
 
+  // The unread ones as the server has them (read elsewhere: gone; missed while the socket was away: here).
   async function load() {
+    arriving = [];
     const response = await fetch("/api/notifications?unread=1").catch(() => null);
-    if (!response || !response.ok) return;
-    const known = new Set(items.map((n) => n.id));
-    const unread = ((await response.json()).notifications || []).filter((n) => !known.has(n.id));
-    items = [...items, ...unread].sort((a, b) => b.id - a.id);
+    const data = response && response.ok ? await response.json().catch(() => null) : null;
+    const live = arriving;
+    arriving = null;
+    if (!data) return;
+    const unread = data.notifications || [];
+    const known = new Set(unread.map((n) => n.id));
+    items = [...unread, ...live.filter((n) => !known.has(n.id))].sort((a, b) => b.id - a.id);
     render();
   }
 
@@ -127,7 +136,6 @@ const Notices = (() => {
     const panel = el("ul", "notices-panel");
     root.replaceChildren(bell, panel);
     render();
-    load();
   }
 
   return { mount, push, render, load };

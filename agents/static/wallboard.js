@@ -201,6 +201,7 @@ function connect() {
   };
   ws.onmessage = (message) => {
     const data = JSON.parse(message.data);
+    if (data.type === "snapshot" || data.type === "caught_up") Notices.load(); // the desk's unread ones
     if (data.type === "snapshot") takeSnapshot(data);
     else if (data.type === "caught_up") board.seq = data.seq;
     else if (data.type === "ticket.notification") Notices.push(data.notification); // the desk's, addressed to us
