@@ -125,8 +125,11 @@ $("fields").addEventListener("submit", async (event) => {
     if (value !== now) changes[name] = value === "" && name !== "subject" ? null : value;
   }
   if (!Object.keys(changes).length) { Desk.notice(t("nothing_changed")); return; }
+  const answer = await api("PATCH", `/api/tickets/${TICKET_ID}`, changes);
+  if (!answer) return; // refused: what was typed stays, beside the message
   form.dataset.ticket = ""; // drawn again from the answer
-  await act("PATCH", "", changes, "saved");
+  show(answer);
+  Desk.notice(t("saved"));
 });
 
 $("compose").addEventListener("submit", async (event) => {
