@@ -65,6 +65,7 @@ REAP_INTERVAL = 0.5
 DRAFT_SWEEP_INTERVAL = 15.0  # drafts left when a wrap-up ended otherwise than by time: filed this late at most
 GC_THRESHOLDS = (100_000, 50, 100)  # young objects before a collection; then how often the older generations
 AGENT_STATIC = Path(__file__).resolve().parent.parent / "agents" / "static"
+DESK_STATIC = Path(__file__).resolve().parent / "tickets" / "static"
 
 
 def reap_once(services: Services) -> None:
@@ -192,6 +193,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *wallboard_ws.routes,
         *queue_routes.routes,
         mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static", policy=PUBLIC),
+        mount("/static/desk", StaticFiles(directory=DESK_STATIC), name="desk-static", policy=PUBLIC),
     ]
     https = settings.public_base_url.startswith("https://")
     middleware = [

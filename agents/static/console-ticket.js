@@ -1,6 +1,7 @@
 // The ticket panel beside the call: number, status, category, customer, the ticket's contacts (when, in
-// the hotline's time zone; channel, queue and status in words), notes and recordings. console.js calls
-// load when the call names a ticket and hide when the agent has no contact left.
+// the hotline's time zone; channel, queue and status in words), notes and recordings, and a link to its
+// page on the desk. console.js calls load when a call names a ticket; the panel keeps that ticket after the
+// wrap-up (the agent may open it on the desk) until another call names another.
 "use strict";
 
 const ConsoleTicket = (() => {
@@ -36,6 +37,7 @@ const ConsoleTicket = (() => {
     const ticket = await response.json();
     if (shown !== ticketId) return; // hidden, or another ticket asked for, meanwhile
     text("ticket-number", ticket.number);
+    $("ticket-link").href = `/desk/tickets/${ticket.id}`;
     text("ticket-status", ConsoleText.code("status", ticket.status));
     text("ticket-category", ticket.category && ConsoleText.code("category", ticket.category));
     text("ticket-customer", ticket.customer ? ticket.customer.name : "");

@@ -120,6 +120,8 @@ function applySnapshot(message) {
 
 // A message of the socket (console-link.js keeps the socket, its heartbeats and reconnections).
 function onMessage(message) {
+  if (message.type === "ticket.notification") { Notices.push(message.notification); return; } // the desk's, no seq
+  if (message.type === "snapshot" || message.type === "caught_up") Notices.load(); // what came while away
   if (message.type === "snapshot") applySnapshot(message);
   else if (message.type !== "caught_up") applyEvent(message);
   if (typeof message.seq === "number") view.lastSeq = message.seq;
@@ -235,8 +237,7 @@ function render() {
   renderCall(now);
   ConsoleMonitor.render(voiceContact());
   ConsoleChat.render(view, now);
-  show("idle", view.contacts.size === 0);
-  if (view.contacts.size === 0) ConsoleTicket.hide();
+  show("idle", view.contacts.size === 0); // the ticket panel stays: the last call's ticket, with its link
   tick();
 }
 
@@ -285,7 +286,7 @@ $("was-back").addEventListener("click", () => (view.agent.previous_state === "no
   : post("/api/agent/state", { state: view.agent.previous_state })));
 $("go-offline").addEventListener("click", () => post("/api/agent/state", { state: "offline" }));
 $("reason").addEventListener("change", () => $("reason").value && goNotReady());
-$("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); ConsoleTicket.redraw(); });
+$("lang").addEventListener("click", () => { ConsoleText.toggle(); setup(); render(); ConsoleTicket.redraw(); Notices.render(); });
 
 document.addEventListener("keydown", (event) => {
   if (!event.altKey || event.ctrlKey || event.metaKey) return;
@@ -339,6 +340,7 @@ async function start() {
   text("queues", me.queues.map((q) => ConsoleText.queue(q)).join(", "));
   ConsoleParts.fill($("transfer-queue"), me.queues, (q) => ConsoleText.queue(q));
   setup();
+  Notices.mount($("notices"), { lang: () => ConsoleText.lang, timezone: () => ConsoleText.timezone });
   render();
   loadMyDay();
   setInterval(loadMyDay, 30000);

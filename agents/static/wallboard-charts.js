@@ -79,6 +79,12 @@ function chartOptions() {
 
 $("hours").addEventListener("change", loadHistory);
 
+// The desk's notifications addressed to the viewer (notices.js), times in the hotline's zone (GET /api/desk).
+let hotlineZone = "Asia/Shanghai";
+Notices.mount($("notices"), { lang: () => lang, timezone: () => hotlineZone });
+fetch("/api/desk").then((r) => (r.ok ? r.json() : null)).then((desk) => {
+  if (desk && desk.timezone) { hotlineZone = desk.timezone; Notices.render(); }
+}).catch(() => {});
 applyLabels();
 connect();
 refreshStats();

@@ -56,6 +56,7 @@ function applyLabels() {
   for (const node of document.querySelectorAll("[data-label]")) node.textContent = t(node.dataset.label);
   $("lang").textContent = t("lang");
   $("conn").title = t("connection");
+  Notices.render();
   renderAll();
   if (board.queues.length) loadHistory(); // series labels change with the language
 }
@@ -200,8 +201,10 @@ function connect() {
   };
   ws.onmessage = (message) => {
     const data = JSON.parse(message.data);
+    if (data.type === "snapshot" || data.type === "caught_up") Notices.load(); // the desk's unread ones
     if (data.type === "snapshot") takeSnapshot(data);
     else if (data.type === "caught_up") board.seq = data.seq;
+    else if (data.type === "ticket.notification") Notices.push(data.notification); // the desk's, addressed to us
     else if (data.type !== "pong") applyEvent(data);
     retryMs = 1000;
     $("conn").className = "conn on";
