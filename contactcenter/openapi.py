@@ -25,6 +25,8 @@ SOURCES = tuple(
         "agents",
         "contactcenter/chats",
         "contactcenter/tickets",
+        "contactcenter/attachments",
+        "contactcenter/customers",
         "contactcenter/audit",
         "contactcenter/callbacks",
         "contactcenter/contacts",
