@@ -86,6 +86,17 @@ AGENT_ACTIONS: list[Entry] = [
     ("POST", AGENT_CONTACTS + "/mute", AGENTS, "contact", {"muted": True}),
     ("POST", "/api/agent/wrap-up/extend", AGENTS, None, {"seconds": 10}),
 ]
+# Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
+# reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.
+ATTACHMENTS_AND_CUSTOMERS: list[Entry] = [
+    ("POST", "/api/tickets/{ticket_id:int}/attachments", STAFF_RECORD, "ticket", None),
+    ("GET", "/api/tickets/{ticket_id:int}/attachments", TICKET, "ticket", None),
+    ("GET", "/api/attachments/{attachment_id:int}", TICKET, "attachment", None),
+    ("GET", "/api/customers/{customer_id:int}", STAFF_RECORD, "customer", None),
+    ("PATCH", "/api/customers/{customer_id:int}", STAFF_RECORD, "customer", {}),
+    ("POST", "/api/customers/{customer_id:int}/products", STAFF_RECORD, "customer", {}),
+    ("DELETE", "/api/customers/{customer_id:int}/products/{product_id:int}", STAFF_RECORD, "customer", None),
+]
 TABLE: list[Entry] = [
     ("GET", "/", ANYONE, None, None),
     ("GET", "/healthz", ANYONE, None, None),
@@ -114,6 +125,7 @@ TABLE: list[Entry] = [
     ("GET", AGENT_CONTACTS + "/screen-pop", CONTACT, "contact", None),
     ("GET", "/api/voice/token", PHONE, None, None),
     ("GET", "/api/tickets/{ticket_id:int}", TICKET, "ticket", None),
+    *ATTACHMENTS_AND_CUSTOMERS,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),
     ("GET", "/api/callbacks", STAFF, None, None),

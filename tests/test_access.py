@@ -147,11 +147,15 @@ def _fill(path: str, kind: str | None, side: Side) -> tuple[str, dict[str, str]]
         "voicemail": side.voicemail,
         "callback": side.callback,
         "agent": side.agent,
+        "attachment": side.attachment,
+        "customer": side.customer,
     }
     query = {}
-    for param in ("contact_id", "ticket_id", "recording_id", "voicemail_id", "callback_id", "agent_id"):
+    params = ("contact_id", "ticket_id", "recording_id", "voicemail_id", "callback_id", "agent_id")
+    for param in (*params, "attachment_id", "customer_id"):
         path = path.replace(f"{{{param}:int}}", str(ids[kind]) if kind in ids else "999999")
     path = path.replace("{reply_id:int}", "999999").replace("{action:str}", "bogus")
+    path = path.replace("{product_id:int}", "999999")
     path = path.replace("{user_id:int}", "999999").replace("{shift_id:int}", "999999")
     if "{name}" in path:
         path = path.replace("{name}", side.queue)

@@ -72,7 +72,7 @@ def customer_file(session: Session, *, customer_id: int) -> dict[str, Any] | Non
         .limit(SHOWN)
     ).all()
     targets = {t.merged_into_id for t in tickets} - {None}
-    numbers = dict(session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(targets))).tuples().all())
+    numbers = {i: n for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(targets)))}
     contacts = session.execute(
         select(Contact, User.display_name, Ticket.number)
         .outerjoin(User, User.id == Contact.agent_id)
