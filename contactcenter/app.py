@@ -26,6 +26,7 @@ from agents.wrap_up_drafts import TIME_RAN_OUT, file_draft, file_left_drafts
 from contactcenter import errors, openapi
 from contactcenter.access import mount, route
 from contactcenter.access.rules import PUBLIC
+from contactcenter.attachments import routes as attachment_routes
 from contactcenter.audit import routes as audit_routes
 from contactcenter.body_limit import BodyLimit, BodyLimits
 from contactcenter.callbacks import routes as callback_routes
@@ -35,6 +36,7 @@ from contactcenter.chats import service as chats
 from contactcenter.chats.hub import ChatHub
 from contactcenter.contacts import routes as contact_routes
 from contactcenter.context import Services, build_services
+from contactcenter.customers import routes as customer_routes
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
 from contactcenter.reconcile.service import reconcile_forever
@@ -182,6 +184,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *ticket_routes.routes,
         *desk_routes.routes,
         *satisfaction_routes.routes,
+        *attachment_routes.routes,
+        *customer_routes.routes,
         *audit_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
@@ -197,13 +201,18 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
     ]
     https = settings.public_base_url.startswith("https://")
     middleware = [
-        Middleware(WebGuard, settings=settings),  # first: another site's request is refused before all else
+        # First: another site's request is refused before all else. A file is uploaded as a form.
+        Middleware(WebGuard, settings=settings, uploads=(attachment_routes.UPLOAD_PATH,)),
         Middleware(ServerSessions, https_only=https, max_age=settings.session_lifetime_hours * 3600),
     ]
     app = ContactCenterApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=errors.EXCEPTION_HANDLERS
     )
-    app.body_limits = BodyLimits(api_bytes=settings.max_body_bytes, webhook_bytes=settings.max_webhook_body_bytes)
+    app.body_limits = BodyLimits(
+        api_bytes=settings.max_body_bytes,
+        webhook_bytes=settings.max_webhook_body_bytes,
+        uploads=(attachment_routes.upload_limit(settings),),
+    )
     return app
 
 

@@ -6,11 +6,13 @@ rest of the stack): a request costs one look at its headers, since the server (u
 more than a Content-Length, and a request with neither that nor Transfer-Encoding has no body; only a
 chunked body is counted as it arrives. The JSON
 API answers {"error", "code": "too_large"}; Twilio's webhooks (`/twilio/…`) get plain text, as every
-other refusal of a webhook (ivr/webhook.py): TwiML clients never get the API's JSON.
+other refusal of a webhook (ivr/webhook.py): TwiML clients never get the API's JSON. A route that takes a
+file (a ticket's attachment) declares an `Upload`: its own, larger cap and the refusal that names it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.responses import PlainTextResponse, Response
@@ -23,9 +25,20 @@ WEBHOOK_PREFIX = "/twilio/"
 
 
 @dataclass(frozen=True)
+class Upload:
+    """Requests whose path matches `path` take a file: their body may be up to `limit` bytes, and a larger
+    one is refused with `message` (which says what the file may be)."""
+
+    path: re.Pattern[str]
+    limit: int
+    message: str
+
+
+@dataclass(frozen=True)
 class BodyLimits:
     api_bytes: int  # MAX_BODY_BYTES
     webhook_bytes: int  # MAX_WEBHOOK_BODY_BYTES
+    uploads: tuple[Upload, ...] = ()
 
 
 class BodyTooLarge(Exception):
@@ -52,16 +65,21 @@ class BodyLimit:
             return
         webhook = scope["path"].startswith(WEBHOOK_PREFIX)
         limit = self.limits.webhook_bytes if webhook else self.limits.api_bytes
+        upload = None if webhook else next((u for u in self.limits.uploads if u.path.match(scope["path"])), None)
+        if upload is not None:
+            limit = upload.limit
         if chunked or length is None:  # chunked framing wins over a Content-Length sent with it
-            await self._counted(scope, receive, send, limit, webhook)
+            await self._counted(scope, receive, send, limit, webhook, upload)
         elif not length.isdigit():
             await _refusal(400, "Content-Length is not a number of bytes.", webhook)(scope, receive, send)
         elif int(length) > limit:
-            await too_large(limit, webhook)(scope, receive, send)
+            await too_large(limit, webhook, upload)(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int, webhook: bool) -> None:
+    async def _counted(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, webhook: bool, upload: Upload | None
+    ) -> None:
         """A body without Content-Length: counted as it arrives; past the cap, whatever the app was
         answering is dropped (a handler may turn the error into its own answer) and 413 goes instead."""
         received = 0
@@ -91,12 +109,12 @@ class BodyLimit:
             if not refused:
                 raise
         if refused and not started:
-            await too_large(limit, webhook)(scope, receive, send)
+            await too_large(limit, webhook, upload)(scope, receive, send)
 
 
-def too_large(limit: int, webhook: bool) -> Response:
+def too_large(limit: int, webhook: bool, upload: Upload | None = None) -> Response:
     message = f"请求内容超过 {limit} 字节。The request body is larger than {limit} bytes."
-    return _refusal(413, message, webhook)
+    return _refusal(413, upload.message if upload else message, webhook)
 
 
 def _refusal(status: int, message: str, webhook: bool) -> Response:

@@ -1,11 +1,12 @@
 """Every table, imported in one place so metadata and migrations see the whole schema."""
 
 from agents.models import WrapUpDraft
+from contactcenter.attachments.models import TicketAttachment
 from contactcenter.audit.models import AccessEntry, AuditEvent
 from contactcenter.callbacks.models import Callback
 from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, IdentityCode
 from contactcenter.contacts.models import Contact
-from contactcenter.customers.models import Customer, Order
+from contactcenter.customers.models import Customer, CustomerProduct, Order
 from contactcenter.outbox.models import OutboxJob
 from contactcenter.satisfaction.models import AgentFlag, ReturnVisitBatch, Survey
 from contactcenter.tickets.models import Notification, SavedView, SlaPolicy, Ticket, TicketClock, TicketNote
@@ -24,6 +25,7 @@ __all__ = [
     "ChatSession",
     "Contact",
     "Customer",
+    "CustomerProduct",
     "IdentityCode",
     "Notification",
     "Order",
@@ -37,6 +39,7 @@ __all__ = [
     "Survey",
     "Ticket",
     "TicketClock",
+    "TicketAttachment",
     "TicketNote",
     "User",
     "Voicemail",

@@ -26,6 +26,8 @@ SOURCES = tuple(
         "contactcenter/chats",
         "contactcenter/tickets",
         "contactcenter/satisfaction",
+        "contactcenter/attachments",
+        "contactcenter/customers",
         "contactcenter/audit",
         "contactcenter/callbacks",
         "contactcenter/contacts",

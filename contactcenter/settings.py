@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     twilio_api_base: str | None = Field(default=None, alias="TWILIO_API_BASE")
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     recordings_dir: Path | None = Field(default=None, alias="RECORDINGS_DIR")
+    # Tickets' attachments, sealed as recordings are (contactcenter/attachments/); beside the recordings by
+    # default, so on the volume every web process shares.
+    attachments_dir: Path | None = Field(default=None, alias="ATTACHMENTS_DIR")
     secret_key: str | None = Field(default=None, alias="SECRET_KEY")
     # Wraps each recording's own data key (recordings/crypto.py): 32 bytes in base64. The old ones are kept
     # readable while `contactcenter keys rotate` re-wraps what they wrapped (docs/encryption-at-rest.md).
@@ -118,6 +121,11 @@ class Settings(BaseSettings):
     max_webhook_body_bytes: int = Field(
         default=1024 * 1024, alias="MAX_WEBHOOK_BODY_BYTES", ge=1024, le=100 * 1024 * 1024
     )
+    # A ticket's attachment (a photo, a signed form): its upload's body may be this much larger than
+    # MAX_BODY_BYTES (contactcenter/attachments/routes.py).
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, alias="ATTACHMENT_MAX_BYTES", ge=1024, le=100 * 1024 * 1024
+    )
     login_failure_window_seconds: int = Field(default=900, alias="LOGIN_FAILURE_WINDOW_SECONDS", ge=1, le=86_400)
     # Across addresses (one name guessed from many: a botnet) and across names (one address trying a
     # common password on every name: spraying), both in LOGIN_FAILURE_WINDOW_SECONDS.
@@ -152,6 +160,7 @@ class Settings(BaseSettings):
         "twilio_auth_token",
         "twilio_api_base",
         "recordings_dir",
+        "attachments_dir",
         "secret_key",
         "ivr_flows",
         "calendars_file",
@@ -279,6 +288,11 @@ class Settings(BaseSettings):
     def recordings_path(self) -> Path:
         """Where recording media are stored."""
         return self.recordings_dir or self.var_dir / "recordings"
+
+    @property
+    def attachments_path(self) -> Path:
+        """Where tickets' attachments are stored (sealed)."""
+        return self.attachments_dir or self.recordings_path / "attachments"
 
     @property
     def flows_path(self) -> Path:

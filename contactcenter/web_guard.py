@@ -11,7 +11,8 @@ A pure ASGI middleware, outermost of the app's own (docs/security.md):
   so scripts and the CLI go on as before; `Origin: null` (a sandboxed or privacy-stripped page) is refused.
 - The JSON API takes only JSON: a body of another type is refused 415 (a page of another site can send
   text/plain or a form without asking the browser first, never application/json). The login and logout
-  forms are form posts, guarded by their Origin alone.
+  forms are form posts, and the routes that take a file (`uploads`: multipart/form-data) upload one,
+  guarded by their Origin alone.
 - Twilio's webhooks (/twilio/…) are signed, carry no Origin and are the hot path: passed through untouched.
 - Every other answer gets a Content-Security-Policy (scripts and styles from the app's files only, no
   framing but the chat page's by CHAT_ALLOWED_ORIGINS), X-Frame-Options, Referrer-Policy,
@@ -21,6 +22,7 @@ A pure ASGI middleware, outermost of the app's own (docs/security.md):
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,8 +82,9 @@ def _origin(url: str) -> str:
 class WebGuard:
     """The ASGI middleware: origin and content-type checks, security headers (see the module's text)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, uploads: tuple[re.Pattern[str], ...] = ()) -> None:
         self.app = app
+        self.uploads = uploads
         self.public = settings.public_origin
         self.embedders = frozenset(settings.chat_allowed_origins)
         common: ScopeHeaders = [
@@ -133,6 +136,8 @@ class WebGuard:
         kind = _header(headers, b"content-type").split(";", 1)[0].strip().lower()
         if kind:
             if kind == "application/json" or kind.endswith("+json"):
+                return None
+            if kind == "multipart/form-data" and any(upload.match(path) for upload in self.uploads):
                 return None
         elif _header(headers, b"content-length") in ("", "0") and not _header(headers, b"transfer-encoding"):
             return None  # no body at all: nothing to misread

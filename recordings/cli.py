@@ -1,4 +1,5 @@
-"""`contactcenter keys …`: the master keys of recordings encrypted at rest (docs/encryption-at-rest.md).
+"""`contactcenter keys …`: the master keys of recordings (and tickets' attachments, sealed the same way)
+encrypted at rest (docs/encryption-at-rest.md).
 
 Rotating: put a new key (`keys generate`) in RECORDINGS_MASTER_KEY and the old one in
 RECORDINGS_OLD_MASTER_KEYS on every process, restart them, run `keys rotate`; once it reports nothing
@@ -37,16 +38,36 @@ def _with_database(work: Callable[[Settings, Database, MasterKeys], dict[str, An
     finally:
         db.dispose()
     print(json.dumps(outcome))
-    return 1 if outcome.get("unopened") or outcome.get("missing") or outcome.get("altered") else 0
+    failed = ("unopened", "unopened_attachments", "missing", "altered")
+    return 1 if any(outcome.get(name) for name in failed) else 0
+
+
+def _left(db: Database, keys: MasterKeys) -> dict[str, int]:
+    """Data keys (of recordings and attachments) each old master key still wraps."""
+    from contactcenter.attachments.service import ATTACHMENT_FILES
+    from recordings.storage import RECORDING_FILES, remaining_on_old_keys
+
+    left: dict[str, int] = {}
+    for files in (RECORDING_FILES, ATTACHMENT_FILES):
+        for key, count in remaining_on_old_keys(db=db, keys=keys, files=files).items():
+            left[key] = left.get(key, 0) + count
+    return left
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    from recordings.storage import remaining_on_old_keys, rotate
+    from contactcenter.attachments.service import ATTACHMENT_FILES
+    from recordings.storage import rotate
 
     def work(settings: Settings, db: Database, keys: MasterKeys) -> dict[str, Any]:
         done = rotate(db=db, keys=keys)
-        left = remaining_on_old_keys(db=db, keys=keys)
-        return {"rewrapped": done.rewrapped, "key_id": done.current_key_id, "unopened": done.unopened, "left": left}
+        attachments = rotate(db=db, keys=keys, files=ATTACHMENT_FILES)
+        return {
+            "rewrapped": done.rewrapped + attachments.rewrapped,
+            "key_id": done.current_key_id,
+            "unopened": done.unopened,
+            "unopened_attachments": attachments.unopened,
+            "left": _left(db, keys),
+        }
 
     return _with_database(work)
 
@@ -62,10 +83,10 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from recordings.storage import plain_count, remaining_on_old_keys
+    from recordings.storage import plain_count
 
     def work(settings: Settings, db: Database, keys: MasterKeys) -> dict[str, Any]:
-        return {"key_id": keys.current_id, "plain": plain_count(db=db), "left": remaining_on_old_keys(db=db, keys=keys)}
+        return {"key_id": keys.current_id, "plain": plain_count(db=db), "left": _left(db, keys)}
 
     return _with_database(work)
 

@@ -55,26 +55,29 @@ class MasterKeys:
         self.current_id = key_id(keys[0])
         self._ciphers = {key_id(key): AESGCM(key) for key in keys}
 
-    def wrap(self, data_key: bytes, *, recording_id: int) -> WrappedKey:
-        """Seal a data key under the current master key, bound to its recording."""
+    def wrap(self, data_key: bytes, *, recording_id: int, label: bytes = WRAP_LABEL) -> WrappedKey:
+        """Seal a data key under the current master key, bound to its recording (or, with another
+        `label`, to another kind of file sealed the same way: a ticket's attachment)."""
         nonce = secrets.token_bytes(12)
-        sealed = self._ciphers[self.current_id].encrypt(nonce, data_key, _wrap_aad(recording_id))
+        sealed = self._ciphers[self.current_id].encrypt(nonce, data_key, _wrap_aad(recording_id, label))
         return WrappedKey(self.current_id, base64.b64encode(nonce + sealed).decode())
 
-    def unwrap(self, wrapped: WrappedKey, *, recording_id: int) -> bytes:
+    def unwrap(self, wrapped: WrappedKey, *, recording_id: int, label: bytes = WRAP_LABEL) -> bytes:
         """The data key of a recording; RecordingCryptoError if its master key is unknown or it was altered."""
         cipher = self._ciphers.get(wrapped.key_id)
         if cipher is None:
             raise RecordingCryptoError(f"master key {wrapped.key_id} is not configured (RECORDINGS_OLD_MASTER_KEYS)")
         raw = base64.b64decode(wrapped.wrapped)
         try:
-            return cipher.decrypt(raw[:12], raw[12:], _wrap_aad(recording_id))
+            return cipher.decrypt(raw[:12], raw[12:], _wrap_aad(recording_id, label))
         except InvalidTag:
-            raise RecordingCryptoError(f"the data key of recording {recording_id} does not open") from None
+            what = "recording" if label == WRAP_LABEL else "file"
+            raise RecordingCryptoError(f"the data key of {what} {recording_id} does not open") from None
 
 
-def _wrap_aad(recording_id: int) -> bytes:
-    return WRAP_LABEL + recording_id.to_bytes(8, "big", signed=True)
+def _wrap_aad(recording_id: int, label: bytes) -> bytes:
+    # The label keeps kinds apart: a recording's wrapped key does not open as an attachment's of the same id.
+    return label + recording_id.to_bytes(8, "big", signed=True)
 
 
 def new_data_key() -> bytes:

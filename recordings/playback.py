@@ -44,12 +44,17 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
 
 
 async def media_response(
-    media: StoredMedia, range_header: str | None, extra_headers: dict[str, str] | None = None
+    media: StoredMedia,
+    range_header: str | None,
+    extra_headers: dict[str, str] | None = None,
+    *,
+    media_type: str = MEDIA_TYPE,
 ) -> Response:
-    """The audio of a stored recording: 200 whole, 206 for a range, 416 for a range outside it."""
+    """The audio of a stored recording (or another sealed file, of `media_type`): 200 whole, 206 for a
+    range, 416 for a range outside it."""
     extra = extra_headers or {}
     if media.data_key is None:
-        return FileResponse(media.path, media_type=MEDIA_TYPE, headers={"Cache-Control": "private, no-store", **extra})
+        return FileResponse(media.path, media_type=media_type, headers={"Cache-Control": "private, no-store", **extra})
     size = await to_thread.run_sync(_checked_size, media)
     wanted = byte_range(range_header, size)
     if wanted == "unsatisfiable":
@@ -59,7 +64,7 @@ async def media_response(
     if isinstance(wanted, tuple):
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
     status = 206 if isinstance(wanted, tuple) else 200
-    return StreamingResponse(_decrypted(media, start, stop), status, headers, media_type=MEDIA_TYPE)
+    return StreamingResponse(_decrypted(media, start, stop), status, headers, media_type=media_type)
 
 
 def _checked_size(media: StoredMedia) -> int:

@@ -1,6 +1,6 @@
-"""Recording files at rest: written encrypted and owner-only, opened for playback, plain files of older
-versions encrypted (`contactcenter keys migrate`), data keys re-wrapped under a new master key
-(`contactcenter keys rotate`)."""
+"""Recording files at rest (and files sealed the same way, a ticket's attachments: `seal`, `SealedFiles`):
+written encrypted and owner-only, opened for playback, plain files of older versions encrypted
+(`contactcenter keys migrate`), data keys re-wrapped under a new master key (`contactcenter keys rotate`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,7 +16,15 @@ from contactcenter.audit.service import record_event
 from contactcenter.db import Database
 from contactcenter.private_files import private_tree, write_private
 from contactcenter.settings import Settings
-from recordings.crypto import EncryptedReader, MasterKeys, RecordingCryptoError, WrappedKey, encrypt, new_data_key
+from recordings.crypto import (
+    WRAP_LABEL,
+    EncryptedReader,
+    MasterKeys,
+    RecordingCryptoError,
+    WrappedKey,
+    encrypt,
+    new_data_key,
+)
 from recordings.models import Recording, RecordingStatus
 
 ENCRYPTED_SUFFIX = ".enc"
@@ -32,16 +41,47 @@ def encrypted_path(plain: Path) -> Path:
     return plain if plain.name.endswith(ENCRYPTED_SUFFIX) else plain.with_name(plain.name + ENCRYPTED_SUFFIX)
 
 
+@dataclass(frozen=True)
+class SealedFiles:
+    """A table whose rows each name a file sealed as recordings are (columns `id`, `key_id`, `wrapped_key`):
+    `label` binds its data keys to the table, `subject_type` names its rows in the audit trail."""
+
+    model: Any  # a mapped class with those columns
+    label: bytes
+    subject_type: str
+
+
+RECORDING_FILES = SealedFiles(Recording, WRAP_LABEL, "recording")
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A file written sealed: its row's master key id and wrapped data key, the plain bytes' SHA-256 and size."""
+
+    key_id: str
+    wrapped_key: str
+    sha256: str
+    size: int
+
+
+def seal(
+    data: bytes, *, object_id: int, target: Path, keys: MasterKeys, root: Path, label: bytes = WRAP_LABEL
+) -> Sealed:
+    """Encrypt `data` under a new data key of its own into `target` (whole or not at all, owner-only, the
+    directories up to `root` 0700), the data key bound to the row `object_id` of the kind `label` names."""
+    data_key = new_data_key()
+    write_private(target, encrypt(data, data_key=data_key, recording_id=object_id), below=root)
+    wrapped = keys.wrap(data_key, recording_id=object_id, label=label)
+    return Sealed(wrapped.key_id, wrapped.wrapped, hashlib.sha256(data).hexdigest(), len(data))
+
+
 def store_encrypted(recording: Recording, audio: bytes, *, target: Path, keys: MasterKeys, root: Path) -> None:
     """Encrypt the audio under a new data key into `target` (whole or not at all, owner-only) and note
     its path, wrapped key, checksum and size on the row (the caller commits)."""
-    data_key = new_data_key()
-    write_private(target, encrypt(audio, data_key=data_key, recording_id=recording.id), below=root)
-    wrapped = keys.wrap(data_key, recording_id=recording.id)
+    sealed = seal(audio, object_id=recording.id, target=target, keys=keys, root=root)
     recording.path = str(target)
-    recording.key_id, recording.wrapped_key = wrapped.key_id, wrapped.wrapped
-    recording.sha256 = hashlib.sha256(audio).hexdigest()
-    recording.size_bytes = len(audio)
+    recording.key_id, recording.wrapped_key = sealed.key_id, sealed.wrapped_key
+    recording.sha256, recording.size_bytes = sealed.sha256, sealed.size
 
 
 @dataclass(frozen=True)
@@ -144,42 +184,41 @@ def _remove_left_plain_files(*, db: Database) -> None:
 class Rotation:
     rewrapped: int  # data keys moved to the current master key by this run
     current_key_id: str
-    unopened: list[int]  # recordings whose data key no configured master key opens (left as they are)
+    unopened: list[int]  # rows whose data key no configured master key opens (left as they are)
 
 
-def rotate(*, db: Database, keys: MasterKeys, batch: int = 500) -> Rotation:
-    """Re-wrap every data key sealed by an older master key under the current one (the audio is not
-    touched). Each batch is all-or-nothing, so a run stopped midway is simply run again."""
+def rotate(*, db: Database, keys: MasterKeys, batch: int = 500, files: SealedFiles = RECORDING_FILES) -> Rotation:
+    """Re-wrap every data key of `files` sealed by an older master key under the current one (the files
+    are not touched). Each batch is all-or-nothing, so a run stopped midway is simply run again."""
+    model = files.model
     rewrapped, unopened, after = 0, [], 0
     while True:
         with db.session() as session:
             rows = list(
                 session.scalars(
-                    select(Recording)
-                    .where(
-                        Recording.id > after, Recording.wrapped_key.is_not(None), Recording.key_id != keys.current_id
-                    )
-                    .order_by(Recording.id)
+                    select(model)
+                    .where(model.id > after, model.wrapped_key.is_not(None), model.key_id != keys.current_id)
+                    .order_by(model.id)
                     .limit(batch)
                 )
             )
-            for recording in rows:
+            for row in rows:
                 try:
                     data_key = keys.unwrap(
-                        WrappedKey(recording.key_id or "", recording.wrapped_key or ""), recording_id=recording.id
+                        WrappedKey(row.key_id or "", row.wrapped_key or ""), recording_id=row.id, label=files.label
                     )
                 except RecordingCryptoError:
-                    unopened.append(recording.id)
+                    unopened.append(row.id)
                     continue
-                wrapped = keys.wrap(data_key, recording_id=recording.id)
-                recording.key_id, recording.wrapped_key = wrapped.key_id, wrapped.wrapped
+                wrapped = keys.wrap(data_key, recording_id=row.id, label=files.label)
+                row.key_id, row.wrapped_key = wrapped.key_id, wrapped.wrapped
                 rewrapped += 1
             if rows:
                 after = rows[-1].id
                 record_event(
                     session,
                     actor="cli",
-                    subject_type="recording",
+                    subject_type=files.subject_type,
                     subject_id=rows[0].id,
                     kind="keys_rotated",
                     up_to=after,
@@ -200,12 +239,13 @@ def plain_count(*, db: Database) -> int:
         )
 
 
-def remaining_on_old_keys(*, db: Database, keys: MasterKeys) -> dict[str, int]:
-    """How many data keys each master key other than the current one still wraps."""
+def remaining_on_old_keys(*, db: Database, keys: MasterKeys, files: SealedFiles = RECORDING_FILES) -> dict[str, int]:
+    """How many data keys of `files` each master key other than the current one still wraps."""
+    model = files.model
     with db.reading() as session:
         rows = session.execute(
-            select(Recording.key_id, func.count())
-            .where(Recording.wrapped_key.is_not(None), Recording.key_id != keys.current_id)
-            .group_by(Recording.key_id)
+            select(model.key_id, func.count())
+            .where(model.wrapped_key.is_not(None), model.key_id != keys.current_id)
+            .group_by(model.key_id)
         ).all()
     return {str(key): int(count) for key, count in rows}

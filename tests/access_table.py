@@ -125,6 +125,17 @@ SATISFACTION: list[Entry] = [
     ("GET", "/api/agent-flags", MANAGERS, None, None),
     ("POST", "/api/agent-flags/{flag_id:int}/acknowledge", MANAGERS, None, None),
 ]
+# Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
+# reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.
+ATTACHMENTS_AND_CUSTOMERS: list[Entry] = [
+    ("POST", "/api/tickets/{ticket_id:int}/attachments", STAFF_RECORD, "ticket", None),
+    ("GET", "/api/tickets/{ticket_id:int}/attachments", TICKET, "ticket", None),
+    ("GET", "/api/attachments/{attachment_id:int}", TICKET, "attachment", None),
+    ("GET", "/api/customers/{customer_id:int}", STAFF_RECORD, "customer", None),
+    ("PATCH", "/api/customers/{customer_id:int}", STAFF_RECORD, "customer", {}),
+    ("POST", "/api/customers/{customer_id:int}/products", STAFF_RECORD, "customer", {}),
+    ("DELETE", "/api/customers/{customer_id:int}/products/{product_id:int}", STAFF_RECORD, "customer", None),
+]
 TABLE: list[Entry] = [
     ("GET", "/", ANYONE, None, None),
     ("GET", "/healthz", ANYONE, None, None),
@@ -155,6 +166,7 @@ TABLE: list[Entry] = [
     ("GET", "/api/tickets/{ticket_id:int}", TICKET, "ticket", None),
     *DESK,
     *SATISFACTION,
+    *ATTACHMENTS_AND_CUSTOMERS,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),
     ("GET", "/api/callbacks", STAFF, None, None),

@@ -14,9 +14,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contactcenter.attachments.models import TicketAttachment
 from contactcenter.callbacks.models import Callback
 from contactcenter.chats.models import ChatSession
 from contactcenter.contacts.models import Contact
+from contactcenter.customers.models import Customer
 from contactcenter.db import Database
 from contactcenter.tickets.models import Ticket
 from contactcenter.users.models import Role, User
@@ -53,6 +55,8 @@ class Side:
     voicemail: int
     callback: int
     recording: int
+    customer: int = 0
+    attachment: int = 0  # on the ticket; its file was never written (the handler's 503, past the policy)
 
 
 def _side(session: Session, *, queue: str, agent: User, number: str, recorded: bool) -> Side:
@@ -97,6 +101,7 @@ def _side(session: Session, *, queue: str, agent: User, number: str, recorded: b
     )
     session.add(recording)
     session.flush()
+    customer, attachment = _customer_and_attachment(session, ticket=ticket, contact=contact, number=number)
     return Side(
         queue,
         agent.id,
@@ -106,7 +111,30 @@ def _side(session: Session, *, queue: str, agent: User, number: str, recorded: b
         voicemail.id,
         callback.id,
         recording.id,
+        customer,
+        attachment,
     )
+
+
+def _customer_and_attachment(session: Session, *, ticket: Ticket, contact: Contact, number: str) -> tuple[int, int]:
+    """The caller as a customer (of the call and its ticket), and an attachment of the ticket."""
+    customer = Customer(phone=number, grade="normal")
+    session.add(customer)
+    session.flush()
+    ticket.customer_id = contact.customer_id = customer.id
+    attachment = TicketAttachment(
+        ticket_id=ticket.id,
+        file_name="photo.png",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        path="/nonexistent/attachment.enc",
+        key_id="0" * 16,
+        wrapped_key="",
+    )
+    session.add(attachment)
+    session.flush()
+    return customer.id, attachment.id
 
 
 def build_world(system: System) -> tuple[Side, Side]:

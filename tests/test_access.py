@@ -147,12 +147,15 @@ def _fill(path: str, kind: str | None, side: Side) -> tuple[str, dict[str, str]]
         "voicemail": side.voicemail,
         "callback": side.callback,
         "agent": side.agent,
+        "attachment": side.attachment,
+        "customer": side.customer,
     }
     query = {}
-    for param in ("contact_id", "ticket_id", "recording_id", "voicemail_id", "callback_id", "agent_id"):
+    params = ("contact_id", "ticket_id", "recording_id", "voicemail_id", "callback_id", "agent_id")
+    for param in (*params, "attachment_id", "customer_id"):
         path = path.replace(f"{{{param}:int}}", str(ids[kind]) if kind in ids else "999999")
     path = path.replace("{reply_id:int}", "999999").replace("{action:str}", "bogus")
-    for param in ("user_id", "shift_id", "view_id", "notification_id"):
+    for param in ("user_id", "shift_id", "view_id", "notification_id", "product_id", "batch_id", "flag_id"):
         path = path.replace(f"{{{param}:int}}", "999999")
     path = path.replace("{category}", "complaint").replace("{target}", "resolve")
     if "{name}" in path:

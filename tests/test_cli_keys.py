@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from contactcenter import cli
+from contactcenter.attachments.models import TicketAttachment
+from contactcenter.attachments.service import ATTACHMENT_LABEL as LABEL
 from contactcenter.db import Database
 from contactcenter.settings import new_master_key
+from contactcenter.tickets.models import Ticket
 from recordings.crypto import MasterKeys
 from recordings.models import Recording
-from recordings.storage import read_audio, store_encrypted
+from recordings.storage import read_audio, seal, store_encrypted
 from tests.environment import clear_settings
 from tests.inprocess import DemoDatabase
 
@@ -48,13 +51,33 @@ def test_keys_generate_rotate_migrate_and_status(
         store_encrypted(
             sealed, AUDIO, target=root / "REsealed.wav.enc", keys=MasterKeys([base64.b64decode(old)]), root=root
         )
+        ticket = Ticket(subject="with a photo")
+        session.add(ticket)
+        session.flush()
+        photo = seal(
+            AUDIO, object_id=7, target=root / "7.enc", keys=MasterKeys([base64.b64decode(old)]), root=root, label=LABEL
+        )
+        session.add(
+            TicketAttachment(
+                id=7,
+                ticket_id=ticket.id,
+                file_name="photo.png",
+                content_type="image/png",
+                size_bytes=photo.size,
+                sha256=photo.sha256,
+                path=str(root / "7.enc"),
+                key_id=photo.key_id,
+                wrapped_key=photo.wrapped_key,
+            )
+        )
 
     new = new_master_key()
     monkeypatch.setenv("RECORDINGS_MASTER_KEY", new)
     monkeypatch.setenv("RECORDINGS_OLD_MASTER_KEYS", old)
     new_id = MasterKeys([base64.b64decode(new)]).current_id
-    assert outcome(capsys, "status") == (0, {"key_id": new_id, "plain": 1, "left": {sealed.key_id: 1}})
-    assert outcome(capsys, "rotate") == (0, {"rewrapped": 1, "key_id": new_id, "unopened": [], "left": {}})
+    assert outcome(capsys, "status") == (0, {"key_id": new_id, "plain": 1, "left": {sealed.key_id: 2}})
+    rotated = {"rewrapped": 2, "key_id": new_id, "unopened": [], "unopened_attachments": [], "left": {}}
+    assert outcome(capsys, "rotate") == (0, rotated)
     assert outcome(capsys, "migrate") == (0, {"encrypted": 1, "missing": [], "altered": []})
     assert outcome(capsys, "status") == (0, {"key_id": new_id, "plain": 0, "left": {}})
     only_new = MasterKeys([base64.b64decode(new)])

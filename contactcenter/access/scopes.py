@@ -1,5 +1,5 @@
 """Which objects a logged-in user may reach (docs/access.md): their `Reach`, and whether one object
-(a ticket, contact, recording, voicemail, callback, queue or agent) is inside it.
+(a ticket, contact, recording, voicemail, callback, attachment, customer, queue or agent) is inside it.
 
 Read with Core queries on the reader, in the thread-pool hop that loads the user (policy.py): no ORM
 objects, no write lock. A missing object is "inside": the handler answers its own 404 for it, so an
@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, exists, or_, select
 
+from contactcenter.attachments.models import TicketAttachment
 from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
+from contactcenter.customers.models import Customer
 from contactcenter.tickets.models import Ticket
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import Role, User
@@ -25,7 +27,8 @@ from recordings.models import Recording
 
 # The kinds of object a scope names; PERSONAL ones outside the scope are answered 404 (their existence is
 # not revealed), the others (a queue, an agent: known to every colleague) 403.
-PERSONAL = frozenset({"ticket", "contact", "recording", "voicemail", "callback"})
+PERSONAL = frozenset({"ticket", "contact", "recording", "voicemail", "callback", "attachment", "customer"})
+MERGES_FOLLOWED = 8  # an attachment of a ticket merged into one in scope is in scope: this many merges up
 KINDS = PERSONAL | {"queue", "agent", "queue_seen"}
 
 
@@ -149,7 +152,43 @@ def _inside(services: Services, connection: Connection, reach: Reach, kind: str,
         holder = Voicemail.taken_by if kind == "voicemail" else Callback.agent_id
         item = connection.execute(select(table.queue, holder.label("holder")).where(table.id == ident)).first()
         return item is None or (not reach.recorded and (item.queue in reach.queues or item.holder in reach.agents))
+    if kind == "attachment":
+        return _attachment_inside(services, connection, reach, ident)
+    if kind == "customer":
+        return _customer_inside(connection, reach, ident)
     raise ValueError(f"unknown scope kind {kind!r}")
+
+
+def _attachment_inside(services: Services, connection: Connection, reach: Reach, ident: int) -> bool:
+    """An attachment is inside when its ticket is, or a ticket that ticket was merged into (whose page
+    lists it)."""
+    found = connection.execute(select(TicketAttachment.ticket_id).where(TicketAttachment.id == ident)).first()
+    if found is None:
+        return True
+    ticket_id: int | None = found.ticket_id
+    for _ in range(MERGES_FOLLOWED):
+        if ticket_id is None:
+            return False
+        if _inside(services, connection, reach, "ticket", ticket_id):
+            return True
+        ticket_id = connection.scalar(select(Ticket.merged_into_id).where(Ticket.id == ticket_id))
+    return False
+
+
+def _customer_inside(connection: Connection, reach: Reach, ident: int) -> bool:
+    """A customer is inside when one of their tickets or contacts is (or they do not exist)."""
+    if not _exists(connection, Customer.id, ident):
+        return True
+    theirs = select(Ticket.id).where(Ticket.customer_id == ident)
+    if not reach.recorded:
+        held = or_(Ticket.assignee_id.in_(list(reach.agents)), Ticket.queue.in_(list(reach.queues)))
+        if connection.execute(theirs.where(held).limit(1)).first() is not None:
+            return True
+        # A ticket of no call or chat and nobody's yet: team leads hand it out (as in _inside).
+        unrouted = theirs.where(Ticket.assignee_id.is_(None), ~exists().where(Contact.ticket_id == Ticket.id))
+        if reach.dispatches and connection.execute(unrouted.limit(1)).first() is not None:
+            return True
+    return _contact_inside(connection, reach, or_(Contact.customer_id == ident, Contact.ticket_id.in_(theirs)))
 
 
 def every_queue(services: Services) -> list[str]:

@@ -1,10 +1,10 @@
-"""Customers, identified by their phone number in E.164."""
+"""Customers, identified by their phone number in E.164; their orders and the products they own."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base, UtcDateTime
@@ -35,3 +35,17 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(32), default="paid")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class CustomerProduct(Base):
+    """A product the customer owns (the customer file's list): what repairs and returns are about."""
+
+    __tablename__ = "customer_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    product_model: Mapped[str] = mapped_column(String(128))
+    serial_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
