@@ -201,6 +201,7 @@ def check_move(*, category: str | None, state: str, to: str) -> State:
     """The target state, or IllegalMove naming the moves that are allowed from `state`."""
     if to not in State.__members__.values():
         raise IllegalMove(f"Unknown ticket status {to!r}; statuses are: {', '.join(s.value for s in State)}.")
+    # Said in words (a person reads it); `allowed` carries the codes for programs.
     target = State(to)
     if state == State.MERGED:
         raise IllegalMove("This ticket was merged into another and is read-only; unmerge it first.")
@@ -208,10 +209,12 @@ def check_move(*, category: str | None, state: str, to: str) -> State:
     if target == State.MERGED:
         raise IllegalMove("A ticket becomes merged only by merging it into another ticket.", allowed=allowed)
     if target not in allowed:
-        names = ", ".join(f"{s.value} ({both_labels(s)})" for s in allowed) or "none"
+        names = ", ".join(both_labels(s) for s in allowed) or "无 none"
+        kind = f"{category_label(category, 'zh-CN')} {category_label(category, 'en').lower()}"
         raise IllegalMove(
-            f"A {category or UNCATEGORIZED} ticket cannot go from {state} ({both_labels(state)}) to {target.value} "
-            f"({both_labels(target)}). Allowed from here: {names}.",
+            f"此{kind}工单不能从「{both_labels(state)}」改为「{both_labels(target)}」。"
+            f"A {kind} ticket cannot go from {both_labels(state)} to {both_labels(target)}. "
+            f"可改为 Allowed from here: {names}.",
             allowed=allowed,
         )
     return target
