@@ -144,6 +144,7 @@ def _print_banner(options: RunOptions, base: str, passwords: dict[str, str], db_
         "",
         "Contact center is running.",
         f"  Agent console:   {base}/console",
+        f"  Ticket desk:     {base}/desk",
         f"  QA recordings:   {base}/qa",
         f"  Twilio webhooks: {webhooks['VoiceUrl']}  (fallback: {webhooks['VoiceFallbackUrl']})",
         f"  Call status:     {webhooks['StatusCallback']}",
