@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from contactcenter.audit.models import AuditEvent
 from contactcenter.audit.service import events_for
+from contactcenter.callbacks import service as callbacks
+from contactcenter.callbacks.models import Callback
 from contactcenter.chats.hub import channel_of
 from contactcenter.contacts.models import Contact
 from contactcenter.contacts.service import by_provider_id
@@ -212,3 +214,40 @@ def contact_ticket(services: Services, call_sid: str) -> tuple[int, str | None] 
             .where(Contact.provider_id == call_sid)
         ).first()
     return (row[0], row[1]) if row else None
+
+
+def test_a_callback_booked_on_a_ticket_merged_since_rings_on_the_ticket_it_went_into(services: Services) -> None:
+    phone = "+8613500135009"
+    source_id = make_ticket(services, category="repair", phone=phone)
+    target_id = make_ticket(services, category="repair", phone=phone)
+    with services.db.session() as session:
+        source = session.get_one(Ticket, source_id)
+        contact = Contact(
+            provider_id=f"CA-merged-{source_id}",
+            channel="voice",
+            direction="inbound",
+            status="ended",
+            from_number=phone,
+            to_number=HOTLINE,
+            customer_id=source.customer_id,
+            ticket_id=source_id,
+            identity_verified=False,
+        )
+        session.add(contact)
+        session.flush()
+        booked = callbacks.schedule(
+            services, session, contact=contact, kind="callback", at=utcnow() + timedelta(hours=1), note="", agent_id=0
+        )
+        callback_id = booked.id
+    with services.db.session() as session:
+        linking.merge(
+            session,
+            clockwork(services),
+            source=session.get_one(Ticket, source_id),
+            target=session.get_one(Ticket, target_id),
+            actor="test",
+        )
+    callbacks.release(services, callback_id=callback_id)
+    with services.db.session() as session:
+        released = session.get_one(Callback, callback_id)
+        assert session.get_one(Contact, released.contact_id).ticket_id == target_id

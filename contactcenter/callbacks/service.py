@@ -21,6 +21,7 @@ from contactcenter.context import Services
 from contactcenter.errors import Conflict, NotFound
 from contactcenter.outbox import service as outbox
 from contactcenter.telephony import TelephonyError, retried
+from contactcenter.tickets.linking import live_ticket
 from contactcenter.timeutil import as_utc, utcnow
 from ivr.call import IvrCall, url
 from ivr.queueing import enter_routing
@@ -238,13 +239,15 @@ def release(services: Services, *, callback_id: int) -> None:
         if callback is None or callback.status != CallbackStatus.SCHEDULED:
             return  # done, canceled, or released already by an earlier run of this job
         original = session.get_one(Contact, callback.contact_id)
+        # A ticket merged since the callback was booked: the call goes on the ticket it went into.
+        ticket_id = live_ticket(session, callback.ticket_id).id if callback.ticket_id else None
         contact = Contact(
             provider_id=f"CB{callback.id}-{callback.attempts + 1}",
             direction="callback",
             from_number=callback.phone,
             to_number=original.to_number,
             customer_id=callback.customer_id,
-            ticket_id=callback.ticket_id,
+            ticket_id=ticket_id,
             language=original.language,
             identity_verified=original.identity_verified,
         )
