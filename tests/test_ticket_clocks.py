@@ -7,7 +7,7 @@ a category change, clocks running after resolution)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import events_for
 from contactcenter.context import Services
+from contactcenter.errors import Conflict
 from contactcenter.outbox.models import OutboxJob
 from contactcenter.tickets import clocks, service
 from contactcenter.tickets.clocks import clockwork
@@ -255,3 +256,41 @@ def test_clocks_stop_at_resolution_and_the_return_visit_clock_starts(services: S
     service.move(session, work, ticket=ticket, to="reopened", actor="test")
     assert visit.state == clocks.STOPPED
     assert [c.state for c in clocks.live_clocks(session, ticket_id=ticket.id)] == [clocks.RUNNING]  # resolve again
+
+
+def test_a_dispatched_ticket_gives_its_group_the_resolution_deadline(services: Services, session: Session) -> None:
+    work = clockwork(services)
+    ticket = session.get_one(Ticket, make_ticket(services, category="repair", queue="repair"))
+    service.move_to(session, work, ticket=ticket, to="dispatched", actor="test", why="test")
+    assert ticket.routed_deadline is not None
+    assert utc(ticket.routed_deadline) == utc(clock_of(session, ticket.id, "resolve").due_at)
+
+
+@pytest.mark.parametrize(("purchased", "accepted"), [(date(2026, 9, 25), True), (date(2026, 9, 21), False)])
+def test_a_return_is_accepted_within_seven_working_days_of_the_purchase(
+    services: Services, session: Session, purchased: date, accepted: bool
+) -> None:
+    # Applied on Mon 12 Oct 2026. Working days after Fri 25 Sep: 28, 29, 30 Sep, 8, 9, 10 (make-up), 12 Oct = 7,
+    # the last allowed; after Mon 21 Sep: 22-25 Sep too = 11 (the National Day break, 1-7 Oct, does not count).
+    work = clocks.Clockwork(PRODUCT_CALENDARS, "Asia/Shanghai")
+    ticket_id = make_ticket(
+        services, category="return_exchange", opened_at=local(2026, 10, 12, 10, 0), purchase_date=purchased
+    )
+    ticket = session.get_one(Ticket, ticket_id)
+    service.move(session, work, ticket=ticket, to="under_review", actor="test")
+    if accepted:
+        service.move(session, work, ticket=ticket, to="pickup", actor="test")
+        assert ticket.status == "pickup"
+        return
+    with pytest.raises(Conflict, match="past the 7 allowed") as refused:
+        service.move(session, work, ticket=ticket, to="pickup", actor="test")
+    assert refused.value.code == "return_window_passed" and ticket.status == "under_review"
+    service.move(session, work, ticket=ticket, to="resolved", actor="test", why="refused: applied too late")
+
+
+def test_a_return_without_its_purchase_date_is_not_accepted(services: Services, session: Session) -> None:
+    ticket = session.get_one(Ticket, make_ticket(services, category="return_exchange"))
+    work = clockwork(services)
+    service.move(session, work, ticket=ticket, to="under_review", actor="test")
+    with pytest.raises(Conflict, match="purchase date"):
+        service.move(session, work, ticket=ticket, to="pickup", actor="test")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -34,7 +34,7 @@ ALARM_JOB = "contactcenter.tickets.jobs.clock_alarm"
 
 def clockwork(services: Services) -> Clockwork:
     """The clock arithmetic of this deployment (its calendars)."""
-    return Clockwork(services.flows.calendars)
+    return Clockwork(services.flows.calendars, services.settings.timezone)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ class Clockwork:
     """What clock arithmetic needs: the calendars (business hours) by name."""
 
     calendars: Calendars | None
+    timezone: str = "Asia/Shanghai"  # the hotline's: whose dates "a working day" counts in
+
+    def working_days(self, calendar: str, *, after: date, until: date) -> int:
+        """The days in (after, until] the calendar opens at all (plain days when it is unknown)."""
+        days = (until - after).days
+        if days <= 0:
+            return 0
+        if self.calendars is None or calendar not in self.calendars:
+            return days
+        cal = self.calendars[calendar]
+        return sum(1 for n in range(1, days + 1) if cal.hours_on(after + timedelta(days=n))[0])
 
     def advance(self, clock: TicketClock, start: datetime, seconds: float) -> datetime:
         """The instant `seconds` of the clock's time after `start`."""

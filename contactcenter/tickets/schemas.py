@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from contactcenter.errors import MAX_ID, Invalid
 from contactcenter.tickets import desk
@@ -64,6 +64,9 @@ class FieldChanges(_Body):
     # A complaint: the agent it is about, and whether its handling found it justified (counted for flags).
     about_agent_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     substantiated: bool | None = None
+    # The group (a queue) the ticket is routed to, and the deadline it is given.
+    queue: Annotated[str, StringConstraints(max_length=64), Text] | None = None
+    routed_deadline: AwareDatetime | None = None
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

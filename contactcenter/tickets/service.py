@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import deque
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import event_row, record_event
@@ -20,9 +21,10 @@ from contactcenter.tickets import clocks
 from contactcenter.tickets.lifecycle import PAUSING_STATES, State, check_move, lifecycle_of, state_in_lifecycle
 from contactcenter.tickets.models import Ticket, TicketNote
 from contactcenter.tickets.policies import policies_for
-from contactcenter.timeutil import utcnow
+from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.models import User
 from contactcenter.users.teams import AGENT_LIKE_ROLES
+from queues.models import Queue
 
 # Built once (every incoming call opens a ticket); plain table statements, no ORM bookkeeping.
 _TICKETS = Ticket.__table__
@@ -43,7 +45,11 @@ EDITABLE_FIELDS = (
     "outcome",
     "about_agent_id",
     "substantiated",
+    "queue",
+    "routed_deadline",
 )
+RETURN_WINDOW_DAYS = 7  # a return or exchange is applied for within 7 working days of the purchase
+RETURN_CALENDAR = "office"  # whose days are working days
 
 
 def open_ticket(
@@ -149,11 +155,17 @@ def move(
     """One move of the ticket's lifecycle (IllegalMove names the allowed ones)."""
     writable(ticket)
     target = check_move(category=ticket.category, state=ticket.status, to=to)
+    if ticket.category == "return_exchange" and target == State.PICKUP:
+        _check_return_window(work, ticket=ticket)
     now = utcnow()
     at = at or now
     previous = ticket.status
     ticket.status = target
     _changed(ticket, now)
+    if target == State.DISPATCHED and ticket.routed_deadline is None:
+        # The group it goes to is given the ticket's resolution deadline, unless the dispatcher set one.
+        resolve = [c for c in clocks.live_clocks(session, ticket_id=ticket.id) if c.target == "resolve"]
+        ticket.routed_deadline = resolve[0].due_at if resolve else None
     if target == State.RESOLVED:
         ticket.resolved_at = at
         # The closed loop goes on after this commits: the return visit is planned, a complaint about an
@@ -179,6 +191,22 @@ def move(
         session, work, ticket=ticket, events=[f"left:{previous}", f"entered:{target}"], at=at, now=now, actor=actor
     )
     return target
+
+
+def _check_return_window(work: clocks.Clockwork, *, ticket: Ticket) -> None:
+    """A return or exchange is accepted (the goods picked up) only if it was applied for within 7 working
+    days of the purchase; a late one can only be refused (resolved, with the reason)."""
+    if ticket.purchase_date is None:
+        raise Conflict("Record the purchase date first: a return or exchange is accepted within 7 working days of it.")
+    applied = as_utc(ticket.created_at).astimezone(ZoneInfo(work.timezone)).date()
+    days = work.working_days(RETURN_CALENDAR, after=ticket.purchase_date, until=applied)
+    if days > RETURN_WINDOW_DAYS:
+        raise Conflict(
+            f"申请于购买后第 {days} 个工作日提出,超过 {RETURN_WINDOW_DAYS} 个工作日,只能拒绝(以原因办结)。"
+            f"It was applied for {days} working days after the purchase, past the {RETURN_WINDOW_DAYS} allowed: "
+            "it can only be refused (resolved, with the reason).",
+            code="return_window_passed",
+        )
 
 
 def path_to(*, category: str | None, state: str, to: str) -> list[State] | None:
@@ -305,6 +333,11 @@ def update_fields(session: Session, *, ticket: Ticket, changes: dict[str, Any], 
         )
     if "subject" in changes and not str(changes["subject"] or "").strip():
         raise Invalid("A ticket needs a subject.")
+    if (
+        changes.get("queue") is not None
+        and session.scalar(select(Queue.id).where(Queue.name == changes["queue"])) is None
+    ):
+        raise Invalid(f"There is no group (queue) {changes['queue']!r} to route the ticket to.")
     if changes.get("about_agent_id") is not None:
         agent = session.get(User, changes["about_agent_id"])
         if agent is None or agent.role not in AGENT_LIKE_ROLES:
