@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # The return visit (回访) after a resolution: the next day from this hour (in callback hours), given up
     # this long after it was due; a score below SATISFIED_FROM, or "not resolved", reopens the ticket
     # (UNSATISFIED_ACTION=reopen) or opens a complaint about it (complaint).
+    # How often one web process sweeps for SLA alarms that were lost (contactcenter/tickets/jobs.py).
+    sla_sweep_seconds: int = Field(default=60, alias="SLA_SWEEP_SECONDS", ge=5, le=3600)
     # After the agent ends a call, the caller is asked to rate it 1-5 (ivr/survey.py).
     ivr_survey: bool = Field(default=True, alias="IVR_SURVEY")
     return_visit_hour: int = Field(default=9, alias="RETURN_VISIT_HOUR", ge=0, le=23)

@@ -338,7 +338,8 @@ def system(
 ) -> Iterator[System]:
     """One system per test module, offers timing out after 3 s to keep tests short: built in this
     process, or, for a module marked `system` (it needs real processes), `contactcenter run --demo`."""
-    settings = {"OFFER_TIMEOUT_SECONDS": "3"}
+    # No background SLA sweep during a module: tests that fire clocks do it themselves, at the instant they say.
+    settings = {"OFFER_TIMEOUT_SECONDS": "3", "SLA_SWEEP_SECONDS": "3600"}
     if request.node.get_closest_marker("system"):
         running = start_system(tmp_path_factory.mktemp("system"), new_database(), settings)
         yield running

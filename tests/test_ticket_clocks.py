@@ -28,8 +28,9 @@ from contactcenter.tickets.policies import save_policy
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.models import User
 from ivr.calendar_file import load_calendars
-from tests.conftest import System
+from tests.conftest import StartInProcess, System
 from tests.desk import make_ticket
+from tests.hotline import wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -294,3 +295,17 @@ def test_a_return_without_its_purchase_date_is_not_accepted(services: Services, 
     service.move(session, work, ticket=ticket, to="under_review", actor="test")
     with pytest.raises(Conflict, match="purchase date"):
         service.move(session, work, ticket=ticket, to="pickup", actor="test")
+
+
+def test_the_web_process_sweeps_on_its_own_every_period(start_in_process: StartInProcess) -> None:
+    with start_in_process({"SLA_SWEEP_SECONDS": "5"}) as running:
+        services: Services = running.client.app.state.services  # type: ignore[attr-defined]
+        ticket_id = make_ticket(services, category="complaint", opened_at=utcnow() - timedelta(hours=1))
+        with services.db.session() as session:  # its alarm lost: only the sweep can see it
+            session.execute(OutboxJob.__table__.delete().where(OutboxJob.job.like("%clock_alarm")))
+
+        def breached() -> bool:
+            with services.db.reading() as session:
+                return clock_of(session, ticket_id, "respond").breached_at is not None
+
+        wait_until(breached, timeout=20)

@@ -20,7 +20,6 @@ from contactcenter.timeutil import utcnow
 from contactcenter.worker import worker_services
 
 log = logging.getLogger(__name__)
-SWEEP_INTERVAL = 60.0  # seconds; the alarms are exact, the sweep only catches what they missed
 SWEEP_BATCH = 500
 SWEEP_LOCK = "cc:sla:sweep"
 
@@ -57,11 +56,14 @@ def sweep(services: Services, *, now: datetime | None = None) -> int:
 
 
 async def sweep_forever(services: Services) -> None:
-    """Once a minute, in the one process that takes the minute's lock."""
+    """Every SLA_SWEEP_SECONDS (a minute), in the one process that takes that period's lock; the first after
+    one period (a process starting has nothing the alarms missed that the running ones would not catch)."""
+    interval = services.settings.sla_sweep_seconds
     while True:
+        await asyncio.sleep(interval)
         try:
-            if await run_in_threadpool(services.redis.set, SWEEP_LOCK, services.process_id, nx=True, ex=55):
+            lock = max(interval - 5, 1)
+            if await run_in_threadpool(services.redis.set, SWEEP_LOCK, services.process_id, nx=True, ex=lock):
                 await run_in_threadpool(sweep, services)
         except Exception:
             log.exception("sweeping the SLA clocks failed")
-        await asyncio.sleep(SWEEP_INTERVAL)
