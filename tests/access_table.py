@@ -115,7 +115,8 @@ DESK: list[Entry] = [
     ("PUT", "/api/sla-policies/{category}/{target}", MANAGERS, None, None),
 ]
 # Satisfaction (satisfaction/routes.py): a return visit's answers on a ticket in scope; batches and the month's
-# figures for team leads and up; complaint flags for managers. Bodies left out: the handler's 400 changes nothing.
+# figures for team leads and up (and their page); complaint flags for managers. Bodies left out: the handler's 400
+# changes nothing.
 SATISFACTION: list[Entry] = [
     ("POST", TICKETS + "/return-visit", STAFF_RECORD, "ticket", None),
     ("POST", "/api/chat/rating", ANYONE, None, {}),  # the chat's token in the body: the handler's 4xx
@@ -124,6 +125,7 @@ SATISFACTION: list[Entry] = [
     ("GET", "/api/satisfaction", SUPERVISORS, None, None),
     ("GET", "/api/agent-flags", MANAGERS, None, None),
     ("POST", "/api/agent-flags/{flag_id:int}/acknowledge", MANAGERS, None, None),
+    ("GET", "/desk/satisfaction", SUPERVISORS_PAGE, None, None),
 ]
 # Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
 # reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.

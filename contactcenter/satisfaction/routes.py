@@ -1,15 +1,16 @@
 """The customer's word over HTTP (contract: satisfaction/api.yml): a return visit's answers, a chat's rating,
-batches of return visits, the monthly summary, and the agents flagged for complaints."""
+batches of return visits, the monthly summary, the agents flagged for complaints, and the desk's page of them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from contactcenter.access import Policy, Scope, reach, route
 from contactcenter.access.rules import CHAT_CUSTOMER, STAFF_ROLES
@@ -26,6 +27,17 @@ from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.auth import SUPERVISOR_ROLES
 from contactcenter.users.teams import EVERYONE_ROLES
 
+STATIC = Path(__file__).resolve().parent.parent / "tickets" / "static"  # the desk's pages share their look
+PAGE = Policy(
+    "user",
+    SUPERVISOR_ROLES,
+    page=True,
+    page_text=(
+        "满意度页面只供组长、经理和管理员使用。",
+        "The satisfaction page is for team leads, managers and admins.",
+    ),
+    note="team leads, managers, admins (a page)",
+)
 VISIT = Policy("user", STAFF_ROLES, Scope("ticket", "ticket_id"), note="a ticket in scope")
 BATCHES = Policy("user", SUPERVISOR_ROLES, note="team leads (their team's tickets), managers, admins")
 SUMMARY = Policy("user", SUPERVISOR_ROLES, note="team leads, managers, admins")
@@ -70,6 +82,11 @@ def _survey_view(survey: Survey) -> dict[str, Any]:
         "comment": survey.comment,
         "created_at": as_utc(survey.created_at).isoformat(),
     }
+
+
+async def satisfaction_page(request: Request) -> Response:
+    """The month's figures, return-visit batches and (managers) complaint flags: its data from the API below."""
+    return FileResponse(STATIC / "satisfaction.html")
 
 
 async def record_visit(request: Request) -> Response:
@@ -216,6 +233,7 @@ async def acknowledge_flag(request: Request) -> Response:
 
 
 routes = [
+    route("/desk/satisfaction", satisfaction_page, methods=["GET"], policy=PAGE),
     route("/api/tickets/{ticket_id:int}/return-visit", record_visit, methods=["POST"], policy=VISIT),
     route("/api/chat/rating", rate_chat, methods=["POST"], policy=CHAT_CUSTOMER),
     route("/api/return-visits/batches", create_batch, methods=["POST"], policy=BATCHES),

@@ -55,6 +55,7 @@ const Desk = (() => {
       ["console", "/console", ["agent", "supervisor"].includes(role)],
       ["wallboard", "/wallboard", ["supervisor", "manager", "admin"].includes(role)],
       ["policies", "/desk/policies", ["manager", "admin"].includes(role)],
+      ["satisfaction", "/desk/satisfaction", ["supervisor", "manager", "admin"].includes(role)],
     ];
     $("nav").replaceChildren(...links.filter(([key, , shown]) => shown && key !== here)
       .map(([key, href]) => el("a", { href, text: t(key) })));

@@ -137,6 +137,7 @@ const DESK_LABELS = {
     forbidden: "Your role may not use this page.",
   },
 };
+DESK_LABELS.zh.satisfaction = "满意度"; DESK_LABELS.en.satisfaction = "Satisfaction"; // the header's link to satisfaction.html
 
 const DeskText = {
   lang: (localStorage.getItem("desk-lang") || localStorage.getItem("console-lang") || navigator.language || "zh")
