@@ -25,6 +25,7 @@ from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Notification, Ticket
 from contactcenter.timeutil import as_utc, utcnow
 from contactcenter.users.models import User
+from contactcenter.users.service import create_user
 from tests.conftest import System
 from tests.desk import make_ticket
 
@@ -250,3 +251,17 @@ def test_resolving_a_substantiated_complaint_about_an_agent_writes_the_counting_
         ).all()
         assert [agent2] in [j.args for j in job]
     assert Notification is not None
+
+
+def test_a_batch_is_followed_by_its_team_and_not_by_another_teams_lead(services: Services, system: System) -> None:
+    ticket_id = resolved_call_ticket(services, phone="+8613300133021")
+    with services.db.session() as session:
+        session.get_one(Ticket, ticket_id).queue = "repair"
+        create_user(session, username="lead_north", password="north-lead-password-1", role="supervisor", team="north")
+    lead = system.login("supervisor")
+    agent1 = {p["username"]: p["id"] for p in lead.get("/api/desk").json()["people"]}["agent1"]
+    made = lead.post("/api/return-visits/batches", json={"ticket_ids": [ticket_id], "agent_ids": [agent1]}).json()
+    assert lead.get(f"/api/return-visits/batches/{made['id']}").status_code == 200
+    other = system.login("lead_north", "north-lead-password-1")
+    assert other.get(f"/api/return-visits/batches/{made['id']}").status_code == 404
+    assert system.login("manager").get(f"/api/return-visits/batches/{made['id']}").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
@@ -184,13 +185,18 @@ async def create_batch(request: Request) -> Response:
 
 
 async def batch_progress(request: Request) -> Response:
-    user = reach(request).user
+    scope = reach(request)
+    user = scope.user
     services: Services = request.app.state.services
     batch_id = path_id(request, "batch_id")
 
     def read() -> dict[str, Any]:
         with services.db.reading() as session:
-            return service.batch_progress(session, batch_id=batch_id)
+            progress = service.batch_progress(session, batch_id=batch_id)
+            # A team lead follows their team's batches (made by them or a colleague who leads it); not others'.
+            if not scope.everything and progress["created_by"] not in scope.agents | {user.id}:
+                raise NotFound(f"No batch {batch_id} of your team's.")
+            return progress
 
     return JSONResponse(await run_in_threadpool(read), viewer=user)
 
@@ -198,7 +204,8 @@ async def batch_progress(request: Request) -> Response:
 async def monthly(request: Request) -> Response:
     user = reach(request).user
     services: Services = request.app.state.services
-    month = request.query_params.get("month") or utcnow().strftime("%Y-%m")
+    zone = ZoneInfo(services.settings.timezone)  # this month is the hotline's, not UTC's (1 a.m. on the 1st)
+    month = request.query_params.get("month") or utcnow().astimezone(zone).strftime("%Y-%m")
 
     def read() -> dict[str, Any]:
         with services.db.reading() as session:

@@ -321,6 +321,7 @@ def batch_progress(session: Session, *, batch_id: int) -> dict[str, Any]:
     return {
         "id": batch.id,
         "name": batch.name,
+        "created_by": batch.created_by,
         "total": total,
         "by_status": by_status,
         "answered": answered or 0,

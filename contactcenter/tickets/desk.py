@@ -202,6 +202,7 @@ def _rows(session: Session, tickets: list[Ticket], now: datetime) -> list[dict[s
                 "escalation_level": t.escalation_level,
                 "created_at": as_utc(t.created_at).isoformat(),
                 "updated_at": as_utc(t.updated_at).isoformat(),
+                "resolved_at": as_utc(t.resolved_at).isoformat() if t.resolved_at else None,
                 "next_due": clocks.view(due, now=now) if due else None,
                 "breached": t.id in breached,
             }
