@@ -50,7 +50,18 @@ const TicketTimeline = (() => {
     return DeskText.code("by", ["sla", "reconciler", "ivr"].includes(kind) ? kind : "system");
   }
 
-  const why = (value) => (value ? DeskText.code("why", value) : "");
+  // Why something happened, in words; the reasons that name a ticket or a category, with it.
+  function why(value) {
+    if (!value) return "";
+    const text = String(value);
+    let found = /^merged into (\S+)$/.exec(text);
+    if (found) return `${t("why_merged_into")} ${found[1]}`;
+    found = /^(\S+)'s is earlier$/.exec(text);
+    if (found) return t("why_earlier").replace("{ticket}", found[1]);
+    found = /^category (\S+)$/.exec(text);
+    if (found) return `${t("why_category_changed")}: ${DeskText.category(found[1])}`;
+    return DeskText.code("why", text);
+  }
   const yesNo = (value) => (value === true ? t("yes") : value === false ? t("no") : "—");
 
   // A file's size: "820 B", "35 KB", "2.4 MB".
