@@ -105,6 +105,7 @@ DESK: list[Entry] = [
     ("POST", "/api/contacts/{contact_id:int}/split", STAFF_RECORD, "contact", None),
     ("GET", "/desk", STAFF_PAGE, None, None),
     ("GET", "/desk/tickets/{ticket_id:int}", STAFF_PAGE, None, None),  # the page: its data is GET /api/tickets/…
+    ("GET", "/desk/customers/{customer_id:int}", STAFF_PAGE, None, None),  # its data: GET /api/customers/…
     ("GET", "/desk/policies", MANAGERS_PAGE, None, None),
     ("GET", "/api/desk", STAFF, None, None),
     ("POST", "/api/desk/views", STAFF, None, None),

@@ -2,7 +2,8 @@
 team lead filters the desk, saves a view, opens a ticket, adds a note, moves its status, sees a refused
 move's message and assigns it; an emergency escalation reaches the manager's wallboard and the lead's
 console as notices; callbacks and voicemails are worked from the desk's tabs; a manager edits an SLA
-policy in place. No raw code (in_progress, waiting_customer, …) is ever on a page, in either language.
+policy in place. No raw code (in_progress, waiting_customer, …) is ever on a page, in either language. The
+browsers run in UTC, as a machine may: every time shown is still the hotline's (Asia/Shanghai).
 The desk, a ticket and the policies are saved as docs/screenshots/desk*.png."""
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
 from contactcenter.voicemails.models import Voicemail
-from tests.browser import chromium, log_in, page_log, require_browser, screenshot, wait_for
+from tests.browser import chromium, log_in, page_log, require_browser, screenshot, wait_for, watch
 from tests.conftest import DEMO_PASSWORD, StartInProcess
 from tests.desk import make_ticket
 from tests.inprocess import InProcessSystem
 
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+# Codes of one word, which read as English: on a page in Chinese none of them is ever shown.
+RAW_WORDS = re.compile(
+    r"\b(general|repair|complaints|voice|chat|inbound|callback|stored|pending|transferred|resolved|reopened|"
+    r"closed|dispatched|acknowledged|ended|connected|queued|abandoned|normal|key|yes|no|true|false|null)\b"
+)
 MS_ZHAO = "+8613800138000"
 
 
@@ -51,8 +57,18 @@ def user_id(system: InProcessSystem, username: str) -> int:
     return int(system.login(username).get("/api/me").json()["id"])
 
 
+def page_in_utc(browser: Any) -> Any:
+    """A page whose browser runs in UTC (the machine's zone, not the hotline's): times must still be Shanghai's."""
+    context = browser.browser.new_context(
+        locale=browser.locale, timezone_id="UTC", viewport={"width": 1400, "height": 900}
+    )
+    page = context.new_page()
+    watch(page)
+    return page
+
+
 def page_of(browser: Any, system: InProcessSystem, username: str, path: str, ready: str) -> Any:
-    page = browser.new_page()
+    page = page_in_utc(browser)
     log_in(page, system.base_url, username, DEMO_PASSWORD, path)
     wait_for(page, ready)
     return page
@@ -62,6 +78,8 @@ def no_raw_code(page: Any) -> None:
     """What a person reads on the page has no code in it (statuses, categories, targets are in words)."""
     shown = page.evaluate("document.body.innerText")
     assert not RAW_CODE.findall(shown), f"raw codes on the page: {sorted(set(RAW_CODE.findall(shown)))}"
+    if page.evaluate("document.documentElement.lang") == "zh-CN":
+        assert not RAW_WORDS.findall(shown), f"codes on the page in Chinese: {sorted(set(RAW_WORDS.findall(shown)))}"
     assert "page error" not in page_log(page)
 
 
@@ -99,6 +117,9 @@ def test_a_team_lead_filters_the_desk_and_works_a_ticket_on_its_page(system: InP
     expect(page.locator(f'tr[data-ticket="{late}"] td.due')).to_contain_text("超时")
     expect(page.locator(f'tr[data-ticket="{leak}"]')).to_contain_text("报修")
     expect(page.locator(f'tr[data-ticket="{leak}"] td.due')).to_contain_text("剩余 0:")  # 30 minutes to respond
+    shown = system.login("supervisor").get(f"/api/tickets/{late}").json()
+    # The browser is in UTC: the hotline's wall clock all the same (14:24, not 06:24).
+    expect(page.locator(f'tr[data-ticket="{late}"] td').last).to_have_text(in_the_hotline_zone(shown["updated_at"]))
     no_raw_code(page)
     screenshot(page, "desk.png")
 
@@ -126,6 +147,8 @@ def test_a_team_lead_filters_the_desk_and_works_a_ticket_on_its_page(system: InP
     page.wait_for_url(f"**/desk/tickets/{leak}")
     wait_for(page, "#moves button.move")
     expect(page.locator("#status")).to_have_text("新建")
+    opened = system.login("supervisor").get(f"/api/tickets/{leak}").json()["created_at"]
+    expect(page.locator("#facts")).to_contain_text(f"创建于: {in_the_hotline_zone(opened)}")
     expect(page.locator("#clocks li")).to_have_count(3)  # respond, dispatch, resolve
     page.fill("#compose textarea[name=body]", "客户说洗衣机漏水 the washer leaks")
     page.click("#compose button[type=submit]")

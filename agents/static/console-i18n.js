@@ -49,6 +49,13 @@ const CONSOLE_LABELS = {
     send_code: "发送验证码", code_sent: "验证码已发送至", confirm_identity: "确认身份",
     confirm_identity_note: "您是如何核实客户身份的?(将记入审计日志)",
     unverified_hint: "客户身份未验证:不显示该号码客户的历史记录,也不能向该号码预约回电或回访。",
+    return_visit: "回访", incoming_return_visit: "回访来电", visit_note: "回访要点",
+    visit_reached: "已联系上客户", visit_not_reached: "无人接听", visit_score: "满意度", visit_resolved: "问题是否已解决",
+    visit_comment: "客户意见", visit_record: "记录回访结果", choose: "请选择…", yes: "是", no: "否",
+    score_1: "1 非常不满意", score_2: "2 不满意", score_3: "3 一般", score_4: "4 满意", score_5: "5 非常满意",
+    visit_need_answer: "请填写满意度或问题是否已解决,或选择「无人接听」。",
+    visit_effect_closed: "回访已记录:工单已归档", visit_effect_reopened: "回访已记录:工单已重开",
+    visit_effect_other: "回访已记录,工单状态:",
   },
   en: {
     title: "Agent console", available: "Available", not_ready: "Not ready", offline: "Offline", logout: "Log out",
@@ -98,6 +105,14 @@ const CONSOLE_LABELS = {
     send_code: "Send code", code_sent: "Code sent to", confirm_identity: "Confirm identity",
     confirm_identity_note: "How did you check who the customer is? (kept in the audit log)",
     unverified_hint: "Identity unverified: the number's customer history is not shown, and no callback or return visit can go to it.",
+    return_visit: "Return visit", incoming_return_visit: "Return visit call", visit_note: "What to check",
+    visit_reached: "Reached the customer", visit_not_reached: "Nobody answered", visit_score: "Satisfaction",
+    visit_resolved: "Was it resolved?", visit_comment: "Customer's comment", visit_record: "Record the return visit",
+    choose: "Choose…", yes: "Yes", no: "No",
+    score_1: "1 Very unsatisfied", score_2: "2 Unsatisfied", score_3: "3 Neutral", score_4: "4 Satisfied", score_5: "5 Very satisfied",
+    visit_need_answer: "Give the satisfaction or whether it was resolved, or choose \u201cNobody answered\u201d.",
+    visit_effect_closed: "Return visit recorded: the ticket is closed",
+    visit_effect_reopened: "Return visit recorded: the ticket is reopened", visit_effect_other: "Return visit recorded; the ticket is now",
   },
 };
 
@@ -128,17 +143,31 @@ const ConsoleText = {
     const words = String(name).replace(/_/g, " ");
     return words.charAt(0).toUpperCase() + words.slice(1);
   },
-  // A stored (UTC) time as the hotline's wall clock: "2026-12-06 22:27"; `clock` gives only "22:27".
+  // A stored (UTC) time as the hotline's wall clock, never the browser's: "2026-12-06 22:27"; `clock` gives
+  // only "22:27". A time without an offset is UTC (as SQLite hands some back), not the browser's local time.
   when(iso, clock) {
-    const at = iso ? new Date(iso) : null;
+    const text = String(iso ?? "");
+    const at = iso === null || iso === undefined || iso === "" ? null
+      : new Date(typeof iso === "string" && /T[\d:.]+$/.test(text) ? `${text}Z` : iso);
     if (!at || Number.isNaN(at.getTime())) return "";
-    let zone = this.timezone;
-    try { new Intl.DateTimeFormat("en", { timeZone: zone }); } catch (error) { zone = "Asia/Shanghai"; }
-    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
-      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    }).formatToParts(at).map((part) => [part.type, part.value]));
+    const parts = this.parts(at);
     const time = `${parts.hour}:${parts.minute}`;
     return clock ? time : `${parts.year}-${parts.month}-${parts.day} ${time}`;
+  },
+  // The hotline's calendar and clock at an instant (year, month, day, hour, minute, second).
+  parts(at) {
+    let zone = this.timezone;
+    try { new Intl.DateTimeFormat("en", { timeZone: zone }); } catch (error) { zone = "Asia/Shanghai"; }
+    return Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23",
+    }).formatToParts(at).map((part) => [part.type, part.value]));
+  },
+  // The hotline's day `days` from now at `hour` o'clock, as a datetime-local value (the server reads one in
+  // the hotline's time zone): what a follow-up proposes.
+  localInput(days, hour) {
+    const p = this.parts(new Date(Date.now() + days * 86400000));
+    return `${p.year}-${p.month}-${p.day}T${String(hour).padStart(2, "0")}:00`;
   },
   apply(root) {
     root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });

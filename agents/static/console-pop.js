@@ -58,6 +58,7 @@ const ConsoleParts = (() => {
     const waitedMs = (contact.answered_at || now) - (contact.enqueued_at || now);
     row(facts, t("waited"), clock(Math.max(0, Math.round(waitedMs / 1000))));
     row(facts, t("ticket"), info.ticket || (data.contact && data.contact.ticket && data.contact.ticket.number));
+    if (info.callback_kind === "return_visit") row(facts, t("visit_note"), info.callback_note);
     // A chat's number is the customer's claim until proved: said so, with what they claimed (masked for agents).
     const identity = data.identity || (contact.channel === "chat" ? { verified: Boolean(info.verified) } : null);
     if (identity && (contact.channel === "chat" || identity.verified)) {
@@ -104,12 +105,9 @@ const ConsoleParts = (() => {
     select.replaceChildren(...options);
   }
 
-  // Tomorrow at 10:00 local: the return visit's default (docs/domain.md: the next day).
-  function tomorrowAtTen() {
-    const d = new Date(Date.now() + 86400000);
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T10:00`;
-  }
+  // Tomorrow at 10:00 in the hotline's time zone (not the browser's): the return visit's default
+  // (docs/domain.md: the next day).
+  const tomorrowAtTen = () => ConsoleText.localInput(1, 10);
 
   // A wrap-up form; submit(body) posts it. The ticket status "resolved" proposes the return visit.
   // With `contact`, what the agent types is saved on the server as a draft a moment after each change

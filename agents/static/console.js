@@ -172,7 +172,8 @@ function renderOffers(now) {
     const card = $("offer-template").content.firstElementChild.cloneNode(true);
     ConsoleText.apply(card);
     card.dataset.contact = c.contact;
-    card.querySelector(".offer-title").textContent = t(c.channel === "chat" ? "incoming_chat" : "incoming_call");
+    const kind = c.channel === "chat" ? "incoming_chat" : (c.info || {}).callback_kind === "return_visit" ? "incoming_return_visit" : "incoming_call";
+    card.querySelector(".offer-title").textContent = t(kind);
     card.querySelector(".countdown").textContent = `${seconds(c.deadline - now)} ${t("seconds_left")}`;
     ConsoleParts.pop(card.querySelector(".pop"), c, now);
     card.querySelector(".accept").addEventListener("click", () => accept(c.contact));
@@ -188,7 +189,7 @@ function renderCall(now) {
   const call = voiceContact();
   show("call", Boolean(call));
   document.body.dataset.caller = call ? ConsoleParts.callerOf(call) : ""; // the phone card shows it (masked)
-  if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; return; }
+  if (!call) { $("call-wrapup").replaceChildren(); wrapUpFor = null; ConsoleTicket.visitOver(); return; }
   const ended = call.state === "ended" || view.agent.state === "wrap_up";
   const connecting = call.state === "connecting";
   const consulting = Boolean(call.consulting) && !ended;
@@ -215,7 +216,9 @@ function renderCall(now) {
     }));
   }
   const info = call.info || {};
-  if (info.ticket_id) ConsoleTicket.load(info.ticket_id);
+  // A return visit's call: the ticket panel offers the visit's form for the ticket it is about.
+  const visit = info.callback_kind === "return_visit" ? { contact: call.contact, note: info.callback_note || "" } : null;
+  if (info.ticket_id) ConsoleTicket.load(info.ticket_id, visit);
 }
 
 function render() {

@@ -54,10 +54,7 @@ async function loadHistory() {
   }
 }
 
-const clockTime = (seconds) => {
-  const d = new Date(seconds * 1000);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-};
+const clockTime = (seconds) => HotlineClock.at(seconds * 1000); // the hotline's hours, not the browser's
 
 function chartOptions() {
   const grid = { stroke: "rgba(148,163,184,0.15)" };
@@ -80,10 +77,9 @@ function chartOptions() {
 $("hours").addEventListener("change", loadHistory);
 
 // The desk's notifications addressed to the viewer (notices.js), times in the hotline's zone (GET /api/desk).
-let hotlineZone = "Asia/Shanghai";
-Notices.mount($("notices"), { lang: () => lang, timezone: () => hotlineZone });
+Notices.mount($("notices"), { lang: () => lang, timezone: () => HotlineClock.zone });
 fetch("/api/desk").then((r) => (r.ok ? r.json() : null)).then((desk) => {
-  if (desk && desk.timezone) { hotlineZone = desk.timezone; Notices.render(); }
+  if (desk && desk.timezone) { HotlineClock.zone = desk.timezone; Notices.render(); loadHistory(); }
 }).catch(() => {});
 applyLabels();
 connect();

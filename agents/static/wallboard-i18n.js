@@ -26,3 +26,15 @@ const LABELS = {
     channels: { voice: "call", chat: "chat" },
   },
 };
+
+// The hotline's wall clock at an instant (ms), never the browser's: "14:24", or "14:24:05" with seconds.
+// The zone comes from GET /api/desk (wallboard-charts.js); Asia/Shanghai until it has.
+const HotlineClock = {
+  zone: "Asia/Shanghai",
+  at(ms, seconds) {
+    const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", ...(seconds ? { second: "2-digit" } : {}) };
+    try { return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: this.zone }).format(new Date(ms)); } catch (error) {
+      return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: "Asia/Shanghai" }).format(new Date(ms));
+    }
+  },
+};

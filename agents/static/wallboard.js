@@ -385,7 +385,7 @@ function renderAll() {
 // Clocks tick every second without touching the rest of the page.
 setInterval(() => {
   const now = Date.now();
-  $("clock").textContent = new Date(now).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+  $("clock").textContent = HotlineClock.at(now, true); // the hotline's time, whatever the browser's zone
   for (const node of document.querySelectorAll("[data-since]")) {
     const since = Number(node.dataset.since);
     if (since) node.textContent = duration(now - since);

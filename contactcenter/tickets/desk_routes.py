@@ -1,5 +1,6 @@
 """The desk's own resources over HTTP (contract: tickets/api.yml): saved views, whom tickets may go to,
-notifications, the SLA policies a manager edits, and the desk's pages."""
+notifications, the SLA policies a manager edits, and the desk's pages (the list, a ticket, a customer's file,
+the policies)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ async def desk_page(request: Request) -> Response:
 
 async def ticket_page(request: Request) -> Response:
     return FileResponse(STATIC / "ticket.html")
+
+
+async def customer_page(request: Request) -> Response:
+    return FileResponse(STATIC / "customer.html")
 
 
 async def policies_page(request: Request) -> Response:
@@ -201,6 +206,7 @@ async def change_policy(request: Request) -> Response:
 routes = [
     route("/desk", desk_page, methods=["GET"], policy=DESK_PAGE),
     route("/desk/tickets/{ticket_id:int}", ticket_page, methods=["GET"], policy=DESK_PAGE),
+    route("/desk/customers/{customer_id:int}", customer_page, methods=["GET"], policy=DESK_PAGE),
     route("/desk/policies", policies_page, methods=["GET"], policy=POLICIES_PAGE),
     route("/api/desk", desk_options, methods=["GET"], policy=DESK),
     route("/api/desk/views", save_view, methods=["POST"], policy=DESK),

@@ -1,5 +1,5 @@
 """A ticket as its page and the API show it: its fields, clocks, and one timeline of every contact, note,
-recording, status change, clock and escalation (its own and those of tickets merged into it)."""
+recording, attachment, status change, clock and escalation (its own and those of tickets merged into it)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from contactcenter.attachments.service import attachments_of
 from contactcenter.audit.models import AuditEvent
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer
@@ -160,13 +161,16 @@ def ticket_view(session: Session, *, ticket: Ticket) -> dict[str, Any]:
         "recordings": [
             {
                 "id": r.id,
+                "contact_id": r.contact_id,
                 "status": r.status,
                 "duration_seconds": r.duration_seconds,
                 "sha256": r.sha256,
                 "media_url": f"/recordings/{r.id}/media" if r.status == "stored" else None,
+                "created_at": _iso(r.created_at),
             }
             for r in recordings
         ],
+        "attachments": attachments_of(session, ids),
         "history": [
             {
                 "at": _iso(e.occurred_at),

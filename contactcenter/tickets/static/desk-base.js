@@ -31,13 +31,14 @@ const Desk = (() => {
   const error = (text) => { say("error", text ? DeskText.readable(text) : ""); if (text) say("notice", ""); };
   const notice = (text) => { say("notice", text); if (text) say("error", ""); };
 
-  // JSON in and out; null when refused (its message shown). `quiet`: the caller shows nothing itself.
+  // JSON in and out (a FormData body goes as multipart: an upload); null when refused (its message shown).
   async function api(method, url, body) {
     let response;
+    const plain = body === undefined || body instanceof FormData;
     try {
       response = await fetch(url, {
-        method, headers: body === undefined ? {} : { "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        method, headers: plain ? {} : { "Content-Type": "application/json" },
+        body: plain ? body : JSON.stringify(body),
       });
     } catch (problem) { error(String(problem)); return null; }
     if (response.status === 401) { location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`; return null; }

@@ -1,5 +1,5 @@
-// The ticket page's clocks and its one timeline: contacts, notes, recordings and history events (each
-// event by its `label`, its details in words), newest or oldest first. Times in the hotline's zone.
+// The ticket page's clocks and its one timeline: contacts, notes, recordings, attachments and history events
+// (each event by its `label`, its details in words), newest or oldest first. Times in the hotline's zone.
 "use strict";
 
 const TicketTimeline = (() => {
@@ -50,7 +50,42 @@ const TicketTimeline = (() => {
     return DeskText.code("by", ["sla", "reconciler", "ivr"].includes(kind) ? kind : "system");
   }
 
-  const why = (value) => (value ? DeskText.code("why", value) : "");
+  // Why something happened, in words; the reasons that name a ticket or a category, with it.
+  function why(value) {
+    if (!value) return "";
+    const text = String(value);
+    let found = /^merged into (\S+)$/.exec(text);
+    if (found) return `${t("why_merged_into")} ${found[1]}`;
+    found = /^(\S+)'s is earlier$/.exec(text);
+    if (found) return t("why_earlier").replace("{ticket}", found[1]);
+    found = /^category (\S+)$/.exec(text);
+    if (found) return `${t("why_category_changed")}: ${DeskText.category(found[1])}`;
+    return DeskText.code("why", text);
+  }
+  const yesNo = (value) => (value === true ? t("yes") : value === false ? t("no") : "—");
+
+  // A file's size: "820 B", "35 KB", "2.4 MB".
+  function size(bytes) {
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  // A recorded answer: "回访 · 满意度 2 · 未解决", or that nobody answered.
+  function answer(d) {
+    if (d.reached === false) return [DeskText.code("source", d.source), t("visit_nobody")].join(" · ");
+    return [DeskText.code("source", d.source), d.satisfaction ? `${t("satisfaction")} ${d.satisfaction}` : "",
+      d.resolved === true ? t("resolved_yes") : d.resolved === false ? t("resolved_no") : ""].filter(Boolean).join(" · ");
+  }
+
+  function fieldValue(field, value) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (field === "outcome") return DeskText.code("outcome", value);
+    if (field === "about_agent_id") return DeskText.person(value);
+    if (field === "substantiated") return yesNo(value);
+    if (field === "category") return DeskText.category(value);
+    return value;
+  }
 
   // An event's details in words (never its codes).
   function detail(event) {
@@ -63,10 +98,8 @@ const TicketTimeline = (() => {
       case "assigned": return arrow(d.previous ? DeskText.person(d.previous) : "", d.to ? DeskText.person(d.to) : t("nobody"));
       case "fields_changed":
         return Object.entries(d).filter(([, v]) => v && typeof v === "object")
-          .map(([field, v]) => {
-            const shown = (value) => (!value ? "—" : field === "outcome" ? DeskText.code("outcome", value) : value);
-            return `${DeskText.code("field", field)}: ${arrow(shown(v.from), shown(v.to))}`;
-          }).join("; ");
+          .map(([field, v]) => `${DeskText.code("field", field)}: ${arrow(fieldValue(field, v.from), fieldValue(field, v.to))}`)
+          .join("; ");
       case "clock_started": case "clock_resumed":
         return [DeskText.target(d.target), d.due_at ? `${t("due_at")} ${DeskText.when(d.due_at)}` : ""].filter(Boolean).join(" · ");
       case "clock_stopped":
@@ -85,6 +118,10 @@ const TicketTimeline = (() => {
       case "unmerged": return d.from_ticket || d.source || "";
       case "split": return d.from_ticket || d.to_ticket || "";
       case "callback_scheduled": return DeskText.code("kind", d.callback_kind);
+      case "return_visit_planned": return d.at ? `${t("visit_planned_at")} ${DeskText.when(d.at)}` : "";
+      case "return_visit_impossible": return why(d.why);
+      case "satisfaction_recorded": return answer(d);
+      case "complaint_opened": return d.complaint || "";
       default: return "";
     }
   }
@@ -101,23 +138,40 @@ const TicketTimeline = (() => {
 
   function recordingEntry(r, role) {
     const play = r.media_url && PLAYERS.includes(role) ? el("a", { href: r.media_url, target: "_blank", rel: "noopener", text: t("play") }) : null;
-    return { at: null, kind: "recording", what: `${t("recording")} #${r.id}`,
+    return { at: r.created_at || null, kind: "recording", what: `${t("recording")} #${r.id}`,
       detail: [DeskText.code("recording", r.status), r.duration_seconds ? DeskText.span(r.duration_seconds) : ""].filter(Boolean).join(" · "), link: play };
+  }
+
+  // A download link (the kept name), and for a picture one that shows it in the browser.
+  function attachmentLinks(a) {
+    const links = el("span", {}, el("a", { href: a.url, download: a.file_name, class: "file", text: a.file_name }));
+    if (a.inline) links.append(" ", el("a", { href: `${a.url}?inline=1`, target: "_blank", rel: "noopener", class: "view", text: t("view") }));
+    return links;
+  }
+
+  function attachmentEntry(a) {
+    return { at: a.uploaded_at, kind: "attachment", what: t("attachment"),
+      detail: [size(a.size_bytes), a.uploaded_by].filter(Boolean).join(" · "), link: attachmentLinks(a) };
   }
 
   function eventEntry(e) {
     return { at: e.at, kind: "event", what: DeskText.pick(e.label), detail: [actor(e.actor), detail(e)].filter(Boolean).join(" · ") };
   }
 
-  // Everything in one list by time; recordings carry no time of their own and go last.
+  // Everything in one list by time (the instants compared, whatever their offsets); anything without a time last.
+  const SHOWN_APART = ["note_added", "attachment_added"]; // the note and the attachment themselves are shown
   function entries(ticket, role) {
-    const timed = [
+    const all = [
       ...ticket.contacts.map(contactEntry),
       ...ticket.notes.map(noteEntry),
-      ...ticket.history.filter((e) => e.kind !== "note_added").map(eventEntry), // the note itself is shown
-    ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+      ...(ticket.recordings || []).map((r) => recordingEntry(r, role)),
+      ...(ticket.attachments || []).map(attachmentEntry),
+      ...ticket.history.filter((e) => !SHOWN_APART.includes(e.kind)).map(eventEntry),
+    ];
+    const instant = (entry) => new Date(entry.at).getTime();
+    const timed = all.filter((e) => e.at).sort((a, b) => instant(a) - instant(b));
     if (newestFirst) timed.reverse();
-    return [...timed, ...ticket.recordings.map((r) => recordingEntry(r, role))];
+    return [...timed, ...all.filter((e) => !e.at)];
   }
 
   function timeline(list, ticket, role) {
@@ -136,5 +190,5 @@ const TicketTimeline = (() => {
     localStorage.setItem("desk-timeline-order", newestFirst ? "newest" : "oldest");
   }
 
-  return { clocks, timeline, tick, orderLabel, flip };
+  return { clocks, timeline, tick, orderLabel, flip, size, attachmentLinks };
 })();

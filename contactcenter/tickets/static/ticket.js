@@ -1,7 +1,8 @@
 // One ticket (GET /api/tickets/{id}) and everything done to it: its fields, a status move among
 // `allowed_moves` (a refusal's message shown as it comes, and the ticket read again), assignment, notes
-// and replies, escalation, merge and unmerge, duplicates, a callback, the SLA policy re-applied. Every
-// action answers the ticket as it is now, which is drawn again.
+// and replies, escalation, merge and unmerge, duplicates, a callback, the SLA policy re-applied; the return
+// visit, a complaint's agent and the attachments are ticket-cards.js's. Every action answers the ticket as
+// it is now, which is drawn again. The customer's name links to their file (/desk/customers/{id}).
 "use strict";
 
 const { $, el, api } = Desk;
@@ -46,15 +47,18 @@ function draw() {
   $("status").textContent = DeskText.status(ticket.status);
   $("status").className = `pill ${ticket.status}`;
   const customer = ticket.customer;
+  const who = customer ? `${customer.name || ""} ${customer.phone || ""}${customer.grade === "key" ? ` ★ ${t("customer_grade_key")}` : ""}`.trim() : "—";
   const facts = [
-    [t("customer"), customer ? `${customer.name || ""} ${customer.phone || ""}${customer.grade === "key" ? ` ★ ${t("customer_grade_key")}` : ""}`.trim() : "—"],
+    [t("customer"), customer ? el("a", { id: "customer-link", href: `/desk/customers/${customer.id}`, title: t("customer_file"), text: who || t("customer_file") }) : who],
     [t("category"), DeskText.category(ticket.category)],
     [t("queue"), ticket.queue ? DeskText.queue(ticket.queue) : "—"],
     [t("assignee"), ticket.assignee || t("nobody")],
     [t("created_at"), DeskText.when(ticket.created_at)],
     [t("updated"), DeskText.when(ticket.updated_at)],
+    ...(ticket.satisfaction ? [[t("satisfaction"), t(`score_${ticket.satisfaction}`)]] : []),
   ];
-  $("facts").replaceChildren(...facts.map(([name, value]) => el("span", {}, `${name}: `, el("b", { text: value }))));
+  $("facts").replaceChildren(...facts.map(([name, value]) => el("span", {}, `${name}: `,
+    typeof value === "string" ? el("b", { text: value }) : el("b", {}, value))));
   $("moves").replaceChildren(...(ticket.allowed_moves.length
     ? ticket.allowed_moves.map((m) => el("button", { type: "button", class: "move", "data-status": m.status, text: DeskText.status(m.status),
       onclick: () => move(m.status) }))
@@ -70,6 +74,7 @@ function draw() {
     if (node.id !== "order" && !node.classList.contains("move")) node.toggleAttribute("disabled", merged);
   });
   drawSide();
+  TicketCards.draw(ticket);
   TicketTimeline.clocks($("clocks"), ticket);
   $("order").textContent = TicketTimeline.orderLabel();
   TicketTimeline.timeline($("timeline"), ticket, role());
@@ -181,6 +186,7 @@ $("order").addEventListener("click", () => { TicketTimeline.flip(); draw(); });
 (async () => {
   options = await Desk.start("ticket", draw);
   if (!options) return;
+  TicketCards.begin({ id: TICKET_ID, show, load });
   $("callback").elements.at.value = DeskText.localInput(1, 10); // tomorrow at 10:00, as the wrap-up proposes
   setInterval(() => document.querySelectorAll("#clocks .due[data-due]").forEach(TicketTimeline.tick), 1000);
   await load();
