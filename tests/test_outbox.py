@@ -20,9 +20,13 @@ from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.outbox import service as outbox
 from contactcenter.outbox.models import OutboxJob
+from contactcenter.tickets.clocks import clockwork
+from contactcenter.tickets.models import Ticket
+from contactcenter.tickets.service import PLAN_VISIT_JOB, move_to
 from contactcenter.timeutil import utcnow
 from recordings.models import Recording, RecordingStatus
 from recordings.service import recording_reported
+from tests.desk import make_ticket
 from tests.inprocess import InProcessSystem
 
 NOT_A_JOB = "tests.test_outbox.never_run"  # no worker runs in the fast tier: only its arrival in RQ counts
@@ -146,3 +150,32 @@ def test_relays_side_by_side_hand_each_job_over_once(system: InProcessSystem, mo
     time.sleep(2 * outbox.RELAY_INTERVAL)
     assert sorted(handed) == sorted(f"once-{marker}-{n}" for n in range(60))  # each once, none twice
     assert all(_in_rq(services, f"once-{marker}-{n}") for n in range(60))
+
+
+def test_a_job_rq_refuses_for_good_waits_apart_and_never_holds_up_the_jobs_behind_it(system: InProcessSystem) -> None:
+    """Before: the relay stopped at the first job RQ refused, as for a Redis outage; a job RQ can never take (an
+    id with a dot: "Job ID must only contain letters…") held every later one, SLA alarms included, for ever."""
+    services = _services(system)
+    good = f"behind-{secrets.token_hex(6)}"
+    with services.db.session() as session:
+        outbox.add(session, job=NOT_A_JOB, args=[], job_id="refused-1.5")
+        outbox.add(session, job=NOT_A_JOB, args=[], job_id=good)
+    assert _eventually(lambda: _in_rq(services, good))
+    with services.db.session() as session:
+        refused = session.scalars(select(OutboxJob).where(OutboxJob.job_id == "refused-1.5")).one()
+        assert refused.handed_at is None and refused.attempts >= 1 and "Job ID" in (refused.last_error or "")
+        assert refused.due_ms > int(time.time() * 1000)  # tried again later, not at every relay
+
+
+def test_a_resolved_tickets_return_visit_job_reaches_rq(system: InProcessSystem) -> None:
+    """Before: its id carried the resolution's timestamp with a dot, and RQ refused it."""
+    services = _services(system)
+    ticket_id = make_ticket(services, category="consultation")
+    with services.db.session() as session:
+        ticket = session.get_one(Ticket, ticket_id)
+        move_to(session, clockwork(services), ticket=ticket, to="resolved", actor="test", why="test")
+        job_id = session.scalars(
+            select(OutboxJob.job_id).where(OutboxJob.job == PLAN_VISIT_JOB).order_by(OutboxJob.id.desc())
+        ).first()
+    assert job_id is not None and job_id.startswith(f"visit-plan-{ticket_id}-")
+    assert _eventually(lambda: _in_rq(services, job_id))

@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import Retry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,9 @@ from contactcenter.timeutil import utcnow
 log = logging.getLogger(__name__)
 RELAY_INTERVAL = 0.5  # seconds between a process's looks at the outbox; one indexed read when it is empty
 BATCH = 100
+# A job RQ refuses for itself (not for an outage) is tried again 1 s, 2 s, 4 s … at most an hour later.
+RETRY_BASE_MS = 1000
+RETRY_CAP_MS = 3_600_000
 
 
 def add(
@@ -63,14 +67,22 @@ def relay(services: Services, *, limit: int = BATCH) -> int:
         for row in rows:
             try:
                 _enqueue(services, row)
-            except Exception as exc:  # Redis down or refusing: kept for the next try, with why
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.warning("handing outbox job %s (%s) to RQ failed: %s", row.id, row.job, exc)
+            except RedisError as exc:  # Redis down or refusing: kept for the next try, with why
+                _failed(row, exc)
                 break
+            except Exception as exc:  # RQ refuses this job itself (a bad id…): tried again later, never in the way
+                _failed(row, exc)
+                row.due_ms = now_ms + min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** min(row.attempts, 16))
+                continue
             row.handed_at = utcnow()
             handed += 1
     return handed
+
+
+def _failed(row: OutboxJob, exc: Exception) -> None:
+    row.attempts += 1
+    row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    log.warning("handing outbox job %s (%s) to RQ failed: %s", row.id, row.job, exc)
 
 
 def _enqueue(services: Services, row: OutboxJob) -> None:

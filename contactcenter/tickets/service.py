@@ -170,7 +170,9 @@ def move(
         ticket.resolved_at = at
         # The closed loop goes on after this commits: the return visit is planned, a complaint about an
         # agent is counted (contactcenter/satisfaction/jobs.py).
-        outbox.add(session, job=PLAN_VISIT_JOB, args=[ticket.id], job_id=f"visit-plan-{ticket.id}-{now.timestamp()}")
+        # One per resolution (a reopened ticket resolved again plans again); RQ takes [A-Za-z0-9_-] only.
+        job_id = f"visit-plan-{ticket.id}-{int(now.timestamp() * 1000)}"
+        outbox.add(session, job=PLAN_VISIT_JOB, args=[ticket.id], job_id=job_id)
         if ticket.category == "complaint" and ticket.about_agent_id and ticket.substantiated:
             outbox.add(session, job=COMPLAINTS_JOB, args=[ticket.about_agent_id])
     elif target == State.CLOSED:
