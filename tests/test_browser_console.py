@@ -238,7 +238,7 @@ def test_the_wrap_up_typed_survives_a_reload_and_is_filed_when_the_wrap_up_time_
     form = page.locator("#call-wrapup form.wrapup")
     expect(form).to_be_visible(timeout=30_000)
     form.locator("select[name=disposition]").select_option("follow_up")
-    form.locator("select[name=ticket_status]").select_option("pending")
+    form.locator("select[name=ticket_status]").select_option("waiting_customer")
     form.locator("textarea[name=note]").fill(note)
     expect(form.locator(".draft-status")).to_have_text("草稿已保存", timeout=10_000)
 
@@ -258,7 +258,7 @@ def test_the_wrap_up_typed_survives_a_reload_and_is_filed_when_the_wrap_up_time_
     engine.dispose()
     ticket = system.login("agent1").get(f"/api/tickets/{ticket_id}").json()
     expect(page.locator("#announcements .draft-filed")).to_contain_text(f"已自动提交到工单 {ticket['number']}")
-    assert ticket["notes"][-1]["body"] == note and ticket["status"] == "pending"
+    assert ticket["notes"][-1]["body"] == note and ticket["status"] == "waiting_customer"
     assert [e for e in ticket["history"] if e["kind"] == "wrap_up_filed_automatically"]
     page.click("#go-offline")
     page.close()
