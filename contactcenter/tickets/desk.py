@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from contactcenter.access.scopes import Reach
@@ -29,6 +29,10 @@ DUE_FILTERS = ("breaching_soon", "breached")
 SOON = timedelta(hours=1)  # "breaching soon": a counting clock past its warning share or due within the hour
 MAX_PAGE = 100
 MAX_SAVED_VIEWS = 50
+# A search reads the matches of the last week's activity, then of the last two months', then all (`_searched`).
+SEARCH_WINDOWS: tuple[timedelta | None, ...] = (timedelta(days=7), timedelta(days=60), None)
+# Only the search index and the window's range, ANDed as bitmaps; exact ones (no page rechecked word by word).
+_BITMAP_ONLY = ("enable_indexscan = off", "enable_seqscan = off", "work_mem = '64MB'")
 
 
 @dataclass(frozen=True)
@@ -133,22 +137,43 @@ def list_tickets(
             where.append(column >= low)
         if high is not None:
             where.append(column < high)
+    dialect = session.get_bind().dialect.name
     if filters.q is not None:
-        dialect = session.get_bind().dialect.name
         where.append(matching(filters.q, dialect=dialect))
+    newest = now
     if after:
-        at, ident = _cursor(after)
-        where.append(or_(Ticket.updated_at < at, and_(Ticket.updated_at == at, Ticket.id < ident)))
-    rows = list(
-        session.scalars(
-            select(Ticket).where(*where).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit + 1)
-        )
-    )
+        newest, ident = _cursor(after)
+        where.append(or_(Ticket.updated_at < newest, and_(Ticket.updated_at == newest, Ticket.id < ident)))
+    query = select(Ticket).where(*where).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit + 1)
+    if filters.q is not None and dialect == "postgresql":
+        rows = _searched(session, query, newest=newest, limit=limit)
+    else:
+        rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
     next_cursor = f"{as_utc(last.updated_at).isoformat()}_{last.id}" if more and last is not None else None
     return {"tickets": _rows(session, rows, now), "next": next_cursor, "views": list(views_for(reach))}
+
+
+def _searched(session: Session, query: Select[Ticket], *, newest: datetime, limit: int) -> list[Ticket]:
+    """A search's page on PostgreSQL: the search index's matches within a window of recent activity, sorted, the
+    window widened until the page is full.
+
+    Left to itself the planner either walks the newest-first index computing each ticket's words again (~25 µs a
+    ticket: 8-20 s for words it took for common that few or no tickets of the view hold) or fetches every match
+    and sorts them (7 s for a word in a third of a million tickets). A window bounds both: the index's matches
+    ANDed with the window's tickets, only those read (bench/tickets.py: p99 16 s → see docs/performance.md)."""
+    for window in SEARCH_WINDOWS:
+        bounded = query if window is None else query.where(Ticket.updated_at >= newest - window)
+        for setting in _BITMAP_ONLY:
+            session.execute(text(f"SET LOCAL {setting}"))
+        rows = list(session.scalars(bounded))
+        for setting in _BITMAP_ONLY:
+            session.execute(text(f"RESET {setting.split(' = ')[0]}"))
+        if len(rows) > limit or window is None:
+            return rows
+    raise AssertionError("the last search window is unbounded")
 
 
 def _rows(session: Session, tickets: list[Ticket], now: datetime) -> list[dict[str, Any]]:
