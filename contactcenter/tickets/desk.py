@@ -29,8 +29,8 @@ DUE_FILTERS = ("breaching_soon", "breached")
 SOON = timedelta(hours=1)  # "breaching soon": a counting clock past its warning share or due within the hour
 MAX_PAGE = 100
 MAX_SAVED_VIEWS = 50
-# A search reads the matches of the last week's activity, then of the last two months', then all (`_searched`).
-SEARCH_WINDOWS: tuple[timedelta | None, ...] = (timedelta(days=7), timedelta(days=60), None)
+# A search reads the matches of the last month's activity, then all of them (`_searched`).
+SEARCH_WINDOWS: tuple[timedelta | None, ...] = (timedelta(days=30), None)
 # Only the search index and the window's range, ANDed as bitmaps; exact ones (no page rechecked word by word).
 _BITMAP_ONLY = ("enable_indexscan = off", "enable_seqscan = off", "work_mem = '64MB'")
 
