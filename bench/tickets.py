@@ -27,7 +27,8 @@ from redis import Redis
 from tickets_clocks import measure_lag, measure_sweep
 from tickets_desk import SqlClock, Timings, list_mix, open_calls, run_queries, search_mix
 from tickets_report import Report, figures, table
-from tickets_seed import Seeded, Sizes, describe, seed
+from tickets_rows import Seeded, Sizes
+from tickets_seed import describe, seed
 
 from contactcenter.context import Services, build_services
 from contactcenter.db import Database

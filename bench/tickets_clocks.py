@@ -21,7 +21,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy import select, text, update
-from tickets_seed import Seeded
+from tickets_rows import Seeded
 
 from contactcenter.chats.hub import channel_of
 from contactcenter.children import child_process, starting_children

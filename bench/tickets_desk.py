@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine, event
-from tickets_seed import Person, Seeded, phone_of
+from tickets_rows import Person, Seeded, phone_of
 from tickets_text import search_queries
 
 from contactcenter.access.scopes import Reach, reach_of

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from routing_latency import percentile
 from tickets_clocks import LagFigures, SweepFigures
 from tickets_desk import Timings, rows_per_kind
-from tickets_seed import Seeded
+from tickets_rows import Seeded
 
 TARGET_LIST_P99_MS = 50.0
 TARGET_SEARCH_P99_MS = 200.0
