@@ -3,10 +3,14 @@ notes, fields, assignment, search, merge and unmerge, the SLA policies a manager
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
 from contactcenter.context import Services
+from contactcenter.tickets.jobs import sweep
+from contactcenter.timeutil import utcnow
 from tests.conftest import System
 from tests.desk import make_ticket
 
@@ -100,6 +104,26 @@ def test_notes_fields_and_assignment_are_recorded_on_the_ticket_and_its_timeline
     kinds = [e["kind"] for e in given["history"]]
     assert {"note_added", "fields_changed", "assigned"} <= set(kinds)
     assert all("_" not in e["label"] or e["label"] == e["kind"].replace("_", " ") for e in given["history"])
+
+
+def test_a_manager_lists_the_breached_and_the_breaching_soon_and_neither_holds_a_calm_ticket(
+    system: System, manager: httpx.Client
+) -> None:
+    services = services_of(system)
+    now = utcnow()
+    late = make_ticket(services, category="repair", opened_at=now - timedelta(hours=3))  # answer due 2.5 h ago
+    soon = make_ticket(services, category="complaint", opened_at=now - timedelta(minutes=25))  # due in 5 minutes
+    calm = make_ticket(services, category="consultation")  # resolution due tomorrow
+    sweep(services)  # the late one's alarm is taken as lost: breached now
+    listed = {
+        due: [
+            t["id"]
+            for t in manager.get("/api/tickets", params={"view": "all", "due": due, "limit": "100"}).json()["tickets"]
+        ]
+        for due in ("breached", "breaching_soon")
+    }
+    assert late in listed["breached"] and soon not in listed["breached"] and calm not in listed["breached"]
+    assert soon in listed["breaching_soon"] and calm not in listed["breaching_soon"]
 
 
 def test_search_finds_chinese_words_inside_notes_and_fields(system: System, manager: httpx.Client) -> None:

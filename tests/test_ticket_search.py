@@ -8,16 +8,21 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text
 
+from contactcenter.access.scopes import Reach
 from contactcenter.db import Database, alembic_config
 from contactcenter.errors import Invalid, NotFound
+from contactcenter.tickets.desk import Filters, list_tickets
 from contactcenter.tickets.models import Ticket, TicketNote
 from contactcenter.tickets.search import MAX_QUERY_CHARS, MAX_TOKENS_CHARS, matching, reindex, search_tokens
+from contactcenter.timeutil import utcnow
+from contactcenter.users.auth import CurrentUser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +43,7 @@ def db(database: Database) -> Database:
     return database
 
 
-def ticket(db: Database, subject: str, **fields: str) -> int:
+def ticket(db: Database, subject: str, **fields: str | datetime) -> int:
     with db.session() as session:
         row = Ticket(subject=subject, status="new", **fields)
         session.add(row)
@@ -214,6 +219,27 @@ def test_a_search_uses_the_index(db: Database) -> None:
         else:
             plan = "\n".join(row[-1] for row in session.execute(text("EXPLAIN QUERY PLAN " + sql)))
             assert "VIRTUAL TABLE INDEX" in plan and "SCAN tickets" not in plan
+
+
+def test_the_desk_lists_a_search_newest_first_across_every_window_of_activity(db: Database) -> None:
+    # On PostgreSQL the desk reads the matches of the last week, then of two months, then all (desk.SEARCH_WINDOWS):
+    # a page straddling them still comes newest first, and the next page goes on where it stopped.
+    now = utcnow()
+    ages = (1, 20, 100, 400)  # days since each ticket's last activity: one in each window and one past them all
+    ids = {age: ticket(db, "遥控器失灵", updated_at=now - timedelta(days=age)) for age in ages}
+    ticket(db, "空调漏水", updated_at=now)  # the newest, not a match
+    manager = CurrentUser(1, "manager", "Manager", "manager", (), {})
+    reach = Reach(manager, True, frozenset(), frozenset(), frozenset({1}))
+    seen: list[int] = []
+    after = None
+    with db.session() as session:
+        for _ in ages:
+            page = list_tickets(session, reach=reach, filters=Filters(view="all", q="遥控器"), limit=1, after=after)
+            seen += [row["id"] for row in page["tickets"]]
+            after = page["next"]
+        assert after is None
+        assert list_tickets(session, reach=reach, filters=Filters(view="all", q="遥控器"), limit=3)["next"]
+    assert seen == [ids[age] for age in ages]
 
 
 def _migrated_to_0014(url: str) -> Database:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base, UtcDateTime
@@ -23,6 +23,11 @@ class ContactStatus(StrEnum):
 
 class Contact(Base):
     __tablename__ = "contacts"
+    __table_args__ = (
+        # A ticket's contacts and a customer's latest (a new call's menu choice asks both; bench/tickets.py).
+        Index("ix_contacts_ticket_id", "ticket_id"),
+        Index("ix_contacts_customer", "customer_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), default="voice")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from contactcenter.audit.service import record_event
@@ -205,14 +205,21 @@ def fire(
 
 def due_clocks(session: Session, *, now: datetime, limit: int) -> list[int]:
     """Running clocks whose warning or due time has passed unannounced (the sweep's backup to the alarms)."""
-    return list(
-        session.scalars(
-            select(TicketClock.id)
-            .where(
-                TicketClock.state == clocks.RUNNING,
-                or_(TicketClock.due_at <= now, (TicketClock.warn_at <= now) & TicketClock.warned_at.is_(None)),
-            )
-            .order_by(TicketClock.id)
-            .limit(limit)
-        )
+    # One range of each index, most overdue first: with one OR the planner took met clocks' past due times for
+    # running ones and walked every clock by id (bench/tickets.py: 200-400 ms at 1,000,000 clocks, now 1 ms).
+    due = (
+        select(TicketClock.id)
+        .where(TicketClock.state == clocks.RUNNING, TicketClock.due_at <= now)
+        .order_by(TicketClock.due_at)
+        .limit(limit)
+        .subquery()
     )
+    warn = (
+        select(TicketClock.id)
+        .where(TicketClock.state == clocks.RUNNING, TicketClock.warn_at <= now, TicketClock.warned_at.is_(None))
+        .order_by(TicketClock.warn_at)
+        .limit(limit)
+        .subquery()
+    )
+    either = union(select(due.c.id), select(warn.c.id)).subquery()  # subqueries: SQLite's UNION takes no LIMIT
+    return list(session.scalars(select(either.c.id).order_by(either.c.id).limit(limit)))

@@ -25,6 +25,9 @@ class Ticket(Base):
         Index("ix_tickets_queue_updated", "queue", "updated_at"),
         Index("ix_tickets_customer_category", "customer_id", "category", "status"),
         Index("ix_tickets_created", "created_at"),
+        # Any view's newest-first page (bench/tickets.py: a team's list read every ticket of it and sorted them).
+        Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_category_updated", "category", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
