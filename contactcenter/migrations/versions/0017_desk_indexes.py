@@ -1,18 +1,17 @@
 """Desk indexes for a million tickets: newest first (all, by category); a ticket's and a customer's contacts
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-07
 
-Measured by bench/tickets.py (docs/performance.md). Written after 0015 while 0016 is on another branch: its
-down_revision is to be renumbered when both are merged. Plain CREATE INDEX (not batch mode): SQLite keeps the
+Measured by bench/tickets.py (docs/performance.md). Plain CREATE INDEX (not batch mode): SQLite keeps the
 tickets table and its search triggers (migration 0015).
 """
 
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
