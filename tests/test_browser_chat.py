@@ -107,6 +107,12 @@ def test_a_customer_chat_reaches_the_agent_and_back_with_html_shown_as_text(syst
 
     customer.click("#leave")
     expect(panel.locator("form.wrapup")).to_be_visible(timeout=10_000)  # the chat's own wrap-up
+    customer.locator("#rating-comment").fill("很快 quick")
+    customer.locator("#rating [data-score='4']").click()  # the customer rates the ended chat, once
+    expect(customer.locator("#rated")).to_be_visible(timeout=10_000)
+    expect(customer.locator("#rating")).to_be_hidden()
+    figures = system.login("manager").get("/api/satisfaction").json()
+    assert figures["by_source"]["chat"]["answers"] >= 1
     panel.locator("select[name=disposition]").select_option("resolved")
     panel.locator("button[value=available]").click()
     expect(agent.locator("#chats .chat")).to_have_count(0, timeout=10_000)

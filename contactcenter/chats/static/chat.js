@@ -17,6 +17,8 @@ const LABELS = {
     verify_intro: "验证您的手机号后,客服才能查看您的服务记录并为您预约回电。", send_code: "发送验证码",
     code_placeholder: "6 位验证码", check_code: "验证", code_sent: (to) => `验证码已发送至 ${to},5 分钟内有效。`,
     number_verified: "您的手机号已验证。",
+    rate_intro: "请为本次服务评分:", rate_5: "5 非常满意", rate_4: "4 满意", rate_3: "3 一般", rate_2: "2 不满意",
+    rate_1: "1 非常不满意", rate_comment: "您的意见(选填)", rated: "感谢您的评价!",
   },
   en: {
     title: "Web chat", switch_to: "中文", prechat_intro: "Tell us your name and we will connect you to an agent.",
@@ -33,6 +35,9 @@ const LABELS = {
     verify_intro: "Verify your phone number so the agent can see your service history and call you back.",
     send_code: "Send code", code_placeholder: "6-digit code", check_code: "Verify",
     code_sent: (to) => `Code sent to ${to}; valid for 5 minutes.`, number_verified: "Your phone number is verified.",
+    rate_intro: "How was this chat?", rate_5: "5 Very satisfied", rate_4: "4 Satisfied", rate_3: "3 Neutral",
+    rate_2: "2 Unsatisfied", rate_1: "1 Very unsatisfied", rate_comment: "Anything to add (optional)",
+    rated: "Thank you for your rating!",
   },
 };
 const STORE = "cc-chat";
@@ -177,8 +182,26 @@ async function checkCode(event) {
   else showError(data.error || `HTTP ${status}`);
 }
 
+// The ended chat's rating (contactcenter/satisfaction/routes.py): once, with the chat's token kept for it.
+let ratingToken = null;
+
+async function rate(score) {
+  if (!ratingToken) return;
+  showError("");
+  const body = { token: ratingToken, satisfaction: score, comment: $("rating-comment").value.trim() };
+  const { status, data } = await postJson("/api/chat/rating", body);
+  if (status === 201 || (status === 409 && data.code !== "invalid")) {
+    ratingToken = null;
+    $("rating").hidden = true;
+    $("rated").hidden = false;
+  } else showError(data.error || `HTTP ${status}`);
+}
+
 function finish() {
   ended = true;
+  ratingToken = chat && chat.token;
+  $("rating").hidden = !ratingToken;
+  $("rated").hidden = true;
   showState("ended");
   showVerify(false, false);
   $("typing").hidden = true;
@@ -354,6 +377,9 @@ $("leave").addEventListener("click", () => {
 $("send-code").addEventListener("click", sendCode);
 $("verify").addEventListener("submit", checkCode);
 $("again").addEventListener("click", () => { chat = null; save(); start(); });
+document.querySelectorAll("#rating [data-score]").forEach((button) => {
+  button.addEventListener("click", () => rate(Number(button.dataset.score)));
+});
 $("language").addEventListener("click", () => {
   lang = lang === "zh-CN" ? "en" : "zh-CN";
   localStorage.setItem("cc-chat-lang", lang);
