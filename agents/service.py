@@ -250,13 +250,16 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     leg = conference.caller_leg(services, contact_id=contact_id, call_sid=call_sid)
     try:  # the caller leaves the room (it ends with them, and every agent's leg with it) for the survey
         if services.settings.ivr_survey:
-            services.telephony.redirect_call(
-                call_sid=leg, url=call_url(services, SURVEY_OFFER_PATH, contact=contact_id)
-            )
+            survey = call_url(services, SURVEY_OFFER_PATH, contact=contact_id)
+            services.telephony.redirect_call(call_sid=leg, url=survey)
         else:
             services.telephony.end_call(call_sid=leg)
     except TelephonyError as exc:
-        log.warning("ending contact %s's call failed (already over?): %s", contact_id, exc)
+        log.warning("ending contact %s's call for its survey failed: %s", contact_id, exc)
+        try:  # no survey then, but the call must end
+            services.telephony.end_call(call_sid=leg)
+        except TelephonyError as again:
+            log.warning("hanging up contact %s failed (already over?): %s", contact_id, again)
     finish_contact(services, contact_id=contact_id, reason="agent_ended")
 
 
