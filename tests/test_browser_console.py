@@ -94,7 +94,8 @@ def test_an_agent_takes_a_call_and_schedules_a_callback_in_the_wrap_up(system: S
     assert visit["phone"] == "+86 138****8000" and visit["note"] == "滚筒还响吗 is the drum quiet?"
     assert visit["scheduled_for"].startswith(visit_day)
     ticket = agent.get(f"/api/tickets/{visit['ticket_id']}").json()
-    assert ticket["status"] == "resolved" and ticket["category"] == "repair"
+    # Resolved; the worker may already have planned its return visit (the ticket then awaits it).
+    assert ticket["status"] in ("resolved", "return_visit") and ticket["category"] == "repair"
     assert ticket["notes"][-1]["body"] == "更换了轴承 bearing replaced <b>under warranty</b>"
     page.close()
 
