@@ -4,10 +4,11 @@ they are asked to key 1-5 (IVR_SURVEY); the answer is recorded on the call's tic
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from contactcenter.contacts.models import ContactStatus
 from contactcenter.context import Services
 from contactcenter.satisfaction import service as satisfaction
 from contactcenter.satisfaction.models import Survey
@@ -15,6 +16,7 @@ from contactcenter.tickets.linking import live_ticket
 from ivr import prompts
 from ivr.call import IvrCall, open_call
 
+log = logging.getLogger(__name__)
 SURVEY_PATH = "/twilio/voice/survey"
 SURVEY_OFFER_PATH = "/twilio/voice/survey-offer"  # where the agent's End sends the caller (agents/service.py)
 
@@ -23,9 +25,9 @@ def offer(call: IvrCall) -> str | None:
     """TwiML asking the caller to rate the call they just had, or None when there is nothing to rate (the
     survey is off, nobody answered them, or they rated already)."""
     contact = call.contact
+    # Whoever an agent answered is asked, whatever step of ending the call SQL has reached by now.
     if not call.services.settings.ivr_survey or contact.agent_id is None or contact.ticket_id is None:
-        return None
-    if contact.status not in (ContactStatus.ENDED, ContactStatus.CONNECTED):
+        log.info("no survey for contact %s (agent %s, ticket %s)", contact.id, contact.agent_id, contact.ticket_id)
         return None
     response = VoiceResponse()
     gather = call.gather(response, call.url(SURVEY_PATH), num_digits=1, timeout=6)
