@@ -43,3 +43,14 @@ def make_ticket(
         session.flush()
         reindex(session, ticket_id=ticket_id)
     return ticket_id
+
+
+def services_of(system: Any) -> Services:
+    """The in-process system's services (its database, Redis, calendars)."""
+    services: Services = system.client.app.state.services
+    return services
+
+
+def user_id(system: Any, username: str) -> int:
+    """A demo user's id, as /api/me says it."""
+    return int(system.login(username).get("/api/me").json()["id"])

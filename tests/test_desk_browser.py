@@ -18,12 +18,11 @@ import httpx
 import pytest
 
 from contactcenter.contacts.models import Contact
-from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
 from contactcenter.voicemails.models import Voicemail
 from tests.browser import chromium, log_in, page_log, require_browser, screenshot, wait_for, watch
 from tests.conftest import DEMO_PASSWORD, StartInProcess
-from tests.desk import make_ticket
+from tests.desk import make_ticket, services_of, user_id
 from tests.inprocess import InProcessSystem
 
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -46,15 +45,6 @@ def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
 def browser(system: InProcessSystem) -> Iterator[Any]:
     with chromium() as opened:
         yield opened
-
-
-def services_of(system: InProcessSystem) -> Services:
-    services: Services = system.client.app.state.services  # type: ignore[attr-defined]
-    return services
-
-
-def user_id(system: InProcessSystem, username: str) -> int:
-    return int(system.login(username).get("/api/me").json()["id"])
 
 
 def page_in_utc(browser: Any) -> Any:

@@ -23,7 +23,7 @@ from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Ticket
 from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
 from tests.conftest import DEMO_PASSWORD, StartInProcess
-from tests.desk import make_ticket
+from tests.desk import make_ticket, services_of, user_id
 from tests.inprocess import InProcessSystem
 from tests.test_desk_browser import no_raw_code
 
@@ -45,15 +45,6 @@ def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
 def browser(system: InProcessSystem) -> Iterator[Any]:
     with chromium() as opened:
         yield opened
-
-
-def services_of(system: InProcessSystem) -> Services:
-    services: Services = system.client.app.state.services  # type: ignore[attr-defined]
-    return services
-
-
-def user_id(system: InProcessSystem, username: str) -> int:
-    return int(system.login(username).get("/api/me").json()["id"])
 
 
 def page_of(browser: Any, system: InProcessSystem, username: str, ready: str) -> Any:
