@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from agents import conference
 from agents.service import AgentActionError, audit_action, routing_refusals
+from contactcenter.callbacks import service as callbacks
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
 from contactcenter.contacts.models import Contact
@@ -24,7 +25,7 @@ def _call_sid(services: Services, contact_id: int) -> str:
         contact = session.get(Contact, contact_id)
         if contact is None or contact.channel == "chat":
             raise AgentActionError("Only a call can be put on hold or sent to another number.", 409)
-        return contact.provider_id
+        return callbacks.customer_line(session, contact)
 
 
 def hold(services: Services, *, agent: CurrentUser, contact_id: int, on: bool) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from agents import conference, conference_events
 from contactcenter.access.masking import sees_whole
 from contactcenter.audit.service import record_event
+from contactcenter.callbacks import service as callbacks
 from contactcenter.chats import service as chats
 from contactcenter.contacts import service as contacts
 from contactcenter.contacts.lifecycle import finish_contact
@@ -243,7 +244,7 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
         raise AgentActionError("This call is not yours, or it has already ended.")
     with services.db.session() as session:
         contact = session.get_one(Contact, contact_id)
-        call_sid, is_chat = contact.provider_id, contact.channel == "chat"
+        call_sid, is_chat = callbacks.customer_line(session, contact), contact.channel == "chat"
     if is_chat:  # no call to hang up: the chat closes, its transcript goes to the ticket
         chats.agent_ends(services, contact_id=contact_id)
         return

@@ -185,6 +185,13 @@ def dial(services: Services, *, contact_id: int, agent_id: int) -> None:
         _event(session, callback, "dialed", call_sid=call_sid)
 
 
+def customer_line(session: Session, contact: Contact) -> str:
+    """The CallSid of the call a contact's customer is on: a callback's is the hotline's call to them, known
+    from the moment it is placed (the contact's own is the call that booked it, long over)."""
+    placed = session.scalar(select(Callback.call_sid).where(Callback.contact_id == contact.id))
+    return placed or contact.provider_id
+
+
 def of_call(session: Session, *, callback_id: int, call_sid: str) -> Callback:
     """The callback an outbound call's webhook names, checked against the call Twilio says it is."""
     callback = session.get(Callback, callback_id)
