@@ -8,6 +8,16 @@ from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, Id
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, CustomerProduct, Order
 from contactcenter.outbox.models import OutboxJob
+from contactcenter.qa.models import (
+    Calibration,
+    CoachingNote,
+    Dispute,
+    Evaluation,
+    EvaluationComment,
+    EvaluationRevision,
+    Scorecard,
+    ScorecardVersion,
+)
 from contactcenter.satisfaction.models import AgentFlag, ReturnVisitBatch, Survey
 from contactcenter.tickets.models import Notification, SavedView, SlaPolicy, Ticket, TicketClock, TicketNote
 from contactcenter.users.models import Shift, User
@@ -19,13 +29,19 @@ __all__ = [
     "AccessEntry",
     "AgentFlag",
     "AuditEvent",
+    "Calibration",
     "Callback",
     "CannedReply",
+    "CoachingNote",
     "ChatMessage",
     "ChatSession",
     "Contact",
     "Customer",
     "CustomerProduct",
+    "Dispute",
+    "Evaluation",
+    "EvaluationComment",
+    "EvaluationRevision",
     "IdentityCode",
     "Notification",
     "Order",
@@ -34,6 +50,8 @@ __all__ = [
     "Recording",
     "ReturnVisitBatch",
     "SavedView",
+    "Scorecard",
+    "ScorecardVersion",
     "Shift",
     "SlaPolicy",
     "Survey",

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     # An agent with this many substantiated complaints within this many days is flagged to the managers.
     complaint_flag_count: int = Field(default=3, alias="COMPLAINT_FLAG_COUNT", ge=1, le=100)
     complaint_flag_days: int = Field(default=183, alias="COMPLAINT_FLAG_DAYS", ge=1, le=3660)
+    # Quality assurance (docs/qa.md): the agent acknowledges an evaluation within QA_ACKNOWLEDGE_DAYS and may
+    # dispute it within QA_DISPUTE_DAYS of its submission (each round's answer opens the window again);
+    # a calibration flags an evaluator more than QA_CALIBRATION_POINTS off the reference.
+    qa_acknowledge_days: int = Field(default=3, alias="QA_ACKNOWLEDGE_DAYS", ge=1, le=90)
+    qa_dispute_days: int = Field(default=7, alias="QA_DISPUTE_DAYS", ge=1, le=90)
+    qa_calibration_points: float = Field(default=10, alias="QA_CALIBRATION_POINTS", gt=0, le=100)
     ticket_categories: Codes = Field(
         default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
         alias="TICKET_CATEGORIES",

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from contactcenter.audit.service import record_event
 from contactcenter.errors import NotFound
-from contactcenter.users.models import User
+from contactcenter.users.models import Role, User
 from contactcenter.users.passwords import generated_password
 from contactcenter.users.schemas import UserChanges
 from contactcenter.users.service import (
     UserError,
     check_password,
+    check_qa_lead,
     check_role,
     check_skills,
     hash_password,
@@ -42,6 +43,7 @@ def user_view(user: User) -> dict[str, Any]:
         "skills": dict(user.skills),
         "chat_capacity": user.chat_capacity,
         "team": user.team,
+        "qa_lead": user.qa_lead,
         "active": user.active,
         "must_change_password": user.must_change_password,
         "created_at": user.created_at.isoformat(),
@@ -68,6 +70,9 @@ def update_user(session: Session, redis: Redis, *, user_id: int, changes: UserCh
     if "role" in sent:
         check_role(sent["role"])
     check_skills(sent.get("skills") or {}, sent.get("chat_capacity"))
+    if sent.get("role", Role.QA) != Role.QA and user.qa_lead and "qa_lead" not in sent:
+        sent["qa_lead"] = False  # a QA lead moved to another role leads QA no more
+    check_qa_lead(role=sent.get("role", user.role), qa_lead=sent.get("qa_lead", user.qa_lead))
     before: dict[str, Any] = {}
     for field, value in sent.items():
         old = [q.name for q in user.queues] if field == "queues" else getattr(user, field)

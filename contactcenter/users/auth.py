@@ -39,6 +39,7 @@ class CurrentUser:
     skills: dict[str, int]
     chat_capacity: int | None = None
     team: str | None = None
+    qa_lead: bool = False
 
 
 # Every authenticated request runs this: one Core query on the reader (no session, no ORM objects) took
@@ -53,6 +54,7 @@ _LOGIN_CHECK = (
         User.skills,
         User.chat_capacity,
         User.team,
+        User.qa_lead,
         User.active,
         Queue.name.label("queue"),
     )
@@ -78,6 +80,7 @@ def _load(services: Services, user_id: int) -> CurrentUser | None:
         dict(user.skills),
         user.chat_capacity,
         user.team,
+        user.qa_lead,
     )
 
 

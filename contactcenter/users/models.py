@@ -37,6 +37,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Supervisors (team leads) see and manage the agents of their team; managers see everyone.
     team: Mapped[str | None] = mapped_column(String(64))
+    # A QA lead (a QA user who builds scorecards, runs calibrations and hears disputes' last round).
+    qa_lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     queues: Mapped[list[Queue]] = relationship(secondary=queue_members, back_populates="members")

@@ -28,6 +28,7 @@ class NewUser(BaseModel):
     skills: Skills = {}
     chat_capacity: Annotated[int, Field(ge=0, le=20)] | None = None
     team: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    qa_lead: bool = False
 
 
 class UserChanges(BaseModel):
@@ -41,9 +42,10 @@ class UserChanges(BaseModel):
     skills: Skills | None = None
     chat_capacity: Annotated[int, Field(ge=0, le=20)] | None = None
     team: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    qa_lead: bool | None = None
     active: bool | None = None
 
-    @field_validator("display_name", "role", "queues", "skills", "active")
+    @field_validator("display_name", "role", "queues", "skills", "qa_lead", "active")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:  # null means "none" only for the team and the chat capacity

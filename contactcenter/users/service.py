@@ -31,6 +31,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_qa_lead(*, role: str, qa_lead: bool) -> None:
+    """Only QA staff are made QA leads (managers and admins do what a QA lead does already)."""
+    if qa_lead and role != Role.QA:
+        raise UserError("only a QA user can be a QA lead (managers and admins already are)")
+
+
 def check_role(role: str) -> None:
     """Raise UserError unless `role` is one of the roles."""
     if role not in Role.__members__.values():
@@ -66,12 +72,14 @@ def create_user(
     skills: dict[str, int] | None = None,
     chat_capacity: int | None = None,
     team: str | None = None,
+    qa_lead: bool = False,
     actor: str = "system",
 ) -> User:
     """Add a user; queues must already exist."""
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise UserError("username may hold letters, digits, '.', '-' and '_' only")
     check_role(role)
+    check_qa_lead(role=role, qa_lead=qa_lead)
     check_password(password, username=username)
     if session.scalar(select(User).where(User.username == username)):
         raise UserError(f"user {username!r} already exists")
@@ -86,6 +94,7 @@ def create_user(
         skills=skills or {},
         chat_capacity=chat_capacity,
         team=team or None,
+        qa_lead=qa_lead,
         queues=list(found),
     )
     session.add(user)
@@ -99,6 +108,7 @@ def create_user(
         role=role,
         queues=wanted,
         team=team,
+        **({"qa_lead": True} if qa_lead else {}),
     )
     return user
 
