@@ -84,6 +84,7 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
             queues=queues,
             skills=skills,
             team=team,
+            qa_lead=username == "qa",  # the demo's one QA user leads QA: builds scorecards, runs calibrations
             actor="demo",
         )
     for phone, name, grade, id_last4, orders in CUSTOMERS:

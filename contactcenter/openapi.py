@@ -26,6 +26,7 @@ SOURCES = tuple(
         "contactcenter/chats",
         "contactcenter/tickets",
         "contactcenter/satisfaction",
+        "contactcenter/qa",
         "contactcenter/attachments",
         "contactcenter/customers",
         "contactcenter/audit",

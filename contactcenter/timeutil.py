@@ -22,3 +22,8 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as ISO 8601 in UTC for JSON (None stays None)."""
+    return None if value is None else as_utc(value).isoformat()

@@ -128,6 +128,42 @@ SATISFACTION: list[Entry] = [
     ("POST", "/api/agent-flags/{flag_id:int}/acknowledge", MANAGERS, None, None),
     ("GET", "/desk/satisfaction", SUPERVISORS_PAGE, None, None),
 ]
+# Quality assurance (contactcenter/qa/routes.py): scorecards read by QA staff and team leads, built by QA staff
+# (the handler lets only QA leads through), managers and admins; an evaluation started on a contact in scope
+# (QA staff: a recorded one); an evaluation itself is checked by qa/access.py (the handler's 404); the agent's
+# side is the agents'. Bodies left out: the handler's 400 changes nothing.
+QA_EVALUATIONS = "/api/qa/evaluations/{evaluation_id:int}"
+QA_BUILDERS = "401 403 403 ok 403 403 ok ok"
+QA: list[Entry] = [
+    ("GET", "/qa/scorecards", "303 403 403 ok 403 403 ok ok", None, None),
+    ("GET", "/qa/evaluations/{evaluation_id:int}", PAGE, None, None),
+    ("GET", "/api/qa/scorecards", WATCHERS, None, None),
+    ("POST", "/api/qa/scorecards", QA_BUILDERS, None, None),
+    ("GET", "/api/qa/scorecards/{scorecard_id:int}", WATCHERS, None, None),
+    ("PUT", "/api/qa/scorecards/{scorecard_id:int}/draft", QA_BUILDERS, None, None),
+    ("POST", "/api/qa/scorecards/{scorecard_id:int}/publish", QA_BUILDERS, None, None),
+    ("POST", "/api/qa/scorecards/{scorecard_id:int}/archive", QA_BUILDERS, None, None),
+    ("GET", "/api/qa/scorecard-versions/{version_id:int}", WATCHERS, None, None),
+    ("POST", "/api/qa/scorecard-versions/{version_id:int}/preview", WATCHERS, None, None),
+    (
+        "POST",
+        "/api/qa/contacts/{contact_id:int}/evaluations",
+        "401 403 403 ok/404 ok/404 404/ok ok ok",
+        "contact",
+        None,
+    ),
+    ("GET", QA_EVALUATIONS, LOGGED_IN, None, None),
+    ("PUT", QA_EVALUATIONS + "/draft", LOGGED_IN, None, None),
+    ("POST", QA_EVALUATIONS + "/comments", LOGGED_IN, None, None),
+    ("DELETE", QA_EVALUATIONS + "/comments/{comment_id:int}", LOGGED_IN, None, None),
+    ("POST", QA_EVALUATIONS + "/submit", LOGGED_IN, None, None),
+    ("POST", QA_EVALUATIONS + "/acknowledge", AGENTS, None, None),
+    ("POST", QA_EVALUATIONS + "/disputes", AGENTS, None, None),
+    ("POST", QA_EVALUATIONS + "/disputes/retract", AGENTS, None, None),
+    ("POST", QA_EVALUATIONS + "/disputes/decision", LOGGED_IN, None, None),
+    ("GET", "/api/agent/evaluations", AGENTS, None, None),
+    ("GET", "/api/qa/reviews", LOGGED_IN, None, None),
+]
 # Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
 # reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.
 ATTACHMENTS_AND_CUSTOMERS: list[Entry] = [
@@ -169,6 +205,7 @@ TABLE: list[Entry] = [
     ("GET", "/api/tickets/{ticket_id:int}", TICKET, "ticket", None),
     *DESK,
     *SATISFACTION,
+    *QA,
     *ATTACHMENTS_AND_CUSTOMERS,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),

@@ -16,7 +16,7 @@ from contactcenter.errors import Conflict, Forbidden, Invalid
 from contactcenter.qa.evaluations import add_revision, event, form_of, get_evaluation, notify
 from contactcenter.qa.forms import check_answers
 from contactcenter.qa.models import Dispute, DisputeStatus, Evaluation, EvaluationKind, EvaluationStatus
-from contactcenter.timeutil import as_utc, utcnow
+from contactcenter.timeutil import as_utc, iso, utcnow
 from contactcenter.users.models import Role, User
 from contactcenter.users.teams import EVERYONE_ROLES
 
@@ -204,6 +204,6 @@ def dispute_view(dispute: Dispute) -> dict[str, Any]:
         "status_label": {"zh": zh, "en": en},
         "decision": dispute.decision,
         "revision": dispute.revision,
-        "created_at": dispute.created_at,
-        "decided_at": dispute.decided_at,
+        "created_at": iso(dispute.created_at),
+        "decided_at": iso(dispute.decided_at),
     }

@@ -13,7 +13,7 @@ from contactcenter.audit.service import record_event
 from contactcenter.errors import Conflict, Invalid, NotFound
 from contactcenter.qa.forms import Form, rebalance, weight_problems
 from contactcenter.qa.models import Scorecard, ScorecardVersion, VersionStatus
-from contactcenter.timeutil import utcnow
+from contactcenter.timeutil import iso, utcnow
 
 CHANNELS = ("voice", "chat")
 
@@ -204,6 +204,6 @@ def version_view(version: ScorecardVersion, scorecard: Scorecard) -> dict[str, A
         "status": version.status,
         "form": version.form,
         "weight_problems": weight_problems(read_form(version.form)),
-        "created_at": version.created_at,
-        "published_at": version.published_at,
+        "created_at": iso(version.created_at),
+        "published_at": iso(version.published_at),
     }

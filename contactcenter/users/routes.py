@@ -198,6 +198,8 @@ async def me(request: Request) -> Response:
             "display_name": user.display_name,
             "role": user.role,
             "queues": list(user.queues),
+            "qa_lead": user.qa_lead,
+            "timezone": request.app.state.services.settings.timezone,
         },
         viewer=user,
     )

@@ -1,0 +1,81 @@
+"""Contacts and scorecards made straight in SQL for the QA tests: a finished call or chat an agent handled
+(with its stored recording), and a published scorecard."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from contactcenter.contacts.models import Contact, ContactStatus
+from contactcenter.context import Services
+from contactcenter.qa import scorecards
+from contactcenter.qa.forms import Form
+from contactcenter.timeutil import utcnow
+from contactcenter.users.models import User
+from contactcenter.users.service import create_user
+from recordings.models import Recording, RecordingStatus
+from tests.qa_forms import service_form
+
+
+def handled_contact(
+    services: Services,
+    *,
+    agent_id: int,
+    queue: str = "general",
+    channel: str = "voice",
+    talk_seconds: int = 180,
+    ended_ago: timedelta = timedelta(hours=1),
+    recorded: bool = True,
+) -> int:
+    """A finished contact `agent_id` answered (a call has its recording stored); returns its id."""
+    ended = utcnow() - ended_ago
+    with services.db.session() as session:
+        contact = Contact(
+            channel=channel,
+            provider_id=f"CA{uuid.uuid4().hex}",
+            from_number="+8613800138000",
+            to_number="+861010000000",
+            status=ContactStatus.ENDED,
+            queue=queue,
+            agent_id=agent_id,
+            answered_at=ended - timedelta(seconds=talk_seconds),
+            ended_at=ended,
+        )
+        session.add(contact)
+        session.flush()
+        if recorded and channel == "voice":
+            session.add(
+                Recording(
+                    provider_sid=f"RE{uuid.uuid4().hex}",
+                    call_sid=contact.provider_id,
+                    contact_id=contact.id,
+                    status=RecordingStatus.STORED,
+                    duration_seconds=talk_seconds,
+                    channels=2,
+                )
+            )
+        return contact.id
+
+
+def published_scorecard(services: Services, *, actor_id: int, form: dict[str, Any] | None = None, **where: Any) -> int:
+    """A published scorecard (for every channel and queue unless `where` says); returns its version's id."""
+    with services.db.session() as session:
+        version = scorecards.create_scorecard(
+            session,
+            name=where.pop("name", "Service"),
+            channel=where.get("channel"),
+            queue=where.get("queue"),
+            form=Form.model_validate(form or service_form()),
+            actor_id=actor_id,
+        )
+        return scorecards.publish(session, scorecard_id=version.scorecard_id, actor_id=actor_id).id
+
+
+def extra_user(services: Services, username: str, role: str, **fields: Any) -> int:
+    """Another user (password "correct horse battery 1"); returns their id."""
+    with services.db.session() as session:
+        found = session.query(User).filter_by(username=username).one_or_none()
+        if found is not None:
+            return found.id
+        return create_user(session, username=username, password="correct horse battery 1", role=role, **fields).id
