@@ -39,9 +39,9 @@ from contactcenter.context import Services, build_services
 from contactcenter.customers import routes as customer_routes
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
+from contactcenter.qa import routes as qa_routes
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
-from contactcenter.qa import routes as qa_routes
 from contactcenter.satisfaction import routes as satisfaction_routes
 from contactcenter.settings import Settings
 from contactcenter.tickets import desk_routes
