@@ -303,17 +303,20 @@
       }
       const lanes = this.peaks.channels;
       const lane = this.height / lanes.length;
-      lanes.forEach((channel, index) => this.drawLane(context, channel, index * lane, lane));
+      // Scaled to the loudest peak of the call (phone recordings are often quiet), both lanes alike.
+      let loudest = 16;
+      for (const channel of lanes) for (const value of channel.peaks) loudest = Math.max(loudest, Math.abs(value));
+      lanes.forEach((channel, index) => this.drawLane(context, channel, index * lane, lane, loudest));
       this.base = context.getImageData(0, 0, this.canvas.width, this.canvas.height);
       this.element.dataset.drawn = String(lanes.length);
       this.drawPlayhead(this.audio.currentTime);
     }
 
-    drawLane(context, channel, top, height) {
+    drawLane(context, channel, top, height, loudest) {
       const pairs = channel.peaks;
       const buckets = pairs.length / 2;
       const middle = top + height / 2;
-      const scale = (height / 2 - 2) / 128;
+      const scale = (height / 2 - 4) / loudest;
       context.fillStyle = COLOURS[channel.label] || COLOURS.mono;
       for (let x = 0; x < this.width; x++) {
         const first = Math.floor((x * buckets) / this.width);
@@ -326,9 +329,12 @@
         }
         context.fillRect(x, middle - high * scale, 1, Math.max(1, (high - low) * scale));
       }
-      context.fillStyle = "#1f2a33";
+      const name = words(this.lang, channel.label in WORDS ? channel.label : "mono");
       context.font = "12px sans-serif";
-      context.fillText(words(this.lang, channel.label in WORDS ? channel.label : "mono"), 6, top + 14);
+      context.fillStyle = "rgba(255, 255, 255, 0.85)"; // the name stays legible over a loud stretch
+      context.fillRect(2, top + 2, context.measureText(name).width + 8, 16);
+      context.fillStyle = "#1f2a33";
+      context.fillText(name, 6, top + 14);
       if (top > 0) {
         context.fillStyle = "#c9d1d8";
         context.fillRect(0, top, this.width, 1);
