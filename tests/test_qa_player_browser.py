@@ -21,7 +21,6 @@ from tests.inprocess import InProcessSystem
 from tests.test_recording_peaks import RATE, a_wav, quiet, stored, tone
 
 
-
 def speech(seconds: float, *, hz: float, seed: int) -> array[int]:
     """A tone shaped like talk: syllables of uneven loudness, about four a second (it draws like a voice)."""
     dice = random.Random(seed)
@@ -70,8 +69,10 @@ def lane_colours(page: Any) -> dict[str, int]:
         };
         const half = canvas.height / 2;
         return {
-          customer_top: count(0, half, [46, 139, 87]), agent_top: count(0, half, [47, 111, 176]),
-          customer_bottom: count(half, canvas.height, [46, 139, 87]), agent_bottom: count(half, canvas.height, [47, 111, 176]),
+          customer_top: count(0, half, [46, 139, 87]),
+          agent_top: count(0, half, [47, 111, 176]),
+          customer_bottom: count(half, canvas.height, [46, 139, 87]),
+          agent_bottom: count(half, canvas.height, [47, 111, 176]),
         };
       }"""
     )
@@ -125,7 +126,8 @@ def test_the_qa_page_plays_a_recording_in_the_player(system: InProcessSystem, br
     page.evaluate(f"{player}.seek(4.5)")
     page.evaluate(
         """() => { window.heard = [];
-          document.querySelector('#player').addEventListener('timechange', (e) => heard.push(e.detail.currentTime)); }"""
+          const player = document.querySelector('#player');
+          player.addEventListener('timechange', (e) => heard.push(e.detail.currentTime)); }"""
     )
     page.evaluate(f"{player}.play()")
     wait_until(page, f"{player}.currentTime >= 8.9")
