@@ -50,11 +50,9 @@ def peaks_key(data_key: bytes) -> bytes:
 def recording_peaks(services: Services, *, recording_id: int) -> bytes:
     """The peaks document of a stored recording as JSON bytes: from memory, else its sealed file, else computed
     (and kept). NotFound, Conflict (not stored yet), AudioUnreadable (422), RecordingCryptoError."""
-    with _memory_lock:
-        body = _memory.get(recording_id)
-        if body is not None:
-            _memory.move_to_end(recording_id)
-            return body
+    body = remembered(recording_id)
+    if body is not None:
+        return body
     with _memory_lock:
         computing = _computing.setdefault(recording_id, threading.Lock())
     with computing:  # a second request waits for the first's result rather than computing it again
@@ -66,6 +64,15 @@ def recording_peaks(services: Services, *, recording_id: int) -> bytes:
     with _memory_lock:
         _computing.pop(recording_id, None)
     return body
+
+
+def remembered(recording_id: int) -> bytes | None:
+    """The peaks this process holds in memory (the lock is held for a lookup only: fine on the event loop)."""
+    with _memory_lock:
+        body = _memory.get(recording_id)
+        if body is not None:
+            _memory.move_to_end(recording_id)
+        return body
 
 
 def _remember(recording_id: int, body: bytes) -> None:

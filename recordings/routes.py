@@ -28,7 +28,7 @@ from contactcenter.users.auth import QA_ROLES
 from contactcenter.users.models import Role, User
 from recordings.crypto import RecordingCryptoError
 from recordings.models import Recording, RecordingStatus
-from recordings.peaks import recording_peaks
+from recordings.peaks import recording_peaks, remembered
 from recordings.playback import RecordingUnreadable, media_response
 from recordings.storage import StoredMedia, master_keys, stored_media
 
@@ -85,7 +85,9 @@ async def peaks(request: Request) -> Response:
     Not in the access log: peaks hold no word or number of the call; playing it (the media) is logged."""
     recording_id = path_id(request, "recording_id")
     try:
-        body = await run_in_threadpool(recording_peaks, request.app.state.services, recording_id=recording_id)
+        body = remembered(recording_id) or await run_in_threadpool(
+            recording_peaks, request.app.state.services, recording_id=recording_id
+        )
     except RecordingCryptoError as exc:
         raise RecordingUnreadable(f"The recording cannot be opened: {exc}.") from None
     # Rendered once when computed, numbers and channel names only (nothing to mask): sent as kept.
