@@ -88,6 +88,17 @@ def test_a_mono_recording_has_one_channel() -> None:
     assert channel_labels(1, call_sid="CF1", direction="inbound") == ["mono"]
 
 
+def test_an_8_bit_file_is_read_as_offset_binary() -> None:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(1)
+        wav.setframerate(RATE)
+        wav.writeframes(bytes([128] * RATE + [28, 228] * (RATE // 2)))  # 1 s of silence, 1 s at ±100
+    waveform = compute(out.getvalue(), buckets=2)
+    assert waveform.peaks == [[0, 0, -100, 100]] and silences(waveform) == []
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_each_buckets_extremes_are_exactly_its_lowest_and_highest_byte(seed: int) -> None:
     dice = random.Random(seed)
