@@ -4,16 +4,18 @@ access log (contactcenter/audit/access.py)."""
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
 
-from contactcenter.access import Policy, reach, route
+from contactcenter.access import Policy, mount, reach, route
 from contactcenter.access.masking import for_viewer
-from contactcenter.access.rules import RECORDING_PLAY, RECORDINGS
+from contactcenter.access.rules import PUBLIC, RECORDING_PLAY, RECORDINGS
 from contactcenter.access.scopes import Reach
 from contactcenter.audit.access import Action, audited, starts_a_play
 from contactcenter.contacts.models import Contact
@@ -26,9 +28,11 @@ from contactcenter.users.auth import QA_ROLES
 from contactcenter.users.models import Role, User
 from recordings.crypto import RecordingCryptoError
 from recordings.models import Recording, RecordingStatus
+from recordings.peaks import recording_peaks, remembered
 from recordings.playback import RecordingUnreadable, media_response
 from recordings.storage import StoredMedia, master_keys, stored_media
 
+STATIC = Path(__file__).resolve().parent / "static"
 AUDIT_LINK = '<a href="/audit">访问日志 Access log</a>'  # managers and admins land here after logging in
 EMPTY_ROW = '<tr><td colspan="7">暂无录音 No recordings yet.</td></tr>'
 QA_PAGE = Policy(
@@ -72,6 +76,24 @@ async def media(request: Request) -> Response:
         raise RecordingUnreadable(f"The recording cannot be opened: {exc}.") from None
 
 
+# A recording never changes, so neither do its peaks: the browser keeps them (private: they are a call's).
+PEAKS_HEADERS = {"Cache-Control": "private, max-age=31536000, immutable"}
+
+
+async def peaks(request: Request) -> Response:
+    """The waveform of a stored recording for the player (recordings/waveform.py), computed once and kept.
+    Not in the access log: peaks hold no word or number of the call; playing it (the media) is logged."""
+    recording_id = path_id(request, "recording_id")
+    try:
+        body = remembered(recording_id) or await run_in_threadpool(
+            recording_peaks, request.app.state.services, recording_id=recording_id
+        )
+    except RecordingCryptoError as exc:
+        raise RecordingUnreadable(f"The recording cannot be opened: {exc}.") from None
+    # Rendered once when computed, numbers and channel names only (nothing to mask): sent as kept.
+    return Response(body, media_type="application/json", headers=PEAKS_HEADERS)
+
+
 def _listing(services: Services, scope: Reach, limit: int = 100) -> list[dict[str, Any]]:
     """The newest recordings the viewer may reach: all for QA staff, managers and admins; a team lead's
     team's (their queues' and their agents' contacts)."""
@@ -109,24 +131,36 @@ async def recordings_json(request: Request) -> Response:
     return JSONResponse(rows, viewer=scope.user)
 
 
+def _row(r: dict[str, Any]) -> str:
+    """A recording's row of the QA page; a stored one opens in the player above the table."""
+    listen = ""
+    if r["media_url"]:
+        listen = (
+            f'<button type="button" class="listen" data-recording="{r["id"]}" data-media="{r["media_url"]}" '
+            f'data-peaks="/api/recordings/{r["id"]}/peaks">▶ 收听 Listen</button>'
+        )
+    return (
+        f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
+        f"<td>{escape(r['from'] or '')}</td><td>{escape(r['agent'] or '')}</td>"
+        f"<td>{r['duration_seconds'] or ''}</td><td>{escape(r['status'])}</td><td>{listen}</td></tr>"
+    )
+
+
 async def qa_page(request: Request) -> Response:
     scope = reach(request)
     user = scope.user
     rows = for_viewer(await run_in_threadpool(_listing, request.app.state.services, scope), user)  # QA: masked
     await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest, /qa")
-    body = "".join(
-        f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
-        f"<td>{escape(r['from'] or '')}</td><td>{escape(r['agent'] or '')}</td>"
-        f"<td>{r['duration_seconds'] or ''}</td><td>{escape(r['status'])}</td><td>"
-        + (f'<audio controls preload="none" src="{r["media_url"]}"></audio>' if r["media_url"] else "")
-        + "</td></tr>"
-        for r in rows
-    )
+    body = "".join(_row(r) for r in rows)
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>录音质检 QA</title>
-<link rel="stylesheet" href="/static/agents/console.css"></head><body class="qa">
+<link rel="stylesheet" href="/static/agents/console.css"><link rel="stylesheet" href="/static/recordings/player.css">
+<script src="/static/recordings/player.js" defer></script><script src="/static/recordings/qa.js" defer></script>
+</head><body class="qa">
 <header><h1>录音质检 Recordings for QA</h1><span>{escape(user.display_name)}</span>
 {AUDIT_LINK if user.role in (Role.MANAGER, Role.ADMIN) else ""}
-<a href="/logout">退出 Log out</a></header><main><table class="recordings">
+<a href="/logout">退出 Log out</a></header><main>
+<section id="listening" hidden><h2 id="listening-title"></h2><div id="player"></div></section>
+<table class="recordings">
 <thead><tr><th>时间 Time</th><th>工单 Ticket</th><th>来电 Caller</th><th>坐席 Agent</th><th>秒 s</th>
 <th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or EMPTY_ROW}</tbody>
 </table></main></body></html>"""
@@ -135,6 +169,8 @@ async def qa_page(request: Request) -> Response:
 
 routes = [
     route("/recordings/{recording_id:int}/media", media, methods=["GET"], policy=RECORDING_PLAY),
+    route("/api/recordings/{recording_id:int}/peaks", peaks, methods=["GET"], policy=RECORDING_PLAY),
     route("/api/recordings", recordings_json, methods=["GET"], policy=RECORDINGS),
     route("/qa", qa_page, methods=["GET"], policy=QA_PAGE),
+    mount("/static/recordings", StaticFiles(directory=STATIC), name="recording-static", policy=PUBLIC),
 ]

@@ -230,6 +230,7 @@ TABLE: list[Entry] = [
     ("GET", "/api/openapi.json", ANYONE, None, None),
     ("POST", "/api/contacts/{contact_id:int}/reveal", CONTACT, "contact", {"reason": "checking the number"}),
     ("GET", "/recordings/{recording_id:int}/media", RECORDING, "recording", None),
+    ("GET", "/api/recordings/{recording_id:int}/peaks", RECORDING, "recording", None),
     ("GET", "/api/recordings", WATCHERS, None, None),
     ("GET", "/qa", WATCHERS_PAGE, None, None),
     ("GET", "/audit", MANAGERS_PAGE, None, None),
