@@ -228,3 +228,13 @@ def test_the_agents_side_is_the_agents_own(system: System, services: Services, v
     other: httpx.Client = system.login("supervisor")  # a team lead takes contacts too, but this one is agent1's
     assert other.post(f"/api/qa/evaluations/{done['id']}/acknowledge").status_code == 403
     assert other.post(f"/api/qa/evaluations/{done['id']}/disputes", json={"comment": "x"}).status_code == 403
+
+
+def test_the_qa_pages_are_served_to_whom_they_are_for(system: System) -> None:
+    qa = system.login("qa")
+    builder = qa.get("/qa/scorecards")
+    assert builder.status_code == 200 and "/static/qa/scorecards.js" in builder.text
+    page = system.login("agent1").get("/qa/evaluations/1")
+    assert page.status_code == 200 and "/static/recordings/player.js" in page.text
+    assert qa.get("/static/qa/evaluation.js").status_code == 200
+    assert system.login("agent1").get("/qa/scorecards").status_code == 403
