@@ -39,7 +39,9 @@ from contactcenter.context import Services, build_services
 from contactcenter.customers import routes as customer_routes
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
+from contactcenter.qa import calibration_routes, scorecard_routes
 from contactcenter.qa import routes as qa_routes
+from contactcenter.qa.http import STATIC as QA_STATIC
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
 from contactcenter.satisfaction import routes as satisfaction_routes
@@ -185,7 +187,9 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *ticket_routes.routes,
         *desk_routes.routes,
         *satisfaction_routes.routes,
+        *scorecard_routes.routes,
         *qa_routes.routes,
+        *calibration_routes.routes,
         *attachment_routes.routes,
         *customer_routes.routes,
         *audit_routes.routes,
@@ -200,7 +204,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *queue_routes.routes,
         mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static", policy=PUBLIC),
         mount("/static/desk", StaticFiles(directory=DESK_STATIC), name="desk-static", policy=PUBLIC),
-        mount("/static/qa", StaticFiles(directory=qa_routes.STATIC), name="qa-static", policy=PUBLIC),
+        mount("/static/qa", StaticFiles(directory=QA_STATIC), name="qa-static", policy=PUBLIC),
     ]
     https = settings.public_base_url.startswith("https://")
     middleware = [

@@ -163,6 +163,11 @@ QA: list[Entry] = [
     ("POST", QA_EVALUATIONS + "/disputes/decision", LOGGED_IN, None, None),
     ("GET", "/api/agent/evaluations", AGENTS, None, None),
     ("GET", "/api/qa/reviews", LOGGED_IN, None, None),
+    ("GET", "/qa/calibrations", WATCHERS_PAGE, None, None),
+    ("GET", "/api/qa/calibrations", WATCHERS, None, None),
+    ("POST", "/api/qa/calibrations", WATCHERS, None, None),
+    ("GET", "/api/qa/calibrations/{calibration_id:int}", WATCHERS, None, None),
+    ("POST", "/api/qa/calibrations/{calibration_id:int}/close", WATCHERS, None, None),
 ]
 # Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
 # reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.

@@ -32,13 +32,15 @@ def _leads_agent(session: Session, user: CurrentUser, agent_id: int) -> bool:
 
 
 def may_read(session: Session, *, user: CurrentUser, evaluation: Evaluation) -> bool:
-    """The evaluator; QA leads, managers, admins; the agent and their team lead once it is submitted (never a
-    calibration's: those are between the evaluators and the lead who runs it); a dispute's reviewer."""
-    if evaluation.evaluator_id == user.id or is_qa_lead(user):
+    """The evaluator; QA leads, managers, admins; the agent and their team lead once it is submitted; a
+    dispute's reviewer. A calibration's: its evaluator, the lead who runs it, managers and admins only."""
+    if evaluation.evaluator_id == user.id:
         return True
-    if evaluation.kind == EvaluationKind.CALIBRATION:
+    if evaluation.kind == EvaluationKind.CALIBRATION:  # blind: not the other evaluators, QA leads among them
         calibration = session.get(Calibration, evaluation.calibration_id) if evaluation.calibration_id else None
-        return calibration is not None and calibration.created_by == user.id
+        return user.role in EVERYONE_ROLES or (calibration is not None and calibration.created_by == user.id)
+    if is_qa_lead(user):
+        return True
     if evaluation.status == EvaluationStatus.DRAFT:
         return False
     if evaluation.agent_id == user.id or _leads_agent(session, user, evaluation.agent_id):

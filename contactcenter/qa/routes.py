@@ -1,204 +1,39 @@
-"""QA over HTTP (contract: qa/api.yml): scorecards and their versions, evaluations (draft, comments, submit),
-the agent's side (acknowledge, dispute, retract), reviewers' decisions, and the pages."""
+"""Evaluations over HTTP (contract: qa/api.yml): drafts, comments, submission; the agent's side (acknowledge,
+dispute, retract), reviewers' decisions, and the evaluation page. Scorecards: scorecard_routes.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from contactcenter.access import Policy, Scope, reach, route
+from contactcenter.access import Policy, Scope, route
 from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
-from contactcenter.errors import Invalid, parsed, path_id
-from contactcenter.qa import disputes, evaluations, scorecards, views
-from contactcenter.qa.access import check_qa_lead, is_qa_lead, readable
-from contactcenter.qa.forms import BAND_LABELS, check_answers, score
-from contactcenter.qa.models import Dispute, DisputeStatus, Evaluation, EvaluationKind, EvaluationStatus, Scorecard
+from contactcenter.errors import parsed, path_id
+from contactcenter.qa import disputes, evaluations, views
+from contactcenter.qa.access import is_qa_lead, readable
+from contactcenter.qa.http import STATIC, run, writing
+from contactcenter.qa.models import Dispute, DisputeStatus, Evaluation, EvaluationKind, EvaluationStatus
 from contactcenter.qa.schemas import (
-    Archive,
     Decision,
     Draft,
-    DraftForm,
     NewComment,
     NewDispute,
     NewEvaluation,
-    NewScorecard,
-    Preview,
 )
 from contactcenter.responses import JSONResponse
-from contactcenter.timeutil import iso
 from contactcenter.users.auth import AGENT_ROLES, QA_ROLES, CurrentUser
-from contactcenter.users.models import Role
 
-STATIC = Path(__file__).resolve().parent / "static"
-Result = TypeVar("Result")
-BUILDERS = frozenset({Role.QA, Role.MANAGER, Role.ADMIN})
-SCORECARDS = Policy("user", QA_ROLES, note="QA staff, team leads, managers, admins")
-BUILD = Policy(
-    "user",
-    BUILDERS,
-    forbidden="Scorecards are built by QA leads",
-    note="QA leads (the handler checks), managers, admins",
-)
 EVALUATE = Policy("user", QA_ROLES, Scope("contact", "contact_id"), note="QA staff, team leads: a contact in scope")
 EVALUATION = Policy("user", note="the evaluator, the agent, their team lead, reviewers, QA leads (qa/access.py)")
 MINE = Policy("user", AGENT_ROLES, note="the agent's own evaluations")
 REVIEWS = Policy("user", note="dispute rounds the user is to decide")
-BUILDER_PAGE = Policy(
-    "user",
-    BUILDERS,
-    page=True,
-    page_text=("评分表由质检组长和经理维护。", "Scorecards are kept by QA leads and managers."),
-    note="QA staff, managers, admins (a page)",
-)
 EVALUATION_PAGE = Policy("user", page=True, note="any logged-in user (a page; its data is checked by the API)")
-
-
-async def _run(request: Request, work: Callable[[Services, CurrentUser], Result]) -> tuple[Result, CurrentUser]:
-    user = reach(request).user
-    services: Services = request.app.state.services
-    return await run_in_threadpool(work, services, user), user
-
-
-def _writing(work: Callable[[Session, Services, CurrentUser], Result]) -> Callable[[Services, CurrentUser], Result]:
-    def run(services: Services, user: CurrentUser) -> Result:
-        with services.db.session() as session:
-            return work(session, services, user)
-
-    return run
-
-
-def _version(session: Session, version_id: int) -> dict[str, Any]:
-    version = scorecards.get_version(session, version_id=version_id)
-    return scorecards.version_view(version, session.get_one(Scorecard, version.scorecard_id))
-
-
-# Scorecards
-
-
-async def list_scorecards(request: Request) -> Response:
-    found, user = await _run(request, _writing(lambda session, _s, _u: scorecards.listing(session)))
-    return JSONResponse({"scorecards": found}, viewer=user)
-
-
-async def create_scorecard(request: Request) -> Response:
-    body = parsed(NewScorecard, await request.body())
-
-    def write(session: Session, _: Services, user: CurrentUser) -> dict[str, Any]:
-        check_qa_lead(user, "build scorecards")
-        form = scorecards.read_form(body.form)
-        version = scorecards.create_scorecard(
-            session, name=body.name, channel=body.channel, queue=body.queue, form=form, actor_id=user.id
-        )
-        return _version(session, version.id)
-
-    made, user = await _run(request, _writing(write))
-    return JSONResponse(made, status_code=201, viewer=user)
-
-
-async def get_scorecard(request: Request) -> Response:
-    scorecard_id = path_id(request, "scorecard_id")
-
-    def read(session: Session, _: Services, __: CurrentUser) -> dict[str, Any]:
-        scorecards.get_scorecard(session, scorecard_id=scorecard_id)
-        versions = scorecards.versions_of(session, scorecard_id=scorecard_id)
-        return {
-            **_version(session, versions[0].id),
-            "versions": [
-                {"id": v.id, "number": v.number, "status": v.status, "published_at": iso(v.published_at)}
-                for v in versions
-            ],
-        }
-
-    found, user = await _run(request, _writing(read))
-    return JSONResponse(found, viewer=user)
-
-
-async def save_draft(request: Request) -> Response:
-    body = parsed(DraftForm, await request.body())
-    sent = body.model_fields_set
-    scorecard_id = path_id(request, "scorecard_id")
-
-    def write(session: Session, _: Services, user: CurrentUser) -> dict[str, Any]:
-        check_qa_lead(user, "edit scorecards")
-        version = scorecards.save_draft(
-            session,
-            scorecard_id=scorecard_id,
-            form=scorecards.read_form(body.form),
-            actor_id=user.id,
-            balance=body.rebalance,
-            name=body.name,
-            channel=body.channel,
-            queue=body.queue,
-            where_given="channel" in sent or "queue" in sent,
-        )
-        return _version(session, version.id)
-
-    saved, user = await _run(request, _writing(write))
-    return JSONResponse(saved, viewer=user)
-
-
-async def publish(request: Request) -> Response:
-    scorecard_id = path_id(request, "scorecard_id")
-
-    def write(session: Session, _: Services, user: CurrentUser) -> dict[str, Any]:
-        check_qa_lead(user, "publish scorecards")
-        return _version(session, scorecards.publish(session, scorecard_id=scorecard_id, actor_id=user.id).id)
-
-    published, user = await _run(request, _writing(write))
-    return JSONResponse(published, viewer=user)
-
-
-async def archive(request: Request) -> Response:
-    body = parsed(Archive, await request.body())
-    scorecard_id = path_id(request, "scorecard_id")
-
-    def write(session: Session, _: Services, user: CurrentUser) -> dict[str, Any]:
-        check_qa_lead(user, "archive scorecards")
-        scorecard = scorecards.set_archived(
-            session, scorecard_id=scorecard_id, archived=body.archived, actor_id=user.id
-        )
-        return {"id": scorecard.id, "archived": scorecard.archived}
-
-    done, user = await _run(request, _writing(write))
-    return JSONResponse(done, viewer=user)
-
-
-async def get_version(request: Request) -> Response:
-    version_id = path_id(request, "version_id")
-    found, user = await _run(request, _writing(lambda session, _s, _u: _version(session, version_id)))
-    return JSONResponse(found, viewer=user)
-
-
-async def preview(request: Request) -> Response:
-    """What these answers would score on this version (the builder's preview; nothing is stored)."""
-    body = parsed(Preview, await request.body())
-    version_id = path_id(request, "version_id")
-
-    def compute(session: Session, _: Services, __: CurrentUser) -> dict[str, Any]:
-        form = scorecards.read_form(scorecards.get_version(session, version_id=version_id).form)
-        problems = check_answers(form, body.answers, complete=False)
-        if problems:
-            raise Invalid("Some answers do not fit the scorecard: " + "; ".join(problems))
-        result = score(form, body.answers)
-        return {
-            "score": result.score,
-            "band": result.band,
-            "band_label": views.labelled(BAND_LABELS, result.band),
-            "critical_failed": result.critical_failed,
-            "failed_questions": result.failed_questions,
-            "sections": [{"id": s.id, "score": s.score, "failed": s.failed} for s in result.sections],
-        }
-
-    found, user = await _run(request, _writing(compute))
-    return JSONResponse(found, viewer=user)
 
 
 # Evaluations
@@ -216,7 +51,7 @@ async def start_evaluation(request: Request) -> Response:
         evaluation = evaluations.start(session, contact_id=contact_id, evaluator_id=user.id, version_id=body.version_id)
         return _view(session, services, user, evaluation)
 
-    made, user = await _run(request, _writing(write))
+    made, user = await run(request, writing(write))
     return JSONResponse(made, status_code=201, viewer=user)
 
 
@@ -226,7 +61,7 @@ async def get_evaluation(request: Request) -> Response:
     def read(session: Session, services: Services, user: CurrentUser) -> dict[str, Any]:
         return _view(session, services, user, readable(session, user=user, evaluation_id=evaluation_id))
 
-    found, user = await _run(request, _writing(read))
+    found, user = await run(request, writing(read))
     if found["contact"]["channel"] == "chat":
         await audited(
             request,
@@ -251,12 +86,12 @@ def _acting(
         session.flush()
         return _view(session, services, user, evaluations.get_evaluation(session, evaluation_id=evaluation_id))
 
-    return _writing(run)
+    return writing(run)
 
 
 async def save_evaluation_draft(request: Request) -> Response:
     body = parsed(Draft, await request.body())
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -270,7 +105,7 @@ async def save_evaluation_draft(request: Request) -> Response:
 
 async def add_comment(request: Request) -> Response:
     body = parsed(NewComment, await request.body())
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -289,7 +124,7 @@ async def add_comment(request: Request) -> Response:
 
 async def delete_comment(request: Request) -> Response:
     comment_id = path_id(request, "comment_id")
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -302,7 +137,7 @@ async def delete_comment(request: Request) -> Response:
 
 
 async def submit(request: Request) -> Response:
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -313,7 +148,7 @@ async def submit(request: Request) -> Response:
 
 
 async def acknowledge(request: Request) -> Response:
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -327,7 +162,7 @@ async def acknowledge(request: Request) -> Response:
 
 async def dispute(request: Request) -> Response:
     body = parsed(NewDispute, await request.body())
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -346,7 +181,7 @@ async def dispute(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     body = parsed(Decision, await request.body())
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request,
@@ -366,7 +201,7 @@ async def decide(request: Request) -> Response:
 
 
 async def retract(request: Request) -> Response:
-    done, user = await _run(
+    done, user = await run(
         request,
         _acting(
             request, lambda session, _s, user, ident: disputes.retract(session, evaluation_id=ident, agent_id=user.id)
@@ -391,7 +226,7 @@ async def my_evaluations(request: Request) -> Response:
         ).all()
         return views.rows(session, list(found))
 
-    found, user = await _run(request, _writing(read))
+    found, user = await run(request, writing(read))
     return JSONResponse({"evaluations": found}, viewer=user)
 
 
@@ -408,12 +243,8 @@ async def my_reviews(request: Request) -> Response:
         ).all()
         return views.rows(session, list(found))
 
-    found, user = await _run(request, _writing(read))
+    found, user = await run(request, writing(read))
     return JSONResponse({"evaluations": found}, viewer=user)
-
-
-async def builder_page(request: Request) -> Response:
-    return FileResponse(STATIC / "scorecards.html")
 
 
 async def evaluation_page(request: Request) -> Response:
@@ -422,16 +253,7 @@ async def evaluation_page(request: Request) -> Response:
 
 EVAL = "/api/qa/evaluations/{evaluation_id:int}"
 routes = [
-    route("/qa/scorecards", builder_page, methods=["GET"], policy=BUILDER_PAGE),
     route("/qa/evaluations/{evaluation_id:int}", evaluation_page, methods=["GET"], policy=EVALUATION_PAGE),
-    route("/api/qa/scorecards", list_scorecards, methods=["GET"], policy=SCORECARDS),
-    route("/api/qa/scorecards", create_scorecard, methods=["POST"], policy=BUILD),
-    route("/api/qa/scorecards/{scorecard_id:int}", get_scorecard, methods=["GET"], policy=SCORECARDS),
-    route("/api/qa/scorecards/{scorecard_id:int}/draft", save_draft, methods=["PUT"], policy=BUILD),
-    route("/api/qa/scorecards/{scorecard_id:int}/publish", publish, methods=["POST"], policy=BUILD),
-    route("/api/qa/scorecards/{scorecard_id:int}/archive", archive, methods=["POST"], policy=BUILD),
-    route("/api/qa/scorecard-versions/{version_id:int}", get_version, methods=["GET"], policy=SCORECARDS),
-    route("/api/qa/scorecard-versions/{version_id:int}/preview", preview, methods=["POST"], policy=SCORECARDS),
     route("/api/qa/contacts/{contact_id:int}/evaluations", start_evaluation, methods=["POST"], policy=EVALUATE),
     route(EVAL, get_evaluation, methods=["GET"], policy=EVALUATION),
     route(EVAL + "/draft", save_evaluation_draft, methods=["PUT"], policy=EVALUATION),

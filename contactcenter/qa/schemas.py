@@ -77,3 +77,14 @@ class Decision(BaseModel):
     outcome: Literal["accepted", "partial", "rejected"]
     decision: Words
     answers: Answers | None = None
+
+
+class NewCalibration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    contact_id: Id
+    evaluator_ids: Annotated[list[Id], Field(min_length=1, max_length=30)]
+    expert_id: Id | None = None
+    version_id: Id | None = None
+    threshold: Annotated[float, Field(gt=0, le=100)] | None = None
