@@ -39,9 +39,10 @@ from contactcenter.context import Services, build_services
 from contactcenter.customers import routes as customer_routes
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
-from contactcenter.qa import calibration_routes, scorecard_routes
+from contactcenter.qa import calibration_routes, sampling_routes, scorecard_routes
 from contactcenter.qa import routes as qa_routes
 from contactcenter.qa.http import STATIC as QA_STATIC
+from contactcenter.qa.sampling_jobs import sample_forever as qa_sample_forever
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
 from contactcenter.satisfaction import routes as satisfaction_routes
@@ -162,10 +163,11 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         alive = asyncio.create_task(beat_forever(services.redis, services.process_id), name="liveness")
         watch = asyncio.create_task(app.state.session_watch.run_forever(), name="session-watch")
         sla = asyncio.create_task(sweep_forever(services), name="sla-sweep")
+        qa_sampling = asyncio.create_task(qa_sample_forever(services), name="qa-sampling")
         try:
             yield
         finally:
-            for task in (reaper, sampler, renewer, relay, reconciler, alive, watch, sla):
+            for task in (reaper, sampler, renewer, relay, reconciler, alive, watch, sla, qa_sampling):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -190,6 +192,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *scorecard_routes.routes,
         *qa_routes.routes,
         *calibration_routes.routes,
+        *sampling_routes.routes,
         *attachment_routes.routes,
         *customer_routes.routes,
         *audit_routes.routes,

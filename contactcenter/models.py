@@ -18,6 +18,7 @@ from contactcenter.qa.models import (
     Scorecard,
     ScorecardVersion,
 )
+from contactcenter.qa.sampling_models import SampleItem, SampleRun, SamplingPolicy
 from contactcenter.satisfaction.models import AgentFlag, ReturnVisitBatch, Survey
 from contactcenter.tickets.models import Notification, SavedView, SlaPolicy, Ticket, TicketClock, TicketNote
 from contactcenter.users.models import Shift, User
@@ -49,6 +50,9 @@ __all__ = [
     "Queue",
     "Recording",
     "ReturnVisitBatch",
+    "SampleItem",
+    "SampleRun",
+    "SamplingPolicy",
     "SavedView",
     "Scorecard",
     "ScorecardVersion",

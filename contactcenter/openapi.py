@@ -18,7 +18,7 @@ from contactcenter.responses import JSONResponse
 ROOT = Path(__file__).resolve().parent.parent
 # The shared components (Error, Page, …) are in contactcenter/api.yml; every other file refers to them.
 SOURCES = tuple(
-    ROOT / folder / "api.yml"
+    path
     for folder in (
         "contactcenter",
         "contactcenter/users",
@@ -37,6 +37,8 @@ SOURCES = tuple(
         "recordings",
         "ivr",
     )
+    # A folder's api.yml first, then any part of its contract kept beside it (qa: sampling_api.yml)
+    for path in (ROOT / folder / "api.yml", *sorted((ROOT / folder).glob("?*_api.yml")))
 )
 
 

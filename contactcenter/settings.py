@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     qa_acknowledge_days: int = Field(default=3, alias="QA_ACKNOWLEDGE_DAYS", ge=1, le=90)
     qa_dispute_days: int = Field(default=7, alias="QA_DISPUTE_DAYS", ge=1, le=90)
     qa_calibration_points: float = Field(default=10, alias="QA_CALIBRATION_POINTS", gt=0, le=100)
+    # QA sampling (docs/qa-sampling.md): the default policies' numbers (N random contacts per agent per period of
+    # at least QA_SAMPLE_MIN_SECONDS with a recording), items due QA_DUE_DAYS working days after sampling, an agent
+    # watched for QA_FLAGGED_WATCH_DAYS after a complaint flag, and how often each process looks for a due run.
+    qa_sample_per_agent: int = Field(default=4, alias="QA_SAMPLE_PER_AGENT", ge=0, le=1000)
+    qa_sample_period_days: int = Field(default=7, alias="QA_SAMPLE_PERIOD_DAYS", ge=1, le=366)
+    qa_sample_min_seconds: int = Field(default=60, alias="QA_SAMPLE_MIN_SECONDS", ge=0, le=86400)
+    qa_due_days: int = Field(default=3, alias="QA_DUE_DAYS", ge=0, le=60)
+    qa_flagged_watch_days: int = Field(default=30, alias="QA_FLAGGED_WATCH_DAYS", ge=0, le=3660)
+    qa_sample_check_seconds: int = Field(default=3600, alias="QA_SAMPLE_CHECK_SECONDS", ge=10, le=86400)
     ticket_categories: Codes = Field(
         default=("consultation", "repair", "complaint", "order", "return_exchange", "other"),
         alias="TICKET_CATEGORIES",

@@ -42,6 +42,7 @@ MANAGERS = "401 403 403 403 403 403 ok ok"  # the access log
 MANAGERS_PAGE = "303 403 403 403 403 403 ok ok"
 ADMINS = "401 403 403 403 403 403 403 ok"  # user administration and shifts
 ADMINS_PAGE = "303 403 403 403 403 403 403 ok"
+QA_LEADS = "401 403 403 ok 403 403 ok ok"  # QA users (the handler refuses those who do not lead QA), managers, admins
 
 # (method, route path, row, what fills the path: an object kind of access_world.Side, or None; body)
 Entry = tuple[str, str, str, str | None, Any]
@@ -180,6 +181,24 @@ ATTACHMENTS_AND_CUSTOMERS: list[Entry] = [
     ("POST", "/api/customers/{customer_id:int}/products", STAFF_RECORD, "customer", {}),
     ("DELETE", "/api/customers/{customer_id:int}/products/{product_id:int}", STAFF_RECORD, "customer", None),
 ]
+# QA sampling and the work queue (qa/sampling_routes.py): policies, runs, skips and coverage for QA leads, managers
+# and admins; the queue and claims for everyone who evaluates. Bodies left out: the handler's 400 changes nothing; a
+# claim from the pool finds it empty (409), item and policy 999999 do not exist (404).
+QA_POLICY = "/api/qa/sampling/policies/{policy_id:int}"
+QA_SAMPLING: list[Entry] = [
+    ("GET", "/qa/work", WATCHERS_PAGE, None, None),
+    ("GET", "/api/qa/sampling/policies", QA_LEADS, None, None),
+    ("POST", "/api/qa/sampling/policies", QA_LEADS, None, None),
+    ("PATCH", QA_POLICY, QA_LEADS, None, None),
+    ("DELETE", QA_POLICY, QA_LEADS, None, None),
+    ("POST", QA_POLICY + "/run", QA_LEADS, None, None),
+    ("GET", "/api/qa/sampling/runs", QA_LEADS, None, None),
+    ("GET", "/api/qa/work", WATCHERS, None, None),
+    ("POST", "/api/qa/work/claim", WATCHERS, None, None),
+    ("POST", "/api/qa/work/{item_id:int}/claim", WATCHERS, None, None),
+    ("POST", "/api/qa/work/{item_id:int}/skip", QA_LEADS, None, None),
+    ("GET", "/api/qa/coverage", QA_LEADS, None, None),
+]
 TABLE: list[Entry] = [
     ("GET", "/", ANYONE, None, None),
     ("GET", "/healthz", ANYONE, None, None),
@@ -211,6 +230,7 @@ TABLE: list[Entry] = [
     *DESK,
     *SATISFACTION,
     *QA,
+    *QA_SAMPLING,
     *ATTACHMENTS_AND_CUSTOMERS,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),

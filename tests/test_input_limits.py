@@ -62,9 +62,18 @@ def client(
             yield client
 
 
-# Asked as the admin: the admins' and managers' own, and the customer file's (the demo's customer 1 has no
-# ticket or contact of the supervisor's team, so their policy would refuse it 404 before any body is read).
-ADMIN_PATHS = ("/api/admin/", "/api/sla-policies/", "/api/agent-flags/", "/api/customers/")
+# Asked as the admin: the admins' and managers' own, QA leads' (scorecards, sampling, skips), and the customer
+# file's (the demo's customer 1 has no ticket or contact of the supervisor's team, so their policy would refuse
+# it 404 before any body is read).
+ADMIN_PATHS = (
+    "/api/admin/",
+    "/api/sla-policies/",
+    "/api/agent-flags/",
+    "/api/customers/",
+    "/api/qa/sampling/",
+    "/api/qa/work/",
+    "/api/qa/scorecards",
+)
 
 
 def json_operations_as_who_may(client: TestClient) -> Iterator[tuple[str, str]]:

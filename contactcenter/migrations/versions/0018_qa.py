@@ -217,7 +217,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_qa_evaluation_revisions_evaluation_id"), ["evaluation_id"], unique=False)
 
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("qa_lead", sa.Boolean(), server_default=sa.text("0"), nullable=False))
+        batch_op.add_column(sa.Column("qa_lead", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
