@@ -39,6 +39,7 @@ from contactcenter.context import Services, build_services
 from contactcenter.customers import routes as customer_routes
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
+from contactcenter.qa import figures_routes as qa_figure_routes
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
 from contactcenter.satisfaction import routes as satisfaction_routes
@@ -184,6 +185,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *ticket_routes.routes,
         *desk_routes.routes,
         *satisfaction_routes.routes,
+        *qa_figure_routes.routes,
         *attachment_routes.routes,
         *customer_routes.routes,
         *audit_routes.routes,

@@ -16,9 +16,10 @@ from contactcenter.access.rules import PUBLIC
 from contactcenter.responses import JSONResponse
 
 ROOT = Path(__file__).resolve().parent.parent
-# The shared components (Error, Page, …) are in contactcenter/api.yml; every other file refers to them.
+# The shared components (Error, Page, …) are in contactcenter/api.yml; every other file refers to them. A folder
+# may keep its contract in several files: api.yml, then any *_api.yml (qa/figures_api.yml).
 SOURCES = tuple(
-    ROOT / folder / "api.yml"
+    source
     for folder in (
         "contactcenter",
         "contactcenter/users",
@@ -35,7 +36,9 @@ SOURCES = tuple(
         "queues",
         "recordings",
         "ivr",
+        "contactcenter/qa",
     )
+    for source in sorted((ROOT / folder).glob("*api.yml"), key=lambda path: (path.name != "api.yml", path.name))
 )
 
 

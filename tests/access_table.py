@@ -128,6 +128,20 @@ SATISFACTION: list[Entry] = [
     ("POST", "/api/agent-flags/{flag_id:int}/acknowledge", MANAGERS, None, None),
     ("GET", "/desk/satisfaction", SUPERVISORS_PAGE, None, None),
 ]
+# QA figures (qa/figures_routes.py): QA staff, managers and admins everyone's, team leads their team's (narrowed by
+# the handler); the agent's own; coaching notes of an agent of the team lead's team (QA staff: any agent; writing
+# them: QA leads only, the handler's 403). Bodies left out: the handler's 400 changes nothing.
+COACHING_NOTES = "/api/qa/agents/{agent_id:int}/coaching-notes"
+QA_FIGURES: list[Entry] = [
+    ("GET", "/qa/figures", WATCHERS_PAGE, None, None),
+    ("GET", "/api/qa/figures", WATCHERS, None, None),
+    ("GET", "/api/qa/figures.csv", WATCHERS, None, None),
+    ("GET", "/api/qa/figures.xlsx", WATCHERS, None, None),
+    ("GET", "/api/qa/figures/options", WATCHERS, None, None),
+    ("GET", "/api/qa/my-figures", AGENTS, None, None),
+    ("GET", COACHING_NOTES, AGENT_WATCHED, "agent", None),
+    ("POST", COACHING_NOTES, AGENT_WATCHED, "agent", None),
+]
 # Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
 # reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.
 ATTACHMENTS_AND_CUSTOMERS: list[Entry] = [
@@ -169,6 +183,7 @@ TABLE: list[Entry] = [
     ("GET", "/api/tickets/{ticket_id:int}", TICKET, "ticket", None),
     *DESK,
     *SATISFACTION,
+    *QA_FIGURES,
     *ATTACHMENTS_AND_CUSTOMERS,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),
