@@ -127,19 +127,40 @@ def _rates(count: int, total: float, passed: int, excellent: int, critical: int)
     }
 
 
-def _aggregates(session: Session, key: Any, period: Period, filters: Filters) -> list[Any]:
-    """(key, count, sum of scores, passed, excellent, critical failures) per value of `key`."""
+def _aggregates(session: Session, key: Any, buckets: Any, period: Period, filters: Filters) -> list[Any]:
+    """(key, bucket, count, sum of scores, passed, excellent, critical failures) per group and trend bucket: one
+    scan of the evaluations gives both the rows and the trend."""
     query = select(
         key.label("key"),
+        buckets.label("bucket"),
         func.count().label("n"),
         func.sum(Evaluation.score).label("total"),
         func.sum(case((Evaluation.band.in_(PASSING), 1), else_=0)).label("passed"),
         func.sum(case((Evaluation.band == "excellent", 1), else_=0)).label("excellent"),
         func.sum(case((Evaluation.critical_failed.is_(True), 1), else_=0)).label("critical"),
     ).where(*_counted(period, filters))
-    if key is User.team:
-        query = query.join(User, User.id == Evaluation.agent_id)
-    return list(session.execute(query.group_by(key)).all())
+    return list(session.execute(query.group_by(key, buckets)).all())
+
+
+@dataclass
+class Sums:
+    """Counts and sums added up over several (group, bucket) rows."""
+
+    n: int = 0
+    total: float = 0.0
+    passed: int = 0
+    excellent: int = 0
+    critical: int = 0
+
+    def add(self, row: Any) -> None:
+        self.n += row.n
+        self.total += row.total or 0.0
+        self.passed += row.passed
+        self.excellent += row.excellent
+        self.critical += row.critical
+
+    def rates(self) -> dict[str, Any]:
+        return _rates(self.n, self.total, self.passed, self.excellent, self.critical)
 
 
 def _question_sums(session: Session, key: Any, period: Period, filters: Filters) -> list[Any]:
@@ -151,8 +172,6 @@ def _question_sums(session: Session, key: Any, period: Period, filters: Filters)
         func.sum(AnswerWorth.worth).label("worth"),
         func.count().label("n"),
     ).where(*_where(AnswerWorth, period, filters))
-    if key is User.team:
-        query = query.join(User, User.id == AnswerWorth.agent_id)
     return list(session.execute(query.group_by(key, AnswerWorth.scorecard_id, AnswerWorth.question)).all())
 
 
@@ -212,11 +231,12 @@ def _labels(session: Session, group: str, keys: Sequence[Any]) -> dict[Any, dict
 def _key(group: str) -> Any:
     if group not in GROUPS:
         raise Invalid(f"group: one of {', '.join(GROUPS)}")
-    return {"agent": Evaluation.agent_id, "team": User.team, "queue": Evaluation.queue}[group]
+    # By team: grouped by agent in SQL and added up per team here (no join per row; teams are few).
+    return {"agent": Evaluation.agent_id, "team": Evaluation.agent_id, "queue": Evaluation.queue}[group]
 
 
 def _answer_key(group: str) -> Any:
-    return {"agent": AnswerWorth.agent_id, "team": User.team, "queue": AnswerWorth.queue}[group]
+    return {"agent": AnswerWorth.agent_id, "team": AnswerWorth.agent_id, "queue": AnswerWorth.queue}[group]
 
 
 def starts_of(period: Period, bucket: str) -> list[date]:
@@ -233,69 +253,69 @@ def starts_of(period: Period, bucket: str) -> list[date]:
     ]
 
 
-def trend(session: Session, *, period: Period, filters: Filters, bucket: str) -> list[dict[str, Any]]:
-    """Count and average score per day or week (the hotline's), every bucket of the period listed."""
-    starts = starts_of(period, bucket)
-    # Buckets by their UTC starts (daylight saving included), compared in SQL: the same on every database.
-    index = case(
+def _bucket_of(period: Period, starts: list[date]) -> Any:
+    """The trend bucket of an evaluation: by the buckets' UTC starts (daylight saving included), compared in
+    SQL, the same on every database."""
+    return case(
         *[(Evaluation.submitted_at < period.instant(day), n) for n, day in enumerate(starts[1:])],
         else_=len(starts) - 1,
     )
-    rows = session.execute(
-        select(index.label("bucket"), func.count().label("n"), func.sum(Evaluation.score).label("total"))
-        .where(*_counted(period, filters))
-        .group_by(index)
-    ).all()
-    found = {row.bucket: row for row in rows}
+
+
+def _trend(starts: list[date], sums: dict[int, Sums]) -> list[dict[str, Any]]:
+    """Count and average score per bucket, every bucket of the period listed."""
+    empty = Sums()
     return [
-        {
-            "start": day.isoformat(),
-            "count": found[n].n if n in found else 0,
-            "average": round(found[n].total / found[n].n, 1) if n in found else None,
-        }
+        {"start": day.isoformat(), "count": sums.get(n, empty).n, "average": sums.get(n, empty).rates()["average"]}
         for n, day in enumerate(starts)
     ]
 
 
 def figures(session: Session, *, period: Period, group: str, filters: Filters, bucket: str = "week") -> dict[str, Any]:
     """The figures of the period: a row per agent, team or queue, the totals, the weakest questions, the trend."""
-    key = _key(group)
-    aggregates = _aggregates(session, key, period, filters)
+    key, starts = _key(group), starts_of(period, bucket)
+    aggregates = _aggregates(session, key, _bucket_of(period, starts), period, filters)
+    per_group: dict[Any, Sums] = defaultdict(Sums)
+    per_bucket: dict[int, Sums] = defaultdict(Sums)
+    totals = Sums()
+    team_of: dict[int, str | None] | None = None
+    if group == "team":
+        team_of = {row.id: row.team for row in session.execute(select(User.id, User.team))}
+
+    def group_of(value: Any) -> Any:
+        return value if team_of is None else team_of.get(value)
+
+    for line in aggregates:
+        for sums in (per_group[group_of(line.key)], per_bucket[line.bucket], totals):
+            sums.add(line)
     question_rows = _question_sums(session, _answer_key(group), period, filters)
     words = _question_words(session, {row.scorecard_id for row in question_rows}) if question_rows else {}
     overall: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0])
-    per_key: dict[Any, dict[tuple[int, str], list[float]]] = defaultdict(dict)
+    per_key: dict[Any, dict[tuple[int, str], list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
     for row in question_rows:
-        overall[(row.scorecard_id, row.question)][0] += row.worth
-        overall[(row.scorecard_id, row.question)][1] += row.n
-        per_key[row.key][(row.scorecard_id, row.question)] = [row.worth, row.n]
-    labels = _labels(session, group, [row.key for row in aggregates if row.key is not None])
+        for tally in (overall, per_key[group_of(row.key)]):
+            tally[(row.scorecard_id, row.question)][0] += row.worth
+            tally[(row.scorecard_id, row.question)][1] += row.n
+    labels = _labels(session, group, [value for value in per_group if value is not None])
     rows = [
         {
-            "key": row.key,
-            **labels.get(row.key, {"name": row.key}),
-            **(NO_TEAM_ROW if group == "team" and row.key is None else {}),
-            **_rates(row.n, row.total or 0.0, row.passed, row.excellent, row.critical),
-            "weakest": _weakest(per_key.get(row.key, {}), words, ROW_WEAKEST),
+            "key": value,
+            **labels.get(value, {"name": value}),
+            **(NO_TEAM_ROW if group == "team" and value is None else {}),
+            **sums.rates(),
+            "weakest": _weakest(per_key.get(value, {}), words, ROW_WEAKEST),
         }
-        for row in aggregates
+        for value, sums in per_group.items()
     ]
     rows.sort(key=lambda row: (row["key"] is None, str(row.get("name") or "")))
-    totals = _rates(
-        sum(r.n for r in aggregates),
-        sum(r.total or 0.0 for r in aggregates),
-        sum(r.passed for r in aggregates),
-        sum(r.excellent for r in aggregates),
-        sum(r.critical for r in aggregates),
-    )
     return {
         "period": period.as_json(),
         "group": group,
         "bucket": bucket,
-        "totals": totals,
+        "totals": totals.rates(),
         "rows": rows,
         "weakest": _weakest(overall, words, WEAKEST),
-        "trend": trend(session, period=period, filters=filters, bucket=bucket),
+        "trend": _trend(starts, per_bucket),
     }
 
 
