@@ -89,7 +89,7 @@ def _people(conn: psycopg.Connection, seeded: Seeded) -> list[int]:
         ).fetchone()[0]  # type: ignore[index]
 
     def user(username: str, role: str, team: str | None, qa_lead: bool = False) -> int:
-        return conn.execute(  # type: ignore[no-any-return]
+        return conn.execute(
             "INSERT INTO users (username, display_name, password_hash, role, skills, active, team, qa_lead, created_at,"
             " must_change_password) VALUES (%s, %s, 'x', %s, '{}', true, %s, %s, now(), false) RETURNING id",
             (username, f"坐席 {username}", role, team, qa_lead),
@@ -134,7 +134,8 @@ def seed(url: str, *, evaluations: int, say: Callable[[str], None] = print) -> S
         began = time.perf_counter()
         evaluators = _people(conn, seeded)
         card = conn.execute(
-            "INSERT INTO qa_scorecards (name, archived, created_at) VALUES ('通话质检 Calls', false, now()) RETURNING id"
+            "INSERT INTO qa_scorecards (name, archived, created_at) VALUES (%s, false, now()) RETURNING id",
+            ("通话质检 Calls",),
         ).fetchone()[0]  # type: ignore[index]
         seeded.scorecard_id = card
         versions = {}
@@ -149,8 +150,12 @@ def seed(url: str, *, evaluations: int, say: Callable[[str], None] = print) -> S
             conn,
             "COPY contacts (channel, provider_id, direction, from_number, to_number, status, queue, agent_id,"
             " identity_verified, priority, created_at) FROM STDIN",
-            (f"voice\tCA-bench-{n}\tinbound\t+8613800138000\t+862180000000\tended\tgeneral\t{agents[n % len(agents)]}"
-             f"\tf\t0\t{_iso(seeded.now)}\n" for n in range(CONTACTS)),  # fmt: skip
+            (
+                f"voice\tCA-bench-{n}\tinbound\t+8613800138000\t+862180000000\tended\tgeneral\t"
+                f"{agents[n % len(agents)]}"
+                f"\tf\t0\t{_iso(seeded.now)}\n"
+                for n in range(CONTACTS)
+            ),  # fmt: skip
         )
         contact_ids = [r[0] for r in conn.execute("SELECT id FROM contacts ORDER BY id").fetchall()]
         definitions = conn.execute(
