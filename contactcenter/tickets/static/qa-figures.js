@@ -130,7 +130,7 @@ function drawTrend(buckets) {
   buckets.forEach((b, n) => {
     const x = left + n * step;
     const barHeight = (plot * b.count) / most;
-    chart.append(svg("rect", { class: "bar", x: x + step * 0.15, y: top + plot - barHeight, width: step * 0.7, height: barHeight },
+    chart.append(svg("rect", { class: "count-bar", x: x + step * 0.15, y: top + plot - barHeight, width: step * 0.7, height: barHeight },
       ""));
     chart.lastChild.append(svg("title", {}, `${b.start}: ${b.count} · ${number(b.average)}`));
     if (b.average === null) { path += " "; return; }
