@@ -40,6 +40,7 @@ from contactcenter.customers import routes as customer_routes
 from contactcenter.liveness import beat_forever
 from contactcenter.outbox.service import relay_forever
 from contactcenter.qa import calibration_routes, sampling_routes, scorecard_routes
+from contactcenter.qa import figures_routes as qa_figure_routes
 from contactcenter.qa import routes as qa_routes
 from contactcenter.qa.http import STATIC as QA_STATIC
 from contactcenter.qa.sampling_jobs import sample_forever as qa_sample_forever
@@ -193,6 +194,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *qa_routes.routes,
         *calibration_routes.routes,
         *sampling_routes.routes,
+        *qa_figure_routes.routes,
         *attachment_routes.routes,
         *customer_routes.routes,
         *audit_routes.routes,

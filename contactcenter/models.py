@@ -8,6 +8,7 @@ from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, Id
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, CustomerProduct, Order
 from contactcenter.outbox.models import OutboxJob
+from contactcenter.qa.figures_models import AnswerWorth
 from contactcenter.qa.models import (
     Calibration,
     CoachingNote,
@@ -29,6 +30,7 @@ from recordings.models import Recording
 __all__ = [
     "AccessEntry",
     "AgentFlag",
+    "AnswerWorth",
     "AuditEvent",
     "Calibration",
     "Callback",

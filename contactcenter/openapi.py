@@ -16,7 +16,8 @@ from contactcenter.access.rules import PUBLIC
 from contactcenter.responses import JSONResponse
 
 ROOT = Path(__file__).resolve().parent.parent
-# The shared components (Error, Page, …) are in contactcenter/api.yml; every other file refers to them.
+# The shared components (Error, Page, …) are in contactcenter/api.yml; every other file refers to them. A folder
+# may keep its contract in several files: api.yml, then any *_api.yml (qa/figures_api.yml).
 SOURCES = tuple(
     path
     for folder in (

@@ -170,6 +170,20 @@ QA: list[Entry] = [
     ("GET", "/api/qa/calibrations/{calibration_id:int}", WATCHERS, None, None),
     ("POST", "/api/qa/calibrations/{calibration_id:int}/close", WATCHERS, None, None),
 ]
+# QA figures (qa/figures_routes.py): QA staff, managers and admins everyone's, team leads their team's (narrowed by
+# the handler); the agent's own; coaching notes of an agent of the team lead's team (QA staff: any agent; writing
+# them: QA leads only, the handler's 403). Bodies left out: the handler's 400 changes nothing.
+COACHING_NOTES = "/api/qa/agents/{agent_id:int}/coaching-notes"
+QA_FIGURES: list[Entry] = [
+    ("GET", "/qa/figures", WATCHERS_PAGE, None, None),
+    ("GET", "/api/qa/figures", WATCHERS, None, None),
+    ("GET", "/api/qa/figures.csv", WATCHERS, None, None),
+    ("GET", "/api/qa/figures.xlsx", WATCHERS, None, None),
+    ("GET", "/api/qa/figures/options", WATCHERS, None, None),
+    ("GET", "/api/qa/my-figures", AGENTS, None, None),
+    ("GET", COACHING_NOTES, AGENT_WATCHED, "agent", None),
+    ("POST", COACHING_NOTES, AGENT_WATCHED, "agent", None),
+]
 # Tickets' attachments (a ticket's scope; QA staff read a recorded one's) and the customer file (staff who
 # reach one of the customer's tickets or contacts): contactcenter/attachments/, contactcenter/customers/.
 ATTACHMENTS_AND_CUSTOMERS: list[Entry] = [
@@ -231,6 +245,7 @@ TABLE: list[Entry] = [
     *SATISFACTION,
     *QA,
     *QA_SAMPLING,
+    *QA_FIGURES,
     *ATTACHMENTS_AND_CUSTOMERS,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from contactcenter.audit.service import record_event
 from contactcenter.contacts.models import Contact
 from contactcenter.errors import Conflict, Forbidden, Invalid, NotFound
+from contactcenter.qa.figures_models import record_answers
 from contactcenter.qa.forms import Score, check_answers, score
 from contactcenter.qa.models import (
     Evaluation,
@@ -147,6 +148,7 @@ def add_revision(
     session.add(revision)
     evaluation.answers = dict(answers)
     evaluation.score, evaluation.band, evaluation.critical_failed = result.score, result.band, result.critical_failed
+    record_answers(session, evaluation=evaluation, revision=revision)  # what the QA figures average
     return revision
 
 
@@ -157,10 +159,10 @@ def submit(session: Session, *, evaluation_id: int, evaluator_id: int) -> Evalua
     problems = check_answers(form_of(session, evaluation), evaluation.answers, complete=True)
     if problems:
         raise Invalid("The evaluation is not complete: " + "; ".join(problems))
+    evaluation.status, evaluation.submitted_at = EvaluationStatus.SUBMITTED, utcnow()  # before: its answers' rows
     revision = add_revision(
         session, evaluation=evaluation, answers=evaluation.answers, reason="submitted", actor_id=evaluator_id
     )
-    evaluation.status, evaluation.submitted_at = EvaluationStatus.SUBMITTED, utcnow()
     event(session, evaluation, "submitted", evaluator_id, score=revision.score, band=revision.band)
     if evaluation.kind == EvaluationKind.REGULAR:
         notify(session, user_id=evaluation.agent_id, kind="evaluation_submitted", evaluation=evaluation)

@@ -81,6 +81,14 @@ class Evaluation(Base):
         Index("ix_qa_evaluations_agent_submitted", "agent_id", "submitted_at"),
         Index("ix_qa_evaluations_submitted", "kind", "submitted_at"),
         Index("ix_qa_evaluations_evaluator_status", "evaluator_id", "status"),
+        # QA figures (qa/figures.py): a period's evaluations read from the index alone on PostgreSQL.
+        Index(
+            "ix_qa_evaluations_figures",
+            "submitted_at",
+            postgresql_include=[
+                *("kind", "status", "score", "band", "critical_failed", "agent_id", "queue", "channel", "version_id"),
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
