@@ -17,7 +17,7 @@ from contactcenter.access import Policy, mount, reach, route
 from contactcenter.access.masking import for_viewer
 from contactcenter.access.rules import PUBLIC, RECORDING_PLAY, RECORDINGS
 from contactcenter.access.scopes import Reach
-from contactcenter.audit.access import Action, audited, starts_a_play
+from contactcenter.audit.access import Action, Viewer, audited, starts_a_play
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.errors import NotFound, path_id
@@ -57,10 +57,14 @@ def _media(services: Services, recording_id: int) -> StoredMedia | None:
 
 
 async def media(request: Request) -> Response:
-    """The audio, with HTTP range requests; `?download=1` as a file to save. A play is logged once, by the
-    request that starts it (no Range, or a range from byte 0), not by each range a player then asks for."""
-    user = reach(request).user
-    recording_id = path_id(request, "recording_id")
+    """The audio, with HTTP range requests; `?download=1` as a file to save."""
+    return await serve_media(request, reach(request).user, path_id(request, "recording_id"))
+
+
+async def serve_media(request: Request, user: Viewer, recording_id: int) -> Response:
+    """A recording's audio for a viewer already let through (here, or an evaluation's page: qa/routes.py). A play
+    is logged once, by the request that starts it (no Range, or a range from byte 0), not by each range a player
+    then asks for."""
     try:
         found = await run_in_threadpool(_media, request.app.state.services, recording_id)
         if found is None or not found.path.exists():
@@ -83,7 +87,11 @@ PEAKS_HEADERS = {"Cache-Control": "private, max-age=31536000, immutable"}
 async def peaks(request: Request) -> Response:
     """The waveform of a stored recording for the player (recordings/waveform.py), computed once and kept.
     Not in the access log: peaks hold no word or number of the call; playing it (the media) is logged."""
-    recording_id = path_id(request, "recording_id")
+    return await serve_peaks(request, path_id(request, "recording_id"))
+
+
+async def serve_peaks(request: Request, recording_id: int) -> Response:
+    """A recording's waveform for a viewer already let through."""
     try:
         body = remembered(recording_id) or await run_in_threadpool(
             recording_peaks, request.app.state.services, recording_id=recording_id

@@ -158,6 +158,8 @@ QA: list[Entry] = [
     ("POST", QA_EVALUATIONS + "/comments", LOGGED_IN, None, None),
     ("DELETE", QA_EVALUATIONS + "/comments/{comment_id:int}", LOGGED_IN, None, None),
     ("POST", QA_EVALUATIONS + "/submit", LOGGED_IN, None, None),
+    ("GET", QA_EVALUATIONS + "/recordings/{recording_id:int}/media", LOGGED_IN, None, None),
+    ("GET", QA_EVALUATIONS + "/recordings/{recording_id:int}/peaks", LOGGED_IN, None, None),
     ("POST", QA_EVALUATIONS + "/acknowledge", AGENTS, None, None),
     ("POST", QA_EVALUATIONS + "/disputes", AGENTS, None, None),
     ("POST", QA_EVALUATIONS + "/disputes/retract", AGENTS, None, None),

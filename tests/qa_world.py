@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import io
 import uuid
+import wave
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from contactcenter.timeutil import utcnow
 from contactcenter.users.models import User
 from contactcenter.users.service import create_user
 from recordings.models import Recording, RecordingStatus
+from recordings.storage import master_keys, store_encrypted
 from tests.qa_forms import service_form
 
 
@@ -27,8 +30,10 @@ def handled_contact(
     talk_seconds: int = 180,
     ended_ago: timedelta = timedelta(hours=1),
     recorded: bool = True,
+    audio: bytes | None = None,
 ) -> int:
-    """A finished contact `agent_id` answered (a call has its recording stored); returns its id."""
+    """A finished contact `agent_id` answered (a call has its recording stored; with `audio`, sealed on disk
+    as the fetch job stores it); returns its id."""
     ended = utcnow() - ended_ago
     with services.db.session() as session:
         contact = Contact(
@@ -45,17 +50,32 @@ def handled_contact(
         session.add(contact)
         session.flush()
         if recorded and channel == "voice":
-            session.add(
-                Recording(
-                    provider_sid=f"RE{uuid.uuid4().hex}",
-                    call_sid=contact.provider_id,
-                    contact_id=contact.id,
-                    status=RecordingStatus.STORED,
-                    duration_seconds=talk_seconds,
-                    channels=2,
-                )
+            recording = Recording(
+                provider_sid=f"RE{uuid.uuid4().hex}",
+                call_sid=contact.provider_id,
+                contact_id=contact.id,
+                status=RecordingStatus.STORED,
+                duration_seconds=talk_seconds,
+                channels=2,
             )
+            session.add(recording)
+            session.flush()
+            if audio is not None:
+                root = services.settings.recordings_path
+                target = root / "qa-tests" / f"{recording.provider_sid}.wav.enc"
+                store_encrypted(recording, audio, target=target, keys=master_keys(services.settings), root=root)
         return contact.id
+
+
+def silent_wav(seconds: float = 2.0, channels: int = 2) -> bytes:
+    """A quiet 8 kHz 16-bit WAV, as Twilio's recordings are."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x00\x00" * channels * int(8000 * seconds))
+    return out.getvalue()
 
 
 def published_scorecard(services: Services, *, actor_id: int, form: dict[str, Any] | None = None, **where: Any) -> int:

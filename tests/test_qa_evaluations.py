@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from contactcenter.audit.models import AccessEntry
 from contactcenter.context import Services
 from contactcenter.qa.models import Evaluation, EvaluationRevision, ScorecardVersion
 from contactcenter.timeutil import utcnow
@@ -18,7 +19,7 @@ from contactcenter.users.models import Role
 from tests.conftest import System
 from tests.desk import services_of, user_id
 from tests.qa_forms import PERFECT, service_form
-from tests.qa_world import extra_user, handled_contact, published_scorecard
+from tests.qa_world import extra_user, handled_contact, published_scorecard, silent_wav
 
 PASSWORD = "correct horse battery 1"
 
@@ -303,3 +304,32 @@ def test_only_qa_leads_run_calibrations_and_need_two_people_to_compare(system: S
         "/api/qa/calibrations", json={**body, "evaluator_ids": [user_id(system, "qa"), user_id(system, "agent2")]}
     )
     assert agent.status_code == 400 and "Not QA staff" in agent.json()["error"]
+
+
+def test_the_agent_is_told_of_their_evaluation_and_hears_its_recording_and_nobody_else_does(
+    system: System, services: Services, version_id: int
+) -> None:
+    contact = handled_contact(services, agent_id=user_id(system, "agent1"), audio=silent_wav())
+    qa = system.login("qa")
+    ident = qa.post(f"/api/qa/contacts/{contact}/evaluations", json={"version_id": version_id}).json()["id"]
+    qa.put(f"/api/qa/evaluations/{ident}/draft", json={"answers": PERFECT})
+    [recording] = qa.get(f"/api/qa/evaluations/{ident}").json()["contact"]["recordings"]
+    media = f"/api/qa/evaluations/{ident}/recordings/{recording['id']}/media"
+    agent = system.login("agent1")
+    assert agent.get(media).status_code == 404  # a draft is the evaluator's, and so is its recording for now
+
+    qa.post(f"/api/qa/evaluations/{ident}/submit")
+    told = agent.get("/api/notifications", params={"unread": 1}).json()["notifications"]
+    assert any(n["kind"] == "evaluation_submitted" and n["data"]["evaluation_id"] == ident for n in told)
+    heard = agent.get(media, headers={"Range": "bytes=0-99"})
+    assert heard.status_code == 206 and heard.content[:4] == b"RIFF"
+    assert agent.get(f"/api/qa/evaluations/{ident}/recordings/{recording['id']}/peaks").status_code == 200
+    assert system.login("agent2").get(media).status_code == 404
+    assert agent.get(f"/recordings/{recording['id']}/media").status_code == 403  # not every recording of theirs
+    with services.db.reading() as session:
+        plays = session.scalars(
+            select(AccessEntry).where(
+                AccessEntry.object_type == "recording", AccessEntry.object_id == str(recording["id"])
+            )
+        ).all()
+        assert [(p.action, p.username) for p in plays] == [("play", "agent1")]

@@ -8,6 +8,8 @@ const Notices = (() => {
   const WORDS = {
     zh: {
       title: "通知", none: "没有未读通知", read: "已读", open: "打开工单", ticket: "工单",
+      evaluation: "质检评估", open_evaluation: "打开评估", evaluation_submitted: "已提交,得分 {score}",
+      evaluation_disputed: "有新申诉待您处理", dispute_decided: "您的申诉已处理,当前得分 {score}",
       escalated: "已升级至{level}", top: "在最高级别仍超时", skipped: "紧急升级至{level},跳过了{skipped}",
       warning: "{target}时限即将到期", due: "到期", other: "有新通知", nobody: "该级别无人,已告知上一级",
       by_hand: "手动", emergency: "紧急", breached: "{target}超时",
@@ -17,6 +19,8 @@ const Notices = (() => {
     },
     en: {
       title: "Notifications", none: "No unread notifications", read: "Mark read", open: "Open ticket", ticket: "Ticket",
+      evaluation: "Evaluation", open_evaluation: "Open evaluation", evaluation_submitted: "submitted: score {score}",
+      evaluation_disputed: "disputed: yours to decide", dispute_decided: "your dispute was decided: score now {score}",
       escalated: "escalated to {level}", top: "still breached at the top level", skipped: "escalated to {level} in an emergency, skipping {skipped}",
       warning: "{target} due soon", due: "due", other: "has news", nobody: "nobody at that level, the level above was told",
       by_hand: "by hand", emergency: "emergency", breached: "{target} breached",
@@ -52,10 +56,15 @@ const Notices = (() => {
     } catch (error) { return at.toISOString().slice(5, 16).replace("T", " "); }
   }
 
-  // What happened, in words: "工单 T-000012 已升级至组长(响应超时)".
+  const EVALUATION_KINDS = ["evaluation_submitted", "evaluation_disputed", "dispute_decided"];
+
+  // What happened, in words: "工单 T-000012 已升级至组长(响应超时)"; "质检评估 #7 已提交,得分 92.5".
   function say(n) {
     const d = n.data || {};
     const words = w();
+    if (EVALUATION_KINDS.includes(n.kind)) {
+      return `${words.evaluation} #${d.evaluation_id} ${fill(words[n.kind], { score: d.score ?? "—" })}`;
+    }
     const reason = d.why === "by_hand" || d.why === "emergency" ? words[d.why] : d.why ? fill(words.breached, { target: target(d.why) }) : "";
     let what;
     if (n.kind === "escalated") what = d.level === undefined ? words.top : fill(words.escalated, { level: level(d.level) });
@@ -90,6 +99,10 @@ const Notices = (() => {
       if (n.ticket_id) {
         const link = el("a", "", words.open);
         link.href = `/desk/tickets/${n.ticket_id}`;
+        actions.append(link);
+      } else if (n.data && n.data.evaluation_id) {
+        const link = el("a", "", words.open_evaluation);
+        link.href = `/qa/evaluations/${n.data.evaluation_id}`;
         actions.append(link);
       }
       const read = el("button", "notice-read", words.read);

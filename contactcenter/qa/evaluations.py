@@ -29,6 +29,7 @@ from contactcenter.tickets.models import Notification
 from contactcenter.timeutil import as_utc, utcnow
 
 MAX_COMMENT = 2000
+NOTIFIED = "qa_notifications"  # the session's notifications to push once it commits
 
 
 def event(session: Session, evaluation: Evaluation, kind: str, actor_id: int, **data: Any) -> None:
@@ -177,6 +178,7 @@ def notify(session: Session, *, user_id: int, kind: str, evaluation: Evaluation)
         data={"evaluation_id": evaluation.id, "score": evaluation.score, "band": evaluation.band},
     )
     session.add(notification)
+    session.info.setdefault(NOTIFIED, []).append(notification)  # pushed live once committed (qa/http.py)
     return notification
 
 

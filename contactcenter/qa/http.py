@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -12,8 +13,11 @@ from starlette.requests import Request
 
 from contactcenter.access import reach
 from contactcenter.context import Services
+from contactcenter.qa.evaluations import NOTIFIED
+from contactcenter.tickets.notifier import notification_view, notifications_sent
 from contactcenter.users.auth import CurrentUser
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 Result = TypeVar("Result")
 
@@ -26,10 +30,19 @@ async def run(request: Request, work: Callable[[Services, CurrentUser], Result])
 
 
 def writing(work: Callable[[Session, Services, CurrentUser], Result]) -> Callable[[Services, CurrentUser], Result]:
-    """`work` in a session, committed when it returns."""
+    """`work` in a session, committed when it returns; the notifications it made are then pushed live."""
 
     def in_session(services: Services, user: CurrentUser) -> Result:
         with services.db.session() as session:
-            return work(session, services, user)
+            result = work(session, services, user)
+            session.flush()
+            made = session.info.pop(NOTIFIED, [])
+            views, people = [notification_view(n) for n in made], [n.user_id for n in made]
+        if views:
+            try:
+                notifications_sent(services.redis, views, people)
+            except Exception:  # the rows are committed: a console reads them at its next start
+                log.warning("pushing %d QA notifications failed", len(views), exc_info=True)
+        return result
 
     return in_session

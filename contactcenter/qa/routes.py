@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, Response
 from contactcenter.access import Policy, Scope, route
 from contactcenter.audit.access import Action, audited
 from contactcenter.context import Services
-from contactcenter.errors import parsed, path_id
+from contactcenter.errors import NotFound, parsed, path_id
 from contactcenter.qa import disputes, evaluations, views
 from contactcenter.qa.access import is_qa_lead, readable
 from contactcenter.qa.http import STATIC, run, writing
@@ -28,6 +28,8 @@ from contactcenter.qa.schemas import (
 )
 from contactcenter.responses import JSONResponse
 from contactcenter.users.auth import AGENT_ROLES, QA_ROLES, CurrentUser
+from recordings.models import Recording
+from recordings.routes import serve_media, serve_peaks
 
 EVALUATE = Policy("user", QA_ROLES, Scope("contact", "contact_id"), note="QA staff, team leads: a contact in scope")
 EVALUATION = Policy("user", note="the evaluator, the agent, their team lead, reviewers, QA leads (qa/access.py)")
@@ -213,7 +215,7 @@ async def retract(request: Request) -> Response:
 async def my_evaluations(request: Request) -> Response:
     """The agent's own submitted evaluations, newest first (never drafts or calibrations)."""
 
-    def read(session: Session, _: Services, user: CurrentUser) -> list[dict[str, Any]]:
+    def read(session: Session, services: Services, user: CurrentUser) -> list[dict[str, Any]]:
         found = session.scalars(
             select(Evaluation)
             .where(
@@ -224,7 +226,7 @@ async def my_evaluations(request: Request) -> Response:
             .order_by(Evaluation.submitted_at.desc())
             .limit(100)
         ).all()
-        return views.rows(session, list(found))
+        return views.rows(session, list(found), services.settings.qa_acknowledge_days)
 
     found, user = await run(request, writing(read))
     return JSONResponse({"evaluations": found}, viewer=user)
@@ -247,6 +249,31 @@ async def my_reviews(request: Request) -> Response:
     return JSONResponse({"evaluations": found}, viewer=user)
 
 
+def _recording_of(request: Request) -> Callable[[Services, CurrentUser], int]:
+    """The recording the path names, if it is of the evaluation's contact and the user may read the evaluation."""
+    evaluation_id, recording_id = path_id(request, "evaluation_id"), path_id(request, "recording_id")
+
+    def check(session: Session, _: Services, user: CurrentUser) -> int:
+        evaluation = readable(session, user=user, evaluation_id=evaluation_id)
+        recording = session.get(Recording, recording_id)
+        if recording is None or recording.contact_id != evaluation.contact_id:
+            raise NotFound(f"No recording {recording_id} of evaluation {evaluation_id}.")
+        return recording_id
+
+    return writing(check)
+
+
+async def evaluation_media(request: Request) -> Response:
+    """The evaluated contact's recording, for whoever may read the evaluation (the agent hears their own call)."""
+    recording_id, user = await run(request, _recording_of(request))
+    return await serve_media(request, user, recording_id)
+
+
+async def evaluation_peaks(request: Request) -> Response:
+    recording_id, _ = await run(request, _recording_of(request))
+    return await serve_peaks(request, recording_id)
+
+
 async def evaluation_page(request: Request) -> Response:
     return FileResponse(STATIC / "evaluation.html")
 
@@ -260,6 +287,8 @@ routes = [
     route(EVAL + "/comments", add_comment, methods=["POST"], policy=EVALUATION),
     route(EVAL + "/comments/{comment_id:int}", delete_comment, methods=["DELETE"], policy=EVALUATION),
     route(EVAL + "/submit", submit, methods=["POST"], policy=EVALUATION),
+    route(EVAL + "/recordings/{recording_id:int}/media", evaluation_media, methods=["GET"], policy=EVALUATION),
+    route(EVAL + "/recordings/{recording_id:int}/peaks", evaluation_peaks, methods=["GET"], policy=EVALUATION),
     route(EVAL + "/acknowledge", acknowledge, methods=["POST"], policy=MINE),
     route(EVAL + "/disputes", dispute, methods=["POST"], policy=MINE),
     route(EVAL + "/disputes/retract", retract, methods=["POST"], policy=MINE),

@@ -178,9 +178,10 @@ def evaluation_view(
     }
 
 
-def evaluation_row(evaluation: Evaluation, names: dict[int, str]) -> dict[str, Any]:
+def evaluation_row(evaluation: Evaluation, names: dict[int, str], acknowledge_days: int = 3) -> dict[str, Any]:
     """One line of a list of evaluations."""
     return {
+        "acknowledge_by": iso(acknowledge_by(evaluation, days=acknowledge_days)),
         "id": evaluation.id,
         "contact_id": evaluation.contact_id,
         "kind": evaluation.kind,
@@ -200,7 +201,7 @@ def evaluation_row(evaluation: Evaluation, names: dict[int, str]) -> dict[str, A
     }
 
 
-def rows(session: Session, evaluations: list[Evaluation]) -> list[dict[str, Any]]:
+def rows(session: Session, evaluations: list[Evaluation], acknowledge_days: int = 3) -> list[dict[str, Any]]:
     """Lines of a list of evaluations, names looked up at once."""
     names = _names(session, {e.agent_id for e in evaluations} | {e.evaluator_id for e in evaluations})
-    return [evaluation_row(e, names) for e in evaluations]
+    return [evaluation_row(e, names, acknowledge_days) for e in evaluations]

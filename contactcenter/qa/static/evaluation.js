@@ -133,9 +133,10 @@
     if (player) return;  // drawn once: the player keeps playing through redraws
     const [recording] = c.recordings;
     if (!recording) { box.replaceChildren(el("p", { class: "muted", text: t("no_recording") })); return; }
-    const mediaUrl = `/recordings/${recording.id}/media`;
+    const base = `/api/qa/evaluations/${id}/recordings/${recording.id}`;  // whoever reads the evaluation hears it
+    const mediaUrl = `${base}/media`;
     if (window.RecordingPlayer) {
-      player = new RecordingPlayer(box, { mediaUrl, peaksUrl: `/api/recordings/${recording.id}/peaks`, lang: QA.lang() });
+      player = new RecordingPlayer(box, { mediaUrl, peaksUrl: `${base}/peaks`, lang: QA.lang() });
     } else {
       const audio = el("audio", { controls: true, src: mediaUrl, preload: "metadata" });
       box.replaceChildren(audio);
