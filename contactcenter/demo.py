@@ -35,7 +35,7 @@ USERS = [
     ("agent2", "李明 Li Ming", Role.AGENT, ["general", "repair"], {"zh": 5, "en": 2, "repair": 4}, TEAM),
     ("supervisor", "张伟 Zhang Wei", Role.SUPERVISOR, ["general", "repair", "complaints"], {"zh": 5, "en": 5}, TEAM),
     ("manager", "刘强 Liu Qiang", Role.MANAGER, [], {}, None),
-    ("qa", "陈静 Chen Jing", Role.QA, [], {}, None),
+    ("qa", "陈静 Chen Jing", Role.QA, ["general", "repair", "complaints"], {}, None),  # the queues she reviews
     ("admin", "系统管理员 Admin", Role.ADMIN, [], {}, None),
 ]
 # Ready-made chat answers: title, body, language, queue (None: every queue)

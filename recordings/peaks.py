@@ -32,9 +32,12 @@ log = logging.getLogger(__name__)
 
 PEAKS_LABEL = b"contactcenter recording peaks key\x00"
 MEMORY_ENTRIES = 64  # about 30 KB each: the recordings QA staff are reviewing now
-_memory: OrderedDict[int, bytes] = OrderedDict()
+# Keyed by the database and the recording's id: ids repeat between databases (the tests' in-process systems
+# share a process, each on its own database, and once served one another's peaks).
+Key = tuple[str, int]
+_memory: OrderedDict[Key, bytes] = OrderedDict()
 _memory_lock = threading.Lock()
-_computing: dict[int, threading.Lock] = {}  # one computation at a time per recording, per process
+_computing: dict[Key, threading.Lock] = {}  # one computation at a time per recording, per process
 
 
 def peaks_path(recording_path: Path) -> Path:
@@ -50,34 +53,46 @@ def peaks_key(data_key: bytes) -> bytes:
 def recording_peaks(services: Services, *, recording_id: int) -> bytes:
     """The peaks document of a stored recording as JSON bytes: from memory, else its sealed file, else computed
     (and kept). NotFound, Conflict (not stored yet), AudioUnreadable (422), RecordingCryptoError."""
-    body = remembered(recording_id)
+    body = remembered(services, recording_id)
     if body is not None:
         return body
+    key = _key(services, recording_id)
     with _memory_lock:
-        computing = _computing.setdefault(recording_id, threading.Lock())
+        computing = _computing.setdefault(key, threading.Lock())
     with computing:  # a second request waits for the first's result rather than computing it again
         with _memory_lock:
-            body = _memory.get(recording_id)
+            body = _memory.get(key)
         if body is None:
             body = _from_disk_or_computed(services, recording_id)
-            _remember(recording_id, body)
+            _remember(key, body)
     with _memory_lock:
-        _computing.pop(recording_id, None)
+        _computing.pop(key, None)
     return body
 
 
-def remembered(recording_id: int) -> bytes | None:
+def _key(services: Services, recording_id: int) -> Key:
+    return (services.settings.sqlalchemy_url, recording_id)
+
+
+def remembered(services: Services, recording_id: int) -> bytes | None:
     """The peaks this process holds in memory (the lock is held for a lookup only: fine on the event loop)."""
+    key = _key(services, recording_id)
     with _memory_lock:
-        body = _memory.get(recording_id)
+        body = _memory.get(key)
         if body is not None:
-            _memory.move_to_end(recording_id)
+            _memory.move_to_end(key)
         return body
 
 
-def _remember(recording_id: int, body: bytes) -> None:
+def forget(services: Services, recording_id: int) -> None:
+    """Drop one recording's peaks from this process's memory (the recording was destroyed)."""
     with _memory_lock:
-        _memory[recording_id] = body
+        _memory.pop(_key(services, recording_id), None)
+
+
+def _remember(key: Key, body: bytes) -> None:
+    with _memory_lock:
+        _memory[key] = body
         while len(_memory) > MEMORY_ENTRIES:
             _memory.popitem(last=False)
 

@@ -93,7 +93,7 @@ async def peaks(request: Request) -> Response:
 async def serve_peaks(request: Request, recording_id: int) -> Response:
     """A recording's waveform for a viewer already let through."""
     try:
-        body = remembered(recording_id) or await run_in_threadpool(
+        body = remembered(request.app.state.services, recording_id) or await run_in_threadpool(
             recording_peaks, request.app.state.services, recording_id=recording_id
         )
     except RecordingCryptoError as exc:
@@ -103,15 +103,17 @@ async def serve_peaks(request: Request, recording_id: int) -> Response:
 
 
 def _listing(services: Services, scope: Reach, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest recordings the viewer may reach: all for QA staff, managers and admins; a team lead's
-    team's (their queues' and their agents' contacts)."""
+    """The newest recordings the viewer may reach: all for managers and admins; QA staff's to review (their
+    queues' and what is sampled for or evaluated by them); a team lead's team's (their queues', their agents')."""
     query = (
         select(Recording, Contact, Ticket, User)
         .outerjoin(Contact, Recording.contact_id == Contact.id)
         .outerjoin(Ticket, Recording.ticket_id == Ticket.id)
         .outerjoin(User, Contact.agent_id == User.id)
     )
-    if not (scope.everything or scope.recorded):
+    if scope.recorded:  # QA staff: their queues' recorded calls, and what is sampled for or evaluated by them
+        query = query.where(scope.reviewed_contacts())
+    elif not scope.everything:
         query = query.where(or_(Contact.queue.in_(list(scope.queues)), Contact.agent_id.in_(list(scope.agents))))
     with services.db.session() as session:
         rows = session.execute(query.order_by(Recording.id.desc()).limit(limit)).all()

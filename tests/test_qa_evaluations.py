@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from contactcenter.context import Services
 from contactcenter.qa.models import Evaluation, EvaluationRevision, ScorecardVersion
 from contactcenter.timeutil import utcnow
 from contactcenter.users.models import Role
+from recordings.models import Recording
 from tests.conftest import System
 from tests.desk import services_of, user_id
 from tests.qa_forms import PERFECT, service_form
@@ -137,7 +139,7 @@ def test_a_dispute_goes_to_the_evaluator_then_the_team_lead_then_the_qa_lead_eac
     system: System, services: Services, version_id: int
 ) -> None:
     lead_qa = user_id(system, "qa")
-    evaluator_id = extra_user(services, "qa_eval", Role.QA)
+    evaluator_id = extra_user(services, "qa_eval", Role.QA, queues=["general"])
     contact = handled_contact(services, agent_id=user_id(system, "agent1"))
     evaluator = system.login("qa_eval", PASSWORD)
     ident = evaluator.post(f"/api/qa/contacts/{contact}/evaluations", json={"version_id": version_id}).json()["id"]
@@ -333,3 +335,38 @@ def test_the_agent_is_told_of_their_evaluation_and_hears_its_recording_and_nobod
             )
         ).all()
         assert [(p.action, p.username) for p in plays] == [("play", "agent1")]
+
+
+def test_qa_staff_reach_their_queues_recorded_calls_and_what_is_sampled_for_them_and_nothing_else(
+    system: System, services: Services, version_id: int
+) -> None:
+    reviewer = extra_user(services, "qa_noqueue", Role.QA)  # reviews no queue of their own
+    local = utcnow().astimezone(ZoneInfo(services.settings.timezone))
+    last_wednesday = (local - timedelta(days=local.weekday() + 5)).replace(hour=12, minute=0)  # in last week's run
+    contact = handled_contact(
+        services, agent_id=user_id(system, "agent2"), queue="repair", ended_ago=utcnow() - last_wednesday
+    )
+    with services.db.reading() as session:
+        recording = session.scalar(select(Recording.id).where(Recording.contact_id == contact))
+    plain = system.login("qa_noqueue", PASSWORD)
+    assert plain.post(f"/api/qa/contacts/{contact}/evaluations", json={}).status_code == 404
+    assert recording not in [r["id"] for r in plain.get("/api/recordings").json()]
+    assert recording in [r["id"] for r in system.login("qa").get("/api/recordings").json()]  # her queues'
+
+    lead = system.login("qa")
+    policy = lead.post(
+        "/api/qa/sampling/policies",
+        json={
+            "name": "维修抽检",
+            "kind": "random_per_agent",
+            "per_agent": 50,
+            "queues": ["repair"],
+            "evaluator_ids": [reviewer],
+        },
+    )
+    assert policy.status_code == 201, policy.text
+    ran = lead.post(f"/api/qa/sampling/policies/{policy.json()['id']}/run", json={"seed": 7})
+    assert ran.status_code == 201 and ran.json()["contact_ids"] == [contact], ran.text
+    started = plain.post(f"/api/qa/contacts/{contact}/evaluations", json={"version_id": version_id})
+    assert started.status_code == 201, started.text  # sampled for them: theirs to review
+    assert recording in [r["id"] for r in plain.get("/api/recordings").json()]

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from contactcenter.attachments.models import TicketAttachment
 from contactcenter.callbacks.models import Callback
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.customers.models import Customer
+from contactcenter.qa.models import Evaluation
+from contactcenter.qa.sampling_models import SampleItem
 from contactcenter.tickets.models import Ticket
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import Role, User
@@ -37,7 +40,8 @@ class Reach:
     """What one user may reach. `everything`: managers and admins. `queues`: whose contacts, tickets,
     voicemails and callbacks they see; `led_queues`: whose settings and callers they manage (a team lead's
     team's); `agents`: whose work they see (themselves; a team lead their team); `recorded`: QA staff, who
-    see what was recorded (until issue 17 assigns and samples their work)."""
+    see the recorded calls of the queues they review (`reviewed_queues`, their own queues) and every contact
+    sampled for them or that they evaluate (`reviewed_contacts`)."""
 
     user: CurrentUser
     everything: bool
@@ -46,6 +50,18 @@ class Reach:
     agents: frozenset[int]
     recorded: bool = False
     dispatches: bool = False  # a team lead: hands out tickets nobody has yet
+    reviewed_queues: frozenset[str] = frozenset()
+
+    def reviewed_contacts(self) -> ColumnElement[bool]:
+        """QA staff's contacts: a recorded call of a queue they review, or one sampled for them or evaluated by
+        them (a chat too)."""
+        me, kept = self.user.id, aliased(Recording)  # aliased: a list of recordings correlates only the contact
+        recorded = exists().where(kept.contact_id == Contact.id)
+        return or_(
+            Contact.queue.in_(list(self.reviewed_queues)) & recorded,
+            Contact.id.in_(select(SampleItem.contact_id).where(SampleItem.evaluator_id == me)),
+            Contact.id.in_(select(Evaluation.contact_id).where(Evaluation.evaluator_id == me)),
+        )
 
     def sees_queue(self, name: str) -> bool:
         return self.everything or name in self.queues
@@ -71,7 +87,7 @@ def reach_of(services: Services, user: CurrentUser, connection: Connection | Non
     if sees_everyone(user.role):
         return Reach(user, True, own, own, frozenset({user.id}))
     if user.role == Role.QA:
-        return Reach(user, False, frozenset(), frozenset(), frozenset(), recorded=True)
+        return Reach(user, False, frozenset(), frozenset(), frozenset(), recorded=True, reviewed_queues=own)
     if user.role == Role.SUPERVISOR and user.team is not None:
         if connection is None:
             with services.db.reader.connect() as own_connection:
@@ -84,10 +100,10 @@ def reach_of(services: Services, user: CurrentUser, connection: Connection | Non
 
 
 def _contact_inside(connection: Connection, reach: Reach, condition: object) -> bool:
-    """Whether a contact matching `condition` is of the reach's queues or agents (or recorded, for QA)."""
+    """Whether a contact matching `condition` is of the reach's queues or agents (QA staff: theirs to review)."""
     query = select(Contact.id).where(condition)  # type: ignore[arg-type]
     if reach.recorded:
-        query = query.where(exists().where(Recording.contact_id == Contact.id))
+        query = query.where(reach.reviewed_contacts())
     else:
         query = query.where(or_(Contact.queue.in_(list(reach.queues)), Contact.agent_id.in_(list(reach.agents))))
     return connection.execute(query.limit(1)).first() is not None
@@ -144,7 +160,7 @@ def _inside(services: Services, connection: Connection, reach: Reach, kind: str,
         return reach.dispatches and row.assignee_id is None and not _exists(connection, Contact.ticket_id, ident)
     if kind == "recording":
         found = connection.execute(select(Recording.contact_id).where(Recording.id == ident)).first()
-        if found is None or reach.recorded:
+        if found is None:
             return True
         return found.contact_id is not None and _contact_inside(connection, reach, Contact.id == found.contact_id)
     if kind in ("voicemail", "callback"):
