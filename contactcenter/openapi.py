@@ -29,6 +29,7 @@ SOURCES = tuple(
         "contactcenter/attachments",
         "contactcenter/customers",
         "contactcenter/audit",
+        "contactcenter/retention",
         "contactcenter/callbacks",
         "contactcenter/contacts",
         "contactcenter/voicemails",
