@@ -41,7 +41,9 @@ def policies(session: Session, settings: Settings) -> list[dict[str, Any]]:
             .group_by(RetentionMark.data_class)
         ).tuples()
     )
-    rows: list[dict[str, Any]] = [{"name": c.name, "label": list(c.label), "days": c.days(settings), "registered": True} for c in classes()]
+    rows: list[dict[str, Any]] = [
+        {"name": c.name, "label": list(c.label), "days": c.days(settings), "registered": True} for c in classes()
+    ]
     known = {row["name"] for row in rows}
     rows += [
         {"name": name, "label": list(label), "days": int(getattr(settings, setting)), "registered": False}
@@ -89,7 +91,7 @@ def last_run(session: Session) -> dict[str, Any] | None:
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    return dict(event.data) if event else None
+    return dict(event.data.get("report") or {}) if event else None
 
 
 def overview(session: Session, settings: Settings) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def run(
                         subject_id="run",
                         kind="retention_run",
                         at=utcnow(),
-                        **report.as_dict(),
+                        report=report.as_dict(),
                     )
                 ],
             )
