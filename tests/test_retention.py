@@ -16,7 +16,7 @@ from contactcenter.attachments.models import TicketAttachment
 from contactcenter.audit.models import AuditEvent
 from contactcenter.chats.models import ChatMessage, ChatSession
 from contactcenter.context import Services
-from contactcenter.retention import holds, service
+from contactcenter.retention import holds, receipts, service
 from contactcenter.retention.builtin import REMOVED_SUBJECT
 from contactcenter.retention.models import DeletionReceipt, RetentionMark
 from contactcenter.retention.receipts import verify
@@ -76,17 +76,23 @@ def receipt_of(services: Services, object_type: str, object_id: int) -> list[Del
         return found
 
 
-def place(services: Services, **scope: object) -> int:
+def place(
+    services: Services,
+    scope: str,
+    subject_id: int | None,
+    *,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+) -> int:
     with services.db.session() as session:
-        kind, subject = next(iter(scope.items()))
         hold = holds.place(
             session,
             case_number="(2026)沪01民初123号",
             reason="诉讼保全 litigation",
-            scope=kind,
-            subject_id=subject if kind != "dates" else None,  # type: ignore[arg-type]
-            date_from=scope.get("date_from"),
-            date_to=scope.get("date_to"),  # type: ignore[arg-type]
+            scope=scope,
+            subject_id=subject_id,
+            date_from=date_from,
+            date_to=date_to,
             by=agent_id(services, "manager"),
         )
         return hold.id
@@ -140,7 +146,7 @@ def test_a_hold_beats_the_policy_and_its_release_lets_the_object_expire_again(sy
     services = services_of(system)
     call = a_call(services, phone="+8613900139102", at=days_ago(500))
     recording_id, _ = a_recording(services, call, at=days_ago(500))
-    hold_id = place(services, customer=call.customer_id)
+    hold_id = place(services, "customer", call.customer_id)
     now = utcnow()
     report = run(services, at=now)
     assert mark_of(services, "recordings", recording_id) is None and report.classes["recordings"].held >= 1
@@ -163,7 +169,7 @@ def test_a_hold_placed_during_the_grace_period_saves_the_object(system: System) 
     now = utcnow()
     run(services, at=now)
     assert mark_of(services, "recordings", recording_id) is not None
-    hold_id = place(services, ticket=call.ticket_id)
+    hold_id = place(services, "ticket", call.ticket_id)
     report = run(services, at=now + GRACE)
     assert report.classes["recordings"].saved >= 1 and mark_of(services, "recordings", recording_id) is None
     assert read_audio(recording(services, recording_id), master_keys(services.settings)) == audio
@@ -189,8 +195,8 @@ def test_agent_and_date_range_holds_cover_what_they_name_only(system: System) ->
         name: a_recording(services, call, at=days_ago(d))[0]
         for name, call, d in (("agent", by_agent, 420), ("range", in_range, 600), ("outside", outside, 420))
     }
-    place(services, agent=agent2)
-    place(services, dates=None, date_from=days_ago(610), date_to=days_ago(590))
+    place(services, "agent", agent2)
+    place(services, "dates", None, date_from=days_ago(610), date_to=days_ago(590))
     run(services)
     assert mark_of(services, "recordings", ids["agent"]) is None
     assert mark_of(services, "recordings", ids["range"]) is None
@@ -307,7 +313,7 @@ def test_old_audit_entries_go_unless_a_hold_covers_their_subject(system: System)
     recent = an_audit_entry(services, at=days_ago(1000))
     with services.db.session() as session:
         session.add(Ticket(id=987655, subject="held", status="closed"))
-    place(services, ticket=987655)
+    place(services, "ticket", 987655)
     now = utcnow()
     run(services, at=now)
     run(services, at=now + GRACE)
@@ -323,7 +329,7 @@ def test_a_dry_run_reports_what_would_go_and_changes_nothing(system: System) -> 
     recording_id, _ = a_recording(services, call, at=days_ago(400))
     with services.db.reading() as session:
         marks = session.scalar(select(func.count()).select_from(RetentionMark))
-        receipts = session.scalar(select(func.count()).select_from(DeletionReceipt))
+        receipt_count = session.scalar(select(func.count()).select_from(DeletionReceipt))
     report = run(services, dry_run=True)
     assert report.dry_run and report.classes["recordings"].marked >= 1
     assert mark_of(services, "recordings", recording_id) is None
@@ -332,8 +338,8 @@ def test_a_dry_run_reports_what_would_go_and_changes_nothing(system: System) -> 
     assert report.classes["recordings"].destroyed >= 1
     assert recording(services, recording_id).status == RecordingStatus.STORED
     with services.db.reading() as session:
-        assert session.scalar(select(func.count()).select_from(RetentionMark)) > (marks or 0)
-        assert session.scalar(select(func.count()).select_from(DeletionReceipt)) == receipts
+        assert (session.scalar(select(func.count()).select_from(RetentionMark)) or 0) > (marks or 0)
+        assert session.scalar(select(func.count()).select_from(DeletionReceipt)) == receipt_count
 
 
 def test_a_run_stopped_after_the_commit_removes_the_files_next_time_without_a_second_receipt(
@@ -372,13 +378,13 @@ def test_a_run_stopped_inside_a_batch_leaves_it_whole_for_the_next(
     recording_id, _ = a_recording(services, call, at=days_ago(400))
     now = utcnow()
     run(services, at=now)
-    real = service.receipts.append
+    real = receipts.append
 
     def failing(*args: object, **kwargs: object) -> list[int]:
         real(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(service.receipts, "append", failing)
+    monkeypatch.setattr(receipts, "append", failing)
     with pytest.raises(RuntimeError):
         run(services, at=now + GRACE)
     monkeypatch.undo()
