@@ -5,7 +5,7 @@ marks nor destroys what it covers (a hold placed during an object's grace period
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -154,7 +154,7 @@ def view(hold: LegalHold, names: dict[int, str]) -> dict[str, Any]:
     subject = hold.customer_id or hold.ticket_id or hold.agent_id
 
     def iso(value: datetime | None) -> str | None:
-        return as_utc(value).isoformat() if value else None
+        return as_utc(value).astimezone(UTC).isoformat() if value else None
 
     return {
         "id": hold.id,
@@ -180,5 +180,8 @@ def listing(session: Session, *, released: bool) -> list[dict[str, Any]]:
         query = query.where(LegalHold.released_at.is_(None))
     rows = session.scalars(query).all()
     people = {h.placed_by for h in rows} | {h.released_by for h in rows if h.released_by}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(people))).tuples().all())
+    names = {
+        row.id: row.display_name
+        for row in session.execute(select(User.id, User.display_name).where(User.id.in_(people)))
+    }
     return [view(h, names) for h in rows]

@@ -34,13 +34,14 @@ def policies(session: Session, settings: Settings) -> list[dict[str, Any]]:
             )
         )
     }
-    next_due = dict(
-        session.execute(
+    next_due: dict[str, datetime] = {
+        name: due
+        for name, due in session.execute(
             select(RetentionMark.data_class, func.min(RetentionMark.due_at))
             .where(RetentionMark.state == "marked")
             .group_by(RetentionMark.data_class)
-        ).tuples()
-    )
+        )
+    }
     rows: list[dict[str, Any]] = [
         {"name": c.name, "label": list(c.label), "days": c.days(settings), "registered": True} for c in classes()
     ]
