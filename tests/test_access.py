@@ -155,7 +155,7 @@ def _fill(path: str, kind: str | None, side: Side) -> tuple[str, dict[str, str]]
     for param in (*params, "attachment_id", "customer_id"):
         path = path.replace(f"{{{param}:int}}", str(ids[kind]) if kind in ids else "999999")
     path = path.replace("{reply_id:int}", "999999").replace("{action:str}", "bogus")
-    for param in ("user_id", "shift_id", "view_id", "notification_id", "product_id", "batch_id", "flag_id"):
+    for param in ("user_id", "shift_id", "view_id", "notification_id", "product_id", "batch_id", "flag_id", "hold_id"):
         path = path.replace(f"{{{param}:int}}", "999999")
     path = path.replace("{category}", "complaint").replace("{target}", "resolve")
     if "{name}" in path:
