@@ -4,6 +4,8 @@ input is a 4xx with a message."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -56,8 +58,12 @@ def test_a_hold_is_placed_shown_on_the_marks_it_covers_and_released_once(system:
     service.run(services.db, services.settings)
     placed = manager.post(
         "/api/retention/holds",
-        json={"case_number": "(2026)沪01民初7号", "reason": "诉讼 litigation", "scope": "customer",
-              "subject_id": call.customer_id},
+        json={
+            "case_number": "(2026)沪01民初7号",
+            "reason": "诉讼 litigation",
+            "scope": "customer",
+            "subject_id": call.customer_id,
+        },
     )
     assert placed.status_code == 201, placed.text
     hold = placed.json()
@@ -71,11 +77,14 @@ def test_a_hold_is_placed_shown_on_the_marks_it_covers_and_released_once(system:
     again = manager.post(f"/api/retention/holds/{hold['id']}/release", json={"reason": "again"})
     assert again.status_code == 409
     assert hold["id"] not in [h["id"] for h in manager.get("/api/retention/holds").json()["holds"]]
-    assert hold["id"] in [h["id"] for h in manager.get("/api/retention/holds", params={"released": "1"}).json()["holds"]]
+    assert hold["id"] in [
+        h["id"] for h in manager.get("/api/retention/holds", params={"released": "1"}).json()["holds"]
+    ]
     with services.db.reading() as session:
         kinds = session.scalars(
-            select(AuditEvent.kind).where(AuditEvent.subject_type == "legal_hold",
-                                          AuditEvent.subject_id == str(hold["id"]))
+            select(AuditEvent.kind).where(
+                AuditEvent.subject_type == "legal_hold", AuditEvent.subject_id == str(hold["id"])
+            )
         ).all()
     assert list(kinds) == ["hold_placed", "hold_released"]
 
@@ -83,8 +92,13 @@ def test_a_hold_is_placed_shown_on_the_marks_it_covers_and_released_once(system:
 def test_a_date_range_hold_covers_the_hotlines_whole_days(manager: httpx.Client) -> None:
     placed = manager.post(
         "/api/retention/holds",
-        json={"case_number": "审计-2026", "reason": "监管检查", "scope": "dates", "date_from": "2025-01-01",
-              "date_to": "2025-01-31"},
+        json={
+            "case_number": "审计-2026",
+            "reason": "监管检查",
+            "scope": "dates",
+            "date_from": "2025-01-01",
+            "date_to": "2025-01-31",
+        },
     ).json()
     assert placed["date_from"] == "2024-12-31T16:00:00+00:00"  # midnight in Shanghai
     assert placed["date_to"] == "2025-01-31T15:59:59.999999+00:00"
@@ -98,14 +112,18 @@ def test_a_date_range_hold_covers_the_hotlines_whole_days(manager: httpx.Client)
         ({"case_number": "1", "reason": "r", "scope": "customer"}, 400, "subject_id"),
         ({"case_number": "1", "reason": "r", "scope": "ticket", "subject_id": 999999}, 404, "ticket 999999"),
         ({"case_number": "1", "reason": "r", "scope": "dates"}, 400, "start or an end"),
-        ({"case_number": "1", "reason": "r", "scope": "dates", "date_from": "2025-02-01", "date_to": "2025-01-01"},
-         400, "ends before"),
+        (
+            {"case_number": "1", "reason": "r", "scope": "dates", "date_from": "2025-02-01", "date_to": "2025-01-01"},
+            400,
+            "ends before",
+        ),
         ({"case_number": "", "reason": "r", "scope": "dates", "date_from": "2025-01-01"}, 400, "case_number"),
         ({"case_number": "1", "reason": "r", "scope": "dates", "date_from": "2025-01-01", "extra": 1}, 400, "extra"),
     ],
 )
-def test_a_bad_hold_is_refused_with_a_message(manager: httpx.Client, body: dict[str, object], status: int,
-                                              words: str) -> None:
+def test_a_bad_hold_is_refused_with_a_message(
+    manager: httpx.Client, body: dict[str, object], status: int, words: str
+) -> None:
     answer = manager.post("/api/retention/holds", json=body)
     assert answer.status_code == status and words in answer.text, answer.text
 
@@ -114,8 +132,6 @@ def test_receipts_are_listed_newest_first_and_the_chain_verifies(system: System,
     services = services_of(system)
     call = a_call(services, phone="+8613900139203", at=days_ago(400))
     recording_id, _ = a_recording(services, call, at=days_ago(400))
-    from datetime import timedelta
-
     now = utcnow()
     service.run(services.db, services.settings, now=now)
     service.run(services.db, services.settings, now=now + timedelta(days=8))

@@ -130,8 +130,17 @@ def test_another_package_adds_a_data_class_with_one_call(database: Database) -> 
         gone.extend(ids)
         return [Destroyed("evaluation", n, "c" * 64, 10) for n in ids]
 
-    registry.register(DataClass("evaluations", ("质检评估", "QA evaluations"), "evaluation",
-                                "retention_evaluations_days", candidates, destroy, order=40))
+    registry.register(
+        DataClass(
+            "evaluations",
+            ("质检评估", "QA evaluations"),
+            "evaluation",
+            "retention_evaluations_days",
+            candidates,
+            destroy,
+            order=40,
+        )
+    )
     try:
         settings = load_settings(_env_file=None)
         now = utcnow()
