@@ -8,7 +8,7 @@ from contactcenter.chats.models import CannedReply, ChatMessage, ChatSession, Id
 from contactcenter.contacts.models import Contact
 from contactcenter.customers.models import Customer, CustomerProduct, Order
 from contactcenter.outbox.models import OutboxJob
-from contactcenter.retention.models import DeletionReceipt, LegalHold, RetentionMark
+from contactcenter.retention.models import DeletionReceipt, LegalHold, RetentionLeftover, RetentionMark
 from contactcenter.satisfaction.models import AgentFlag, ReturnVisitBatch, Survey
 from contactcenter.tickets.models import Notification, SavedView, SlaPolicy, Ticket, TicketClock, TicketNote
 from contactcenter.users.models import Shift, User
@@ -35,6 +35,7 @@ __all__ = [
     "OutboxJob",
     "Queue",
     "Recording",
+    "RetentionLeftover",
     "RetentionMark",
     "ReturnVisitBatch",
     "SavedView",

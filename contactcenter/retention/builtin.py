@@ -102,11 +102,10 @@ def _destroy_recording_rows(session: Session, ids: Sequence[int], object_type: s
     ).all()
     if rows:
         session.execute(
-            update(Recording),
-            [
-                {"id": r.id, "status": RecordingStatus.DESTROYED, "path": None, "key_id": None, "wrapped_key": None}
-                for r in rows
-            ],
+            update(Recording)
+            .where(Recording.id.in_([r.id for r in rows]))
+            .values(status=RecordingStatus.DESTROYED, path=None, key_id=None, wrapped_key=None)
+            .execution_options(synchronize_session=False)
         )
     return [
         Destroyed(
@@ -166,8 +165,10 @@ def destroy_voicemails(session: Session, *, ids: Sequence[int]) -> list[Destroye
         )
     if voicemails:
         session.execute(
-            update(Voicemail),
-            [{"id": v.id, "phone": "", "recording_sid": None} for v in voicemails],
+            update(Voicemail)
+            .where(Voicemail.id.in_([v.id for v in voicemails]))
+            .values(phone="", recording_sid=None)
+            .execution_options(synchronize_session=False)
         )
     return out
 

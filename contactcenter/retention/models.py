@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactcenter.db import Base, UtcDateTime
@@ -40,12 +40,13 @@ class RetentionMark(Base):
     """An object the daily run found expired: destroyed once `due_at` (marked + grace) has passed and no hold
     covers it then. A hold found then lifts the mark (the row goes; the object is marked again, with a new
     grace period, at the first run after the hold is released). A destroyed object's mark stays, so the run
-    never finds it again; `leftover` lists its files until they are unlinked (after the commit)."""
+    never finds it again."""
 
     __tablename__ = "retention_marks"
     __table_args__ = (
         UniqueConstraint("data_class", "object_id", name="uq_retention_marks_object"),
-        Index("ix_retention_marks_due", "state", "due_at"),
+        Index("ix_retention_marks_due", "state", "due_at"),  # the page: what goes next
+        Index("ix_retention_marks_batch", "data_class", "state", "id"),  # the run: a class's marks, in order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +62,16 @@ class RetentionMark(Base):
     state: Mapped[str] = mapped_column(String(16), default="marked")  # marked, destroyed
     destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     receipt_seq: Mapped[int | None] = mapped_column(BigInteger)
-    leftover: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class RetentionLeftover(Base):
+    """A destroyed object's file not yet unlinked: written with the destruction, deleted once the file is gone
+    (after the commit), so a run stopped in between leaves the next run the list."""
+
+    __tablename__ = "retention_leftovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024))
 
 
 class DeletionReceipt(Base):

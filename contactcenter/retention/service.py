@@ -7,7 +7,7 @@
    now, which lifts the mark. Each object destroyed gets a receipt in the chain, in the same transaction as
    the destruction and its mark's change, so a run stopped anywhere and started again writes no receipt twice.
    Files are unlinked after the commit (their data keys are gone with it); a file a stopped run left is
-   unlinked by the next (`leftover`).
+   unlinked by the next (`retention_leftovers`, written with the destruction).
 
 `dry_run` reads the same and changes nothing: what would be marked, held, destroyed and saved.
 """
@@ -29,13 +29,21 @@ from contactcenter.audit.service import event_row, record_rows
 from contactcenter.db import Database
 from contactcenter.retention import receipts
 from contactcenter.retention.holds import Hold, holding, in_force
-from contactcenter.retention.models import RetentionMark
+from contactcenter.retention.models import DeletionReceipt, RetentionLeftover, RetentionMark
 from contactcenter.retention.registry import DataClass, Destroyed, classes
 from contactcenter.settings import Settings
 from contactcenter.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 ACTOR = "retention"
+MARK_COLUMNS = (
+    RetentionMark.id,
+    RetentionMark.object_id,
+    RetentionMark.customer_id,
+    RetentionMark.ticket_id,
+    RetentionMark.agent_id,
+    RetentionMark.object_at,
+)
 Progress = Callable[[str], None]
 
 
@@ -181,10 +189,11 @@ def _destroy(
     """Destroy the class's marked objects whose grace has passed, a batch per transaction; files removed."""
     size, last, removed = settings.retention_batch, 0, 0
     while True:
-        leftovers: dict[int, list[str]] = {}
+        leftovers: list[str] = []
         with db.reading() if dry_run else db.session() as session:
+            # Plain rows, not ORM objects: a batch is read, matched and written back by id (the run's hot loop).
             query = (
-                select(RetentionMark)
+                select(*MARK_COLUMNS)
                 .where(
                     RetentionMark.data_class == data_class.name,
                     RetentionMark.state == "marked",
@@ -196,7 +205,7 @@ def _destroy(
             )
             if not dry_run and session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)  # another run's batch is theirs
-            marks = session.scalars(query).all()
+            marks = list(session.execute(query))
             if not marks:
                 return removed
             last = marks[-1].id
@@ -215,7 +224,7 @@ def _destroy(
             return removed
 
 
-def _save(session: Session, data_class: DataClass, marks: list[RetentionMark], holds: list[Hold]) -> None:
+def _save(session: Session, data_class: DataClass, marks: list[Any], holds: list[Hold]) -> None:
     """Lift the marks of objects a hold now covers (marked again once it is released)."""
     if not marks:
         return
@@ -243,14 +252,14 @@ def _destroy_batch(
     session: Session,
     settings: Settings,
     data_class: DataClass,
-    marks: list[RetentionMark],
+    marks: list[Any],
     *,
     now: datetime,
     report: ClassReport,
-) -> dict[int, list[str]]:
-    """Destroy these marked objects with their receipts and marks' change; the files to unlink, by mark."""
+) -> list[str]:
+    """Destroy these marked objects with their receipts and marks' change; the files to unlink after the commit."""
     if not marks:
-        return {}
+        return []
     destroyed: list[Destroyed] = list(data_class.destroy(session, ids=[m.object_id for m in marks]))
     items = [item for d in destroyed for item in d.receipts()]
     seqs = iter(
@@ -264,25 +273,30 @@ def _destroy_batch(
         for _ in d.parts:
             next(seqs)
     by_object = {d.object_id: d for d in destroyed}
-    gone = [m for m in marks if m.object_id not in by_object]  # deleted by someone else meanwhile
+    if any(d.object_type != data_class.subject_type for d in destroyed):
+        raise ValueError(f"{data_class.name}: an object's own receipt must be of type {data_class.subject_type}")
+    gone = [m.id for m in marks if m.object_id not in by_object]  # deleted by someone else meanwhile
     if gone:
-        session.execute(delete(RetentionMark).where(RetentionMark.id.in_([m.id for m in gone])))
-    kept = [m for m in marks if m.object_id in by_object]
-    leftovers = {m.id: by_object[m.object_id].all_files() for m in kept}
-    if kept:
-        session.execute(
-            update(RetentionMark),
-            [
-                {
-                    "id": m.id,
-                    "state": "destroyed",
-                    "destroyed_at": now,
-                    "receipt_seq": first_seq[m.object_id],
-                    "leftover": leftovers[m.id] or None,
-                }
-                for m in kept
-            ],
+        session.execute(delete(RetentionMark).where(RetentionMark.id.in_(gone)))
+    kept = [m.id for m in marks if m.object_id in by_object]
+    if kept:  # one statement, each mark finding its receipt by the receipts' unique (type, object)
+        receipt_seq = (
+            select(DeletionReceipt.seq)
+            .where(
+                DeletionReceipt.object_type == data_class.subject_type,
+                DeletionReceipt.object_id == RetentionMark.object_id,
+            )
+            .scalar_subquery()
         )
+        session.execute(
+            update(RetentionMark)
+            .where(RetentionMark.id.in_(kept))
+            .values(state="destroyed", destroyed_at=now, receipt_seq=receipt_seq)
+            .execution_options(synchronize_session=False)
+        )
+    files = [path for d in destroyed for path in d.all_files()]
+    if files:
+        session.execute(insert(RetentionLeftover.__table__), [{"path": path} for path in files])
     if data_class.audit_each:
         record_rows(
             session,
@@ -304,7 +318,7 @@ def _destroy_batch(
         _audit(session, data_class, "retention_destroyed", list(by_object), receipts=len(items))
     report.destroyed += len(destroyed)
     report.receipts += len(items)
-    return {mark_id: files for mark_id, files in leftovers.items() if files}
+    return files
 
 
 def _audit(session: Session, data_class: DataClass, kind: str, ids: list[int], **data: Any) -> None:
@@ -340,27 +354,24 @@ def _audit(session: Session, data_class: DataClass, kind: str, ids: list[int], *
     record_rows(session, rows)
 
 
-def unlink(db: Database, leftovers: dict[int, list[str]]) -> int:
-    """Remove destroyed objects' files (their data keys are gone already) and clear their marks' leftovers."""
-    if not leftovers:
+def unlink(db: Database, files: list[str]) -> int:
+    """Remove destroyed objects' files (their data keys are gone already) and strike them off the leftovers."""
+    if not files:
         return 0
     removed = 0
-    for files in leftovers.values():
-        for path in files:
-            try:
-                Path(path).unlink()
-                removed += 1
-            except FileNotFoundError:
-                pass
+    for path in files:
+        try:
+            Path(path).unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
     with db.session() as session:
-        session.execute(update(RetentionMark).where(RetentionMark.id.in_(list(leftovers))).values(leftover=None))
+        session.execute(delete(RetentionLeftover).where(RetentionLeftover.path.in_(files)))
     return removed
 
 
 def finish_leftovers(db: Database) -> int:
     """Files of objects destroyed by a run stopped before it removed them: removed now."""
     with db.reading() as session:
-        rows = session.execute(
-            select(RetentionMark.id, RetentionMark.leftover).where(RetentionMark.leftover.is_not(None))
-        ).all()
-    return unlink(db, {row.id: list(row.leftover or []) for row in rows})
+        files = list(session.scalars(select(RetentionLeftover.path)))
+    return unlink(db, files)

@@ -1,4 +1,5 @@
-"""Retention and legal hold: legal holds, the marks of expired objects, the deletion receipts (append-only)
+"""Retention and legal hold: legal holds, the marks of expired objects, files left to unlink, the deletion receipts
+(append-only)
 
 Revision ID: 0018
 Revises: 0017
@@ -76,11 +77,17 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("destroyed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("receipt_seq", sa.BigInteger(), nullable=True),
-        sa.Column("leftover", sa.JSON(none_as_null=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_retention_marks")),
         sa.UniqueConstraint("data_class", "object_id", name="uq_retention_marks_object"),
     )
     op.create_index("ix_retention_marks_due", "retention_marks", ["state", "due_at"])
+    op.create_index("ix_retention_marks_batch", "retention_marks", ["data_class", "state", "id"])
+    op.create_table(
+        "retention_leftovers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("path", sa.String(length=1024), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retention_leftovers")),
+    )
     op.create_table(
         "retention_receipts",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -106,6 +113,8 @@ def downgrade() -> None:
     for statement in POSTGRESQL_DOWN if op.get_bind().dialect.name == "postgresql" else SQLITE_DOWN:
         op.execute(statement)
     op.drop_table("retention_receipts")
+    op.drop_table("retention_leftovers")
+    op.drop_index("ix_retention_marks_batch", table_name="retention_marks")
     op.drop_index("ix_retention_marks_due", table_name="retention_marks")
     op.drop_table("retention_marks")
     op.drop_index(op.f("ix_legal_holds_released_at"), table_name="legal_holds")
