@@ -5,33 +5,22 @@ with no code shown to a person."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from contactcenter.retention import service
 from contactcenter.timeutil import utcnow
-from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
-from tests.conftest import DEMO_PASSWORD, StartInProcess
+from tests import test_desk_browser
+from tests.browser import log_in, screenshot, wait_for
+from tests.conftest import DEMO_PASSWORD
 from tests.desk import services_of
 from tests.inprocess import InProcessSystem
 from tests.retention_world import a_call, a_recording, days_ago
 from tests.test_desk_browser import in_the_hotline_zone, no_raw_code
 
-
-@pytest.fixture(scope="module")
-def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
-    require_browser()
-    with start_in_process() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def browser(system: InProcessSystem) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
+# The desk's browser fixtures, module-scoped: an in-process system of this module's own, and chromium.
+system = test_desk_browser.system
+browser = test_desk_browser.browser
 
 
 def test_a_manager_follows_what_will_go_places_and_releases_a_hold_and_checks_the_receipts(
