@@ -46,6 +46,7 @@ from contactcenter.qa.http import STATIC as QA_STATIC
 from contactcenter.qa.sampling_jobs import sample_forever as qa_sample_forever
 from contactcenter.reconcile.service import reconcile_forever
 from contactcenter.responses import JSONResponse
+from contactcenter.retention import routes as retention_routes
 from contactcenter.satisfaction import routes as satisfaction_routes
 from contactcenter.settings import Settings
 from contactcenter.tickets import desk_routes
@@ -198,6 +199,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         *attachment_routes.routes,
         *customer_routes.routes,
         *audit_routes.routes,
+        *retention_routes.routes,
         *voicemail_routes.routes,
         *callback_routes.routes,
         *contact_routes.routes,
@@ -210,6 +212,9 @@ def create_app(settings: Settings, *, own_process: bool = False) -> Starlette:
         mount("/static/agents", StaticFiles(directory=AGENT_STATIC), name="agent-static", policy=PUBLIC),
         mount("/static/desk", StaticFiles(directory=DESK_STATIC), name="desk-static", policy=PUBLIC),
         mount("/static/qa", StaticFiles(directory=QA_STATIC), name="qa-static", policy=PUBLIC),
+        mount(
+            "/static/retention", StaticFiles(directory=retention_routes.STATIC), name="retention-static", policy=PUBLIC
+        ),
     ]
     https = settings.public_base_url.startswith("https://")
     middleware = [

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from contactcenter.qa import cli as qa_cli
+from contactcenter.retention import cli as retention_cli
 from contactcenter.settings import SettingsError, load_settings
 from ivr import cli as ivr_cli
 from recordings import cli as keys_cli
@@ -287,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     ivr_cli.register(commands)
     keys_cli.register(commands)
     qa_cli.register(commands)
+    retention_cli.register(commands)
     sandbox = commands.add_parser("sandbox", help="the offline Twilio stand-in")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     sserve = sandbox_commands.add_parser("serve", help="run the sandbox (run starts it for you)")

@@ -20,6 +20,7 @@ from contactcenter.qa.models import (
     ScorecardVersion,
 )
 from contactcenter.qa.sampling_models import SampleItem, SampleRun, SamplingPolicy
+from contactcenter.retention.models import DeletionReceipt, LegalHold, RetentionLeftover, RetentionMark
 from contactcenter.satisfaction.models import AgentFlag, ReturnVisitBatch, Survey
 from contactcenter.tickets.models import Notification, SavedView, SlaPolicy, Ticket, TicketClock, TicketNote
 from contactcenter.users.models import Shift, User
@@ -45,12 +46,16 @@ __all__ = [
     "Evaluation",
     "EvaluationComment",
     "EvaluationRevision",
+    "DeletionReceipt",
     "IdentityCode",
+    "LegalHold",
     "Notification",
     "Order",
     "OutboxJob",
     "Queue",
     "Recording",
+    "RetentionLeftover",
+    "RetentionMark",
     "ReturnVisitBatch",
     "SampleItem",
     "SampleRun",

@@ -31,6 +31,7 @@ SOURCES = tuple(
         "contactcenter/attachments",
         "contactcenter/customers",
         "contactcenter/audit",
+        "contactcenter/retention",
         "contactcenter/callbacks",
         "contactcenter/contacts",
         "contactcenter/voicemails",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contactcenter.private_files import private_dir, write_private
@@ -170,6 +170,19 @@ class Settings(BaseSettings):
         default=10.0, alias="CONSOLE_HEARTBEAT_SECONDS", ge=0.1, le=60, allow_inf_nan=False
     )
 
+    # Retention (contactcenter/retention/, docs/retention.md): days each class is kept, the audit trail longer
+    # than any; marked objects wait the grace period, then the daily run (at this hour, the hotline's time)
+    # destroys them, this many per transaction.
+    retention_recordings_days: int = Field(default=365, alias="RETENTION_RECORDINGS_DAYS", ge=1, le=36500)
+    retention_voicemails_days: int = Field(default=365, alias="RETENTION_VOICEMAILS_DAYS", ge=1, le=36500)
+    retention_chat_transcripts_days: int = Field(default=365, alias="RETENTION_CHAT_TRANSCRIPTS_DAYS", ge=1, le=36500)
+    retention_evaluations_days: int = Field(default=1095, alias="RETENTION_EVALUATIONS_DAYS", ge=1, le=36500)
+    retention_tickets_days: int = Field(default=1095, alias="RETENTION_TICKETS_DAYS", ge=1, le=36500)
+    retention_audit_days: int = Field(default=1825, alias="RETENTION_AUDIT_DAYS", ge=1, le=36500)
+    retention_grace_days: int = Field(default=7, alias="RETENTION_GRACE_DAYS", ge=0, le=365)
+    retention_run_hour: int = Field(default=3, alias="RETENTION_RUN_HOUR", ge=0, le=23)
+    retention_batch: int = Field(default=500, alias="RETENTION_BATCH", ge=1, le=10_000)
+
     @field_validator(
         "database_url",
         "redis_url",
@@ -238,6 +251,16 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ValueError(f"addresses or networks such as 10.0.0.5 or 172.28.0.0/24 (not {proxy})") from None
+        return value
+
+    @field_validator("retention_audit_days")
+    @classmethod
+    def _audit_outlives(cls, value: int, info: ValidationInfo) -> int:
+        """The audit trail is kept longer than anything it covers."""
+        others = [v for k, v in info.data.items() if k.startswith("retention_") and k.endswith("_days")]
+        longest = max(others, default=0)
+        if value <= longest:
+            raise ValueError(f"must be more days than every other RETENTION_*_DAYS (the longest is {longest})")
         return value
 
     @field_validator("timezone")

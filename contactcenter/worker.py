@@ -13,6 +13,7 @@ from rq import Queue, Worker
 from contactcenter.children import die_with_parent
 from contactcenter.context import JOB_QUEUE, Services, build_services
 from contactcenter.job_recovery import MONITORING_INTERVAL, mark_place, recover
+from contactcenter.retention.schedule import enqueue_if_due
 from contactcenter.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,14 @@ def run_worker(*, burst: bool = False) -> None:
 
 
 def _recover_forever(worker: Worker, queue: Queue, stop: threading.Event) -> None:
-    """Every few seconds: a dead peer's scheduler lock and jobs taken back; a freed lock taken at once."""
+    """Every few seconds: a dead peer's scheduler lock and jobs taken back; a freed lock taken at once; the
+    day's retention run enqueued once its hour has come (contactcenter/retention/schedule.py)."""
+    settings = worker_services().settings
     while not stop.wait(RECOVER_EVERY):
+        try:
+            enqueue_if_due(worker.connection, queue, settings)
+        except Exception:
+            log.exception("enqueuing the day's retention run failed")
         try:
             recovered = recover(worker.connection, queue)
             scheduler = worker.scheduler

@@ -16,6 +16,7 @@ class RecordingStatus(StrEnum):
     PENDING = "pending"
     STORED = "stored"
     FAILED = "failed"
+    DESTROYED = "destroyed"  # by the retention policy: file and data key gone (contactcenter/retention/)
 
 
 class Recording(Base):

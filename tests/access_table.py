@@ -215,6 +215,18 @@ QA_SAMPLING: list[Entry] = [
     ("POST", "/api/qa/work/{item_id:int}/skip", QA_LEADS, None, None),
     ("GET", "/api/qa/coverage", QA_LEADS, None, None),
 ]
+# Retention and legal hold (contactcenter/retention/routes.py): managers and admins only, the page and every call.
+# Bodies left out: the handler's 400 changes nothing.
+RETENTION: list[Entry] = [
+    ("GET", "/retention", MANAGERS_PAGE, None, None),
+    ("GET", "/api/retention", MANAGERS, None, None),
+    ("GET", "/api/retention/marks", MANAGERS, None, None),
+    ("GET", "/api/retention/receipts", MANAGERS, None, None),
+    ("GET", "/api/retention/receipts/verify", MANAGERS, None, None),
+    ("GET", "/api/retention/holds", MANAGERS, None, None),
+    ("POST", "/api/retention/holds", MANAGERS, None, None),
+    ("POST", "/api/retention/holds/{hold_id:int}/release", MANAGERS, None, None),
+]
 TABLE: list[Entry] = [
     ("GET", "/", ANYONE, None, None),
     ("GET", "/healthz", ANYONE, None, None),
@@ -249,6 +261,7 @@ TABLE: list[Entry] = [
     *QA_SAMPLING,
     *QA_FIGURES,
     *ATTACHMENTS_AND_CUSTOMERS,
+    *RETENTION,
     ("GET", "/api/voicemails", STAFF_QUEUE, "queue", None),
     ("POST", "/api/voicemails/{voicemail_id:int}/{action:str}", STAFF_RECORD, "voicemail", None),
     ("GET", "/api/callbacks", STAFF, None, None),

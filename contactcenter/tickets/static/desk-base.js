@@ -48,7 +48,7 @@ const Desk = (() => {
   }
 
   // The header's links: the console for those who take contacts, the wallboard for team leads and
-  // managers, the policies for managers; the desk itself on every page but its own.
+  // managers, the policies and retention for managers; the desk itself on every page but its own.
   function header(here) {
     const role = me ? me.role : "";
     const links = [
@@ -57,6 +57,7 @@ const Desk = (() => {
       ["wallboard", "/wallboard", ["supervisor", "manager", "admin"].includes(role)],
       ["policies", "/desk/policies", ["manager", "admin"].includes(role)],
       ["satisfaction", "/desk/satisfaction", ["supervisor", "manager", "admin"].includes(role)],
+      ["retention", "/retention", ["manager", "admin"].includes(role)],
     ];
     $("nav").replaceChildren(...links.filter(([key, , shown]) => shown && key !== here)
       .map(([key, href]) => el("a", { href, text: t(key) })));

@@ -195,6 +195,7 @@ const DESK_LABELS = {
   },
 };
 DESK_LABELS.zh.satisfaction = "满意度"; DESK_LABELS.en.satisfaction = "Satisfaction"; // the header's link to satisfaction.html
+DESK_LABELS.zh.retention = "数据保留"; DESK_LABELS.en.retention = "Retention"; // the header's link to the retention page
 
 const DeskText = {
   lang: (localStorage.getItem("desk-lang") || localStorage.getItem("console-lang") || navigator.language || "zh")
