@@ -13,8 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from contactcenter.audit.models import AccessEntry
+from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
+from contactcenter.customers.models import Customer
 from contactcenter.qa.models import Evaluation, EvaluationRevision, ScorecardVersion
+from contactcenter.retention import holds
+from contactcenter.retention import service as retention
+from contactcenter.retention.models import DeletionReceipt
 from contactcenter.timeutil import utcnow
 from contactcenter.users.models import Role
 from recordings.models import Recording
@@ -370,3 +375,44 @@ def test_qa_staff_reach_their_queues_recorded_calls_and_what_is_sampled_for_them
     started = plain.post(f"/api/qa/contacts/{contact}/evaluations", json={"version_id": version_id})
     assert started.status_code == 201, started.text  # sampled for them: theirs to review
     assert recording in [r["id"] for r in plain.get("/api/recordings").json()]
+
+
+def test_an_evaluation_past_its_retention_goes_with_its_revisions_and_comments_unless_held(
+    system: System, services: Services, version_id: int
+) -> None:
+    old, held = evaluated(system, services, version_id), evaluated(system, services, version_id)
+    qa = system.login("qa")
+    with services.db.session() as session:
+        for ident in (old["id"], held["id"]):
+            session.get_one(Evaluation, ident).submitted_at = utcnow() - timedelta(days=1200)  # past 3 years
+        held_contact = session.get_one(Contact, held["contact"]["id"])
+        held_contact.customer_id = session.scalar(select(Customer.id).limit(1))
+        customer = held_contact.customer_id
+    manager = user_id(system, "manager")
+    with services.db.session() as session:
+        case = "(2026)沪01民初9号"
+        holds.place(
+            session,
+            case_number=case,
+            reason="诉讼",
+            scope="customer",
+            subject_id=customer,
+            date_from=None,
+            date_to=None,
+            by=manager,
+        )
+    now = utcnow()
+    retention.run(services.db, services.settings, now=now)
+    retention.run(services.db, services.settings, now=now + timedelta(days=7))
+    assert qa.get(f"/api/qa/evaluations/{old['id']}").status_code == 404
+    assert qa.get(f"/api/qa/evaluations/{held['id']}").status_code == 200  # the customer's hold keeps it
+    with services.db.reading() as session:
+        receipt = session.scalar(
+            select(DeletionReceipt).where(
+                DeletionReceipt.object_type == "evaluation", DeletionReceipt.object_id == old["id"]
+            )
+        )
+        assert receipt is not None and receipt.policy == "evaluations 1095 d" and len(receipt.checksum) == 64
+        assert not session.scalars(
+            select(EvaluationRevision).where(EvaluationRevision.evaluation_id == old["id"])
+        ).all()

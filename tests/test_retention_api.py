@@ -39,9 +39,9 @@ def test_the_overview_lists_every_policy_and_what_will_go_when(system: System, m
     service.run(services.db, services.settings)
     answer = manager.get("/api/retention").json()
     policies = {p["name"]: p for p in answer["policies"]}
-    assert list(policies) == ["recordings", "voicemails", "chat_transcripts", "tickets", "audit", "evaluations"]
+    assert list(policies) == ["recordings", "voicemails", "chat_transcripts", "tickets", "evaluations", "audit"]
     assert policies["recordings"]["days"] == 365 and policies["recordings"]["marked"] >= 1
-    assert policies["evaluations"] == {**policies["evaluations"], "registered": False, "days": 1095}
+    assert policies["evaluations"] == {**policies["evaluations"], "registered": True, "days": 1095}  # qa/retention.py
     assert policies["audit"]["label"] == ["审计记录", "Audit trail"]
     assert answer["timezone"] == "Asia/Shanghai" and answer["grace_days"] == 7
     mark = next(m for m in answer["upcoming"] if m["object_id"] == recording_id and m["data_class"] == "recordings")

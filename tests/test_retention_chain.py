@@ -119,7 +119,8 @@ def test_audit_entries_must_be_kept_longer_than_anything_they_cover() -> None:
 
 
 def test_another_package_adds_a_data_class_with_one_call(database: Database) -> None:
-    """What the QA package will do for its evaluations: register; the run marks, destroys and receipts them."""
+    """As the QA package does for its evaluations (contactcenter/qa/retention.py): register; the run marks,
+    destroys and receipts them. A class of its own name: the real evaluations class stays registered."""
     old = utcnow() - timedelta(days=2000)
     gone: list[int] = []
 
@@ -128,13 +129,13 @@ def test_another_package_adds_a_data_class_with_one_call(database: Database) -> 
 
     def destroy(session: Session, *, ids: Sequence[int]) -> Sequence[Destroyed]:
         gone.extend(ids)
-        return [Destroyed("evaluation", n, "c" * 64, 10) for n in ids]
+        return [Destroyed("example", n, "c" * 64, 10) for n in ids]
 
     registry.register(
         DataClass(
-            "evaluations",
-            ("质检评估", "QA evaluations"),
-            "evaluation",
+            "example",
+            ("示例", "Example"),
+            "example",
             "retention_evaluations_days",
             candidates,
             destroy,
@@ -146,14 +147,14 @@ def test_another_package_adds_a_data_class_with_one_call(database: Database) -> 
         now = utcnow()
         service.run(database, settings, now=now)
         report = service.run(database, settings, now=now + timedelta(days=8))
-        assert report.classes["evaluations"].destroyed == 2 and gone == [1, 2]
+        assert report.classes["example"].destroyed == 2 and gone == [1, 2]
         with database.reading() as session:
             policies = session.scalars(
-                select(DeletionReceipt.policy).where(DeletionReceipt.object_type == "evaluation")
+                select(DeletionReceipt.policy).where(DeletionReceipt.object_type == "example")
             ).all()
-        assert policies == ["evaluations 1095 d"] * 2
+        assert policies == ["example 1095 d"] * 2
     finally:
-        registry._registry.pop("evaluations")
+        registry._registry.pop("example")
     with pytest.raises(ValueError, match="no setting"):
         registry.register(DataClass("x", ("x", "x"), "x", "retention_x_days", candidates, destroy))
 

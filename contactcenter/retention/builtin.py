@@ -1,8 +1,9 @@
 """The hotline's own data classes: recordings, voicemails, chat transcripts, tickets and the audit trail.
 
 What each destroy removes and what it keeps (docs/retention.md):
-- a recording: its file is unlinked and its data key (`wrapped_key`, `key_id`) cleared, so a copy of the file
-  left anywhere (a backup) no longer opens; the row stays, `destroyed`, with its checksum and size.
+- a recording: its file (and its waveform's, recordings/peaks.py) is unlinked and its data key (`wrapped_key`,
+  `key_id`) cleared, so a copy of the file left anywhere (a backup) no longer opens; the row stays, `destroyed`,
+  with its checksum and size.
 - a voicemail: its audio, as a recording's; the caller's number on it is cleared.
 - a chat transcript: its messages and identity codes are deleted, the name and number the customer gave
   cleared, and the transcript filed on its ticket deleted.
@@ -20,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Integer, case, cast, delete, exists, func, select, update
@@ -39,6 +41,7 @@ from contactcenter.tickets.models import Notification, Ticket, TicketNote
 from contactcenter.timeutil import as_utc
 from contactcenter.voicemails.models import Voicemail, VoicemailStatus
 from recordings.models import Recording, RecordingStatus
+from recordings.peaks import peaks_path
 
 REMOVED_SUBJECT = "已按保留策略删除 Removed under the retention policy"
 TICKET_FIELDS = ("subject", "description", "solution", "product_model", "serial_number", "purchase_date")
@@ -114,7 +117,7 @@ def _destroy_recording_rows(session: Session, ids: Sequence[int], object_type: s
             r.sha256 or "",
             r.size_bytes or 0,
             key_ref(r.key_id, r.wrapped_key),
-            (r.path,) if r.path else (),
+            (r.path, str(peaks_path(Path(r.path)))) if r.path else (),  # its waveform, kept beside it, goes too
         )
         for r in rows
     ]
