@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+# The words of the questions, sections and options the tests name (a form a hotline would write).
+WORDS = {
+    "verified": ("核实了客户身份", "Verified the customer's identity"),
+    "courtesy": ("礼貌用语", "Courtesy"),
+    "explained": ("解释清楚解决方案", "Explained the solution"),
+    "follow_up_offered": ("主动提供后续跟进", "Offered a follow-up"),
+    "accurate": ("信息准确", "Information accurate"),
+    "Opening": ("开场", "Opening"),
+    "Solution": ("解决问题", "Solution"),
+    "fully": ("完整", "Fully"),
+    "partly": ("部分", "Partly"),
+    "not": ("没有", "Not"),
+}
+
 
 def label(text: str) -> dict[str, str]:
-    return {"zh": text, "en": text}
+    zh, en = WORDS.get(text, (text, text))
+    return {"zh": zh, "en": en}
 
 
 def question(qid: str, kind: str = "yes_no", weight: float = 50, **more: Any) -> dict[str, Any]:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import io
+import math
 import uuid
 import wave
+from array import array
 from datetime import timedelta
 from typing import Any
 
@@ -69,12 +71,29 @@ def handled_contact(
 
 def silent_wav(seconds: float = 2.0, channels: int = 2) -> bytes:
     """A quiet 8 kHz 16-bit WAV, as Twilio's recordings are."""
+    return _wav([[0] * int(8000 * seconds)] * channels)
+
+
+def talk_wav(seconds: int = 12) -> bytes:
+    """Two channels taking turns, two seconds each, the customer first (it draws like a conversation)."""
+    customer, agent = [], []
+    for second in range(seconds):
+        loud = 9000 if second % 4 < 2 else 0
+        for n in range(8000):
+            wave_at = int(loud * math.sin(2 * math.pi * 330 * n / 8000) * abs(math.sin(math.pi * 3 * n / 8000)))
+            customer.append(wave_at if loud else 0)
+            agent.append(0 if loud else int(7000 * math.sin(2 * math.pi * 220 * n / 8000)))
+    return _wav([customer, agent])
+
+
+def _wav(channels: list[list[int]]) -> bytes:
+    frames = array("h", (sample for frame in zip(*channels, strict=True) for sample in frame))
     out = io.BytesIO()
     with wave.open(out, "wb") as wav:
-        wav.setnchannels(channels)
+        wav.setnchannels(len(channels))
         wav.setsampwidth(2)
         wav.setframerate(8000)
-        wav.writeframes(b"\x00\x00" * channels * int(8000 * seconds))
+        wav.writeframes(frames.tobytes())
     return out.getvalue()
 
 

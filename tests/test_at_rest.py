@@ -136,11 +136,11 @@ BORDER = CHUNK
 
 @pytest.fixture(scope="module")
 def played(system: System) -> tuple[int, httpx.Client]:
-    """A stored recording and a QA client."""
+    """A stored recording and a client that may play it."""
     services = services_of(system)
     recording_id = new_recording(services, "RE" + "b2" * 16)
     store(services, recording_id, AUDIO)
-    return recording_id, system.login("qa")
+    return recording_id, system.login("manager")  # who reaches every recording (QA staff: their queues')
 
 
 @pytest.mark.parametrize(

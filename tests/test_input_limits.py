@@ -62,9 +62,9 @@ def client(
             yield client
 
 
-# Asked as the admin: the admins' and managers' own, QA leads' (scorecards, sampling, skips), and the customer
-# file's (the demo's customer 1 has no ticket or contact of the supervisor's team, so their policy would refuse
-# it 404 before any body is read).
+# Asked as the admin: the admins' and managers' own (retention too), QA leads' (scorecards, sampling, skips), and
+# the customer file's (the demo's customer 1 has no ticket or contact of the supervisor's team, so their policy
+# would refuse it 404 before any body is read).
 ADMIN_PATHS = (
     "/api/admin/",
     "/api/sla-policies/",
@@ -73,6 +73,7 @@ ADMIN_PATHS = (
     "/api/qa/sampling/",
     "/api/qa/work/",
     "/api/qa/scorecards",
+    "/api/retention/",
 )
 
 

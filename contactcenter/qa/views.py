@@ -27,6 +27,7 @@ from contactcenter.settings import Settings
 from contactcenter.timeutil import as_utc, iso, utcnow
 from contactcenter.users.auth import CurrentUser
 from contactcenter.users.models import User
+from queues.models import Queue
 from recordings.models import Recording, RecordingStatus
 
 STATUS_LABELS = {
@@ -64,6 +65,7 @@ def _contact(session: Session, contact: Contact) -> dict[str, Any]:
         "id": contact.id,
         "channel": contact.channel,
         "queue": contact.queue,
+        "queue_label": session.scalar(select(Queue.display_name).where(Queue.name == contact.queue)) or contact.queue,
         "ticket_id": contact.ticket_id,
         "ivr_path": contact.menu_choice,
         "language": contact.language,

@@ -4,6 +4,8 @@
 
 (() => {
   const { $, el, t, label, api, when, clock, notice } = QA;
+  // replaceChildren with what is there (a part not shown is null).
+  const put = (node, ...children) => node.replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
   const id = Number(location.pathname.split("/").pop());
   let evaluation = null;
   let player = null;
@@ -106,9 +108,9 @@
     const c = evaluation.contact;
     const fact = (key, value) => (value === null || value === undefined || value === "" ? null
       : el("div", { class: "figure" }, el("span", { class: "label", text: t(key) }), el("b", { text: String(value) })));
-    $("facts").replaceChildren(
+    put($("facts"), 
       fact("agent", evaluation.agent.name), fact("evaluator", evaluation.evaluator.name),
-      fact("channel", t(c.channel)), fact("queue", c.queue), fact("talk", c.talk_seconds === null ? null : clock(c.talk_seconds)),
+      fact("channel", t(c.channel)), fact("queue", c.queue_label), fact("talk", c.talk_seconds === null ? null : clock(c.talk_seconds)),
       fact("ivr_path", c.ivr_path),
       c.ticket_id ? el("div", { class: "figure" }, el("span", { class: "label", text: t("ticket") }),
         el("a", { href: `/desk/tickets/${c.ticket_id}`, text: `#${c.ticket_id}` })) : null,
@@ -168,7 +170,7 @@
         `${t("round").replace("{n}", d.round)} · ${label(d.status_label)}: ${d.comment}`,
         d.decision ? el("div", { class: "decision", text: `→ ${d.decision}` }) : null));
     }
-    $("history").replaceChildren(...rows);
+    put($("history"), ...rows);
   }
 
   function proposalForm(prefix, withOutcome) {
@@ -199,12 +201,12 @@
   function drawActions() {
     const may = evaluation.may;
     const button = (key, onclick, primary) => el("button", { type: "button", class: primary ? "primary" : "", text: t(key), onclick });
-    $("actions").replaceChildren(
+    put($("actions"), 
       may.edit ? button("submit", () => act("POST", "/submit").then((done) => done && notice(t("submitted_ok"))), true) : null,
       may.acknowledge ? button("acknowledge", () => act("POST", "/acknowledge"), true) : null,
       may.retract ? button("retract", () => act("POST", "/disputes/retract")) : null,
     );
-    $("dispute-box").replaceChildren(
+    put($("dispute-box"), 
       may.dispute ? el("section", {}, el("h3", { text: t("dispute") }), proposalForm("p", false)) : null,
       may.decide ? el("section", {}, el("h3", { text: t("decide") }), proposalForm("r", true)) : null,
     );
@@ -212,10 +214,11 @@
 
   async function loadTimeline() {
     const ticket = evaluation.contact.ticket_id;
+    $("timeline-title").hidden = !ticket;
     if (!ticket) return;
     const found = await fetch(`/api/tickets/${ticket}`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
     if (!found) return;
-    $("timeline").replaceChildren(...(found.history || []).map((e) => el("li", {},
+    put($("timeline"), ...(found.history || []).map((e) => el("li", {},
       el("span", { class: "muted", text: `${when(e.at)} ` }), e.label)));
   }
 
