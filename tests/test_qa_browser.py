@@ -76,6 +76,8 @@ def test_a_sampled_call_is_scored_disputed_partly_accepted_and_counted(system: I
     contact = sampled_call(system)
     qa = browser.new_page(height=1000)
     log_in(qa, system.base_url, "qa", DEMO_PASSWORD, "/qa/work")
+    wait_for(qa, '#nav a[href="/qa/figures"]')  # the QA pages' shared links (qa/static/qa-nav.js)
+    assert qa.locator('#nav a[href="/qa/scorecards"]').count() == 1 and qa.locator('#nav a[href="/desk"]').count() == 0
     row = qa.locator("tr[data-item]").filter(has_text=str(contact)).first
     row.locator("button.claim").click()
     qa.wait_for_url("**/qa/evaluations/*")

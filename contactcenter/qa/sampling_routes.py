@@ -281,7 +281,13 @@ async def my_queue(request: Request) -> Response:
             return work_queue.work_queue(session, evaluator_id=whose, filters=filters, zone=zone)
 
     found = await run_in_threadpool(read)
-    viewer = {"id": user.id, "display_name": user.display_name, "lead": lead, "timezone": services.settings.timezone}
+    viewer = {
+        "id": user.id,
+        "display_name": user.display_name,
+        "role": user.role,
+        "lead": lead,
+        "timezone": services.settings.timezone,
+    }
     return JSONResponse({**found, "viewer": viewer}, viewer=user)
 
 

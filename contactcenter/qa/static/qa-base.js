@@ -4,7 +4,8 @@
 
 const QA = (() => {
   const $ = (id) => document.getElementById(id);
-  let lang = localStorage.getItem("lang") === "en" ? "en" : "zh";
+  // The desk's choice of language, shared by its pages and the QA pages.
+  let lang = (localStorage.getItem("desk-lang") || navigator.language || "zh").startsWith("en") ? "en" : "zh";
   let me = null;
   const texts = {};
 
@@ -67,6 +68,7 @@ const QA = (() => {
     for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
     const toggle = $("lang");
     if (toggle) toggle.textContent = lang === "en" ? "中文" : "English";
+    if (me && window.QANav) QANav.fill($("nav"), me.role, lang, location.pathname.replace(/\/\d+$/, ""));
   }
 
   async function start(moreTexts, redraw) {
@@ -76,7 +78,7 @@ const QA = (() => {
     $("me").textContent = me.display_name;
     $("lang").addEventListener("click", () => {
       lang = lang === "en" ? "zh" : "en";
-      localStorage.setItem("lang", lang);
+      localStorage.setItem("desk-lang", lang);
       apply(document);
       redraw();
     });

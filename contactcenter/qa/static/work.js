@@ -138,6 +138,7 @@ function draw() {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
   $("lang").textContent = t("language");
+  if (state.viewer) QANav.fill($("nav"), state.viewer.role, lang, "/qa/work");
   for (const node of document.querySelectorAll(".lead-only")) node.hidden = !lead();
   $("items").querySelector("tbody").replaceChildren(...state.items.map((item) => row(item, false)));
   $("items-empty").hidden = state.items.length > 0;

@@ -182,8 +182,7 @@ async function addNote(event) {
 
 function header() {
   const role = state.options.me.role;
-  const links = [["qa", "/qa", true], ["wallboard", "/wallboard", true], ["desk", "/desk", role !== "qa"]];
-  $("nav").replaceChildren(...links.filter(([, , shown]) => shown).map(([key, href]) => el("a", { href, text: t(key) })));
+  QANav.fill($("nav"), role, QaText.lang, "/qa/figures");
   $("lang").textContent = t("language");
 }
 
