@@ -143,7 +143,7 @@ def seed(settings: Settings, audio: bytes) -> int:
     with db.session() as session:
         create_demo_data(session, password=PASSWORD)
         contact = Contact(provider_id="CAbench", from_number="+8613900139000", to_number="+862180000000")
-        contact.status, contact.conference_sid = "ended", "CFbench"
+        contact.status, contact.conference_sid, contact.queue = "ended", "CFbench", "general"  # a queue QA reviews
         session.add(contact)
         session.flush()
         recording = Recording(provider_sid="REbench", call_sid="CFbench", contact_id=contact.id)
