@@ -108,11 +108,11 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
     assert media.status_code == 200
     assert media.headers["content-type"] == "audio/wav"
     assert hashlib.sha256(media.content).hexdigest() == recording["sha256"]
-    with wave.open(io.BytesIO(media.content)) as wav:
-        assert wav.getnframes() / wav.getframerate() >= 1
+    with wave.open(io.BytesIO(media.content)) as wav:  # both channels: the download asked Twilio for them
+        assert wav.getnframes() / wav.getframerate() >= 1 and wav.getnchannels() == 2
     assert f'data-media="{media_url}"' in qa.get("/qa").text  # its Listen button opens the player
     peaks = qa.get(media_url.replace("/recordings/", "/api/recordings/").replace("/media", "/peaks"))
-    assert peaks.status_code == 200 and [c["label"] for c in peaks.json()["channels"]] == ["mono"]  # a room's mix
+    assert peaks.status_code == 200 and [c["label"] for c in peaks.json()["channels"]] == ["customer", "agent"]
 
     # Exactly one contact and one ticket for the CallSid, even when Twilio retries the webhook.
     account_sid, token = system.credentials

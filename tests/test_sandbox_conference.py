@@ -162,9 +162,15 @@ def test_an_agent_device_joins_the_waiting_caller_holds_them_and_the_caller_ends
     assert [
         problem for p in hotline.received("/conference-recording") for problem in undocumented_in_recording(p)
     ] == []
+    assert recordings[0]["RecordingChannels"] == "2"  # recorded in two channels, as Twilio does since 2025
     media = httpx.get(recordings[0]["RecordingUrl"] + ".wav", auth=(ACCOUNT_SID, AUTH_TOKEN))
     with wave.open(io.BytesIO(media.content)) as wav:
-        assert (wav.getnchannels(), wav.getframerate()) == (1, 8000)
+        assert (wav.getnchannels(), wav.getframerate()) == (1, 8000)  # sent as the mono mix unless asked
+    both = httpx.get(
+        recordings[0]["RecordingUrl"] + ".wav", params={"RequestedChannels": "2"}, auth=(ACCOUNT_SID, AUTH_TOKEN)
+    )
+    with wave.open(io.BytesIO(both.content)) as wav:
+        assert (wav.getnchannels(), wav.getnframes()) == (2, len(media.content[44:]) // 2)
     resource = client.recordings(recordings[0]["RecordingSid"]).fetch()
     assert resource.conference_sid == conference_sid and resource.source == "Conference"
 

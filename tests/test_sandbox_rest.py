@@ -88,6 +88,10 @@ def test_rest_twiml_update_with_record(env: dict[str, Any]) -> None:
     assert voicemail["Digits"] == "hangup" and voicemail["RecordingDuration"] == "2"
     assert voicemail["RecordingSid"] == call["recording_sids"][0]
     assert hotline.received("/recording", sid)[0]["RecordingSource"] == "RecordVerb"
+    media = f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{voicemail['RecordingSid']}.wav"
+    refused = httpx.get(media, params={"RequestedChannels": "2"}, auth=(ACCOUNT_SID, AUTH_TOKEN))
+    assert refused.status_code == 400 and refused.json()["code"] == 16113  # two channels of a mono recording
+    assert httpx.get(media, auth=(ACCOUNT_SID, AUTH_TOKEN)).status_code == 200
 
 
 def test_rest_api_errors(env: dict[str, Any]) -> None:

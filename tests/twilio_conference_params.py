@@ -54,7 +54,8 @@ REASONS_PARTICIPANT_LEFT = (
     "participant_hung_up",
     "participant_add_failed",
 )
-# A conference's recordingStatusCallback (RecordingDuration once completed); one channel only.
+# A conference's recordingStatusCallback (RecordingDuration once completed); two channels since Twilio's change of
+# September 2025 (the first participant to join, everyone else), one on an account that keeps them mono.
 RECORDING = (
     "AccountSid",
     "ConferenceSid",
@@ -111,6 +112,6 @@ def undocumented_in_recording(params: Params) -> list[str]:
     problems = [] if status in RECORDING_STATUSES else [f"RecordingStatus={status!r}"]
     problems += [f"missing {name}" for name in sorted(required - set(params))]
     problems += [f"undocumented {name}" for name in sorted(set(params) - required)]
-    if params.get("RecordingSource") != "Conference" or params.get("RecordingChannels") != "1":
-        problems.append("a conference recording has RecordingSource=Conference and one channel")
+    if params.get("RecordingSource") != "Conference" or params.get("RecordingChannels") not in ("1", "2"):
+        problems.append("a conference recording has RecordingSource=Conference and one or two channels")
     return problems

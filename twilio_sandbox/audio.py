@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 import wave
@@ -59,3 +60,22 @@ def write_conversation_wav(path: Path, seconds: int, channels: int) -> None:
                 chunk = array("h", chunk)
                 chunk.byteswap()
             wav.writeframes(chunk.tobytes())
+
+
+def mono_mix(path: Path) -> bytes:
+    """A two-channel 16-bit WAV mixed down to one channel (the sum, clipped), as Twilio's default download."""
+    with wave.open(str(path), "rb") as wav:
+        rate, frames = wav.getframerate(), wav.readframes(wav.getnframes())
+    samples = array("h", frames)
+    if sys.byteorder == "big":
+        samples.byteswap()
+    mixed = array("h", (max(-32768, min(32767, a + b)) for a, b in zip(samples[0::2], samples[1::2], strict=True)))
+    if sys.byteorder == "big":
+        mixed.byteswap()
+    out = io.BytesIO()
+    with wave.open(out, "wb") as mono:
+        mono.setnchannels(1)
+        mono.setsampwidth(SAMPLE_WIDTH)
+        mono.setframerate(rate)
+        mono.writeframes(mixed.tobytes())
+    return out.getvalue()

@@ -15,6 +15,10 @@ from .ids import API_VERSION, new_sid, rfc2822, utcnow
 from .recording import Recording
 from .webhooks import WebhookSender
 
+# Twilio records conferences in two channels (since September 2025, every account): the first participant to
+# join on the first, everyone else on the second; the media is sent as the mono mix unless RequestedChannels=2.
+CHANNELS = 2
+
 
 @dataclass
 class ConferenceRecording:
@@ -38,7 +42,7 @@ class ConferenceRecording:
             "RecordingSid": self.sid,
             "RecordingUrl": self.url(config),
             "RecordingStatus": status,
-            "RecordingChannels": "1",
+            "RecordingChannels": str(CHANNELS),
             "RecordingStartTime": rfc2822(self.started_at) or "",
             "RecordingSource": "Conference",
         }
@@ -59,12 +63,12 @@ class ConferenceRecording:
 
         async def finish(webhooks: WebhookSender) -> None:
             path = config.recordings_dir / f"{self.sid}.wav"
-            await asyncio.to_thread(write_conversation_wav, path, duration, 1)
+            await asyncio.to_thread(write_conversation_wav, path, duration, CHANNELS)
             recordings[self.sid] = Recording(
                 sid=self.sid,
                 account_sid=config.account_sid,
                 call_sid=self.call_sid,
-                channels=1,
+                channels=CHANNELS,
                 duration=duration,
                 source="Conference",
                 start_time=self.started_at,

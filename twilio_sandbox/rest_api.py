@@ -7,6 +7,8 @@ import base64
 import binascii
 import re
 import secrets
+import wave
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .audio import mono_mix
 from .calls import Call
 from .faults import SLOW_FETCH_SECONDS, SLOW_REDIRECT_SECONDS
 from .ids import API_VERSION, rfc2822, utcnow
@@ -211,4 +214,20 @@ class RestApi:
             return twilio_error(500, 20500, "Internal Server Error (injected by the sandbox)")
         if self.sandbox.faults.take_slow_recording_fetch():
             await asyncio.sleep(SLOW_FETCH_SECONDS)
+        conference = recording is not None and recording.source == "Conference"
+        return channels_asked(path, request.query_params.get("RequestedChannels"), conference=conference)
+
+
+def channels_asked(path: Path, requested: str | None, *, conference: bool) -> Response:
+    """The recording as Twilio serves it: a conference's two channels as their mono mix unless RequestedChannels=2
+    asks for both (a call's two-channel recording comes as it is); two channels of a mono recording are refused
+    (Twilio's warning 16113)."""
+    with wave.open(str(path), "rb") as wav:
+        channels = wav.getnchannels()
+    if requested not in (None, "1", "2"):
+        return twilio_error(400, 20001, "RequestedChannels must be 1 or 2")
+    if requested == "2" and channels == 1:
+        return twilio_error(400, 16113, "Cannot download a dual-channel presentation of a mono recording")
+    if requested == "2" or channels == 1 or not conference:
         return FileResponse(path, media_type="audio/x-wav")
+    return Response(mono_mix(path), media_type="audio/x-wav")
