@@ -156,6 +156,15 @@ def browser(system: System) -> Iterator[Any]:
         yield opened
 
 
+# Or, for a module whose pages need no processes: `system = system_in_process` and `browser` as above.
+@pytest.fixture(scope="module", name="system")
+def system_in_process(start_in_process: Any) -> Iterator[Any]:
+    """A browser module's own system, built in this process (skipped without a browser)."""
+    require_browser()
+    with start_in_process() as started:
+        yield started
+
+
 def console_of(browser: Any, system: System, username: str) -> Any:
     """A logged-in console page whose socket is connected."""
     page = browser.new_page()

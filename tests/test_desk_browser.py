@@ -9,19 +9,18 @@ The desk, a ticket and the policies are saved as docs/screenshots/desk*.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from contactcenter.contacts.models import Contact
 from contactcenter.timeutil import utcnow
 from contactcenter.voicemails.models import Voicemail
-from tests.browser import chromium, log_in, page_log, require_browser, screenshot, wait_for, watch
-from tests.conftest import DEMO_PASSWORD, StartInProcess
+from tests.browser import browser as opened_browser
+from tests.browser import log_in, page_log, screenshot, system_in_process, wait_for, watch
+from tests.conftest import DEMO_PASSWORD
 from tests.desk import make_ticket, services_of, user_id
 from tests.inprocess import InProcessSystem
 
@@ -34,17 +33,9 @@ RAW_WORDS = re.compile(
 MS_ZHAO = "+8613800138000"
 
 
-@pytest.fixture(scope="module")
-def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
-    require_browser()
-    with start_in_process() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def browser(system: InProcessSystem) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
+# The browser fixtures (tests/browser.py): this module's own system built in this process, and chromium.
+system = system_in_process
+browser = opened_browser
 
 
 def page_in_utc(browser: Any) -> Any:

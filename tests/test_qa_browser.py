@@ -6,33 +6,22 @@ docs/screenshots/qa-evaluation.png and qa-figures.png."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from contactcenter.context import Services
 from contactcenter.timeutil import utcnow
-from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
-from tests.conftest import DEMO_PASSWORD, StartInProcess
+from tests.browser import browser as opened_browser
+from tests.browser import log_in, screenshot, system_in_process, wait_for
+from tests.conftest import DEMO_PASSWORD
 from tests.desk import services_of, user_id
 from tests.inprocess import InProcessSystem
 from tests.qa_world import handled_contact, published_scorecard, talk_wav
 
-
-@pytest.fixture(scope="module")
-def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
-    require_browser()
-    with start_in_process() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def browser(system: InProcessSystem) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
+# The browser fixtures (tests/browser.py): this module's own system built in this process, and chromium.
+system = system_in_process
+browser = opened_browser
 
 
 def last_week(services: Services) -> timedelta:

@@ -9,13 +9,11 @@ from __future__ import annotations
 import math
 import random
 from array import array
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
-from tests.conftest import DEMO_PASSWORD, StartInProcess
+from tests.browser import browser as opened_browser
+from tests.browser import log_in, screenshot, system_in_process, wait_for
+from tests.conftest import DEMO_PASSWORD
 from tests.desk import services_of
 from tests.inprocess import InProcessSystem
 from tests.test_recording_peaks import RATE, a_wav, quiet, stored, tone
@@ -37,17 +35,9 @@ CUSTOMER = speech(4, hz=440, seed=1) + quiet(10) + speech(6, hz=440, seed=2)
 AGENT = quiet(9) + speech(5, hz=660, seed=3) + quiet(6)
 
 
-@pytest.fixture(scope="module")
-def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
-    require_browser()
-    with start_in_process() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def browser(system: InProcessSystem) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
+# The browser fixtures (tests/browser.py): this module's own system built in this process, and chromium.
+system = system_in_process
+browser = opened_browser
 
 
 def wait_until(page: Any, condition: str, arg: Any = None) -> None:

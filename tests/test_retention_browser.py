@@ -10,17 +10,17 @@ from typing import Any
 
 from contactcenter.retention import service
 from contactcenter.timeutil import utcnow
-from tests import test_desk_browser
-from tests.browser import log_in, screenshot, wait_for
+from tests.browser import browser as opened_browser
+from tests.browser import log_in, screenshot, system_in_process, wait_for
 from tests.conftest import DEMO_PASSWORD
 from tests.desk import services_of
 from tests.inprocess import InProcessSystem
 from tests.retention_world import a_call, a_recording, days_ago
 from tests.test_desk_browser import in_the_hotline_zone, no_raw_code
 
-# The desk's browser fixtures, module-scoped: an in-process system of this module's own, and chromium.
-system = test_desk_browser.system
-browser = test_desk_browser.browser
+# The browser fixtures (tests/browser.py): this module's own system built in this process, and chromium.
+system = system_in_process
+browser = opened_browser
 
 
 def test_a_manager_follows_what_will_go_places_and_releases_a_hold_and_checks_the_receipts(

@@ -7,12 +7,9 @@ ever on the page, in either language. The manager's page is saved as docs/screen
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
@@ -21,8 +18,9 @@ from contactcenter.satisfaction import service as satisfaction
 from contactcenter.tickets import service
 from contactcenter.tickets.clocks import clockwork
 from contactcenter.tickets.models import Ticket
-from tests.browser import chromium, log_in, require_browser, screenshot, wait_for
-from tests.conftest import DEMO_PASSWORD, StartInProcess
+from tests.browser import browser as opened_browser
+from tests.browser import log_in, screenshot, system_in_process, wait_for
+from tests.conftest import DEMO_PASSWORD
 from tests.desk import make_ticket, services_of, user_id
 from tests.inprocess import InProcessSystem
 from tests.test_desk_browser import no_raw_code
@@ -34,17 +32,9 @@ PLAIN_CODE = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def system(start_in_process: StartInProcess) -> Iterator[InProcessSystem]:
-    require_browser()
-    with start_in_process() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def browser(system: InProcessSystem) -> Iterator[Any]:
-    with chromium() as opened:
-        yield opened
+# The browser fixtures (tests/browser.py): this module's own system built in this process, and chromium.
+system = system_in_process
+browser = opened_browser
 
 
 def page_of(browser: Any, system: InProcessSystem, username: str, ready: str) -> Any:

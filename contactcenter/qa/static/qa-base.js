@@ -9,19 +9,7 @@ const QA = (() => {
   let me = null;
   const texts = {};
 
-  function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(props)) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === "text") node.textContent = value;
-      else if (name === "class") node.className = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else if (name in node && !name.startsWith("data-")) node[name] = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) if (child !== null && child !== undefined) node.append(child);
-    return node;
-  }
+  const { el } = Desk;  // desk-base.js: building elements (text set as text, never as HTML)
 
   const t = (key) => (texts[key] ? texts[key][lang === "en" ? 1 : 0] : key);
   const label = (pair) => (pair ? (lang === "en" ? pair.en : pair.zh) : "");
