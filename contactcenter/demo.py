@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from contactcenter.chats.models import CannedReply
 from contactcenter.customers.models import Customer, Order
+from contactcenter.qa.starter import publish_starter
 from contactcenter.users.models import Role, User
 from contactcenter.users.passwords import generated_password
 from contactcenter.users.service import create_user
@@ -72,10 +73,10 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
         queue = create_queue(session, name=name, display_name=display, actor="demo")
         for field, value in QUEUE_SETTINGS.get(name, {}).items():
             setattr(queue, field, value)
-    passwords = {}
+    passwords, made = {}, {}
     for username, display, role, queues, skills, team in USERS:
         passwords[username] = password or generated_password(username=username)
-        create_user(
+        made[username] = create_user(
             session,
             username=username,
             password=passwords[username],
@@ -96,4 +97,6 @@ def create_demo_data(session: Session, *, password: str | None = None) -> dict[s
         CannedReply(title=title, body=body, language=language, queue=queue, position=n, updated_by=None)
         for n, (title, body, language, queue) in enumerate(CANNED_REPLIES)
     )
+    session.flush()
+    publish_starter(session, actor_id=made["qa"].id)  # a scorecard to evaluate with from the first call
     return passwords

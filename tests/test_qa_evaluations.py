@@ -416,3 +416,15 @@ def test_an_evaluation_past_its_retention_goes_with_its_revisions_and_comments_u
         assert not session.scalars(
             select(EvaluationRevision).where(EvaluationRevision.evaluation_id == old["id"])
         ).all()
+
+
+def test_the_demo_starts_with_a_published_scorecard_whose_identity_check_fails_the_whole_evaluation(
+    system: System,
+) -> None:
+    cards = system.login("qa").get("/api/qa/scorecards").json()["scorecards"]
+    [starter] = [c for c in cards if c["name"] == "热线服务标准 Hotline service standard"]
+    assert starter["published_version"] == 1 and (starter["channel"], starter["queue"]) == (None, None)
+    card = system.login("qa").get(f"/api/qa/scorecards/{starter['id']}").json()
+    assert card["weight_problems"] == []
+    identity = next(q for s in card["form"]["sections"] for q in s["questions"] if q["id"] == "identity")
+    assert identity["critical"] == "form"
