@@ -3,9 +3,11 @@ access log (contactcenter/audit/access.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
@@ -126,6 +128,7 @@ def _listing(services: Services, scope: Reach, limit: int = 100) -> list[dict[st
                 "created_at": as_utc(r.created_at).isoformat(),
                 "ticket": t.number if t else None,
                 "ticket_id": t.id if t else None,
+                "contact_id": c.id if c else None,
                 "from": c.from_number if c else None,
                 "agent": u.display_name if u else None,
                 "media_url": f"/recordings/{r.id}/media" if r.status == RecordingStatus.STORED else None,
@@ -141,18 +144,31 @@ async def recordings_json(request: Request) -> Response:
     return JSONResponse(rows, viewer=scope.user)
 
 
-def _row(r: dict[str, Any]) -> str:
-    """A recording's row of the QA page; a stored one opens in the player above the table."""
+STATUS_WORDS = {
+    RecordingStatus.PENDING: "获取中 Fetching",
+    RecordingStatus.STORED: "已保存 Stored",
+    RecordingStatus.FAILED: "获取失败 Not fetched",
+    RecordingStatus.DESTROYED: "已按保留策略销毁 Destroyed (retention)",
+}
+
+
+def _row(r: dict[str, Any], zone: ZoneInfo) -> str:
+    """A recording's row of the QA page, its time in the hotline's zone; a stored one opens in the player above
+    the table, and a call an agent answered can be evaluated (qa/static/evaluation.html)."""
     listen = ""
     if r["media_url"]:
         listen = (
             f'<button type="button" class="listen" data-recording="{r["id"]}" data-media="{r["media_url"]}" '
             f'data-peaks="/api/recordings/{r["id"]}/peaks">▶ 收听 Listen</button>'
         )
+        if r["contact_id"] and r["agent"]:
+            listen += f' <button type="button" class="evaluate" data-contact="{r["contact_id"]}">评估 Evaluate</button>'
+    when = datetime.fromisoformat(r["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
     return (
-        f"<tr><td>{escape(r['created_at'][:19].replace('T', ' '))}</td><td>{escape(r['ticket'] or '')}</td>"
+        f"<tr><td>{when}</td><td>{escape(r['ticket'] or '')}</td>"
         f"<td>{escape(r['from'] or '')}</td><td>{escape(r['agent'] or '')}</td>"
-        f"<td>{r['duration_seconds'] or ''}</td><td>{escape(r['status'])}</td><td>{listen}</td></tr>"
+        f"<td>{r['duration_seconds'] or ''}</td><td>{escape(STATUS_WORDS.get(r['status'], r['status']))}</td>"
+        f"<td>{listen}</td></tr>"
     )
 
 
@@ -161,18 +177,20 @@ async def qa_page(request: Request) -> Response:
     user = scope.user
     rows = for_viewer(await run_in_threadpool(_listing, request.app.state.services, scope), user)  # QA: masked
     await audited(request, user, action=Action.LIST, object_type="recording", detail=f"{len(rows)} newest, /qa")
-    body = "".join(_row(r) for r in rows)
+    zone = ZoneInfo(request.app.state.services.settings.timezone)
+    body = "".join(_row(r, zone) for r in rows)
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>录音质检 QA</title>
 <link rel="stylesheet" href="/static/agents/console.css"><link rel="stylesheet" href="/static/recordings/player.css">
 <script src="/static/recordings/player.js" defer></script><script src="/static/recordings/qa.js" defer></script>
 </head><body class="qa">
-<header><h1>录音质检 Recordings for QA</h1><span>{escape(user.display_name)}</span>
+<header><h1>录音质检 Recordings for QA</h1><nav><a href="/qa/work">工作队列 Work queue</a>
+<a href="/qa/figures">质检数据 QA figures</a></nav><span>{escape(user.display_name)}</span>
 {AUDIT_LINK if user.role in (Role.MANAGER, Role.ADMIN) else ""}
 <a href="/logout">退出 Log out</a></header><main>
 <section id="listening" hidden><h2 id="listening-title"></h2><div id="player"></div></section>
 <table class="recordings">
 <thead><tr><th>时间 Time</th><th>工单 Ticket</th><th>来电 Caller</th><th>坐席 Agent</th><th>秒 s</th>
-<th>状态 Status</th><th>播放 Play</th></tr></thead><tbody>{body or EMPTY_ROW}</tbody>
+<th>状态 Status</th><th>播放、评估 Play, evaluate</th></tr></thead><tbody>{body or EMPTY_ROW}</tbody>
 </table></main></body></html>"""
     return HTMLResponse(page)
 

@@ -110,7 +110,9 @@ def test_a_call_reaches_an_agent_and_leaves_a_ticket_and_a_recording_only_qa_can
     assert hashlib.sha256(media.content).hexdigest() == recording["sha256"]
     with wave.open(io.BytesIO(media.content)) as wav:  # both channels: the download asked Twilio for them
         assert wav.getnframes() / wav.getframerate() >= 1 and wav.getnchannels() == 2
-    assert f'data-media="{media_url}"' in qa.get("/qa").text  # its Listen button opens the player
+    page = qa.get("/qa").text
+    assert f'data-media="{media_url}"' in page  # its Listen button opens the player
+    assert f'class="evaluate" data-contact="{contact["id"]}"' in page and "已保存 Stored" in page
     peaks = qa.get(media_url.replace("/recordings/", "/api/recordings/").replace("/media", "/peaks"))
     assert peaks.status_code == 200 and [c["label"] for c in peaks.json()["channels"]] == ["customer", "agent"]
 

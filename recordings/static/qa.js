@@ -6,6 +6,21 @@
   const holder = document.getElementById("player");
   let player = null;
 
+  // Evaluate: the viewer's evaluation of the call (theirs again if started), on its own page.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.evaluate");
+    if (!button) return;
+    button.disabled = true;
+    const response = await fetch(`/api/qa/contacts/${button.dataset.contact}/evaluations`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok) { location.href = `/qa/evaluations/${answer.id}`; return; }
+    button.disabled = false;
+    button.title = answer.error || `HTTP ${response.status}`;
+    window.alert(button.title);
+  });
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.listen");
     if (!button) return;
