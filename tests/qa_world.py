@@ -10,6 +10,7 @@ import wave
 from array import array
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from contactcenter.contacts.models import Contact, ContactStatus
 from contactcenter.context import Services
@@ -118,3 +119,21 @@ def extra_user(services: Services, username: str, role: str, **fields: Any) -> i
         if found is not None:
             return found.id
         return create_user(session, username=username, password="correct horse battery 1", role=role, **fields).id
+
+
+def last_week(services: Services) -> timedelta:
+    """How long ago last week's Wednesday noon was (in what a sampling run of the last whole week covers)."""
+    local = utcnow().astimezone(ZoneInfo(services.settings.timezone))
+    return utcnow() - (local - timedelta(days=local.weekday() + 5)).replace(hour=12, minute=0)
+
+
+def sampled_for(lead: Any, *, evaluator_id: int, queue: str, seed: int) -> list[int]:
+    """A QA lead's random sampling policy for `queue`'s calls, all of them for `evaluator_id`, run now (over
+    last week) with `seed`; the contacts it chose."""
+    policy = {"kind": "random_per_agent", "per_agent": 50, "queues": [queue], "evaluator_ids": [evaluator_id]}
+    made = lead.post("/api/qa/sampling/policies", json={"name": f"{queue} 抽检", **policy})
+    assert made.status_code == 201, made.text
+    ran = lead.post(f"/api/qa/sampling/policies/{made.json()['id']}/run", json={"seed": seed})
+    assert ran.status_code == 201, ran.text
+    chosen: list[int] = ran.json()["contact_ids"]
+    return chosen

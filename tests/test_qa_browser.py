@@ -6,28 +6,18 @@ docs/screenshots/qa-evaluation.png and qa-figures.png."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from contactcenter.context import Services
-from contactcenter.timeutil import utcnow
 from tests.browser import browser as opened_browser
 from tests.browser import log_in, screenshot, system_in_process, wait_for
 from tests.conftest import DEMO_PASSWORD
 from tests.desk import services_of, user_id
 from tests.inprocess import InProcessSystem
-from tests.qa_world import handled_contact, published_scorecard, talk_wav
+from tests.qa_world import handled_contact, last_week, published_scorecard, sampled_for, talk_wav
 
 # The browser fixtures (tests/browser.py): this module's own system built in this process, and chromium.
 system = system_in_process
 browser = opened_browser
-
-
-def last_week(services: Services) -> timedelta:
-    """How long ago last week's Wednesday noon was (what last week's sampling run covers)."""
-    local = utcnow().astimezone(ZoneInfo(services.settings.timezone))
-    return utcnow() - (local - timedelta(days=local.weekday() + 5)).replace(hour=12, minute=0)
 
 
 def sampled_call(system: InProcessSystem) -> int:
@@ -41,19 +31,7 @@ def sampled_call(system: InProcessSystem) -> int:
         ended_ago=last_week(services),
         audio=talk_wav(12),
     )
-    lead = system.login("qa")
-    policy = lead.post(
-        "/api/qa/sampling/policies",
-        json={
-            "name": "投诉抽检",
-            "kind": "random_per_agent",
-            "per_agent": 5,
-            "queues": ["complaints"],
-            "evaluator_ids": [user_id(system, "qa")],
-        },
-    ).json()
-    ran = lead.post(f"/api/qa/sampling/policies/{policy['id']}/run", json={"seed": 17}).json()
-    assert ran["contact_ids"] == [contact], ran
+    assert sampled_for(system.login("qa"), evaluator_id=user_id(system, "qa"), queue="complaints", seed=17) == [contact]
     return contact
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,7 +25,7 @@ from recordings.models import Recording
 from tests.conftest import System
 from tests.desk import services_of, user_id
 from tests.qa_forms import PERFECT, service_form
-from tests.qa_world import extra_user, handled_contact, published_scorecard, silent_wav
+from tests.qa_world import extra_user, handled_contact, last_week, published_scorecard, sampled_for, silent_wav
 
 PASSWORD = "correct horse battery 1"
 
@@ -346,10 +345,8 @@ def test_qa_staff_reach_their_queues_recorded_calls_and_what_is_sampled_for_them
     system: System, services: Services, version_id: int
 ) -> None:
     reviewer = extra_user(services, "qa_noqueue", Role.QA)  # reviews no queue of their own
-    local = utcnow().astimezone(ZoneInfo(services.settings.timezone))
-    last_wednesday = (local - timedelta(days=local.weekday() + 5)).replace(hour=12, minute=0)  # in last week's run
     contact = handled_contact(
-        services, agent_id=user_id(system, "agent2"), queue="repair", ended_ago=utcnow() - last_wednesday
+        services, agent_id=user_id(system, "agent2"), queue="repair", ended_ago=last_week(services)
     )
     with services.db.reading() as session:
         recording = session.scalar(select(Recording.id).where(Recording.contact_id == contact))
@@ -358,20 +355,7 @@ def test_qa_staff_reach_their_queues_recorded_calls_and_what_is_sampled_for_them
     assert recording not in [r["id"] for r in plain.get("/api/recordings").json()]
     assert recording in [r["id"] for r in system.login("qa").get("/api/recordings").json()]  # her queues'
 
-    lead = system.login("qa")
-    policy = lead.post(
-        "/api/qa/sampling/policies",
-        json={
-            "name": "维修抽检",
-            "kind": "random_per_agent",
-            "per_agent": 50,
-            "queues": ["repair"],
-            "evaluator_ids": [reviewer],
-        },
-    )
-    assert policy.status_code == 201, policy.text
-    ran = lead.post(f"/api/qa/sampling/policies/{policy.json()['id']}/run", json={"seed": 7})
-    assert ran.status_code == 201 and ran.json()["contact_ids"] == [contact], ran.text
+    assert sampled_for(system.login("qa"), evaluator_id=reviewer, queue="repair", seed=7) == [contact]
     started = plain.post(f"/api/qa/contacts/{contact}/evaluations", json={"version_id": version_id})
     assert started.status_code == 201, started.text  # sampled for them: theirs to review
     assert recording in [r["id"] for r in plain.get("/api/recordings").json()]
