@@ -251,7 +251,9 @@ def end(services: Services, *, agent: CurrentUser, contact_id: int) -> None:
     leg = conference.caller_leg(services, contact_id=contact_id, call_sid=call_sid)
     try:  # the caller leaves the room (it ends with them, and every agent's leg with it) for the survey
         if services.settings.ivr_survey:
-            survey = call_url(services, SURVEY_OFFER_PATH, contact=contact_id)
+            # The agent who ended it answered it: SQL may not know yet (the room's join report is handled a
+            # moment after routing's; a loaded CI run ended the call in between and no survey was offered).
+            survey = call_url(services, SURVEY_OFFER_PATH, contact=contact_id, agent=agent.id)
             services.telephony.redirect_call(call_sid=leg, url=survey)
         else:
             services.telephony.end_call(call_sid=leg)

@@ -186,12 +186,18 @@ def conference_done(services: Services, request: Request, params: Params) -> str
 
 def survey_offer(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return survey.offered(services, contact_id=query_id(request, "contact"))
+    return survey.offered(services, contact_id=query_id(request, "contact"), ended_by=_agent_of(request))
 
 
 def survey_answer(services: Services, request: Request, params: Params) -> str:
     require(params, "CallSid")
-    return survey.answer(services, contact_id=query_id(request, "contact"), digits=params.get("Digits"))
+    contact_id, digits = query_id(request, "contact"), params.get("Digits")
+    return survey.answer(services, contact_id=contact_id, digits=digits, answered_by=_agent_of(request))
+
+
+def _agent_of(request: Request) -> int | None:
+    """The agent our own URL names (`agent`: who ended the call; Twilio's signature covers the URL), if any."""
+    return query_id(request, "agent") if "agent" in request.query_params else None
 
 
 def conference_event(services: Services, request: Request, params: Params) -> str:

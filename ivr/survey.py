@@ -21,29 +21,31 @@ SURVEY_PATH = "/twilio/voice/survey"
 SURVEY_OFFER_PATH = "/twilio/voice/survey-offer"  # where the agent's End sends the caller (agents/service.py)
 
 
-def offer(call: IvrCall) -> str | None:
+def offer(call: IvrCall, *, ended_by: int | None = None) -> str | None:
     """TwiML asking the caller to rate the call they just had, or None when there is nothing to rate (the
-    survey is off, nobody answered them, or they rated already)."""
+    survey is off, nobody answered them, or they rated already). `ended_by`: the agent whose End sent them here
+    (they answered the call, whether or not SQL has recorded it yet)."""
     contact = call.contact
     # Whoever an agent answered is asked, whatever step of ending the call SQL has reached by now.
-    if not call.services.settings.ivr_survey or contact.agent_id is None or contact.ticket_id is None:
-        log.info("no survey for contact %s (agent %s, ticket %s)", contact.id, contact.agent_id, contact.ticket_id)
+    answered_by = contact.agent_id or ended_by
+    if not call.services.settings.ivr_survey or answered_by is None or contact.ticket_id is None:
+        log.info("no survey for contact %s (agent %s, ticket %s)", contact.id, answered_by, contact.ticket_id)
         return None
     response = VoiceResponse()
-    gather = call.gather(response, call.url(SURVEY_PATH), num_digits=1, timeout=6)
+    gather = call.gather(response, call.url(SURVEY_PATH, agent=answered_by), num_digits=1, timeout=6)
     call.say(gather, prompts.SURVEY)
     call.say(response, prompts.THANKS)
     response.hangup()
     return str(response)
 
 
-def offered(services: Services, *, contact_id: int) -> str:
+def offered(services: Services, *, contact_id: int, ended_by: int | None = None) -> str:
     """The caller, out of the room the agent ended: the survey, or goodbye."""
     with open_call(services, contact_id) as call:
-        return offer(call) or call.goodbye(prompts.THANKS)
+        return offer(call, ended_by=ended_by) or call.goodbye(prompts.THANKS)
 
 
-def answer(services: Services, *, contact_id: int, digits: str | None) -> str:
+def answer(services: Services, *, contact_id: int, digits: str | None, answered_by: int | None = None) -> str:
     """The caller keyed their score: kept (once per call), thanked, hung up. Anything but 1-5: goodbye."""
     with open_call(services, contact_id) as call:
         contact = call.contact
@@ -62,6 +64,6 @@ def answer(services: Services, *, contact_id: int, digits: str | None) -> str:
             satisfaction=score,
             resolved=None,
             contact_id=contact.id,
-            agent_id=contact.agent_id,
+            agent_id=contact.agent_id or answered_by,
         )
         return call.goodbye(prompts.SURVEY_THANKS)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from contactcenter.contacts.models import Contact
 from contactcenter.context import Services
 from contactcenter.satisfaction.models import Survey
 from tests.conftest import HOTLINE, System
@@ -65,3 +66,25 @@ def test_no_key_means_no_score_and_a_plain_goodbye(system: System, agent1: Agent
     assert "请为本次服务评分" in said(system, call_sid) and "感谢您的来电" in said(system, call_sid)
     with services_of(system).db.session() as session:
         assert session.scalars(select(Survey).where(Survey.contact_id == int(contact))).all() == []
+
+
+def test_the_caller_is_asked_even_when_the_agent_ends_before_sql_has_recorded_who_answered(
+    system: System, agent1: AgentConsole
+) -> None:
+    """Routing tells the console the agent joined a moment before the room's join report reaches SQL; a loaded
+    CI run ended the call in between and the caller heard only goodbye. The agent who ends it answered it."""
+    agent1.go("available")
+    call_sid = place_call(system.sandbox_url, from_=MR_SUN, to=HOTLINE, digits=["1", "2", "5"])
+    contact = str(agent1.next_event("offer.created")["contact"])
+    assert agent1.accept(contact).status_code == 200
+    agent1.next_event("contact.joined", contact=contact)
+    wait_until(lambda: "caller" in joined_labels(room_of(system.sandbox_url, contact)), timeout=15)
+    with services_of(system).db.session() as session:
+        session.get_one(Contact, int(contact)).agent_id = None  # as before the join report is handled
+    assert agent1.post(f"/api/agent/contacts/{contact}/end").status_code == 200
+    assert wait_for_call(system.sandbox_url, call_sid, timeout=30)["status"] == "completed"
+    agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
+    assert "请为本次服务评分" in said(system, call_sid) and "感谢您的评价" in said(system, call_sid)
+    with services_of(system).db.session() as session:
+        [survey] = session.scalars(select(Survey).where(Survey.contact_id == int(contact))).all()
+        assert (survey.satisfaction, survey.agent_id) == (5, agent1.id)
