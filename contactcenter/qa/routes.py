@@ -91,125 +91,102 @@ def _acting(
     return writing(run)
 
 
+async def _act(
+    request: Request, act: Callable[[Session, Services, CurrentUser, int], object], status_code: int = 200
+) -> Response:
+    """Do `act` on the evaluation the path names and answer it as it now stands."""
+    done, user = await run(request, _acting(request, act))
+    return JSONResponse(done, status_code=status_code, viewer=user)
+
+
 async def save_evaluation_draft(request: Request) -> Response:
     body = parsed(Draft, await request.body())
-    done, user = await run(
+    return await _act(
         request,
-        _acting(
-            request,
-            lambda session, _s, user, ident: evaluations.save_draft(
-                session, evaluation_id=ident, evaluator_id=user.id, answers=body.answers, summary=body.summary
-            ),
+        lambda session, _s, user, ident: evaluations.save_draft(
+            session, evaluation_id=ident, evaluator_id=user.id, answers=body.answers, summary=body.summary
         ),
     )
-    return JSONResponse(done, viewer=user)
 
 
 async def add_comment(request: Request) -> Response:
     body = parsed(NewComment, await request.body())
-    done, user = await run(
+    return await _act(
         request,
-        _acting(
-            request,
-            lambda session, _s, user, ident: evaluations.add_comment(
-                session,
-                evaluation_id=ident,
-                author_id=user.id,
-                text=body.text,
-                at_seconds=body.at_seconds,
-                question=body.question,
-            ),
+        lambda session, _s, user, ident: evaluations.add_comment(
+            session,
+            evaluation_id=ident,
+            author_id=user.id,
+            text=body.text,
+            at_seconds=body.at_seconds,
+            question=body.question,
         ),
+        status_code=201,
     )
-    return JSONResponse(done, status_code=201, viewer=user)
 
 
 async def delete_comment(request: Request) -> Response:
     comment_id = path_id(request, "comment_id")
-    done, user = await run(
+    return await _act(
         request,
-        _acting(
-            request,
-            lambda session, _s, user, ident: evaluations.delete_comment(
-                session, evaluation_id=ident, comment_id=comment_id, author_id=user.id
-            ),
+        lambda session, _s, user, ident: evaluations.delete_comment(
+            session, evaluation_id=ident, comment_id=comment_id, author_id=user.id
         ),
     )
-    return JSONResponse(done, viewer=user)
 
 
 async def submit(request: Request) -> Response:
-    done, user = await run(
-        request,
-        _acting(
-            request,
-            lambda session, _s, user, ident: evaluations.submit(session, evaluation_id=ident, evaluator_id=user.id),
-        ),
+    return await _act(
+        request, lambda session, _s, user, ident: evaluations.submit(session, evaluation_id=ident, evaluator_id=user.id)
     )
-    return JSONResponse(done, viewer=user)
 
 
 async def acknowledge(request: Request) -> Response:
-    done, user = await run(
+    return await _act(
         request,
-        _acting(
-            request,
-            lambda session, services, user, ident: evaluations.acknowledge(
-                session, evaluation_id=ident, agent_id=user.id, days=services.settings.qa_acknowledge_days
-            ),
+        lambda session, services, user, ident: evaluations.acknowledge(
+            session, evaluation_id=ident, agent_id=user.id, days=services.settings.qa_acknowledge_days
         ),
     )
-    return JSONResponse(done, viewer=user)
 
 
 async def dispute(request: Request) -> Response:
     body = parsed(NewDispute, await request.body())
-    done, user = await run(
+    return await _act(
         request,
-        _acting(
-            request,
-            lambda session, services, user, ident: disputes.raise_dispute(
-                session,
-                evaluation_id=ident,
-                agent_id=user.id,
-                comment=body.comment,
-                proposed=body.proposed,
-                days=services.settings.qa_dispute_days,
-            ),
+        lambda session, services, user, ident: disputes.raise_dispute(
+            session,
+            evaluation_id=ident,
+            agent_id=user.id,
+            comment=body.comment,
+            proposed=body.proposed,
+            days=services.settings.qa_dispute_days,
         ),
+        status_code=201,
     )
-    return JSONResponse(done, status_code=201, viewer=user)
 
 
 async def decide(request: Request) -> Response:
     body = parsed(Decision, await request.body())
-    done, user = await run(
+    return await _act(
         request,
-        _acting(
-            request,
-            lambda session, _s, user, ident: disputes.decide(
-                session,
-                evaluation_id=ident,
-                reviewer_id=user.id,
-                role=user.role,
-                is_qa_lead=is_qa_lead(user),
-                outcome=body.outcome,
-                decision=body.decision,
-                answers=body.answers,
-            ),
+        lambda session, _s, user, ident: disputes.decide(
+            session,
+            evaluation_id=ident,
+            reviewer_id=user.id,
+            role=user.role,
+            is_qa_lead=is_qa_lead(user),
+            outcome=body.outcome,
+            decision=body.decision,
+            answers=body.answers,
         ),
     )
-    return JSONResponse(done, viewer=user)
 
 
 async def retract(request: Request) -> Response:
-    done, user = await run(
-        request,
-        _acting(
-            request, lambda session, _s, user, ident: disputes.retract(session, evaluation_id=ident, agent_id=user.id)
-        ),
+    return await _act(
+        request, lambda session, _s, user, ident: disputes.retract(session, evaluation_id=ident, agent_id=user.id)
     )
-    return JSONResponse(done, viewer=user)
 
 
 async def my_evaluations(request: Request) -> Response:
