@@ -28,11 +28,17 @@ def hub_caught_up(system: InProcessSystem, services: Services) -> None:
 
 
 def lose_redis(system: InProcessSystem, services: Services, *, hold_the_reconciler: bool = True) -> None:
-    """Redis loses everything (the hub caught up first: no resync of an earlier loss comes late)."""
+    """Redis loses everything, and the app's event hub has noticed before this returns: its notice, come late,
+    closed the console a later test had just opened ("fell behind", a loaded CI run; the hub's position alone
+    does not tell, since the new stream may already have reached it)."""
     hub_caught_up(system, services)
+    restarts, hub = hub_restarts(system), system.client.app.state.hub  # type: ignore[attr-defined]
+    read_any = hub.position not in ("0-0", b"0-0")  # a hub that has read nothing has no start-over to notice
     services.redis.flushdb()
     if hold_the_reconciler:  # the test rebuilds by hand
         services.redis.set(LOCK_KEY, "this test", px=60_000)
+    if read_any:
+        wait_until(lambda: hub_restarts(system) > restarts, timeout=15)
 
 
 def reopened(system: InProcessSystem, services: Services, console: AgentConsole) -> AgentConsole:

@@ -69,12 +69,6 @@ def waiting_facts(services: Services, contact_ids: list[str]) -> dict[str, objec
     return {cid: (rows.get(int(cid)), services.routing.contact(cid).get("enqueued_at")) for cid in contact_ids}
 
 
-def _lose_redis(services: Services, *, hold_the_reconciler: bool) -> None:
-    services.redis.flushdb()
-    if hold_the_reconciler:  # the test rebuilds by hand
-        services.redis.set(LOCK_KEY, "this test", px=60_000)
-
-
 def _gone_caller(services: Services, sandbox_url: str) -> int:
     """A caller SQL has waiting whose call is over for Twilio (they hung up while Redis was away)."""
     with services.db.session() as session:
@@ -105,7 +99,7 @@ def test_after_redis_lost_its_data_the_waiting_callers_are_back_in_their_order_a
     arrived = {cid: services.routing.contact(cid)["enqueued_at"] for cid in order}
     gone = _gone_caller(services, system.sandbox_url)
     restarts = hub_restarts(system)
-    _lose_redis(services, hold_the_reconciler=True)
+    lose_redis(system, services, hold_the_reconciler=True)
     assert services.redis.zrange(WAITING, 0, -1) == []
 
     rebuilt = rebuild(services)
@@ -135,7 +129,7 @@ def test_a_lost_redis_is_noticed_and_rebuilt_without_anyone_asking(
 ) -> None:
     order = texts(services.redis.zrange(WAITING, 0, -1))
     restarts = hub_restarts(system)
-    _lose_redis(services, hold_the_reconciler=False)
+    lose_redis(system, services, hold_the_reconciler=False)
 
     try:
         wait_until(lambda: texts(services.redis.zrange(WAITING, 0, -1)) == order or None, timeout=15)
@@ -161,7 +155,7 @@ def test_a_waiting_callback_comes_back_as_a_callback_and_one_that_moved_on_does_
     moved_on = _callback_contact(
         services, system.sandbox_url, CallbackStatus.SCHEDULED
     )  # released later as a contact of its own
-    _lose_redis(services, hold_the_reconciler=True)
+    lose_redis(system, services, hold_the_reconciler=True)
     try:
         rebuilt = rebuild(services)
 
