@@ -138,9 +138,11 @@ def agent_joined(services: Services, *, contact_id: int, agent_id: int, call_sid
     if is_callback:  # the agent is in the room first; now Twilio calls the customer into it
         _dial_customer(services, contact_id=contact_id, agent_id=agent_id)
         return
-    live = LiveCall(services, contact_id)
-    consulting = services.routing.contact(str(contact_id)).get("consult_from")
-    if live.get("caller_held") == "1" and not consulting:  # in a warm transfer the agents talk first
+    live, routed = LiveCall(services, contact_id), services.routing.contact(str(contact_id))
+    # In a warm transfer the agents talk first. A hold the agent put on themselves stays: routing tells the
+    # console of the join before this line, and an agent quick to press hold (a loaded CI run) had it undone.
+    held_by_agent = routed.get("on_hold") == "1"
+    if live.get("caller_held") == "1" and not routed.get("consult_from") and not held_by_agent:
         resume_caller(services, contact_id=contact_id, caller_sid=caller_sid)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agents.conference_events import agent_joined
 from tests.audit_log import audit_kinds
 from tests.conftest import HOTLINE, System
 from tests.console import AgentConsole, signed_in_console
@@ -177,6 +178,28 @@ def test_a_join_twilio_sends_again_does_not_take_the_caller_off_hold(system: Sys
         caller = [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == "caller"][0]
         assert caller["hold"] is True  # still on hold
         assert audit_kinds(system, subject_type="contact", subject_id=contact).count("agent_joined") == 1  # once
+    finally:
+        agent1.post(f"/api/agent/contacts/{contact}/end")
+        wait_for_call(system.sandbox_url, call_sid, timeout=20)
+        agent1.post(f"/api/agent/contacts/{contact}/wrap-up", {"next_state": "available"})
+
+
+def test_the_agents_join_handled_after_they_put_the_caller_on_hold_leaves_the_hold_on(
+    system: System, agent1: AgentConsole
+) -> None:
+    """Routing tells the console of the join before the join's handling reaches its last step (taking the caller
+    off a transfer's hold): an agent quick to press hold in between had it undone (a loaded CI run)."""
+    call_sid, offer = connected_call(system, agent1, talk_seconds=12)
+    contact = offer["contact"]
+    try:
+        assert agent1.post(f"/api/agent/contacts/{contact}/hold").json() == {"ok": True, "state": "held"}
+        wait_until(lambda: room_events(room_of(system.sandbox_url, contact), "participant-hold"), timeout=15)
+        leg = [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == f"agent-{agent1.id}"]
+        services = system.client.app.state.services  # type: ignore[attr-defined]
+        # The join's handling, reaching its last step only now (its first steps did run, before the hold).
+        agent_joined(services, contact_id=int(contact), agent_id=agent1.id, call_sid=leg[0]["call_sid"])
+        caller = [p for p in room_of(system.sandbox_url, contact)["participants"] if p["label"] == "caller"][0]
+        assert caller["hold"] is True
     finally:
         agent1.post(f"/api/agent/contacts/{contact}/end")
         wait_for_call(system.sandbox_url, call_sid, timeout=20)
