@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -86,6 +87,9 @@ def enter_routing(
         preferred_agent=str(preferred) if preferred else None,
         info={**routing_info(call, choice), **(callback or {})},
         call_sid=None if callback else contact.provider_id,
+        # Its place is SQL's time of queueing, which a rebuild restores it by: two callers queued within a few
+        # ms reached Redis in the other order once (a loaded CI run), and came back from a rebuild swapped.
+        arrived_ms=_ms(contact.queued_at),
     )
     if state == "full":
         contacts.mark_finished(call.session, contact=contact, reason="queue_full")
@@ -134,7 +138,7 @@ def rejoin_routing(call: IvrCall, callback: dict[str, Any] | None = None) -> Non
         skills=contact.routing_skills,
         caller=None if callback or not contact.from_number.startswith("+") else contact.from_number,
         call_sid=None if callback else contact.provider_id,
-        arrived_ms=int(arrived.timestamp() * 1000) if arrived else None,
+        arrived_ms=_ms(arrived),
     )
 
 
@@ -146,3 +150,9 @@ def resume_waiting(call: IvrCall) -> str:
     response = VoiceResponse()
     park(call.services, call.contact, response)
     return str(response)
+
+
+def _ms(at: datetime | None) -> int | None:
+    """An instant as routing's milliseconds since the epoch (None: routing's now)."""
+    at = as_utc(at)
+    return int(at.timestamp() * 1000) if at else None
